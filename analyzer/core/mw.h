@@ -1,0 +1,38 @@
+/*
+ * mw.h - what every mastwatch module shares: error codes, small helpers and
+ * the version string. Functions that can fail return 0 or a negative MW_E*
+ * code; creators return NULL and fill a caller-supplied error buffer.
+ */
+#ifndef MW_H
+#define MW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MW_VERSION "0.1.0"
+#define MW_ERRBUF_SIZE 256
+
+enum {
+    MW_OK = 0,
+    MW_ENOMEM = -1,  /* allocation failed */
+    MW_EINVAL = -2,  /* bad argument or configuration */
+    MW_EIO = -3,     /* read/write failed */
+    MW_EFORMAT = -4, /* input is not in the expected format */
+    MW_EFULL = -5,   /* a capped resource is full */
+    MW_ESTOP = -6,   /* stopped on request (signal) */
+    MW_EEOF = -7,    /* no more input */
+};
+
+#define MW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define MW_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MW_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MW_UNUSED(x) ((void)(x))
+
+/* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */
+void mw_fmt_errno(char *errbuf, size_t errlen, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+/* Formats a message into errbuf (never overflows, always terminated). */
+void mw_fmt_err(char *errbuf, size_t errlen, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+#endif
