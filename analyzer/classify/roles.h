@@ -1,6 +1,6 @@
 /*
  * roles.h - the enums that the site inventory and plane assignment give a
- * flow. Their names are written to /meta/* lookup tables by the writer, so
+ * flow. Their names are written to the /meta lookup tables by the writer, so
  * values may be appended but never renumbered.
  */
 #ifndef MW_ROLES_H
