@@ -1,0 +1,67 @@
+/*
+ * capture.h - packet sources: a list of capture files read in order, or a
+ * live interface. The only module that talks to libpcap.
+ */
+#ifndef MW_CAPTURE_H
+#define MW_CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mw_capture mw_capture_t;
+
+typedef struct mw_capture_params {
+    const char *const *files; /* offline: read in this order */
+    size_t nfiles;
+    const char *iface;        /* live: interface name (files must be NULL) */
+    const char *filter;       /* BPF expression or NULL */
+    int snaplen;              /* bytes per packet, 0 = 262144 */
+    int buffer_mb;            /* live kernel ring size, 0 = 64 MB */
+    int promisc;              /* live: promiscuous mode */
+} mw_capture_params_t;
+
+typedef struct mw_raw_packet {
+    int64_t ts_us;
+    uint32_t caplen, wirelen;
+    int dlt;
+    const uint8_t *data; /* valid until the next mw_capture_next() */
+} mw_raw_packet_t;
+
+typedef struct mw_capture_stats {
+    uint64_t received; /* live: pcap_stats ps_recv */
+    uint64_t dropped;  /* live: kernel drops (ps_drop) */
+    uint64_t if_dropped;
+    int have;          /* 1 when the numbers come from a live handle */
+} mw_capture_stats_t;
+
+/* Opens the first file (checking that every file exists) or the interface. */
+mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, size_t errlen);
+
+/*
+ * Reads the next packet. Returns 1 with *out filled, 0 when a live capture
+ * timed out with nothing to read, MW_EEOF when every file is done, or a
+ * negative error with a message when the current file is unreadable or
+ * corrupt: the caller may report it and call again to go on with the next
+ * file.
+ */
+int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_t errlen);
+
+/* Async-signal-safe: makes a blocked read return soon. */
+void mw_capture_break(mw_capture_t *cap);
+
+int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out /* OUT */);
+
+/* Offline progress: bytes of all files, and bytes consumed so far. */
+uint64_t mw_capture_total_bytes(const mw_capture_t *cap);
+uint64_t mw_capture_done_bytes(const mw_capture_t *cap);
+const char *mw_capture_current_name(const mw_capture_t *cap);
+
+void mw_capture_close(mw_capture_t *cap); /* NULL-safe */
+
+/* Gives up root for user after the handle is open (tcpdump's -Z). */
+int mw_drop_privileges(const char *user, char *errbuf, size_t errlen);
+
+/* The libpcap version string, for the output file. */
+const char *mw_capture_lib_version(void);
+
+#endif

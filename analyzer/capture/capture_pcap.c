@@ -1,0 +1,252 @@
+/*
+ * capture_pcap.c - libpcap behind mw_capture_t; the only file that calls
+ * libpcap. Offline inputs are opened one after the other with microsecond
+ * timestamps (pcap and pcapng alike); a file that fails to open or breaks
+ * mid-way is reported and the next file follows. Live capture uses
+ * pcap_create/activate so the kernel ring size (TPACKET_V3) can be set;
+ * immediate mode is left off because it forces the slower TPACKET_V2.
+ */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/mw.h"
+
+#define MW_DEFAULT_SNAPLEN 262144
+#define MW_LIVE_TIMEOUT_MS 100 /* how often a quiet live read returns to check for stop */
+
+struct mw_capture {
+    mw_capture_params_t params;
+    pcap_t *pcap;
+    size_t next_file;   /* index of the next file to open */
+    size_t cur_file;
+    int dlt;
+    uint64_t total_bytes, done_bytes, cur_size;
+    int live;
+};
+
+static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_t errlen)
+{
+    struct bpf_program prog;
+
+    if (cap->params.filter == NULL || cap->params.filter[0] == '\0')
+        return 0;
+    if (pcap_compile(cap->pcap, &prog, cap->params.filter, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+        mw_fmt_err(errbuf, errlen, "%s: bad filter '%s': %s", name, cap->params.filter,
+                pcap_geterr(cap->pcap));
+        return MW_EINVAL;
+    }
+    if (pcap_setfilter(cap->pcap, &prog) < 0) {
+        mw_fmt_err(errbuf, errlen, "%s: cannot set filter: %s", name, pcap_geterr(cap->pcap));
+        pcap_freecode(&prog);
+        return MW_EINVAL;
+    }
+    pcap_freecode(&prog);
+    return 0;
+}
+
+/* Opens files[next_file]; on failure the index still advances. */
+static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    const char *name = cap->params.files[cap->next_file];
+    struct stat st;
+    int rc;
+
+    cap->cur_file = cap->next_file++;
+    cap->cur_size = stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
+    perr[0] = '\0';
+    cap->pcap = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (cap->pcap == NULL) {
+        cap->done_bytes += cap->cur_size;
+        mw_fmt_err(errbuf, errlen, "%s: cannot read capture: %s", name, perr);
+        return MW_EFORMAT;
+    }
+    cap->dlt = pcap_datalink(cap->pcap);
+    rc = apply_filter(cap, name, errbuf, errlen);
+    if (rc != 0) {
+        pcap_close(cap->pcap);
+        cap->pcap = NULL;
+        cap->done_bytes += cap->cur_size;
+    }
+    return rc;
+}
+
+static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+    const mw_capture_params_t *p = &cap->params;
+    int rc;
+
+    perr[0] = '\0';
+    cap->live = 1;
+    cap->pcap = pcap_create(p->iface, perr);
+    if (cap->pcap == NULL) {
+        mw_fmt_err(errbuf, errlen, "%s: %s", p->iface, perr);
+        goto fail;
+    }
+    pcap_set_snaplen(cap->pcap, p->snaplen > 0 ? p->snaplen : MW_DEFAULT_SNAPLEN);
+    pcap_set_promisc(cap->pcap, p->promisc);
+    pcap_set_timeout(cap->pcap, MW_LIVE_TIMEOUT_MS);
+    pcap_set_buffer_size(cap->pcap, (p->buffer_mb > 0 ? p->buffer_mb : 64) * 1024 * 1024);
+    pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+    rc = pcap_activate(cap->pcap);
+    if (rc < 0) {
+        mw_fmt_err(errbuf, errlen, "%s: cannot capture: %s", p->iface,
+                rc == PCAP_ERROR ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
+        goto fail;
+    }
+    cap->dlt = pcap_datalink(cap->pcap);
+    if (apply_filter(cap, p->iface, errbuf, errlen) != 0)
+        goto fail;
+    return cap;
+fail:
+    mw_capture_close(cap);
+    return NULL;
+}
+
+mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, size_t errlen)
+{
+    mw_capture_t *cap = calloc(1, sizeof(*cap));
+    struct stat st;
+    size_t i;
+
+    if (cap == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return NULL;
+    }
+    cap->params = *params;
+    if (params->iface != NULL)
+        return open_live(cap, errbuf, errlen);
+    if (params->nfiles == 0) {
+        mw_fmt_err(errbuf, errlen, "no capture file given");
+        goto fail;
+    }
+    /* Fail before any work when a named file does not exist. */
+    for (i = 0; i < params->nfiles; i++) {
+        if (stat(params->files[i], &st) != 0) {
+            mw_fmt_errno(errbuf, errlen, errno, "%s", params->files[i]);
+            goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            mw_fmt_err(errbuf, errlen, "%s: is a directory, not a capture file", params->files[i]);
+            goto fail;
+        }
+        cap->total_bytes += (uint64_t)st.st_size;
+    }
+    return cap;
+fail:
+    free(cap);
+    return NULL;
+}
+
+int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_t errlen)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+    int rc;
+
+    for (;;) {
+        if (cap->pcap == NULL) {
+            if (cap->live || cap->next_file >= cap->params.nfiles)
+                return MW_EEOF;
+            rc = open_next_file(cap, errbuf, errlen);
+            if (rc != 0)
+                return rc;
+        }
+        rc = pcap_next_ex(cap->pcap, &hdr, &data);
+        if (rc == 1) {
+            out->ts_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+            out->caplen = hdr->caplen;
+            out->wirelen = hdr->len;
+            out->dlt = cap->dlt;
+            out->data = data;
+            return 1;
+        }
+        if (rc == 0)
+            return 0; /* live timeout */
+        if (cap->live) {
+            if (rc == PCAP_ERROR_BREAK)
+                return MW_EEOF;
+            mw_fmt_err(errbuf, errlen, "%s: %s", cap->params.iface, pcap_geterr(cap->pcap));
+            return MW_EIO;
+        }
+        /* End of this file (-2) or an error in it (-1): move on either way. */
+        if (rc == PCAP_ERROR)
+            mw_fmt_err(errbuf, errlen, "%s: corrupt or truncated capture: %s",
+                    cap->params.files[cap->cur_file], pcap_geterr(cap->pcap));
+        pcap_close(cap->pcap);
+        cap->pcap = NULL;
+        cap->done_bytes += cap->cur_size;
+        if (rc == PCAP_ERROR)
+            return MW_EFORMAT;
+    }
+}
+
+void mw_capture_break(mw_capture_t *cap)
+{
+    if (cap != NULL && cap->pcap != NULL)
+        pcap_breakloop(cap->pcap);
+}
+
+int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out)
+{
+    struct pcap_stat ps;
+
+    memset(out, 0, sizeof(*out));
+    if (!cap->live || cap->pcap == NULL)
+        return 0;
+    if (pcap_stats(cap->pcap, &ps) != 0)
+        return MW_EIO;
+    out->received = ps.ps_recv;
+    out->dropped = ps.ps_drop;
+    out->if_dropped = ps.ps_ifdrop;
+    out->have = 1;
+    return 0;
+}
+
+uint64_t mw_capture_total_bytes(const mw_capture_t *cap)
+{
+    return cap->total_bytes;
+}
+
+uint64_t mw_capture_done_bytes(const mw_capture_t *cap)
+{
+    uint64_t cur = 0;
+
+    if (!cap->live && cap->pcap != NULL) {
+        FILE *f = pcap_file(cap->pcap);
+        long pos = f ? ftell(f) : -1;
+        if (pos > 0)
+            cur = (uint64_t)pos;
+    }
+    return cap->done_bytes + cur;
+}
+
+const char *mw_capture_current_name(const mw_capture_t *cap)
+{
+    if (cap->live)
+        return cap->params.iface;
+    if (cap->params.nfiles == 0)
+        return "";
+    return cap->params.files[cap->cur_file];
+}
+
+void mw_capture_close(mw_capture_t *cap)
+{
+    if (cap == NULL)
+        return;
+    if (cap->pcap != NULL)
+        pcap_close(cap->pcap);
+    free(cap);
+}
+
+const char *mw_capture_lib_version(void)
+{
+    return pcap_lib_version();
+}

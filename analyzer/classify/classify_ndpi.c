@@ -1,0 +1,182 @@
+/*
+ * classify_ndpi.c - nDPI wrapper: module life cycle, per-flow detection and
+ * the name tables written to the output. The only file that includes nDPI.
+ *
+ * Detection follows ndpiReader's policy so results can be compared: feed
+ * packets until nDPI names an application and wants no more packets, or
+ * until MW_DPI_MAX_{TCP,UDP}_PACKETS, then give up with guessing enabled.
+ * The nDPI state (about 700 bytes a flow) is freed as soon as detection
+ * ends, so long-lived flows cost only their record.
+ */
+#include "classify/classify_ndpi.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/ndpi_compat.h"
+#include "core/mw.h"
+
+struct mw_classifier {
+    struct ndpi_detection_module_struct *ndpi;
+};
+
+mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
+{
+    mw_classifier_t *c = calloc(1, sizeof(*c));
+
+    if (c == NULL) {
+        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
+        return NULL;
+    }
+    c->ndpi = mw_ndpi_module_new();
+    if (c->ndpi == NULL) {
+        free(c);
+        mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
+        return NULL;
+    }
+    return c;
+}
+
+void mw_classifier_destroy(mw_classifier_t *c)
+{
+    if (c == NULL)
+        return;
+    ndpi_exit_detection_module(c->ndpi);
+    free(c);
+}
+
+void *mw_classifier_flow_new(void)
+{
+    struct ndpi_flow_struct *f = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+
+    if (f != NULL)
+        memset(f, 0, SIZEOF_FLOW_STRUCT);
+    return f;
+}
+
+static void copy_labels(struct ndpi_flow_struct *f, ndpi_protocol proto, mw_flow_record_t *rec)
+{
+    rec->master_proto = MW_NDPI_MASTER(proto);
+    rec->app_proto = MW_NDPI_APP(proto);
+    rec->category = (uint16_t)proto.category;
+    rec->confidence = (uint8_t)f->confidence;
+    rec->risk = (uint64_t)f->risk;
+    if (f->host_server_name[0] != '\0') {
+        size_t n = strnlen(f->host_server_name, sizeof(rec->host) - 1);
+        memset(rec->host, 0, sizeof(rec->host));
+        memcpy(rec->host, f->host_server_name, n);
+    }
+}
+
+static void free_state(void **state)
+{
+    ndpi_free_flow((struct ndpi_flow_struct *)*state);
+    *state = NULL;
+}
+
+int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
+        int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec)
+{
+    struct ndpi_flow_struct *f = *state;
+    ndpi_protocol proto;
+    uint32_t limit;
+
+    if (f == NULL)
+        return 1;
+    proto = mw_ndpi_process(c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u),
+            (uint64_t)(ts_us / 1000));
+    limit = rec->l4_proto == 6 ? MW_DPI_MAX_TCP_PACKETS : MW_DPI_MAX_UDP_PACKETS;
+    if (packets_seen < limit &&
+            (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN || mw_ndpi_extra_possible(c->ndpi, f)))
+        return 0;
+    if (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN) {
+        mw_classifier_finish(c, state, rec);
+        return 1;
+    }
+    copy_labels(f, proto, rec);
+    rec->ndpi_done = 1;
+    free_state(state);
+    return 1;
+}
+
+void mw_classifier_peek(mw_classifier_t *c, void *state, mw_flow_record_t *rec)
+{
+    struct ndpi_flow_struct *f = state;
+    ndpi_protocol proto;
+
+    (void)c;
+    if (f == NULL)
+        return;
+    memset(&proto, 0, sizeof(proto));
+    MW_NDPI_MASTER(proto) = f->detected_protocol_stack[1];
+    MW_NDPI_APP(proto) = f->detected_protocol_stack[0];
+    proto.category = f->category;
+    copy_labels(f, proto, rec);
+}
+
+void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
+{
+    struct ndpi_flow_struct *f = *state;
+    ndpi_protocol proto;
+
+    if (f == NULL)
+        return;
+    proto = mw_ndpi_giveup(c->ndpi, f);
+    copy_labels(f, proto, rec);
+    rec->ndpi_done = 0;
+    free_state(state);
+}
+
+unsigned mw_classifier_num_protocols(const mw_classifier_t *c)
+{
+    return ndpi_get_num_supported_protocols(c->ndpi);
+}
+
+const char *mw_classifier_protocol_name(const mw_classifier_t *c, unsigned id)
+{
+    const char *name = ndpi_get_proto_name(c->ndpi, (uint16_t)id);
+    return name ? name : "";
+}
+
+unsigned mw_classifier_num_categories(void)
+{
+    return NDPI_PROTOCOL_NUM_CATEGORIES;
+}
+
+const char *mw_classifier_category_name(const mw_classifier_t *c, unsigned id)
+{
+    const char *name = ndpi_category_get_name(c->ndpi, (ndpi_protocol_category_t)id);
+    return name ? name : "";
+}
+
+unsigned mw_classifier_num_risks(void)
+{
+    return NDPI_MAX_RISK;
+}
+
+const char *mw_classifier_risk_name(unsigned id)
+{
+    const char *name = ndpi_risk2str((ndpi_risk_enum)id);
+    return name ? name : "";
+}
+
+const char *mw_classifier_confidence_name(unsigned id)
+{
+    const char *name = ndpi_confidence_get_name((ndpi_confidence_t)id);
+    return name ? name : "";
+}
+
+const char *mw_classifier_ndpi_version(void)
+{
+    return ndpi_revision();
+}
+
+uint16_t mw_classifier_gtp_id(void)
+{
+    return NDPI_PROTOCOL_GTP;
+}
+
+uint16_t mw_classifier_gtp_u_id(void)
+{
+    return NDPI_PROTOCOL_GTP_U;
+}

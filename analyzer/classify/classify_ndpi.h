@@ -1,0 +1,55 @@
+/*
+ * classify_ndpi.h - the only door to nDPI. A classifier is one nDPI
+ * detection module: one per worker thread, never shared. Per-flow state is
+ * an opaque pointer that the flow table stores in flow->user.
+ */
+#ifndef MW_CLASSIFY_NDPI_H
+#define MW_CLASSIFY_NDPI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow_record.h"
+
+typedef struct mw_classifier mw_classifier_t;
+
+/* Gives up after this many packets, as nDPI's own reader does. */
+#define MW_DPI_MAX_TCP_PACKETS 80
+#define MW_DPI_MAX_UDP_PACKETS 24
+
+/* Creating modules is not thread-safe in nDPI: create them one at a time. */
+mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen);
+void mw_classifier_destroy(mw_classifier_t *c); /* NULL-safe */
+
+/* New per-flow state, or NULL when out of memory. */
+void *mw_classifier_flow_new(void);
+
+/*
+ * Feeds one IP packet (pointer to the IP header) to nDPI. packets_seen is
+ * the flow's packet count including this one. Returns 1 when detection is
+ * finished: labels are in rec and the state has been freed (*state = NULL).
+ */
+int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
+        int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec);
+
+/* Copies the current labels into rec without ending detection (active timeout). */
+void mw_classifier_peek(mw_classifier_t *c, void *state, mw_flow_record_t *rec);
+
+/* Ends detection (guessing when nothing matched), fills rec, frees *state. */
+void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *rec);
+
+/* Lookup tables for the output file: names from the linked nDPI. */
+unsigned mw_classifier_num_protocols(const mw_classifier_t *c);
+const char *mw_classifier_protocol_name(const mw_classifier_t *c, unsigned id);
+unsigned mw_classifier_num_categories(void);
+const char *mw_classifier_category_name(const mw_classifier_t *c, unsigned id);
+unsigned mw_classifier_num_risks(void);
+const char *mw_classifier_risk_name(unsigned id);
+const char *mw_classifier_confidence_name(unsigned id);
+const char *mw_classifier_ndpi_version(void);
+
+/* Protocol ids used for flows nDPI never sees (the outer GTP-U tunnel). */
+uint16_t mw_classifier_gtp_id(void);
+uint16_t mw_classifier_gtp_u_id(void);
+
+#endif

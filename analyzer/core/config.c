@@ -1,0 +1,285 @@
+/*
+ * config.c - command line parsing (getopt_long) into mw_config_t, with a
+ * one-line message for every mistake and defaults chosen for a long
+ * running capture point: 120 s idle, 30 min active timeout, 1M flows.
+ */
+#include "core/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mw.h"
+
+#define MW_MAX_THREADS 64
+
+enum {
+    OPT_MAX_FLOWS = 256,
+    OPT_IDLE,
+    OPT_ACTIVE,
+    OPT_INVENTORY,
+    OPT_NO_PROGRESS,
+    OPT_NO_PROMISC,
+};
+
+static const char usage_overview[] =
+        "usage: mastwatch COMMAND [options]\n"
+        "\n"
+        "commands:\n"
+        "  analyze [options] FILE...     read pcap/pcapng files in order\n"
+        "  capture -i IFACE [options]    capture live from an interface\n"
+        "  inventory check FILE          validate a site inventory\n"
+        "\n"
+        "  mastwatch COMMAND --help      options of one command\n"
+        "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
+
+static const char usage_common[] =
+        "  -o, --output FILE.h5     write flows and statistics to HDF5 (FILE.h5.partial until done)\n"
+        "  -t, --threads N          worker threads, each with its own flow table and nDPI (default 1)\n"
+        "  -f, --filter EXPR        BPF filter\n"
+        "      --inventory FILE     site inventory (YAML): base stations, roles, planes\n"
+        "      --max-flows N        flow table cap; the least recently used flow is evicted (default 1000000)\n"
+        "      --idle-timeout SEC   end a flow after SEC without packets (default 120)\n"
+        "      --active-timeout SEC split a flow's record every SEC (default 1800)\n"
+        "  -q, --quiet              no progress, no summary\n"
+        "      --no-progress        no progress line\n"
+        "  -h, --help               this help\n";
+
+static const char usage_analyze_head[] =
+        "usage: mastwatch analyze [options] FILE...\n"
+        "Reads pcap and pcapng files in the given order as one capture.\n\n";
+
+static const char usage_capture_head[] =
+        "usage: mastwatch capture -i IFACE [options]\n"
+        "Captures live; SIGINT/SIGTERM stop cleanly with everything written.\n\n"
+        "  -i, --interface IFACE    interface to capture on\n"
+        "  -s, --snaplen N          bytes kept per packet (default 262144)\n"
+        "  -B, --buffer-size MB     kernel ring buffer (default 64)\n"
+        "  -d, --duration SEC       stop after SEC seconds\n"
+        "  -c, --count N            stop after N packets\n"
+        "  -Z, --user USER          drop root privileges to USER once the interface is open\n"
+        "      --no-promisc         do not put the interface in promiscuous mode\n";
+
+const char *mw_config_usage(enum mw_command command)
+{
+    static char buf[4096];
+
+    switch (command) {
+        case MW_CMD_ANALYZE:
+            snprintf(buf, sizeof(buf), "%s%s", usage_analyze_head, usage_common);
+            return buf;
+        case MW_CMD_CAPTURE:
+            snprintf(buf, sizeof(buf), "%s%s", usage_capture_head, usage_common);
+            return buf;
+        case MW_CMD_INVENTORY_CHECK:
+            return "usage: mastwatch inventory check FILE\n"
+                   "Validates a site inventory and prints a summary.\n";
+        default:
+            return usage_overview;
+    }
+}
+
+static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max, uint64_t *out,
+        char *errbuf, size_t errlen)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    if (s == NULL || *s == '\0' || *s == '-')
+        goto bad;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0' || v < min || v > max)
+        goto bad;
+    *out = v;
+    return 0;
+bad:
+    mw_fmt_err(errbuf, errlen, "%s: expected a whole number from %llu to %llu, got '%s'", opt,
+            (unsigned long long)min, (unsigned long long)max, s ? s : "");
+    return MW_EINVAL;
+}
+
+static void set_defaults(mw_config_t *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->threads = 1;
+    cfg->max_flows = 1000000;
+    cfg->idle_timeout_us = 120LL * 1000000;
+    cfg->active_timeout_us = 1800LL * 1000000;
+    cfg->promisc = 1;
+    cfg->progress = 1;
+}
+
+static void record_command_line(mw_config_t *cfg, int argc, char **argv)
+{
+    size_t used = 0;
+    int i;
+
+    for (i = 0; i < argc && used + 1 < sizeof(cfg->command_line); i++) {
+        int n = snprintf(cfg->command_line + used, sizeof(cfg->command_line) - used, "%s%s",
+                i ? " " : "", argv[i]);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen)
+{
+    static const struct option longopts[] = {
+        { "output", required_argument, NULL, 'o' },
+        { "threads", required_argument, NULL, 't' },
+        { "filter", required_argument, NULL, 'f' },
+        { "interface", required_argument, NULL, 'i' },
+        { "snaplen", required_argument, NULL, 's' },
+        { "buffer-size", required_argument, NULL, 'B' },
+        { "duration", required_argument, NULL, 'd' },
+        { "count", required_argument, NULL, 'c' },
+        { "user", required_argument, NULL, 'Z' },
+        { "quiet", no_argument, NULL, 'q' },
+        { "help", no_argument, NULL, 'h' },
+        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "idle-timeout", required_argument, NULL, OPT_IDLE },
+        { "active-timeout", required_argument, NULL, OPT_ACTIVE },
+        { "inventory", required_argument, NULL, OPT_INVENTORY },
+        { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+        { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+        { NULL, 0, NULL, 0 },
+    };
+    int live = cfg->command == MW_CMD_CAPTURE;
+    uint64_t v;
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, live ? "+o:t:f:i:s:B:d:c:Z:qh" : "+o:t:f:qh", longopts,
+                    NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+            case 'o': cfg->output = optarg; break;
+            case 'f': cfg->filter = optarg; break;
+            case 'i': cfg->iface = optarg; break;
+            case 'Z': cfg->drop_user = optarg; break;
+            case 'q': cfg->quiet = 1; cfg->progress = 0; break;
+            case 'h': return 1;
+            case OPT_INVENTORY: cfg->inventory = optarg; break;
+            case OPT_NO_PROGRESS: cfg->progress = 0; break;
+            case OPT_NO_PROMISC: cfg->promisc = 0; break;
+            case 't':
+                rc = parse_u64("--threads", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
+                cfg->threads = (unsigned)v;
+                break;
+            case 's':
+                rc = parse_u64("--snaplen", optarg, 64, 262144, &v, errbuf, errlen);
+                cfg->snaplen = (int)v;
+                break;
+            case 'B':
+                rc = parse_u64("--buffer-size", optarg, 1, 4096, &v, errbuf, errlen);
+                cfg->buffer_mb = (int)v;
+                break;
+            case 'd':
+                rc = parse_u64("--duration", optarg, 1, 100LL * 365 * 86400, &v, errbuf, errlen);
+                cfg->duration_us = (int64_t)v * 1000000;
+                break;
+            case 'c':
+                rc = parse_u64("--count", optarg, 1, UINT64_MAX, &v, errbuf, errlen);
+                cfg->max_packets = v;
+                break;
+            case OPT_MAX_FLOWS:
+                rc = parse_u64("--max-flows", optarg, 16, 100000000, &v, errbuf, errlen);
+                cfg->max_flows = (uint32_t)v;
+                break;
+            case OPT_IDLE:
+                rc = parse_u64("--idle-timeout", optarg, 1, 86400, &v, errbuf, errlen);
+                cfg->idle_timeout_us = (int64_t)v * 1000000;
+                break;
+            case OPT_ACTIVE:
+                rc = parse_u64("--active-timeout", optarg, 1, 7 * 86400, &v, errbuf, errlen);
+                cfg->active_timeout_us = (int64_t)v * 1000000;
+                break;
+            case ':':
+                mw_fmt_err(errbuf, errlen, "option %s needs a value", argv[optind - 1]);
+                return MW_EINVAL;
+            default:
+                mw_fmt_err(errbuf, errlen, "unknown option '%s' (see 'mastwatch %s --help')",
+                        argv[optind - 1], live ? "capture" : "analyze");
+                return MW_EINVAL;
+        }
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen)
+{
+    const char *cmd;
+    int rc;
+
+    set_defaults(cfg);
+    record_command_line(cfg, argc, argv);
+    if (argc < 2) {
+        mw_fmt_err(errbuf, errlen, "no command given (try 'mastwatch --help')");
+        return MW_EINVAL;
+    }
+    cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        cfg->command = MW_CMD_HELP;
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
+        cfg->command = MW_CMD_VERSION;
+        return 0;
+    }
+    if (strcmp(cmd, "inventory") == 0) {
+        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+            cfg->help_for = MW_CMD_INVENTORY_CHECK;
+            cfg->command = MW_CMD_HELP;
+            return 0;
+        }
+        if (argc != 4 || strcmp(argv[2], "check") != 0) {
+            mw_fmt_err(errbuf, errlen, "usage: mastwatch inventory check FILE");
+            return MW_EINVAL;
+        }
+        cfg->command = MW_CMD_INVENTORY_CHECK;
+        cfg->inventory = argv[3];
+        return 0;
+    }
+    if (strcmp(cmd, "analyze") == 0)
+        cfg->command = MW_CMD_ANALYZE;
+    else if (strcmp(cmd, "capture") == 0)
+        cfg->command = MW_CMD_CAPTURE;
+    else {
+        mw_fmt_err(errbuf, errlen, "unknown command '%s' (try 'mastwatch --help')", cmd);
+        return MW_EINVAL;
+    }
+
+    rc = parse_options(cfg, argc - 1, argv + 1, errbuf, errlen);
+    if (rc == 1) { /* --help after a command */
+        cfg->help_for = cfg->command;
+        cfg->command = MW_CMD_HELP;
+        return 0;
+    }
+    if (rc != 0)
+        return rc;
+    cfg->files = (const char *const *)(argv + 1 + optind);
+    cfg->nfiles = (size_t)(argc - 1 - optind);
+    if (cfg->command == MW_CMD_ANALYZE && cfg->nfiles == 0) {
+        mw_fmt_err(errbuf, errlen, "analyze: no capture file given");
+        return MW_EINVAL;
+    }
+    if (cfg->command == MW_CMD_CAPTURE) {
+        if (cfg->iface == NULL) {
+            mw_fmt_err(errbuf, errlen, "capture: -i IFACE is required");
+            return MW_EINVAL;
+        }
+        if (cfg->nfiles != 0) {
+            mw_fmt_err(errbuf, errlen, "capture: unexpected argument '%s'", cfg->files[0]);
+            return MW_EINVAL;
+        }
+        cfg->files = NULL;
+    }
+    return 0;
+}

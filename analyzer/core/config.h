@@ -1,0 +1,50 @@
+/*
+ * config.h - the run configuration, filled from the command line by
+ * mw_config_parse(). Pure data: no module reads argv itself.
+ */
+#ifndef MW_CONFIG_H
+#define MW_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum mw_command {
+    MW_CMD_NONE = 0,
+    MW_CMD_HELP,
+    MW_CMD_VERSION,
+    MW_CMD_ANALYZE,
+    MW_CMD_CAPTURE,
+    MW_CMD_INVENTORY_CHECK,
+};
+
+typedef struct mw_config {
+    enum mw_command command;
+    enum mw_command help_for; /* with MW_CMD_HELP: which command's options */
+    const char *const *files; /* analyze inputs (points into argv) */
+    size_t nfiles;
+    const char *iface;        /* capture -i */
+    const char *output;       /* -o FILE.h5, NULL = no file */
+    const char *filter;       /* -f BPF */
+    const char *inventory;    /* --inventory FILE */
+    const char *drop_user;    /* -Z USER */
+    unsigned threads;         /* workers */
+    uint32_t max_flows;
+    int64_t idle_timeout_us, active_timeout_us;
+    int snaplen, buffer_mb, promisc;
+    uint64_t max_packets;     /* -c, 0 = no limit */
+    int64_t duration_us;      /* -d, 0 = no limit */
+    int quiet;
+    int progress;             /* show progress when stderr is a terminal */
+    char command_line[1024];  /* as typed, for the output file */
+} mw_config_t;
+
+/*
+ * Parses argv. Returns 0, or MW_EINVAL with a one-line message (usage
+ * errors). For --help/--version sets command and returns 0.
+ */
+int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen);
+
+/* Help text for a command (MW_CMD_NONE = overview). */
+const char *mw_config_usage(enum mw_command command);
+
+#endif

@@ -1,0 +1,111 @@
+/*
+ * decode.c - entry point of the decoder: picks the link-layer decoder for
+ * the capture's DLT and walks the layers below it.
+ *
+ * Link types: Ethernet, Linux SLL and SLL2, raw IPv4/IPv6, BSD null/loop.
+ * specification: https://www.tcpdump.org/linktypes.html
+ */
+#include "decode/decode.h"
+
+#include <pcap/dlt.h>
+#include <string.h>
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_IPV4
+#define DLT_IPV4 228
+#endif
+#ifndef DLT_IPV6
+#define DLT_IPV6 229
+#endif
+
+#define MW_LINKTYPE_RAW 101 /* pcap files may carry the LINKTYPE value itself */
+
+static const char *const event_names[] = {
+#define MW_DEC_NAME(id, name) name,
+    MW_DECODE_EVENTS(MW_DEC_NAME)
+#undef MW_DEC_NAME
+};
+
+const char *mw_decode_event_name(unsigned event)
+{
+    return event < MW_DEC_COUNT ? event_names[event] : "invalid";
+}
+
+/* Linux cooked v1: 16-byte header, protocol type in the last two bytes. */
+static int decode_sll(mw_decoder_t *d, mw_packet_t *p)
+{
+    if (!MW_NEED(0, 16, d->caplen))
+        return MW_DEC_L2_TRUNCATED;
+    return mw__decode_ethertype(d, p, mw_get_be16(d->frame + 14), 16);
+}
+
+/* Linux cooked v2: 20-byte header, protocol type first. */
+static int decode_sll2(mw_decoder_t *d, mw_packet_t *p)
+{
+    if (!MW_NEED(0, 20, d->caplen))
+        return MW_DEC_L2_TRUNCATED;
+    return mw__decode_ethertype(d, p, mw_get_be16(d->frame), 20);
+}
+
+/* BSD null/loop: a 4-byte address family, host order for NULL, network for LOOP. */
+static int decode_null(mw_decoder_t *d, mw_packet_t *p, int network_order)
+{
+    uint32_t family;
+
+    if (!MW_NEED(0, 4, d->caplen))
+        return MW_DEC_L2_TRUNCATED;
+    if (network_order) {
+        family = mw_get_be32(d->frame);
+    } else {
+        memcpy(&family, d->frame, 4);
+        /* A capture from a host of the other byte order: families are small. */
+        if (family > 0xffff)
+            family = __builtin_bswap32(family);
+    }
+    switch (family) {
+        case 2: /* AF_INET everywhere */
+        case 10: /* AF_INET6 Linux */
+        case 24: /* AF_INET6 NetBSD/OpenBSD */
+        case 28: /* AF_INET6 FreeBSD */
+        case 30: /* AF_INET6 macOS */
+            return mw__decode_ip(d, p, 4, d->caplen - 4);
+        default:
+            return MW_DEC_NON_IP;
+    }
+}
+
+int mw_decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, mw_packet_t *p)
+{
+    mw_decoder_t d = { .frame = frame, .caplen = caplen, .layers = 0, .ip_depth = 0 };
+    int64_t ts = p->ts_us;
+    uint64_t frame_no = p->frame;
+    uint32_t wirelen = p->wirelen;
+
+    memset(p, 0, sizeof(*p));
+    p->ts_us = ts;
+    p->frame = frame_no;
+    p->wirelen = wirelen;
+    p->caplen = caplen;
+
+    switch (dlt) {
+        case DLT_EN10MB:
+            return mw__decode_ether(&d, p, 0);
+        case DLT_LINUX_SLL:
+            return decode_sll(&d, p);
+        case DLT_LINUX_SLL2:
+            return decode_sll2(&d, p);
+        case DLT_RAW:
+        case MW_LINKTYPE_RAW:
+        case DLT_IPV4:
+        case DLT_IPV6:
+            return mw__decode_ip(&d, p, 0, caplen);
+        case DLT_NULL:
+            return decode_null(&d, p, 0);
+        case DLT_LOOP:
+            return decode_null(&d, p, 1);
+        default:
+            return MW_DEC_LINKTYPE_UNSUPPORTED;
+    }
+}

@@ -1,0 +1,29 @@
+/*
+ * decode_tcp.c - TCP header: ports, flags and the payload bounds. The data
+ * offset is checked against both the minimum header and the captured bytes.
+ * specification: RFC 9293
+ */
+#include "decode/decode.h"
+
+#define TCP_MIN_HLEN 20
+
+int mw__decode_tcp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
+{
+    const uint8_t *h = d->frame + off;
+    uint32_t hlen;
+
+    if (len < TCP_MIN_HLEN || !MW_NEED(off, TCP_MIN_HLEN, d->caplen))
+        return MW_DEC_TCP_TRUNCATED;
+    hlen = (uint32_t)(h[12] >> 4) * 4;
+    if (hlen < TCP_MIN_HLEN)
+        return MW_DEC_TCP_BAD_HEADER;
+    l3->sport = mw_get_be16(h);
+    l3->dport = mw_get_be16(h + 2);
+    l3->tcp_flags = h[13];
+    l3->l4_off = off;
+    if (hlen > len) /* options cut by snaplen: ports and flags are still good */
+        hlen = len;
+    l3->payload_off = off + hlen;
+    l3->payload_len = len - hlen;
+    return MW_DEC_OK;
+}

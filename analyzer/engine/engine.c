@@ -1,0 +1,441 @@
+/*
+ * engine.c - runs one analyze or capture job.
+ *
+ * The reader (this thread) reads and decodes every packet once. GTP-U
+ * tunnel flows are tracked here, in the reader's own table, because the
+ * packets of one tunnel are spread over all workers (dispatch hashes the
+ * INNER 5-tuple so subscriber traffic balances); every inner packet is then
+ * sent with the id of its tunnel flow. Everything else goes to the worker
+ * chosen by the symmetric flow hash, so each flow lives in one worker and
+ * the flows and labels are the same for any thread count.
+ *
+ * Shutdown is the same for every cause (end of input, signal, limit):
+ * stop reading, let workers flush their tables, drain the writer, then
+ * write metadata and rename the output into place.
+ */
+#include "engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "capture/capture.h"
+#include "classify/classify_ndpi.h"
+#include "core/log.h"
+#include "core/mw.h"
+#include "engine/progress.h"
+#include "engine/run_meta.h"
+#include "engine/worker.h"
+#include "flow/flow_table.h"
+#include "output/flow_sink.h"
+
+volatile sig_atomic_t mw_engine_stop_signal;
+
+#define GTPU_PORT 2152
+#define TUNNEL_SWEEP_US 1000000
+#define LIVE_TICK_MS 1000
+
+typedef struct engine {
+    const mw_config_t *cfg;
+    mw_run_summary_t *sum;
+    mw_capture_t *cap;
+    mw_flow_sink_t *sink;
+    mw_worker_t **workers;
+    unsigned nworkers;
+    int threaded;
+    mw_flow_table_t *tunnels;
+    mw_record_batch_t tunnel_batch;
+    int64_t last_tunnel_sweep_us;
+    uint16_t gtp_id, gtp_u_id;
+    mw_progress_t progress;
+    int64_t start_ms, last_tick_ms;
+} engine_t;
+
+static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
+{
+    engine_t *e = ctx;
+
+    (void)reason;
+    mw_record_batch_add(&e->tunnel_batch, &f->rec);
+}
+
+static int is_gtp_u_tunnel(const mw_packet_t *p)
+{
+    return p->gtp_version == 1 && p->outer.l4_proto == 17 &&
+            (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
+}
+
+/* Accounts the outer tunnel flow; returns its id for the inner flow. */
+static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p)
+{
+    mw_flow_t *f;
+    int dir;
+
+    if (p->ts_us - e->last_tunnel_sweep_us >= TUNNEL_SWEEP_US) {
+        mw_flow_table_expire(e->tunnels, p->ts_us);
+        e->last_tunnel_sweep_us = p->ts_us;
+    }
+    f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
+    if (f == NULL) {
+        e->sum->alloc_failures++;
+        return 0;
+    }
+    if (f->rec.app_proto == 0) {
+        /* nDPI never sees tunnels: the decoder already proved GTP-U. */
+        f->rec.master_proto = e->gtp_id;
+        f->rec.app_proto = e->gtp_u_id;
+        f->rec.ndpi_done = 1;
+    }
+    e->sum->tunnel_packets++;
+    return f->rec.flow_id;
+}
+
+static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx)
+{
+    const mw_l3_t *l3 = mw_packet_flow_l3(p);
+    mw_flow_key_t key;
+    mw_work_item_t *item;
+    uint32_t copy_len;
+    mw_worker_t *w;
+    int a_is_src;
+
+    e->sum->tracked_packets++;
+    if (e->nworkers == 1 && !e->threaded) {
+        mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx);
+        return;
+    }
+    mw_flow_key_make(&key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx,
+            &a_is_src);
+    w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
+    copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
+    item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
+    item->type = MW_WORK_PACKET;
+    item->frame_len = copy_len;
+    item->tunnel_flow_id = tunnel_flow_id;
+    item->tunnel_ctx = tunnel_ctx;
+    item->pkt = *p;
+    memcpy(item + 1, frame, copy_len);
+    mw_ring_commit(mw_worker_ring(w));
+}
+
+static void send_ticks(engine_t *e, int64_t now_us)
+{
+    unsigned i;
+
+    for (i = 0; i < e->nworkers; i++) {
+        if (e->threaded) {
+            mw_ring_t *r = mw_worker_ring(e->workers[i]);
+            mw_work_item_t *item = mw_ring_reserve(r, sizeof(*item));
+            memset(item, 0, sizeof(*item));
+            item->type = MW_WORK_TICK;
+            item->pkt.ts_us = now_us;
+            mw_ring_commit(r);
+            mw_ring_publish(r);
+        } else {
+            mw_worker_tick(e->workers[i], now_us);
+        }
+    }
+    mw_flow_table_expire(e->tunnels, now_us);
+    mw_record_batch_flush(&e->tunnel_batch);
+}
+
+static void publish_all(engine_t *e)
+{
+    unsigned i;
+
+    if (!e->threaded)
+        return;
+    for (i = 0; i < e->nworkers; i++)
+        mw_ring_publish(mw_worker_ring(e->workers[i]));
+}
+
+static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
+{
+    mw_packet_t p;
+    uint64_t tunnel_flow_id = 0, tunnel_ctx = 0;
+    int rc;
+
+    e->sum->packets++;
+    e->sum->bytes += raw->wirelen;
+    if (e->sum->first_us == 0 || raw->ts_us < e->sum->first_us)
+        e->sum->first_us = raw->ts_us;
+    if (raw->ts_us > e->sum->last_us)
+        e->sum->last_us = raw->ts_us;
+
+    p.ts_us = raw->ts_us;
+    p.frame = e->sum->packets;
+    p.wirelen = raw->wirelen;
+    rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
+    if (rc != MW_DEC_OK) {
+        e->sum->decode_events[rc]++;
+        return;
+    }
+    if (p.soft_event)
+        e->sum->soft_events[p.soft_event]++;
+    if (is_gtp_u_tunnel(&p)) {
+        tunnel_flow_id = track_tunnel(e, &p);
+        if (!p.has_gtp)
+            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
+        tunnel_ctx = mw_flow_tunnel_ctx(&p);
+    } else {
+        p.has_gtp = 0;
+    }
+    dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx);
+}
+
+static int limits_reached(engine_t *e)
+{
+    const mw_config_t *cfg = e->cfg;
+
+    if (cfg->max_packets && e->sum->packets >= cfg->max_packets)
+        return 1;
+    if (cfg->duration_us && (mw_monotonic_ms() - e->start_ms) * 1000 >= cfg->duration_us)
+        return 1;
+    return 0;
+}
+
+static int64_t wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The read loop. Returns 0, or the last input error. */
+static int read_loop(engine_t *e, char *errbuf, size_t errlen)
+{
+    int live = e->cfg->command == MW_CMD_CAPTURE;
+    int result = 0;
+    unsigned since_check = 0;
+
+    while (!mw_engine_stop_signal) {
+        mw_raw_packet_t raw;
+        char err[MW_ERRBUF_SIZE] = "";
+        int rc = mw_capture_next(e->cap, &raw, err, sizeof(err));
+
+        if (rc == 1) {
+            handle_packet(e, &raw);
+        } else if (rc == MW_EEOF) {
+            break;
+        } else if (rc < 0) {
+            mw_log_error("%s", err);
+            mw_fmt_err(errbuf, errlen, "%s", err);
+            e->sum->input_errors++;
+            result = rc;
+            if (live)
+                break;
+            continue;
+        }
+        if (rc == 0 || ++since_check >= 1024) {
+            since_check = 0;
+            if (limits_reached(e))
+                break;
+            if (rc == 0)
+                publish_all(e); /* quiet link: hand over what is queued */
+            if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
+                publish_all(e);
+                send_ticks(e, wall_us());
+                e->last_tick_ms = mw_monotonic_ms();
+            }
+            if (mw_flow_sink_failed(e->sink, errbuf, errlen)) {
+                e->sum->output_failed = 1;
+                return MW_EIO;
+            }
+            mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
+                    mw_capture_total_bytes(e->cap), live);
+        }
+    }
+    publish_all(e);
+    return result;
+}
+
+static int create_workers(engine_t *e, char *errbuf, size_t errlen)
+{
+    const mw_config_t *cfg = e->cfg;
+    unsigned i;
+
+    e->nworkers = cfg->threads ? cfg->threads : 1;
+    e->threaded = e->nworkers > 1;
+    e->workers = calloc(e->nworkers, sizeof(*e->workers));
+    if (e->workers == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    /* nDPI module creation is not thread-safe: one after the other, here. */
+    for (i = 0; i < e->nworkers; i++) {
+        mw_worker_params_t wp = { .index = i,
+            .max_flows = MW_MAX(cfg->max_flows / e->nworkers, 16u),
+            .idle_timeout_us = cfg->idle_timeout_us,
+            .active_timeout_us = cfg->active_timeout_us,
+            .sink = e->sink,
+            .threaded = e->threaded };
+        e->workers[i] = mw_worker_create(&wp, errbuf, errlen);
+        if (e->workers[i] == NULL)
+            return MW_ENOMEM;
+        if (e->threaded && mw_worker_start(e->workers[i], errbuf, errlen) != 0)
+            return MW_ENOMEM;
+    }
+    return 0;
+}
+
+static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
+{
+    mw_flow_table_params_t tp = { .max_flows = MW_MAX(e->cfg->max_flows / 8, 1024u),
+        .idle_timeout_us = e->cfg->idle_timeout_us,
+        .active_timeout_us = e->cfg->active_timeout_us,
+        .emit = on_tunnel_emit,
+        .emit_ctx = e };
+
+    e->tunnel_batch.sink = e->sink;
+    e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
+    e->gtp_id = mw_classifier_gtp_id();
+    e->gtp_u_id = mw_classifier_gtp_u_id();
+    return e->tunnels ? 0 : MW_ENOMEM;
+}
+
+static void collect_stats(engine_t *e)
+{
+    mw_flow_table_stats_t ts;
+    mw_capture_stats_t cs;
+    unsigned i;
+
+    for (i = 0; i < e->nworkers; i++) {
+        mw_worker_stats_t ws;
+        if (e->workers[i] == NULL)
+            continue;
+        mw_worker_get_stats(e->workers[i], &ws);
+        e->sum->flows_evicted += ws.flows.evicted;
+        e->sum->alloc_failures += ws.alloc_failures;
+        e->sum->peak_flows += ws.flows.peak;
+    }
+    if (e->tunnels) {
+        mw_flow_table_get_stats(e->tunnels, &ts);
+        e->sum->flows_evicted += ts.evicted;
+        e->sum->peak_flows += ts.peak;
+    }
+    if (e->cap && mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
+        e->sum->kernel_received = cs.received;
+        e->sum->kernel_dropped = cs.dropped;
+        e->sum->if_dropped = cs.if_dropped;
+    }
+}
+
+/* Stops workers and the sink; returns the writer for the metadata. */
+static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w = NULL;
+    int failed = 0;
+    unsigned i;
+
+    for (i = 0; i < e->nworkers; i++)
+        if (e->workers[i] != NULL)
+            mw_worker_finish(e->workers[i], reason);
+    if (e->tunnels != NULL)
+        mw_flow_table_flush(e->tunnels, reason);
+    mw_record_batch_flush(&e->tunnel_batch);
+    collect_stats(e);
+    if (e->sink != NULL) {
+        e->sum->flows_written = mw_flow_sink_count(e->sink);
+        w = mw_flow_sink_finish(e->sink, &failed, errbuf, errlen);
+        e->sink = NULL;
+        if (failed)
+            e->sum->output_failed = 1;
+    }
+    return w;
+}
+
+static void destroy(engine_t *e)
+{
+    unsigned i;
+
+    for (i = 0; i < e->nworkers && e->workers; i++)
+        mw_worker_destroy(e->workers[i]);
+    free(e->workers);
+    mw_flow_table_destroy(e->tunnels);
+    mw_capture_close(e->cap);
+}
+
+static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_t errlen)
+{
+    mw_flow_sink_params_t sp = { 0 };
+
+    *writer = NULL;
+    if (e->cfg->output != NULL) {
+        *writer = mw_h5_writer_open(e->cfg->output, errbuf, errlen);
+        if (*writer == NULL)
+            return MW_EIO;
+    }
+    sp.writer = *writer;
+    e->sink = mw_flow_sink_create(&sp, errbuf, errlen);
+    if (e->sink == NULL) {
+        mw_h5_writer_close(*writer, 0, NULL, 0);
+        *writer = NULL;
+        return MW_ENOMEM;
+    }
+    return 0;
+}
+
+int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, size_t errlen)
+{
+    engine_t e = { .cfg = cfg, .sum = sum };
+    mw_capture_params_t cp = { .files = cfg->files, .nfiles = cfg->nfiles, .iface = cfg->iface,
+        .filter = cfg->filter, .snaplen = cfg->snaplen, .buffer_mb = cfg->buffer_mb,
+        .promisc = cfg->promisc };
+    mw_h5_writer_t *writer = NULL;
+    char err2[MW_ERRBUF_SIZE] = "";
+    int rc, input_rc;
+
+    memset(sum, 0, sizeof(*sum));
+    e.start_ms = e.last_tick_ms = mw_monotonic_ms();
+    e.cap = mw_capture_open(&cp, errbuf, errlen);
+    if (e.cap == NULL)
+        return MW_EINVAL;
+    if (cfg->drop_user != NULL) {
+        rc = mw_drop_privileges(cfg->drop_user, errbuf, errlen);
+        if (rc != 0)
+            goto out;
+    }
+    rc = open_output(&e, &writer, errbuf, errlen);
+    if (rc != 0)
+        goto out;
+    rc = create_workers(&e, errbuf, errlen);
+    if (rc == 0)
+        rc = create_tunnel_table(&e, errbuf, errlen);
+    if (rc != 0) {
+        writer = drain(&e, MW_END_SHUTDOWN, err2, sizeof(err2));
+        mw_h5_writer_close(writer, 0, NULL, 0);
+        goto out;
+    }
+
+    mw_progress_init(&e.progress, cfg->progress && !cfg->quiet);
+    input_rc = read_loop(&e, errbuf, errlen);
+    mw_progress_clear(&e.progress);
+    sum->stop_signal = mw_engine_stop_signal;
+    sum->elapsed_s = (double)(mw_monotonic_ms() - e.start_ms) / 1000.0;
+
+    writer = drain(&e, (sum->stop_signal || limits_reached(&e)) ? MW_END_SHUTDOWN : MW_END_EOF,
+            err2, sizeof(err2));
+    sum->elapsed_s = (double)(mw_monotonic_ms() - e.start_ms) / 1000.0;
+    if (sum->output_failed) {
+        mw_fmt_err(errbuf, errlen, "%s", err2[0] ? err2 : errbuf);
+        mw_h5_writer_close(writer, 0, NULL, 0);
+        rc = MW_EIO;
+        goto out;
+    }
+    rc = mw_run_meta_write(writer, cfg, sum, e.workers[0], err2, sizeof(err2));
+    if (rc == 0)
+        rc = mw_h5_writer_close(writer, 1, err2, sizeof(err2));
+    else
+        mw_h5_writer_close(writer, 0, NULL, 0);
+    if (rc != 0) {
+        sum->output_failed = 1;
+        mw_fmt_err(errbuf, errlen, "%s", err2);
+        goto out;
+    }
+    rc = input_rc;
+out:
+    destroy(&e);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/*
+ * engine.h - one run: source -> decode -> dispatch -> workers -> sink.
+ * mw_engine_run() is all main() calls for analyze and capture.
+ */
+#ifndef MW_ENGINE_H
+#define MW_ENGINE_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "core/config.h"
+#include "decode/decode.h"
+
+typedef struct mw_run_summary {
+    uint64_t packets, bytes;
+    uint64_t decode_events[MW_DEC_COUNT]; /* packets stopped by each reason */
+    uint64_t soft_events[MW_DEC_COUNT];   /* non-fatal events inside tracked packets */
+    uint64_t tracked_packets;             /* packets accounted to a flow */
+    uint64_t flows_written;
+    uint64_t flows_evicted, alloc_failures;
+    uint64_t tunnel_packets;
+    uint32_t peak_flows;
+    uint64_t kernel_received, kernel_dropped, if_dropped;
+    int64_t first_us, last_us;
+    double elapsed_s;
+    unsigned input_errors;   /* files that could not be read to the end */
+    int stop_signal;         /* signal that stopped the run, 0 if none */
+    int output_failed;
+} mw_run_summary_t;
+
+/* Set by signal handlers; the engine stops reading and writes everything. */
+extern volatile sig_atomic_t mw_engine_stop_signal;
+
+/*
+ * Runs analyze or capture. Returns 0 when every input was read and the
+ * output written; a negative MW_E* code with a one-line message otherwise
+ * (the summary is filled as far as the run got; output already written is
+ * kept and valid).
+ */
+int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *summary, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * ring.c - the SPSC ring. head and tail only grow; their difference is the
+ * fill level. The producer publishes head in batches and the consumer
+ * releases tail per entry, so the shared cache lines move rarely. A side
+ * that finds nothing to do sleeps on a condition variable with a short
+ * timeout; the other side signals only when it sees a sleeper, and the
+ * timeout bounds the cost of a missed wake-up.
+ */
+#include "engine/ring.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "core/mw.h"
+
+#define ENTRY_HDR 8u
+#define SKIP_MARK 0xffffffffu
+#define PUBLISH_BATCH 64
+
+struct mw_ring {
+    uint8_t *buf;
+    size_t size, mask;
+    _Alignas(64) atomic_size_t head; /* published by producer */
+    size_t head_local;               /* producer: committed, maybe unpublished */
+    size_t reserved_len;
+    unsigned unpublished;
+    _Alignas(64) atomic_size_t tail; /* released by consumer */
+    size_t cur_len;                  /* consumer: entry being read */
+    _Alignas(64) atomic_int consumer_sleeping, producer_sleeping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
+{
+    mw_ring_t *r;
+
+    if (size < 4096 || (size & (size - 1)) != 0) {
+        mw_fmt_err(errbuf, errlen, "ring size must be a power of two >= 4096");
+        return NULL;
+    }
+    r = aligned_alloc(64, sizeof(*r));
+    if (r == NULL)
+        goto fail;
+    *r = (mw_ring_t){ 0 };
+    r->buf = malloc(size);
+    if (r->buf == NULL) {
+        free(r);
+        goto fail;
+    }
+    r->size = size;
+    r->mask = size - 1;
+    atomic_init(&r->head, 0);
+    atomic_init(&r->tail, 0);
+    atomic_init(&r->consumer_sleeping, 0);
+    atomic_init(&r->producer_sleeping, 0);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->cv, NULL);
+    return r;
+fail:
+    mw_fmt_err(errbuf, errlen, "out of memory for a %zu-byte packet ring", size);
+    return NULL;
+}
+
+void mw_ring_destroy(mw_ring_t *r)
+{
+    if (r == NULL)
+        return;
+    pthread_cond_destroy(&r->cv);
+    pthread_mutex_destroy(&r->mu);
+    free(r->buf);
+    free(r);
+}
+
+static void sleep_on(mw_ring_t *r, atomic_int *flag, int (*ready)(mw_ring_t *), int wait_ms)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += (long)wait_ms * 1000000L;
+    while (ts.tv_nsec >= 1000000000L) {
+        ts.tv_nsec -= 1000000000L;
+        ts.tv_sec++;
+    }
+    pthread_mutex_lock(&r->mu);
+    atomic_store(flag, 1);
+    if (!ready(r))
+        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+    atomic_store(flag, 0);
+    pthread_mutex_unlock(&r->mu);
+}
+
+static void wake(mw_ring_t *r, atomic_int *flag)
+{
+    if (atomic_load(flag)) {
+        pthread_mutex_lock(&r->mu);
+        pthread_cond_signal(&r->cv);
+        pthread_mutex_unlock(&r->mu);
+    }
+}
+
+static size_t entry_size(size_t len)
+{
+    return (ENTRY_HDR + len + 7u) & ~(size_t)7u;
+}
+
+static int producer_ready(mw_ring_t *r)
+{
+    return r->size - (r->head_local - atomic_load(&r->tail)) >= r->reserved_len;
+}
+
+void *mw_ring_reserve(mw_ring_t *r, size_t len)
+{
+    size_t need = entry_size(len), pos, pad;
+    uint8_t *e;
+
+    if (need > r->size / 2)
+        return NULL;
+    pos = r->head_local & r->mask;
+    pad = (r->size - pos < need) ? r->size - pos : 0;
+    r->reserved_len = pad + need;
+    while (r->size - (r->head_local - atomic_load_explicit(&r->tail, memory_order_acquire)) <
+            pad + need) {
+        mw_ring_publish(r); /* the consumer may be waiting for what we hold */
+        sleep_on(r, &r->producer_sleeping, producer_ready, 1);
+    }
+    if (pad) {
+        *(uint32_t *)(r->buf + pos) = SKIP_MARK;
+        r->head_local += pad;
+        pos = 0;
+    }
+    e = r->buf + pos;
+    *(uint32_t *)e = (uint32_t)len;
+    r->reserved_len = need;
+    return e + ENTRY_HDR;
+}
+
+void mw_ring_commit(mw_ring_t *r)
+{
+    r->head_local += r->reserved_len;
+    if (++r->unpublished >= PUBLISH_BATCH)
+        mw_ring_publish(r);
+}
+
+void mw_ring_publish(mw_ring_t *r)
+{
+    r->unpublished = 0;
+    atomic_store_explicit(&r->head, r->head_local, memory_order_release);
+    wake(r, &r->consumer_sleeping);
+}
+
+static int consumer_ready(mw_ring_t *r)
+{
+    return atomic_load(&r->head) != atomic_load(&r->tail);
+}
+
+void *mw_ring_peek(mw_ring_t *r, size_t *len, int wait_ms)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    size_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+    uint8_t *e;
+
+    if (head == tail) {
+        if (wait_ms <= 0)
+            return NULL;
+        sleep_on(r, &r->consumer_sleeping, consumer_ready, wait_ms);
+        head = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (head == tail)
+            return NULL;
+    }
+    e = r->buf + (tail & r->mask);
+    if (*(uint32_t *)e == SKIP_MARK) {
+        tail += r->size - (tail & r->mask);
+        atomic_store_explicit(&r->tail, tail, memory_order_release);
+        e = r->buf;
+    }
+    *len = *(uint32_t *)e;
+    r->cur_len = entry_size(*len);
+    return e + ENTRY_HDR;
+}
+
+void mw_ring_release(mw_ring_t *r)
+{
+    size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+
+    atomic_store_explicit(&r->tail, tail + r->cur_len, memory_order_release);
+    wake(r, &r->producer_sleeping);
+}

@@ -1,0 +1,174 @@
+/*
+ * run_meta.c - fills /meta, /stats and the root attributes. Names come from
+ * the linked nDPI at run time because nDPI renumbers protocols between
+ * releases: a file is only readable with the tables written beside it.
+ */
+#include "engine/run_meta.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify/classify_ndpi.h"
+#include "classify/roles.h"
+#include "capture/capture.h"
+#include "core/mw.h"
+
+#define MAX_COUNTERS 96
+
+static const char *const flow_kind_names[] = { "plain", "tunnel", "inner" };
+static const char *const end_reason_names[] = { "idle", "active_timeout", "evicted",
+    "end_of_input", "shutdown", "tcp_close" };
+
+size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *values, size_t max)
+{
+    static char event_names[2][MW_DEC_COUNT][48];
+    size_t n = 0;
+    unsigned i;
+
+#define ADD(name, value)                                                                        \
+    do {                                                                                        \
+        if (n < max) {                                                                          \
+            names[n] = (name);                                                                  \
+            values[n] = (uint64_t)(value);                                                      \
+            n++;                                                                                \
+        }                                                                                       \
+    } while (0)
+    ADD("packets", s->packets);
+    ADD("bytes", s->bytes);
+    ADD("tracked_packets", s->tracked_packets);
+    ADD("tunnel_packets", s->tunnel_packets);
+    ADD("flows_written", s->flows_written);
+    ADD("flows_evicted", s->flows_evicted);
+    ADD("flow_alloc_failures", s->alloc_failures);
+    ADD("peak_flows", s->peak_flows);
+    ADD("kernel_received", s->kernel_received);
+    ADD("kernel_dropped", s->kernel_dropped);
+    ADD("interface_dropped", s->if_dropped);
+    ADD("input_errors", s->input_errors);
+    for (i = 1; i < MW_DEC_COUNT; i++) {
+        snprintf(event_names[0][i], sizeof(event_names[0][i]), "skipped.%s",
+                mw_decode_event_name(i));
+        ADD(event_names[0][i], s->decode_events[i]);
+    }
+    for (i = 1; i < MW_DEC_COUNT; i++) {
+        snprintf(event_names[1][i], sizeof(event_names[1][i]), "inner.%s",
+                mw_decode_event_name(i));
+        ADD(event_names[1][i], s->soft_events[i]);
+    }
+#undef ADD
+    return n;
+}
+
+static int write_name_tables(mw_h5_writer_t *w, mw_classifier_t *c, char *errbuf, size_t errlen)
+{
+    unsigned n = mw_classifier_num_protocols(c), i;
+    unsigned ncat = mw_classifier_num_categories(), nrisk = mw_classifier_num_risks();
+    unsigned max = MW_MAX(MW_MAX(n, ncat), MW_MAX(nrisk, (unsigned)MW_ROLE_COUNT));
+    const char **names = calloc(max + 8, sizeof(*names));
+    int rc;
+
+    if (names == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    for (i = 0; i < n; i++)
+        names[i] = mw_classifier_protocol_name(c, i);
+    rc = mw_h5_writer_name_table(w, "protocols", names, n, errbuf, errlen);
+    for (i = 0; rc == 0 && i < ncat; i++)
+        names[i] = mw_classifier_category_name(c, i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "categories", names, ncat, errbuf, errlen);
+    for (i = 0; rc == 0 && i < nrisk; i++)
+        names[i] = mw_classifier_risk_name(i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "risks", names, nrisk, errbuf, errlen);
+    for (i = 0; rc == 0 && i < 5; i++)
+        names[i] = mw_classifier_confidence_name(i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "confidences", names, 5, errbuf, errlen);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "flow_kinds", flow_kind_names,
+                MW_ARRAY_LEN(flow_kind_names), errbuf, errlen);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "end_reasons", end_reason_names,
+                MW_ARRAY_LEN(end_reason_names), errbuf, errlen);
+    free(names);
+    return rc;
+}
+
+static char *join_sources(const mw_config_t *cfg)
+{
+    size_t len = 1, i;
+    char *s;
+
+    if (cfg->iface != NULL)
+        return strdup(cfg->iface);
+    for (i = 0; i < cfg->nfiles; i++)
+        len += strlen(cfg->files[i]) + 1;
+    s = calloc(1, len);
+    if (s == NULL)
+        return NULL;
+    for (i = 0; i < cfg->nfiles; i++) {
+        if (i)
+            strcat(s, "\n");
+        strcat(s, cfg->files[i]);
+    }
+    return s;
+}
+
+static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *s)
+{
+    char created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    char *sources = join_sources(cfg);
+    int rc = 0;
+
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    rc |= mw_h5_writer_attr_int64(w, "schema_version", MW_SCHEMA_VERSION);
+    rc |= mw_h5_writer_attr_string(w, "mastwatch_version", MW_VERSION);
+    rc |= mw_h5_writer_attr_string(w, "ndpi_version", mw_classifier_ndpi_version());
+    rc |= mw_h5_writer_attr_string(w, "libpcap_version", mw_capture_lib_version());
+    rc |= mw_h5_writer_attr_string(w, "command", cfg->command == MW_CMD_CAPTURE ? "capture" : "analyze");
+    rc |= mw_h5_writer_attr_string(w, "sources", sources ? sources : "");
+    rc |= mw_h5_writer_attr_string(w, "command_line", cfg->command_line);
+    rc |= mw_h5_writer_attr_string(w, "created_utc", created);
+    rc |= mw_h5_writer_attr_int64(w, "first_us", s->first_us);
+    rc |= mw_h5_writer_attr_int64(w, "last_us", s->last_us);
+    rc |= mw_h5_writer_attr_int64(w, "threads", cfg->threads);
+    rc |= mw_h5_writer_attr_int64(w, "idle_timeout_s", cfg->idle_timeout_us / 1000000);
+    rc |= mw_h5_writer_attr_int64(w, "active_timeout_s", cfg->active_timeout_us / 1000000);
+    rc |= mw_h5_writer_attr_int64(w, "max_flows", cfg->max_flows);
+    /* complete = every input read to its end, no signal, no limit hit */
+    rc |= mw_h5_writer_attr_int64(w, "complete", s->input_errors == 0 && s->stop_signal == 0);
+    rc |= mw_h5_writer_attr_int64(w, "stop_signal", s->stop_signal);
+    free(sources);
+    return rc ? MW_EIO : 0;
+}
+
+int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *sum,
+        mw_worker_t *worker, char *errbuf, size_t errlen)
+{
+    const char *names[MAX_COUNTERS];
+    uint64_t values[MAX_COUNTERS];
+    size_t n;
+    int rc;
+
+    if (w == NULL)
+        return 0;
+    rc = write_name_tables(w, mw_worker_classifier(worker), errbuf, errlen);
+    if (rc != 0)
+        return rc;
+    n = mw_run_counters(sum, names, values, MAX_COUNTERS);
+    rc = mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen);
+    if (rc != 0)
+        return rc;
+    if (write_attrs(w, cfg, sum) != 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes");
+        return MW_EIO;
+    }
+    return 0;
+}

@@ -1,0 +1,219 @@
+/*
+ * worker.c - per-thread flow tracking and classification.
+ *
+ * Each flow gets nDPI state on its first packet; the classifier frees it
+ * as soon as detection ends, so most long flows carry only their record.
+ * Idle flows are swept at most once per second of packet time, which
+ * keeps expiry off the per-packet path.
+ */
+#include "engine/worker.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify_ndpi.h"
+#include "core/mw.h"
+
+#define SWEEP_INTERVAL_US 1000000
+#define RING_SIZE (16u << 20)
+
+struct mw_worker {
+    mw_worker_params_t params;
+    mw_flow_table_t *flows;
+    mw_classifier_t *dpi;
+    mw_ring_t *ring;
+    pthread_t thread;
+    int running;
+    int64_t last_sweep_us;
+    uint64_t packets, alloc_failures;
+    mw_record_batch_t batch;
+};
+
+void mw_record_batch_add(mw_record_batch_t *b, const mw_flow_record_t *rec)
+{
+    b->recs[b->n] = *rec;
+    if (b->hook)
+        b->hook(b->hook_ctx, &b->recs[b->n]);
+    if (++b->n == MW_RECORD_BATCH)
+        mw_record_batch_flush(b);
+}
+
+void mw_record_batch_flush(mw_record_batch_t *b)
+{
+    if (b->n > 0 && b->sink != NULL)
+        mw_flow_sink_push(b->sink, b->recs, b->n);
+    b->n = 0;
+}
+
+static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
+{
+    mw_worker_t *w = ctx;
+
+    if (reason == MW_END_ACTIVE)
+        mw_classifier_peek(w->dpi, f->user, &f->rec);
+    else if (f->user != NULL)
+        mw_classifier_finish(w->dpi, &f->user, &f->rec);
+    mw_record_batch_add(&w->batch, &f->rec);
+}
+
+mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen)
+{
+    mw_worker_t *w = calloc(1, sizeof(*w));
+    mw_flow_table_params_t tp;
+
+    if (w == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory for a worker");
+        return NULL;
+    }
+    w->params = *params;
+    w->batch.sink = params->sink;
+    w->batch.hook = params->hook;
+    w->batch.hook_ctx = params->hook_ctx;
+    tp = (mw_flow_table_params_t){ .max_flows = params->max_flows,
+        .idle_timeout_us = params->idle_timeout_us,
+        .active_timeout_us = params->active_timeout_us,
+        .emit = on_emit,
+        .emit_ctx = w };
+    w->flows = mw_flow_table_create(&tp, errbuf, errlen);
+    if (w->flows == NULL)
+        goto fail;
+    w->dpi = mw_classifier_create(errbuf, errlen);
+    if (w->dpi == NULL)
+        goto fail;
+    if (params->threaded) {
+        w->ring = mw_ring_create(RING_SIZE, errbuf, errlen);
+        if (w->ring == NULL)
+            goto fail;
+    }
+    return w;
+fail:
+    mw_worker_destroy(w);
+    return NULL;
+}
+
+void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx)
+{
+    const mw_l3_t *l3 = mw_packet_flow_l3(p);
+    uint8_t kind = p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
+    mw_flow_t *f;
+    int dir;
+
+    w->packets++;
+    if (p->ts_us - w->last_sweep_us >= SWEEP_INTERVAL_US) {
+        mw_flow_table_expire(w->flows, p->ts_us);
+        w->last_sweep_us = p->ts_us;
+    }
+    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel_ctx, tunnel_flow_id, &dir);
+    if (f == NULL) {
+        w->alloc_failures++;
+        return;
+    }
+    if (f->user == NULL && f->user_packets == 0) {
+        f->user = mw_classifier_flow_new();
+        if (f->user == NULL) {
+            w->alloc_failures++;
+            return;
+        }
+    }
+    if (f->user != NULL) {
+        f->user_packets++;
+        mw_classifier_process(w->dpi, &f->user, frame + l3->l3_off, l3->l3_len, p->ts_us,
+                f->user_packets, &f->rec);
+    }
+}
+
+void mw_worker_tick(mw_worker_t *w, int64_t now_us)
+{
+    mw_flow_table_expire(w->flows, now_us);
+    w->last_sweep_us = now_us;
+    mw_record_batch_flush(&w->batch);
+}
+
+static void *worker_main(void *arg)
+{
+    mw_worker_t *w = arg;
+
+    for (;;) {
+        size_t len;
+        mw_work_item_t *item = mw_ring_peek(w->ring, &len, 50);
+        if (item == NULL) {
+            mw_record_batch_flush(&w->batch); /* idle: let records reach the file */
+            continue;
+        }
+        if (item->type == MW_WORK_PACKET) {
+            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), item->tunnel_flow_id,
+                    item->tunnel_ctx);
+        } else if (item->type == MW_WORK_TICK) {
+            mw_worker_tick(w, item->pkt.ts_us);
+        } else {
+            mw_flow_table_flush(w->flows, (enum mw_end_reason)item->frame_len);
+            mw_record_batch_flush(&w->batch);
+            mw_ring_release(w->ring);
+            break;
+        }
+        mw_ring_release(w->ring);
+    }
+    return NULL;
+}
+
+int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen)
+{
+    if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+        mw_fmt_err(errbuf, errlen, "cannot start worker thread %u", w->params.index);
+        return MW_ENOMEM;
+    }
+    w->running = 1;
+    return 0;
+}
+
+mw_ring_t *mw_worker_ring(mw_worker_t *w)
+{
+    return w->ring;
+}
+
+void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
+{
+    if (w->running) {
+        mw_work_item_t *item = mw_ring_reserve(w->ring, sizeof(*item));
+        memset(item, 0, sizeof(*item));
+        item->type = MW_WORK_END;
+        item->frame_len = (uint32_t)reason;
+        mw_ring_commit(w->ring);
+        mw_ring_publish(w->ring);
+        pthread_join(w->thread, NULL);
+        w->running = 0;
+        return;
+    }
+    mw_flow_table_flush(w->flows, reason);
+    mw_record_batch_flush(&w->batch);
+}
+
+struct mw_classifier *mw_worker_classifier(mw_worker_t *w)
+{
+    return w->dpi;
+}
+
+void mw_worker_get_stats(const mw_worker_t *w, mw_worker_stats_t *out)
+{
+    out->packets = w->packets;
+    out->alloc_failures = w->alloc_failures;
+    mw_flow_table_get_stats(w->flows, &out->flows);
+}
+
+void mw_worker_destroy(mw_worker_t *w)
+{
+    if (w == NULL)
+        return;
+    if (w->running)
+        mw_worker_finish(w, MW_END_SHUTDOWN);
+    if (w->flows != NULL && w->dpi != NULL) {
+        w->batch.sink = NULL; /* error path: release nDPI state, drop the records */
+        mw_flow_table_flush(w->flows, MW_END_SHUTDOWN);
+    }
+    mw_flow_table_destroy(w->flows);
+    mw_classifier_destroy(w->dpi);
+    mw_ring_destroy(w->ring);
+    free(w);
+}

@@ -1,0 +1,82 @@
+/*
+ * worker.h - a worker owns one flow table and one nDPI module and turns
+ * decoded packets into finished flow records for the sink. It runs either
+ * on its own thread, fed by an SPSC ring, or inline in the reader thread
+ * (one worker: no queue, no copy).
+ */
+#ifndef MW_WORKER_H
+#define MW_WORKER_H
+
+#include <stdint.h>
+
+#include "decode/packet.h"
+#include "engine/ring.h"
+#include "flow/flow_table.h"
+#include "output/flow_sink.h"
+
+typedef struct mw_worker mw_worker_t;
+
+/* Called on every finished record before it goes to the sink (planes, ...). */
+typedef void (*mw_record_hook_fn)(void *ctx, mw_flow_record_t *rec);
+
+typedef struct mw_worker_params {
+    unsigned index;
+    uint32_t max_flows;
+    int64_t idle_timeout_us, active_timeout_us;
+    mw_flow_sink_t *sink;
+    mw_record_hook_fn hook; /* may be NULL */
+    void *hook_ctx;
+    int threaded;           /* 1: own thread fed by a ring */
+} mw_worker_params_t;
+
+typedef struct mw_worker_stats {
+    uint64_t packets;
+    uint64_t alloc_failures;
+    mw_flow_table_stats_t flows;
+} mw_worker_stats_t;
+
+/* Work item header in the ring; the frame bytes follow it. */
+typedef struct mw_work_item {
+    uint32_t type;          /* MW_WORK_* */
+    uint32_t frame_len;
+    uint64_t tunnel_flow_id;
+    uint64_t tunnel_ctx;
+    mw_packet_t pkt;
+} mw_work_item_t;
+
+enum { MW_WORK_PACKET = 1, MW_WORK_TICK, MW_WORK_END };
+
+mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen);
+
+/* Threaded workers: start the thread; stop sends END(reason) and joins. */
+int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen);
+mw_ring_t *mw_worker_ring(mw_worker_t *w);
+
+/* Inline use (or from the worker thread). */
+void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx);
+void mw_worker_tick(mw_worker_t *w, int64_t now_us);
+
+/* Flushes every flow with reason, drains, stops the thread if any. */
+void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason);
+
+/* The worker's nDPI module, for name tables once the run is over. */
+struct mw_classifier *mw_worker_classifier(mw_worker_t *w);
+
+void mw_worker_get_stats(const mw_worker_t *w, mw_worker_stats_t *out /* OUT */);
+void mw_worker_destroy(mw_worker_t *w); /* NULL-safe */
+
+/* Batches records on their way to the sink (one lock per batch). */
+#define MW_RECORD_BATCH 256
+typedef struct mw_record_batch {
+    mw_flow_sink_t *sink;
+    mw_record_hook_fn hook;
+    void *hook_ctx;
+    size_t n;
+    mw_flow_record_t recs[MW_RECORD_BATCH];
+} mw_record_batch_t;
+
+void mw_record_batch_add(mw_record_batch_t *b, const mw_flow_record_t *rec);
+void mw_record_batch_flush(mw_record_batch_t *b);
+
+#endif

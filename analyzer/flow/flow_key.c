@@ -1,0 +1,64 @@
+/*
+ * flow_key.c - canonical bidirectional keys and their hash (XXH3 from
+ * Debian's libxxhash: fast, well tested, stable across runs, so dispatch
+ * and flow ids are reproducible).
+ */
+#include "flow/flow_key.h"
+
+#include <string.h>
+#include <xxhash.h>
+
+static int endpoint_cmp(const uint8_t *addr1, uint16_t port1, const uint8_t *addr2, uint16_t port2)
+{
+    int c = memcmp(addr1, addr2, 16);
+    if (c != 0)
+        return c;
+    return (int)port1 - (int)port2;
+}
+
+void mw_flow_key_make(mw_flow_key_t *key, const mw_packet_t *p, const mw_l3_t *l3, uint8_t kind,
+        uint64_t tunnel_ctx, int *a_is_src)
+{
+    memset(key, 0, sizeof(*key)); /* padding too: the key is hashed and compared as bytes */
+    if (endpoint_cmp(l3->src, l3->sport, l3->dst, l3->dport) <= 0) {
+        memcpy(key->addr_a, l3->src, 16);
+        memcpy(key->addr_b, l3->dst, 16);
+        key->port_a = l3->sport;
+        key->port_b = l3->dport;
+        *a_is_src = 1;
+    } else {
+        memcpy(key->addr_a, l3->dst, 16);
+        memcpy(key->addr_b, l3->src, 16);
+        key->port_a = l3->dport;
+        key->port_b = l3->sport;
+        *a_is_src = 0;
+    }
+    key->tunnel_ctx = tunnel_ctx;
+    key->vlan = p->vlan_count ? p->vlan[0] : 0;
+    key->l4_proto = l3->l4_proto;
+    key->kind = kind;
+}
+
+uint64_t mw_flow_key_hash(const mw_flow_key_t *key)
+{
+    return XXH3_64bits(key, sizeof(*key));
+}
+
+uint64_t mw_flow_tunnel_ctx(const mw_packet_t *p)
+{
+    uint8_t pair[32];
+
+    if (memcmp(p->outer.src, p->outer.dst, 16) <= 0) {
+        memcpy(pair, p->outer.src, 16);
+        memcpy(pair + 16, p->outer.dst, 16);
+    } else {
+        memcpy(pair, p->outer.dst, 16);
+        memcpy(pair + 16, p->outer.src, 16);
+    }
+    return XXH3_64bits(pair, sizeof(pair)) | 1; /* never 0: 0 means "no tunnel" */
+}
+
+int mw_flow_key_equal(const mw_flow_key_t *x, const mw_flow_key_t *y)
+{
+    return memcmp(x, y, sizeof(*x)) == 0;
+}

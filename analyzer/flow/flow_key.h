@@ -1,0 +1,37 @@
+/*
+ * flow_key.h - the bidirectional flow key. Both directions of a flow map to
+ * the same canonical key (lower endpoint first), so one hash serves the
+ * flow table and the dispatch of packets to workers.
+ */
+#ifndef MW_FLOW_KEY_H
+#define MW_FLOW_KEY_H
+
+#include <stdint.h>
+
+#include "decode/packet.h"
+
+typedef struct mw_flow_key {
+    uint8_t addr_a[16], addr_b[16]; /* a <= b (address, then port) */
+    uint64_t tunnel_ctx;  /* inner flows: hash of the tunnel endpoints; else 0 */
+    uint16_t port_a, port_b;
+    uint16_t vlan;        /* outer VLAN id */
+    uint8_t l4_proto;
+    uint8_t kind;         /* enum mw_flow_kind: the same 5-tuple inside and outside is two flows */
+} mw_flow_key_t;
+
+/*
+ * Builds the canonical key of l3 in packet p. *a_is_src is set to 1 when the
+ * packet's source is endpoint a. tunnel_ctx is 0 for plain and tunnel flows.
+ */
+void mw_flow_key_make(mw_flow_key_t *key, const mw_packet_t *p, const mw_l3_t *l3, uint8_t kind,
+        uint64_t tunnel_ctx, int *a_is_src /* OUT */);
+
+/* Symmetric: both directions give the same value. */
+uint64_t mw_flow_key_hash(const mw_flow_key_t *key);
+
+/* Hash of the outer endpoints of a GTP-U packet, direction-independent. */
+uint64_t mw_flow_tunnel_ctx(const mw_packet_t *p);
+
+int mw_flow_key_equal(const mw_flow_key_t *x, const mw_flow_key_t *y);
+
+#endif

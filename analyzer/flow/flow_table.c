@@ -1,0 +1,340 @@
+/*
+ * flow_table.c - hash table with chaining plus an LRU list.
+ *
+ * Buckets are a power of two sized for max_flows; entries are malloc'ed on
+ * demand up to max_flows and recycled through a free list, so memory grows
+ * with the traffic and never past the cap. The LRU list doubles as the idle
+ * queue: with packets in time order its tail is the flow idle the longest,
+ * so expiry stops at the first flow that is still active.
+ *
+ * Record splitting is decided from the flow's own packets only (idle gap,
+ * active timeout, new SYN after FIN/RST), never from which other flows
+ * share the table, so the flows written do not depend on the thread count.
+ */
+#include "flow/flow_table.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mw.h"
+
+struct mw_flow_table {
+    mw_flow_table_params_t params;
+    mw_flow_t **buckets;
+    uint64_t bucket_mask;
+    mw_flow_t *lru_head, *lru_tail;
+    mw_flow_t *free_list;
+    mw_flow_table_stats_t stats;
+};
+
+mw_flow_table_t *mw_flow_table_create(const mw_flow_table_params_t *params, char *errbuf,
+        size_t errlen)
+{
+    mw_flow_table_t *t;
+    uint64_t nb = 1024;
+
+    if (params == NULL || params->max_flows == 0 || params->emit == NULL ||
+            params->idle_timeout_us <= 0 || params->active_timeout_us <= 0) {
+        mw_fmt_err(errbuf, errlen, "flow table: invalid parameters");
+        return NULL;
+    }
+    while (nb < params->max_flows && nb < (1u << 30))
+        nb <<= 1;
+    t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        goto fail_table;
+    t->buckets = calloc(nb, sizeof(*t->buckets));
+    if (t->buckets == NULL)
+        goto fail_buckets;
+    t->params = *params;
+    t->bucket_mask = nb - 1;
+    return t;
+
+fail_buckets:
+    free(t);
+fail_table:
+    mw_fmt_err(errbuf, errlen, "flow table: out of memory for %u flows", params->max_flows);
+    return NULL;
+}
+
+static void free_chain(mw_flow_t *f, int via_lru)
+{
+    while (f != NULL) {
+        mw_flow_t *next = via_lru ? f->lru_next : f->hnext;
+        free(f);
+        f = next;
+    }
+}
+
+void mw_flow_table_destroy(mw_flow_table_t *t)
+{
+    if (t == NULL)
+        return;
+    free_chain(t->lru_head, 1);
+    free_chain(t->free_list, 0);
+    free(t->buckets);
+    free(t);
+}
+
+static void lru_unlink(mw_flow_table_t *t, mw_flow_t *f)
+{
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        t->lru_head = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        t->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push_head(mw_flow_table_t *t, mw_flow_t *f)
+{
+    f->lru_prev = NULL;
+    f->lru_next = t->lru_head;
+    if (t->lru_head)
+        t->lru_head->lru_prev = f;
+    t->lru_head = f;
+    if (t->lru_tail == NULL)
+        t->lru_tail = f;
+}
+
+static void bucket_unlink(mw_flow_table_t *t, mw_flow_t *f)
+{
+    mw_flow_t **pp = &t->buckets[f->hash & t->bucket_mask];
+
+    while (*pp != NULL && *pp != f)
+        pp = &(*pp)->hnext;
+    if (*pp == f)
+        *pp = f->hnext;
+}
+
+static void set_addr(uint64_t *hi, uint64_t *lo, const uint8_t a[16])
+{
+    uint64_t h = 0, l = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        h = (h << 8) | a[i];
+        l = (l << 8) | a[i + 8];
+    }
+    *hi = h;
+    *lo = l;
+}
+
+/* Starts a fresh record on flow f from packet p; labels are kept by the caller. */
+static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int src_is_a,
+        uint8_t kind, uint64_t tunnel_flow_id)
+{
+    mw_flow_record_t *r = &f->rec;
+    int i;
+
+    memset(r, 0, sizeof(*r));
+    r->flow_id = p->frame * 2 + (kind == MW_FLOW_INNER ? 1 : 0);
+    r->tunnel_flow_id = tunnel_flow_id;
+    r->first_us = r->last_us = p->ts_us;
+    set_addr(&r->src_hi, &r->src_lo, l3->src);
+    set_addr(&r->dst_hi, &r->dst_lo, l3->dst);
+    r->src_port = l3->sport;
+    r->dst_port = l3->dport;
+    r->ip_version = l3->ip_version;
+    r->l4_proto = l3->l4_proto;
+    r->kind = kind;
+    r->vlan_outer = p->vlan_count > 0 ? p->vlan[0] : 0;
+    r->vlan_inner = p->vlan_count > 1 ? p->vlan[1] : 0;
+    r->mpls_label = p->mpls_label;
+    f->a_is_initiator = (uint8_t)src_is_a;
+    f->fin_mask = 0;
+    for (i = 0; i < 2; i++) {
+        mw_running_stats_init(&f->len[i]);
+        mw_running_stats_init(&f->iat[i]);
+        f->last_dir_us[i] = 0;
+    }
+}
+
+/* Continues a flow in a new record (active timeout): same initiator and labels. */
+static void record_continue(mw_flow_t *f, const mw_packet_t *p)
+{
+    mw_flow_record_t keep = f->rec;
+    mw_flow_record_t *r = &f->rec;
+    int i;
+
+    memset(&r->c2s, 0, sizeof(r->c2s));
+    memset(&r->s2c, 0, sizeof(r->s2c));
+    r->flow_id = p->frame * 2 + (keep.kind == MW_FLOW_INNER ? 1 : 0);
+    r->first_us = r->last_us = p->ts_us;
+    for (i = 0; i < 2; i++) {
+        mw_running_stats_init(&f->len[i]);
+        mw_running_stats_init(&f->iat[i]);
+        f->last_dir_us[i] = 0;
+    }
+}
+
+static void emit(mw_flow_table_t *t, mw_flow_t *f, enum mw_end_reason reason)
+{
+    mw_flow_finalize_record(f);
+    f->rec.end_reason = (uint8_t)reason;
+    t->stats.emitted++;
+    t->params.emit(t->params.emit_ctx, f, reason);
+}
+
+static void remove_flow(mw_flow_table_t *t, mw_flow_t *f, enum mw_end_reason reason)
+{
+    emit(t, f, reason);
+    lru_unlink(t, f);
+    bucket_unlink(t, f);
+    f->user = NULL;
+    f->hnext = t->free_list;
+    t->free_list = f;
+    t->stats.active--;
+}
+
+static mw_flow_t *alloc_flow(mw_flow_table_t *t)
+{
+    mw_flow_t *f;
+
+    if (t->stats.active >= t->params.max_flows && t->lru_tail != NULL) {
+        remove_flow(t, t->lru_tail, MW_END_EVICTED);
+        t->stats.evicted++;
+    }
+    f = t->free_list;
+    if (f != NULL)
+        t->free_list = f->hnext;
+    else
+        f = malloc(sizeof(*f));
+    if (f != NULL)
+        memset(f, 0, sizeof(*f));
+    return f;
+}
+
+static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int dir)
+{
+    mw_dir_stats_t *ds = dir == 0 ? &f->rec.c2s : &f->rec.s2c;
+    /* Inner flows count the subscriber's IP bytes; others the frame on the wire. */
+    uint32_t len = f->rec.kind == MW_FLOW_INNER ? l3->ip_len : p->wirelen;
+
+    ds->packets++;
+    ds->bytes += len;
+    ds->tcp_flags |= l3->tcp_flags;
+    mw_running_stats_add(&f->len[dir], (double)len);
+    if (f->last_dir_us[dir] != 0) {
+        int64_t gap = p->ts_us - f->last_dir_us[dir];
+        mw_running_stats_add(&f->iat[dir], gap > 0 ? (double)gap / 1000.0 : 0.0);
+    }
+    f->last_dir_us[dir] = p->ts_us;
+    if (p->ts_us > f->rec.last_us)
+        f->rec.last_us = p->ts_us;
+    if (f->rec.kind != MW_FLOW_PLAIN && p->teid != 0) {
+        uint32_t *teid = dir == 0 ? &f->rec.teid_c2s : &f->rec.teid_s2c;
+        if (*teid == 0)
+            *teid = p->teid;
+    }
+    if (l3->sctp_ppid != 0 && f->rec.sctp_ppid == 0)
+        f->rec.sctp_ppid = l3->sctp_ppid;
+    if (l3->l4_proto == 6) {
+        if (l3->tcp_flags & 0x01)
+            f->fin_mask |= (uint8_t)(dir == 0 ? 1 : 2);
+        if (l3->tcp_flags & 0x04)
+            f->fin_mask |= 4;
+    }
+}
+
+/* Should this packet close the flow's record before it is accounted? */
+static int must_split(const mw_flow_table_t *t, const mw_flow_t *f, const mw_packet_t *p,
+        const mw_l3_t *l3, enum mw_end_reason *reason)
+{
+    if (p->ts_us - f->rec.last_us > t->params.idle_timeout_us) {
+        *reason = MW_END_IDLE;
+        return 1;
+    }
+    /* A new SYN on a closed connection is a new connection (port reuse). */
+    if (l3->l4_proto == 6 && (l3->tcp_flags & 0x12) == 0x02 &&
+            ((f->fin_mask & 3) == 3 || (f->fin_mask & 4))) {
+        *reason = MW_END_TCP_CLOSE;
+        return 1;
+    }
+    return 0;
+}
+
+mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const mw_l3_t *l3,
+        uint8_t kind, uint64_t tunnel_ctx, uint64_t tunnel_flow_id, int *dir)
+{
+    mw_flow_key_t key;
+    mw_flow_t *f;
+    uint64_t hash;
+    int a_is_src;
+    enum mw_end_reason reason;
+
+    mw_flow_key_make(&key, p, l3, kind, tunnel_ctx, &a_is_src);
+    hash = mw_flow_key_hash(&key);
+    for (f = t->buckets[hash & t->bucket_mask]; f != NULL; f = f->hnext)
+        if (f->hash == hash && mw_flow_key_equal(&f->key, &key))
+            break;
+
+    if (f != NULL && must_split(t, f, p, l3, &reason)) {
+        remove_flow(t, f, reason);
+        f = NULL;
+    }
+    if (f == NULL) {
+        f = alloc_flow(t);
+        if (f == NULL)
+            return NULL;
+        f->key = key;
+        f->hash = hash;
+        f->hnext = t->buckets[hash & t->bucket_mask];
+        t->buckets[hash & t->bucket_mask] = f;
+        record_start(f, p, l3, a_is_src, kind, tunnel_flow_id);
+        t->stats.created++;
+        t->stats.active++;
+        if (t->stats.active > t->stats.peak)
+            t->stats.peak = t->stats.active;
+    } else {
+        lru_unlink(t, f);
+        if (p->ts_us - f->rec.first_us > t->params.active_timeout_us) {
+            emit(t, f, MW_END_ACTIVE);
+            record_continue(f, p);
+        }
+    }
+    lru_push_head(t, f);
+    *dir = (a_is_src == f->a_is_initiator) ? 0 : 1;
+    account(f, p, l3, *dir);
+    return f;
+}
+
+void mw_flow_table_expire(mw_flow_table_t *t, int64_t now_us)
+{
+    while (t->lru_tail != NULL && now_us - t->lru_tail->rec.last_us > t->params.idle_timeout_us)
+        remove_flow(t, t->lru_tail, MW_END_IDLE);
+}
+
+void mw_flow_table_flush(mw_flow_table_t *t, enum mw_end_reason reason)
+{
+    /* Oldest first, so records come out roughly in time order. */
+    while (t->lru_tail != NULL)
+        remove_flow(t, t->lru_tail, reason);
+}
+
+void mw_flow_table_get_stats(const mw_flow_table_t *t, mw_flow_table_stats_t *out)
+{
+    *out = t->stats;
+}
+
+static void finalize_dir(mw_dir_stats_t *ds, const mw_running_stats_t *len,
+        const mw_running_stats_t *iat)
+{
+    ds->len_min = (float)len->min;
+    ds->len_mean = (float)len->mean;
+    ds->len_std = (float)mw_running_stats_stddev(len);
+    ds->len_max = (float)len->max;
+    ds->iat_min = (float)iat->min;
+    ds->iat_mean = (float)iat->mean;
+    ds->iat_std = (float)mw_running_stats_stddev(iat);
+    ds->iat_max = (float)iat->max;
+}
+
+void mw_flow_finalize_record(mw_flow_t *f)
+{
+    finalize_dir(&f->rec.c2s, &f->len[0], &f->iat[0]);
+    finalize_dir(&f->rec.s2c, &f->len[1], &f->iat[1]);
+}

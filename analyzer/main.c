@@ -1,0 +1,120 @@
+/*
+ * main.c - argv -> mw_config -> mw_engine_run(). No analysis logic here:
+ * only signals, messages and exit codes.
+ *
+ * Exit codes: 0 success; 1 a run failed (unreadable/corrupt input,
+ * unwritable output); 2 usage or configuration error; 128+N an offline
+ * analysis stopped by signal N (its output is still complete and valid).
+ * A live capture stopped by SIGINT/SIGTERM is a normal end: 0.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "capture/capture.h"
+#include "classify/classify_ndpi.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/mw.h"
+#include "engine/engine.h"
+#include "output/summary.h"
+
+#ifdef MW_HAVE_INVENTORY
+#include "classify/inventory.h"
+#endif
+
+static void on_stop_signal(int sig)
+{
+    mw_engine_stop_signal = sig;
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+}
+
+static int print_version(void)
+{
+    printf("mastwatch %s\nnDPI %s\n%s\nflow schema %d\n", MW_VERSION,
+            mw_classifier_ndpi_version(), mw_capture_lib_version(), MW_SCHEMA_VERSION);
+    return 0;
+}
+
+static int run_inventory_check(const mw_config_t *cfg)
+{
+#ifdef MW_HAVE_INVENTORY
+    char err[MW_ERRBUF_SIZE] = "";
+    mw_inventory_t *inv = mw_inventory_load(cfg->inventory, err, sizeof(err));
+
+    if (inv == NULL) {
+        mw_log_error("%s", err);
+        return 2;
+    }
+    mw_inventory_print_summary(inv, stdout);
+    mw_inventory_destroy(inv);
+    return 0;
+#else
+    mw_log_error("%s: inventory support is not built in", cfg->inventory);
+    return 2;
+#endif
+}
+
+static int run_engine(const mw_config_t *cfg)
+{
+    char err[MW_ERRBUF_SIZE] = "";
+    mw_run_summary_t sum;
+    int rc;
+
+    install_signals();
+    mw_log_set_quiet(cfg->quiet);
+    rc = mw_engine_run(cfg, &sum, err, sizeof(err));
+    if (!cfg->quiet)
+        mw_summary_print(stderr, cfg, &sum);
+    if (rc != 0) {
+        if (sum.input_errors > 1)
+            mw_log_error("%u inputs could not be read completely (last: %s)", sum.input_errors,
+                    err);
+        else
+            mw_log_error("%s", err);
+        return rc == MW_EINVAL ? 2 : 1;
+    }
+    if (sum.stop_signal && cfg->command == MW_CMD_ANALYZE) {
+        mw_log_error("interrupted by signal %d; results so far are written", sum.stop_signal);
+        return 128 + sum.stop_signal;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    mw_config_t cfg;
+    char err[MW_ERRBUF_SIZE] = "";
+
+    if (mw_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
+        mw_log_error("%s", err);
+        return 2;
+    }
+    switch (cfg.command) {
+        case MW_CMD_HELP:
+            fputs(mw_config_usage(cfg.help_for), stdout);
+            return 0;
+        case MW_CMD_VERSION:
+            return print_version();
+        case MW_CMD_INVENTORY_CHECK:
+            return run_inventory_check(&cfg);
+        case MW_CMD_ANALYZE:
+        case MW_CMD_CAPTURE:
+            return run_engine(&cfg);
+        default:
+            fputs(mw_config_usage(MW_CMD_NONE), stderr);
+            return 2;
+    }
+}

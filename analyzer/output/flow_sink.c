@@ -1,0 +1,212 @@
+/*
+ * flow_sink.c - a mutex-protected record queue drained by one thread that
+ * owns the HDF5 writer (HDF5's high-level calls are not thread-safe, and
+ * one writer keeps the file's row order simple).
+ */
+#include "output/flow_sink.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/mw.h"
+
+struct mw_flow_sink {
+    mw_flow_sink_params_t params;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty, not_full;
+    mw_flow_record_t *queue, *spare; /* swapped: producers fill one, the writer drains the other */
+    size_t queued, cap;
+    int stopping, failed;
+    uint64_t count;
+    char err[MW_ERRBUF_SIZE];
+};
+
+static void deadline_after(struct timespec *ts, int ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_nsec -= 1000000000L;
+        ts->tv_sec++;
+    }
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void write_batch(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n)
+{
+    char err[MW_ERRBUF_SIZE];
+    int failed;
+
+    pthread_mutex_lock(&s->mu);
+    failed = s->failed;
+    pthread_mutex_unlock(&s->mu);
+    if (failed || s->params.writer == NULL || n == 0)
+        return;
+    if (mw_h5_writer_append_flows(s->params.writer, recs, n, err, sizeof(err)) != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->failed = 1;
+        memcpy(s->err, err, sizeof(err));
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+static void flush_writer(mw_flow_sink_t *s)
+{
+    char err[MW_ERRBUF_SIZE];
+
+    if (s->params.writer == NULL || s->failed)
+        return;
+    if (mw_h5_writer_flush(s->params.writer, err, sizeof(err)) != 0) {
+        pthread_mutex_lock(&s->mu);
+        s->failed = 1;
+        memcpy(s->err, err, sizeof(err));
+        pthread_mutex_unlock(&s->mu);
+    }
+}
+
+static void *sink_main(void *arg)
+{
+    mw_flow_sink_t *s = arg;
+    int64_t last_flush = now_ms();
+
+    for (;;) {
+        mw_flow_record_t *batch;
+        size_t n;
+        int stop;
+        struct timespec ts;
+
+        pthread_mutex_lock(&s->mu);
+        deadline_after(&ts, s->params.flush_interval_ms);
+        while (s->queued == 0 && !s->stopping) {
+            if (pthread_cond_timedwait(&s->not_empty, &s->mu, &ts) != 0)
+                break;
+        }
+        batch = s->queue;
+        n = s->queued;
+        s->queue = s->spare;
+        s->spare = batch;
+        s->queued = 0;
+        stop = s->stopping;
+        pthread_cond_broadcast(&s->not_full);
+        pthread_mutex_unlock(&s->mu);
+
+        write_batch(s, batch, n);
+        if (now_ms() - last_flush >= s->params.flush_interval_ms) {
+            flush_writer(s);
+            last_flush = now_ms();
+        }
+        if (stop && n == 0)
+            break;
+    }
+    return NULL;
+}
+
+mw_flow_sink_t *mw_flow_sink_create(const mw_flow_sink_params_t *params, char *errbuf,
+        size_t errlen)
+{
+    mw_flow_sink_t *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        goto fail_alloc;
+    s->params = *params;
+    if (s->params.flush_interval_ms <= 0)
+        s->params.flush_interval_ms = 2000;
+    s->cap = s->params.max_queued ? s->params.max_queued : (1u << 16);
+    s->queue = malloc(s->cap * sizeof(*s->queue));
+    s->spare = malloc(s->cap * sizeof(*s->spare));
+    if (s->queue == NULL || s->spare == NULL)
+        goto fail_queue;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->not_empty, NULL);
+    pthread_cond_init(&s->not_full, NULL);
+    if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
+        mw_fmt_err(errbuf, errlen, "cannot start the writer thread");
+        goto fail_thread;
+    }
+    return s;
+
+fail_thread:
+    pthread_cond_destroy(&s->not_full);
+    pthread_cond_destroy(&s->not_empty);
+    pthread_mutex_destroy(&s->mu);
+fail_queue:
+    free(s->queue);
+    free(s->spare);
+    free(s);
+fail_alloc:
+    if (errbuf && errbuf[0] == '\0')
+        mw_fmt_err(errbuf, errlen, "out of memory for the writer queue");
+    return NULL;
+}
+
+void mw_flow_sink_push(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n)
+{
+    pthread_mutex_lock(&s->mu);
+    s->count += n;
+    while (n > 0) {
+        size_t take;
+        while (s->queued == s->cap)
+            pthread_cond_wait(&s->not_full, &s->mu);
+        take = MW_MIN(n, s->cap - s->queued);
+        memcpy(s->queue + s->queued, recs, take * sizeof(*recs));
+        s->queued += take;
+        recs += take;
+        n -= take;
+        pthread_cond_signal(&s->not_empty);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+int mw_flow_sink_failed(mw_flow_sink_t *s, char *errbuf, size_t errlen)
+{
+    int failed;
+
+    pthread_mutex_lock(&s->mu);
+    failed = s->failed;
+    if (failed)
+        mw_fmt_err(errbuf, errlen, "%s", s->err);
+    pthread_mutex_unlock(&s->mu);
+    return failed;
+}
+
+uint64_t mw_flow_sink_count(mw_flow_sink_t *s)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&s->mu);
+    n = s->count;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *s, int *failed, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w;
+
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_signal(&s->not_empty);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    *failed = s->failed;
+    if (s->failed)
+        mw_fmt_err(errbuf, errlen, "%s", s->err);
+    w = s->params.writer;
+    pthread_cond_destroy(&s->not_full);
+    pthread_cond_destroy(&s->not_empty);
+    pthread_mutex_destroy(&s->mu);
+    free(s->queue);
+    free(s->spare);
+    free(s);
+    return w;
+}

@@ -1,0 +1,46 @@
+/*
+ * flow_sink.h - the one writer thread. Workers and the reader push finished
+ * flow records from any thread; the sink appends them to the HDF5 writer
+ * and flushes the file every few seconds so a crash loses at most that
+ * much. The queue is bounded: producers wait when the writer falls behind.
+ * After a write error (disk full) the sink keeps accepting and dropping
+ * records so producers never block, and reports the failure.
+ */
+#ifndef MW_FLOW_SINK_H
+#define MW_FLOW_SINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow_record.h"
+#include "output/h5_writer.h"
+
+typedef struct mw_flow_sink mw_flow_sink_t;
+
+typedef void (*mw_flow_sink_observer_fn)(void *ctx, const mw_flow_record_t *rec);
+
+typedef struct mw_flow_sink_params {
+    mw_h5_writer_t *writer;   /* ownership passes to the sink; NULL = count only */
+    int flush_interval_ms;    /* 0 = 2000 */
+    size_t max_queued;        /* records; 0 = 1 << 18 */
+} mw_flow_sink_params_t;
+
+mw_flow_sink_t *mw_flow_sink_create(const mw_flow_sink_params_t *params, char *errbuf,
+        size_t errlen);
+
+/* Thread-safe. Copies n records. */
+void mw_flow_sink_push(mw_flow_sink_t *sink, const mw_flow_record_t *recs, size_t n);
+
+/* Non-zero once a write failed; the message is copied to errbuf. */
+int mw_flow_sink_failed(mw_flow_sink_t *sink, char *errbuf, size_t errlen);
+
+uint64_t mw_flow_sink_count(mw_flow_sink_t *sink);
+
+/*
+ * Drains the queue, stops the thread and hands the writer back (NULL when
+ * none) so the caller can add metadata and close it. Frees sink.
+ */
+mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *sink, int *failed /* OUT */, char *errbuf,
+        size_t errlen);
+
+#endif

@@ -1,0 +1,509 @@
+/*
+ * h5_writer.c - writes the results file with HDF5; the only file that
+ * includes hdf5.h. Every hid_t opened here is closed here.
+ *
+ * /flows is a chunked, extendible compound dataset whose members are the
+ * scalar fields of mw_flow_record_t at their in-memory offsets (nested
+ * direction stats are flattened to c2s_* / s2c_*), so the file type equals
+ * the memory type and H5Dwrite does no conversion. Chunks are
+ * MW_H5_CHUNK_ROWS rows with shuffle + deflate level 1: the built-in
+ * filters every researcher's HDF5 has (no LZF/Blosc plugins).
+ */
+#include "output/h5_writer.h"
+
+#include <errno.h>
+#include <hdf5.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/mw.h"
+
+#define MW_H5_CHUNK_ROWS 8192
+#define MW_H5_NAME_LEN 64
+
+struct mw_h5_writer {
+    char *path, *partial_path;
+    hid_t file, flows, flow_type;
+    mw_flow_record_t *buf;
+    size_t buffered;
+    uint64_t rows; /* rows in the file */
+    int failed;    /* a write failed: later writes are refused, the file stays .partial */
+};
+
+static int insert(hid_t t, const char *name, size_t off, hid_t type)
+{
+    return H5Tinsert(t, name, off, type) < 0 ? -1 : 0;
+}
+
+static int insert_dir(hid_t t, const char *prefix, size_t base)
+{
+    static const struct {
+        const char *name;
+        size_t off;
+        int kind; /* 0 u64, 1 float, 2 u8 */
+    } fields[] = {
+        { "packets", offsetof(mw_dir_stats_t, packets), 0 },
+        { "bytes", offsetof(mw_dir_stats_t, bytes), 0 },
+        { "len_min", offsetof(mw_dir_stats_t, len_min), 1 },
+        { "len_mean", offsetof(mw_dir_stats_t, len_mean), 1 },
+        { "len_std", offsetof(mw_dir_stats_t, len_std), 1 },
+        { "len_max", offsetof(mw_dir_stats_t, len_max), 1 },
+        { "iat_min_ms", offsetof(mw_dir_stats_t, iat_min), 1 },
+        { "iat_mean_ms", offsetof(mw_dir_stats_t, iat_mean), 1 },
+        { "iat_std_ms", offsetof(mw_dir_stats_t, iat_std), 1 },
+        { "iat_max_ms", offsetof(mw_dir_stats_t, iat_max), 1 },
+        { "tcp_flags", offsetof(mw_dir_stats_t, tcp_flags), 2 },
+    };
+    char name[64];
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < MW_ARRAY_LEN(fields); i++) {
+        hid_t type = fields[i].kind == 0 ? H5T_NATIVE_UINT64
+                                         : (fields[i].kind == 1 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT8);
+        snprintf(name, sizeof(name), "%s_%s", prefix, fields[i].name);
+        rc |= insert(t, name, base + fields[i].off, type);
+    }
+    return rc;
+}
+
+#define MW_FIELD(t, name, type) insert(t, #name, offsetof(mw_flow_record_t, name), type)
+
+static hid_t flow_type_create(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_flow_record_t));
+    hid_t host = H5Tcopy(H5T_C_S1);
+    int rc = 0;
+
+    if (t < 0 || host < 0)
+        goto fail;
+    H5Tset_size(host, MW_HOST_LEN);
+    H5Tset_strpad(host, H5T_STR_NULLPAD);
+    rc |= MW_FIELD(t, flow_id, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, tunnel_flow_id, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, first_us, H5T_NATIVE_INT64);
+    rc |= MW_FIELD(t, last_us, H5T_NATIVE_INT64);
+    rc |= MW_FIELD(t, src_hi, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, src_lo, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, dst_hi, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, dst_lo, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, src_port, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, dst_port, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, ip_version, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, l4_proto, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, kind, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, end_reason, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, vlan_outer, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, vlan_inner, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, mpls_label, H5T_NATIVE_UINT32);
+    rc |= MW_FIELD(t, teid_c2s, H5T_NATIVE_UINT32);
+    rc |= MW_FIELD(t, teid_s2c, H5T_NATIVE_UINT32);
+    rc |= MW_FIELD(t, sctp_ppid, H5T_NATIVE_UINT32);
+    rc |= insert_dir(t, "c2s", offsetof(mw_flow_record_t, c2s));
+    rc |= insert_dir(t, "s2c", offsetof(mw_flow_record_t, s2c));
+    rc |= MW_FIELD(t, master_proto, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, app_proto, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, category, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, confidence, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, ndpi_done, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, risk, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, bs_index, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, plane, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, local_role, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, peer_role, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, initiator, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, service, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, host, host);
+    H5Tclose(host);
+    if (rc != 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+fail:
+    if (t >= 0)
+        H5Tclose(t);
+    if (host >= 0)
+        H5Tclose(host);
+    return -1;
+}
+
+static hid_t chunked_dcpl(hsize_t chunk_rows)
+{
+    hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
+
+    if (dcpl < 0)
+        return -1;
+    if (H5Pset_chunk(dcpl, 1, &chunk_rows) < 0 || H5Pset_shuffle(dcpl) < 0 ||
+            H5Pset_deflate(dcpl, 1) < 0) {
+        H5Pclose(dcpl);
+        return -1;
+    }
+    return dcpl;
+}
+
+static hid_t create_extendible(hid_t loc, const char *name, hid_t type, hsize_t chunk_rows)
+{
+    hsize_t dims = 0, maxdims = H5S_UNLIMITED;
+    hid_t space = H5Screate_simple(1, &dims, &maxdims);
+    hid_t dcpl = chunked_dcpl(chunk_rows);
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t ds = -1;
+
+    if (space >= 0 && dcpl >= 0 && dapl >= 0 && lcpl >= 0) {
+        /* cache two chunks: the default 1 MB cache thrashes on 3 MB chunks */
+        H5Pset_chunk_cache(dapl, 521, 2 * chunk_rows * H5Tget_size(type) + (1 << 20), 1.0);
+        H5Pset_create_intermediate_group(lcpl, 1);
+        ds = H5Dcreate2(loc, name, type, space, lcpl, dcpl, dapl);
+    }
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return ds;
+}
+
+mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w = calloc(1, sizeof(*w));
+    size_t n = strlen(path) + sizeof(".partial");
+    FILE *probe;
+
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
+    if (w == NULL)
+        goto fail_alloc;
+    w->file = w->flows = w->flow_type = -1;
+    w->path = strdup(path);
+    w->partial_path = malloc(n);
+    w->buf = malloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
+    if (w->path == NULL || w->partial_path == NULL || w->buf == NULL)
+        goto fail_alloc;
+    snprintf(w->partial_path, n, "%s.partial", path);
+    /* Probe with stdio first: its errno gives a clearer message than HDF5's stack. */
+    probe = fopen(w->partial_path, "wb");
+    if (probe == NULL) {
+        mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", w->partial_path);
+        goto fail;
+    }
+    fclose(probe);
+    w->file = H5Fcreate(w->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    if (w->file < 0) {
+        mw_fmt_err(errbuf, errlen, "cannot create HDF5 file %s", w->partial_path);
+        goto fail;
+    }
+    w->flow_type = flow_type_create();
+    if (w->flow_type < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot build the flow record type");
+        goto fail;
+    }
+    w->flows = create_extendible(w->file, "flows", w->flow_type, MW_H5_CHUNK_ROWS);
+    if (w->flows < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot create /flows in %s", w->partial_path);
+        goto fail;
+    }
+    return w;
+
+fail_alloc:
+    mw_fmt_err(errbuf, errlen, "out of memory opening %s", path);
+fail:
+    if (w != NULL) {
+        mw_h5_writer_close(w, 0, NULL, 0);
+    }
+    return NULL;
+}
+
+static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    hsize_t start = w->rows, count = w->buffered, newsize = w->rows + w->buffered;
+    hid_t fspace = -1, mspace = -1;
+    int rc = MW_EIO;
+
+    if (w->buffered == 0)
+        return 0;
+    if (w->failed)
+        return MW_EIO;
+    if (H5Dset_extent(w->flows, &newsize) < 0)
+        goto out;
+    fspace = H5Dget_space(w->flows);
+    mspace = H5Screate_simple(1, &count, NULL);
+    if (fspace < 0 || mspace < 0)
+        goto out;
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0)
+        goto out;
+    if (H5Dwrite(w->flows, w->flow_type, mspace, fspace, H5P_DEFAULT, w->buf) < 0)
+        goto out;
+    w->rows += w->buffered;
+    w->buffered = 0;
+    rc = 0;
+out:
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (rc != 0) {
+        w->failed = 1;
+        mw_fmt_err(errbuf, errlen, "HDF5: writing %zu flow rows to %s failed (disk full?)",
+                w->buffered, w->partial_path);
+    }
+    return rc;
+}
+
+int mw_h5_writer_append_flows(mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n,
+        char *errbuf, size_t errlen)
+{
+    while (n > 0) {
+        size_t take = MW_MIN(n, (size_t)MW_H5_CHUNK_ROWS - w->buffered);
+        memcpy(w->buf + w->buffered, recs, take * sizeof(*recs));
+        w->buffered += take;
+        recs += take;
+        n -= take;
+        if (w->buffered == MW_H5_CHUNK_ROWS) {
+            int rc = write_buffered(w, errbuf, errlen);
+            if (rc != 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    int rc = write_buffered(w, errbuf, errlen);
+
+    if (rc != 0)
+        return rc;
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0) {
+        w->failed = 1;
+        mw_fmt_err(errbuf, errlen, "HDF5: flushing %s failed (disk full?)", w->partial_path);
+        return MW_EIO;
+    }
+    return 0;
+}
+
+static hid_t name_string_type(void)
+{
+    hid_t s = H5Tcopy(H5T_C_S1);
+    if (s >= 0) {
+        H5Tset_size(s, MW_H5_NAME_LEN);
+        H5Tset_strpad(s, H5T_STR_NULLPAD);
+    }
+    return s;
+}
+
+/* Writes a small contiguous 1-D dataset in one call (lcpl creates groups). */
+static int write_small(hid_t file, const char *name, hid_t type, size_t count, const void *data)
+{
+    hsize_t dims = count;
+    hid_t space = H5Screate_simple(1, &dims, NULL);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t ds = -1;
+    int rc = -1;
+
+    if (space >= 0 && lcpl >= 0) {
+        H5Pset_create_intermediate_group(lcpl, 1);
+        ds = H5Dcreate2(file, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        if (ds >= 0 && (count == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0))
+            rc = 0;
+    }
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    return rc;
+}
+
+typedef struct {
+    uint32_t id;
+    char name[MW_H5_NAME_LEN];
+} name_row_t;
+
+int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *const *names,
+        size_t count, char *errbuf, size_t errlen)
+{
+    hid_t str = name_string_type();
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(name_row_t));
+    name_row_t *rows = calloc(count ? count : 1, sizeof(*rows));
+    char path[128];
+    size_t i;
+    int rc = MW_EIO;
+
+    if (str < 0 || t < 0 || rows == NULL)
+        goto out;
+    H5Tinsert(t, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32);
+    H5Tinsert(t, "name", offsetof(name_row_t, name), str);
+    for (i = 0; i < count; i++) {
+        rows[i].id = (uint32_t)i;
+        strncpy(rows[i].name, names[i] ? names[i] : "", MW_H5_NAME_LEN - 1);
+    }
+    snprintf(path, sizeof(path), "meta/%s", name);
+    if (write_small(w->file, path, t, count, rows) == 0)
+        rc = 0;
+out:
+    if (rc != 0)
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write /meta/%s", name);
+    free(rows);
+    if (t >= 0)
+        H5Tclose(t);
+    if (str >= 0)
+        H5Tclose(str);
+    return rc;
+}
+
+typedef struct {
+    char name[MW_H5_NAME_LEN];
+    uint64_t value;
+} counter_row_t;
+
+int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
+        const uint64_t *values, size_t count, char *errbuf, size_t errlen)
+{
+    hid_t str = name_string_type();
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(counter_row_t));
+    counter_row_t *rows = calloc(count ? count : 1, sizeof(*rows));
+    char path[128];
+    size_t i;
+    int rc = MW_EIO;
+
+    if (str < 0 || t < 0 || rows == NULL)
+        goto out;
+    H5Tinsert(t, "name", offsetof(counter_row_t, name), str);
+    H5Tinsert(t, "value", offsetof(counter_row_t, value), H5T_NATIVE_UINT64);
+    for (i = 0; i < count; i++) {
+        strncpy(rows[i].name, names[i], MW_H5_NAME_LEN - 1);
+        rows[i].value = values[i];
+    }
+    snprintf(path, sizeof(path), "stats/%s", name);
+    if (write_small(w->file, path, t, count, rows) == 0)
+        rc = 0;
+out:
+    if (rc != 0)
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write /stats/%s", name);
+    free(rows);
+    if (t >= 0)
+        H5Tclose(t);
+    if (str >= 0)
+        H5Tclose(str);
+    return rc;
+}
+
+static int write_attr(hid_t loc, const char *name, hid_t type, const void *value)
+{
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t a = -1;
+    int rc = -1;
+
+    if (space >= 0) {
+        if (H5Aexists(loc, name) > 0)
+            H5Adelete(loc, name);
+        a = H5Acreate2(loc, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+        if (a >= 0 && H5Awrite(a, type, value) >= 0)
+            rc = 0;
+    }
+    if (a >= 0)
+        H5Aclose(a);
+    if (space >= 0)
+        H5Sclose(space);
+    return rc;
+}
+
+static hid_t vlen_utf8(void)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0) {
+        H5Tset_size(t, H5T_VARIABLE);
+        H5Tset_cset(t, H5T_CSET_UTF8);
+    }
+    return t;
+}
+
+int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value)
+{
+    hid_t t = vlen_utf8();
+    int rc;
+
+    if (t < 0)
+        return MW_EIO;
+    rc = write_attr(w->file, name, t, &value) == 0 ? 0 : MW_EIO;
+    H5Tclose(t);
+    return rc;
+}
+
+int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
+{
+    return write_attr(w->file, name, H5T_NATIVE_INT64, &value) == 0 ? 0 : MW_EIO;
+}
+
+int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, char *errbuf,
+        size_t errlen)
+{
+    hid_t t = vlen_utf8();
+    hid_t space = H5Screate(H5S_SCALAR);
+    hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
+    hid_t ds = -1;
+    int rc = MW_EIO;
+
+    if (t >= 0 && space >= 0 && lcpl >= 0) {
+        H5Pset_create_intermediate_group(lcpl, 1);
+        ds = H5Dcreate2(w->file, path, t, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
+        if (ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0)
+            rc = 0;
+    }
+    if (rc != 0)
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write %s", path);
+    if (ds >= 0)
+        H5Dclose(ds);
+    if (lcpl >= 0)
+        H5Pclose(lcpl);
+    if (space >= 0)
+        H5Sclose(space);
+    if (t >= 0)
+        H5Tclose(t);
+    return rc;
+}
+
+uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w)
+{
+    return w->rows + w->buffered;
+}
+
+int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen)
+{
+    int rc = 0;
+
+    if (w == NULL)
+        return 0;
+    if (w->file >= 0 && !w->failed)
+        rc = write_buffered(w, errbuf, errlen);
+    if (w->flows >= 0 && H5Dclose(w->flows) < 0)
+        rc = MW_EIO;
+    if (w->flow_type >= 0)
+        H5Tclose(w->flow_type);
+    if (w->file >= 0 && H5Fclose(w->file) < 0 && rc == 0) {
+        rc = MW_EIO;
+        mw_fmt_err(errbuf, errlen, "HDF5: closing %s failed (disk full?)", w->partial_path);
+    }
+    if (finalize && rc == 0 && !w->failed && w->file >= 0) {
+        if (rename(w->partial_path, w->path) != 0) {
+            rc = MW_EIO;
+            mw_fmt_errno(errbuf, errlen, errno, "cannot rename %s to %s", w->partial_path, w->path);
+        }
+    } else if (w->file < 0 && w->partial_path != NULL) {
+        unlink(w->partial_path); /* never created properly: leave no empty file */
+    }
+    if (w->failed && rc == 0)
+        rc = MW_EIO;
+    free(w->buf);
+    free(w->partial_path);
+    free(w->path);
+    free(w);
+    return rc;
+}

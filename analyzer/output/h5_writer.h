@@ -1,0 +1,53 @@
+/*
+ * h5_writer.h - the HDF5 results file. Single-threaded: one writer thread
+ * (flow_sink.c) owns it. The file is written as NAME.partial and renamed to
+ * NAME by mw_h5_writer_close(..., finalize=1), so a finished name is always
+ * a complete file; a .partial left by a crash holds every row up to the
+ * last flush (run `h5clear -s` on it if HDF5 refuses to open it).
+ * Layout and meaning of every member: docs/SCHEMA.md.
+ */
+#ifndef MW_H5_WRITER_H
+#define MW_H5_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow/flow_record.h"
+
+typedef struct mw_h5_writer mw_h5_writer_t;
+
+/* Creates PATH.partial with an empty /flows. NULL + message on failure. */
+mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen);
+
+/* Buffers rows and writes whole chunks. */
+int mw_h5_writer_append_flows(mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n,
+        char *errbuf, size_t errlen);
+
+/* Writes buffered rows and flushes HDF5's caches to the file. */
+int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen);
+
+/* /meta/<name>: rows of (id uint32, name string) for ids 0..count-1. */
+int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *const *names,
+        size_t count, char *errbuf, size_t errlen);
+
+/* /stats/<name>: rows of (name string, value uint64). */
+int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
+        const uint64_t *values, size_t count, char *errbuf, size_t errlen);
+
+/* Root attributes. */
+int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value);
+int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value);
+
+/* A scalar string dataset, e.g. /meta/inventory (the config the run used). */
+int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, char *errbuf,
+        size_t errlen);
+
+uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w);
+
+/*
+ * Flushes, closes every HDF5 identifier and, when finalize is set, renames
+ * PATH.partial to PATH. Always frees w. Returns 0 or a negative MW_E* code.
+ */
+int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen);
+
+#endif

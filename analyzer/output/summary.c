@@ -1,0 +1,40 @@
+/*
+ * summary.c - prints what a run did: packets, flows, what was skipped and
+ * why, drops, speed, and where the results went.
+ */
+#include "output/summary.h"
+
+#include "decode/decode.h"
+
+void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t *s)
+{
+    double rate = s->elapsed_s > 0 ? (double)s->packets / s->elapsed_s : 0.0;
+    unsigned i;
+    int any = 0;
+
+    fprintf(out, "packets      %llu (%.1f MB) in %.2f s, %.0f packets/s\n",
+            (unsigned long long)s->packets, (double)s->bytes / 1e6, s->elapsed_s, rate);
+    fprintf(out, "flows        %llu records, peak %u in memory, %llu evicted\n",
+            (unsigned long long)s->flows_written, s->peak_flows,
+            (unsigned long long)s->flows_evicted);
+    fprintf(out, "tracked      %llu packets, %llu in GTP-U tunnels\n",
+            (unsigned long long)s->tracked_packets, (unsigned long long)s->tunnel_packets);
+    for (i = 1; i < MW_DEC_COUNT; i++) {
+        if (s->decode_events[i] == 0 && s->soft_events[i] == 0)
+            continue;
+        fprintf(out, "%s %s %llu", any ? "," : "skipped     ", mw_decode_event_name(i),
+                (unsigned long long)(s->decode_events[i] + s->soft_events[i]));
+        any = 1;
+    }
+    if (any)
+        fputc('\n', out);
+    if (cfg->command == MW_CMD_CAPTURE)
+        fprintf(out, "kernel       %llu received, %llu dropped, %llu dropped by interface\n",
+                (unsigned long long)s->kernel_received, (unsigned long long)s->kernel_dropped,
+                (unsigned long long)s->if_dropped);
+    if (s->alloc_failures)
+        fprintf(out, "memory       %llu flow allocations failed\n",
+                (unsigned long long)s->alloc_failures);
+    if (cfg->output != NULL && !s->output_failed)
+        fprintf(out, "output       %s\n", cfg->output);
+}
