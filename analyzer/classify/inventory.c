@@ -37,9 +37,9 @@
 #include <time.h>
 #include <yaml.h>
 
-#define ZONEINFO_DIR "/usr/share/zoneinfo"
-#define TZ_SCAN_FROM 0LL           /* 1970-01-01 */
-#define TZ_SCAN_TO 4102444800LL    /* 2100-01-01 */
+#define ZONEINFO_DIR  "/usr/share/zoneinfo"
+#define TZ_SCAN_FROM  0LL          /* 1970-01-01 */
+#define TZ_SCAN_TO    4102444800LL /* 2100-01-01 */
 #define MSG_QUOTE_MAX 80           /* user text quoted in messages is cut here */
 
 typedef struct bs_entry {
@@ -54,19 +54,19 @@ typedef struct tz_span {
 } tz_span_t;
 
 struct mw_inventory {
-    char *yaml;             /* file text, NUL-terminated */
+    char *yaml; /* file text, NUL-terminated */
     size_t yaml_len;
     char *site;
     char *timezone;
-    bs_entry_t *bs;         /* bs[0] is base station 1 */
+    bs_entry_t *bs; /* bs[0] is base station 1 */
     size_t n_bs, cap_bs;
-    uint32_t *bs_slots;     /* open-addressing set of bs_index by id; 0 = empty */
-    size_t cap_slots;       /* power of two */
+    uint32_t *bs_slots; /* open-addressing set of bs_index by id; 0 = empty */
+    size_t cap_slots;   /* power of two */
     mw_inventory_prefix_t *pfx;
     size_t n_pfx, cap_pfx;
     mw_maint_window_t *win;
     size_t n_win, cap_win;
-    tz_span_t *tz;          /* sorted by from; tz[0].from is INT64_MIN */
+    tz_span_t *tz; /* sorted by from; tz[0].from is INT64_MIN */
     size_t n_tz, cap_tz;
     mw_prefix_tree_t *tree;
 };
@@ -89,8 +89,8 @@ typedef struct slot {
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const day_names[7] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-static const char *const top_keys[] = { "site", "timezone", "maintenance_windows",
-    "base_stations", "roles" };
+static const char *const top_keys[] = { "site", "timezone", "maintenance_windows", "base_stations",
+    "roles" };
 static const char *const bs_keys[] = { "id", "type", "prefixes" };
 static const char *const window_keys[] = { "days", "start", "end" };
 enum { TOP_SITE, TOP_TZ, TOP_WINDOWS, TOP_BS, TOP_ROLES };
@@ -98,7 +98,7 @@ enum { BS_ID, BS_TYPE, BS_PREFIXES };
 enum { WIN_DAYS, WIN_START, WIN_END };
 /* The YAML keys under roles: are the role names from roles.c, ems..oam_peer. */
 #define FIRST_LISTED_ROLE MW_ROLE_EMS
-#define N_LISTED_ROLES (MW_ROLE_COUNT - FIRST_LISTED_ROLE)
+#define N_LISTED_ROLES    (MW_ROLE_COUNT - FIRST_LISTED_ROLE)
 
 /* ---- errors ------------------------------------------------------------ */
 
@@ -161,7 +161,7 @@ static int is_null(const yaml_node_t *n)
     const char *s = scalar(n);
 
     return s != NULL && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
-            (s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0);
+           (s[0] == '\0' || strcmp(s, "~") == 0 || strcmp(s, "null") == 0);
 }
 
 static void join_names(const char *const *names, size_t n, char *buf, size_t len)
@@ -203,8 +203,8 @@ static int collect(loader_t *ld, yaml_node_t *map, const char *what, const char 
                     quote(k, q, sizeof(q)), what, expected);
         }
         if (slots[i].key != NULL)
-            return fail_at(ld, node_line(key), "duplicate key '%s' %s (first at line %u)", k,
-                    what, node_line(slots[i].key));
+            return fail_at(ld, node_line(key), "duplicate key '%s' %s (first at line %u)", k, what,
+                    node_line(slots[i].key));
         slots[i].key = key;
         slots[i].val = node_at(ld, pair->value);
     }
@@ -291,8 +291,8 @@ static int bs_set_add(mw_inventory_t *inv, uint32_t bs_index)
 
 /* ---- prefixes -------------------------------------------------------------- */
 
-static void owner_name(const mw_inventory_t *inv, unsigned role, unsigned bs_index, char *buf,
-        size_t len)
+static void owner_name(
+        const mw_inventory_t *inv, unsigned role, unsigned bs_index, char *buf, size_t len)
 {
     if (role == MW_ROLE_BASE_STATION)
         snprintf(buf, len, "base station '%s'", inv->bs[bs_index - 1].id);
@@ -341,8 +341,7 @@ static int add_prefix(loader_t *ld, yaml_node_t *n, uint8_t role, uint16_t bs_in
         if (e->role == role && e->bs_index == bs_index)
             return fail_at(ld, p->line, "prefix %s is listed twice for %s (first at line %u)",
                     quote(text, q, sizeof(q)), a, e->line);
-        return fail_at(ld, p->line, "prefix %s is both %s and %s", quote(text, q, sizeof(q)),
-                a, b);
+        return fail_at(ld, p->line, "prefix %s is both %s and %s", quote(text, q, sizeof(q)), a, b);
     }
     inv->n_pfx++;
     return MW_OK;
@@ -370,8 +369,8 @@ static int parse_site(loader_t *ld, const slot_t *s)
     if (v == NULL || v[0] == '\0' || is_null(s->val))
         return fail_at(ld, node_line(s->val), "'site' must be a name");
     if (strlen(v) > MW_INVENTORY_ID_MAX)
-        return fail_at(ld, node_line(s->val), "'site' is longer than %u characters",
-                MW_INVENTORY_ID_MAX);
+        return fail_at(
+                ld, node_line(s->val), "'site' is longer than %u characters", MW_INVENTORY_ID_MAX);
     ld->inv->site = strdup(v);
     return ld->inv->site != NULL ? MW_OK : fail_nomem(ld);
 }
@@ -488,8 +487,8 @@ static int parse_window(loader_t *ld, yaml_node_t *map)
         return rc;
     for (i = 0; i < MW_ARRAY_LEN(window_keys); i++)
         if (s[i].key == NULL)
-            return fail_at(ld, node_line(map), "bad maintenance window: missing '%s'",
-                    window_keys[i]);
+            return fail_at(
+                    ld, node_line(map), "bad maintenance window: missing '%s'", window_keys[i]);
     memset(&w, 0, sizeof(w));
     rc = parse_days(ld, &s[WIN_DAYS], &w.days);
     if (rc < 0)
@@ -506,8 +505,8 @@ static int parse_window(loader_t *ld, yaml_node_t *map)
         return fail_at(ld, node_line(s[WIN_END].val),
                 "bad maintenance window: start and end are the same time");
     if (inv->n_win >= MW_INVENTORY_MAX_WINDOWS)
-        return fail_at(ld, node_line(map), "more than %u maintenance windows",
-                MW_INVENTORY_MAX_WINDOWS);
+        return fail_at(
+                ld, node_line(map), "more than %u maintenance windows", MW_INVENTORY_MAX_WINDOWS);
     if (grow((void **)&inv->win, &inv->cap_win, inv->n_win + 1, sizeof(w)) < 0)
         return fail_nomem(ld);
     inv->win[inv->n_win++] = w;
@@ -592,8 +591,8 @@ static int parse_one_bs(loader_t *ld, yaml_node_t *map)
     if (rc < 0)
         return rc;
     if (seq == NULL || seq->data.sequence.items.top == seq->data.sequence.items.start)
-        return fail_at(ld, node_line(s[BS_PREFIXES].val), "base station '%s' has no prefixes",
-                b->id);
+        return fail_at(
+                ld, node_line(s[BS_PREFIXES].val), "base station '%s' has no prefixes", b->id);
     return add_prefix_list(ld, seq, MW_ROLE_BASE_STATION, (uint16_t)inv->n_bs);
 }
 
@@ -884,7 +883,8 @@ void mw_inventory_destroy(mw_inventory_t *inv)
 
 /* ---- queries ----------------------------------------------------------------- */
 
-int mw_inventory_lookup(const mw_inventory_t *inv, const uint8_t addr[16], mw_inventory_match_t *out)
+int mw_inventory_lookup(
+        const mw_inventory_t *inv, const uint8_t addr[16], mw_inventory_match_t *out)
 {
     uint64_t idx;
     unsigned bits;
@@ -902,8 +902,8 @@ int mw_inventory_lookup(const mw_inventory_t *inv, const uint8_t addr[16], mw_in
     return found;
 }
 
-int mw_inventory_lookup_u64(const mw_inventory_t *inv, uint64_t hi, uint64_t lo,
-        mw_inventory_match_t *out)
+int mw_inventory_lookup_u64(
+        const mw_inventory_t *inv, uint64_t hi, uint64_t lo, mw_inventory_match_t *out)
 {
     uint8_t addr[16];
     int i;

@@ -35,11 +35,11 @@ enum mw_bs_type {
 };
 
 /* Limits: every growth path is capped (STYLE.md section 4). */
-#define MW_INVENTORY_MAX_FILE (16u << 20)  /* bytes of YAML */
-#define MW_INVENTORY_MAX_BS 65535u         /* bs_index is a uint16 */
-#define MW_INVENTORY_MAX_PREFIXES 1000000u /* all prefixes together */
-#define MW_INVENTORY_MAX_WINDOWS 256u
-#define MW_INVENTORY_ID_MAX 63u            /* fits the HDF5 S64 string */
+#define MW_INVENTORY_MAX_FILE     (16u << 20) /* bytes of YAML */
+#define MW_INVENTORY_MAX_BS       65535u      /* bs_index is a uint16 */
+#define MW_INVENTORY_MAX_PREFIXES 1000000u    /* all prefixes together */
+#define MW_INVENTORY_MAX_WINDOWS  256u
+#define MW_INVENTORY_ID_MAX       63u /* fits the HDF5 S64 string */
 
 /* Days bitmask of a maintenance window: bit 0 = Monday .. bit 6 = Sunday. */
 #define MW_DAY_MON 0x01u
@@ -60,11 +60,11 @@ typedef struct mw_inventory_match {
 
 /* One prefix of the inventory, as listed (for /meta tables and reports). */
 typedef struct mw_inventory_prefix {
-    uint8_t addr[16];   /* network address, IPv4 as ::ffff:a.b.c.d */
-    uint8_t bits;       /* on the 16-byte form */
-    uint8_t role;       /* enum mw_role */
-    uint16_t bs_index;  /* 1-based when role is MW_ROLE_BASE_STATION */
-    unsigned line;      /* line in the YAML file, 1-based */
+    uint8_t addr[16];  /* network address, IPv4 as ::ffff:a.b.c.d */
+    uint8_t bits;      /* on the 16-byte form */
+    uint8_t role;      /* enum mw_role */
+    uint16_t bs_index; /* 1-based when role is MW_ROLE_BASE_STATION */
+    unsigned line;     /* line in the YAML file, 1-based */
 } mw_inventory_prefix_t;
 
 /*
@@ -81,11 +81,11 @@ void mw_inventory_destroy(mw_inventory_t *inv);
  * Returns 1 and fills *out when a prefix matches; returns 0 and sets *out to
  * role unknown / bs_index 0 when none does (or inv is NULL).
  */
-int mw_inventory_lookup(const mw_inventory_t *inv, const uint8_t addr[16],
-        mw_inventory_match_t *out /* OUT */);
+int mw_inventory_lookup(
+        const mw_inventory_t *inv, const uint8_t addr[16], mw_inventory_match_t *out /* OUT */);
 /* The same for an address stored as flow_record.h's big-endian uint64 halves. */
-int mw_inventory_lookup_u64(const mw_inventory_t *inv, uint64_t hi, uint64_t lo,
-        mw_inventory_match_t *out /* OUT */);
+int mw_inventory_lookup_u64(
+        const mw_inventory_t *inv, uint64_t hi, uint64_t lo, mw_inventory_match_t *out /* OUT */);
 
 const char *mw_inventory_site(const mw_inventory_t *inv);
 /* IANA zone name as written ("UTC" when the file has none). */

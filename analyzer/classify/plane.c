@@ -29,15 +29,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define L4_ANY 0 /* TCP, UDP or SCTP */
-#define L4_ICMP 1
-#define L4_TCP 6
-#define L4_UDP 17
-#define L4_ESP 50
-#define L4_AH 51
+#define L4_ANY    0 /* TCP, UDP or SCTP */
+#define L4_ICMP   1
+#define L4_TCP    6
+#define L4_UDP    17
+#define L4_ESP    50
+#define L4_AH     51
 #define L4_ICMPV6 58
-#define L4_OSPF 89
-#define L4_SCTP 132
+#define L4_OSPF   89
+#define L4_SCTP   132
 
 typedef struct service_info {
     const char *name;
@@ -237,8 +237,8 @@ static unsigned service_for_port(uint8_t l4, uint16_t port)
     return MW_SVC_NONE;
 }
 
-unsigned mw_service_from_ports(uint8_t l4_proto, uint16_t src_port, uint16_t dst_port,
-        uint32_t sctp_ppid)
+unsigned mw_service_from_ports(
+        uint8_t l4_proto, uint16_t src_port, uint16_t dst_port, uint32_t sctp_ppid)
 {
     unsigned svc;
     size_t i;
@@ -300,8 +300,8 @@ static int role_plane(unsigned role, const mw_flow_record_t *rec)
 }
 
 /* Fills bs_index, local_role, peer_role and initiator from the two lookups. */
-static void assign_sides(mw_flow_record_t *rec, const mw_inventory_match_t *src,
-        const mw_inventory_match_t *dst)
+static void assign_sides(
+        mw_flow_record_t *rec, const mw_inventory_match_t *src, const mw_inventory_match_t *dst)
 {
     int src_bs = src->role == MW_ROLE_BASE_STATION, dst_bs = dst->role == MW_ROLE_BASE_STATION;
 

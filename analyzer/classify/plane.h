@@ -90,8 +90,8 @@ typedef struct mw_plane_hint {
 void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_plane_hint_t *hint);
 
 /* The service from ports and PPID alone (no roles, no nDPI); MW_SVC_NONE if none fits. */
-unsigned mw_service_from_ports(uint8_t l4_proto, uint16_t src_port, uint16_t dst_port,
-        uint32_t sctp_ppid);
+unsigned mw_service_from_ports(
+        uint8_t l4_proto, uint16_t src_port, uint16_t dst_port, uint32_t sctp_ppid);
 /* The service for an nDPI protocol name (case-insensitive); MW_SVC_NONE if none fits. */
 unsigned mw_service_from_ndpi_name(const char *name);
 /* The plane a service belongs to when no role rule decides (enum mw_plane). */

@@ -61,8 +61,8 @@ static int mask_host_bits(uint8_t addr[16], unsigned bits)
  * Fills an nDPI prefix from the 16-byte form and picks the tree for it.
  * IPv4-mapped prefixes of 96 bits or more live in the IPv4 tree.
  */
-static ndpi_patricia_tree_t *fill_prefix(const mw_prefix_tree_t *tree, const uint8_t addr[16],
-        unsigned bits, ndpi_prefix_t *p)
+static ndpi_patricia_tree_t *fill_prefix(
+        const mw_prefix_tree_t *tree, const uint8_t addr[16], unsigned bits, ndpi_prefix_t *p)
 {
     if (bits >= 96 && mw_addr_is_v4mapped(addr)) {
         struct in_addr a4;
@@ -138,8 +138,8 @@ int mw_prefix_tree_insert(mw_prefix_tree_t *tree, const uint8_t addr[16], unsign
     return MW_OK;
 }
 
-int mw_prefix_tree_lookup(const mw_prefix_tree_t *tree, const uint8_t addr[16], uint64_t *value,
-        unsigned *bits)
+int mw_prefix_tree_lookup(
+        const mw_prefix_tree_t *tree, const uint8_t addr[16], uint64_t *value, unsigned *bits)
 {
     ndpi_prefix_t p;
     ndpi_patricia_tree_t *t;

@@ -58,8 +58,8 @@ static void write_file(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static void lookup(const mw_inventory_t *inv, const char *addr_text, unsigned role,
-        unsigned bs_index)
+static void lookup(
+        const mw_inventory_t *inv, const char *addr_text, unsigned role, unsigned bs_index)
 {
     uint8_t a[16];
     unsigned bits;
@@ -68,8 +68,8 @@ static void lookup(const mw_inventory_t *inv, const char *addr_text, unsigned ro
     assert_int_equal(mw_prefix_parse(addr_text, a, &bits), MW_OK);
     mw_inventory_lookup(inv, a, &m);
     if (m.role != role || m.bs_index != bs_index)
-        fail_msg("%s: role %s bs %u, want %s bs %u", addr_text, mw_role_name(m.role),
-                m.bs_index, mw_role_name(role), bs_index);
+        fail_msg("%s: role %s bs %u, want %s bs %u", addr_text, mw_role_name(m.role), m.bs_index,
+                mw_role_name(role), bs_index);
 }
 
 static void test_demo_site(void **state)
@@ -112,7 +112,7 @@ static void test_demo_site(void **state)
     lookup(inv, "2001:db8:10::12", MW_ROLE_BASE_STATION, 2);
     lookup(inv, "10.10.2.9", MW_ROLE_BASE_STATION, 3);
     lookup(inv, "10.10.2.16", MW_ROLE_UNKNOWN, 0);
-    lookup(inv, "10.20.0.10", MW_ROLE_EMS, 0);     /* /32 inside oam_peer's /16 */
+    lookup(inv, "10.20.0.10", MW_ROLE_EMS, 0); /* /32 inside oam_peer's /16 */
     lookup(inv, "10.20.0.11", MW_ROLE_OAM_PEER, 0);
     lookup(inv, "10.20.0.30", MW_ROLE_SYSLOG, 0);
     lookup(inv, "10.50.0.2", MW_ROLE_NTP, 0);
@@ -332,9 +332,7 @@ static const err_case_t err_cases[] = {
             "timezone: UTC\n"
             "base_stations: []\n",
             "site.yaml:1: missing key 'site' (the site name)" },
-    { "empty site",
-            "site:\n",
-            "site.yaml:1: 'site' must be a name" },
+    { "empty site", "site:\n", "site.yaml:1: 'site' must be a name" },
     { "not YAML",
             "site: s\n"
             "roles: [ems: [10.0.0.1/32]\n",
@@ -344,8 +342,7 @@ static const err_case_t err_cases[] = {
             "- s\n",
             "site.yaml:1: the file must be a mapping with site, timezone, maintenance_windows, "
             "base_stations, roles" },
-    { "empty file",
-            "# nothing here\n",
+    { "empty file", "# nothing here\n",
             "site.yaml:1: empty file (expected site, base_stations, roles, ...)" },
     { "two documents",
             "site: s\n"
@@ -371,8 +368,8 @@ static void test_error_messages(void **state)
             fail_msg("case '%s' loaded without error", err_cases[i].name);
         }
         if (strcmp(err, err_cases[i].message) != 0)
-            fail_msg("case '%s':\n got  %s\n want %s", err_cases[i].name, err,
-                    err_cases[i].message);
+            fail_msg(
+                    "case '%s':\n got  %s\n want %s", err_cases[i].name, err, err_cases[i].message);
         assert_null(strchr(err, '\n'));
     }
 }
@@ -397,16 +394,15 @@ static void test_optional_sections(void **state)
     mw_inventory_t *inv;
 
     MW_UNUSED(state);
-    write_file("site.yaml",
-            "site: minimal\n"
-            "maintenance_windows:\n"
-            "base_stations:\n"
-            "  - id: gnb-9\n"
-            "    type: GNB\n"
-            "    prefixes:\n"
-            "      - 2001:db8:9::/64\n"
-            "roles:\n"
-            "  ems:\n");
+    write_file("site.yaml", "site: minimal\n"
+                            "maintenance_windows:\n"
+                            "base_stations:\n"
+                            "  - id: gnb-9\n"
+                            "    type: GNB\n"
+                            "    prefixes:\n"
+                            "      - 2001:db8:9::/64\n"
+                            "roles:\n"
+                            "  ems:\n");
     inv = mw_inventory_load("site.yaml", err, sizeof(err));
     if (inv == NULL)
         fail_msg("%s", err);
@@ -486,16 +482,15 @@ static void test_maintenance_tokyo_before_epoch_and_sub_second(void **state)
     mw_inventory_t *inv;
 
     MW_UNUSED(state);
-    write_file("site.yaml",
-            "site: tokyo\n"
-            "timezone: Asia/Tokyo\n"
-            "maintenance_windows:\n"
-            "  - days: [fri]\n"
-            "    start: \"22:00\"\n"
-            "    end: \"06:00\"\n"
-            "  - days: [mon, tue, wed, thu, fri, sat, sun]\n"
-            "    start: \"12:00\"\n"
-            "    end: \"12:01\"\n");
+    write_file("site.yaml", "site: tokyo\n"
+                            "timezone: Asia/Tokyo\n"
+                            "maintenance_windows:\n"
+                            "  - days: [fri]\n"
+                            "    start: \"22:00\"\n"
+                            "    end: \"06:00\"\n"
+                            "  - days: [mon, tue, wed, thu, fri, sat, sun]\n"
+                            "    start: \"12:00\"\n"
+                            "    end: \"12:01\"\n");
     inv = mw_inventory_load("site.yaml", err, sizeof(err));
     if (inv == NULL)
         fail_msg("%s", err);

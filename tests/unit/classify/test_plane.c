@@ -19,25 +19,25 @@
 #define DEMO MW_SOURCE_DIR "/tests/data/inventory/demo-site.yaml"
 
 /* Demo-site addresses. */
-#define ENB1 "10.10.1.11"
-#define GNB2 "10.10.1.12"
+#define ENB1    "10.10.1.11"
+#define GNB2    "10.10.1.12"
 #define GNB2_V6 "2001:db8:10::12"
-#define EMS "10.20.0.10"
-#define NMS "10.20.0.20"
-#define OAM "10.20.7.7"
-#define SYSLOG "10.20.0.30"
-#define SEGW "10.30.0.1"
-#define MME "10.40.0.1"
-#define SGW "10.40.1.5"
-#define UPF_V6 "2001:db8:40::1"
-#define NTP "10.50.0.1"
-#define PTP "10.50.1.1"
-#define DNS "10.50.2.53"
-#define EXT "198.51.100.7"
-#define UE "100.64.0.5"
+#define EMS     "10.20.0.10"
+#define NMS     "10.20.0.20"
+#define OAM     "10.20.7.7"
+#define SYSLOG  "10.20.0.30"
+#define SEGW    "10.30.0.1"
+#define MME     "10.40.0.1"
+#define SGW     "10.40.1.5"
+#define UPF_V6  "2001:db8:40::1"
+#define NTP     "10.50.0.1"
+#define PTP     "10.50.1.1"
+#define DNS     "10.50.2.53"
+#define EXT     "198.51.100.7"
+#define UE      "100.64.0.5"
 
-#define TCP 6
-#define UDP 17
+#define TCP  6
+#define UDP  17
 #define SCTP 132
 
 enum { BS = MW_ROLE_BASE_STATION, UNK = MW_ROLE_UNKNOWN };
@@ -60,18 +60,18 @@ typedef struct plane_case {
 
 static const plane_case_t cases[] = {
     /* SCTP PPID 18 names S1AP whatever the ports; MME role agrees. */
-    { "S1AP by PPID", ENB1, MME, SCTP, 5000, 5001, 18, MW_FLOW_PLAIN, NULL, NULL,
-            MW_PLANE_CONTROL, MW_SVC_S1AP, I_BS, BS, MW_ROLE_MME, 1 },
+    { "S1AP by PPID", ENB1, MME, SCTP, 5000, 5001, 18, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_CONTROL,
+            MW_SVC_S1AP, I_BS, BS, MW_ROLE_MME, 1 },
     /* ... also towards a peer the inventory does not know. */
     { "NGAP by PPID to unknown", GNB2, EXT, SCTP, 38412, 38412, 60, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_CONTROL, MW_SVC_NGAP, I_BS, BS, UNK, 2 },
-    { "X2AP between base stations", ENB1, GNB2, SCTP, 36422, 36422, 0, MW_FLOW_PLAIN, NULL,
-            NULL, MW_PLANE_CONTROL, MW_SVC_X2AP, I_UNK, BS, BS, 1 },
+    { "X2AP between base stations", ENB1, GNB2, SCTP, 36422, 36422, 0, MW_FLOW_PLAIN, NULL, NULL,
+            MW_PLANE_CONTROL, MW_SVC_X2AP, I_UNK, BS, BS, 1 },
     /* No PPID, odd port: the MME role makes SCTP control. */
     { "SCTP to MME on odd port", ENB1, MME, SCTP, 40000, 40001, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_CONTROL, MW_SVC_SCTP, I_BS, BS, MW_ROLE_MME, 1 },
-    { "SCTP to unknown on odd port", ENB1, EXT, SCTP, 40000, 40001, 0, MW_FLOW_PLAIN, NULL,
-            NULL, MW_PLANE_UNKNOWN, MW_SVC_SCTP, I_BS, BS, UNK, 1 },
+    { "SCTP to unknown on odd port", ENB1, EXT, SCTP, 40000, 40001, 0, MW_FLOW_PLAIN, NULL, NULL,
+            MW_PLANE_UNKNOWN, MW_SVC_SCTP, I_BS, BS, UNK, 1 },
     { "GTP-C to unknown", ENB1, EXT, UDP, 2123, 2123, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_CONTROL, MW_SVC_GTPC, I_BS, BS, UNK, 1 },
     /* EMS opens NETCONF to the base station: the peer initiated. */
@@ -80,8 +80,8 @@ static const plane_case_t cases[] = {
     /* Any TCP to the EMS is management, even on a port nobody listed. */
     { "TCP to EMS on odd port", ENB1, EMS, TCP, 50000, 33333, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_NONE, I_BS, BS, MW_ROLE_EMS, 1 },
-    { "HTTPS to NMS", GNB2, NMS, TCP, 50000, 443, 0, MW_FLOW_PLAIN, NULL, NULL,
-            MW_PLANE_MANAGEMENT, MW_SVC_HTTPS, I_BS, BS, MW_ROLE_NMS, 2 },
+    { "HTTPS to NMS", GNB2, NMS, TCP, 50000, 443, 0, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_MANAGEMENT,
+            MW_SVC_HTTPS, I_BS, BS, MW_ROLE_NMS, 2 },
     /* oam_peer /16 holds this address; nested EMS/NMS /32s do not. */
     { "HTTP to an OAM peer", GNB2, OAM, TCP, 50000, 8080, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_HTTP, I_BS, BS, MW_ROLE_OAM_PEER, 2 },
@@ -91,22 +91,22 @@ static const plane_case_t cases[] = {
     /* Telnet is a management protocol wherever it goes. */
     { "Telnet from BS to unknown", GNB2, EXT, TCP, 50000, 23, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_TELNET, I_BS, BS, UNK, 2 },
-    { "random high port to external", ENB1, EXT, TCP, 51234, 40001, 0, MW_FLOW_PLAIN, NULL,
-            NULL, MW_PLANE_UNKNOWN, MW_SVC_NONE, I_BS, BS, UNK, 1 },
+    { "random high port to external", ENB1, EXT, TCP, 51234, 40001, 0, MW_FLOW_PLAIN, NULL, NULL,
+            MW_PLANE_UNKNOWN, MW_SVC_NONE, I_BS, BS, UNK, 1 },
     /* Seen mid-stream, server first: the source port names the service. */
     { "SSH first seen from the server side", EMS, ENB1, TCP, 22, 50000, 0, MW_FLOW_PLAIN, NULL,
             NULL, MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_PEER, BS, MW_ROLE_EMS, 1 },
     { "SNMP trap to NMS", ENB1, NMS, UDP, 40000, 162, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SNMP_TRAP, I_BS, BS, MW_ROLE_NMS, 1 },
     /* Syslog role: any UDP to it is management. */
-    { "syslog to collector on odd port", ENB1, SYSLOG, UDP, 40000, 10514, 0, MW_FLOW_PLAIN,
-            NULL, NULL, MW_PLANE_MANAGEMENT, MW_SVC_NONE, I_BS, BS, MW_ROLE_SYSLOG, 1 },
+    { "syslog to collector on odd port", ENB1, SYSLOG, UDP, 40000, 10514, 0, MW_FLOW_PLAIN, NULL,
+            NULL, MW_PLANE_MANAGEMENT, MW_SVC_NONE, I_BS, BS, MW_ROLE_SYSLOG, 1 },
     { "DNS to resolver", ENB1, DNS, UDP, 40000, 53, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_DNS, I_BS, BS, MW_ROLE_DNS, 1 },
     { "TR-069 to unknown ACS", ENB1, EXT, TCP, 40000, 7547, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_CWMP, I_BS, BS, UNK, 1 },
-    { "NTP to NTP server", ENB1, NTP, UDP, 123, 123, 0, MW_FLOW_PLAIN, NULL, NULL,
-            MW_PLANE_SYNC, MW_SVC_NTP, I_BS, BS, MW_ROLE_NTP, 1 },
+    { "NTP to NTP server", ENB1, NTP, UDP, 123, 123, 0, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_SYNC,
+            MW_SVC_NTP, I_BS, BS, MW_ROLE_NTP, 1 },
     /* TCP 123 is no NTP service, but the NTP role on port 123 settles it. */
     { "TCP 123 to NTP server", ENB1, NTP, TCP, 40000, 123, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_SYNC, MW_SVC_NONE, I_BS, BS, MW_ROLE_NTP, 1 },
@@ -118,28 +118,28 @@ static const plane_case_t cases[] = {
             MW_PLANE_TRANSPORT, MW_SVC_IKE, I_BS, BS, MW_ROLE_SEGW, 1 },
     { "ICMP to unknown", ENB1, EXT, 1, 0, 0, 0, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_TRANSPORT,
             MW_SVC_ICMP, I_BS, BS, UNK, 1 },
-    { "BFD to SGW", ENB1, SGW, UDP, 49152, 3784, 0, MW_FLOW_PLAIN, NULL, NULL,
-            MW_PLANE_TRANSPORT, MW_SVC_BFD, I_BS, BS, MW_ROLE_SGW, 1 },
+    { "BFD to SGW", ENB1, SGW, UDP, 49152, 3784, 0, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_TRANSPORT,
+            MW_SVC_BFD, I_BS, BS, MW_ROLE_SGW, 1 },
     /* The outer tunnel flow and a flow inside it are the user plane. */
-    { "GTP-U tunnel", ENB1, SGW, UDP, 2152, 2152, 0, MW_FLOW_TUNNEL, NULL, NULL,
-            MW_PLANE_USER, MW_SVC_GTPU, I_BS, BS, MW_ROLE_SGW, 1 },
+    { "GTP-U tunnel", ENB1, SGW, UDP, 2152, 2152, 0, MW_FLOW_TUNNEL, NULL, NULL, MW_PLANE_USER,
+            MW_SVC_GTPU, I_BS, BS, MW_ROLE_SGW, 1 },
     { "GTP-U over IPv6 to UPF", GNB2_V6, UPF_V6, UDP, 2152, 2152, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_USER, MW_SVC_GTPU, I_BS, BS, MW_ROLE_UPF, 2 },
     /* Inner subscriber SSH: still user plane, service SSH for leakage checks;
      * bs_index 3 was copied from the tunnel by the caller and is kept. */
-    { "SSH inside GTP-U", UE, EXT, TCP, 40000, 22, 0, MW_FLOW_INNER, "SSH", NULL,
-            MW_PLANE_USER, MW_SVC_SSH, I_UNK, UNK, UNK, 3 },
+    { "SSH inside GTP-U", UE, EXT, TCP, 40000, 22, 0, MW_FLOW_INNER, "SSH", NULL, MW_PLANE_USER,
+            MW_SVC_SSH, I_UNK, UNK, UNK, 3 },
     /* nDPI's label names the service when ports say nothing. */
-    { "SSH on an odd port by nDPI", ENB1, EXT, TCP, 40000, 2222, 0, MW_FLOW_PLAIN, "SSH",
-            "Unknown", MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_BS, BS, UNK, 1 },
-    { "TLS on an odd port by nDPI", ENB1, EXT, TCP, 40000, 9443, 0, MW_FLOW_PLAIN, "Amazon",
-            "TLS", MW_PLANE_UNKNOWN, MW_SVC_TLS, I_BS, BS, UNK, 1 },
+    { "SSH on an odd port by nDPI", ENB1, EXT, TCP, 40000, 2222, 0, MW_FLOW_PLAIN, "SSH", "Unknown",
+            MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_BS, BS, UNK, 1 },
+    { "TLS on an odd port by nDPI", ENB1, EXT, TCP, 40000, 9443, 0, MW_FLOW_PLAIN, "Amazon", "TLS",
+            MW_PLANE_UNKNOWN, MW_SVC_TLS, I_BS, BS, UNK, 1 },
     /* ... but not when a port names one: ports come before nDPI. */
     { "port before nDPI label", ENB1, EXT, TCP, 40000, 443, 0, MW_FLOW_PLAIN, "SSH", NULL,
             MW_PLANE_UNKNOWN, MW_SVC_HTTPS, I_BS, BS, UNK, 1 },
     /* Neither side a base station: src is the local side. */
-    { "EMS to NMS", EMS, NMS, TCP, 40000, 8443, 0, MW_FLOW_PLAIN, NULL, NULL,
-            MW_PLANE_MANAGEMENT, MW_SVC_HTTPS, I_UNK, MW_ROLE_EMS, MW_ROLE_NMS, 0 },
+    { "EMS to NMS", EMS, NMS, TCP, 40000, 8443, 0, MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_MANAGEMENT,
+            MW_SVC_HTTPS, I_UNK, MW_ROLE_EMS, MW_ROLE_NMS, 0 },
 };
 
 static void run_case(const mw_inventory_t *inv, const plane_case_t *c)
