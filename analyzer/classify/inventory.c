@@ -1045,3 +1045,61 @@ const char *mw_inventory_yaml_text(const mw_inventory_t *inv, size_t *len)
         *len = inv != NULL ? inv->yaml_len : 0;
     return inv != NULL ? inv->yaml : NULL;
 }
+
+/* ---- summary ------------------------------------------------------------------ */
+
+#define SUMMARY_MAX_BS 50
+
+static void print_hhmm(FILE *out, unsigned minutes)
+{
+    fprintf(out, "%02u:%02u", minutes / 60, minutes % 60);
+}
+
+void mw_inventory_print_summary(const mw_inventory_t *inv, FILE *out)
+{
+    size_t per_role[MW_ROLE_COUNT] = { 0 }, n_type[MW_BS_COUNT] = { 0 }, i, j;
+    char buf[64];
+    unsigned d;
+
+    if (inv == NULL || out == NULL)
+        return;
+    for (i = 0; i < inv->n_pfx; i++)
+        per_role[inv->pfx[i].role < MW_ROLE_COUNT ? inv->pfx[i].role : 0]++;
+    for (i = 0; i < inv->n_bs; i++)
+        n_type[inv->bs[i].type < MW_BS_COUNT ? inv->bs[i].type : 0]++;
+    fprintf(out, "site: %s\ntimezone: %s\n", inv->site, inv->timezone);
+    fprintf(out, "base stations: %zu (%zu enb, %zu gnb)\nprefixes: %zu\n", inv->n_bs,
+            n_type[MW_BS_ENB], n_type[MW_BS_GNB], inv->n_pfx);
+    for (i = MW_ROLE_BASE_STATION; i < MW_ROLE_COUNT; i++)
+        if (per_role[i] != 0)
+            fprintf(out, "  %s: %zu\n", mw_role_name((unsigned)i), per_role[i]);
+    fprintf(out, "maintenance windows: %zu\n", inv->n_win);
+    for (i = 0; i < inv->n_win; i++) {
+        const char *sep = "";
+
+        fprintf(out, "  ");
+        for (d = 0; d < 7; d++)
+            if (inv->win[i].days & (1u << d)) {
+                fprintf(out, "%s%s", sep, day_names[d]);
+                sep = ",";
+            }
+        fprintf(out, " ");
+        print_hhmm(out, inv->win[i].start_min);
+        fprintf(out, "-");
+        print_hhmm(out, inv->win[i].end_min);
+        fprintf(out, "%s\n", inv->win[i].end_min <= inv->win[i].start_min ? " (next day)" : "");
+    }
+    /* Prefixes are in file order, so one pass per listed base station is
+     * fine for the few that are printed. */
+    for (i = 0; i < inv->n_bs && i < SUMMARY_MAX_BS; i++) {
+        fprintf(out, "bs %zu %s (%s):", i + 1, inv->bs[i].id, mw_bs_type_name(inv->bs[i].type));
+        for (j = 0; j < inv->n_pfx; j++)
+            if (inv->pfx[j].bs_index == i + 1) {
+                mw_prefix_format(inv->pfx[j].addr, inv->pfx[j].bits, buf, sizeof(buf));
+                fprintf(out, " %s", buf);
+            }
+        fprintf(out, "\n");
+    }
+    if (inv->n_bs > SUMMARY_MAX_BS)
+        fprintf(out, "(%zu more base stations not listed)\n", inv->n_bs - SUMMARY_MAX_BS);
+}

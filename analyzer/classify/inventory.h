@@ -21,6 +21,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "classify/roles.h"
 
@@ -116,6 +117,13 @@ int mw_inventory_prefix(const mw_inventory_t *inv, size_t i, mw_inventory_prefix
 int mw_inventory_in_maintenance(const mw_inventory_t *inv, int64_t unix_us);
 /* UTC offset of the site's zone at unix_s, in seconds east of UTC. */
 int32_t mw_inventory_utc_offset(const mw_inventory_t *inv, int64_t unix_s);
+
+/*
+ * Prints what was loaded, for `mastwatch --check-inventory`-style use: site,
+ * zone, counts, windows, prefixes per role and (up to 50) base stations with
+ * their prefixes. One item per line; NULL inv or out prints nothing.
+ */
+void mw_inventory_print_summary(const mw_inventory_t *inv, FILE *out);
 
 /*
  * The YAML text exactly as read (NUL-terminated; *len, when not NULL, gets

@@ -139,6 +139,48 @@ static void test_demo_site(void **state)
     mw_inventory_destroy(NULL);
 }
 
+static void test_print_summary(void **state)
+{
+    char err[MW_ERRBUF_SIZE] = "", *text = NULL;
+    size_t len = 0;
+    mw_inventory_t *inv = mw_inventory_load(DEMO, err, sizeof(err));
+    FILE *out;
+
+    MW_UNUSED(state);
+    if (inv == NULL)
+        fail_msg("%s", err);
+    out = open_memstream(&text, &len);
+    assert_non_null(out);
+    mw_inventory_print_summary(inv, out);
+    mw_inventory_print_summary(NULL, out);
+    fclose(out);
+    assert_string_equal(text, "site: demo-site\n"
+                              "timezone: Europe/Paris\n"
+                              "base stations: 3 (2 enb, 1 gnb)\n"
+                              "prefixes: 17\n"
+                              "  base_station: 4\n"
+                              "  ems: 1\n"
+                              "  nms: 1\n"
+                              "  segw: 1\n"
+                              "  mme: 1\n"
+                              "  amf: 1\n"
+                              "  sgw: 1\n"
+                              "  upf: 1\n"
+                              "  ntp: 2\n"
+                              "  ptp: 1\n"
+                              "  dns: 1\n"
+                              "  syslog: 1\n"
+                              "  oam_peer: 1\n"
+                              "maintenance windows: 2\n"
+                              "  sun 02:00-04:00\n"
+                              "  wed,thu 23:30-00:30 (next day)\n"
+                              "bs 1 enb-001 (enb): 10.10.1.11/32\n"
+                              "bs 2 gnb-002 (gnb): 10.10.1.12/32 2001:db8:10::12/128\n"
+                              "bs 3 enb-003 (enb): 10.10.2.0/28\n");
+    free(text);
+    mw_inventory_destroy(inv);
+}
+
 /* ---- error classes -------------------------------------------------------- */
 
 typedef struct err_case {
@@ -564,6 +606,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_site),
+        cmocka_unit_test(test_print_summary),
         cmocka_unit_test(test_error_messages),
         cmocka_unit_test(test_file_errors),
         cmocka_unit_test(test_optional_sections),
