@@ -79,11 +79,7 @@ static int run_engine(const mw_config_t *cfg)
     if (!cfg->quiet)
         mw_summary_print(stderr, cfg, &sum);
     if (rc != 0) {
-        if (sum.input_errors > 1)
-            mw_log_error("%u inputs could not be read completely (last: %s)", sum.input_errors,
-                    err);
-        else
-            mw_log_error("%s", err);
+        mw_log_error("%s", err);
         return rc == MW_EINVAL ? 2 : 1;
     }
     if (sum.stop_signal && cfg->command == MW_CMD_ANALYZE) {

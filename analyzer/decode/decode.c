@@ -2,8 +2,10 @@
  * decode.c - entry point of the decoder: picks the link-layer decoder for
  * the capture's DLT and walks the layers below it.
  *
- * Link types: Ethernet, Linux SLL and SLL2, raw IPv4/IPv6, BSD null/loop.
- * specification: https://www.tcpdump.org/linktypes.html
+ * Link types: Ethernet, Linux SLL and SLL2, raw IPv4/IPv6, BSD null/loop,
+ * PPP and Cisco HDLC (routers' serial links).
+ * specification: https://www.tcpdump.org/linktypes.html, RFC 1662 (PPP in
+ * HDLC-like framing)
  */
 #include "decode/decode.h"
 
@@ -72,8 +74,35 @@ static int decode_null(mw_decoder_t *d, mw_packet_t *p, int network_order)
         case 30: /* AF_INET6 macOS */
             return mw__decode_ip(d, p, 4, d->caplen - 4);
         default:
+            /* Some writers leave garbage here: trust an IP version nibble. */
+            if (MW_NEED(4, 1, d->caplen) && ((d->frame[4] >> 4) == 4 || (d->frame[4] >> 4) == 6))
+                return mw__decode_ip(d, p, 4, d->caplen - 4);
             return MW_DEC_NON_IP;
     }
+}
+
+/* PPP: optional address/control (FF 03), then a 2-byte protocol. */
+static int decode_ppp(mw_decoder_t *d, mw_packet_t *p)
+{
+    uint32_t off = 0;
+    uint16_t proto;
+
+    if (MW_NEED(0, 2, d->caplen) && d->frame[0] == 0xff && d->frame[1] == 0x03)
+        off = 2;
+    if (!MW_NEED(off, 2, d->caplen))
+        return MW_DEC_L2_TRUNCATED;
+    proto = mw_get_be16(d->frame + off);
+    if (proto == 0x0021 || proto == 0x0057)
+        return mw__decode_ip(d, p, off + 2, d->caplen - off - 2);
+    return MW_DEC_NON_IP;
+}
+
+/* Cisco HDLC: address, control, then an ethertype. */
+static int decode_chdlc(mw_decoder_t *d, mw_packet_t *p)
+{
+    if (!MW_NEED(0, 4, d->caplen))
+        return MW_DEC_L2_TRUNCATED;
+    return mw__decode_ethertype(d, p, mw_get_be16(d->frame + 2), 4);
 }
 
 int mw_decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, mw_packet_t *p)
@@ -105,6 +134,11 @@ int mw_decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, mw_packet_t 
             return decode_null(&d, p, 0);
         case DLT_LOOP:
             return decode_null(&d, p, 1);
+        case DLT_PPP:
+        case DLT_PPP_SERIAL:
+            return decode_ppp(&d, p);
+        case DLT_C_HDLC:
+            return decode_chdlc(&d, p);
         default:
             return MW_DEC_LINKTYPE_UNSUPPORTED;
     }

@@ -220,9 +220,10 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         } else if (rc == MW_EEOF) {
             break;
         } else if (rc < 0) {
-            mw_log_error("%s", err);
-            mw_fmt_err(errbuf, errlen, "%s", err);
+            mw_log_error("%s", err); /* now, so it is next to the file's progress */
             e->sum->input_errors++;
+            mw_fmt_err(errbuf, errlen, "%u of %zu inputs could not be read completely",
+                    e->sum->input_errors, live ? (size_t)1 : e->cfg->nfiles);
             result = rc;
             if (live)
                 break;
