@@ -19,9 +19,7 @@
 #include "engine/engine.h"
 #include "output/summary.h"
 
-#ifdef MW_HAVE_INVENTORY
 #include "classify/inventory.h"
-#endif
 
 static void on_stop_signal(int sig)
 {
@@ -50,7 +48,6 @@ static int print_version(void)
 
 static int run_inventory_check(const mw_config_t *cfg)
 {
-#ifdef MW_HAVE_INVENTORY
     char err[MW_ERRBUF_SIZE] = "";
     mw_inventory_t *inv = mw_inventory_load(cfg->inventory, err, sizeof(err));
 
@@ -61,10 +58,6 @@ static int run_inventory_check(const mw_config_t *cfg)
     mw_inventory_print_summary(inv, stdout);
     mw_inventory_destroy(inv);
     return 0;
-#else
-    mw_log_error("%s: inventory support is not built in", cfg->inventory);
-    return 2;
-#endif
 }
 
 static int run_engine(const mw_config_t *cfg)

@@ -8,8 +8,8 @@ or from a shell:  /usr/bin/python3 scripts/mw_flows.py out.h5 [--csv]
 
 Adds: src/dst (text addresses), master/app/protocol (nDPI names),
 category_name, kind_name, end_reason_name, first/last (UTC timestamps),
-risks (comma-separated names), host (str), and plane/role names when the
-run had an inventory. Needs Debian's python3-h5py and python3-pandas.
+risks (comma-separated names), host (str), service_name, plane_name,
+local_role_name/peer_role_name and bs (base-station id from the inventory). Needs Debian's python3-h5py and python3-pandas.
 """
 import ipaddress
 import sys
@@ -66,6 +66,8 @@ def load(path, raw=False):
         ends = _names(f, "end_reasons")
         planes = _names(f, "planes")
         roles = _names(f, "roles")
+        services = _names(f, "services")
+        stations = _names(f, "base_stations")
     df["src"] = [_addr(h, l) for h, l in zip(df.src_hi, df.src_lo)]
     df["dst"] = [_addr(h, l) for h, l in zip(df.dst_hi, df.dst_lo)]
     df["master"] = df.master_proto.map(lambda i: protos.get(int(i), str(i)))
@@ -80,6 +82,10 @@ def load(path, raw=False):
     df["last"] = pd.to_datetime(df.last_us, unit="us", utc=True)
     if planes:
         df["plane_name"] = df.plane.map(lambda i: planes.get(int(i), str(i)))
+    if services:
+        df["service_name"] = df.service.map(lambda i: services.get(int(i), str(i)))
+    if stations:
+        df["bs"] = df.bs_index.map(lambda i: stations.get(int(i), str(i)))
     if roles:
         df["local_role_name"] = df.local_role.map(lambda i: roles.get(int(i), str(i)))
         df["peer_role_name"] = df.peer_role.map(lambda i: roles.get(int(i), str(i)))
@@ -93,7 +99,8 @@ def main(argv):
     df = load(argv[1])
     cols = ["flow_id", "kind_name", "src", "src_port", "dst", "dst_port", "l4_proto", "protocol",
             "c2s_packets", "s2c_packets", "c2s_bytes", "s2c_bytes", "host"]
-    cols += [c for c in ("plane_name", "local_role_name", "peer_role_name") if c in df]
+    cols += [c for c in ("bs", "service_name", "plane_name", "local_role_name", "peer_role_name")
+             if c in df]
     if "--csv" in argv:
         df.to_csv(sys.stdout, index=False)
     else:

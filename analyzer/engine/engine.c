@@ -22,6 +22,8 @@
 
 #include "capture/capture.h"
 #include "classify/classify_ndpi.h"
+#include "classify/inventory.h"
+#include "classify/plane.h"
 #include "core/log.h"
 #include "core/mw.h"
 #include "engine/progress.h"
@@ -41,6 +43,7 @@ typedef struct engine {
     mw_run_summary_t *sum;
     mw_capture_t *cap;
     mw_flow_sink_t *sink;
+    mw_inventory_t *inventory;
     mw_worker_t **workers;
     unsigned nworkers;
     int threaded;
@@ -66,8 +69,14 @@ static int is_gtp_u_tunnel(const mw_packet_t *p)
             (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
 }
 
+static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
+{
+    engine_t *e = ctx;
+    mw_plane_assign(e->inventory, rec, NULL);
+}
+
 /* Accounts the outer tunnel flow; returns its id for the inner flow. */
-static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p)
+static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_index /* OUT */)
 {
     mw_flow_t *f;
     int dir;
@@ -79,6 +88,7 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p)
     f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
         e->sum->alloc_failures++;
+        *bs_index = 0;
         return 0;
     }
     if (f->rec.app_proto == 0) {
@@ -86,13 +96,16 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p)
         f->rec.master_proto = e->gtp_id;
         f->rec.app_proto = e->gtp_u_id;
         f->rec.ndpi_done = 1;
+        /* early, so inner flows learn the tunnel's base station */
+        mw_plane_assign(e->inventory, &f->rec, NULL);
     }
+    *bs_index = f->rec.bs_index;
     e->sum->tunnel_packets++;
     return f->rec.flow_id;
 }
 
 static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx)
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     mw_flow_key_t key;
@@ -103,7 +116,7 @@ static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
 
     e->sum->tracked_packets++;
     if (e->nworkers == 1 && !e->threaded) {
-        mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx);
+        mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
         return;
     }
     mw_flow_key_make(&key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx,
@@ -115,6 +128,7 @@ static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
     item->frame_len = copy_len;
     item->tunnel_flow_id = tunnel_flow_id;
     item->tunnel_ctx = tunnel_ctx;
+    item->tunnel_bs_index = tunnel_bs_index;
     item->pkt = *p;
     memcpy(item + 1, frame, copy_len);
     mw_ring_commit(mw_worker_ring(w));
@@ -155,6 +169,7 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 {
     mw_packet_t p;
     uint64_t tunnel_flow_id = 0, tunnel_ctx = 0;
+    uint16_t tunnel_bs_index = 0;
     int rc;
 
     e->sum->packets++;
@@ -175,14 +190,14 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     if (p.soft_event)
         e->sum->soft_events[p.soft_event]++;
     if (is_gtp_u_tunnel(&p)) {
-        tunnel_flow_id = track_tunnel(e, &p);
+        tunnel_flow_id = track_tunnel(e, &p, &tunnel_bs_index);
         if (!p.has_gtp)
             return; /* echo, end marker, bad inner packet: the tunnel flow has it */
         tunnel_ctx = mw_flow_tunnel_ctx(&p);
     } else {
         p.has_gtp = 0;
     }
-    dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx);
+    dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
 }
 
 static int limits_reached(engine_t *e)
@@ -271,6 +286,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .idle_timeout_us = cfg->idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
             .sink = e->sink,
+            .inventory = e->inventory,
             .threaded = e->threaded };
         e->workers[i] = mw_worker_create(&wp, errbuf, errlen);
         if (e->workers[i] == NULL)
@@ -290,6 +306,8 @@ static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
         .emit_ctx = e };
 
     e->tunnel_batch.sink = e->sink;
+    e->tunnel_batch.hook = assign_tunnel_plane;
+    e->tunnel_batch.hook_ctx = e;
     e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
     e->gtp_id = mw_classifier_gtp_id();
     e->gtp_u_id = mw_classifier_gtp_u_id();
@@ -356,6 +374,7 @@ static void destroy(engine_t *e)
     free(e->workers);
     mw_flow_table_destroy(e->tunnels);
     mw_capture_close(e->cap);
+    mw_inventory_destroy(e->inventory);
 }
 
 static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_t errlen)
@@ -390,9 +409,17 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
 
     memset(sum, 0, sizeof(*sum));
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
+    if (cfg->inventory != NULL) {
+        /* before any thread starts: the loader switches TZ while it runs */
+        e.inventory = mw_inventory_load(cfg->inventory, errbuf, errlen);
+        if (e.inventory == NULL)
+            return MW_EINVAL;
+    }
     e.cap = mw_capture_open(&cp, errbuf, errlen);
-    if (e.cap == NULL)
+    if (e.cap == NULL) {
+        mw_inventory_destroy(e.inventory);
         return MW_EINVAL;
+    }
     if (cfg->drop_user != NULL) {
         rc = mw_drop_privileges(cfg->drop_user, errbuf, errlen);
         if (rc != 0)
@@ -425,7 +452,7 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
         rc = MW_EIO;
         goto out;
     }
-    rc = mw_run_meta_write(writer, cfg, sum, e.workers[0], err2, sizeof(err2));
+    rc = mw_run_meta_write(writer, cfg, sum, e.workers[0], e.inventory, err2, sizeof(err2));
     if (rc == 0)
         rc = mw_h5_writer_close(writer, 1, err2, sizeof(err2));
     else

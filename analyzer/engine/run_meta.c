@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "classify/classify_ndpi.h"
+#include "classify/plane.h"
 #include "classify/roles.h"
 #include "capture/capture.h"
 #include "core/mw.h"
@@ -149,8 +150,52 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_s
     return rc ? MW_EIO : 0;
 }
 
+/* Planes, roles, services, initiators and the inventory's base stations. */
+static int write_site_tables(mw_h5_writer_t *w, const mw_inventory_t *inv, char *errbuf,
+        size_t errlen)
+{
+    size_t nbs = inv ? mw_inventory_bs_count(inv) : 0, i;
+    size_t max = MW_MAX(MW_MAX((size_t)MW_SVC_COUNT, (size_t)MW_ROLE_COUNT), nbs + 1);
+    const char **names = calloc(max, sizeof(*names));
+    int rc;
+
+    if (names == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    for (i = 0; i < MW_PLANE_COUNT; i++)
+        names[i] = mw_plane_name((unsigned)i);
+    rc = mw_h5_writer_name_table(w, "planes", names, MW_PLANE_COUNT, errbuf, errlen);
+    for (i = 0; rc == 0 && i < MW_ROLE_COUNT; i++)
+        names[i] = mw_role_name((unsigned)i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "roles", names, MW_ROLE_COUNT, errbuf, errlen);
+    for (i = 0; rc == 0 && i < MW_INIT_COUNT; i++)
+        names[i] = mw_initiator_name((unsigned)i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "initiators", names, MW_INIT_COUNT, errbuf, errlen);
+    for (i = 0; rc == 0 && i < MW_SVC_COUNT; i++)
+        names[i] = mw_service_name((unsigned)i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "services", names, MW_SVC_COUNT, errbuf, errlen);
+    names[0] = "";
+    for (i = 1; rc == 0 && i <= nbs; i++)
+        names[i] = mw_inventory_bs_id(inv, i);
+    if (rc == 0)
+        rc = mw_h5_writer_name_table(w, "base_stations", names, nbs + 1, errbuf, errlen);
+    if (rc == 0 && inv != NULL) {
+        size_t len;
+        const char *yaml = mw_inventory_yaml_text(inv, &len);
+        rc = mw_h5_writer_text(w, "meta/inventory", yaml ? yaml : "", errbuf, errlen);
+        if (rc == 0)
+            rc = mw_h5_writer_attr_string(w, "site", mw_inventory_site(inv));
+    }
+    free(names);
+    return rc;
+}
+
 int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *sum,
-        mw_worker_t *worker, char *errbuf, size_t errlen)
+        mw_worker_t *worker, const mw_inventory_t *inv, char *errbuf, size_t errlen)
 {
     const char *names[MAX_COUNTERS];
     uint64_t values[MAX_COUNTERS];
@@ -160,6 +205,8 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
     if (w == NULL)
         return 0;
     rc = write_name_tables(w, mw_worker_classifier(worker), errbuf, errlen);
+    if (rc == 0)
+        rc = write_site_tables(w, inv, errbuf, errlen);
     if (rc != 0)
         return rc;
     n = mw_run_counters(sum, names, values, MAX_COUNTERS);

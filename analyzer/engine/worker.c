@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "classify/classify_ndpi.h"
+#include "classify/plane.h"
 #include "core/mw.h"
 
 #define SWEEP_INTERVAL_US 1000000
@@ -46,6 +47,16 @@ void mw_record_batch_flush(mw_record_batch_t *b)
     b->n = 0;
 }
 
+/* Plane and roles: the last step before a record leaves the worker. */
+static void assign_plane(void *ctx, mw_flow_record_t *rec)
+{
+    mw_worker_t *w = ctx;
+    mw_plane_hint_t hint = { .master_name = mw_classifier_protocol_name(w->dpi, rec->master_proto),
+        .app_name = mw_classifier_protocol_name(w->dpi, rec->app_proto) };
+
+    mw_plane_assign(w->params.inventory, rec, &hint);
+}
+
 static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 {
     mw_worker_t *w = ctx;
@@ -68,8 +79,8 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     }
     w->params = *params;
     w->batch.sink = params->sink;
-    w->batch.hook = params->hook;
-    w->batch.hook_ctx = params->hook_ctx;
+    w->batch.hook = assign_plane;
+    w->batch.hook_ctx = w;
     tp = (mw_flow_table_params_t){ .max_flows = params->max_flows,
         .idle_timeout_us = params->idle_timeout_us,
         .active_timeout_us = params->active_timeout_us,
@@ -93,7 +104,7 @@ fail:
 }
 
 void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx)
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     uint8_t kind = p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
@@ -110,6 +121,8 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         w->alloc_failures++;
         return;
     }
+    if (kind == MW_FLOW_INNER && f->rec.bs_index == 0)
+        f->rec.bs_index = tunnel_bs_index; /* subscriber addresses are not in the inventory */
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {
@@ -144,7 +157,7 @@ static void *worker_main(void *arg)
         }
         if (item->type == MW_WORK_PACKET) {
             mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), item->tunnel_flow_id,
-                    item->tunnel_ctx);
+                    item->tunnel_ctx, item->tunnel_bs_index);
         } else if (item->type == MW_WORK_TICK) {
             mw_worker_tick(w, item->pkt.ts_us);
         } else {

@@ -19,13 +19,14 @@ typedef struct mw_worker mw_worker_t;
 /* Called on every finished record before it goes to the sink (planes, ...). */
 typedef void (*mw_record_hook_fn)(void *ctx, mw_flow_record_t *rec);
 
+struct mw_inventory;
+
 typedef struct mw_worker_params {
     unsigned index;
+    const struct mw_inventory *inventory; /* may be NULL: planes from ports and nDPI only */
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us;
     mw_flow_sink_t *sink;
-    mw_record_hook_fn hook; /* may be NULL */
-    void *hook_ctx;
     int threaded;           /* 1: own thread fed by a ring */
 } mw_worker_params_t;
 
@@ -41,6 +42,8 @@ typedef struct mw_work_item {
     uint32_t frame_len;
     uint64_t tunnel_flow_id;
     uint64_t tunnel_ctx;
+    uint16_t tunnel_bs_index; /* base station of the carrying tunnel, for inner flows */
+    uint16_t pad_[3];
     mw_packet_t pkt;
 } mw_work_item_t;
 
@@ -54,7 +57,7 @@ mw_ring_t *mw_worker_ring(mw_worker_t *w);
 
 /* Inline use (or from the worker thread). */
 void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx);
+        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index);
 void mw_worker_tick(mw_worker_t *w, int64_t now_us);
 
 /* Flushes every flow with reason, drains, stops the thread if any. */

@@ -15,7 +15,7 @@
 
 typedef struct mw_truth mw_truth_t;
 
-#define MW_SG_US 1000000ULL
+#define MW_SG_US ((uint64_t)1000000)
 
 /* One bidirectional flow. Endpoint 0 is the initiator; dir 0 sends 0 -> 1.
  * A tunnelled flow is carried in GTP-U between the base station (tun_ip[0])
