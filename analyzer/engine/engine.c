@@ -418,7 +418,7 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
     e.cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL) {
         mw_inventory_destroy(e.inventory);
-        return MW_EINVAL;
+        return MW_EIO; /* missing input is a failed run (exit 1), not a usage error */
     }
     if (cfg->drop_user != NULL) {
         rc = mw_drop_privileges(cfg->drop_user, errbuf, errlen);

@@ -451,7 +451,7 @@ size_t mw_pl_ssh_kexinit(uint8_t *b, size_t cap, int server, mw_prng_t *r)
 {
     static const char *lists[10] = {
         "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256",
-        "ssh-ed25519,rsa-sha2-512,rsa-sha2-256",
+        "ecdsa-sha2-nistp256,rsa-sha2-512",
         "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
         "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
         "umac-64-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
@@ -485,21 +485,29 @@ size_t mw_pl_ssh_ecdh(uint8_t *b, size_t cap, int server, mw_prng_t *r)
         n += 36;
     } else {
         b[n++] = 31; /* SSH_MSG_KEX_ECDH_REPLY: K_S, Q_S, signature */
-        mw_be32(b + n, 4 + 11 + 4 + 32);
+        /* ECDSA host key: tshark 4.0 decodes its signature (it warns on ed25519's). */
+        mw_be32(b + n, 4 + 19 + 4 + 8 + 4 + 65);
         n += 4;
-        n += put_str(b + n, "ssh-ed25519");
+        n += put_str(b + n, "ecdsa-sha2-nistp256");
+        n += put_str(b + n, "nistp256");
+        mw_be32(b + n, 65);
+        b[n + 4] = 0x04; /* uncompressed point */
+        mw_prng_fill(r, b + n + 5, 64);
+        n += 69;
         mw_be32(b + n, 32);
         mw_prng_fill(r, b + n + 4, 32);
         n += 36;
-        mw_be32(b + n, 32);
-        mw_prng_fill(r, b + n + 4, 32);
-        n += 36;
-        mw_be32(b + n, 4 + 11 + 4 + 64);
+        mw_be32(b + n, 4 + 19 + 4 + 72);
         n += 4;
-        n += put_str(b + n, "ssh-ed25519");
-        mw_be32(b + n, 64);
-        mw_prng_fill(r, b + n + 4, 64);
-        n += 68;
+        n += put_str(b + n, "ecdsa-sha2-nistp256");
+        mw_be32(b + n, 72);
+        n += 4;
+        for (int k = 0; k < 2; k++) {
+            mw_be32(b + n, 32); /* mpint r, s with the top bit clear */
+            mw_prng_fill(r, b + n + 4, 32);
+            b[n + 4] &= 0x7f;
+            n += 36;
+        }
     }
     return ssh_packet(b, cap, n - 5);
 }

@@ -1,0 +1,546 @@
+/*
+ * test_decode.c - every decoder on crafted frames: good packets, truncated
+ * ones and headers whose length fields lie. Frames are built layer by layer
+ * by the small builder below; each test says what it builds.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/dlt.h>
+
+#include "decode/decode.h"
+
+typedef struct {
+    uint8_t b[2048];
+    uint32_t n;
+} frame_t;
+
+static void put(frame_t *f, const void *bytes, uint32_t len)
+{
+    memcpy(f->b + f->n, bytes, len);
+    f->n += len;
+}
+
+static void put16(frame_t *f, uint16_t v)
+{
+    uint8_t x[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+    put(f, x, 2);
+}
+
+static void put32(frame_t *f, uint32_t v)
+{
+    put16(f, (uint16_t)(v >> 16));
+    put16(f, (uint16_t)v);
+}
+
+/* dst 00:11:22:33:44:55, src 66:77:88:99:aa:bb, then the ethertype */
+static void eth(frame_t *f, uint16_t type)
+{
+    static const uint8_t macs[12] = { 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
+        0xaa, 0xbb };
+    put(f, macs, 12);
+    put16(f, type);
+}
+
+/* IPv4 header 10.0.0.1 -> 10.0.0.2, ihl words, total length, frag field */
+static void ipv4(frame_t *f, uint8_t proto, uint16_t total, uint8_t ihl, uint16_t frag)
+{
+    uint8_t h[20] = { (uint8_t)(0x40 | ihl), 0, (uint8_t)(total >> 8), (uint8_t)total, 0, 1,
+        (uint8_t)(frag >> 8), (uint8_t)frag, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2 };
+    put(f, h, 20);
+    for (unsigned i = 5; i < ihl; i++)
+        put32(f, 0x01010101); /* NOP options */
+}
+
+static void udp(frame_t *f, uint16_t sport, uint16_t dport, uint16_t len)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put16(f, len);
+    put16(f, 0);
+}
+
+static void tcp(frame_t *f, uint16_t sport, uint16_t dport, uint8_t doff, uint8_t flags)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put32(f, 1);
+    put32(f, 0);
+    uint8_t x[4] = { (uint8_t)(doff << 4), flags, 0xff, 0xff };
+    put(f, x, 4);
+    put32(f, 0);
+}
+
+/* IPv6 header 2001:db8::1 -> 2001:db8::2 */
+static void ipv6(frame_t *f, uint8_t next, uint16_t payload_len)
+{
+    uint8_t h[40] = { 0x60, 0, 0, 0, (uint8_t)(payload_len >> 8), (uint8_t)payload_len, next, 64,
+        0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0,
+        0, 0, 0, 0, 0, 0, 0, 0, 2 };
+    put(f, h, 40);
+}
+
+static int decode(int dlt, frame_t *f, mw_packet_t *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->wirelen = f->n;
+    return mw_decode_frame(dlt, f->b, f->n, p);
+}
+
+static void test_eth_ipv4_tcp(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 40, 5, 0);
+    tcp(&f, 40000, 22, 5, 0x02);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.ip_version, 4);
+    assert_int_equal(p.outer.sport, 40000);
+    assert_int_equal(p.outer.dport, 22);
+    assert_int_equal(p.outer.tcp_flags, 0x02);
+    assert_int_equal(p.outer.l3_off, 14);
+    assert_int_equal(p.outer.src[10], 0xff); /* IPv4-mapped */
+    assert_int_equal(p.outer.src[15], 1);
+}
+
+static void test_ipv4_options_and_lies(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* ihl 7: 8 bytes of options before UDP */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 28 + 8, 7, 0);
+    udp(&f, 161, 50000, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sport, 161);
+
+    /* ihl says 60 bytes, only 20 captured */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 60, 5, 0);
+    f.b[14] = 0x4f;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IPV4_TRUNCATED);
+
+    /* ihl below 5 */
+    f.b[14] = 0x44;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IPV4_BAD_HEADER);
+
+    /* total length 10 < header length 20 */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 10, 5, 0);
+    udp(&f, 1, 2, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IPV4_BAD_LENGTH);
+
+    /* truncated Ethernet */
+    f.n = 10;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_L2_TRUNCATED);
+}
+
+static void test_ipv4_fragments(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* first fragment: MF set, offset 0 - ports are there */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 36, 5, 0x2000);
+    udp(&f, 53, 5353, 100);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.frag, MW_FRAG_FIRST);
+    assert_int_equal(p.outer.dport, 5353);
+    /* later fragment: counted, not tracked */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 36, 5, 0x0003);
+    udp(&f, 53, 5353, 100);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IP_FRAGMENT_LATER);
+}
+
+static void test_udp_tcp_lies(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 1, 2, 4); /* UDP length 4 < 8 */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_UDP_BAD_LENGTH);
+
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 40, 5, 0);
+    tcp(&f, 1, 2, 3, 0x10); /* data offset 12 bytes */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TCP_BAD_HEADER);
+
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 40, 5, 0);
+    put16(&f, 1234); /* only 2 bytes of TCP */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TCP_TRUNCATED);
+
+    /* data offset 60 with a 20-byte header captured (snaplen): ports still read */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 80, 5, 0);
+    tcp(&f, 5555, 443, 15, 0x18);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.dport, 443);
+    assert_int_equal(p.outer.payload_len, 0);
+}
+
+static void test_vlan_qinq_and_depth(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* 802.1ad S-tag 100, 802.1Q C-tag 200, IPv4 */
+    eth(&f, 0x88a8);
+    put16(&f, 100);
+    put16(&f, 0x8100);
+    put16(&f, 200);
+    put16(&f, 0x0800);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 123, 123, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.vlan_count, 2);
+    assert_int_equal(p.vlan[0], 100);
+    assert_int_equal(p.vlan[1], 200);
+    assert_int_equal(p.outer.sport, 123);
+
+    /* 40 stacked tags: the layer cap stops the walk */
+    f.n = 0;
+    eth(&f, 0x8100);
+    for (int i = 0; i < 40; i++) {
+        put16(&f, (uint16_t)i);
+        put16(&f, 0x8100);
+    }
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TOO_DEEP);
+
+    /* tag cut short */
+    f.n = 0;
+    eth(&f, 0x8100);
+    put16(&f, 5);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_VLAN_TRUNCATED);
+}
+
+static void test_mpls(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* label 16000 (not bottom), label 17 (bottom), IPv4 */
+    eth(&f, 0x8847);
+    put32(&f, (16000u << 12) | 64);
+    put32(&f, (17u << 12) | 0x100 | 64);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 1000, 2000, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.mpls_count, 2);
+    assert_int_equal(p.mpls_label, 16000);
+    assert_int_equal(p.outer.dport, 2000);
+
+    /* no bottom-of-stack bit before the data ends */
+    f.n = 0;
+    eth(&f, 0x8847);
+    put32(&f, 16000u << 12);
+    put32(&f, 17u << 12);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_MPLS_TRUNCATED);
+}
+
+static void test_ipv6_ext_headers(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* hop-by-hop (8 bytes) -> destination options (8 bytes) -> UDP */
+    eth(&f, 0x86dd);
+    ipv6(&f, 0, 8 + 8 + 8);
+    put32(&f, 0x3c000000); /* next 60, len 0 */
+    put32(&f, 0);
+    put32(&f, 0x11000000); /* next 17, len 0 */
+    put32(&f, 0);
+    udp(&f, 546, 547, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.ip_version, 6);
+    assert_int_equal(p.outer.l4_proto, 17);
+    assert_int_equal(p.outer.dport, 547);
+
+    /* routing header claims 8 * (255 + 1) bytes */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 43, 16);
+    put32(&f, 0x11ff0000);
+    put32(&f, 0);
+    put32(&f, 0);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IPV6_EXT_TRUNCATED);
+
+    /* fragment header, offset 8: later fragment */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 44, 16);
+    put32(&f, 0x11000008);
+    put32(&f, 0xabcd);
+    udp(&f, 1, 2, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IP_FRAGMENT_LATER);
+
+    /* 12 destination-option headers in a row: capped */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 60, 12 * 8 + 8);
+    for (int i = 0; i < 12; i++) {
+        put32(&f, i == 11 ? 0x11000000 : 0x3c000000);
+        put32(&f, 0);
+    }
+    udp(&f, 1, 2, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TOO_DEEP);
+}
+
+static void sctp_common(frame_t *f, uint16_t sport, uint16_t dport)
+{
+    put16(f, sport);
+    put16(f, dport);
+    put32(f, 0x11223344); /* verification tag */
+    put32(f, 0);          /* checksum (not checked) */
+}
+
+static void test_sctp_ppid(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* SACK chunk (16 bytes) bundled before a DATA chunk with PPID 18 (S1AP) */
+    eth(&f, 0x0800);
+    ipv4(&f, 132, 20 + 12 + 16 + 20, 5, 0);
+    sctp_common(&f, 36412, 36412);
+    put32(&f, 0x03000010); /* SACK, len 16 */
+    put32(&f, 0);
+    put32(&f, 0);
+    put32(&f, 0);
+    put32(&f, 0x00030014); /* DATA, flags 3, len 20 */
+    put32(&f, 1);          /* TSN */
+    put32(&f, 0);          /* stream id + seq */
+    put32(&f, 18);         /* PPID */
+    put32(&f, 0);          /* 4 bytes of payload */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sport, 36412);
+    assert_int_equal(p.outer.sctp_ppid, 18);
+
+    /* a chunk length of 0 stops the walk without a loop */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 132, 20 + 12 + 8, 5, 0);
+    sctp_common(&f, 38412, 38412);
+    put32(&f, 0x00000000);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sctp_ppid, 0);
+
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 132, 28, 5, 0);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_SCTP_TRUNCATED);
+}
+
+/* GTP-U G-PDU: flags, type 255, length, TEID, [optional], inner packet */
+static void gtpu(frame_t *f, uint8_t flags, uint16_t len, uint32_t teid)
+{
+    uint8_t h[4] = { flags, 0xff, (uint8_t)(len >> 8), (uint8_t)len };
+    put(f, h, 4);
+    put32(f, teid);
+}
+
+static void test_gtpu_inner(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* outer IPv4/UDP 2152 -> GTPv1 G-PDU TEID 0x1234 -> inner IPv4/TCP 443 */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 40, 5, 0);
+    udp(&f, 2152, 2152, 8 + 8 + 40);
+    gtpu(&f, 0x30, 40, 0x1234);
+    ipv4(&f, 6, 40, 5, 0);
+    tcp(&f, 50000, 443, 5, 0x02);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_gtp);
+    assert_int_equal(p.teid, 0x1234);
+    assert_int_equal(p.gtp_type, 255);
+    assert_int_equal(p.inner.dport, 443);
+    assert_int_equal(p.outer.dport, 2152);
+    assert_int_equal(mw_packet_flow_l3(&p)->dport, 443);
+}
+
+static void test_gtpu_extension_headers(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* E flag: seq/N-PDU/next=0x85 (PDU session container, 4 bytes, next 0), inner IPv6/UDP */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 4 + 4 + 48, 5, 0);
+    udp(&f, 2152, 2152, 8 + 8 + 4 + 4 + 48);
+    gtpu(&f, 0x34, 4 + 4 + 48, 7);
+    put32(&f, 0x00000085);
+    put32(&f, 0x01000900); /* len 1 (4 bytes), content, next 0 */
+    ipv6(&f, 17, 8);
+    udp(&f, 5000, 53, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_gtp);
+    assert_int_equal(p.inner.ip_version, 6);
+    assert_int_equal(p.inner.dport, 53);
+
+    /* extension length 0 would loop forever: soft event, tunnel kept, no inner */
+    f.b[14 + 20 + 8 + 8 + 4] = 0;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_false(p.has_gtp);
+    assert_int_equal(p.soft_event, MW_DEC_GTP_BAD_HEADER);
+    assert_int_equal(p.outer.dport, 2152);
+}
+
+static void test_gtpu_lies_and_gtpc(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* GTP header cut after 5 bytes */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 5, 5, 0);
+    udp(&f, 2152, 2152, 13);
+    put32(&f, 0x30ff0010);
+    put(&f, "\x01", 1);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_false(p.has_gtp);
+    assert_int_equal(p.soft_event, MW_DEC_GTP_TRUNCATED);
+
+    /* G-PDU whose inner packet is not IP */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 4, 5, 0);
+    udp(&f, 2152, 2152, 20);
+    gtpu(&f, 0x30, 4, 9);
+    put32(&f, 0xdeadbeef);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.soft_event, MW_DEC_GTP_INNER_NOT_IP);
+
+    /* GTPv2-C echo request on 2123: recognised, not unpacked */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 12, 5, 0);
+    udp(&f, 2123, 2123, 20);
+    put32(&f, 0x40010008); /* v2, no TEID, type 1 echo request, length 8 */
+    put32(&f, 0x00000100);
+    put32(&f, 0x03000100); /* Recovery IE */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.gtp_version, 2);
+    assert_int_equal(p.gtp_type, 1);
+    assert_false(p.has_gtp);
+}
+
+static void test_link_types(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* Linux SLL: 14 bytes, then protocol 0x0800 */
+    for (int i = 0; i < 14; i++)
+        put(&f, "\0", 1);
+    put16(&f, 0x0800);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 514, 514, 8);
+    assert_int_equal(decode(DLT_LINUX_SLL, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.dport, 514);
+
+    /* SLL2: protocol first, 20 bytes in all */
+    f.n = 0;
+    put16(&f, 0x86dd);
+    for (int i = 0; i < 18; i++)
+        put(&f, "\0", 1);
+    ipv6(&f, 17, 8);
+    udp(&f, 123, 123, 8);
+    assert_int_equal(decode(276, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.ip_version, 6);
+
+    /* raw IPv4 */
+    f.n = 0;
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 161, 1234, 8);
+    assert_int_equal(decode(DLT_RAW, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sport, 161);
+
+    /* BSD loopback: AF_INET in network order */
+    f.n = 0;
+    put32(&f, 2);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 1, 2, 8);
+    assert_int_equal(decode(DLT_LOOP, &f, &p), MW_DEC_OK);
+
+    /* an unsupported link type is counted, not guessed */
+    assert_int_equal(decode(147, &f, &p), MW_DEC_LINKTYPE_UNSUPPORTED);
+
+    /* ARP is not IP */
+    f.n = 0;
+    eth(&f, 0x0806);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_NON_IP);
+}
+
+/* Every prefix of a valid GTP-U frame must decode without reading past it. */
+static void test_every_truncation(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    uint8_t copy[2048];
+    (void)state;
+    eth(&f, 0x8100);
+    put16(&f, 10);
+    put16(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 4 + 4 + 40, 5, 0);
+    udp(&f, 2152, 2152, 8 + 8 + 4 + 4 + 40);
+    gtpu(&f, 0x34, 4 + 4 + 40, 7);
+    put32(&f, 0x00000085);
+    put32(&f, 0x01000900);
+    ipv4(&f, 6, 40, 5, 0);
+    tcp(&f, 1, 2, 5, 0x02);
+    for (uint32_t n = 0; n <= f.n; n++) {
+        /* exact-size copy so ASan catches any read past n */
+        uint8_t *buf = test_malloc(n ? n : 1);
+        memcpy(buf, f.b, n);
+        memset(&p, 0, sizeof(p));
+        int rc = mw_decode_frame(DLT_EN10MB, buf, n, &p);
+        assert_true(rc >= 0 && rc < MW_DEC_COUNT);
+        test_free(buf);
+    }
+    memcpy(copy, f.b, f.n);
+    assert_int_equal(mw_decode_frame(DLT_EN10MB, copy, f.n, &p), MW_DEC_OK);
+    assert_true(p.has_gtp);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_eth_ipv4_tcp),
+        cmocka_unit_test(test_ipv4_options_and_lies),
+        cmocka_unit_test(test_ipv4_fragments),
+        cmocka_unit_test(test_udp_tcp_lies),
+        cmocka_unit_test(test_vlan_qinq_and_depth),
+        cmocka_unit_test(test_mpls),
+        cmocka_unit_test(test_ipv6_ext_headers),
+        cmocka_unit_test(test_sctp_ppid),
+        cmocka_unit_test(test_gtpu_inner),
+        cmocka_unit_test(test_gtpu_extension_headers),
+        cmocka_unit_test(test_gtpu_lies_and_gtpc),
+        cmocka_unit_test(test_link_types),
+        cmocka_unit_test(test_every_truncation),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

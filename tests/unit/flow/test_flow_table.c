@@ -1,0 +1,190 @@
+/*
+ * test_flow_table.c - flow table behaviour on hand-made packets: direction
+ * of each packet, idle and active splitting, the max_flows cap with LRU
+ * eviction, port reuse after FIN, and that per-flow statistics add up.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "flow/flow_table.h"
+
+#define MAX_EMITTED 64
+
+typedef struct {
+    mw_flow_record_t recs[MAX_EMITTED];
+    int n;
+} sink_t;
+
+static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
+{
+    sink_t *s = ctx;
+    (void)reason;
+    if (s->n < MAX_EMITTED)
+        s->recs[s->n++] = f->rec;
+}
+
+static mw_flow_table_t *make_table(sink_t *s, uint32_t max_flows)
+{
+    mw_flow_table_params_t p = { .max_flows = max_flows,
+        .idle_timeout_us = 10 * 1000000LL,
+        .active_timeout_us = 100 * 1000000LL,
+        .emit = on_emit,
+        .emit_ctx = s };
+    char err[128];
+    mw_flow_table_t *t = mw_flow_table_create(&p, err, sizeof(err));
+    assert_non_null(t);
+    return t;
+}
+
+/* A UDP/TCP packet a.b -> c.d at time t (seconds), frame number frame. */
+static void packet(mw_packet_t *p, uint8_t src_last, uint16_t sport, uint8_t dst_last,
+        uint16_t dport, uint8_t proto, uint8_t flags, double t, uint64_t frame, uint32_t len)
+{
+    memset(p, 0, sizeof(*p));
+    p->ts_us = (int64_t)(t * 1e6);
+    p->frame = frame;
+    p->wirelen = len;
+    p->outer.ip_version = 4;
+    p->outer.l4_proto = proto;
+    p->outer.src[10] = p->outer.src[11] = p->outer.dst[10] = p->outer.dst[11] = 0xff;
+    p->outer.src[12] = 10;
+    p->outer.src[15] = src_last;
+    p->outer.dst[12] = 10;
+    p->outer.dst[15] = dst_last;
+    p->outer.sport = sport;
+    p->outer.dport = dport;
+    p->outer.tcp_flags = flags;
+    p->outer.ip_len = len - 14;
+}
+
+static mw_flow_t *feed(mw_flow_table_t *t, mw_packet_t *p, int *dir)
+{
+    return mw_flow_table_account(t, p, &p->outer, MW_FLOW_PLAIN, 0, 0, dir);
+}
+
+static void test_directions_and_stats(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_t *t = make_table(&s, 100);
+    mw_packet_t p;
+    int dir;
+    (void)state;
+
+    /* responder (lower address) answers: still one flow, initiator = first sender */
+    packet(&p, 9, 40000, 1, 161, 17, 0, 1.0, 1, 100);
+    feed(t, &p, &dir);
+    assert_int_equal(dir, 0);
+    packet(&p, 1, 161, 9, 40000, 17, 0, 1.5, 2, 300);
+    feed(t, &p, &dir);
+    assert_int_equal(dir, 1);
+    packet(&p, 9, 40000, 1, 161, 17, 0, 2.0, 3, 200);
+    feed(t, &p, &dir);
+    mw_flow_table_flush(t, MW_END_EOF);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.recs[0].flow_id, 2);
+    assert_int_equal(s.recs[0].src_port, 40000);
+    assert_int_equal(s.recs[0].c2s.packets, 2);
+    assert_int_equal(s.recs[0].s2c.packets, 1);
+    assert_int_equal(s.recs[0].c2s.bytes, 300);
+    assert_true(s.recs[0].c2s.len_mean > 149.9f && s.recs[0].c2s.len_mean < 150.1f);
+    assert_true(s.recs[0].c2s.len_std > 49.9f && s.recs[0].c2s.len_std < 50.1f);
+    assert_true(s.recs[0].c2s.iat_mean > 999.0f && s.recs[0].c2s.iat_mean < 1001.0f);
+    assert_int_equal(s.recs[0].end_reason, MW_END_EOF);
+    mw_flow_table_destroy(t);
+}
+
+static void test_idle_and_active_split(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_t *t = make_table(&s, 100);
+    mw_packet_t p;
+    int dir;
+    (void)state;
+
+    packet(&p, 1, 1000, 2, 2000, 17, 0, 0.0, 1, 60);
+    feed(t, &p, &dir);
+    /* 11 s gap > 10 s idle: new record on the next packet */
+    packet(&p, 1, 1000, 2, 2000, 17, 0, 11.0, 2, 60);
+    feed(t, &p, &dir);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.recs[0].end_reason, MW_END_IDLE);
+    /* a packet every 5 s for 120 s: active timeout (100 s) splits once */
+    for (int i = 1; i <= 24; i++) {
+        packet(&p, 1, 1000, 2, 2000, 17, 0, 11.0 + 5.0 * i, (uint64_t)(2 + i), 60);
+        feed(t, &p, &dir);
+    }
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.recs[1].end_reason, MW_END_ACTIVE);
+    /* the sweep expires what stayed idle */
+    mw_flow_table_expire(t, (int64_t)(500 * 1e6));
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.recs[2].end_reason, MW_END_IDLE);
+    mw_flow_table_destroy(t);
+}
+
+static void test_cap_evicts_lru(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_t *t = make_table(&s, 4);
+    mw_flow_table_stats_t st;
+    mw_packet_t p;
+    int dir;
+    (void)state;
+
+    for (int i = 0; i < 4; i++) {
+        packet(&p, 1, (uint16_t)(1000 + i), 2, 53, 17, 0, 1.0 + i, (uint64_t)(i + 1), 80);
+        feed(t, &p, &dir);
+    }
+    /* touch flow 0 so flow 1 is the least recently used */
+    packet(&p, 1, 1000, 2, 53, 17, 0, 5.0, 5, 80);
+    feed(t, &p, &dir);
+    packet(&p, 1, 2000, 2, 53, 17, 0, 6.0, 6, 80);
+    feed(t, &p, &dir);
+    mw_flow_table_get_stats(t, &st);
+    assert_int_equal(st.evicted, 1);
+    assert_int_equal(st.active, 4);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.recs[0].src_port, 1001);
+    assert_int_equal(s.recs[0].end_reason, MW_END_EVICTED);
+    mw_flow_table_destroy(t);
+}
+
+static void test_port_reuse_after_fin(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_t *t = make_table(&s, 10);
+    mw_packet_t p;
+    int dir;
+    (void)state;
+
+    packet(&p, 1, 5000, 2, 22, 6, 0x02, 1.0, 1, 60);
+    feed(t, &p, &dir);
+    packet(&p, 1, 5000, 2, 22, 6, 0x11, 2.0, 2, 60);
+    feed(t, &p, &dir);
+    packet(&p, 2, 22, 1, 5000, 6, 0x11, 2.1, 3, 60);
+    feed(t, &p, &dir);
+    assert_int_equal(s.n, 0);
+    /* a new SYN on the closed connection starts a new flow */
+    packet(&p, 1, 5000, 2, 22, 6, 0x02, 3.0, 4, 60);
+    feed(t, &p, &dir);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.recs[0].end_reason, MW_END_TCP_CLOSE);
+    assert_int_equal(s.recs[0].c2s.tcp_flags, 0x13);
+    mw_flow_table_destroy(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_directions_and_stats),
+        cmocka_unit_test(test_idle_and_active_split),
+        cmocka_unit_test(test_cap_evicts_lru),
+        cmocka_unit_test(test_port_reuse_after_fin),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
