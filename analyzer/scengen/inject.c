@@ -329,7 +329,7 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
     const mw_sg_bs_t *b = &sg->site.bs[j->bs];
     mw_prng_t *r = &j->r;
     mw_flow_t f;
-    mw_sess_opt_t o = { 30000, j->rate };
+    mw_sess_opt_t o = { 30000, j->rate, 0 };
 
     switch (j->type) {
     case I_NEW_PEER:

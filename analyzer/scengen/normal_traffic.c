@@ -22,17 +22,18 @@
 #include <string.h>
 
 /* Periods in seconds. */
-#define P_SNMP 300
-#define P_PM 900
+#define P_SNMP 600
+#define P_PM (6 * 3600) /* one SFTP connection per 6 h carries the 15-minute ROP files */
+#define P_ROP 900
 #define P_NTP 1024
-#define P_PTP 1800
-#define P_NETCONF 3600
-#define P_VES 1800
+#define P_PTP 3600
+#define P_NETCONF (6 * 3600)
+#define P_VES (4 * 3600)
 #define P_DNS 3600
-#define P_GTPC 600
-#define P_SCTP_HB 600
+#define P_GTPC 1800
+#define P_SCTP_HB 1800
 #define P_RAN_CFG (6 * 3600)
-#define UP_PEAK_PER_HOUR 12.0
+#define UP_PEAK_PER_HOUR 1.2
 
 enum { K_SNMP = 1, K_PM, K_NTP, K_PTP, K_NETCONF, K_VES, K_DNS, K_GTPC, K_SCTP, K_SYSLOG, K_SSH,
     K_USER, K_SWDL, K_PHASE };
@@ -242,20 +243,23 @@ static void management_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw
                 (uint32_t)((t0 - sg->start_s + 86400 * 40) * 100), s->in_oct, s->out_oct, b->id);
     }
     if ((h = periodic_hit(t0, t1, P_PM, (s->phase[K_PM] % 60) + 30)) != 0) {
-        /* The ROP closes on the quarter hour; the upload follows 30-90 s later. */
-        mw_sess_opt_t o = { 2500, 20000000 };
+        /* Each ROP closes on the quarter hour and its file follows 30-90 s later; the
+         * station keeps one SFTP connection open for six hours of files. */
+        uint64_t left = sg->end_s > h ? (sg->end_s - h) / P_ROP + 1 : 1;
+        int rops = left < P_PM / P_ROP ? (int)left : P_PM / P_ROP;
+        mw_sess_opt_t o = { 2500, 20000000, (uint64_t)P_ROP * MW_SG_US - 3 * MW_SG_US };
         mw_flow_init(&f, sg, 6, b->ip, eph(r), site->ems, 22);
         mw_sess_ssh(sg, &f, h * MW_SG_US + jitter_us(r, 999999), r,
-                (size_t)mw_prng_range(r, 3000, 12000), 600, 1, &o);
+                (size_t)rops * mw_prng_range(r, 200, 800), (size_t)rops * 30, rops, &o);
     }
     if ((h = periodic_hit(t0, t1, P_NETCONF, s->phase[K_NETCONF])) != 0) {
-        mw_sess_opt_t o = { 2500, 0 };
+        mw_sess_opt_t o = { 2500, 0, 0 };
         mw_flow_init(&f, sg, 6, site->ems, eph(r), b->ip, 830);
-        mw_sess_ssh(sg, &f, h * MW_SG_US + jitter_us(r, 999999), r, 1500,
-                (size_t)mw_prng_range(r, 1500, 6000), 2, &o);
+        mw_sess_ssh(sg, &f, h * MW_SG_US + jitter_us(r, 999999), r, 800,
+                (size_t)mw_prng_range(r, 1000, 3000), 2, &o);
     }
     if ((h = periodic_hit(t0, t1, P_VES, s->phase[K_VES])) != 0) {
-        mw_sess_opt_t o = { 2500, 0 };
+        mw_sess_opt_t o = { 2500, 0, 0 };
         mw_flow_init(&f, sg, 6, b->ip, eph(r), site->ems, 443);
         mw_sess_tls(sg, &f, h * MW_SG_US + jitter_us(r, 999999), r, "ves.ems.oam.mno.example",
                 (size_t)mw_prng_range(r, 800, 3000), 200, 1, &o);
@@ -280,19 +284,19 @@ static void management_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw
     /* Interactive SSH by engineers through the EMS: office hours, Monday to Friday. */
     int dow = (int)((t0 / 86400 + 3) % 7);
     if (dow < 5 && hour >= 8 && hour < 18 && mw_prng_poisson(r, 0.25 / 60.0) > 0) {
-        mw_sess_opt_t o = { 2500, 0 };
+        mw_sess_opt_t o = { 2500, 0, 0 };
         mw_flow_init(&f, sg, 6, site->ems, eph(r), b->ip, 22);
         mw_sess_ssh(sg, &f, t0 * MW_SG_US + jitter_us(r, 59999999), r,
-                (size_t)mw_prng_range(r, 300, 2000), (size_t)mw_prng_range(r, 2000, 30000),
+                (size_t)mw_prng_range(r, 300, 2000), (size_t)mw_prng_range(r, 1000, 8000),
                 (int)mw_prng_range(r, 3, 12), &o);
     }
     /* Weekly software download inside the maintenance window, staggered per station. */
     uint64_t wstart = (uint64_t)site->mw_start_min * 60 + 600 + (uint64_t)i * 420;
     if (mw_sg_site_in_window(site, t0) && t0 % 86400 == wstart - wstart % 60) {
-        mw_sess_opt_t o = { 2500, 20000000 };
+        mw_sess_opt_t o = { 2500, 20000000, 0 };
         mw_flow_init(&f, sg, 6, b->ip, eph(r), site->ems, 443);
         mw_sess_tls(sg, &f, t0 * MW_SG_US + jitter_us(r, 999999), r, "swrepo.oam.mno.example", 600,
-                (size_t)mw_prng_range(r, 300000, 400000), 1, &o);
+                (size_t)mw_prng_range(r, 60000, 90000), 1, &o);
     }
 }
 
@@ -316,7 +320,7 @@ static void user_plane(mw_normal_t *n, int i, uint64_t t0, mw_prng_t *r)
         uint64_t t = t0 * MW_SG_US + jitter_us(r, 59999999);
         unsigned kind = (unsigned)mw_prng_range(r, 0, 99);
         const char *name = user_names[mw_prng_range(r, 0, 5)];
-        mw_sess_opt_t o = { (uint32_t)mw_prng_range(r, 15000, 60000), 30000000 };
+        mw_sess_opt_t o = { (uint32_t)mw_prng_range(r, 15000, 60000), 30000000, 0 };
 
         if (kind < 35) {
             mw_flow_init(&f, sg, 17, ue, eph(r), MW_IP4(10, 50, 0, 53), 53);
@@ -326,17 +330,17 @@ static void user_plane(mw_normal_t *n, int i, uint64_t t0, mw_prng_t *r)
             mw_flow_init(&f, sg, 6, ue, eph(r), srv, 443);
             mw_flow_tunnel(&f, sg, i, 0, teid_ul, teid_dl);
             mw_sess_tls(sg, &f, t, r, name, (size_t)mw_prng_range(r, 300, 2000),
-                    (size_t)mw_prng_range(r, 2000, 40000), (int)mw_prng_range(r, 1, 3), &o);
+                    (size_t)mw_prng_range(r, 1000, 5000), (int)mw_prng_range(r, 1, 3), &o);
         } else if (kind < 80) {
             mw_flow_init(&f, sg, 17, ue, eph(r), srv, 443);
             mw_flow_tunnel(&f, sg, i, 0, teid_ul, teid_dl);
-            mw_sess_quic(sg, &f, t, r, (int)mw_prng_range(r, 4, 30));
+            mw_sess_quic(sg, &f, t, r, (int)mw_prng_range(r, 3, 8));
         } else if (kind < 90) {
             /* "video": a long TLS download in a few segments of a few tens of kB. */
             mw_flow_init(&f, sg, 6, ue, eph(r), srv, 443);
             mw_flow_tunnel(&f, sg, i, 0, teid_ul, teid_dl);
             mw_sess_tls(sg, &f, t, r, "video.example.com", 1200,
-                    (size_t)mw_prng_range(r, 60000, 200000), (int)mw_prng_range(r, 2, 5), &o);
+                    (size_t)mw_prng_range(r, 10000, 25000), (int)mw_prng_range(r, 2, 4), &o);
         } else {
             /* messaging: small exchanges on a long-lived connection */
             mw_flow_init(&f, sg, 6, ue, eph(r), srv, 5223);

@@ -450,13 +450,13 @@ static size_t put_str(uint8_t *p, const char *s)
 size_t mw_pl_ssh_kexinit(uint8_t *b, size_t cap, int server, mw_prng_t *r)
 {
     static const char *lists[10] = {
-        "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp256",
+        "curve25519-sha256,ecdh-sha2-nistp256",
         "ecdsa-sha2-nistp256,rsa-sha2-512",
-        "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
-        "chacha20-poly1305@openssh.com,aes128-ctr,aes256-gcm@openssh.com",
-        "umac-64-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
-        "umac-64-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
-        "none,zlib@openssh.com", "none,zlib@openssh.com", "", ""
+        "chacha20-poly1305@openssh.com,aes128-ctr",
+        "chacha20-poly1305@openssh.com,aes128-ctr",
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+        "none", "none", "", ""
     };
     if (cap < 700)
         return 0;

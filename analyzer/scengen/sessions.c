@@ -69,7 +69,7 @@ uint64_t mw_sess_tls(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const 
     n = mw_pl_tls_server_hello(g_buf, sizeof(g_buf), r);
     mw_tcp_send(&s, 1, g_buf, n, 1);
     /* EncryptedExtensions, Certificate, CertificateVerify, Finished: one opaque flight. */
-    mw_tcp_send_random(&s, 1, 2400 + mw_prng_range(r, 0, 1200), 1400, r, 1);
+    mw_tcp_send_random(&s, 1, 1500 + mw_prng_range(r, 0, 1000), 1400, r, 1);
     static const uint8_t ccs[] = { 20, 3, 3, 0, 1, 1 };
     mw_tcp_send(&s, 0, ccs, sizeof(ccs), 1);
     if (rounds < 1)
@@ -118,11 +118,9 @@ uint64_t mw_sess_ssh(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t
     /* Encrypted from here: service request/accept, public-key auth, channel open. */
     ssh_msg(&s, 0, 28, r);
     ssh_msg(&s, 1, 28, r);
-    ssh_msg(&s, 0, 420, r);
+    ssh_msg(&s, 0, 360, r);
     mw_tcp_wait(&s, 3000);
     ssh_msg(&s, 1, 20, r);
-    ssh_msg(&s, 0, 60, r);
-    ssh_msg(&s, 1, 60, r);
     if (rounds < 1)
         rounds = 1;
     for (int i = 0; i < rounds; i++) {
@@ -139,7 +137,8 @@ uint64_t mw_sess_ssh(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t
             ssh_msg(&s, 1, d + 40, r);
         }
         if (i + 1 < rounds)
-            mw_tcp_wait(&s, mw_prng_range(r, 50000, 3000000));
+            mw_tcp_wait(&s, o && o->round_gap_us ? o->round_gap_us + mw_prng_range(r, 0, 2000000)
+                                                 : mw_prng_range(r, 50000, 3000000));
     }
     ssh_msg(&s, 0, 40, r); /* channel close, disconnect */
     mw_tcp_close(&s, 0);

@@ -18,6 +18,7 @@
 typedef struct {
     uint32_t rtt_us;   /* 0: 2 ms */
     uint64_t rate_bps; /* 0: 50 Mbit/s */
+    uint64_t round_gap_us; /* 0: a random think time between request/response rounds */
 } mw_sess_opt_t;
 
 /* Registers f in the ground truth if the injector is running. */
