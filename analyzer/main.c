@@ -69,7 +69,7 @@ static int run_engine(const mw_config_t *cfg)
     install_signals();
     mw_log_set_quiet(cfg->quiet);
     rc = mw_engine_run(cfg, &sum, err, sizeof(err));
-    if (!cfg->quiet)
+    if (!cfg->quiet && sum.started)
         mw_summary_print(stderr, cfg, &sum);
     if (rc != 0) {
         mw_log_error("%s", err);

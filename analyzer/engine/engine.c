@@ -235,6 +235,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         } else if (rc == MW_EEOF) {
             break;
         } else if (rc < 0) {
+            if (mw_engine_stop_signal)
+                break; /* the signal interrupted the read: a stop, not a broken input */
             mw_log_error("%s", err); /* now, so it is next to the file's progress */
             e->sum->input_errors++;
             mw_fmt_err(errbuf, errlen, "%u of %zu inputs could not be read completely",
@@ -437,6 +439,7 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
         goto out;
     }
 
+    sum->started = 1;
     mw_progress_init(&e.progress, cfg->progress && !cfg->quiet);
     input_rc = read_loop(&e, errbuf, errlen);
     mw_progress_clear(&e.progress);
@@ -447,7 +450,8 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
             err2, sizeof(err2));
     sum->elapsed_s = (double)(mw_monotonic_ms() - e.start_ms) / 1000.0;
     if (sum->output_failed) {
-        mw_fmt_err(errbuf, errlen, "%s", err2[0] ? err2 : errbuf);
+        if (err2[0])
+            mw_fmt_err(errbuf, errlen, "%s", err2);
         mw_h5_writer_close(writer, 0, NULL, 0);
         rc = MW_EIO;
         goto out;
@@ -459,7 +463,7 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
         mw_h5_writer_close(writer, 0, NULL, 0);
     if (rc != 0) {
         sum->output_failed = 1;
-        mw_fmt_err(errbuf, errlen, "%s", err2);
+        mw_fmt_err(errbuf, errlen, "%s", err2[0] ? err2 : "cannot finish the output file");
         goto out;
     }
     rc = input_rc;

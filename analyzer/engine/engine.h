@@ -26,6 +26,7 @@ typedef struct mw_run_summary {
     unsigned input_errors;   /* files that could not be read to the end */
     int stop_signal;         /* signal that stopped the run, 0 if none */
     int output_failed;
+    int started;             /* setup succeeded and packets were read */
 } mw_run_summary_t;
 
 /* Set by signal handlers; the engine stops reading and writes everything. */

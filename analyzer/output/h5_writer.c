@@ -176,6 +176,9 @@ mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen)
     size_t n = strlen(path) + sizeof(".partial");
     FILE *probe;
 
+    /* HDF5's atexit cleanup crashes on a file whose close failed (disk full):
+     * we close everything ourselves, so it has nothing to do. */
+    H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
     if (w == NULL)
         goto fail_alloc;
@@ -501,6 +504,8 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
     }
     if (w->failed && rc == 0)
         rc = MW_EIO;
+    if (rc != 0 && errbuf != NULL && errlen > 0 && errbuf[0] == '\0')
+        mw_fmt_err(errbuf, errlen, "HDF5: writing %s failed (disk full?)", w->partial_path);
     free(w->buf);
     free(w->partial_path);
     free(w->path);

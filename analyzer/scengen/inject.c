@@ -77,6 +77,7 @@ typedef struct {
     int ntimes, next_idx;
     uint64_t next_us; /* periodic types */
     uint16_t seq;
+    uint16_t next_port; /* ephemeral ports go up one by one, as an OS allocates them */
     int anomaly;
 } inj_t;
 
@@ -308,9 +309,11 @@ int mw_inject_prepare(mw_inject_t *in)
     return MW_OK;
 }
 
-static uint16_t eph(mw_prng_t *r)
+static uint16_t eph_next(inj_t *j)
 {
-    return (uint16_t)mw_prng_range(r, 32768, 60999);
+    if (j->next_port < 32768 || j->next_port >= 60999)
+        j->next_port = (uint16_t)mw_prng_range(&j->r, 32768, 50000);
+    return j->next_port++;
 }
 
 static void dns_tunnel_name(mw_prng_t *r, char *out, size_t cap)
@@ -333,32 +336,32 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
 
     switch (j->type) {
     case I_NEW_PEER:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_tls(sg, &f, t, r, "sync.cloud-mirror.example", j->bytes / 2, j->bytes / 2, 3, &o);
         break;
     case I_BEACON:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_tls(sg, &f, t, r, "img.tracker-cdn.example", j->bytes, 200, 1, &o);
         break;
     case I_EXFIL:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_tls(sg, &f, t, r, "backup.storage-share.example", j->bytes, 2000, 4, &o);
         break;
     case I_TELNET:
-        mw_flow_init(&f, sg, 6, j->peer, eph(r), b->ip, j->port);
+        mw_flow_init(&f, sg, 6, j->peer, eph_next(j), b->ip, j->port);
         mw_sess_telnet(sg, &f, t, r, "admin", "admin");
         break;
     case I_UNKNOWN:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_raw_tcp(sg, &f, t, r, j->bytes / 4, j->bytes, 4);
         break;
     case I_SSH_OUT:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         o.rtt_us = 3000;
         mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 6, &o);
         break;
     case I_HTTPS_OUT:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_tls(sg, &f, t, r, "paste.example.net", j->bytes, j->bytes / 2, 2, &o);
         break;
     case I_GTP_MGMT: {
@@ -366,11 +369,11 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
         uint32_t tu = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
         uint32_t td = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
         if (strcmp(j->proto, "snmp") == 0) {
-            mw_flow_init(&f, sg, 17, ue, eph(r), j->peer, j->port);
+            mw_flow_init(&f, sg, 17, ue, eph_next(j), j->peer, j->port);
             mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
             mw_sess_snmp(sg, &f, t, r, "public", 12345678, 1000, 2000, b->id);
         } else {
-            mw_flow_init(&f, sg, 6, ue, eph(r), j->peer, j->port);
+            mw_flow_init(&f, sg, 6, ue, eph_next(j), j->peer, j->port);
             mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
             mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 4, &o);
         }
@@ -379,16 +382,16 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
     case I_DNS_TUNNEL: {
         char name[256];
         dns_tunnel_name(r, name, sizeof(name));
-        mw_flow_init(&f, sg, 17, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 17, b->ip, eph_next(j), j->peer, j->port);
         mw_sess_dns(sg, &f, t, r, name, MW_IP4(198, 51, 100, 53), 1);
         break;
     }
     case I_CREDS:
         if (strcmp(j->proto, "telnet") == 0) {
-            mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
             mw_sess_telnet(sg, &f, t, r, "root", "Nokia123!");
         } else {
-            mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
             mw_sess_ftp(sg, &f, t, r, "pmupload", "Upl0ad#2026", "cfg_backup.tgz", j->bytes, 1);
         }
         break;
@@ -397,7 +400,7 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
         mw_sess_gtpc_echo(sg, &f, t, r, j->seq++, (size_t)mw_prng_range(r, 48, 220), 1);
         break;
     case I_OFF_WINDOW:
-        mw_flow_init(&f, sg, 6, b->ip, eph(r), j->peer, j->port);
+        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
         o.rtt_us = 2500;
         mw_sess_tls(sg, &f, t, r, "swrepo.oam.mno.example", 600, j->bytes, 1, &o);
         break;

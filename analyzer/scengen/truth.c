@@ -85,6 +85,18 @@ int mw_truth_add_flow(mw_truth_t *t, int a, const mw_flow_t *f)
 {
     if (a < 0 || a >= t->na)
         return MW_EINVAL;
+    /* A periodic injection that reuses its 5-tuple (NTP 123<->123, GTP-C 2123<->2123) is
+     * one flow: look back over the most recent flows of this anomaly. */
+    for (int k = t->nt - 1, seen = 0; k >= 0 && seen < 16; k--) {
+        const mw_flow_t *g = &t->tr[k].f;
+        if (t->tr[k].anomaly != a)
+            continue;
+        seen++;
+        if (g->proto == f->proto && g->ip[0] == f->ip[0] && g->ip[1] == f->ip[1] &&
+                g->port[0] == f->port[0] && g->port[1] == f->port[1] &&
+                g->tunneled == f->tunneled)
+            return k;
+    }
     if (t->nt >= MAX_FLOWS)
         return MW_EFULL;
     if (t->nt == t->tcap) {
@@ -155,7 +167,7 @@ static void write_flow(FILE *fp, const track_t *tr, int last)
         ip_str(f->tun_ip[0], o0, sizeof(o0));
         ip_str(f->tun_ip[1], o1, sizeof(o1));
         fprintf(fp,
-                ", \"tunnel\": {\"encap\": \"gtpu\", \"enb_ip\": \"%s\", \"core_ip\": \"%s\", "
+                ", \"tunnel\": {\"encap\": \"gtpu\", \"ran_ip\": \"%s\", \"core_ip\": \"%s\", "
                 "\"teid_ul\": %u, \"teid_dl\": %u, \"ue_end\": \"%s\"}",
                 o0, o1, f->teid_ul, f->teid_dl, f->ue_end == 0 ? "src" : "dst");
     }

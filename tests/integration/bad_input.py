@@ -1,0 +1,152 @@
+#!/usr/bin/python3
+"""Bad input and interruptions: a clear one-line error and a non-zero exit,
+or a clean shutdown with a complete file - never a crash, a hang or a
+corrupt HDF5 file.
+
+usage: bad_input.py MASTWATCH SOURCE_DIR   (uses its own crafted inputs)
+"""
+import os
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+from mwtest import Failures, check_h5, mw_flows, run
+
+PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+
+
+def udp_frame(i):
+    """Ethernet/IPv4/UDP 10.0.0.1:(1000+i%50) -> 10.0.0.2:514 with a syslog line."""
+    payload = b"<134>test message %d" % i
+    udp = struct.pack("!HHHH", 1000 + i % 50, 514, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0,
+                     bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2])) + udp
+    return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + ip
+
+
+def record(i, frame):
+    return struct.pack("<IIII", 1700000000 + i, 0, len(frame), len(frame)) + frame
+
+
+def write_pcap(path, n):
+    with open(path, "wb") as f:
+        f.write(PCAP_HEADER)
+        for i in range(n):
+            f.write(record(i, udp_frame(i)))
+
+
+def one_line_error(r):
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    return len(lines) >= 1 and all(ln.startswith("mastwatch: ") for ln in lines)
+
+
+def main():
+    mw = sys.argv[1]
+    fails = Failures()
+    tmp = tempfile.mkdtemp()
+    good = os.path.join(tmp, "good.pcap")
+    write_pcap(good, 200)
+    out = os.path.join(tmp, "out.h5")
+
+    r = run([mw, "analyze", "-q", "-o", out, good])
+    fails.check(r.returncode == 0, f"good input: exit {r.returncode} {r.stderr}")
+    fails.check(len(mw_flows.load(out)) == 50, "good input: expected 50 flows")
+
+    # missing file: exit 1, one line, no output file
+    os.unlink(out)
+    r = run([mw, "analyze", "-o", out, os.path.join(tmp, "nope.pcap")])
+    fails.check(r.returncode == 1 and one_line_error(r) and "No such file" in r.stderr,
+                f"missing file: exit {r.returncode}: {r.stderr!r}")
+    fails.check(not os.path.exists(out) and not os.path.exists(out + ".partial"),
+                "missing file: an output file was left")
+
+    # empty file and a file of garbage: exit 1 with the reason, readable (empty) output
+    for name, data in (("empty.pcap", b""), ("garbage.pcap", os.urandom(4096))):
+        p = os.path.join(tmp, name)
+        open(p, "wb").write(data)
+        r = run([mw, "analyze", "-q", "-o", out, p])
+        fails.check(r.returncode == 1 and one_line_error(r) and name in r.stderr,
+                    f"{name}: exit {r.returncode}: {r.stderr!r}")
+        fails.check(check_h5(out)["complete"] == 0, f"{name}: output not marked incomplete")
+
+    # truncated in the middle of a packet: flows before the cut are kept
+    data = open(good, "rb").read()
+    cut = os.path.join(tmp, "cut.pcap")
+    open(cut, "wb").write(data[: len(data) // 2 + 7])
+    r = run([mw, "analyze", "-q", "-o", out, cut, good])
+    fails.check(r.returncode == 1 and "cut.pcap" in r.stderr and "truncated" in r.stderr,
+                f"truncated: exit {r.returncode}: {r.stderr!r}")
+    c = mw_flows.counters(out)
+    fails.check(c["packets"] > 290 and c["input_errors"] == 1,
+                f"truncated: the next file was not read after the broken one: {c['packets']}")
+
+    # unwritable output: fails before reading anything
+    for bad in ("/nonexistent-dir/x.h5", "/proc/x.h5"):
+        r = run([mw, "analyze", "-q", "-o", bad, good])
+        fails.check(r.returncode == 1 and one_line_error(r) and bad in r.stderr,
+                    f"unwritable {bad}: exit {r.returncode}: {r.stderr!r}")
+
+    # usage and configuration errors: exit 2
+    for args, word in ((["analyze"], "no capture file"), (["analyze", "--threads", "0", good],
+                       "--threads"), (["frobnicate"], "unknown command"),
+                       (["capture"], "-i IFACE"), (["analyze", "--bogus", good], "--bogus")):
+        r = run([mw] + args)
+        fails.check(r.returncode == 2 and one_line_error(r) and word in r.stderr,
+                    f"usage {args}: exit {r.returncode}: {r.stderr!r}")
+    inv = os.path.join(tmp, "bad.yaml")
+    open(inv, "w").write("site: x\nbase_stations:\n  - id: a\n    type: enb\n    prefixs: []\n")
+    r = run([mw, "analyze", "--inventory", inv, good])
+    fails.check(r.returncode == 2 and "bad.yaml:5:" in r.stderr and one_line_error(r),
+                f"bad inventory: exit {r.returncode}: {r.stderr!r}")
+
+    # SIGINT while blocked on input: clean shutdown, complete file, exit 130
+    fifo = os.path.join(tmp, "fifo.pcap")
+    os.mkfifo(fifo)
+    os.unlink(out)
+    proc = subprocess.Popen([mw, "analyze", "-q", "-o", out, fifo], stderr=subprocess.PIPE,
+                            text=True)
+    with open(fifo, "wb") as w:
+        w.write(PCAP_HEADER)
+        for i in range(120):
+            w.write(record(i, udp_frame(i)))
+        w.flush()
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)
+        try:
+            _, err = proc.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = "hang"
+    fails.check(proc.returncode == 130, f"SIGINT: exit {proc.returncode}: {err!r}")
+    if os.path.exists(out):
+        attrs = check_h5(out)
+        df = mw_flows.load(out)
+        fails.check(attrs["complete"] == 0 and attrs["stop_signal"] == 2 and len(df) == 50 and
+                    set(df.end_reason_name) == {"shutdown"},
+                    f"SIGINT: file content wrong: {attrs} {len(df)}")
+    else:
+        fails.check(False, "SIGINT: no complete output file")
+
+    # a full disk: the write fails with a clear message, no final file appears
+    if os.geteuid() == 0:
+        disk = os.path.join(tmp, "disk")
+        os.mkdir(disk)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", disk]).returncode == 0:
+            try:
+                full = os.path.join(disk, "o.h5")
+                r = run([mw, "analyze", "-q", "-o", full, good])
+                fails.check(r.returncode == 1 and one_line_error(r) and "o.h5" in r.stderr,
+                            f"disk full: exit {r.returncode}: {r.stderr!r}")
+                fails.check(not os.path.exists(full), "disk full: a final file was created")
+            finally:
+                subprocess.run(["umount", disk])
+        else:
+            print("note: cannot mount tmpfs: disk-full case not run")
+    return fails.finish("bad inputs, usage errors, SIGINT and a full disk all handled cleanly")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
