@@ -39,8 +39,8 @@ enum { K_SNMP = 1, K_PM, K_NTP, K_PTP, K_NETCONF, K_VES, K_DNS, K_GTPC, K_SCTP, 
     K_USER, K_SWDL, K_PHASE };
 
 typedef struct {
-    mw_sctp_t core, x2;
-    int has_x2;
+    mw_sctp_t core, x2, xn;
+    int has_x2, has_xn;
     uint16_t ptp_seq, gtpc_seq;
     uint64_t in_oct, out_oct;
     uint64_t phase[K_PHASE + 1];
@@ -106,6 +106,19 @@ static uint64_t periodic_hit(uint64_t t0, uint64_t t1, uint64_t period, uint64_t
     return (t >= t0 && t < t1) ? t : 0;
 }
 
+/* The next gNB after i in ring order, or -1 if i is not a gNB or has no gNB peer. */
+static int next_gnb(const mw_sg_site_t *site, int i)
+{
+    if (!site->bs[i].is_gnb)
+        return -1;
+    for (int k = 1; k < site->nbs; k++) {
+        int j = (i + k) % site->nbs;
+        if (site->bs[j].is_gnb)
+            return j;
+    }
+    return -1;
+}
+
 static void start_associations(mw_normal_t *n, uint64_t t0)
 {
     mw_sg_t *sg = n->sg;
@@ -141,7 +154,20 @@ static void start_associations(mw_normal_t *n, uint64_t t0)
             len = mw_ran_x2_reset(m, sizeof(m), 0);
             t = mw_sctp_data(sg, &s->x2, 0, t, m, len);
             len = mw_ran_x2_reset(m, sizeof(m), 1);
-            mw_sctp_data(sg, &s->x2, 1, t + 2000, m, len);
+            t = mw_sctp_data(sg, &s->x2, 1, t + 2000, m, len);
+        }
+
+        /* Xn towards the next gNB (gNB-to-gNB only; one link per pair). */
+        int xn = next_gnb(&sg->site, i);
+        if (xn >= 0 && !(xn < i && next_gnb(&sg->site, xn) == i)) {
+            mw_flow_init(&f, sg, 132, b->ip, 38422, sg->site.bs[xn].ip, 38422);
+            mw_sctp_init(&s->xn, &f, MW_PPID_XNAP, 600, &r);
+            s->has_xn = 1;
+            t = mw_sctp_establish(sg, &s->xn, t + 20000);
+            len = mw_ran_xn_config_update(m, sizeof(m), 0);
+            t = mw_sctp_data(sg, &s->xn, 0, t, m, len);
+            len = mw_ran_xn_config_update(m, sizeof(m), 1);
+            mw_sctp_data(sg, &s->xn, 1, t + 2000, m, len);
         }
     }
 }
@@ -158,6 +184,8 @@ static void control_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw_pr
         mw_sctp_heartbeat(sg, &s->core, 0, h * MW_SG_US + jitter_us(r, 900000));
         if (s->has_x2)
             mw_sctp_heartbeat(sg, &s->x2, 1, h * MW_SG_US + 200000 + jitter_us(r, 900000));
+        if (s->has_xn)
+            mw_sctp_heartbeat(sg, &s->xn, 1, h * MW_SG_US + 400000 + jitter_us(r, 900000));
     }
     if ((h = periodic_hit(t0, t1, P_RAN_CFG, s->phase[K_SCTP] >> 20)) != 0) {
         uint64_t t = h * MW_SG_US + jitter_us(r, 5000000);
@@ -166,7 +194,13 @@ static void control_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw_pr
         t = mw_sctp_data(sg, &s->core, 0, t, m, len);
         len = b->is_gnb ? mw_ran_ng_config_update(m, sizeof(m), 1)
                         : mw_ran_s1_config_update(m, sizeof(m), 1);
-        mw_sctp_data(sg, &s->core, 1, t + 4000, m, len);
+        t = mw_sctp_data(sg, &s->core, 1, t + 4000, m, len);
+        if (s->has_xn) {
+            len = mw_ran_xn_config_update(m, sizeof(m), 0);
+            t = mw_sctp_data(sg, &s->xn, 0, t + 50000, m, len);
+            len = mw_ran_xn_config_update(m, sizeof(m), 1);
+            mw_sctp_data(sg, &s->xn, 1, t + 2000, m, len);
+        }
     }
     if ((h = periodic_hit(t0, t1, P_GTPC, s->phase[K_GTPC])) != 0) {
         mw_flow_t f;

@@ -1,7 +1,7 @@
 /*
  * normal_traffic.h - the background a healthy site produces: user-plane
  * GTP-U tunnels with subscriber flows following a day/night curve, the
- * S1AP/NGAP/X2AP associations, GTP-C echo, and the management and sync
+ * S1AP/NGAP/X2AP/XnAP associations, GTP-C echo, and the management and sync
  * planes (SNMP polls, syslog, NTP, PTP, NETCONF and SSH from the EMS, PM
  * uploads every 15 minutes, HTTPS to the EMS, DNS, and the weekly software
  * download in the maintenance window).

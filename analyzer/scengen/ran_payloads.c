@@ -10,7 +10,7 @@
  * id (2 octets), criticality (1 octet) and an open type.
  * The per-IE encodings are commented where they are written; each was
  * checked against tshark's dissector (no expert errors).
- * specification: ITU-T X.691 (PER), 3GPP TS 36.413, TS 38.413, TS 36.423.
+ * specification: ITU-T X.691 (PER), 3GPP TS 36.413, TS 38.413, TS 36.423, TS 38.423.
  */
 #include "ran_payloads.h"
 
@@ -120,9 +120,9 @@ size_t mw_ran_ng_setup(uint8_t *b, size_t cap, int response, uint32_t gnb_id, ui
             (uint8_t)(id >> 8), (uint8_t)id };
         put_ie(&e, 27, CRIT_REJECT, g, sizeof(g));
         /* SupportedTAList (102): count, item ext/opt, TAC(3), bPLMN count(4)+ext+opt,
-         * PLMN, slice count (2 octets), S-NSSAI with SST 1 and no SD. */
+         * PLMN, slice count (2 octets), S-NSSAI: 5 ext/opt bits, then SST 1 (no SD). */
         uint8_t t[13] = { 0x00, 0x00, (uint8_t)(tac >> 16), (uint8_t)(tac >> 8), (uint8_t)tac,
-            0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x20 };
+            0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x08 };
         put_ie(&e, 102, CRIT_REJECT, t, sizeof(t));
         /* DefaultPagingDRX (21): v128. */
         uint8_t d[1] = { 0x40 };
@@ -139,7 +139,7 @@ size_t mw_ran_ng_setup(uint8_t *b, size_t cap, int response, uint32_t gnb_id, ui
         uint8_t c[1] = { 0xff };
         put_ie(&e, 86, CRIT_IGNORE, c, 1);
         /* PLMNSupportList (80): count(4)+ext+opt, PLMN, slice count, S-NSSAI SST 1. */
-        uint8_t p[8] = { 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x20 };
+        uint8_t p[8] = { 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x08 };
         put_ie(&e, 80, CRIT_REJECT, p, sizeof(p));
     }
     return pdu_end(&e, lp);
@@ -170,6 +170,26 @@ size_t mw_ran_x2_reset(uint8_t *b, size_t cap, int response)
         put_ie(&e, 5, CRIT_IGNORE, c, 1);
     } else {
         lp = pdu_begin(&e, 0x20, 7, CRIT_REJECT, 0); /* ResetResponse */
+    }
+    return pdu_end(&e, lp);
+}
+
+size_t mw_ran_xn_config_update(uint8_t *b, size_t cap, int ack)
+{
+    enc_t e = { b, 0, cap, 0 };
+    size_t lp;
+    if (!ack) {
+        lp = pdu_begin(&e, 0x00, 18, CRIT_REJECT, 1); /* NGRANNodeConfigurationUpdate */
+        /* ConfigurationUpdateInitiatingNodeChoice (9): CHOICE gNB (2 bits, padded), then an
+         * empty ProtocolIE-Container (2-octet count 0): nothing changed. */
+        uint8_t c[3] = { 0x00, 0x00, 0x00 };
+        put_ie(&e, 9, CRIT_REJECT, c, sizeof(c));
+    } else {
+        lp = pdu_begin(&e, 0x20, 18, CRIT_REJECT, 1); /* ...Acknowledge */
+        /* RespondingNodeTypeConfigUpdateAck (58): CHOICE gNB (index 1, 2 bits) + ext + two
+         * absent optionals -> 01 0 00 000. */
+        uint8_t c[1] = { 0x40 };
+        put_ie(&e, 58, CRIT_REJECT, c, sizeof(c));
     }
     return pdu_end(&e, lp);
 }

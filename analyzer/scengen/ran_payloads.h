@@ -1,5 +1,5 @@
 /*
- * ran_payloads.h - S1AP, NGAP and X2AP messages (ASN.1 aligned PER) for the
+ * ran_payloads.h - S1AP, NGAP, X2AP and XnAP messages (ASN.1 aligned PER) for the
  * non-UE-associated procedures a quiet base station shows: setup, RAN
  * configuration update and reset. Hand-encoded, byte by byte, because the
  * generator must not depend on an ASN.1 compiler.
@@ -21,6 +21,8 @@ size_t mw_ran_s1_config_update(uint8_t *b, size_t cap, int ack);
 /* NGAP (TS 38.413): NG Setup Request/Response, RAN Configuration Update/Ack. */
 size_t mw_ran_ng_setup(uint8_t *b, size_t cap, int response, uint32_t gnb_id, uint32_t tac);
 size_t mw_ran_ng_config_update(uint8_t *b, size_t cap, int ack);
+/* XnAP (TS 38.423): NG-RAN node Configuration Update (gNB, no changes) / Acknowledge. */
+size_t mw_ran_xn_config_update(uint8_t *b, size_t cap, int ack);
 /* X2AP (TS 36.423): Reset Request (cause: O&M intervention) / Reset Response. */
 size_t mw_ran_x2_reset(uint8_t *b, size_t cap, int response);
 
