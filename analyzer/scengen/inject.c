@@ -19,10 +19,24 @@
 #include <string.h>
 
 #define MAX_INJECT 64
-#define MAX_TIMES 1024
+#define MAX_TIMES  1024
 
-enum itype { I_NEW_PEER, I_BEACON, I_EXFIL, I_TELNET, I_UNKNOWN, I_SSH_OUT, I_HTTPS_OUT,
-    I_GTP_MGMT, I_DNS_TUNNEL, I_CREDS, I_GTPDOOR, I_OFF_WINDOW, I_NEW_NTP, I_COUNT };
+enum itype {
+    I_NEW_PEER,
+    I_BEACON,
+    I_EXFIL,
+    I_TELNET,
+    I_UNKNOWN,
+    I_SSH_OUT,
+    I_HTTPS_OUT,
+    I_GTP_MGMT,
+    I_DNS_TUNNEL,
+    I_CREDS,
+    I_GTPDOOR,
+    I_OFF_WINDOW,
+    I_NEW_NTP,
+    I_COUNT
+};
 
 typedef struct {
     const char *name, *plane;
@@ -37,32 +51,35 @@ typedef struct {
 } itype_t;
 
 static const itype_t types[I_COUNT] = {
-    { "new_peer", "management", 0, "10:00", "11:00", MW_IP4(203, 0, 113, 45), 8443, 0, 0, 40000,
-        3, "tls", "A1 base station talks TLS to an external peer never seen before" },
-    { "beacon", "management", 1, "08:00", "20:00", MW_IP4(203, 0, 113, 77), 443, 300, 15, 300,
-        0, "tls", "A6 periodic small TLS sessions to an external host (period, jitter)" },
-    { "exfil", "management", 0, "01:30", "03:00", MW_IP4(198, 51, 100, 23), 443, 0, 0, 2000000,
-        1, "tls", "A5 large upload at night to an external host (bytes, rate)" },
+    { "new_peer", "management", 0, "10:00", "11:00", MW_IP4(203, 0, 113, 45), 8443, 0, 0, 40000, 3,
+            "tls", "A1 base station talks TLS to an external peer never seen before" },
+    { "beacon", "management", 1, "08:00", "20:00", MW_IP4(203, 0, 113, 77), 443, 300, 15, 300, 0,
+            "tls", "A6 periodic small TLS sessions to an external host (period, jitter)" },
+    { "exfil", "management", 0, "01:30", "03:00", MW_IP4(198, 51, 100, 23), 443, 0, 0, 2000000, 1,
+            "tls", "A5 large upload at night to an external host (bytes, rate)" },
     { "telnet", "management", 0, "11:00", "11:30", 0, 23, 0, 0, 0, 1, "telnet",
-        "A2 Telnet session from the EMS to the base station" },
+            "A2 Telnet session from the EMS to the base station" },
     { "unknown_proto", "management", 0, "12:00", "12:30", 0, 47123, 0, 0, 20000, 2, "raw",
-        "A2 unclassifiable TCP protocol between the base station and the EMS" },
+            "A2 unclassifiable TCP protocol between the base station and the EMS" },
     { "ssh_out", "management", 0, "13:00", "13:10", 0, 22, 0, 0, 8000, 1, "ssh",
-        "A3 base station opens SSH (default: to its X2 neighbour, lateral movement)" },
-    { "https_out", "management", 0, "13:30", "13:40", MW_IP4(198, 51, 100, 80), 443, 0, 0, 5000,
-        1, "tls", "A3 base station opens HTTPS to an external host" },
+            "A3 base station opens SSH (default: to its X2 neighbour, lateral movement)" },
+    { "https_out", "management", 0, "13:30", "13:40", MW_IP4(198, 51, 100, 80), 443, 0, 0, 5000, 1,
+            "tls", "A3 base station opens HTTPS to an external host" },
     { "gtp_mgmt", "user", 0, "15:00", "15:30", 0, 22, 0, 0, 5000, 2, "ssh",
-        "A4 SSH (proto=ssh, to the EMS) or SNMP (proto=snmp, to the base station) inside GTP-U" },
+            "A4 SSH (proto=ssh, to the EMS) or SNMP (proto=snmp, to the base station) inside "
+            "GTP-U" },
     { "dns_tunnel", "management", 1, "16:00", "16:30", 0, 53, 10, 3, 0, 0, "dns",
-        "A9 DNS queries with long random labels via the operator resolver (period, jitter)" },
+            "A9 DNS queries with long random labels via the operator resolver (period, jitter)" },
     { "cleartext_creds", "management", 0, "17:00", "17:05", MW_IP4(198, 51, 100, 21), 21, 0, 0,
-        50000, 1, "ftp", "A8 FTP USER/PASS (proto=ftp) or Telnet login (proto=telnet) in clear" },
+            50000, 1, "ftp",
+            "A8 FTP USER/PASS (proto=ftp) or Telnet login (proto=telnet) in clear" },
     { "gtpdoor", "control", 1, "18:00", "22:00", MW_IP4(198, 51, 100, 99), 2123, 900, 120, 0, 0,
-        "gtpc", "A4 GTP-C Echo Requests with a hidden Private Extension payload (GTPDOOR-like)" },
+            "gtpc",
+            "A4 GTP-C Echo Requests with a hidden Private Extension payload (GTPDOOR-like)" },
     { "off_window", "management", 0, "14:00", "14:20", 0, 443, 0, 0, 400000, 1, "tls",
-        "A7 software download outside the maintenance window" },
+            "A7 software download outside the maintenance window" },
     { "new_ntp", "sync", 1, "20:00", "24:00", MW_IP4(198, 51, 100, 123), 123, 64, 0, 0, 0, "ntp",
-        "A11 NTP queries to a new time source (period)" },
+            "A11 NTP queries to a new time source (period)" },
 };
 
 typedef struct {
@@ -121,8 +138,8 @@ static int parse_ip(const char *s, uint32_t *out)
 {
     unsigned a, b, c, d;
     char tail;
-    if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
-            c > 255 || d > 255)
+    if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 || c > 255 ||
+            d > 255)
         return MW_EINVAL;
     *out = MW_IP4(a, b, c, d);
     return MW_OK;
@@ -229,6 +246,15 @@ int mw_inject_add(mw_inject_t *in, const char *spec, char *errbuf, size_t errlen
         snprintf(errbuf, errlen, "--inject %s: bad start/end time", T->name);
         return MW_EINVAL;
     }
+    /* A default window that falls before a mid-day scenario start moves to the next day;
+     * a window running past the scenario end is cut there, so the truth never promises
+     * traffic the capture cannot contain. */
+    if (start_s == NULL && end_s == NULL && j->start < sg->start_s) {
+        j->start += 86400;
+        j->end += 86400;
+    }
+    if (j->end > sg->end_s && j->start < sg->end_s)
+        j->end = sg->end_s;
     if (j->end <= j->start) {
         snprintf(errbuf, errlen, "--inject %s: end must be after start", T->name);
         return MW_EINVAL;
@@ -243,20 +269,20 @@ int mw_inject_add(mw_inject_t *in, const char *spec, char *errbuf, size_t errlen
     if (j->peer == 0) {
         const mw_sg_bs_t *b = &sg->site.bs[j->bs];
         switch (type) {
-        case I_SSH_OUT:
-            j->peer = b->neighbour >= 0 ? sg->site.bs[b->neighbour].ip : sg->site.ems;
-            break;
-        case I_GTP_MGMT:
-            j->peer = strcmp(j->proto, "snmp") == 0 ? b->ip : sg->site.ems;
-            if (strcmp(j->proto, "snmp") == 0)
-                j->port = 161;
-            break;
-        case I_DNS_TUNNEL:
-            j->peer = sg->site.dns;
-            break;
-        default:
-            j->peer = sg->site.ems;
-            break;
+            case I_SSH_OUT:
+                j->peer = b->neighbour >= 0 ? sg->site.bs[b->neighbour].ip : sg->site.ems;
+                break;
+            case I_GTP_MGMT:
+                j->peer = strcmp(j->proto, "snmp") == 0 ? b->ip : sg->site.ems;
+                if (strcmp(j->proto, "snmp") == 0)
+                    j->port = 161;
+                break;
+            case I_DNS_TUNNEL:
+                j->peer = sg->site.dns;
+                break;
+            default:
+                j->peer = sg->site.ems;
+                break;
         }
     }
     if (type == I_CREDS && strcmp(j->proto, "telnet") == 0 && j->port == 21)
@@ -311,8 +337,8 @@ int mw_inject_prepare(mw_inject_t *in)
 
 static uint16_t eph_next(inj_t *j)
 {
-    if (j->next_port < 32768 || j->next_port >= 60999)
-        j->next_port = (uint16_t)mw_prng_range(&j->r, 32768, 50000);
+    if (j->next_port < 50000 || j->next_port >= 60999)
+        j->next_port = (uint16_t)mw_prng_range(&j->r, 50000, 58000);
     return j->next_port++;
 }
 
@@ -335,81 +361,82 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
     mw_sess_opt_t o = { 30000, j->rate, 0 };
 
     switch (j->type) {
-    case I_NEW_PEER:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_tls(sg, &f, t, r, "sync.cloud-mirror.example", j->bytes / 2, j->bytes / 2, 3, &o);
-        break;
-    case I_BEACON:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_tls(sg, &f, t, r, "img.tracker-cdn.example", j->bytes, 200, 1, &o);
-        break;
-    case I_EXFIL:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_tls(sg, &f, t, r, "backup.storage-share.example", j->bytes, 2000, 4, &o);
-        break;
-    case I_TELNET:
-        mw_flow_init(&f, sg, 6, j->peer, eph_next(j), b->ip, j->port);
-        mw_sess_telnet(sg, &f, t, r, "admin", "admin");
-        break;
-    case I_UNKNOWN:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_raw_tcp(sg, &f, t, r, j->bytes / 4, j->bytes, 4);
-        break;
-    case I_SSH_OUT:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        o.rtt_us = 3000;
-        mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 6, &o);
-        break;
-    case I_HTTPS_OUT:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_tls(sg, &f, t, r, "paste.example.net", j->bytes, j->bytes / 2, 2, &o);
-        break;
-    case I_GTP_MGMT: {
-        uint32_t ue = b->ue_base + 77;
-        uint32_t tu = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
-        uint32_t td = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
-        if (strcmp(j->proto, "snmp") == 0) {
-            mw_flow_init(&f, sg, 17, ue, eph_next(j), j->peer, j->port);
-            mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
-            mw_sess_snmp(sg, &f, t, r, "public", 12345678, 1000, 2000, b->id);
-        } else {
-            mw_flow_init(&f, sg, 6, ue, eph_next(j), j->peer, j->port);
-            mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
-            mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 4, &o);
-        }
-        break;
-    }
-    case I_DNS_TUNNEL: {
-        char name[256];
-        dns_tunnel_name(r, name, sizeof(name));
-        mw_flow_init(&f, sg, 17, b->ip, eph_next(j), j->peer, j->port);
-        mw_sess_dns(sg, &f, t, r, name, MW_IP4(198, 51, 100, 53), 1);
-        break;
-    }
-    case I_CREDS:
-        if (strcmp(j->proto, "telnet") == 0) {
+        case I_NEW_PEER:
             mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-            mw_sess_telnet(sg, &f, t, r, "root", "Nokia123!");
-        } else {
+            mw_sess_tls(
+                    sg, &f, t, r, "sync.cloud-mirror.example", j->bytes / 2, j->bytes / 2, 3, &o);
+            break;
+        case I_BEACON:
             mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-            mw_sess_ftp(sg, &f, t, r, "pmupload", "Upl0ad#2026", "cfg_backup.tgz", j->bytes, 1);
+            mw_sess_tls(sg, &f, t, r, "img.tracker-cdn.example", j->bytes, 200, 1, &o);
+            break;
+        case I_EXFIL:
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+            mw_sess_tls(sg, &f, t, r, "backup.storage-share.example", j->bytes, 2000, 4, &o);
+            break;
+        case I_TELNET:
+            mw_flow_init(&f, sg, 6, j->peer, eph_next(j), b->ip, j->port);
+            mw_sess_telnet(sg, &f, t, r, "admin", "admin");
+            break;
+        case I_UNKNOWN:
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+            mw_sess_raw_tcp(sg, &f, t, r, j->bytes / 4, j->bytes, 4);
+            break;
+        case I_SSH_OUT:
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+            o.rtt_us = 3000;
+            mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 6, &o);
+            break;
+        case I_HTTPS_OUT:
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+            mw_sess_tls(sg, &f, t, r, "paste.example.net", j->bytes, j->bytes / 2, 2, &o);
+            break;
+        case I_GTP_MGMT: {
+            uint32_t ue = b->ue_base + 77;
+            uint32_t tu = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
+            uint32_t td = (uint32_t)mw_prng_range(r, 0x100000, 0xffffffff);
+            if (strcmp(j->proto, "snmp") == 0) {
+                mw_flow_init(&f, sg, 17, ue, eph_next(j), j->peer, j->port);
+                mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
+                mw_sess_snmp(sg, &f, t, r, "public", 12345678, 1000, 2000, b->id);
+            } else {
+                mw_flow_init(&f, sg, 6, ue, eph_next(j), j->peer, j->port);
+                mw_flow_tunnel(&f, sg, j->bs, 0, tu, td);
+                mw_sess_ssh(sg, &f, t, r, j->bytes / 4, j->bytes, 4, &o);
+            }
+            break;
         }
-        break;
-    case I_GTPDOOR:
-        mw_flow_init(&f, sg, 17, j->peer, j->port, b->ip, 2123);
-        mw_sess_gtpc_echo(sg, &f, t, r, j->seq++, (size_t)mw_prng_range(r, 48, 220), 1);
-        break;
-    case I_OFF_WINDOW:
-        mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
-        o.rtt_us = 2500;
-        mw_sess_tls(sg, &f, t, r, "swrepo.oam.mno.example", 600, j->bytes, 1, &o);
-        break;
-    case I_NEW_NTP:
-        mw_flow_init(&f, sg, 17, b->ip, 123, j->peer, j->port);
-        mw_sess_ntp(sg, &f, t, MW_IP4(198, 51, 100, 1));
-        break;
-    default:
-        break;
+        case I_DNS_TUNNEL: {
+            char name[256];
+            dns_tunnel_name(r, name, sizeof(name));
+            mw_flow_init(&f, sg, 17, b->ip, eph_next(j), j->peer, j->port);
+            mw_sess_dns(sg, &f, t, r, name, MW_IP4(198, 51, 100, 53), 1);
+            break;
+        }
+        case I_CREDS:
+            if (strcmp(j->proto, "telnet") == 0) {
+                mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+                mw_sess_telnet(sg, &f, t, r, "root", "Nokia123!");
+            } else {
+                mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+                mw_sess_ftp(sg, &f, t, r, "pmupload", "Upl0ad#2026", "cfg_backup.tgz", j->bytes, 1);
+            }
+            break;
+        case I_GTPDOOR:
+            mw_flow_init(&f, sg, 17, j->peer, j->port, b->ip, 2123);
+            mw_sess_gtpc_echo(sg, &f, t, r, j->seq++, (size_t)mw_prng_range(r, 48, 220), 1);
+            break;
+        case I_OFF_WINDOW:
+            mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);
+            o.rtt_us = 2500;
+            mw_sess_tls(sg, &f, t, r, "swrepo.oam.mno.example", 600, j->bytes, 1, &o);
+            break;
+        case I_NEW_NTP:
+            mw_flow_init(&f, sg, 17, b->ip, 123, j->peer, j->port);
+            mw_sess_ntp(sg, &f, t, MW_IP4(198, 51, 100, 1));
+            break;
+        default:
+            break;
     }
 }
 
@@ -424,9 +451,10 @@ void mw_inject_slice(mw_inject_t *in, uint64_t t0, uint64_t t1)
             while (j->next_us < hi && j->next_us < j->end * MW_SG_US) {
                 if (j->next_us >= lo)
                     run_one(in, j, j->next_us);
-                int64_t jit = j->jitter ? (int64_t)mw_prng_range(&j->r, 0, 2 * j->jitter * MW_SG_US) -
-                                (int64_t)(j->jitter * MW_SG_US)
-                                        : 0;
+                int64_t jit = j->jitter
+                                      ? (int64_t)mw_prng_range(&j->r, 0, 2 * j->jitter * MW_SG_US) -
+                                                (int64_t)(j->jitter * MW_SG_US)
+                                      : 0;
                 j->next_us = (uint64_t)((int64_t)(j->next_us + j->period * MW_SG_US) + jit);
             }
         } else {

@@ -22,21 +22,35 @@
 #include <string.h>
 
 /* Periods in seconds. */
-#define P_SNMP 600
-#define P_PM (6 * 3600) /* one SFTP connection per 6 h carries the 15-minute ROP files */
-#define P_ROP 900
-#define P_NTP 1024
-#define P_PTP 3600
-#define P_NETCONF (6 * 3600)
-#define P_VES (4 * 3600)
-#define P_DNS 3600
-#define P_GTPC 1800
-#define P_SCTP_HB 1800
-#define P_RAN_CFG (6 * 3600)
+#define P_SNMP           600
+#define P_PM             (6 * 3600) /* one SFTP connection per 6 h carries the 15-minute ROP files */
+#define P_ROP            900
+#define P_NTP            1024
+#define P_PTP            3600
+#define P_NETCONF        (6 * 3600)
+#define P_VES            (4 * 3600)
+#define P_DNS            3600
+#define P_GTPC           1800
+#define P_SCTP_HB        1800
+#define P_RAN_CFG        (6 * 3600)
 #define UP_PEAK_PER_HOUR 1.2
 
-enum { K_SNMP = 1, K_PM, K_NTP, K_PTP, K_NETCONF, K_VES, K_DNS, K_GTPC, K_SCTP, K_SYSLOG, K_SSH,
-    K_USER, K_SWDL, K_PHASE };
+enum {
+    K_SNMP = 1,
+    K_PM,
+    K_NTP,
+    K_PTP,
+    K_NETCONF,
+    K_VES,
+    K_DNS,
+    K_GTPC,
+    K_SCTP,
+    K_SYSLOG,
+    K_SSH,
+    K_USER,
+    K_SWDL,
+    K_PHASE
+};
 
 typedef struct {
     mw_sctp_t core, x2, xn;
@@ -63,7 +77,9 @@ double mw_normal_diurnal(double h)
 
 static uint16_t eph(mw_prng_t *r)
 {
-    return (uint16_t)mw_prng_range(r, 32768, 60999);
+    /* Normal traffic draws from 32768-49151; injections count up in 50000-60999 and FTP data
+     * connections use 61000-64999, so an injected 5-tuple never collides with a normal one. */
+    return (uint16_t)mw_prng_range(r, 32768, 49151);
 }
 
 static uint64_t jitter_us(mw_prng_t *r, uint64_t max_us)
@@ -379,8 +395,8 @@ static void user_plane(mw_normal_t *n, int i, uint64_t t0, mw_prng_t *r)
             /* messaging: small exchanges on a long-lived connection */
             mw_flow_init(&f, sg, 6, ue, eph(r), srv, 5223);
             mw_flow_tunnel(&f, sg, i, 0, teid_ul, teid_dl);
-            mw_sess_tls(sg, &f, t, r, "chat.example.net", 800, 1500, (int)mw_prng_range(r, 2, 6),
-                    &o);
+            mw_sess_tls(
+                    sg, &f, t, r, "chat.example.net", 800, 1500, (int)mw_prng_range(r, 2, 6), &o);
         }
     }
 }

@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SG_SNAPLEN 65535u
+#define SG_SNAPLEN           65535u
 #define SG_LINKTYPE_ETHERNET 1u
 
 struct mw_pcap_out {

@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#define HEADROOM 128u
+#define HEADROOM  128u
 #define GTPU_PORT 2152u
 
 static uint8_t g_frame[HEADROOM + MW_SG_MAX_PAYLOAD + 64];
@@ -117,17 +117,17 @@ static int finish(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t, uint8_t *l4, s
         size_t gl = f->gtp_ext ? 16 : 8;
         uint8_t *g = p - gl;
         g[0] = f->gtp_ext ? 0x34 : 0x30; /* version 1, PT=1, E flag */
-        g[1] = 0xff;                      /* G-PDU */
+        g[1] = 0xff;                     /* G-PDU */
         mw_be16(g + 2, (uint16_t)(len + gl - 8));
         mw_be32(g + 4, uplink ? f->teid_ul : f->teid_dl);
         if (f->gtp_ext) {
-            mw_be16(g + 8, 0); /* sequence number (S flag clear) */
-            g[10] = 0;         /* N-PDU number */
-            g[11] = 0x85;      /* next: PDU Session Container */
-            g[12] = 1;         /* length in 4-octet units */
+            mw_be16(g + 8, 0);            /* sequence number (S flag clear) */
+            g[10] = 0;                    /* N-PDU number */
+            g[11] = 0x85;                 /* next: PDU Session Container */
+            g[12] = 1;                    /* length in 4-octet units */
             g[13] = uplink ? 0x10 : 0x00; /* PDU type 1 = UL, 0 = DL */
             g[14] = f->qfi & 0x3f;
-            g[15] = 0;         /* no further extension */
+            g[15] = 0; /* no further extension */
         }
         len += gl;
         uint8_t *u = g - 8;
@@ -169,7 +169,8 @@ int mw_emit_udp(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t_us, const uint8_t
     if (len > MW_SG_MAX_PAYLOAD)
         return MW_EINVAL;
     uint8_t *u = g_frame + HEADROOM;
-    memcpy(u + 8, pl, len);
+    if (len)
+        memcpy(u + 8, pl, len);
     mw_be16(u, f->port[dir]);
     mw_be16(u + 2, f->port[!dir]);
     mw_be16(u + 4, (uint16_t)(len + 8));
@@ -187,7 +188,8 @@ int mw_emit_tcp(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t_us, uint32_t seq,
         return MW_EINVAL;
     uint8_t *t = g_frame + HEADROOM;
     size_t hl = 20 + optlen;
-    memcpy(t + hl, pl, len);
+    if (len)
+        memcpy(t + hl, pl, len);
     if (optlen)
         memcpy(t + 20, opt, optlen);
     mw_be16(t, f->port[dir]);
@@ -241,8 +243,8 @@ void mw_flow_init(mw_flow_t *f, const mw_sg_t *sg, uint8_t proto, uint32_t a, ui
     f->track = -1;
 }
 
-void mw_flow_tunnel(mw_flow_t *f, const mw_sg_t *sg, int bs, int ue_end, uint32_t teid_ul,
-        uint32_t teid_dl)
+void mw_flow_tunnel(
+        mw_flow_t *f, const mw_sg_t *sg, int bs, int ue_end, uint32_t teid_ul, uint32_t teid_dl)
 {
     const mw_sg_bs_t *b = &sg->site.bs[bs];
     f->tunneled = 1;

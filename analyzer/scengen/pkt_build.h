@@ -12,8 +12,13 @@
 
 #include "sg.h"
 
-enum { MW_TCP_FIN = 0x01, MW_TCP_SYN = 0x02, MW_TCP_RST = 0x04, MW_TCP_PSH = 0x08,
-    MW_TCP_ACK = 0x10 };
+enum {
+    MW_TCP_FIN = 0x01,
+    MW_TCP_SYN = 0x02,
+    MW_TCP_RST = 0x04,
+    MW_TCP_PSH = 0x08,
+    MW_TCP_ACK = 0x10
+};
 
 /* Largest L4 payload a builder accepts (keeps outer frames under 64 KB). */
 #define MW_SG_MAX_PAYLOAD 9000u
@@ -45,6 +50,6 @@ static inline void mw_be32(uint8_t *p, uint32_t v)
 }
 
 #define MW_ARRAY_LEN_SG(a) (sizeof(a) / sizeof((a)[0]))
-#define MW_UNUSED_SG(x) ((void)(x))
+#define MW_UNUSED_SG(x)    ((void)(x))
 
 #endif

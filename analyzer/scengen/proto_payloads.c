@@ -39,8 +39,8 @@ static size_t dns_name(uint8_t *b, size_t cap, const char *name)
     return n;
 }
 
-static size_t dns_header_question(uint8_t *b, size_t cap, uint16_t id, uint16_t flags,
-        uint16_t an, const char *name, uint16_t qtype)
+static size_t dns_header_question(uint8_t *b, size_t cap, uint16_t id, uint16_t flags, uint16_t an,
+        const char *name, uint16_t qtype)
 {
     if (cap < 12 + 4)
         return 0;
@@ -212,8 +212,8 @@ static void ntp_ts(uint8_t *p, uint64_t t_us)
     mw_be32(p + 4, (uint32_t)frac);
 }
 
-size_t mw_pl_ntp(uint8_t *b, size_t cap, int server, uint64_t t_us, uint64_t orig_us,
-        uint32_t refid)
+size_t mw_pl_ntp(
+        uint8_t *b, size_t cap, int server, uint64_t t_us, uint64_t orig_us, uint32_t refid)
 {
     if (cap < 48)
         return 0;
@@ -221,10 +221,10 @@ size_t mw_pl_ntp(uint8_t *b, size_t cap, int server, uint64_t t_us, uint64_t ori
     b[0] = server ? 0x24 : 0x23; /* LI 0, VN 4, mode 4 / 3 */
     b[2] = 10;                   /* poll 2^10 s */
     if (server) {
-        b[1] = 2;                    /* stratum 2 */
-        b[3] = 0xe9;                 /* precision 2^-23 */
-        mw_be32(b + 4, 0x00000120);  /* root delay */
-        mw_be32(b + 8, 0x00000340);  /* root dispersion */
+        b[1] = 2;                   /* stratum 2 */
+        b[3] = 0xe9;                /* precision 2^-23 */
+        mw_be32(b + 4, 0x00000120); /* root delay */
+        mw_be32(b + 8, 0x00000340); /* root dispersion */
         mw_be32(b + 12, refid);
         ntp_ts(b + 16, t_us - 17000000u);
         ntp_ts(b + 24, orig_us);
@@ -253,12 +253,28 @@ size_t mw_pl_ptp(uint8_t *b, size_t cap, int type, uint16_t seq, uint64_t clock,
     size_t len;
     uint8_t ctl;
     switch (type) {
-    case MW_PTP_SYNC: len = 44; ctl = 0; break;
-    case MW_PTP_DELAY_REQ: len = 44; ctl = 1; break;
-    case MW_PTP_FOLLOW_UP: len = 44; ctl = 2; break;
-    case MW_PTP_DELAY_RESP: len = 54; ctl = 3; break;
-    case MW_PTP_ANNOUNCE: len = 64; ctl = 5; break;
-    default: return 0;
+        case MW_PTP_SYNC:
+            len = 44;
+            ctl = 0;
+            break;
+        case MW_PTP_DELAY_REQ:
+            len = 44;
+            ctl = 1;
+            break;
+        case MW_PTP_FOLLOW_UP:
+            len = 44;
+            ctl = 2;
+            break;
+        case MW_PTP_DELAY_RESP:
+            len = 54;
+            ctl = 3;
+            break;
+        case MW_PTP_ANNOUNCE:
+            len = 64;
+            ctl = 5;
+            break;
+        default:
+            return 0;
     }
     if (cap < len)
         return 0;
@@ -280,16 +296,16 @@ size_t mw_pl_ptp(uint8_t *b, size_t cap, int type, uint16_t seq, uint64_t clock,
             b[44 + i] = (uint8_t)(port_clock >> (56 - 8 * i));
         mw_be16(b + 52, 1);
     } else if (type == MW_PTP_ANNOUNCE) {
-        mw_be16(b + 44, 37);   /* currentUtcOffset */
-        b[47] = 128;           /* grandmasterPriority1 */
-        b[48] = 6;             /* clockClass: locked to primary reference */
-        b[49] = 0x21;          /* clockAccuracy: within 100 ns */
+        mw_be16(b + 44, 37);     /* currentUtcOffset */
+        b[47] = 128;             /* grandmasterPriority1 */
+        b[48] = 6;               /* clockClass: locked to primary reference */
+        b[49] = 0x21;            /* clockAccuracy: within 100 ns */
         mw_be16(b + 50, 0x4e5d); /* offsetScaledLogVariance */
-        b[52] = 128;           /* grandmasterPriority2 */
+        b[52] = 128;             /* grandmasterPriority2 */
         for (int i = 0; i < 8; i++)
             b[53 + i] = (uint8_t)(clock >> (56 - 8 * i));
-        mw_be16(b + 61, 0);    /* stepsRemoved */
-        b[63] = 0x20;          /* timeSource: GPS */
+        mw_be16(b + 61, 0); /* stepsRemoved */
+        b[63] = 0x20;       /* timeSource: GPS */
     }
     return len;
 }
@@ -417,7 +433,8 @@ size_t mw_pl_tls_server_hello(uint8_t *b, size_t cap, mw_prng_t *r)
 
 size_t mw_pl_ssh_banner(uint8_t *b, size_t cap, int server)
 {
-    const char *s = server ? "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3\r\n" : "SSH-2.0-OpenSSH_9.2p1\r\n";
+    const char *s =
+            server ? "SSH-2.0-OpenSSH_8.4p1 Debian-5+deb11u3\r\n" : "SSH-2.0-OpenSSH_9.2p1\r\n";
     size_t n = strlen(s);
     if (n > cap)
         return 0;
@@ -449,15 +466,10 @@ static size_t put_str(uint8_t *p, const char *s)
 
 size_t mw_pl_ssh_kexinit(uint8_t *b, size_t cap, int server, mw_prng_t *r)
 {
-    static const char *lists[10] = {
-        "curve25519-sha256,ecdh-sha2-nistp256",
-        "ecdsa-sha2-nistp256,rsa-sha2-512",
-        "chacha20-poly1305@openssh.com,aes128-ctr",
-        "chacha20-poly1305@openssh.com,aes128-ctr",
-        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
-        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
-        "none", "none", "", ""
-    };
+    static const char *lists[10] = { "curve25519-sha256,ecdh-sha2-nistp256",
+        "ecdsa-sha2-nistp256,rsa-sha2-512", "chacha20-poly1305@openssh.com,aes128-ctr",
+        "chacha20-poly1305@openssh.com,aes128-ctr", "hmac-sha2-256-etm@openssh.com,hmac-sha2-256",
+        "hmac-sha2-256-etm@openssh.com,hmac-sha2-256", "none", "none", "", "" };
     if (cap < 700)
         return 0;
     MW_UNUSED_SG(server);
@@ -467,7 +479,7 @@ size_t mw_pl_ssh_kexinit(uint8_t *b, size_t cap, int server, mw_prng_t *r)
     n += 16;
     for (int i = 0; i < 10; i++)
         n += put_str(b + n, lists[i]);
-    b[n++] = 0;  /* first_kex_packet_follows */
+    b[n++] = 0; /* first_kex_packet_follows */
     mw_be32(b + n, 0);
     n += 4;
     return ssh_packet(b, cap, n - 5);

@@ -22,11 +22,16 @@ size_t mw_pl_snmp_get(uint8_t *b, size_t cap, const char *community, uint32_t re
         uint32_t uptime, uint64_t in_oct, uint64_t out_oct, const char *sysname);
 
 /* NTPv4 client request (mode 3) or server response (mode 4), 48 bytes. */
-size_t mw_pl_ntp(uint8_t *b, size_t cap, int server, uint64_t t_us, uint64_t orig_us,
-        uint32_t refid);
+size_t mw_pl_ntp(
+        uint8_t *b, size_t cap, int server, uint64_t t_us, uint64_t orig_us, uint32_t refid);
 
-enum { MW_PTP_SYNC = 0x0, MW_PTP_DELAY_REQ = 0x1, MW_PTP_FOLLOW_UP = 0x8,
-    MW_PTP_DELAY_RESP = 0x9, MW_PTP_ANNOUNCE = 0xb };
+enum {
+    MW_PTP_SYNC = 0x0,
+    MW_PTP_DELAY_REQ = 0x1,
+    MW_PTP_FOLLOW_UP = 0x8,
+    MW_PTP_DELAY_RESP = 0x9,
+    MW_PTP_ANNOUNCE = 0xb
+};
 /* PTPv2 (IEEE 1588-2008) message; port_clock is the requesting port for Delay_Resp. */
 size_t mw_pl_ptp(uint8_t *b, size_t cap, int type, uint16_t seq, uint64_t clock, uint64_t t_us,
         uint64_t port_clock);

@@ -68,8 +68,8 @@ size_t mw_ran_s1_setup(uint8_t *b, size_t cap, int response, uint32_t enb_id, ui
     if (!response) {
         lp = pdu_begin(&e, 0x00, 17, CRIT_REJECT, 3); /* S1SetupRequest */
         /* Global-ENB-ID (59): ext+opt bits padded, PLMN, CHOICE macro + pad, 20-bit id. */
-        uint8_t g[8] = { 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00,
-            (uint8_t)(enb_id >> 12), (uint8_t)(enb_id >> 4), (uint8_t)(enb_id << 4) };
+        uint8_t g[8] = { 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, (uint8_t)(enb_id >> 12),
+            (uint8_t)(enb_id >> 4), (uint8_t)(enb_id << 4) };
         put_ie(&e, 59, CRIT_REJECT, g, sizeof(g));
         /* SupportedTAs (64): count-1 (one octet), item ext/opt + TAC(16) + bPLMN count(3)
          * packed into three octets, then the PLMN. */
@@ -83,8 +83,8 @@ size_t mw_ran_s1_setup(uint8_t *b, size_t cap, int response, uint32_t enb_id, ui
         lp = pdu_begin(&e, 0x20, 17, CRIT_REJECT, 2); /* S1SetupResponse */
         /* ServedGUMMEIs (105): count(3)+ext+opt+servedPLMNs count(5) -> 2 octets, PLMN,
          * servedGroupIDs count (2 octets), group id, servedMMECs count (1 octet), MMEC. */
-        uint8_t s[11] = { 0x00, 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x80,
-            0x01, 0x00, 0x01 };
+        uint8_t s[11] = { 0x00, 0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x80, 0x01,
+            0x00, 0x01 };
         put_ie(&e, 105, CRIT_REJECT, s, sizeof(s));
         /* RelativeMMECapacity (87): INTEGER (0..255) -> one octet. */
         uint8_t c[1] = { 0xff };
@@ -121,8 +121,8 @@ size_t mw_ran_ng_setup(uint8_t *b, size_t cap, int response, uint32_t gnb_id, ui
         put_ie(&e, 27, CRIT_REJECT, g, sizeof(g));
         /* SupportedTAList (102): count, item ext/opt, TAC(3), bPLMN count(4)+ext+opt,
          * PLMN, slice count (2 octets), S-NSSAI: 5 ext/opt bits, then SST 1 (no SD). */
-        uint8_t t[13] = { 0x00, 0x00, (uint8_t)(tac >> 16), (uint8_t)(tac >> 8), (uint8_t)tac,
-            0x00, MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x08 };
+        uint8_t t[13] = { 0x00, 0x00, (uint8_t)(tac >> 16), (uint8_t)(tac >> 8), (uint8_t)tac, 0x00,
+            MW_SG_PLMN0, MW_SG_PLMN1, MW_SG_PLMN2, 0x00, 0x00, 0x00, 0x08 };
         put_ie(&e, 102, CRIT_REJECT, t, sizeof(t));
         /* DefaultPagingDRX (21): v128. */
         uint8_t d[1] = { 0x40 };

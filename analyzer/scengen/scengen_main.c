@@ -23,7 +23,7 @@
 #include <time.h>
 
 #define MAX_SPECS 64
-#define SLICE_S 60
+#define SLICE_S   60
 
 typedef struct {
     uint64_t seed, start;
@@ -261,8 +261,9 @@ static int run(opts_t *o)
     }
     if (sg->err != 0) {
         snprintf(err, sizeof(err), "generation failed (%s)",
-                sg->err == MW_EIO ? "write error on output" :
-                sg->err == MW_EFULL ? "frame queue full" : "internal error");
+                sg->err == MW_EIO     ? "write error on output"
+                : sg->err == MW_EFULL ? "frame queue full"
+                                      : "internal error");
         rc = fail(err);
         goto out;
     }
@@ -335,8 +336,7 @@ int main(int argc, char **argv)
             if (optopt)
                 snprintf(err, sizeof(err), "option -%c: unknown or missing its value", optopt);
             else
-                snprintf(err, sizeof(err), "unknown option or missing value: %s",
-                        argv[optind - 1]);
+                snprintf(err, sizeof(err), "unknown option or missing value: %s", argv[optind - 1]);
             fprintf(stderr, "mw-scengen: %s (try --help)\n", err);
             return 2;
         }

@@ -26,7 +26,8 @@ void mw_sctp_init(mw_sctp_t *a, const mw_flow_t *f, uint32_t ppid, uint32_t rtt_
     a->hb_nonce = mw_prng_next(r);
 }
 
-static size_t init_chunk(uint8_t *c, uint8_t type, uint32_t tag, uint32_t tsn, const uint8_t *cookie)
+static size_t init_chunk(
+        uint8_t *c, uint8_t type, uint32_t tag, uint32_t tsn, const uint8_t *cookie)
 {
     size_t n = 20;
     c[0] = type;
@@ -78,8 +79,8 @@ uint64_t mw_sctp_establish(mw_sg_t *sg, mw_sctp_t *a, uint64_t t)
     return t + 100;
 }
 
-uint64_t mw_sctp_data(mw_sg_t *sg, mw_sctp_t *a, int dir, uint64_t t, const uint8_t *msg,
-        size_t len)
+uint64_t mw_sctp_data(
+        mw_sg_t *sg, mw_sctp_t *a, int dir, uint64_t t, const uint8_t *msg, size_t len)
 {
     uint8_t c[2048];
     if (len + 16 + 3 > sizeof(c))

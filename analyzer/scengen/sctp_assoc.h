@@ -31,8 +31,8 @@ void mw_sctp_init(mw_sctp_t *a, const mw_flow_t *f, uint32_t ppid, uint32_t rtt_
 /* INIT, INIT-ACK, COOKIE-ECHO, COOKIE-ACK from t; returns the time after. */
 uint64_t mw_sctp_establish(mw_sg_t *sg, mw_sctp_t *a, uint64_t t);
 /* One DATA chunk from side dir and the peer's SACK; returns the time after. */
-uint64_t mw_sctp_data(mw_sg_t *sg, mw_sctp_t *a, int dir, uint64_t t, const uint8_t *msg,
-        size_t len);
+uint64_t mw_sctp_data(
+        mw_sg_t *sg, mw_sctp_t *a, int dir, uint64_t t, const uint8_t *msg, size_t len);
 /* HEARTBEAT from side dir and its HEARTBEAT-ACK; returns the time after. */
 uint64_t mw_sctp_heartbeat(mw_sg_t *sg, mw_sctp_t *a, int dir, uint64_t t);
 

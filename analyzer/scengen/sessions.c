@@ -25,8 +25,8 @@ void mw_sess_track(mw_sg_t *sg, mw_flow_t *f)
     }
 }
 
-static void tcp_open_opt(mw_tcp_t *s, mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r,
-        const mw_sess_opt_t *o)
+static void tcp_open_opt(
+        mw_tcp_t *s, mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const mw_sess_opt_t *o)
 {
     mw_sess_track(sg, f);
     mw_tcp_open(s, sg, f, t, o && o->rtt_us ? o->rtt_us : 2000, r);
@@ -170,7 +170,7 @@ uint64_t mw_sess_ftp(mw_sg_t *sg, mw_flow_t *ctrl, uint64_t t, mw_prng_t *r, con
     send_str(&c, 1, line, 1);
 
     mw_flow_t df = *ctrl;
-    df.port[0] = (uint16_t)mw_prng_range(r, 40000, 60999);
+    df.port[0] = (uint16_t)mw_prng_range(r, 61000, 64999);
     df.port[1] = dport;
     df.track = -1;
     mw_sess_track(sg, &df);
@@ -178,7 +178,9 @@ uint64_t mw_sess_ftp(mw_sg_t *sg, mw_flow_t *ctrl, uint64_t t, mw_prng_t *r, con
     c.t = d.t;
     snprintf(line, sizeof(line), "%s %s\r\n", upload ? "STOR" : "RETR", file);
     send_str(&c, 0, line, 1);
-    send_str(&c, 1, upload ? "150 Ok to send data.\r\n" : "150 Opening BINARY mode data connection.\r\n", 1);
+    send_str(&c, 1,
+            upload ? "150 Ok to send data.\r\n" : "150 Opening BINARY mode data connection.\r\n",
+            1);
     d.t = c.t;
     mw_tcp_send_random(&d, upload ? 0 : 1, bytes, 8192, r, 0);
     mw_tcp_close(&d, upload ? 0 : 1);
@@ -190,17 +192,17 @@ uint64_t mw_sess_ftp(mw_sg_t *sg, mw_flow_t *ctrl, uint64_t t, mw_prng_t *r, con
     return c.t;
 }
 
-uint64_t mw_sess_telnet(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const char *user,
-        const char *pass)
+uint64_t mw_sess_telnet(
+        mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const char *user, const char *pass)
 {
     mw_tcp_t s;
     char line[128];
     /* IAC DO TERMINAL-TYPE, IAC DO TERMINAL-SPEED, IAC DO NAWS, IAC DO NEW-ENVIRON */
-    static const uint8_t srv_neg[] = { 0xff, 0xfd, 0x18, 0xff, 0xfd, 0x20, 0xff, 0xfd, 0x1f,
-        0xff, 0xfd, 0x27 };
+    static const uint8_t srv_neg[] = { 0xff, 0xfd, 0x18, 0xff, 0xfd, 0x20, 0xff, 0xfd, 0x1f, 0xff,
+        0xfd, 0x27 };
     /* IAC WILL TERMINAL-TYPE, IAC WONT TERMINAL-SPEED, IAC WILL NAWS, IAC WONT NEW-ENVIRON */
-    static const uint8_t cli_neg[] = { 0xff, 0xfb, 0x18, 0xff, 0xfc, 0x20, 0xff, 0xfb, 0x1f,
-        0xff, 0xfc, 0x27 };
+    static const uint8_t cli_neg[] = { 0xff, 0xfb, 0x18, 0xff, 0xfc, 0x20, 0xff, 0xfb, 0x1f, 0xff,
+        0xfc, 0x27 };
     tcp_open_opt(&s, sg, f, t, r, NULL);
     mw_tcp_send(&s, 1, srv_neg, sizeof(srv_neg), 1);
     mw_tcp_send(&s, 0, cli_neg, sizeof(cli_neg), 1);
@@ -263,8 +265,8 @@ uint64_t mw_sess_gtpc_echo(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, 
     return t;
 }
 
-uint64_t mw_sess_raw_tcp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t up,
-        size_t down, int rounds)
+uint64_t mw_sess_raw_tcp(
+        mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t up, size_t down, int rounds)
 {
     mw_tcp_t s;
     tcp_open_opt(&s, sg, f, t, r, NULL);

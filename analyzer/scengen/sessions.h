@@ -16,8 +16,8 @@
 #include "sg.h"
 
 typedef struct {
-    uint32_t rtt_us;   /* 0: 2 ms */
-    uint64_t rate_bps; /* 0: 50 Mbit/s */
+    uint32_t rtt_us;       /* 0: 2 ms */
+    uint64_t rate_bps;     /* 0: 50 Mbit/s */
     uint64_t round_gap_us; /* 0: a random think time between request/response rounds */
 } mw_sess_opt_t;
 
@@ -36,8 +36,8 @@ uint64_t mw_sess_ssh(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t
 uint64_t mw_sess_ftp(mw_sg_t *sg, mw_flow_t *ctrl, uint64_t t, mw_prng_t *r, const char *user,
         const char *pass, const char *file, size_t bytes, int upload);
 /* Telnet login (cleartext user and password) and a few shell commands. */
-uint64_t mw_sess_telnet(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const char *user,
-        const char *pass);
+uint64_t mw_sess_telnet(
+        mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const char *user, const char *pass);
 /* SNMPv2c get + response (endpoint 0 is the manager). */
 uint64_t mw_sess_snmp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const char *community,
         uint32_t uptime, uint64_t in_oct, uint64_t out_oct, const char *sysname);
@@ -47,8 +47,8 @@ uint64_t mw_sess_ntp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, uint32_t refid);
 uint64_t mw_sess_gtpc_echo(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, uint16_t seq,
         size_t priv_len, int answered);
 /* Unclassifiable TCP: random bytes in both directions. */
-uint64_t mw_sess_raw_tcp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t up,
-        size_t down, int rounds);
+uint64_t mw_sess_raw_tcp(
+        mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t up, size_t down, int rounds);
 /* QUIC-like UDP: short-header packets, mostly downstream. */
 uint64_t mw_sess_quic(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, int npkts);
 /* Messaging-style plain UDP/TCP is covered by mw_sess_tls with small sizes. */

@@ -45,7 +45,7 @@ typedef struct mw_sg {
     double scale;
     uint64_t start_s, end_s; /* scenario span, epoch seconds */
     uint64_t frames, bytes;
-    int err; /* first error from a builder; generation stops when set */
+    int err;         /* first error from a builder; generation stops when set */
     int cur_anomaly; /* >= 0 while the injector runs: sessions register their flows */
 } mw_sg_t;
 
@@ -53,7 +53,7 @@ typedef struct mw_sg {
 void mw_flow_init(mw_flow_t *f, const mw_sg_t *sg, uint8_t proto, uint32_t a, uint16_t pa,
         uint32_t b, uint16_t pb);
 /* Turns f into a GTP-U tunnelled subscriber flow through base station bs. */
-void mw_flow_tunnel(mw_flow_t *f, const mw_sg_t *sg, int bs, int ue_end, uint32_t teid_ul,
-        uint32_t teid_dl);
+void mw_flow_tunnel(
+        mw_flow_t *f, const mw_sg_t *sg, int bs, int ue_end, uint32_t teid_ul, uint32_t teid_dl);
 
 #endif

@@ -13,12 +13,12 @@
 
 typedef struct {
     char id[16];
-    int is_gnb;        /* 0 = LTE eNodeB (S1AP to MME), 1 = gNodeB (NGAP to AMF) */
-    uint32_t ip;       /* host byte order */
-    int neighbour;     /* index of the X2 peer, -1 if none */
-    uint32_t node_id;  /* eNB-ID (20 bits) or gNB-ID (22 bits) */
+    int is_gnb;       /* 0 = LTE eNodeB (S1AP to MME), 1 = gNodeB (NGAP to AMF) */
+    uint32_t ip;      /* host byte order */
+    int neighbour;    /* index of the X2 peer, -1 if none */
+    uint32_t node_id; /* eNB-ID (20 bits) or gNB-ID (22 bits) */
     uint16_t tac;
-    uint32_t ue_base;  /* first UE address of this cell's subscribers (10.100.<i>.0) */
+    uint32_t ue_base; /* first UE address of this cell's subscribers (10.100.<i>.0) */
 } mw_sg_bs_t;
 
 typedef struct {
@@ -39,6 +39,7 @@ int mw_sg_site_is_bs(const mw_sg_site_t *s, uint32_t ip);
 /* 1 if the UTC time t (seconds) is inside the maintenance window. */
 int mw_sg_site_in_window(const mw_sg_site_t *s, uint64_t t);
 
-#define MW_IP4(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
+#define MW_IP4(a, b, c, d)                                                                         \
+    (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (uint32_t)(d))
 
 #endif

@@ -23,8 +23,8 @@ static void ack_from(mw_tcp_t *s, int side, uint64_t t)
     s->unacked[!side] = 0;
 }
 
-void mw_tcp_open(mw_tcp_t *s, mw_sg_t *sg, const mw_flow_t *f, uint64_t t, uint32_t rtt_us,
-        mw_prng_t *r)
+void mw_tcp_open(
+        mw_tcp_t *s, mw_sg_t *sg, const mw_flow_t *f, uint64_t t, uint32_t rtt_us, mw_prng_t *r)
 {
     memset(s, 0, sizeof(*s));
     s->sg = sg;
@@ -119,7 +119,7 @@ void mw_tcp_close(mw_tcp_t *s, int dir)
             NULL, 0, NULL, 0);
     s->seq[!dir]++;
     t += 30;
-    mw_emit_tcp(s->sg, &s->f, dir, t, s->seq[dir], s->seq[!dir], MW_TCP_ACK, SG_WIN, NULL, 0, NULL,
-            0);
+    mw_emit_tcp(
+            s->sg, &s->f, dir, t, s->seq[dir], s->seq[!dir], MW_TCP_ACK, SG_WIN, NULL, 0, NULL, 0);
     s->t = t;
 }

@@ -16,17 +16,17 @@
 typedef struct {
     mw_sg_t *sg;
     mw_flow_t f;
-    uint32_t seq[2];   /* next sequence number each side will send */
-    uint64_t t;        /* time of the next event, microseconds */
-    uint32_t rtt_us;   /* round trip seen from the capture point */
+    uint32_t seq[2]; /* next sequence number each side will send */
+    uint64_t t;      /* time of the next event, microseconds */
+    uint32_t rtt_us; /* round trip seen from the capture point */
     uint32_t mss;
     uint64_t rate_bps; /* sender pacing for bulk transfers */
     int unacked[2];    /* segments sent by side i that side !i has not ACKed yet */
 } mw_tcp_t;
 
 /* Emits SYN, SYN-ACK, ACK starting at t. ISNs come from r. */
-void mw_tcp_open(mw_tcp_t *s, mw_sg_t *sg, const mw_flow_t *f, uint64_t t, uint32_t rtt_us,
-        mw_prng_t *r);
+void mw_tcp_open(
+        mw_tcp_t *s, mw_sg_t *sg, const mw_flow_t *f, uint64_t t, uint32_t rtt_us, mw_prng_t *r);
 /* Side dir sends len bytes. The peer ACKs every second segment; when reply is
  * set the final ACK is left to the peer's next data segment (piggybacked). */
 void mw_tcp_send(mw_tcp_t *s, int dir, const uint8_t *data, size_t len, int reply);

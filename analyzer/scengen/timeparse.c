@@ -90,12 +90,26 @@ int mw_parse_duration(const char *s, uint64_t *out)
         unsigned long long v = strtoull(p, &end, 10);
         uint64_t mul = 1;
         switch (*end) {
-        case 's': mul = 1; end++; break;
-        case 'm': mul = 60; end++; break;
-        case 'h': mul = 3600; end++; break;
-        case 'd': mul = 86400; end++; break;
-        case '\0': break;
-        default: return MW_EINVAL;
+            case 's':
+                mul = 1;
+                end++;
+                break;
+            case 'm':
+                mul = 60;
+                end++;
+                break;
+            case 'h':
+                mul = 3600;
+                end++;
+                break;
+            case 'd':
+                mul = 86400;
+                end++;
+                break;
+            case '\0':
+                break;
+            default:
+                return MW_EINVAL;
         }
         if (v > 100000000ULL)
             return MW_EINVAL;
@@ -134,11 +148,23 @@ int mw_parse_bytes(const char *s, uint64_t *out)
     unsigned long long v = strtoull(s, &end, 10);
     uint64_t mul = 1;
     switch (*end) {
-    case 'k': case 'K': mul = 1000; end++; break;
-    case 'M': mul = 1000000; end++; break;
-    case 'G': mul = 1000000000; end++; break;
-    case '\0': break;
-    default: return MW_EINVAL;
+        case 'k':
+        case 'K':
+            mul = 1000;
+            end++;
+            break;
+        case 'M':
+            mul = 1000000;
+            end++;
+            break;
+        case 'G':
+            mul = 1000000000;
+            end++;
+            break;
+        case '\0':
+            break;
+        default:
+            return MW_EINVAL;
     }
     if (*end != '\0' || v > 1000000000000ULL / mul)
         return MW_EINVAL;

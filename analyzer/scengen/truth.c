@@ -21,7 +21,7 @@
 #include <time.h>
 
 #define MAX_ANOMALIES 256
-#define MAX_FLOWS 200000
+#define MAX_FLOWS     200000
 
 typedef struct {
     int anomaly;
@@ -93,8 +93,7 @@ int mw_truth_add_flow(mw_truth_t *t, int a, const mw_flow_t *f)
             continue;
         seen++;
         if (g->proto == f->proto && g->ip[0] == f->ip[0] && g->ip[1] == f->ip[1] &&
-                g->port[0] == f->port[0] && g->port[1] == f->port[1] &&
-                g->tunneled == f->tunneled)
+                g->port[0] == f->port[0] && g->port[1] == f->port[1] && g->tunneled == f->tunneled)
             return k;
     }
     if (t->nt >= MAX_FLOWS)
@@ -156,8 +155,8 @@ static void write_flow(FILE *fp, const track_t *tr, int last)
     mw_iso8601(tr->last / MW_SG_US, la, sizeof(la));
     fprintf(fp,
             "      {\"proto\": \"%s\", \"src\": \"%s\", \"sport\": %u, \"dst\": \"%s\", "
-            "\"dport\": %u, \"first\": %" PRIu64 ".%06" PRIu64 ", \"last\": %" PRIu64
-            ".%06" PRIu64 ", \"first_iso\": \"%s\", \"last_iso\": \"%s\", \"packets\": %" PRIu64
+            "\"dport\": %u, \"first\": %" PRIu64 ".%06" PRIu64 ", \"last\": %" PRIu64 ".%06" PRIu64
+            ", \"first_iso\": \"%s\", \"last_iso\": \"%s\", \"packets\": %" PRIu64
             ", \"bytes\": %" PRIu64,
             proto_name(f->proto), s, f->port[0], d, f->port[1], tr->first / MW_SG_US,
             tr->first % MW_SG_US, tr->last / MW_SG_US, tr->last % MW_SG_US, fi, la, tr->packets,
