@@ -294,6 +294,48 @@ out:
     return rc;
 }
 
+/* Parses argv into o: 0 to run, 1 after --help, 2 on a bad argument (message printed). */
+static int parse_args(opts_t *o, int argc, char **argv, const struct option *longopts)
+{
+    char err[512];
+    int c, idx, rc;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
+        const char *name;
+        if (c == 'h') {
+            usage(stdout);
+            return 1;
+        }
+        if (c == '?') {
+            if (optopt)
+                snprintf(err, sizeof(err), "option -%c: unknown or missing its value", optopt);
+            else
+                snprintf(err, sizeof(err), "unknown option or missing value: %s", argv[optind - 1]);
+            fprintf(stderr, "mw-scengen: %s (try --help)\n", err);
+            return 2;
+        }
+        name = c == 'o' ? "output" : c == 'q' ? "quiet" : longopts[idx].name;
+        if (c == 0 && strcmp(name, "scenario") == 0)
+            rc = read_scenario(o, optarg, err, sizeof(err));
+        else
+            rc = apply(o, name, optarg ? optarg : "", err, sizeof(err));
+        if (rc != MW_OK) {
+            fprintf(stderr, "mw-scengen: %s\n", err);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "mw-scengen: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return 2;
+    }
+    if (o->out == NULL) {
+        fprintf(stderr, "mw-scengen: -o OUT.pcap is required (try --help)\n");
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -314,8 +356,7 @@ int main(int argc, char **argv)
         { NULL, 0, NULL, 0 },
     };
     opts_t o;
-    char err[512];
-    int c, idx, rc;
+    int rc;
 
     memset(&o, 0, sizeof(o));
     o.seed = 1;
@@ -325,40 +366,11 @@ int main(int argc, char **argv)
     o.site = "demo-site";
     mw_parse_iso("2026-11-02T00:00:00Z", &o.start);
 
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, "o:qh", longopts, &idx)) != -1) {
-        const char *name;
-        if (c == 'h') {
-            usage(stdout);
-            return 0;
-        }
-        if (c == '?') {
-            if (optopt)
-                snprintf(err, sizeof(err), "option -%c: unknown or missing its value", optopt);
-            else
-                snprintf(err, sizeof(err), "unknown option or missing value: %s", argv[optind - 1]);
-            fprintf(stderr, "mw-scengen: %s (try --help)\n", err);
-            return 2;
-        }
-        name = c == 'o' ? "output" : c == 'q' ? "quiet" : longopts[idx].name;
-        if (c == 0 && strcmp(name, "scenario") == 0)
-            rc = read_scenario(&o, optarg, err, sizeof(err));
-        else
-            rc = apply(&o, name, optarg ? optarg : "", err, sizeof(err));
-        if (rc != MW_OK) {
-            fprintf(stderr, "mw-scengen: %s\n", err);
-            return 2;
-        }
-    }
-    if (optind < argc) {
-        fprintf(stderr, "mw-scengen: unexpected argument '%s' (try --help)\n", argv[optind]);
-        return 2;
-    }
-    if (o.out == NULL) {
-        fprintf(stderr, "mw-scengen: -o OUT.pcap is required (try --help)\n");
-        return 2;
-    }
-    rc = run(&o);
+    rc = parse_args(&o, argc, argv, longopts);
+    if (rc == 0)
+        rc = run(&o);
+    else if (rc == 1)
+        rc = 0; /* --help */
     for (int i = 0; i < o.nowned; i++)
         free(o.owned[i]);
     return rc;
