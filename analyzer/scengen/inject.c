@@ -74,8 +74,9 @@ static const itype_t types[I_COUNT] = {
             50000, 1, "ftp",
             "A8 FTP USER/PASS (proto=ftp) or Telnet login (proto=telnet) in clear" },
     { "gtpdoor", "control", 1, "18:00", "22:00", MW_IP4(198, 51, 100, 99), 2123, 900, 120, 0, 0,
-            "gtpc",
-            "A4 GTP-C Echo Requests with a hidden Private Extension payload (GTPDOOR-like)" },
+            "ie",
+            "A4 GTP-C Echo Requests hiding bytes in a Private Extension IE (proto=ie) or after "
+            "the declared length (proto=trailer), GTPDOOR-like" },
     { "off_window", "management", 0, "14:00", "14:20", 0, 443, 0, 0, 400000, 1, "tls",
             "A7 software download outside the maintenance window" },
     { "new_ntp", "sync", 1, "20:00", "24:00", MW_IP4(198, 51, 100, 123), 123, 64, 0, 0, 0, "ntp",
@@ -228,6 +229,8 @@ int mw_inject_add(mw_inject_t *in, const char *spec, char *errbuf, size_t errlen
                 bad = strcmp(v, "ssh") != 0 && strcmp(v, "snmp") != 0;
             else if (type == I_CREDS)
                 bad = strcmp(v, "ftp") != 0 && strcmp(v, "telnet") != 0;
+            else if (type == I_GTPDOOR)
+                bad = strcmp(v, "ie") != 0 && strcmp(v, "trailer") != 0;
             else
                 bad = 1;
         } else {
@@ -424,7 +427,8 @@ static void run_one(mw_inject_t *in, inj_t *j, uint64_t t)
             break;
         case I_GTPDOOR:
             mw_flow_init(&f, sg, 17, j->peer, j->port, b->ip, 2123);
-            mw_sess_gtpc_echo(sg, &f, t, r, j->seq++, (size_t)mw_prng_range(r, 48, 220), 1);
+            mw_sess_gtpc_echo(sg, &f, t, r, j->seq++, (size_t)mw_prng_range(r, 48, 220),
+                    strcmp(j->proto, "trailer") == 0, 1);
             break;
         case I_OFF_WINDOW:
             mw_flow_init(&f, sg, 6, b->ip, eph_next(j), j->peer, j->port);

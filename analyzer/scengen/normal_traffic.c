@@ -221,7 +221,7 @@ static void control_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw_pr
     if ((h = periodic_hit(t0, t1, P_GTPC, s->phase[K_GTPC])) != 0) {
         mw_flow_t f;
         mw_flow_init(&f, sg, 17, b->is_gnb ? sg->site.upf : sg->site.sgw, 2123, b->ip, 2123);
-        mw_sess_gtpc_echo(sg, &f, h * MW_SG_US + jitter_us(r, 200000), r, s->gtpc_seq++, 0, 1);
+        mw_sess_gtpc_echo(sg, &f, h * MW_SG_US + jitter_us(r, 200000), r, s->gtpc_seq++, 0, 0, 1);
     }
 }
 

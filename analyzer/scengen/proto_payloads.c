@@ -548,7 +548,7 @@ size_t mw_pl_ssh_encrypted(uint8_t *b, size_t cap, size_t len, mw_prng_t *r)
 /* ---------- GTPv1-C echo ---------- */
 
 size_t mw_pl_gtpc_echo(uint8_t *b, size_t cap, int response, uint16_t seq, uint8_t restart,
-        size_t priv_len, mw_prng_t *r)
+        size_t priv_len, int trailer, mw_prng_t *r)
 {
     size_t n = 12;
     if (cap < 12 + 2 + 5 + priv_len || priv_len > 1000)
@@ -562,6 +562,12 @@ size_t mw_pl_gtpc_echo(uint8_t *b, size_t cap, int response, uint16_t seq, uint8
     if (response) {
         b[n++] = 14; /* Recovery IE (TV) */
         b[n++] = restart;
+    }
+    if (priv_len && trailer) {
+        /* Bytes beyond the declared length: a parser that trusts the header skips them. */
+        mw_be16(b + 2, (uint16_t)(n - 8));
+        mw_prng_fill(r, b + n, priv_len);
+        return n + priv_len;
     }
     if (priv_len) {
         b[n++] = 255; /* Private Extension IE (TLV) */

@@ -52,9 +52,10 @@ size_t mw_pl_ssh_ecdh(uint8_t *b, size_t cap, int server, mw_prng_t *r);
 size_t mw_pl_ssh_newkeys(uint8_t *b, size_t cap);
 size_t mw_pl_ssh_encrypted(uint8_t *b, size_t cap, size_t len, mw_prng_t *r);
 
-/* GTPv1-C Echo Request/Response (TS 29.060 7.2.1); a non-zero priv_len appends a
- * Private Extension IE (type 255) with priv_len random bytes (GTPDOOR-like). */
+/* GTPv1-C Echo Request/Response (TS 29.060 7.2.1). A non-zero priv_len hides priv_len
+ * random bytes GTPDOOR-style: in a Private Extension IE (type 255), or, with trailer set,
+ * as bytes after the end that the GTP length field declares. */
 size_t mw_pl_gtpc_echo(uint8_t *b, size_t cap, int response, uint16_t seq, uint8_t restart,
-        size_t priv_len, mw_prng_t *r);
+        size_t priv_len, int trailer, mw_prng_t *r);
 
 #endif

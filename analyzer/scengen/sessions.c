@@ -251,16 +251,16 @@ uint64_t mw_sess_ntp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, uint32_t refid)
 }
 
 uint64_t mw_sess_gtpc_echo(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, uint16_t seq,
-        size_t priv_len, int answered)
+        size_t priv_len, int trailer, int answered)
 {
     size_t n;
     mw_sess_track(sg, f);
-    n = mw_pl_gtpc_echo(g_buf, sizeof(g_buf), 0, seq, 0, priv_len, r);
+    n = mw_pl_gtpc_echo(g_buf, sizeof(g_buf), 0, seq, 0, priv_len, trailer, r);
     mw_emit_udp(sg, f, 0, t, g_buf, n);
     if (!answered)
         return t;
     t += 1000 + mw_prng_range(r, 0, 3000);
-    n = mw_pl_gtpc_echo(g_buf, sizeof(g_buf), 1, seq, 7, 0, r);
+    n = mw_pl_gtpc_echo(g_buf, sizeof(g_buf), 1, seq, 7, 0, 0, r);
     mw_emit_udp(sg, f, 1, t, g_buf, n);
     return t;
 }

@@ -43,9 +43,9 @@ uint64_t mw_sess_snmp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, const
         uint32_t uptime, uint64_t in_oct, uint64_t out_oct, const char *sysname);
 /* NTP client request / server response. */
 uint64_t mw_sess_ntp(mw_sg_t *sg, mw_flow_t *f, uint64_t t, uint32_t refid);
-/* GTPv1-C echo request (+ hidden payload) and response. */
+/* GTPv1-C echo request (+ hidden payload, see mw_pl_gtpc_echo) and response. */
 uint64_t mw_sess_gtpc_echo(mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, uint16_t seq,
-        size_t priv_len, int answered);
+        size_t priv_len, int trailer, int answered);
 /* Unclassifiable TCP: random bytes in both directions. */
 uint64_t mw_sess_raw_tcp(
         mw_sg_t *sg, mw_flow_t *f, uint64_t t, mw_prng_t *r, size_t up, size_t down, int rounds);
