@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # check_tshark.sh - test (a): tshark dissects a generated capture with no malformed
-# frames, no expert errors and no bad IPv4/UDP/TCP checksums or SCTP CRC32c, and
-# every display filter given after the file matches at least one frame.
+# frames, no expert errors, no bad IPv4/UDP/TCP checksums or SCTP CRC32c, no TCP
+# sequence-analysis findings and no out-of-order stamps, and every display filter
+# given after the file matches at least one frame.
 # usage: check_tshark.sh FILE FILTER...
 set -uo pipefail
 f=$1
@@ -20,6 +21,13 @@ n=$(ts -o sctp.checksum:CRC-32C -o tcp.check_checksum:TRUE -o udp.check_checksum
     -Y 'sctp.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0 || ip.checksum.status == 0' |
     wc -l)
 [ "$n" -eq 0 ] || { echo "FAIL $f: $n frames with a bad checksum"; fail=1; }
+
+# TCP sessions must be consistent for Wireshark's sequence analysis (no lost segments,
+# retransmissions, unseen ACKs or zero windows), and frames must be in time order.
+for flt in 'tcp.analysis.flags' 'frame.time_delta < 0' 'sctp.retransmission'; do
+    n=$(ts -Y "$flt" | wc -l)
+    [ "$n" -eq 0 ] || { echo "FAIL $f: $n frames match '$flt'"; fail=1; }
+done
 
 for flt in "$@"; do
     n=$(ts -Y "$flt" | wc -l)
