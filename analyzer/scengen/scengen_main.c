@@ -274,6 +274,11 @@ static int run(opts_t *o)
         goto out;
     }
     w = NULL;
+    if (mw_truth_dropped(sg->truth) > 0)
+        fprintf(stderr,
+                "mw-scengen: warning: ground truth is capped; %llu injected flows are in the "
+                "pcap but not in %s\n",
+                (unsigned long long)mw_truth_dropped(sg->truth), o->truth ? o->truth : "the truth");
     if (o->truth && mw_truth_write(sg->truth, o->truth, err, sizeof(err)) != MW_OK) {
         rc = fail(err);
         goto out;

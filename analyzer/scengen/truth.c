@@ -40,6 +40,7 @@ struct mw_truth {
     int na;
     track_t *tr;
     int nt, tcap;
+    uint64_t dropped; /* flows not recorded because the ledger was full */
 };
 
 mw_truth_t *mw_truth_create(void)
@@ -96,8 +97,10 @@ int mw_truth_add_flow(mw_truth_t *t, int a, const mw_flow_t *f)
                 g->port[0] == f->port[0] && g->port[1] == f->port[1] && g->tunneled == f->tunneled)
             return k;
     }
-    if (t->nt >= MAX_FLOWS)
+    if (t->nt >= MAX_FLOWS) {
+        t->dropped++;
         return MW_EFULL;
+    }
     if (t->nt == t->tcap) {
         int ncap = t->tcap ? t->tcap * 2 : 64;
         track_t *n = realloc(t->tr, (size_t)ncap * sizeof(*n));
@@ -112,6 +115,11 @@ int mw_truth_add_flow(mw_truth_t *t, int a, const mw_flow_t *f)
     tr->f = *f;
     tr->f.track = t->nt;
     return t->nt++;
+}
+
+uint64_t mw_truth_dropped(const mw_truth_t *t)
+{
+    return t->dropped;
 }
 
 void mw_truth_touch(mw_truth_t *t, int track, uint64_t t_us, uint32_t len)

@@ -19,6 +19,8 @@ int mw_truth_add_anomaly(mw_truth_t *t, const char *type, const char *plane, con
         uint64_t start_s, uint64_t end_s, const char *params_json, const char *description);
 /* Registers a flow of anomaly a (copies f's tuple). Returns the track id or MW_E*. */
 int mw_truth_add_flow(mw_truth_t *t, int a, const mw_flow_t *f);
+/* Flows that were generated but not recorded because the ledger is capped. */
+uint64_t mw_truth_dropped(const mw_truth_t *t);
 /* Called by the packet builder for each frame of a tracked flow. */
 void mw_truth_touch(mw_truth_t *t, int track, uint64_t t_us, uint32_t len);
 /* Writes the JSON array; 0 or MW_EIO with a message in errbuf. */
