@@ -8,20 +8,29 @@
 
 #include "core/mw.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static void pfx(FILE *fp, uint32_t ip)
+/* Writes ip's /32 and, for dual-stacked hosts, its quoted IPv6 /128 as well. */
+static void pfx(FILE *fp, const mw_sg_site_t *s, uint32_t ip)
 {
     fprintf(fp, "%u.%u.%u.%u/32", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+    if (mw_sg_site_dual_stack(s, ip)) {
+        uint8_t a[16];
+        char txt[INET6_ADDRSTRLEN];
+        mw_sg_site_v6(ip, a);
+        if (inet_ntop(AF_INET6, a, txt, sizeof(txt)) != NULL)
+            fprintf(fp, ", \"%s/128\"", txt);
+    }
 }
 
-static void role(FILE *fp, const char *name, uint32_t ip)
+static void role(FILE *fp, const mw_sg_site_t *s, const char *name, uint32_t ip)
 {
     fprintf(fp, "  %s: [", name);
     if (ip)
-        pfx(fp, ip);
+        pfx(fp, s, ip);
     fprintf(fp, "]\n");
 }
 
@@ -46,24 +55,24 @@ int mw_inventory_write(const mw_sg_site_t *s, const char *path, char *errbuf, si
         fprintf(fp, "  - id: %s\n", s->bs[i].id);
         fprintf(fp, "    type: %s\n", s->bs[i].is_gnb ? "gnb" : "enb");
         fprintf(fp, "    prefixes: [");
-        pfx(fp, s->bs[i].ip);
+        pfx(fp, s, s->bs[i].ip);
         fprintf(fp, "]\n");
     }
     fprintf(fp, "roles:\n");
-    role(fp, "ems", s->ems);
-    role(fp, "nms", s->nms);
-    role(fp, "oss", 0);
-    role(fp, "segw", 0);
-    role(fp, "mme", s->mme);
-    role(fp, "amf", s->amf);
-    role(fp, "sgw", s->sgw);
-    role(fp, "upf", s->upf);
-    role(fp, "smf", 0);
-    role(fp, "ntp", s->ntp);
-    role(fp, "ptp", s->ptp);
-    role(fp, "dns", s->dns);
-    role(fp, "syslog", s->syslog);
-    role(fp, "oam_peer", 0);
+    role(fp, s, "ems", s->ems);
+    role(fp, s, "nms", s->nms);
+    role(fp, s, "oss", 0);
+    role(fp, s, "segw", 0);
+    role(fp, s, "mme", s->mme);
+    role(fp, s, "amf", s->amf);
+    role(fp, s, "sgw", s->sgw);
+    role(fp, s, "upf", s->upf);
+    role(fp, s, "smf", 0);
+    role(fp, s, "ntp", s->ntp);
+    role(fp, s, "ptp", s->ptp);
+    role(fp, s, "dns", s->dns);
+    role(fp, s, "syslog", s->syslog);
+    role(fp, s, "oam_peer", 0);
     if (ferror(fp) | (fclose(fp) != 0)) {
         snprintf(errbuf, errlen, "cannot write %s", path);
         return MW_EIO;

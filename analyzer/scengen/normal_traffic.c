@@ -305,6 +305,7 @@ static void management_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw
     if ((h = periodic_hit(t0, t1, P_NETCONF, s->phase[K_NETCONF])) != 0) {
         mw_sess_opt_t o = { 2500, 0, 0 };
         mw_flow_init(&f, sg, 6, site->ems, eph(r), b->ip, 830);
+        f.v6 = (uint8_t)mw_sg_site_dual_stack(site, b->ip); /* gNBs are managed over IPv6 */
         mw_sess_ssh(sg, &f, h * MW_SG_US + jitter_us(r, 999999), r, 800,
                 (size_t)mw_prng_range(r, 1000, 3000), 2, &o);
     }
@@ -329,6 +330,7 @@ static void management_plane(mw_normal_t *n, int i, uint64_t t0, uint64_t t1, mw
         size_t len = mw_pl_syslog(m, sizeof(m), 16 * 8 + (int)mw_prng_range(r, 4, 6), t / MW_SG_US,
                 b->id, "oamd", 1200 + (unsigned)i, syslog_msgs[mw_prng_range(r, 0, 7)]);
         mw_flow_init(&f, sg, 17, b->ip, 514, site->syslog, 514);
+        f.v6 = (uint8_t)mw_sg_site_dual_stack(site, b->ip);
         mw_emit_udp(sg, &f, 0, t, m, len);
     }
     /* Interactive SSH by engineers through the EMS: office hours, Monday to Friday. */

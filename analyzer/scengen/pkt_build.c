@@ -5,7 +5,7 @@
  * Checksums are always computed: analyzers and tshark flag bad checksums
  * only when asked, but a generator that means "realistic" must not rely on
  * that.
- * specification: RFC 791 (IPv4), RFC 768 (UDP), RFC 9293 (TCP), RFC 9260
+ * specification: RFC 791 (IPv4), RFC 8200 (IPv6), RFC 768 (UDP), RFC 9293 (TCP), RFC 9260
  * (SCTP), 3GPP TS 29.281 (GTP-U), TS 38.415 (PDU Session Container).
  */
 #include "pkt_build.h"
@@ -51,6 +51,28 @@ static uint32_t pseudo(uint32_t src, uint32_t dst, uint8_t proto, size_t len)
     return s;
 }
 
+/* IPv6 pseudo-header sum (RFC 8200 8.1): addresses, upper-layer length, next header. */
+static uint32_t pseudo6(const uint8_t *src, const uint8_t *dst, uint8_t nh, size_t len)
+{
+    uint32_t s = sum16(src, 16, 0);
+    s = sum16(dst, 16, s);
+    s += (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff);
+    s += nh;
+    return s;
+}
+
+/* The pseudo-header sum of flow f in direction dir, for either IP version. */
+static uint32_t l4_pseudo(const mw_flow_t *f, int dir, uint8_t proto, size_t len)
+{
+    if (f->v6) {
+        uint8_t s6[16], d6[16];
+        mw_sg_site_v6(f->ip[dir], s6);
+        mw_sg_site_v6(f->ip[!dir], d6);
+        return pseudo6(s6, d6, proto, len);
+    }
+    return pseudo(f->ip[dir], f->ip[!dir], proto, len);
+}
+
 static uint32_t crc_table[256];
 static int crc_ready;
 
@@ -90,6 +112,20 @@ static uint8_t *put_ipv4(uint8_t *l4, size_t l4len, uint8_t proto, uint32_t src,
     return ip;
 }
 
+/* Prepends a 40-byte IPv6 header in front of l4 and returns its start. */
+static uint8_t *put_ipv6(uint8_t *l4, size_t l4len, uint8_t nh, uint32_t src, uint32_t dst,
+        uint32_t flow_label, uint8_t hop)
+{
+    uint8_t *ip = l4 - 40;
+    mw_be32(ip, 0x60000000u | (flow_label & 0xfffff));
+    mw_be16(ip + 4, (uint16_t)l4len);
+    ip[6] = nh;
+    ip[7] = hop;
+    mw_sg_site_v6(src, ip + 8);
+    mw_sg_site_v6(dst, ip + 24);
+    return ip;
+}
+
 static void put_mac(uint8_t *m, const mw_sg_t *sg, uint32_t ip)
 {
     if (mw_sg_site_is_bs(&sg->site, ip)) {
@@ -107,8 +143,18 @@ static void put_mac(uint8_t *m, const mw_sg_t *sg, uint32_t ip)
 static int finish(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t, uint8_t *l4, size_t l4len)
 {
     uint32_t src = f->ip[dir], dst = f->ip[!dir];
-    uint8_t *p = put_ipv4(l4, l4len, f->proto, src, dst, f->ipid[dir]++, f->ttl[dir]);
-    size_t len = l4len + 20;
+    uint8_t *p;
+    size_t len;
+
+    if (f->v6 && !f->tunneled) {
+        /* Flow label: one per direction of the flow, as RFC 6437 suggests. */
+        uint32_t label = (f->ip[dir] * 2654435761u) ^ ((uint32_t)f->port[dir] << 4) ^ f->port[!dir];
+        p = put_ipv6(l4, l4len, f->proto, src, dst, label, f->ttl[dir]);
+        len = l4len + 40;
+    } else {
+        p = put_ipv4(l4, l4len, f->proto, src, dst, f->ipid[dir]++, f->ttl[dir]);
+        len = l4len + 20;
+    }
 
     if (f->tunneled) {
         int uplink = (dir == f->ue_end);
@@ -148,7 +194,7 @@ static int finish(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t, uint8_t *l4, s
     uint8_t *e = p - 14;
     put_mac(e, sg, dst);
     put_mac(e + 6, sg, src);
-    mw_be16(e + 12, 0x0800);
+    mw_be16(e + 12, f->v6 && !f->tunneled ? 0x86dd : 0x0800);
     len += 14;
 
     int rc = mw_pkt_queue_push(sg->q, t, e, (uint32_t)len);
@@ -175,7 +221,7 @@ int mw_emit_udp(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t_us, const uint8_t
     mw_be16(u + 2, f->port[!dir]);
     mw_be16(u + 4, (uint16_t)(len + 8));
     mw_be16(u + 6, 0);
-    uint16_t c = fold(sum16(u, len + 8, pseudo(f->ip[dir], f->ip[!dir], 17, len + 8)));
+    uint16_t c = fold(sum16(u, len + 8, l4_pseudo(f, dir, 17, len + 8)));
     mw_be16(u + 6, c ? c : 0xffff);
     return finish(sg, f, dir, t_us, u, len + 8);
 }
@@ -201,7 +247,7 @@ int mw_emit_tcp(mw_sg_t *sg, mw_flow_t *f, int dir, uint64_t t_us, uint32_t seq,
     mw_be16(t + 14, win);
     mw_be16(t + 16, 0);
     mw_be16(t + 18, 0);
-    mw_be16(t + 16, fold(sum16(t, hl + len, pseudo(f->ip[dir], f->ip[!dir], 6, hl + len))));
+    mw_be16(t + 16, fold(sum16(t, hl + len, l4_pseudo(f, dir, 6, hl + len))));
     return finish(sg, f, dir, t_us, t, hl + len);
 }
 

@@ -29,6 +29,7 @@ typedef struct {
     uint8_t tunneled;
     uint8_t ue_end;
     uint8_t gtp_ext; /* 1: add a PDU Session Container (5G) extension header */
+    uint8_t v6;      /* 1: carry the flow over IPv6 (mw_sg_site_v6 of ip[]); not tunnelled */
     uint8_t qfi;
     uint32_t tun_ip[2];
     uint32_t teid_ul, teid_dl;

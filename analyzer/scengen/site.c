@@ -3,7 +3,9 @@
  * documentation ranges only (10.0.0.0/8 inside the operator, 192.0.2.0/24
  * for subscribers' Internet servers); 203.0.113.0/24 and 198.51.100.0/24
  * are kept for the "external" peers of injected behaviours, so a reader of
- * the pcap can tell injected peers apart at a glance.
+ * the pcap can tell injected peers apart at a glance. gNBs, the EMS and the
+ * syslog collector are dual-stacked: their IPv6 address is derived from the
+ * IPv4 one inside 2001:db8::/32.
  */
 #include "site.h"
 
@@ -65,6 +67,28 @@ int mw_sg_site_is_bs(const mw_sg_site_t *s, uint32_t ip)
     for (int i = 0; i < s->nbs; i++)
         if (s->bs[i].ip == ip)
             return 1;
+    return 0;
+}
+
+void mw_sg_site_v6(uint32_t ip, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    out[0] = 0x20;
+    out[1] = 0x01;
+    out[2] = 0x0d;
+    out[3] = 0xb8;
+    out[5] = (uint8_t)(ip >> 16);
+    out[7] = (uint8_t)(ip >> 8);
+    out[15] = (uint8_t)ip;
+}
+
+int mw_sg_site_dual_stack(const mw_sg_site_t *s, uint32_t ip)
+{
+    if (ip == s->ems || ip == s->syslog)
+        return 1;
+    for (int i = 0; i < s->nbs; i++)
+        if (s->bs[i].ip == ip)
+            return s->bs[i].is_gnb;
     return 0;
 }
 

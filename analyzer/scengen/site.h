@@ -36,6 +36,10 @@ void mw_sg_site_init(mw_sg_site_t *s, const char *name, int nbs);
 int mw_sg_site_find(const mw_sg_site_t *s, const char *id);
 /* 1 if ip belongs to a base station. */
 int mw_sg_site_is_bs(const mw_sg_site_t *s, uint32_t ip);
+/* The IPv6 address of a dual-stacked host: 10.b.c.d -> 2001:db8:b:c::d (documentation prefix). */
+void mw_sg_site_v6(uint32_t ip, uint8_t out[16]);
+/* 1 if the host answers on IPv6 too: gNBs and the EMS/syslog servers they use it with. */
+int mw_sg_site_dual_stack(const mw_sg_site_t *s, uint32_t ip);
 /* 1 if the UTC time t (seconds) is inside the maintenance window. */
 int mw_sg_site_in_window(const mw_sg_site_t *s, uint64_t t);
 

@@ -13,6 +13,7 @@
 
 #include "core/mw.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -143,8 +144,14 @@ void mw_iso8601(uint64_t s, char *out, size_t len)
     strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void ip_str(uint32_t ip, char *out, size_t len)
+static void ip_str(uint32_t ip, int v6, char *out, size_t len)
 {
+    if (v6) {
+        uint8_t a[16];
+        mw_sg_site_v6(ip, a);
+        if (inet_ntop(AF_INET6, a, out, (socklen_t)len) != NULL)
+            return;
+    }
     snprintf(out, len, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
@@ -155,10 +162,10 @@ static const char *proto_name(uint8_t p)
 
 static void write_flow(FILE *fp, const track_t *tr, int last)
 {
-    char s[16], d[16], fi[32], la[32];
+    char s[48], d[48], fi[32], la[32];
     const mw_flow_t *f = &tr->f;
-    ip_str(f->ip[0], s, sizeof(s));
-    ip_str(f->ip[1], d, sizeof(d));
+    ip_str(f->ip[0], f->v6, s, sizeof(s));
+    ip_str(f->ip[1], f->v6, d, sizeof(d));
     mw_iso8601(tr->first / MW_SG_US, fi, sizeof(fi));
     mw_iso8601(tr->last / MW_SG_US, la, sizeof(la));
     fprintf(fp,
@@ -171,8 +178,8 @@ static void write_flow(FILE *fp, const track_t *tr, int last)
             tr->bytes);
     if (f->tunneled) {
         char o0[16], o1[16];
-        ip_str(f->tun_ip[0], o0, sizeof(o0));
-        ip_str(f->tun_ip[1], o1, sizeof(o1));
+        ip_str(f->tun_ip[0], 0, o0, sizeof(o0));
+        ip_str(f->tun_ip[1], 0, o1, sizeof(o1));
         fprintf(fp,
                 ", \"tunnel\": {\"encap\": \"gtpu\", \"ran_ip\": \"%s\", \"core_ip\": \"%s\", "
                 "\"teid_ul\": %u, \"teid_dl\": %u, \"ue_end\": \"%s\"}",

@@ -21,7 +21,8 @@ EXPECT = {
 # peers whose flows may legitimately differ: GTPDOOR echo requests with bytes after the
 # declared GTP length fail nDPI's GTP-C length check and fall back to "GTP" by port.
 PEER_EXPECT = {"198.51.100.99": {"GTP.GTP_C", "GTP"}}
-FLOW = re.compile(r"^\s*\d+\s+(TCP|UDP|SCTP|\S+)\s+([\d.]+):(\d+)\s+<?->\s+([\d.]+):(\d+)\s+"
+FLOW = re.compile(r"^\s*\d+\s+(TCP|UDP|SCTP|\S+)\s+\[?([\d.a-f:]+?)\]?:(\d+)\s+<?->\s+"
+                  r"\[?([\d.a-f:]+?)\]?:(\d+)\s+"
                   r"\[proto: [\d.]+/([^\]]+)\]")
 
 
