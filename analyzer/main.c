@@ -23,7 +23,7 @@
 
 static void on_stop_signal(int sig)
 {
-    mw_engine_stop_signal = sig;
+    mw_engine_request_stop(sig);
 }
 
 static void install_signals(void)

@@ -4,7 +4,9 @@
  * timestamps (pcap and pcapng alike); a file that fails to open or breaks
  * mid-way is reported and the next file follows. Live capture uses
  * pcap_create/activate so the kernel ring size (TPACKET_V3) can be set;
- * immediate mode is left off because it forces the slower TPACKET_V2.
+ * immediate mode is left off because it forces the slower TPACKET_V2. With
+ * TPACKET_V3 a quiet link never returns from the read, so the engine wakes
+ * it with mw_capture_break() (pcap_breakloop) from a timer and on signals.
  */
 #include "capture/capture.h"
 
@@ -172,7 +174,7 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
             return 0; /* live timeout */
         if (cap->live) {
             if (rc == PCAP_ERROR_BREAK)
-                return MW_EEOF;
+                return 0; /* woken by mw_capture_break(): the caller checks why */
             mw_fmt_err(errbuf, errlen, "%s: %s", cap->params.iface, pcap_geterr(cap->pcap));
             return MW_EIO;
         }

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "capture/capture.h"
@@ -33,6 +34,35 @@
 #include "output/flow_sink.h"
 
 volatile sig_atomic_t mw_engine_stop_signal;
+
+/* The capture a signal handler may wake; set only while a run reads. */
+static mw_capture_t *volatile live_capture;
+
+void mw_engine_request_stop(int sig)
+{
+    mw_engine_stop_signal = sig;
+    mw_capture_break(live_capture);
+}
+
+/* SIGALRM every second: wakes a read blocked on a quiet link (ticks, -d). */
+static void on_live_timer(int sig)
+{
+    (void)sig;
+    mw_capture_break(live_capture);
+}
+
+static void live_timer(int on)
+{
+    struct itimerval it = { { on, 0 }, { on, 0 } };
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on ? on_live_timer : SIG_IGN;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    setitimer(ITIMER_REAL, &it, NULL);
+}
 
 #define GTPU_PORT 2152
 #define TUNNEL_SWEEP_US 1000000
@@ -232,6 +262,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
 
         if (rc == 1) {
             handle_packet(e, &raw);
+            if (e->cfg->max_packets && e->sum->packets >= e->cfg->max_packets)
+                break;
         } else if (rc == MW_EEOF) {
             break;
         } else if (rc < 0) {
@@ -441,7 +473,13 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
 
     sum->started = 1;
     mw_progress_init(&e.progress, cfg->progress && !cfg->quiet);
+    live_capture = e.cap;
+    if (cfg->command == MW_CMD_CAPTURE)
+        live_timer(1);
     input_rc = read_loop(&e, errbuf, errlen);
+    if (cfg->command == MW_CMD_CAPTURE)
+        live_timer(0);
+    live_capture = NULL;
     mw_progress_clear(&e.progress);
     sum->stop_signal = mw_engine_stop_signal;
     sum->elapsed_s = (double)(mw_monotonic_ms() - e.start_ms) / 1000.0;

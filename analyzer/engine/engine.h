@@ -29,8 +29,11 @@ typedef struct mw_run_summary {
     int started;             /* setup succeeded and packets were read */
 } mw_run_summary_t;
 
-/* Set by signal handlers; the engine stops reading and writes everything. */
+/* Set by mw_engine_request_stop(); the engine stops reading and writes everything. */
 extern volatile sig_atomic_t mw_engine_stop_signal;
+
+/* Async-signal-safe: asks a running engine to stop (SIGINT/SIGTERM handlers). */
+void mw_engine_request_stop(int sig);
 
 /*
  * Runs analyze or capture. Returns 0 when every input was read and the

@@ -1,0 +1,111 @@
+#!/usr/bin/python3
+"""Live capture for real: `mastwatch capture -i lo` while tcpreplay sends a
+known capture onto the loopback interface. Checks the flows written, that
+-Z dropped root (process uid and file owner), that SIGTERM leaves a complete
+HDF5 file with exit 0, and that -c stops the capture by itself.
+Needs root and tcpreplay; exits 77 (skip) otherwise.
+
+usage: live_capture.py MASTWATCH
+"""
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+from bad_input import PCAP_HEADER, record
+from mwtest import SKIP, Failures, check_h5, mw_flows, run
+import struct
+
+SRC, DST = bytes([10, 99, 0, 1]), bytes([10, 99, 0, 2])
+
+
+def frame(i):
+    payload = b"live %d" % i
+    udp = struct.pack("!HHHH", 20000 + i % 25, 5514, 8 + len(payload), 0) + payload
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i, 0, 64, 17, 0, SRC, DST) + udp
+    return b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00" + ip
+
+
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return -1
+
+
+def main():
+    mw = sys.argv[1]
+    if os.geteuid() != 0 or shutil.which("tcpreplay") is None:
+        print("SKIP: needs root and tcpreplay")
+        return SKIP
+    fails = Failures()
+    tmp = tempfile.mkdtemp()
+    os.chmod(tmp, 0o777)
+    pcap = os.path.join(tmp, "send.pcap")
+    with open(pcap, "wb") as f:
+        f.write(PCAP_HEADER)
+        for i in range(100):
+            f.write(record(i, frame(i)))
+    out = os.path.join(tmp, "live.h5")
+    flt = "udp and host 10.99.0.1 and host 10.99.0.2"
+
+    proc = subprocess.Popen([mw, "capture", "-i", "lo", "-f", flt, "-Z", "nobody", "-o", out,
+                             "--no-progress"], stderr=subprocess.PIPE, text=True)
+    nobody = pwd.getpwnam("nobody").pw_uid
+    deadline = time.time() + 10
+    while time.time() < deadline and uid_of(proc.pid) != nobody:
+        time.sleep(0.05)
+    fails.check(uid_of(proc.pid) == nobody, "-Z nobody: the process still runs as root")
+    time.sleep(0.3)
+    r = run(["tcpreplay", "-i", "lo", "--pps", "500", pcap])
+    fails.check(r.returncode == 0, f"tcpreplay failed: {r.stderr}")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        err = "hang after SIGTERM"
+    fails.check(proc.returncode == 0, f"SIGTERM: exit {proc.returncode}: {err}")
+    fails.check(os.path.exists(out) and not os.path.exists(out + ".partial"),
+                "SIGTERM: output not renamed into place")
+    if os.path.exists(out):
+        fails.check(os.stat(out).st_uid == nobody, "output not written by the dropped user")
+        attrs = check_h5(out)
+        df = mw_flows.load(out)
+        c = mw_flows.counters(out)
+        fails.check(attrs["command"] == "capture" and attrs["stop_signal"] == signal.SIGTERM,
+                    f"attributes: {attrs}")
+        fails.check(len(df) == 25 and int(df.c2s_packets.sum()) == 100,
+                    f"expected 25 flows / 100 packets, got {len(df)} / {df.c2s_packets.sum()}")
+        fails.check(set(df.src) == {"10.99.0.1"} and set(df.dst_port) == {5514},
+                    "flow endpoints wrong")
+        fails.check(c["kernel_received"] >= 100, f"pcap_stats not reported: {c}")
+        fails.check("kernel" in err and "dropped" in err, f"no drop report in summary: {err}")
+
+    # -c: stops by itself after N packets
+    out2 = os.path.join(tmp, "count.h5")
+    proc = subprocess.Popen([mw, "capture", "-q", "-i", "lo", "-f", flt, "-c", "30", "-o", out2],
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    run(["tcpreplay", "-i", "lo", "--pps", "500", pcap])
+    try:
+        proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    fails.check(proc.returncode == 0, f"-c 30: exit {proc.returncode}")
+    if os.path.exists(out2):
+        fails.check(mw_flows.counters(out2)["packets"] == 30, "-c 30 did not stop at 30 packets")
+    else:
+        fails.check(False, "-c 30: no output")
+    shutil.rmtree(tmp)
+    return fails.finish("live capture on lo: flows, -Z, SIGTERM and -c all correct")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
