@@ -1,7 +1,8 @@
 /*
  * config.c - command line parsing (getopt_long) into mw_config_t, with a
  * one-line message for every mistake and defaults chosen for a long
- * running capture point: 120 s idle, 30 min active timeout, 1M flows.
+ * running capture point: 120 s idle (30 min for open TCP connections),
+ * 30 min active timeout, 1M flows.
  */
 #include "core/config.h"
 
@@ -18,6 +19,7 @@
 enum {
     OPT_MAX_FLOWS = 256,
     OPT_IDLE,
+    OPT_TCP_IDLE,
     OPT_ACTIVE,
     OPT_INVENTORY,
     OPT_NO_PROGRESS,
@@ -42,6 +44,8 @@ static const char usage_common[] =
         "      --inventory FILE     site inventory (YAML): base stations, roles, planes\n"
         "      --max-flows N        flow table cap; the least recently used flow is evicted (default 1000000)\n"
         "      --idle-timeout SEC   end a flow after SEC without packets (default 120)\n"
+        "      --tcp-idle-timeout SEC  the same for TCP connections not closed by FIN/RST\n"
+        "                           (default 1800: management sessions idle between file transfers)\n"
         "      --active-timeout SEC split a flow's record every SEC (default 1800)\n"
         "  -q, --quiet              no progress, no summary\n"
         "      --no-progress        no progress line\n"
@@ -107,6 +111,7 @@ static void set_defaults(mw_config_t *cfg)
     cfg->threads = 1;
     cfg->max_flows = 1000000;
     cfg->idle_timeout_us = 120LL * 1000000;
+    cfg->tcp_idle_timeout_us = 1800LL * 1000000;
     cfg->active_timeout_us = 1800LL * 1000000;
     cfg->promisc = 1;
     cfg->progress = 1;
@@ -142,6 +147,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
         { "help", no_argument, NULL, 'h' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
         { "idle-timeout", required_argument, NULL, OPT_IDLE },
+        { "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
         { "active-timeout", required_argument, NULL, OPT_ACTIVE },
         { "inventory", required_argument, NULL, OPT_INVENTORY },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
@@ -149,7 +155,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
         { NULL, 0, NULL, 0 },
     };
     int live = cfg->command == MW_CMD_CAPTURE;
-    uint64_t v;
+    uint64_t v = 0;
     int c;
 
     optind = 1;
@@ -194,6 +200,10 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_IDLE:
                 rc = parse_u64("--idle-timeout", optarg, 1, 86400, &v, errbuf, errlen);
                 cfg->idle_timeout_us = (int64_t)v * 1000000;
+                break;
+            case OPT_TCP_IDLE:
+                rc = parse_u64("--tcp-idle-timeout", optarg, 1, 7 * 86400, &v, errbuf, errlen);
+                cfg->tcp_idle_timeout_us = (int64_t)v * 1000000;
                 break;
             case OPT_ACTIVE:
                 rc = parse_u64("--active-timeout", optarg, 1, 7 * 86400, &v, errbuf, errlen);

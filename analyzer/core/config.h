@@ -30,6 +30,7 @@ typedef struct mw_config {
     unsigned threads;         /* workers */
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us;
+    int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST yet) */
     int snaplen, buffer_mb, promisc;
     uint64_t max_packets;     /* -c, 0 = no limit */
     int64_t duration_us;      /* -d, 0 = no limit */

@@ -318,6 +318,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
         mw_worker_params_t wp = { .index = i,
             .max_flows = MW_MAX(cfg->max_flows / e->nworkers, 16u),
             .idle_timeout_us = cfg->idle_timeout_us,
+            .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
             .sink = e->sink,
             .inventory = e->inventory,
@@ -335,6 +336,7 @@ static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_flow_table_params_t tp = { .max_flows = MW_MAX(e->cfg->max_flows / 8, 1024u),
         .idle_timeout_us = e->cfg->idle_timeout_us,
+        .tcp_idle_timeout_us = e->cfg->tcp_idle_timeout_us,
         .active_timeout_us = e->cfg->active_timeout_us,
         .emit = on_tunnel_emit,
         .emit_ctx = e };

@@ -141,6 +141,7 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_s
     rc |= mw_h5_writer_attr_int64(w, "last_us", s->last_us);
     rc |= mw_h5_writer_attr_int64(w, "threads", cfg->threads);
     rc |= mw_h5_writer_attr_int64(w, "idle_timeout_s", cfg->idle_timeout_us / 1000000);
+    rc |= mw_h5_writer_attr_int64(w, "tcp_idle_timeout_s", cfg->tcp_idle_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "active_timeout_s", cfg->active_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "max_flows", cfg->max_flows);
     /* complete = every input read to its end, no signal, no limit hit */

@@ -83,6 +83,7 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     w->batch.hook_ctx = w;
     tp = (mw_flow_table_params_t){ .max_flows = params->max_flows,
         .idle_timeout_us = params->idle_timeout_us,
+        .tcp_idle_timeout_us = params->tcp_idle_timeout_us,
         .active_timeout_us = params->active_timeout_us,
         .emit = on_emit,
         .emit_ctx = w };

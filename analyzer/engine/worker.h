@@ -25,7 +25,7 @@ typedef struct mw_worker_params {
     unsigned index;
     const struct mw_inventory *inventory; /* may be NULL: planes from ports and nDPI only */
     uint32_t max_flows;
-    int64_t idle_timeout_us, active_timeout_us;
+    int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;
     int threaded;           /* 1: own thread fed by a ring */
 } mw_worker_params_t;

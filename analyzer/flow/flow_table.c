@@ -3,9 +3,10 @@
  *
  * Buckets are a power of two sized for max_flows; entries are malloc'ed on
  * demand up to max_flows and recycled through a free list, so memory grows
- * with the traffic and never past the cap. The LRU list doubles as the idle
- * queue: with packets in time order its tail is the flow idle the longest,
- * so expiry stops at the first flow that is still active.
+ * with the traffic and never past the cap. Two LRU lists double as idle
+ * queues, one per idle timeout (open TCP connections wait longer than the
+ * rest): with packets in time order a list's tail is its flow idle the
+ * longest, so expiry stops at the first flow that is still active.
  *
  * Record splitting is decided from the flow's own packets only (idle gap,
  * active timeout, new SYN after FIN/RST), never from which other flows
@@ -22,7 +23,8 @@ struct mw_flow_table {
     mw_flow_table_params_t params;
     mw_flow_t **buckets;
     uint64_t bucket_mask;
-    mw_flow_t *lru_head, *lru_tail;
+    mw_flow_t *lru_head[2], *lru_tail[2]; /* [0] short idle, [1] open TCP */
+    int64_t idle_us[2];
     mw_flow_t *free_list;
     mw_flow_table_stats_t stats;
 };
@@ -48,6 +50,9 @@ mw_flow_table_t *mw_flow_table_create(const mw_flow_table_params_t *params, char
         goto fail_buckets;
     t->params = *params;
     t->bucket_mask = nb - 1;
+    t->idle_us[0] = params->idle_timeout_us;
+    /* open TCP connections never wait less than everything else */
+    t->idle_us[1] = MW_MAX(params->tcp_idle_timeout_us, params->idle_timeout_us);
     return t;
 
 fail_buckets:
@@ -70,34 +75,58 @@ void mw_flow_table_destroy(mw_flow_table_t *t)
 {
     if (t == NULL)
         return;
-    free_chain(t->lru_head, 1);
+    free_chain(t->lru_head[0], 1);
+    free_chain(t->lru_head[1], 1);
     free_chain(t->free_list, 0);
     free(t->buckets);
     free(t);
 }
 
+/* Which idle class a flow is in: open TCP connections wait longer. */
+static int lru_class(const mw_flow_t *f)
+{
+    return f->rec.l4_proto == 6 && f->fin_mask == 0;
+}
+
 static void lru_unlink(mw_flow_table_t *t, mw_flow_t *f)
 {
+    int c = f->lru_class;
+
     if (f->lru_prev)
         f->lru_prev->lru_next = f->lru_next;
     else
-        t->lru_head = f->lru_next;
+        t->lru_head[c] = f->lru_next;
     if (f->lru_next)
         f->lru_next->lru_prev = f->lru_prev;
     else
-        t->lru_tail = f->lru_prev;
+        t->lru_tail[c] = f->lru_prev;
     f->lru_prev = f->lru_next = NULL;
 }
 
 static void lru_push_head(mw_flow_table_t *t, mw_flow_t *f)
 {
+    int c = lru_class(f);
+
+    f->lru_class = (uint8_t)c;
     f->lru_prev = NULL;
-    f->lru_next = t->lru_head;
-    if (t->lru_head)
-        t->lru_head->lru_prev = f;
-    t->lru_head = f;
-    if (t->lru_tail == NULL)
-        t->lru_tail = f;
+    f->lru_next = t->lru_head[c];
+    if (t->lru_head[c])
+        t->lru_head[c]->lru_prev = f;
+    t->lru_head[c] = f;
+    if (t->lru_tail[c] == NULL)
+        t->lru_tail[c] = f;
+}
+
+/* The least recently used flow of both lists, NULL when empty. */
+static mw_flow_t *lru_oldest(const mw_flow_table_t *t)
+{
+    mw_flow_t *a = t->lru_tail[0], *b = t->lru_tail[1];
+
+    if (a == NULL)
+        return b;
+    if (b == NULL)
+        return a;
+    return a->rec.last_us <= b->rec.last_us ? a : b;
 }
 
 static void bucket_unlink(mw_flow_table_t *t, mw_flow_t *f)
@@ -194,8 +223,8 @@ static mw_flow_t *alloc_flow(mw_flow_table_t *t)
 {
     mw_flow_t *f;
 
-    if (t->stats.active >= t->params.max_flows && t->lru_tail != NULL) {
-        remove_flow(t, t->lru_tail, MW_END_EVICTED);
+    if (t->stats.active >= t->params.max_flows && lru_oldest(t) != NULL) {
+        remove_flow(t, lru_oldest(t), MW_END_EVICTED);
         t->stats.evicted++;
     }
     f = t->free_list;
@@ -244,7 +273,7 @@ static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int d
 static int must_split(const mw_flow_table_t *t, const mw_flow_t *f, const mw_packet_t *p,
         const mw_l3_t *l3, enum mw_end_reason *reason)
 {
-    if (p->ts_us - f->rec.last_us > t->params.idle_timeout_us) {
+    if (p->ts_us - f->rec.last_us > t->idle_us[lru_class(f)]) {
         *reason = MW_END_IDLE;
         return 1;
     }
@@ -296,23 +325,28 @@ mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const
             record_continue(f, p);
         }
     }
-    lru_push_head(t, f);
     *dir = (a_is_src == f->a_is_initiator) ? 0 : 1;
     account(f, p, l3, *dir);
+    lru_push_head(t, f); /* after account: a FIN moves the flow to the short list */
     return f;
 }
 
 void mw_flow_table_expire(mw_flow_table_t *t, int64_t now_us)
 {
-    while (t->lru_tail != NULL && now_us - t->lru_tail->rec.last_us > t->params.idle_timeout_us)
-        remove_flow(t, t->lru_tail, MW_END_IDLE);
+    int c;
+
+    for (c = 0; c < 2; c++)
+        while (t->lru_tail[c] != NULL && now_us - t->lru_tail[c]->rec.last_us > t->idle_us[c])
+            remove_flow(t, t->lru_tail[c], MW_END_IDLE);
 }
 
 void mw_flow_table_flush(mw_flow_table_t *t, enum mw_end_reason reason)
 {
+    mw_flow_t *f;
+
     /* Oldest first, so records come out roughly in time order. */
-    while (t->lru_tail != NULL)
-        remove_flow(t, t->lru_tail, reason);
+    while ((f = lru_oldest(t)) != NULL)
+        remove_flow(t, f, reason);
 }
 
 void mw_flow_table_get_stats(const mw_flow_table_t *t, mw_flow_table_stats_t *out)

@@ -30,6 +30,7 @@ typedef struct mw_flow {
     int64_t last_dir_us[2];
     uint8_t a_is_initiator;             /* key endpoint a is the record's src */
     uint8_t fin_mask;                   /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
+    uint8_t lru_class;                  /* which LRU list holds the flow */
     void *user;                         /* owned by the table's user (nDPI state) */
     uint32_t user_packets;              /* packets handed to the classifier */
 } mw_flow_t;
@@ -39,6 +40,7 @@ typedef void (*mw_flow_emit_fn)(void *ctx, mw_flow_t *flow, enum mw_end_reason r
 typedef struct mw_flow_table_params {
     uint32_t max_flows;          /* hard cap; >= 1 */
     int64_t idle_timeout_us;     /* > 0 */
+    int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST); 0 = idle_timeout_us */
     int64_t active_timeout_us;   /* > 0 */
     mw_flow_emit_fn emit;        /* required */
     void *emit_ctx;

@@ -154,6 +154,40 @@ static void test_cap_evicts_lru(void **state)
     mw_flow_table_destroy(t);
 }
 
+/* An open TCP connection survives a gap that ends a UDP flow; a closed one does not. */
+static void test_tcp_idle_class(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_params_t params = { .max_flows = 10,
+        .idle_timeout_us = 10 * 1000000LL,
+        .tcp_idle_timeout_us = 60 * 1000000LL,
+        .active_timeout_us = 1000 * 1000000LL,
+        .emit = on_emit,
+        .emit_ctx = &s };
+    char err[128];
+    mw_flow_table_t *t = mw_flow_table_create(&params, err, sizeof(err));
+    mw_packet_t p;
+    int dir;
+    (void)state;
+
+    packet(&p, 1, 5000, 2, 22, 6, 0x02, 0.0, 1, 60);   /* TCP, open */
+    feed(t, &p, &dir);
+    packet(&p, 1, 6000, 2, 161, 17, 0, 0.0, 2, 60);    /* UDP */
+    feed(t, &p, &dir);
+    mw_flow_table_expire(t, (int64_t)(30 * 1e6));
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.recs[0].l4_proto, 17);
+    packet(&p, 1, 5000, 2, 22, 6, 0x10, 40.0, 3, 60);  /* 40 s later: same record */
+    feed(t, &p, &dir);
+    assert_int_equal(s.n, 1);
+    packet(&p, 1, 5000, 2, 22, 6, 0x11, 41.0, 4, 60);  /* FIN: short timeout from now on */
+    feed(t, &p, &dir);
+    mw_flow_table_expire(t, (int64_t)(52 * 1e6));
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.recs[1].c2s.packets, 3);
+    mw_flow_table_destroy(t);
+}
+
 static void test_port_reuse_after_fin(void **state)
 {
     sink_t s = { .n = 0 };
@@ -184,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_directions_and_stats),
         cmocka_unit_test(test_idle_and_active_split),
         cmocka_unit_test(test_cap_evicts_lru),
+        cmocka_unit_test(test_tcp_idle_class),
         cmocka_unit_test(test_port_reuse_after_fin),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
