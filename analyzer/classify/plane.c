@@ -6,7 +6,8 @@
  *      whatever it carries (an SSH session inside GTP-U is a subscriber's
  *      SSH, and its service still says SSH so detectors can spot leakage).
  *   2. Address roles from the site inventory, where a role settles it: any
- *      TCP to the EMS/NMS/OSS/OAM peers is management even on an odd port,
+ *      TCP/UDP/SCTP to the EMS/NMS/OSS/OAM peers is management even on an
+ *      odd port (TFTP data, vendor agents),
  *      port 123 to an NTP server is sync, SCTP to an MME/AMF is control.
  *   3. The service named by the SCTP PPID, then the responder's port, then
  *      the initiator's port (for flows first seen mid-stream), then the IP
@@ -203,10 +204,10 @@ typedef struct role_rule {
 } role_rule_t;
 
 static const role_rule_t role_rules[] = {
-    { MW_ROLE_EMS, L4_TCP, 0, MW_PLANE_MANAGEMENT },
-    { MW_ROLE_NMS, L4_TCP, 0, MW_PLANE_MANAGEMENT },
-    { MW_ROLE_OSS, L4_TCP, 0, MW_PLANE_MANAGEMENT },
-    { MW_ROLE_OAM_PEER, L4_TCP, 0, MW_PLANE_MANAGEMENT },
+    { MW_ROLE_EMS, L4_ANY, 0, MW_PLANE_MANAGEMENT },
+    { MW_ROLE_NMS, L4_ANY, 0, MW_PLANE_MANAGEMENT },
+    { MW_ROLE_OSS, L4_ANY, 0, MW_PLANE_MANAGEMENT },
+    { MW_ROLE_OAM_PEER, L4_ANY, 0, MW_PLANE_MANAGEMENT },
     { MW_ROLE_SYSLOG, L4_TCP, 0, MW_PLANE_MANAGEMENT },
     { MW_ROLE_SYSLOG, L4_UDP, 0, MW_PLANE_MANAGEMENT },
     { MW_ROLE_DNS, L4_ANY, 53, MW_PLANE_MANAGEMENT },
