@@ -1,0 +1,544 @@
+"""Detector evaluation on mw-scengen scenarios (run with /usr/bin/python3).
+
+Shared by scripts/evaluate and the integration tests baseline_behaviours.py and
+model_merge.py. See docs/EVALUATION.md for the method.
+
+A scenario is one generated capture (a clean training week, one evaluation day
+with a single injected behaviour, or a clean day); every scenario is analysed
+with `mastwatch analyze --model` and its anomalies (JSON lines) are matched
+against the generator's ground truth.
+"""
+import datetime as _dt
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+SLACK_S = 60  # time slack when matching anomalies to injections
+TRAIN_START = "2026-11-02T00:00:00Z"  # a Monday, as the generator's default
+EVAL_START = "2026-11-09T00:00:00Z"  # the day after the training week
+SITE = "eval-site"
+# Distinct from the committed samples (20261102, 20261109) and fixed, so that
+# runs are reproducible.
+DEFAULT_SEED_BASE = 7100000
+
+TARGET_RECALL = 0.95
+TARGET_FA_PER_BS_DAY = 0.2
+
+DETECTORS = ("new_peer", "new_service", "direction", "leakage", "volume", "beacon",
+             "off_hours", "cleartext", "risk", "dns", "long_session", "time_source")
+
+# (name, --inject spec without bs, expected detectors). Each type at the
+# generator's default window; the types with variants get one row per variant.
+BEHAVIOURS = [
+    ("new_peer", "new_peer", {"new_peer"}),
+    ("beacon", "beacon", {"beacon"}),
+    ("exfil", "exfil", {"volume"}),
+    ("telnet", "telnet", {"new_service", "cleartext"}),
+    ("unknown_proto", "unknown_proto", {"new_service"}),
+    ("ssh_out", "ssh_out", {"direction"}),
+    ("https_out", "https_out", {"direction"}),
+    ("gtp_mgmt:ssh", "gtp_mgmt:proto=ssh", {"leakage"}),
+    ("gtp_mgmt:snmp", "gtp_mgmt:proto=snmp", {"leakage"}),
+    ("dns_tunnel", "dns_tunnel", {"dns"}),
+    ("cleartext_creds:ftp", "cleartext_creds:proto=ftp", {"cleartext"}),
+    ("cleartext_creds:telnet", "cleartext_creds:proto=telnet", {"cleartext"}),
+    ("gtpdoor:ie", "gtpdoor:proto=ie", {"leakage"}),
+    ("gtpdoor:trailer", "gtpdoor:proto=trailer", {"leakage"}),
+    ("off_window", "off_window", {"off_hours"}),
+    ("new_ntp", "new_ntp", {"time_source"}),
+]
+
+EXPECTED_BY_TYPE = {
+    "new_peer": {"new_peer"}, "beacon": {"beacon"}, "exfil": {"volume"},
+    "telnet": {"new_service", "cleartext"}, "unknown_proto": {"new_service"},
+    "ssh_out": {"direction"}, "https_out": {"direction"}, "gtp_mgmt": {"leakage"},
+    "dns_tunnel": {"dns"}, "cleartext_creds": {"cleartext"}, "gtpdoor": {"leakage"},
+    "off_window": {"off_hours"}, "new_ntp": {"time_source"},
+}
+
+
+class ToolError(Exception):
+    """A tool exited with an error or was killed (the evaluation records it)."""
+
+
+def bs_ids(n):
+    """Base-station ids as mw-scengen names them: odd eNBs, even gNBs."""
+    return [("enb" if i % 2 else "gnb") + f"-{i:03d}" for i in range(1, n + 1)]
+
+
+def shift_day(iso, days):
+    t = _dt.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ") + _dt.timedelta(days=days)
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Tools:
+    """The two binaries, and one place that runs them (one process at a time)."""
+
+    def __init__(self, mastwatch, scengen, verbose=False):
+        self.mastwatch = mastwatch
+        self.scengen = scengen
+        self.verbose = verbose
+        self.seconds = {"generate": 0.0, "train": 0.0, "analyze": 0.0, "merge": 0.0}
+
+    def _run(self, phase, args):
+        if self.verbose:
+            print("+", " ".join(args), file=sys.stderr)
+        t0 = time.monotonic()
+        p = subprocess.run(args, capture_output=True, text=True)
+        self.seconds[phase] = self.seconds.get(phase, 0.0) + time.monotonic() - t0
+        if p.returncode != 0:
+            how = (f"killed by signal {-p.returncode}" if p.returncode < 0
+                   else f"exit status {p.returncode}")
+            tail = "; ".join(p.stderr.strip().splitlines()[-3:])
+            raise ToolError(f"{os.path.basename(args[0])} {args[1]}: {how}: {tail}")
+        return p
+
+    def has_train(self):
+        """True when this mastwatch has the train and model commands."""
+        if not os.access(self.mastwatch, os.X_OK):
+            return False
+        for sub in (["train", "--help"], ["model", "merge", "--help"]):
+            p = subprocess.run([self.mastwatch] + sub, capture_output=True, text=True)
+            if p.returncode != 0:
+                return False
+        return True
+
+    def generate(self, out, seed, start, days, nbs, injects=(), truth=None, inventory=None,
+                 site=SITE):
+        args = [self.scengen, "-q", "-o", out, "--seed", str(seed), "--start", start,
+                "--days", str(days), "--base-stations", str(nbs), "--site", site]
+        for spec in injects:
+            args += ["--inject", spec]
+        if truth:
+            args += ["--truth", truth]
+        if inventory:
+            args += ["--inventory", inventory]
+        self._run("generate", args)
+
+    def train(self, inventory, model, inputs):
+        p = self._run("train", [self.mastwatch, "train", "--inventory", inventory, "-o", model]
+                      + list(inputs))
+        return p.stderr
+
+    def merge(self, out, models):
+        self._run("merge", [self.mastwatch, "model", "merge", "-o", out] + list(models))
+
+    def show(self, model):
+        return self._run("merge", [self.mastwatch, "model", "show", model]).stdout
+
+    def analyze(self, inventory, model, inputs, out_h5, jsonl):
+        p = self._run("analyze", [self.mastwatch, "analyze", "-q", "--inventory", inventory,
+                                  "--model", model, "-o", out_h5, "--anomalies", jsonl]
+                      + list(inputs))
+        return load_anomalies(jsonl), p.stderr
+
+
+def default_tools(build_dir=None):
+    b = build_dir or os.path.join(ROOT, "build")
+    return Tools(os.path.join(b, "analyzer", "mastwatch"),
+                 os.path.join(b, "analyzer", "scengen", "mw-scengen"))
+
+
+def load_anomalies(path):
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                a = json.loads(line)
+            except ValueError as e:
+                raise ToolError(f"{path}:{n}: not JSON: {e}")
+            if not isinstance(a, dict):
+                raise ToolError(f"{path}:{n}: not a JSON object")
+            out.append(a)
+    return out
+
+
+def learning_lines(stderr):
+    """The 'still learning' lines of a train/analyze stderr, numbers blanked."""
+    return sorted({re.sub(r"\d+(\.\d+)?", "N", ln.strip())
+                   for ln in stderr.splitlines() if "learning" in ln.lower()})
+
+
+def inventory_addresses(path):
+    """{bs id: [address, ...]} from a site inventory written by mw-scengen."""
+    out, cur = {}, None
+    with open(path) as f:
+        for line in f:
+            m = re.match(r"\s*- id:\s*(\S+)", line)
+            if m:
+                cur = m.group(1).strip('"')
+                out[cur] = []
+                continue
+            m = re.match(r"\s*prefixes:\s*\[(.*)\]", line)
+            if m and cur is not None:
+                out[cur] = [p.strip().strip('"').split("/")[0] for p in m.group(1).split(",")
+                            if p.strip()]
+            if line.startswith("roles:"):
+                cur = None
+    return out
+
+
+def involved_stations(inj, addresses):
+    """The injected station, plus any other station that is an endpoint of one of
+    the injected flows (ssh_out's X2 neighbour), so that an anomaly about the
+    victim end is not counted as a false alarm."""
+    names = {inj["base_station"]}
+    by_addr = {a: bs for bs, addrs in addresses.items() for a in addrs}
+    for fl in inj.get("flows", []):
+        for end in (fl.get("src"), fl.get("dst")):
+            if end in by_addr:
+                names.add(by_addr[end])
+    return names
+
+
+def overlaps(a, inj, slack=SLACK_S):
+    try:
+        s, e = int(a["start_us"]), int(a["end_us"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    lo = (inj["start"] - slack) * 1_000_000
+    hi = (inj["end"] + slack) * 1_000_000
+    return s <= hi and e >= lo
+
+
+def match(anomalies, truth, addresses=None):
+    """Marks each anomaly true/false positive, each injection found or not.
+
+    Returns (injection results, anomaly results). An injection is found when an
+    anomaly of an expected detector names its base station and overlaps its window
+    (slack SLACK_S). An anomaly is a true positive when it names a station involved
+    in any injection of the scenario and overlaps its window."""
+    addresses = addresses or {}
+    inj_res = []
+    for inj in truth:
+        expected = EXPECTED_BY_TYPE.get(inj["type"], set())
+        hits = [a for a in anomalies
+                if a.get("bs") == inj["base_station"] and overlaps(a, inj)]
+        found_by = sorted({a.get("detector") for a in hits if a.get("detector") in expected})
+        inj_res.append({
+            "id": inj.get("id"), "type": inj["type"], "bs": inj["base_station"],
+            "start": inj["start"], "end": inj["end"], "expected": sorted(expected),
+            "found": bool(found_by), "found_by": found_by,
+            "other_detectors": sorted({str(a.get("detector")) for a in hits} - set(found_by)),
+        })
+    an_res = []
+    for a in anomalies:
+        tp = any(a.get("bs") in involved_stations(inj, addresses) and overlaps(a, inj)
+                 for inj in truth)
+        an_res.append({"tp": tp, "detector": a.get("detector"), "bs": a.get("bs"),
+                       "severity": a.get("severity"), "start": a.get("start"),
+                       "end": a.get("end"), "score": a.get("score"),
+                       "peer": a.get("peer"), "peer_port": a.get("peer_port"),
+                       "protocol": a.get("protocol"), "explanation": a.get("explanation")})
+    return inj_res, an_res
+
+
+def above_low(a):
+    return a.get("severity") in ("medium", "high")
+
+
+# ---------------------------------------------------------------------------
+# the evaluation
+
+
+def _check_same(path, ref, what):
+    with open(path, "rb") as f1, open(ref, "rb") as f2:
+        if f1.read() != f2.read():
+            raise ToolError(f"{what}: the inventory differs from the training inventory")
+
+
+def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_days=3,
+                   nbs=4, train_days=7, behaviours=None, log=None):
+    """Runs the whole evaluation in workdir; returns a JSON-able result dict."""
+    behaviours = BEHAVIOURS if behaviours is None else behaviours
+    stations = bs_ids(nbs)
+    log = log or (lambda *a: None)
+    res = {"seed_base": seed_base, "repeat": repeat, "clean_days": clean_days,
+           "base_stations": nbs, "train_days": train_days, "site": SITE,
+           "scenarios": [], "errors": [], "learning": []}
+    learning = set()
+    for r in range(repeat):
+        sb = seed_base + 1000 * r
+        d = os.path.join(workdir, f"r{r}")
+        os.makedirs(d, exist_ok=True)
+        inv = os.path.join(d, "site.yaml")
+        week = os.path.join(d, "train-week.pcap")
+        model = os.path.join(d, "model.h5")
+        try:
+            log(f"repeat {r + 1}/{repeat}: training week, seed {sb}")
+            tools.generate(week, sb, TRAIN_START, train_days, nbs, inventory=inv)
+            learning.update(learning_lines(tools.train(inv, model, [week])))
+        except ToolError as e:
+            res["errors"].append(f"repeat {r}: training: {e}")
+            log(f"ERROR: {e}")
+            continue
+        addresses = inventory_addresses(inv)
+        days = [("behaviour", i, b) for i, b in enumerate(behaviours)]
+        days += [("clean", c, None) for c in range(clean_days)]
+        for kind, i, beh in days:
+            if kind == "behaviour":
+                name, spec, _ = beh
+                bs = stations[(i + r) % nbs]
+                typ, _, extra = spec.partition(":")
+                inject = [f"{typ}:bs={bs}" + (f",{extra}" if extra else "")]
+                seed, start, tag = sb + 1 + i, EVAL_START, re.sub(r"\W", "_", name)
+            else:
+                name, bs, inject = "clean", None, []
+                seed, start, tag = sb + 500 + i, shift_day(EVAL_START, i), f"clean{i}"
+            pcap = os.path.join(d, tag + ".pcap")
+            truth_f = os.path.join(d, tag + ".truth.json")
+            inv2 = os.path.join(d, tag + ".site.yaml")
+            sc = {"repeat": r, "kind": kind, "name": name, "seed": seed, "start": start,
+                  "bs": bs, "inject": inject, "injections": [], "anomalies": [], "error": None}
+            try:
+                tools.generate(pcap, seed, start, 1, nbs, inject, truth_f, inv2)
+                _check_same(inv2, inv, pcap)
+                with open(truth_f) as f:
+                    truth = json.load(f)
+                anomalies, err = tools.analyze(inv, model, [pcap], pcap[:-5] + ".h5",
+                                               pcap[:-5] + ".anomalies.jsonl")
+                learning.update(learning_lines(err))
+                sc["injections"], sc["anomalies"] = match(anomalies, truth, addresses)
+            except (ToolError, OSError, ValueError) as e:
+                sc["error"] = str(e)
+                res["errors"].append(f"repeat {r}: {name}: {e}")
+                log(f"ERROR: {e}")
+            res["scenarios"].append(sc)
+            if kind == "behaviour" and not sc["error"]:
+                ok = all(x["found"] for x in sc["injections"])
+                log(f"  {name} on {bs}: {'found' if ok else 'MISSED'}, "
+                    f"{len(sc['anomalies'])} anomalies")
+    res["learning"] = sorted(learning)
+    res["seconds"] = {k: round(v, 2) for k, v in tools.seconds.items()}
+    res["summary"] = summarize(res, behaviours)
+    return res
+
+
+def summarize(res, behaviours=None):
+    behaviours = BEHAVIOURS if behaviours is None else behaviours
+    per_beh = {}
+    for name, spec, exp in behaviours:
+        per_beh[name] = {"expected": sorted(exp), "injected": 0, "found": 0, "errors": 0,
+                         "found_by": {}, "other_detectors": {}, "stations": []}
+    det = {k: {"total": 0, "tp": 0, "fp": 0, "clean": 0, "clean_above_low": 0}
+           for k in DETECTORS}
+    tot = tp = 0
+    clean_n = clean_above = clean_bsdays = 0
+    clean_by_det = {}
+    for sc in res["scenarios"]:
+        if sc["error"]:
+            if sc["kind"] == "behaviour":
+                per_beh[sc["name"]]["errors"] += 1
+            continue
+        if sc["kind"] == "behaviour":
+            b = per_beh[sc["name"]]
+            for inj in sc["injections"]:
+                b["injected"] += 1
+                b["found"] += inj["found"]
+                b["stations"].append(inj["bs"])
+                for k in inj["found_by"]:
+                    b["found_by"][k] = b["found_by"].get(k, 0) + 1
+                for k in inj["other_detectors"]:
+                    b["other_detectors"][k] = b["other_detectors"].get(k, 0) + 1
+        else:
+            clean_bsdays += res["base_stations"]
+        for a in sc["anomalies"]:
+            k = str(a["detector"])
+            d = det.setdefault(k, {"total": 0, "tp": 0, "fp": 0, "clean": 0,
+                                   "clean_above_low": 0})
+            d["total"] += 1
+            d["tp" if a["tp"] else "fp"] += 1
+            tot += 1
+            tp += a["tp"]
+            if sc["kind"] == "clean":
+                d["clean"] += 1
+                d["clean_above_low"] += above_low(a)
+                clean_n += 1
+                clean_above += above_low(a)
+                clean_by_det[k] = clean_by_det.get(k, 0) + 1
+    for b in per_beh.values():
+        b["recall"] = b["found"] / b["injected"] if b["injected"] else None
+        b["meets_target"] = b["recall"] is not None and b["recall"] >= TARGET_RECALL
+    injected = sum(b["injected"] for b in per_beh.values())
+    found = sum(b["found"] for b in per_beh.values())
+    return {
+        "behaviours": per_beh,
+        "detectors": det,
+        "anomalies": tot, "true_positives": tp,
+        "precision": tp / tot if tot else None,
+        "recall": found / injected if injected else None,
+        "injected": injected, "found": found,
+        "clean_bs_days": clean_bsdays, "clean_anomalies": clean_n,
+        "clean_above_low": clean_above,
+        "fa_per_bs_day": clean_n / clean_bsdays if clean_bsdays else None,
+        "fa_above_low_per_bs_day": clean_above / clean_bsdays if clean_bsdays else None,
+        "clean_by_detector": clean_by_det,
+        "targets": {"recall": TARGET_RECALL, "fa_per_bs_day": TARGET_FA_PER_BS_DAY},
+    }
+
+
+def _f(x, nd=2):
+    return "-" if x is None else f"{x:.{nd}f}"
+
+
+def _counts(d):
+    return ", ".join(f"{k}×{v}" if v > 1 else k for k, v in sorted(d.items())) or "-"
+
+
+def markdown(res):
+    s = res["summary"]
+    L = []
+    L.append(f"# mastwatch detector evaluation\n")
+    L.append(f"seed base {res['seed_base']}, {res['repeat']} repeat(s), training "
+             f"{res['train_days']} days × {res['base_stations']} base stations, "
+             f"one evaluation day per behaviour and repeat, {res['clean_days']} clean "
+             f"day(s) per repeat; match slack {SLACK_S} s.\n")
+    L.append("## Recall per behaviour (target ≥ %.2f)\n" % TARGET_RECALL)
+    L.append("| behaviour | expected | found/injected | recall | target | found by | "
+             "other detectors on it | stations |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for name, b in s["behaviours"].items():
+        ok = "ok" if b["meets_target"] else ("ERROR" if b["errors"] else "MISS")
+        rec = f"{b['found']}/{b['injected']}" + (f" ({b['errors']} err)" if b["errors"] else "")
+        L.append(f"| {name} | {', '.join(b['expected'])} | {rec} | {_f(b['recall'])} | {ok} | "
+                 f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} | "
+                 f"{', '.join(sorted(set(b['stations']))) or '-'} |")
+    L.append(f"\nOverall recall {s['found']}/{s['injected']} = {_f(s['recall'])}; "
+             f"precision {s['true_positives']}/{s['anomalies']} = {_f(s['precision'])} "
+             f"(all anomalies of all evaluation and clean days).\n")
+    L.append("## Anomalies per detector\n")
+    L.append("| detector | anomalies | true pos. | false pos. | on clean days | "
+             "clean, above low |")
+    L.append("|---|---|---|---|---|---|")
+    for k, d in s["detectors"].items():
+        L.append(f"| {k} | {d['total']} | {d['tp']} | {d['fp']} | {d['clean']} | "
+                 f"{d['clean_above_low']} |")
+    L.append("\n## False alarms on clean days (target ≤ %.2f per base station-day)\n"
+             % TARGET_FA_PER_BS_DAY)
+    L.append("| severity | anomalies | base station-days | per bs-day | target |")
+    L.append("|---|---|---|---|---|")
+    for lab, n, rate in (("all", s["clean_anomalies"], s["fa_per_bs_day"]),
+                         ("above low", s["clean_above_low"], s["fa_above_low_per_bs_day"])):
+        ok = "-" if rate is None else ("ok" if rate <= TARGET_FA_PER_BS_DAY else "OVER")
+        L.append(f"| {lab} | {n} | {s['clean_bs_days']} | {_f(rate, 3)} | {ok} |")
+    if s["clean_by_detector"]:
+        L.append(f"\nClean-day anomalies by detector: {_counts(s['clean_by_detector'])}.")
+    fps = [(sc, a) for sc in res["scenarios"] for a in sc["anomalies"] if not a["tp"]]
+    if fps:
+        L.append(f"\n## False positives (first {min(len(fps), 15)} of {len(fps)})\n")
+        L.append("| day | detector | bs | severity | start | peer | explanation |")
+        L.append("|---|---|---|---|---|---|---|")
+        for sc, a in fps[:15]:
+            peer = f"{a['peer']}:{a['peer_port']}" if a.get("peer") else "-"
+            expl = str(a.get("explanation") or "").replace("|", "/")[:100]
+            L.append(f"| {sc['name']} (r{sc['repeat']}) | {a['detector']} | {a['bs']} | "
+                     f"{a['severity']} | {a['start']} | {peer} | {expl} |")
+    if res["learning"]:
+        L.append("\n## Still learning (stderr of train/analyze)\n")
+        L += [f"- `{x}`" for x in res["learning"][:20]]
+    if res["errors"]:
+        L.append("\n## Errors\n")
+        L += [f"- {e}" for e in res["errors"]]
+    sec = res.get("seconds", {})
+    L.append("\nTime: " + ", ".join(f"{k} {v:.1f} s" for k, v in sec.items()) + ".")
+    return "\n".join(L) + "\n"
+
+
+# ---------------------------------------------------------------------------
+# model comparison (model_merge test)
+
+_SKIP_NAME = re.compile(r"source|input|file|path|creat|written|host|cmdline|command|argv|uuid",
+                        re.I)
+
+
+def _rows(ds):
+    import numpy as np
+    a = ds[()]
+    if not isinstance(a, np.ndarray) or a.ndim == 0:
+        return [(_norm(a),)]
+    a = a.reshape(-1) if a.ndim > 1 and a.dtype.names is None else a
+    if a.dtype.names:
+        return [tuple(_norm(row[n]) for n in a.dtype.names) for row in a]
+    return [(_norm(x),) for x in a]
+
+
+def _norm(x):
+    import numpy as np
+    if isinstance(x, np.ndarray):
+        return tuple(_norm(v) for v in x.reshape(-1))
+    if isinstance(x, (bytes, np.bytes_)):
+        return bytes(x)
+    if isinstance(x, (np.floating, float)):
+        return float(x)
+    if isinstance(x, (np.integer, int, np.bool_)):
+        return int(x)
+    return x
+
+
+def _close(a, b, rtol=1e-6, atol=1e-9):
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_close(x, y, rtol, atol) for x, y in zip(a, b))
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            a, b = float(a), float(b)
+        except (TypeError, ValueError):
+            return False
+        if a != a and b != b:
+            return True
+        return abs(a - b) <= atol + rtol * max(abs(a), abs(b))
+    return a == b
+
+
+def _sort_key(row):
+    return tuple((0, x) if not isinstance(x, float) else (1, float(f"{x:.7g}")) for x in row)
+
+
+def compare_models(p1, p2):
+    """Differences between two model files: every dataset as an unordered multiset
+    of rows (floats with a relative tolerance of 1e-6), and root attributes, except
+    datasets/attributes whose names speak of sources, files or creation time.
+    Returns a list of human-readable differences (empty when equal)."""
+    import h5py
+    import numpy as np
+    diffs = []
+
+    def datasets(f):
+        out = {}
+        f.visititems(lambda n, o: out.__setitem__(n, o) if isinstance(o, h5py.Dataset) else None)
+        return {n: o for n, o in out.items() if not _SKIP_NAME.search(n)}
+
+    with h5py.File(p1, "r") as f1, h5py.File(p2, "r") as f2:
+        a1 = {k: v for k, v in f1.attrs.items() if not _SKIP_NAME.search(k)}
+        a2 = {k: v for k, v in f2.attrs.items() if not _SKIP_NAME.search(k)}
+        for k in sorted(set(a1) | set(a2)):
+            if k not in a1 or k not in a2:
+                diffs.append(f"root attribute {k} only in {'the first' if k in a1 else 'the second'}")
+                continue
+            v1, v2 = _norm(a1[k]), _norm(a2[k])
+            if not _close(v1, v2):
+                diffs.append(f"root attribute {k}: {a1[k]!r} != {a2[k]!r}")
+        d1, d2 = datasets(f1), datasets(f2)
+        for n in sorted(set(d1) | set(d2)):
+            if n not in d1 or n not in d2:
+                diffs.append(f"dataset /{n} only in {'the first' if n in d1 else 'the second'}")
+                continue
+            if d1[n].dtype.names != d2[n].dtype.names:
+                diffs.append(f"/{n}: fields differ: {d1[n].dtype.names} != {d2[n].dtype.names}")
+                continue
+            r1, r2 = sorted(_rows(d1[n]), key=_sort_key), sorted(_rows(d2[n]), key=_sort_key)
+            if len(r1) != len(r2):
+                diffs.append(f"/{n}: {len(r1)} rows != {len(r2)} rows")
+                continue
+            bad = [(x, y) for x, y in zip(r1, r2) if not _close(x, y)]
+            if bad:
+                diffs.append(f"/{n}: {len(bad)} of {len(r1)} rows differ, first: "
+                             f"{bad[0][0]!r} != {bad[0][1]!r}")
+    return diffs
