@@ -226,6 +226,7 @@ def match(anomalies, truth, addresses=None):
         inj_res.append({
             "id": inj.get("id"), "type": inj["type"], "bs": inj["base_station"],
             "start": inj["start"], "end": inj["end"], "expected": sorted(expected),
+            "start_iso": inj.get("start_iso"), "end_iso": inj.get("end_iso"),
             "found": bool(found_by), "found_by": found_by,
             "other_detectors": sorted({str(a.get("detector")) for a in hits} - set(found_by)),
         })
