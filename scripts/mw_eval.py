@@ -449,7 +449,7 @@ def markdown(res):
         L.append("\n## Errors\n")
         L += [f"- {e}" for e in res["errors"]]
     sec = res.get("seconds", {})
-    L.append("\nTime: " + ", ".join(f"{k} {v:.1f} s" for k, v in sec.items()) + ".")
+    L.append("\nTime: " + ", ".join(f"{k} {v:.1f} s" for k, v in sec.items() if v) + ".")
     return "\n".join(L) + "\n"
 
 
