@@ -465,7 +465,6 @@ def _rows(ds):
     a = ds[()]
     if not isinstance(a, np.ndarray) or a.ndim == 0:
         return [(_norm(a),)]
-    a = a.reshape(-1) if a.ndim > 1 and a.dtype.names is None else a
     if a.dtype.names:
         return [tuple(_norm(row[n]) for n in a.dtype.names) for row in a]
     return [(_norm(x),) for x in a]
