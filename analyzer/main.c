@@ -16,6 +16,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "core/mw.h"
+#include "engine/baseline_jobs.h"
 #include "engine/engine.h"
 #include "output/summary.h"
 
@@ -82,6 +83,25 @@ static int run_engine(const mw_config_t *cfg)
     return 0;
 }
 
+static int run_model_job(const mw_config_t *cfg)
+{
+    char err[MW_ERRBUF_SIZE] = "";
+    int rc;
+
+    mw_log_set_quiet(cfg->quiet);
+    if (cfg->command == MW_CMD_MODEL_SHOW)
+        rc = mw_model_show(cfg->model, stdout, err, sizeof(err));
+    else if (cfg->command == MW_CMD_MODEL_MERGE)
+        rc = mw_model_merge_files(cfg, err, sizeof(err));
+    else
+        rc = mw_train_from_results(cfg, err, sizeof(err));
+    if (rc != 0) {
+        mw_log_error("%s", err);
+        return rc == MW_EINVAL ? 2 : 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     mw_config_t cfg;
@@ -99,6 +119,19 @@ int main(int argc, char **argv)
             return print_version();
         case MW_CMD_INVENTORY_CHECK:
             return run_inventory_check(&cfg);
+        case MW_CMD_MODEL_SHOW:
+        case MW_CMD_MODEL_MERGE:
+            return run_model_job(&cfg);
+        case MW_CMD_TRAIN:
+            switch (mw_inputs_are_results(&cfg)) {
+                case 1:
+                    return run_model_job(&cfg);
+                case -1:
+                    mw_log_error("train: give either captures or results files, not both");
+                    return 2;
+                default:
+                    return run_engine(&cfg);
+            }
         case MW_CMD_ANALYZE:
         case MW_CMD_CAPTURE:
             return run_engine(&cfg);

@@ -171,6 +171,26 @@ const char *mw_classifier_ndpi_version(void)
     return ndpi_revision();
 }
 
+#define BIT(r) (1ULL << (r))
+
+uint64_t mw_classifier_risk_mask(enum mw_risk_class cls)
+{
+    switch (cls) {
+        case MW_RISK_CLEARTEXT:
+            return BIT(NDPI_CLEAR_TEXT_CREDENTIALS) | BIT(NDPI_UNSAFE_PROTOCOL);
+        case MW_RISK_DNS:
+            return BIT(NDPI_SUSPICIOUS_DGA_DOMAIN) | BIT(NDPI_DNS_SUSPICIOUS_TRAFFIC);
+        case MW_RISK_WEAK:
+            return BIT(NDPI_TLS_OBSOLETE_VERSION) | BIT(NDPI_TLS_WEAK_CIPHER) |
+                    BIT(NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER) |
+                    BIT(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER) | BIT(NDPI_SMB_INSECURE_VERSION) |
+                    BIT(NDPI_TLS_SELFSIGNED_CERTIFICATE) | BIT(NDPI_TLS_CERTIFICATE_EXPIRED);
+        case MW_RISK_IGNORED:
+            return BIT(NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT);
+    }
+    return 0;
+}
+
 uint16_t mw_classifier_gtp_id(void)
 {
     return NDPI_PROTOCOL_GTP;

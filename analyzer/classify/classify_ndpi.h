@@ -48,6 +48,15 @@ const char *mw_classifier_risk_name(unsigned id);
 const char *mw_classifier_confidence_name(unsigned id);
 const char *mw_classifier_ndpi_version(void);
 
+/* Risk bitmaps by what a detector makes of them. */
+enum mw_risk_class {
+    MW_RISK_CLEARTEXT,  /* clear-text credentials, unsafe (cleartext) protocol */
+    MW_RISK_DNS,        /* DGA-like names, suspicious DNS traffic */
+    MW_RISK_WEAK,       /* obsolete TLS/SSH, weak ciphers, insecure SMB, bad certificates */
+    MW_RISK_IGNORED,    /* says nothing on a backhaul (known protocol on another port) */
+};
+uint64_t mw_classifier_risk_mask(enum mw_risk_class cls);
+
 /* Protocol ids used for flows nDPI never sees (the outer GTP-U tunnel). */
 uint16_t mw_classifier_gtp_id(void);
 uint16_t mw_classifier_gtp_u_id(void);

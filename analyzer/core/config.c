@@ -24,6 +24,11 @@ enum {
     OPT_INVENTORY,
     OPT_NO_PROGRESS,
     OPT_NO_PROMISC,
+    OPT_MODEL,
+    OPT_ANOMALIES,
+    OPT_SUPPRESS,
+    OPT_SYSLOG,
+    OPT_WINDOW,
 };
 
 static const char usage_overview[] =
@@ -33,6 +38,10 @@ static const char usage_overview[] =
         "  analyze [options] FILE...     read pcap/pcapng files in order\n"
         "  capture -i IFACE [options]    capture live from an interface\n"
         "  inventory check FILE          validate a site inventory\n"
+        "  train --inventory SITE -o MODEL.h5 INPUT...\n"
+        "                                learn the baseline from clean captures or results files\n"
+        "  model show MODEL.h5           summarise a model\n"
+        "  model merge -o OUT.h5 MODEL.h5...  merge models (sums, as if trained together)\n"
         "\n"
         "  mastwatch COMMAND --help      options of one command\n"
         "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
@@ -47,6 +56,10 @@ static const char usage_common[] =
         "      --tcp-idle-timeout SEC  the same for TCP connections not closed by FIN/RST\n"
         "                           (default 1800: management sessions idle between file transfers)\n"
         "      --active-timeout SEC split a flow's record every SEC (default 1800)\n"
+        "      --model MODEL.h5     score traffic against a learned baseline (needs --inventory)\n"
+        "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
+        "      --syslog             also send each anomaly to syslog\n"
+        "      --suppress FILE      known-good: lines 'DETECTOR BASE-STATION PEER' (* = any)\n"
         "  -q, --quiet              no progress, no summary\n"
         "      --no-progress        no progress line\n"
         "  -h, --help               this help\n";
@@ -80,6 +93,17 @@ const char *mw_config_usage(enum mw_command command)
         case MW_CMD_INVENTORY_CHECK:
             return "usage: mastwatch inventory check FILE\n"
                    "Validates a site inventory and prints a summary.\n";
+        case MW_CMD_TRAIN:
+            return "usage: mastwatch train --inventory SITE.yaml -o MODEL.h5 [options] INPUT...\n"
+                   "Learns each base station's normal traffic from clean inputs: pcap/pcapng\n"
+                   "captures, or mastwatch results files (.h5, no packets re-read).\n\n"
+                   "      --window SEC         feature window (default 300)\n"
+                   "  -t, --threads N          workers when reading captures\n"
+                   "  -q, --quiet              no progress, no summary\n";
+        case MW_CMD_MODEL_SHOW:
+        case MW_CMD_MODEL_MERGE:
+            return "usage: mastwatch model show MODEL.h5\n"
+                   "       mastwatch model merge -o OUT.h5 MODEL.h5 MODEL.h5...\n";
         default:
             return usage_overview;
     }
@@ -115,6 +139,7 @@ static void set_defaults(mw_config_t *cfg)
     cfg->active_timeout_us = 1800LL * 1000000;
     cfg->promisc = 1;
     cfg->progress = 1;
+    cfg->window_us = 300LL * 1000000;
 }
 
 static void record_command_line(mw_config_t *cfg, int argc, char **argv)
@@ -152,6 +177,11 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
         { "inventory", required_argument, NULL, OPT_INVENTORY },
         { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
         { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+        { "model", required_argument, NULL, OPT_MODEL },
+        { "anomalies", required_argument, NULL, OPT_ANOMALIES },
+        { "suppress", required_argument, NULL, OPT_SUPPRESS },
+        { "syslog", no_argument, NULL, OPT_SYSLOG },
+        { "window", required_argument, NULL, OPT_WINDOW },
         { NULL, 0, NULL, 0 },
     };
     int live = cfg->command == MW_CMD_CAPTURE;
@@ -173,6 +203,14 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_INVENTORY: cfg->inventory = optarg; break;
             case OPT_NO_PROGRESS: cfg->progress = 0; break;
             case OPT_NO_PROMISC: cfg->promisc = 0; break;
+            case OPT_MODEL: cfg->model = optarg; break;
+            case OPT_ANOMALIES: cfg->anomalies = optarg; break;
+            case OPT_SUPPRESS: cfg->suppress = optarg; break;
+            case OPT_SYSLOG: cfg->syslog = 1; break;
+            case OPT_WINDOW:
+                rc = parse_u64("--window", optarg, 10, 86400, &v, errbuf, errlen);
+                cfg->window_us = (int64_t)v * 1000000;
+                break;
             case 't':
                 rc = parse_u64("--threads", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
                 cfg->threads = (unsigned)v;
@@ -208,6 +246,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_ACTIVE:
                 rc = parse_u64("--active-timeout", optarg, 1, 7 * 86400, &v, errbuf, errlen);
                 cfg->active_timeout_us = (int64_t)v * 1000000;
+                cfg->active_timeout_set = 1;
                 break;
             case ':':
                 mw_fmt_err(errbuf, errlen, "option %s needs a value", argv[optind - 1]);
@@ -257,8 +296,32 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         cfg->inventory = argv[3];
         return 0;
     }
+    if (strcmp(cmd, "model") == 0) {
+        if (argc >= 3 && strcmp(argv[2], "show") == 0 && argc == 4) {
+            cfg->command = MW_CMD_MODEL_SHOW;
+            cfg->model = argv[3];
+            return 0;
+        }
+        if (argc >= 3 && strcmp(argv[2], "merge") == 0) {
+            cfg->command = MW_CMD_MODEL_MERGE;
+            rc = parse_options(cfg, argc - 2, argv + 2, errbuf, errlen);
+            if (rc != 0)
+                return rc < 0 ? rc : MW_EINVAL;
+            cfg->files = (const char *const *)(argv + 2 + optind);
+            cfg->nfiles = (size_t)(argc - 2 - optind);
+            if (cfg->output == NULL || cfg->nfiles < 1) {
+                mw_fmt_err(errbuf, errlen, "usage: mastwatch model merge -o OUT.h5 MODEL.h5...");
+                return MW_EINVAL;
+            }
+            return 0;
+        }
+        mw_fmt_err(errbuf, errlen, "usage: mastwatch model show MODEL.h5 | model merge -o OUT.h5 MODEL.h5...");
+        return MW_EINVAL;
+    }
     if (strcmp(cmd, "analyze") == 0)
         cfg->command = MW_CMD_ANALYZE;
+    else if (strcmp(cmd, "train") == 0)
+        cfg->command = MW_CMD_TRAIN;
     else if (strcmp(cmd, "capture") == 0)
         cfg->command = MW_CMD_CAPTURE;
     else {
@@ -278,6 +341,15 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
     cfg->nfiles = (size_t)(argc - 1 - optind);
     if (cfg->command == MW_CMD_ANALYZE && cfg->nfiles == 0) {
         mw_fmt_err(errbuf, errlen, "analyze: no capture file given");
+        return MW_EINVAL;
+    }
+    if (cfg->command == MW_CMD_TRAIN && (cfg->nfiles == 0 || cfg->output == NULL ||
+                                                cfg->inventory == NULL)) {
+        mw_fmt_err(errbuf, errlen, "train: needs --inventory SITE.yaml, -o MODEL.h5 and inputs");
+        return MW_EINVAL;
+    }
+    if (cfg->model != NULL && cfg->inventory == NULL) {
+        mw_fmt_err(errbuf, errlen, "--model needs --inventory (the model is per base station)");
         return MW_EINVAL;
     }
     if (cfg->command == MW_CMD_CAPTURE) {

@@ -15,6 +15,9 @@ enum mw_command {
     MW_CMD_ANALYZE,
     MW_CMD_CAPTURE,
     MW_CMD_INVENTORY_CHECK,
+    MW_CMD_TRAIN,
+    MW_CMD_MODEL_SHOW,
+    MW_CMD_MODEL_MERGE,
 };
 
 typedef struct mw_config {
@@ -27,6 +30,12 @@ typedef struct mw_config {
     const char *filter;       /* -f BPF */
     const char *inventory;    /* --inventory FILE */
     const char *drop_user;    /* -Z USER */
+    const char *model;        /* --model FILE (analyze/capture), model show FILE */
+    const char *anomalies;    /* --anomalies FILE or - (JSON lines) */
+    const char *suppress;     /* --suppress FILE */
+    int syslog;               /* --syslog */
+    int64_t window_us;        /* --window (train) */
+    int active_timeout_set;   /* --active-timeout given (else = window with a model) */
     unsigned threads;         /* workers */
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us;

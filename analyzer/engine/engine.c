@@ -15,6 +15,7 @@
  */
 #include "engine/engine.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@
 #include "engine/progress.h"
 #include "engine/run_meta.h"
 #include "engine/worker.h"
+#include "baseline/trainer.h"
+#include "detect/detect_run.h"
+#include "output/h5_model.h"
 #include "flow/flow_table.h"
 #include "output/flow_sink.h"
 
@@ -83,7 +87,50 @@ typedef struct engine {
     uint16_t gtp_id, gtp_u_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
+    mw_config_t cfg_eff;          /* cfg with the model's window applied */
+    mw_model_t *model;            /* --model (analyze/capture) or the one being trained */
+    mw_trainer_t *trainer;
+    mw_detect_run_t *detect;
+    FILE *json;
 } engine_t;
+
+/* nDPI names for the baseline, from worker 0's module (read-only tables). */
+static const char *proto_name(void *ctx, unsigned id)
+{
+    engine_t *e = ctx;
+    return e->workers && e->workers[0] ? mw_classifier_protocol_name(mw_worker_classifier(e->workers[0]), id)
+                                       : "";
+}
+
+static void observe_train(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+    size_t i;
+    (void)w;
+    for (i = 0; i < n; i++)
+        mw_trainer_record(e->trainer, &recs[i]);
+}
+
+static void finish_train(void *ctx, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+    (void)w;
+    mw_trainer_finish(e->trainer);
+}
+
+static void observe_detect(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+    mw_detect_run_records(e->detect, recs, n, w);
+}
+
+static void finish_detect(void *ctx, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+    mw_detect_run_finish(e->detect, w);
+    if (w != NULL)
+        mw_h5_writer_detection_tables(w);
+}
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 {
@@ -410,7 +457,57 @@ static void destroy(engine_t *e)
     free(e->workers);
     mw_flow_table_destroy(e->tunnels);
     mw_capture_close(e->cap);
+    mw_detect_run_destroy(e->detect);
+    mw_trainer_destroy(e->trainer);
+    mw_model_destroy(e->model);
+    if (e->json != NULL && e->json != stdout)
+        fclose(e->json);
     mw_inventory_destroy(e->inventory);
+}
+
+/* Model, trainer or detection run, before any thread starts. */
+static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
+{
+    const mw_config_t *cfg = e->cfg;
+
+    if (cfg->command == MW_CMD_TRAIN) {
+        e->model = mw_model_create(cfg->window_us, errbuf, errlen);
+        if (e->model == NULL)
+            return MW_ENOMEM;
+        snprintf(mw_model_meta(e->model)->ndpi_version, sizeof(mw_model_meta(e->model)->ndpi_version),
+                "%s", mw_classifier_ndpi_version());
+        snprintf(mw_model_meta(e->model)->site, sizeof(mw_model_meta(e->model)->site), "%s",
+                mw_inventory_site(e->inventory));
+        e->trainer = mw_trainer_create(e->model, e->inventory, proto_name, e);
+        return e->trainer ? 0 : MW_ENOMEM;
+    }
+    if (cfg->model == NULL)
+        return 0;
+    e->model = mw_h5_model_load(cfg->model, errbuf, errlen);
+    if (e->model == NULL)
+        return MW_EINVAL;
+    return 0;
+}
+
+static int open_detection(engine_t *e, char *errbuf, size_t errlen)
+{
+    mw_detect_params_t dp = { .model = e->model, .inv = e->inventory, .name = proto_name,
+        .name_ctx = e, .syslog = e->cfg->syslog, .suppress_path = e->cfg->suppress };
+
+    if (e->cfg->anomalies != NULL) {
+        if (strcmp(e->cfg->anomalies, "-") == 0) {
+            e->json = stdout;
+        } else {
+            e->json = fopen(e->cfg->anomalies, "w");
+            if (e->json == NULL) {
+                mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", e->cfg->anomalies);
+                return MW_EIO;
+            }
+        }
+    }
+    dp.json = e->json;
+    e->detect = mw_detect_run_create(&dp, errbuf, errlen);
+    return e->detect ? 0 : MW_EINVAL;
 }
 
 static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_t errlen)
@@ -418,7 +515,15 @@ static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_
     mw_flow_sink_params_t sp = { 0 };
 
     *writer = NULL;
-    if (e->cfg->output != NULL) {
+    if (e->trainer != NULL) {
+        sp.observer = (mw_flow_observer_t){ observe_train, finish_train, e };
+    } else if (e->model != NULL) {
+        int rc = open_detection(e, errbuf, errlen);
+        if (rc != 0)
+            return rc;
+        sp.observer = (mw_flow_observer_t){ observe_detect, finish_detect, e };
+    }
+    if (e->cfg->output != NULL && e->cfg->command != MW_CMD_TRAIN) {
         *writer = mw_h5_writer_open(e->cfg->output, errbuf, errlen);
         if (*writer == NULL)
             return MW_EIO;
@@ -433,9 +538,10 @@ static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_
     return 0;
 }
 
-int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, size_t errlen)
+int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf, size_t errlen)
 {
-    engine_t e = { .cfg = cfg, .sum = sum };
+    engine_t e = { .cfg = cfg_in, .sum = sum };
+    const mw_config_t *cfg = cfg_in;
     mw_capture_params_t cp = { .files = cfg->files, .nfiles = cfg->nfiles, .iface = cfg->iface,
         .filter = cfg->filter, .snaplen = cfg->snaplen, .buffer_mb = cfg->buffer_mb,
         .promisc = cfg->promisc };
@@ -451,9 +557,18 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
         if (e.inventory == NULL)
             return MW_EINVAL;
     }
+    if (open_baseline(&e, errbuf, errlen) != 0) {
+        destroy(&e);
+        return MW_EINVAL;
+    }
+    /* With a baseline, records are cut at every window so windows see bytes when they happen. */
+    e.cfg_eff = *cfg_in;
+    if (e.model != NULL && !cfg_in->active_timeout_set)
+        e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
+    e.cfg = cfg = &e.cfg_eff;
     e.cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL) {
-        mw_inventory_destroy(e.inventory);
+        destroy(&e);
         return MW_EIO; /* missing input is a failed run (exit 1), not a usage error */
     }
     if (cfg->drop_user != NULL) {
@@ -495,6 +610,17 @@ int mw_engine_run(const mw_config_t *cfg, mw_run_summary_t *sum, char *errbuf, s
         mw_h5_writer_close(writer, 0, NULL, 0);
         rc = MW_EIO;
         goto out;
+    }
+    if (e.detect != NULL)
+        mw_detect_run_counts(e.detect, sum->anomalies);
+    if (e.trainer != NULL) {
+        sum->trained_records = mw_trainer_records(e.trainer);
+        rc = mw_h5_model_save(e.model, cfg->output, cfg->command_line, err2, sizeof(err2));
+        if (rc != 0) {
+            sum->output_failed = 1;
+            mw_fmt_err(errbuf, errlen, "%s", err2);
+            goto out;
+        }
     }
     rc = mw_run_meta_write(writer, cfg, sum, e.workers[0], e.inventory, err2, sizeof(err2));
     if (rc == 0)

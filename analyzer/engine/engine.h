@@ -27,6 +27,8 @@ typedef struct mw_run_summary {
     int stop_signal;         /* signal that stopped the run, 0 if none */
     int output_failed;
     int started;             /* setup succeeded and packets were read */
+    uint64_t anomalies[4];   /* written, by severity 1 low .. 3 high */
+    uint64_t trained_records;
 } mw_run_summary_t;
 
 /* Set by mw_engine_request_stop(); the engine stops reading and writes everything. */

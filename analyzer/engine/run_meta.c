@@ -15,6 +15,7 @@
 #include "classify/roles.h"
 #include "capture/capture.h"
 #include "core/mw.h"
+#include "detect/anomaly.h"
 
 #define MAX_COUNTERS 96
 
@@ -214,6 +215,21 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
     rc = mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen);
     if (rc != 0)
         return rc;
+    if (cfg->model != NULL) {
+        const char *det[MW_DET_COUNT], *sev[4];
+        unsigned i;
+        for (i = 0; i < MW_DET_COUNT; i++)
+            det[i] = mw_detector_name(i);
+        for (i = 0; i < 4; i++)
+            sev[i] = mw_severity_name(i);
+        rc = mw_h5_writer_name_table(w, "detectors", det, MW_DET_COUNT, errbuf, errlen);
+        if (rc == 0)
+            rc = mw_h5_writer_name_table(w, "severities", sev, 4, errbuf, errlen);
+        if (rc == 0)
+            rc = mw_h5_writer_attr_string(w, "model", cfg->model);
+        if (rc != 0)
+            return rc;
+    }
     if (write_attrs(w, cfg, sum) != 0) {
         mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes");
         return MW_EIO;

@@ -100,6 +100,9 @@ static void *sink_main(void *arg)
         pthread_cond_broadcast(&s->not_full);
         pthread_mutex_unlock(&s->mu);
 
+        if (s->params.observer.observe != NULL && n > 0)
+            s->params.observer.observe(s->params.observer.ctx, batch, n,
+                    s->failed ? NULL : s->params.writer);
         write_batch(s, batch, n);
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
             flush_writer(s);
@@ -108,6 +111,8 @@ static void *sink_main(void *arg)
         if (stop && n == 0)
             break;
     }
+    if (s->params.observer.finish != NULL)
+        s->params.observer.finish(s->params.observer.ctx, s->failed ? NULL : s->params.writer);
     return NULL;
 }
 

@@ -17,10 +17,17 @@
 
 typedef struct mw_flow_sink mw_flow_sink_t;
 
-typedef void (*mw_flow_sink_observer_fn)(void *ctx, const mw_flow_record_t *rec);
+/* Runs in the writer thread on every batch, before it is written (training,
+ * detection); w may be NULL. finish runs once, after the last batch. */
+typedef struct mw_flow_observer {
+    void (*observe)(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w);
+    void (*finish)(void *ctx, mw_h5_writer_t *w);
+    void *ctx;
+} mw_flow_observer_t;
 
 typedef struct mw_flow_sink_params {
     mw_h5_writer_t *writer;   /* ownership passes to the sink; NULL = count only */
+    mw_flow_observer_t observer; /* optional */
     int flush_interval_ms;    /* 0 = 2000 */
     size_t max_queued;        /* records; 0 = 1 << 18 */
 } mw_flow_sink_params_t;

@@ -19,12 +19,23 @@
 #include <unistd.h>
 
 #include "core/mw.h"
+#include "output/h5_internal.h"
+#include "detect/anomaly.h"
 
 #define MW_H5_CHUNK_ROWS 8192
 #define MW_H5_NAME_LEN 64
 
+/* An extendible table written row by row (anomalies, windows): small volumes. */
+typedef struct table {
+    hid_t ds, type;
+    uint64_t rows;
+} table_t;
+
+enum { T_ANOMALIES, T_ANOMALY_FLOWS, T_WINDOWS, T_COUNT };
+
 struct mw_h5_writer {
     char *path, *partial_path;
+    table_t tables[T_COUNT];
     hid_t file, flows, flow_type;
     mw_flow_record_t *buf;
     size_t buffered;
@@ -71,7 +82,7 @@ static int insert_dir(hid_t t, const char *prefix, size_t base)
 
 #define MW_FIELD(t, name, type) insert(t, #name, offsetof(mw_flow_record_t, name), type)
 
-static hid_t flow_type_create(void)
+hid_t mw__h5_flow_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_flow_record_t));
     hid_t host = H5Tcopy(H5T_C_S1);
@@ -201,7 +212,7 @@ mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "cannot create HDF5 file %s", w->partial_path);
         goto fail;
     }
-    w->flow_type = flow_type_create();
+    w->flow_type = mw__h5_flow_type();
     if (w->flow_type < 0) {
         mw_fmt_err(errbuf, errlen, "HDF5: cannot build the flow record type");
         goto fail;
@@ -473,6 +484,128 @@ int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, cha
     return rc;
 }
 
+static hid_t anomaly_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_record_t));
+    hid_t app = H5Tcopy(H5T_C_S1), ex = H5Tcopy(H5T_C_S1);
+    H5Tset_size(app, MW_ANOMALY_APP_LEN);
+    H5Tset_strpad(app, H5T_STR_NULLPAD);
+    H5Tset_size(ex, MW_EXPLANATION_LEN);
+    H5Tset_strpad(ex, H5T_STR_NULLPAD);
+#define A(name, type) H5Tinsert(t, #name, offsetof(mw_anomaly_record_t, name), type)
+    A(anomaly_id, H5T_NATIVE_UINT64);
+    A(start_us, H5T_NATIVE_INT64);
+    A(end_us, H5T_NATIVE_INT64);
+    A(peer_hi, H5T_NATIVE_UINT64);
+    A(peer_lo, H5T_NATIVE_UINT64);
+    A(first_flow_id, H5T_NATIVE_UINT64);
+    A(bytes_up, H5T_NATIVE_UINT64);
+    A(bytes_down, H5T_NATIVE_UINT64);
+    A(n_flows, H5T_NATIVE_UINT32);
+    A(score, H5T_NATIVE_FLOAT);
+    A(bs_index, H5T_NATIVE_UINT16);
+    A(peer_port, H5T_NATIVE_UINT16);
+    A(service, H5T_NATIVE_UINT16);
+    A(detector, H5T_NATIVE_UINT8);
+    A(severity, H5T_NATIVE_UINT8);
+    A(plane, H5T_NATIVE_UINT8);
+    A(app, app);
+    A(explanation, ex);
+#undef A
+    H5Tclose(app);
+    H5Tclose(ex);
+    return t;
+}
+
+static hid_t anomaly_flow_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_flow_t));
+    H5Tinsert(t, "anomaly_id", offsetof(mw_anomaly_flow_t, anomaly_id), H5T_NATIVE_UINT64);
+    H5Tinsert(t, "flow_id", offsetof(mw_anomaly_flow_t, flow_id), H5T_NATIVE_UINT64);
+    return t;
+}
+
+static hid_t window_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_window_record_t));
+#define W(name, type) H5Tinsert(t, #name, offsetof(mw_window_record_t, name), type)
+    W(start_us, H5T_NATIVE_INT64);
+    W(flows, H5T_NATIVE_UINT64);
+    W(bytes_up, H5T_NATIVE_UINT64);
+    W(bytes_down, H5T_NATIVE_UINT64);
+    W(peers, H5T_NATIVE_UINT32);
+    W(z_up, H5T_NATIVE_FLOAT);
+    W(bs_index, H5T_NATIVE_UINT16);
+#undef W
+    return t;
+}
+
+static int table_open(mw_h5_writer_t *w, int which)
+{
+    static const char *const names[T_COUNT] = { "anomalies", "anomaly_flows", "windows" };
+    table_t *t = &w->tables[which];
+
+    if (t->ds > 0)
+        return 0;
+    t->type = which == T_ANOMALIES ? anomaly_type()
+                                   : (which == T_ANOMALY_FLOWS ? anomaly_flow_type() : window_type());
+    t->ds = create_extendible(w->file, names[which], t->type, 1024);
+    return t->ds >= 0 ? 0 : MW_EIO;
+}
+
+static int table_append(mw_h5_writer_t *w, int which, const void *rows, size_t n)
+{
+    table_t *t = &w->tables[which];
+    hsize_t start, count = n, size;
+    hid_t fspace, mspace;
+    int rc = MW_EIO;
+
+    if (w->failed || table_open(w, which) != 0) {
+        w->failed = 1;
+        return MW_EIO;
+    }
+    if (n == 0)
+        return 0;
+    start = t->rows;
+    size = t->rows + n;
+    if (H5Dset_extent(t->ds, &size) < 0)
+        goto out_fail;
+    fspace = H5Dget_space(t->ds);
+    mspace = H5Screate_simple(1, &count, NULL);
+    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
+            H5Dwrite(t->ds, t->type, mspace, fspace, H5P_DEFAULT, rows) >= 0) {
+        t->rows += n;
+        rc = 0;
+    }
+    H5Sclose(mspace);
+    H5Sclose(fspace);
+    if (rc == 0)
+        return 0;
+out_fail:
+    w->failed = 1;
+    return MW_EIO;
+}
+
+int mw_h5_writer_append_anomalies(mw_h5_writer_t *w, const mw_anomaly_record_t *a, size_t n,
+        const mw_anomaly_flow_t *links, size_t nlinks)
+{
+    int rc = table_append(w, T_ANOMALIES, a, n);
+    return rc ? rc : table_append(w, T_ANOMALY_FLOWS, links, nlinks);
+}
+
+int mw_h5_writer_append_windows(mw_h5_writer_t *w, const mw_window_record_t *rows, size_t n)
+{
+    return table_append(w, T_WINDOWS, rows, n);
+}
+
+int mw_h5_writer_detection_tables(mw_h5_writer_t *w)
+{
+    int i, rc = 0;
+    for (i = 0; i < T_COUNT; i++)
+        rc |= table_open(w, i);
+    return rc ? MW_EIO : 0;
+}
+
 uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w)
 {
     return w->rows + w->buffered;
@@ -488,6 +621,12 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
         rc = write_buffered(w, errbuf, errlen);
     if (w->flows >= 0 && H5Dclose(w->flows) < 0)
         rc = MW_EIO;
+    for (int i = 0; i < T_COUNT; i++) {
+        if (w->tables[i].ds > 0)
+            H5Dclose(w->tables[i].ds);
+        if (w->tables[i].type > 0)
+            H5Tclose(w->tables[i].type);
+    }
     if (w->flow_type >= 0)
         H5Tclose(w->flow_type);
     if (w->file >= 0 && H5Fclose(w->file) < 0 && rc == 0) {

@@ -44,6 +44,16 @@ int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, cha
 
 uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w);
 
+struct mw_anomaly_record;
+struct mw_anomaly_flow;
+struct mw_window_record;
+/* /anomalies + /anomaly_flows and /windows (created on first use). */
+int mw_h5_writer_append_anomalies(mw_h5_writer_t *w, const struct mw_anomaly_record *a, size_t n,
+        const struct mw_anomaly_flow *links, size_t nlinks);
+int mw_h5_writer_append_windows(mw_h5_writer_t *w, const struct mw_window_record *rows, size_t n);
+/* Creates the three tables even when empty, so readers always find them. */
+int mw_h5_writer_detection_tables(mw_h5_writer_t *w);
+
 /*
  * Flushes, closes every HDF5 identifier and, when finalize is set, renames
  * PATH.partial to PATH. Always frees w. Returns 0 or a negative MW_E* code.

@@ -35,6 +35,14 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     if (s->alloc_failures)
         fprintf(out, "memory       %llu flow allocations failed\n",
                 (unsigned long long)s->alloc_failures);
+    if (cfg->model != NULL)
+        fprintf(out, "anomalies    %llu (high %llu, medium %llu, low %llu)\n",
+                (unsigned long long)(s->anomalies[1] + s->anomalies[2] + s->anomalies[3]),
+                (unsigned long long)s->anomalies[3], (unsigned long long)s->anomalies[2],
+                (unsigned long long)s->anomalies[1]);
+    if (cfg->command == MW_CMD_TRAIN)
+        fprintf(out, "trained      %llu flow records of base stations\n",
+                (unsigned long long)s->trained_records);
     if (cfg->output != NULL && !s->output_failed)
         fprintf(out, "output       %s\n", cfg->output);
 }

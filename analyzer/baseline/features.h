@@ -1,0 +1,45 @@
+/*
+ * features.h - what the baseline looks at in one flow record: which side is
+ * the base station, the tuple it belongs to, bytes up and down, local hour,
+ * DNS name shape. Shared by training and detection so both see the same.
+ */
+#ifndef MW_FEATURES_H
+#define MW_FEATURES_H
+
+#include <stdint.h>
+
+#include "baseline/model.h"
+#include "classify/inventory.h"
+#include "flow/flow_record.h"
+
+/* nDPI protocol name for an id (the classifier's table, read-only). */
+typedef const char *(*mw_proto_name_fn)(void *ctx, unsigned id);
+
+typedef struct mw_flow_view {
+    const mw_flow_record_t *rec;
+    const char *bs_id;       /* NULL when the flow has no base station */
+    uint8_t peer[16];
+    uint16_t peer_port, local_port;
+    uint64_t up, down;       /* bytes sent / received by the base station */
+    uint32_t max_pkt;
+    int64_t duration_us;
+    unsigned hour_of_week;   /* local time, Monday 00:00 = 0 */
+    unsigned hour_of_day;
+    int bs_opened;           /* the base station sent the first packet */
+    const char *app;         /* nDPI label (app, else master), "Unknown" when none */
+} mw_flow_view_t;
+
+/* Fills v from rec; returns 0 when the record belongs to no base station. */
+int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *rec, const mw_inventory_t *inv,
+        mw_proto_name_fn name, void *name_ctx);
+
+/* The tuple key of a view for station index st. */
+void mw_flow_view_key(const mw_flow_view_t *v, uint32_t st, mw_tuple_key_t *key /* OUT */);
+
+/* Longest DNS name and label in host (a query name). */
+void mw_dns_name_shape(const char *host, uint32_t *name_len, uint32_t *max_label);
+
+/* Management plane outside GTP-U: the traffic the window features count. */
+int mw_flow_view_is_oam(const mw_flow_view_t *v);
+
+#endif

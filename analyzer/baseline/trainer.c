@@ -1,0 +1,145 @@
+/*
+ * trainer.c - every flow record with a base station updates its tuple, the
+ * station's span and hour-of-week profile, and its management-plane window;
+ * windows fold into the station's series once they can no longer change.
+ */
+#include "baseline/trainer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "baseline/windows.h"
+#include "classify/plane.h"
+#include "core/mw.h"
+
+struct mw_trainer {
+    mw_model_t *model;
+    const mw_inventory_t *inv;
+    mw_proto_name_fn name;
+    void *name_ctx;
+    mw_windows_t *windows;
+    int64_t max_seen_us, last_close_us;
+    uint64_t records;
+};
+
+mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
+        mw_proto_name_fn name, void *name_ctx)
+{
+    mw_trainer_t *t = calloc(1, sizeof(*t));
+
+    if (t == NULL)
+        return NULL;
+    t->windows = mw_windows_create(mw_model_meta(model)->window_us);
+    if (t->windows == NULL) {
+        free(t);
+        return NULL;
+    }
+    t->model = model;
+    t->inv = inv;
+    t->name = name;
+    t->name_ctx = name_ctx;
+    return t;
+}
+
+static void fold_window(void *ctx, const mw_window_t *win)
+{
+    mw_trainer_t *t = ctx;
+    mw_station_t *s = (mw_station_t *)mw_model_station_at(t->model, win->station);
+
+    mw_series_add(&s->win_flows, (double)win->flows);
+    mw_series_add(&s->win_up, (double)win->up);
+    mw_series_add(&s->win_down, (double)win->down);
+    mw_series_add(&s->win_peers, (double)win->npeers);
+}
+
+static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
+{
+    mw_tuple_key_t key;
+    mw_tuple_stats_t *ts, one;
+    const mw_flow_record_t *r = v->rec;
+
+    mw_flow_view_key(v, st, &key);
+    ts = mw_model_tuple(t->model, &key, 1);
+    if (ts == NULL)
+        return; /* model cap reached: counted by the tuple count staying flat */
+    memset(&one, 0, sizeof(one));
+    one.flows = 1;
+    one.bytes_up = one.max_up = v->up;
+    one.bytes_down = one.max_down = v->down;
+    if (!mw_inventory_in_maintenance(t->inv, r->first_us))
+        one.max_down_offwin = v->down;
+    one.first_us = r->first_us;
+    one.last_us = r->last_us;
+    one.max_duration_us = v->duration_us;
+    one.max_pkt_len = v->max_pkt;
+    one.hours_mask = 1u << v->hour_of_day;
+    one.risk_mask = r->risk;
+    mw_tuple_merge(ts, &one);
+}
+
+void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
+{
+    mw_flow_view_t v;
+    mw_station_t *s;
+    uint32_t st;
+
+    if (!mw_flow_view(&v, r, t->inv, t->name, t->name_ctx))
+        return;
+    s = mw_model_station(t->model, v.bs_id, &st);
+    if (s == NULL)
+        return;
+    t->records++;
+    if (s->records == 0 || r->first_us < s->first_us)
+        s->first_us = r->first_us;
+    if (r->last_us > s->last_us)
+        s->last_us = r->last_us;
+    s->records++;
+    s->type = (uint8_t)mw_inventory_bs_type(t->inv, r->bs_index);
+    update_tuple(t, &v, st);
+    if (r->service == MW_SVC_DNS && r->host[0] != '\0') {
+        char host[MW_HOST_LEN + 1];
+        uint32_t len, label;
+        memcpy(host, r->host, MW_HOST_LEN);
+        host[MW_HOST_LEN] = '\0';
+        mw_dns_name_shape(host, &len, &label);
+        s->dns_max_name = MW_MAX(s->dns_max_name, len);
+        s->dns_max_label = MW_MAX(s->dns_max_label, label);
+    }
+    if (mw_flow_view_is_oam(&v)) {
+        s->how_flows[v.hour_of_week]++;
+        s->how_up[v.hour_of_week] += v.up;
+        mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port,
+                r->flow_id);
+    }
+    {
+        mw_model_meta_t *meta = mw_model_meta(t->model);
+        if (meta->first_us == 0 || r->first_us < meta->first_us)
+            meta->first_us = r->first_us;
+        if (r->last_us > meta->last_us)
+            meta->last_us = r->last_us;
+    }
+    if (r->first_us > t->max_seen_us)
+        t->max_seen_us = r->first_us;
+    if (t->max_seen_us - t->last_close_us > MW_WINDOW_LATENESS_US) {
+        mw_windows_close(t->windows, t->max_seen_us - MW_WINDOW_LATENESS_US, fold_window, t);
+        t->last_close_us = t->max_seen_us;
+    }
+}
+
+void mw_trainer_finish(mw_trainer_t *t)
+{
+    mw_windows_close(t->windows, INT64_MAX, fold_window, t);
+}
+
+uint64_t mw_trainer_records(const mw_trainer_t *t)
+{
+    return t->records;
+}
+
+void mw_trainer_destroy(mw_trainer_t *t)
+{
+    if (t == NULL)
+        return;
+    mw_windows_destroy(t->windows);
+    free(t);
+}

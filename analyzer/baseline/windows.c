@@ -1,0 +1,109 @@
+/*
+ * windows.c - open windows in a growable array, closed in time order. The
+ * number of open windows is small (stations x windows of lateness), so a
+ * linear search is fine and keeps the code obvious.
+ */
+#include "baseline/windows.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct mw_windows {
+    int64_t window_us;
+    mw_window_t *open;
+    size_t n, cap;
+};
+
+mw_windows_t *mw_windows_create(int64_t window_us)
+{
+    mw_windows_t *w = calloc(1, sizeof(*w));
+
+    if (w != NULL)
+        w->window_us = window_us > 0 ? window_us : 300000000;
+    return w;
+}
+
+void mw_windows_destroy(mw_windows_t *w)
+{
+    if (w == NULL)
+        return;
+    free(w->open);
+    free(w);
+}
+
+static int64_t index_of(int64_t t, int64_t len)
+{
+    return t >= 0 ? t / len : (t - len + 1) / len;
+}
+
+mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
+        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint64_t flow_id)
+{
+    int64_t idx = index_of(t_us, w->window_us);
+    mw_window_t *win = NULL;
+    size_t i;
+
+    for (i = w->n; i-- > 0;) { /* newest last: most records belong to recent windows */
+        if (w->open[i].station == station && w->open[i].index == idx) {
+            win = &w->open[i];
+            break;
+        }
+    }
+    if (win == NULL) {
+        if (w->n >= MW_WINDOWS_MAX_OPEN)
+            return NULL;
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? w->cap * 2 : 64;
+            mw_window_t *n = realloc(w->open, cap * sizeof(*n));
+            if (n == NULL)
+                return NULL;
+            w->open = n;
+            w->cap = cap;
+        }
+        win = &w->open[w->n++];
+        memset(win, 0, sizeof(*win));
+        win->station = station;
+        win->index = idx;
+        win->first_flow_id = flow_id;
+    }
+    win->flows++;
+    win->up += up;
+    win->down += down;
+    for (i = 0; i < win->npeers && i < MW_WINDOW_MAX_PEERS; i++)
+        if (memcmp(win->peers[i], peer, 16) == 0)
+            break;
+    if (i == win->npeers) {
+        if (win->npeers < MW_WINDOW_MAX_PEERS)
+            memcpy(win->peers[win->npeers], peer, 16);
+        win->npeers++;
+    }
+    if (up > win->top_peer_up) {
+        win->top_peer_up = up;
+        memcpy(win->top_peer, peer, 16);
+        win->top_peer_port = peer_port;
+    }
+    return win;
+}
+
+static int cmp_window(const void *a, const void *b)
+{
+    const mw_window_t *x = a, *y = b;
+    if (x->index != y->index)
+        return x->index < y->index ? -1 : 1;
+    return x->station < y->station ? -1 : (x->station > y->station);
+}
+
+void mw_windows_close(mw_windows_t *w, int64_t watermark_us, mw_window_fn fn, void *ctx)
+{
+    size_t i, kept = 0;
+
+    qsort(w->open, w->n, sizeof(*w->open), cmp_window);
+    for (i = 0; i < w->n; i++) {
+        int64_t end = (w->open[i].index + 1) * w->window_us;
+        if (watermark_us == INT64_MAX || end <= watermark_us)
+            fn(ctx, &w->open[i]);
+        else
+            w->open[kept++] = w->open[i];
+    }
+    w->n = kept;
+}

@@ -1,0 +1,42 @@
+/*
+ * windows.h - per base station and window (e.g. 5 min) counts of the
+ * management plane: flows, bytes up and down, distinct peers. Training folds
+ * closed windows into the model's series; detection compares them with it.
+ * Records may arrive late (a flow is written when it ends), so a window
+ * stays open until the caller's watermark passes it.
+ */
+#ifndef MW_WINDOWS_H
+#define MW_WINDOWS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MW_WINDOW_MAX_PEERS 64 /* distinct peers counted exactly up to this */
+#define MW_WINDOWS_MAX_OPEN 1000000u
+
+typedef struct mw_window {
+    uint32_t station;
+    int64_t index;          /* start = index * window_us */
+    uint64_t flows, up, down;
+    uint32_t npeers;
+    uint8_t peers[MW_WINDOW_MAX_PEERS][16];
+    uint64_t first_flow_id; /* evidence for a window-level anomaly */
+    uint8_t top_peer[16];   /* the peer with the largest upload in the window */
+    uint64_t top_peer_up;
+    uint16_t top_peer_port;
+} mw_window_t;
+
+typedef struct mw_windows mw_windows_t;
+
+mw_windows_t *mw_windows_create(int64_t window_us);
+void mw_windows_destroy(mw_windows_t *w);
+
+/* Accounts one management-plane flow; NULL when the cap was hit. */
+mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
+        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint64_t flow_id);
+
+/* Calls fn for every window that ends before watermark_us (all when INT64_MAX), then drops them. */
+typedef void (*mw_window_fn)(void *ctx, const mw_window_t *win);
+void mw_windows_close(mw_windows_t *w, int64_t watermark_us, mw_window_fn fn, void *ctx);
+
+#endif

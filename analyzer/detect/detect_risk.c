@@ -1,0 +1,128 @@
+/*
+ * detect_risk.c - what nDPI itself flags, judged against the tuple's past:
+ * A8 cleartext credentials and cleartext management protocols (Telnet,
+ * FTP), A8 obsolete or weak SSH/TLS, and A9 DNS names shaped like
+ * tunnelling (labels far longer than any the base station asked for in
+ * training) or that nDPI calls DGA-like.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "classify/classify_ndpi.h"
+#include "classify/plane.h"
+#include "detect/detector.h"
+
+#define DNS_LABEL_SLACK 12
+#define DNS_MIN_LONG_LABEL 30
+
+static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
+        const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
+{
+    uint64_t mask = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
+    uint64_t known = tuple ? tuple->risk_mask : 0;
+    int clear_service = v->rec->service == MW_SVC_TELNET || v->rec->service == MW_SVC_FTP ||
+            v->rec->service == MW_SVC_TFTP || v->rec->service == MW_SVC_HTTP;
+    mw_evidence_t ev;
+    (void)key;
+
+    if ((v->rec->risk & mask & ~known) == 0 && !(clear_service && tuple == NULL))
+        return;
+    if (v->rec->plane != MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER &&
+            v->rec->plane != MW_PLANE_UNKNOWN)
+        return;
+    mw_evidence_from_flow(&ev, MW_DET_CLEARTEXT,
+            (v->rec->risk & mask) ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
+    ev.value = (double)((v->rec->risk & mask) != 0);
+    mw_detect_report(ctx, &ev);
+}
+
+static void cleartext_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a,
+        double value, double ref, char *out, size_t len)
+{
+    char peer[64];
+    (void)ref;
+    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    snprintf(out, len,
+            "cleartext management protocol %s with %s:%u%s; never used in clear by this base "
+            "station in %.1f days of training; %u flows",
+            a->app, peer, a->peer_port,
+            value ? " (nDPI: clear-text credentials or unsafe protocol)" : "",
+            mw_detect_training_days(ctx), a->n_flows);
+}
+
+const mw_detector_ops_t mw_det_cleartext = { "cleartext", cleartext_flow, NULL,
+    cleartext_explain };
+
+static void risk_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
+        const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
+{
+    uint64_t weak = v->rec->risk & mw_classifier_risk_mask(MW_RISK_WEAK);
+    mw_evidence_t ev;
+    (void)key;
+
+    if (weak == 0 || (tuple != NULL && (weak & ~tuple->risk_mask) == 0) ||
+            v->rec->plane == MW_PLANE_USER)
+        return;
+    mw_evidence_from_flow(&ev, MW_DET_RISK, MW_SEV_MEDIUM, st, v);
+    ev.value = (double)weak;
+    mw_detect_report(ctx, &ev);
+}
+
+static void risk_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
+        double ref, char *out, size_t len)
+{
+    char peer[64], names[160] = "";
+    uint64_t bits = (uint64_t)value;
+    unsigned i;
+    (void)ref;
+    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    for (i = 0; i < 64; i++) {
+        if (bits >> i & 1) {
+            size_t used = strlen(names);
+            snprintf(names + used, sizeof(names) - used, "%s%s", used ? ", " : "",
+                    mw_classifier_risk_name(i));
+        }
+    }
+    snprintf(out, len, "weak security on %s with %s:%u: %s; not seen here in %.1f days of training",
+            a->app, peer, a->peer_port, names, mw_detect_training_days(ctx));
+}
+
+const mw_detector_ops_t mw_det_risk = { "risk", risk_flow, NULL, risk_explain };
+
+static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
+        const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
+{
+    const mw_station_t *s = mw_model_station_at(mw_detect_model(ctx), st);
+    char host[MW_HOST_LEN + 1];
+    uint32_t name_len, label;
+    int dga = (v->rec->risk & mw_classifier_risk_mask(MW_RISK_DNS)) != 0;
+    mw_evidence_t ev;
+    (void)key;
+    (void)tuple;
+
+    if (v->rec->service != MW_SVC_DNS || v->rec->kind == MW_FLOW_INNER)
+        return;
+    memcpy(host, v->rec->host, MW_HOST_LEN);
+    host[MW_HOST_LEN] = '\0';
+    mw_dns_name_shape(host, &name_len, &label);
+    if (!dga && (label < DNS_MIN_LONG_LABEL || label <= s->dns_max_label + DNS_LABEL_SLACK))
+        return;
+    mw_evidence_from_flow(&ev, MW_DET_DNS, MW_SEV_HIGH, st, v);
+    ev.value = label;
+    ev.reference = s->dns_max_label;
+    ev.score = (float)label / (float)(s->dns_max_label + 1);
+    mw_detect_report(ctx, &ev);
+}
+
+static void dns_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
+        double ref, char *out, size_t len)
+{
+    char peer[64];
+    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    snprintf(out, len,
+            "DNS names shaped like tunnelling via %s: labels of %.0f characters, the longest in "
+            "%.1f days of training was %.0f; %u queries",
+            peer, value, mw_detect_training_days(ctx), ref, a->n_flows);
+}
+
+const mw_detector_ops_t mw_det_dns = { "dns", dns_flow, NULL, dns_explain };

@@ -1,0 +1,71 @@
+/*
+ * registry.c - the list of detectors, their names, and the small text
+ * helpers every explanation uses.
+ */
+#include "detect/detector.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const mw_detector_ops_t mw_det_new_peer, mw_det_new_service, mw_det_direction,
+        mw_det_leakage, mw_det_volume, mw_det_beacon, mw_det_off_hours, mw_det_cleartext,
+        mw_det_risk, mw_det_dns, mw_det_time_source;
+
+/* Indexed by enum mw_detector_id. */
+const mw_detector_ops_t *const mw_detectors[] = {
+    &mw_det_new_peer, &mw_det_new_service, &mw_det_direction, &mw_det_leakage, &mw_det_volume,
+    &mw_det_beacon, &mw_det_off_hours, &mw_det_cleartext, &mw_det_risk, &mw_det_dns,
+    &mw_det_time_source,
+};
+const size_t mw_detector_count = sizeof(mw_detectors) / sizeof(mw_detectors[0]);
+
+const char *mw_detector_name(unsigned id)
+{
+    return id < mw_detector_count ? mw_detectors[id]->name : "?";
+}
+
+const char *mw_severity_name(unsigned sev)
+{
+    static const char *const names[] = { "none", "low", "medium", "high" };
+    return sev < 4 ? names[sev] : "?";
+}
+
+void mw_fmt_bytes(char *out, size_t len, double b)
+{
+    if (b >= 1e9)
+        snprintf(out, len, "%.1f GB", b / 1e9);
+    else if (b >= 1e6)
+        snprintf(out, len, "%.1f MB", b / 1e6);
+    else if (b >= 1e3)
+        snprintf(out, len, "%.0f kB", b / 1e3);
+    else
+        snprintf(out, len, "%.0f B", b);
+}
+
+void mw_fmt_addr(char *out, size_t len, uint64_t hi, uint64_t lo)
+{
+    uint8_t a[16];
+    char buf[INET6_ADDRSTRLEN];
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        a[i] = (uint8_t)(hi >> (56 - 8 * i));
+        a[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+    }
+    if (hi == 0 && (lo >> 32) == 0xffff)
+        inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
+    else
+        inet_ntop(AF_INET6, a, buf, sizeof(buf));
+    snprintf(out, len, "%s", buf);
+}
+
+int mw_parse_addr(const char *text, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (inet_pton(AF_INET, text, out + 12) == 1) {
+        out[10] = out[11] = 0xff;
+        return 0;
+    }
+    return inet_pton(AF_INET6, text, out) == 1 ? 0 : -1;
+}

@@ -1,0 +1,33 @@
+/*
+ * h5_model.h - models on disk (HDF5 under models/) and reading flow records
+ * back from results files, so researchers can train without re-reading
+ * packets. Layout: docs/MODEL.md.
+ */
+#ifndef MW_H5_MODEL_H
+#define MW_H5_MODEL_H
+
+#include <stddef.h>
+
+#include "baseline/model.h"
+#include "flow/flow_record.h"
+
+int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources, char *errbuf,
+        size_t errlen);
+mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen);
+
+/* 1 when path is an HDF5 file (by signature), 0 otherwise. */
+int mw_h5_is_hdf5(const char *path);
+
+/* A results file's flows, with the tables needed to read them. */
+typedef struct mw_h5_flows {
+    mw_flow_record_t *recs;
+    size_t n;
+    char **proto_names; /* by nDPI id of the writing run */
+    size_t nproto;
+    char *inventory_yaml; /* NULL when the run had none */
+} mw_h5_flows_t;
+
+int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t errlen);
+void mw_h5_flows_free(mw_h5_flows_t *f);
+
+#endif
