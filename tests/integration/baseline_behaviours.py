@@ -49,7 +49,7 @@ def main():
         return 2
     tools = mw_eval.Tools(sys.argv[1], sys.argv[2])
     if not tools.has_train():
-        print("SKIP: this mastwatch has no 'train' / 'model merge' command yet")
+        print("SKIP: this mastwatch has no 'train' command yet")
         return SKIP
     fails = Failures()
     with tempfile.TemporaryDirectory(prefix="mw-baseline-") as work:

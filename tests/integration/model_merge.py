@@ -5,6 +5,8 @@
 root attributes, except those naming sources, files or creation time). Checked
 with captures (pcap) and with mastwatch result files (.h5) as training input;
 merging is also order-insensitive, and `model show` works on every model.
+Whether a model trained on a capture equals one trained on that capture's
+results file is printed as a note only.
 Skips (77) while `mastwatch train` / `model merge` do not exist.
 
 usage: model_merge.py MASTWATCH MW-SCENGEN
@@ -26,7 +28,7 @@ def main():
         print(__doc__)
         return 2
     tools = mw_eval.Tools(sys.argv[1], sys.argv[2])
-    if not tools.has_train():
+    if not tools.has_train() or not tools.has_merge():
         print("SKIP: this mastwatch has no 'train' / 'model merge' command yet")
         return SKIP
     fails = Failures()
@@ -68,7 +70,13 @@ def main():
             same(P(f"mAB-merged.{ext}.h5"), P(f"mBA-merged.{ext}.h5"),
                  f"{ext} input: merge(A, B) vs merge(B, A)")
             if ext == "h5":
-                same(P("mA.pcap.h5"), P("mA.h5.h5"), "train A.pcap vs train A.h5 (its flows)")
+                # informational: a results file holds flows cut by analyze's timeouts,
+                # which need not be the records train makes from the capture itself
+                d = mw_eval.compare_models(P("mA.pcap.h5"), P("mA.h5.h5"))
+                print(f"NOTE: train A.pcap vs train A.h5 (analyze's flows): {len(d)} "
+                      "differences (not a failure)")
+                for x in d[:5]:
+                    print("  ", x[:300])
         for m in sorted(os.listdir(w)):
             if m.startswith("m") and m.endswith(".h5"):
                 try:
