@@ -162,6 +162,12 @@ def load_anomalies(path):
             if not isinstance(a, dict):
                 raise ToolError(f"{path}:{n}: not a JSON object")
             out.append(a)
+    # a live run may print an anomaly again as it grows ("event"); keep its last state
+    if any("anomaly_id" in a and a.get("event", "final") != "final" for a in out):
+        last = {}
+        for i, a in enumerate(out):
+            last[a.get("anomaly_id", f"line{i}")] = a
+        out = list(last.values())
     return out
 
 
