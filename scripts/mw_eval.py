@@ -11,6 +11,7 @@ against the generator's ground truth.
 import datetime as _dt
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -60,6 +61,51 @@ EXPECTED_BY_TYPE = {
     "dns_tunnel": {"dns"}, "cleartext_creds": {"cleartext"}, "gtpdoor": {"leakage"},
     "off_window": {"off_hours"}, "new_ntp": {"time_source"},
 }
+
+
+def _hhmm(minutes):
+    minutes = max(0, min(24 * 60, int(minutes)))
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def varied_params(typ, rng):
+    """Random parameters for one injection (--vary): its window, peer, port, sizes and
+    periods drawn around the generator's defaults, so that the evaluation does not only
+    see the default addresses and times. Returns 'key=value,...'."""
+    ext = lambda: rng.choice(["203.0.113.", "198.51.100."]) + str(rng.randint(2, 250))  # noqa: E731
+    dur = {"new_peer": (20, 120), "beacon": (240, 720), "exfil": (30, 120), "telnet": (10, 40),
+           "unknown_proto": (10, 40), "ssh_out": (5, 20), "https_out": (5, 20),
+           "off_window": (15, 30), "gtp_mgmt": (10, 40), "dns_tunnel": (15, 60),
+           "cleartext_creds": (5, 15), "gtpdoor": (120, 300), "new_ntp": (60, 240)}[typ]
+    length = rng.randint(*dur)
+    if typ == "off_window":  # a weekday: any time is outside Sunday's window
+        start = rng.randint(5 * 60, 22 * 60)
+    else:
+        start = rng.randint(0, 24 * 60 - length)
+    kv = {"start": _hhmm(start), "end": _hhmm(start + length)}
+    if typ in ("new_peer", "beacon", "exfil", "https_out", "cleartext_creds", "gtpdoor",
+               "new_ntp"):
+        kv["peer"] = ext()
+    if typ == "new_peer":
+        kv["port"] = rng.choice([443, 8443, 9443, 4433])
+        kv["count"] = rng.randint(1, 5)
+    elif typ == "beacon":
+        period = rng.choice([60, 120, 300, 600, 900])
+        kv["period"], kv["jitter"] = period, rng.randint(0, period // 10)
+    elif typ == "exfil":
+        kv["bytes"] = rng.choice(["1500k", "3M", "5M", "10M"])
+        kv["rate"] = rng.choice(["1M", "2M", "4M", "8M"])
+    elif typ == "unknown_proto":
+        kv["port"] = rng.choice([4444, 31337, 47123, 5555, 60001])
+    elif typ == "dns_tunnel":
+        period = rng.choice([5, 10, 30, 60])
+        kv["period"], kv["jitter"] = period, rng.randint(0, period // 3)
+    elif typ == "gtpdoor":
+        period = rng.choice([300, 600, 900, 1800])
+        kv["period"], kv["jitter"] = period, rng.randint(0, period // 7)
+    elif typ == "new_ntp":
+        kv["period"] = rng.choice([64, 128, 256, 1024])
+    return ",".join(f"{k}={v}" for k, v in kv.items())
 
 
 class ToolError(Exception):
@@ -267,13 +313,13 @@ def _check_same(path, ref, what):
 
 
 def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_days=3,
-                   nbs=4, train_days=7, behaviours=None, log=None):
+                   nbs=4, train_days=7, behaviours=None, log=None, vary=False):
     """Runs the whole evaluation in workdir; returns a JSON-able result dict."""
     behaviours = BEHAVIOURS if behaviours is None else behaviours
     stations = bs_ids(nbs)
     log = log or (lambda *a: None)
     res = {"seed_base": seed_base, "repeat": repeat, "clean_days": clean_days,
-           "base_stations": nbs, "train_days": train_days, "site": SITE,
+           "base_stations": nbs, "train_days": train_days, "site": SITE, "vary": vary,
            "scenarios": [], "errors": [], "learning": []}
     learning = set()
     for r in range(repeat):
@@ -299,8 +345,11 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
                 name, spec, _ = beh
                 bs = stations[(i + r) % nbs]
                 typ, _, extra = spec.partition(":")
-                inject = [f"{typ}:bs={bs}" + (f",{extra}" if extra else "")]
                 seed, start, tag = sb + 1 + i, EVAL_START, re.sub(r"\W", "_", name)
+                if vary:
+                    extra = ",".join(x for x in (extra, varied_params(
+                        typ, random.Random(seed))) if x)
+                inject = [f"{typ}:bs={bs}" + (f",{extra}" if extra else "")]
             else:
                 name, bs, inject = "clean", None, []
                 seed, start, tag = sb + 500 + i, shift_day(EVAL_START, i), f"clean{i}"
@@ -411,7 +460,9 @@ def markdown(res):
     L.append(f"seed base {res['seed_base']}, {res['repeat']} repeat(s), training "
              f"{res['train_days']} days × {res['base_stations']} base stations, "
              f"one evaluation day per behaviour and repeat, {res['clean_days']} clean "
-             f"day(s) per repeat; match slack {SLACK_S} s.\n")
+             f"day(s) per repeat; match slack {SLACK_S} s; "
+             + ("injection windows, peers and parameters drawn at random (--vary).\n"
+                if res.get("vary") else "injections at the generator's defaults.\n"))
     L.append("## Recall per behaviour (target ≥ %.2f)\n" % TARGET_RECALL)
     L.append("| behaviour | expected | found/injected | recall | target | found by | "
              "other detectors on it | stations |")
@@ -422,6 +473,13 @@ def markdown(res):
         L.append(f"| {name} | {', '.join(b['expected'])} | {rec} | {_f(b['recall'])} | {ok} | "
                  f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} | "
                  f"{', '.join(sorted(set(b['stations']))) or '-'} |")
+    missed = [(sc, inj) for sc in res["scenarios"] for inj in sc["injections"]
+              if sc["kind"] == "behaviour" and not inj["found"]]
+    if missed:
+        L.append(f"\nMissed ({len(missed)}):\n")
+        L += [f"- r{sc['repeat']} seed {sc['seed']} `--inject {sc['inject'][0]}`: other "
+              f"detectors on it: {', '.join(inj['other_detectors']) or 'none'}"
+              for sc, inj in missed[:20]]
     L.append(f"\nOverall recall {s['found']}/{s['injected']} = {_f(s['recall'])}; "
              f"precision {s['true_positives']}/{s['anomalies']} = {_f(s['precision'])} "
              f"(all anomalies of all evaluation and clean days).\n")
