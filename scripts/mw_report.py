@@ -3,12 +3,13 @@
 
     /usr/bin/python3 scripts/mw_report.py results/incident-day.h5
 
-Per base station: flows and bytes by plane. Then "worth a look": flows the
-site inventory alone already questions - base-station traffic on no known
-plane, management traffic with a peer outside the inventory, cleartext
-management protocols, a base station opening SSH/HTTPS/NETCONF itself, and
-nDPI risks. These are fixed rules, not the learned baseline (see README).
-Exit status: 0 nothing flagged, 1 something worth a look, 2 unreadable file.
+Per base station: flows and bytes by plane. Then the anomalies the learned
+baseline raised (`analyze --model`), most severe first, each with its
+explanation. A run without a model gets "worth a look" instead: flows the
+site inventory alone already questions (traffic on no known plane, a
+management peer outside the inventory, cleartext management protocols, a
+base station opening sessions itself, nDPI risks) - fixed rules only.
+Exit status: 0 nothing flagged, 1 something flagged, 2 unreadable file.
 """
 import sys
 
@@ -28,6 +29,27 @@ def human(n):
             return f"{n:.0f} {unit}"
         n /= 1000
     return f"{n:.1f} TB"
+
+
+def print_anomalies(f, attrs):
+    """The baseline's anomalies, grouped by base station, most severe first."""
+    import pandas as pd
+    an = pd.DataFrame(f["anomalies"][:])
+    names = {t: {int(r["id"]): r["name"].decode() for r in f["meta/" + t][:]}
+             for t in ("detectors", "severities", "base_stations")}
+    print(f"\nanomalies against model {attrs.get('model', '?')}: {len(an)}")
+    if an.empty:
+        print("  none: every base station stayed within its learned baseline")
+        return 0
+    an["bs"] = an.bs_index.map(lambda i: names["base_stations"].get(int(i), "?"))
+    an["when"] = pd.to_datetime(an.start_us, unit="us", utc=True)
+    an = an.sort_values(["severity", "start_us"], ascending=[False, True])
+    counts = an.severity.map(lambda s: names["severities"][int(s)]).value_counts()
+    print("  " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    for r in an.itertuples():
+        print(f"  {names['severities'][int(r.severity)]:<6} {r.bs:<9} {r.when:%m-%d %H:%M}  "
+              f"{names['detectors'][int(r.detector)]:<11} {r.explanation.decode()}")
+    return 1
 
 
 def main(argv):
@@ -60,6 +82,10 @@ def main(argv):
         cells = "".join(f"{int(table.loc[station, ('count', p)]):>9} ({human(table.loc[station, ('sum', p)]):>9})"
                         .rjust(22) for p in planes)
         print(f"  {station:<14}{cells}")
+
+    with h5py.File(argv[1], "r") as f:
+        if "anomalies" in f:
+            return print_anomalies(f, attrs)
 
     oam = bs[bs.kind_name != "inner"]
     findings = []

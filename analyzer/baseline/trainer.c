@@ -18,7 +18,7 @@ struct mw_trainer {
     mw_proto_name_fn name;
     void *name_ctx;
     mw_windows_t *windows;
-    int64_t max_seen_us, last_close_us;
+    int64_t last_close_us;
     uint64_t records;
 };
 
@@ -118,12 +118,14 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
         if (r->last_us > meta->last_us)
             meta->last_us = r->last_us;
     }
-    if (r->first_us > t->max_seen_us)
-        t->max_seen_us = r->first_us;
-    if (t->max_seen_us - t->last_close_us > MW_WINDOW_LATENESS_US) {
-        mw_windows_close(t->windows, t->max_seen_us - MW_WINDOW_LATENESS_US, fold_window, t);
-        t->last_close_us = t->max_seen_us;
-    }
+}
+
+void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
+{
+    if (watermark_us - t->last_close_us < mw_model_meta(t->model)->window_us)
+        return;
+    mw_windows_close(t->windows, watermark_us - MW_WINDOW_LATENESS_US, fold_window, t);
+    t->last_close_us = watermark_us;
 }
 
 void mw_trainer_finish(mw_trainer_t *t)

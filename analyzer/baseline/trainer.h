@@ -18,6 +18,12 @@ typedef struct mw_trainer mw_trainer_t;
 mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
         mw_proto_name_fn name, void *name_ctx);
 void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *rec);
+/*
+ * No record that ends before watermark_us can still come (every producer is
+ * past it): folds the windows older than watermark - MW_WINDOW_LATENESS_US.
+ * Optional: without it, windows fold at mw_trainer_finish().
+ */
+void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us);
 /* Folds every open window into the model. */
 void mw_trainer_finish(mw_trainer_t *t);
 uint64_t mw_trainer_records(const mw_trainer_t *t);

@@ -18,25 +18,27 @@
 #define BEACON_MAX_REL_MAD 0.2  /* MAD / median gap */
 #define BEACON_MIN_GAP_US 10000000LL
 #define BEACON_SLOTS 4096       /* tracked (station, peer, port) series: capped */
-#define BEACON_KEEP 32          /* starts kept per series */
+#define BEACON_KEEP 256         /* starts kept per series (the most recent) */
+
+typedef struct start {
+    int64_t t;
+    uint64_t flow_id;
+    uint64_t up, down;
+} start_t;
 
 typedef struct series {
     uint32_t station;
     uint8_t peer[16];
     uint16_t port;
     uint8_t used;
-    uint32_t n;
-    int64_t starts[BEACON_KEEP];
+    uint32_t n;                   /* kept starts, sorted by time */
+    start_t starts[BEACON_KEEP];
+    mw_flow_view_t view;          /* the last flow, for the evidence's fields */
+    mw_flow_record_t rec;
 } series_t;
 
-/* One detection run at a time uses this state (the writer thread). */
+/* One detection run at a time uses this state (the writer thread); on_finish clears it. */
 static series_t slots[BEACON_SLOTS];
-
-static int cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
 
 static series_t *find_series(uint32_t st, const uint8_t peer[16], uint16_t port)
 {
@@ -61,6 +63,23 @@ static series_t *find_series(uint32_t st, const uint8_t peer[16], uint16_t port)
     return NULL; /* table full around this slot: not tracked (capped) */
 }
 
+/* Keeps starts sorted, so the verdict does not depend on arrival order. */
+static void add_start(series_t *s, const start_t *x)
+{
+    uint32_t i;
+
+    if (s->n == BEACON_KEEP) {
+        if (x->t <= s->starts[0].t)
+            return;
+        memmove(&s->starts[0], &s->starts[1], (BEACON_KEEP - 1) * sizeof(start_t));
+        s->n--;
+    }
+    for (i = s->n; i > 0 && s->starts[i - 1].t > x->t; i--)
+        s->starts[i] = s->starts[i - 1];
+    s->starts[i] = *x;
+    s->n++;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -73,32 +92,52 @@ static double median_of(double *v, uint32_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
-/* Median and MAD of the gaps between sorted starts; 0 when too few. */
+/* Median and MAD of the gaps between the sorted starts; 0 when too few. */
 static int gap_stats(const series_t *s, double *median, double *mad)
 {
-    int64_t starts[BEACON_KEEP];
-    double gaps[BEACON_KEEP], dev[BEACON_KEEP];
-    uint32_t n = s->n < BEACON_KEEP ? s->n : BEACON_KEEP, i;
+    static double gaps[BEACON_KEEP], dev[BEACON_KEEP];
+    uint32_t i;
 
-    if (n < BEACON_MIN_STARTS)
+    if (s->n < BEACON_MIN_STARTS)
         return 0;
-    memcpy(starts, s->starts, n * sizeof(*starts));
-    qsort(starts, n, sizeof(*starts), cmp_i64);
-    for (i = 1; i < n; i++)
-        gaps[i - 1] = (double)(starts[i] - starts[i - 1]);
-    *median = median_of(gaps, n - 1);
-    for (i = 0; i + 1 < n; i++)
-        dev[i] = fabs(gaps[i] - *median);
-    *mad = median_of(dev, n - 1);
+    for (i = 1; i < s->n; i++)
+        gaps[i - 1] = (double)(s->starts[i].t - s->starts[i - 1].t);
+    *median = median_of(gaps, s->n - 1);
+    for (i = 0; i + 1 < s->n; i++)
+        dev[i] = fabs((double)(s->starts[i + 1].t - s->starts[i].t) - *median);
+    *mad = median_of(dev, s->n - 1);
     return 1;
+}
+
+static int regular(const series_t *s, double *median, double *mad)
+{
+    return gap_stats(s, median, mad) && *median >= BEACON_MIN_GAP_US &&
+            *mad <= BEACON_MAX_REL_MAD * *median;
+}
+
+static void report_start(mw_detect_ctx_t *ctx, series_t *s, const start_t *x, double median,
+        double mad)
+{
+    mw_evidence_t ev;
+
+    s->view.rec = &s->rec;
+    mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, s->station, &s->view);
+    ev.start_us = ev.end_us = x->t;
+    ev.flow_id = x->flow_id;
+    ev.up = x->up;
+    ev.down = x->down;
+    ev.value = median / 1e6;
+    ev.reference = mad / 1e6;
+    ev.score = (float)(1.0 - mad / median) * 3.0f;
+    mw_detect_report(ctx, &ev);
 }
 
 static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
     series_t *s;
+    start_t x;
     double median, mad;
-    mw_evidence_t ev;
 
     (void)key;
     if (tuple != NULL || !v->bs_opened || v->rec->kind == MW_FLOW_INNER ||
@@ -107,16 +146,28 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
     s = find_series(st, v->peer, v->peer_port);
     if (s == NULL)
         return;
-    s->starts[s->n % BEACON_KEEP] = v->rec->first_us;
-    s->n++;
-    if (!gap_stats(s, &median, &mad) || median < BEACON_MIN_GAP_US ||
-            mad > BEACON_MAX_REL_MAD * median)
-        return;
-    mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, st, v);
-    ev.value = median / 1e6;
-    ev.reference = mad / 1e6;
-    ev.score = (float)(1.0 - mad / median) * 3.0f;
-    mw_detect_report(ctx, &ev);
+    x = (start_t){ v->rec->first_us, v->rec->flow_id, v->up, v->down };
+    add_start(s, &x);
+    s->view = *v;
+    s->rec = *v->rec;
+    /* live: say it as soon as it is regular; offline: judge the whole series at the end */
+    if (mw_detect_is_live(ctx) && regular(s, &median, &mad))
+        report_start(ctx, s, &x, median, mad);
+}
+
+static void beacon_finish(mw_detect_ctx_t *ctx)
+{
+    size_t i;
+    uint32_t j;
+    double median, mad;
+
+    for (i = 0; i < BEACON_SLOTS; i++) {
+        series_t *s = &slots[i];
+        if (s->used && !mw_detect_is_live(ctx) && regular(s, &median, &mad))
+            for (j = 0; j < s->n; j++)
+                report_start(ctx, s, &s->starts[j], median, mad);
+        s->used = 0;
+    }
 }
 
 static void beacon_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
@@ -131,4 +182,5 @@ static void beacon_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t
             mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_beacon = { "beacon", beacon_flow, NULL, beacon_explain };
+const mw_detector_ops_t mw_det_beacon = { "beacon", beacon_flow, NULL, beacon_finish,
+    beacon_explain };

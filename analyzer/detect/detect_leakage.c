@@ -94,4 +94,4 @@ static void leakage_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_
                 a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_leakage = { "leakage", leakage_flow, NULL, leakage_explain };
+const mw_detector_ops_t mw_det_leakage = { "leakage", leakage_flow, NULL, NULL, leakage_explain };

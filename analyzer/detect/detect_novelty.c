@@ -60,7 +60,7 @@ static void new_peer_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record
             a->n_flows, up, down);
 }
 
-const mw_detector_ops_t mw_det_new_peer = { "new_peer", new_peer_flow, NULL, new_peer_explain };
+const mw_detector_ops_t mw_det_new_peer = { "new_peer", new_peer_flow, NULL, NULL, new_peer_explain };
 
 /* ---- A2 new protocol/port or unclassified on the management plane ---- */
 
@@ -98,7 +98,7 @@ static void new_service_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_rec
                 mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_new_service = { "new_service", new_service_flow, NULL,
+const mw_detector_ops_t mw_det_new_service = { "new_service", new_service_flow, NULL, NULL,
     new_service_explain };
 
 /* ---- A3 direction flip: the base station opens a management session ---- */
@@ -136,7 +136,7 @@ static void direction_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_recor
             mw_detect_training_days(ctx), a->n_flows, up);
 }
 
-const mw_detector_ops_t mw_det_direction = { "direction", direction_flow, NULL, direction_explain };
+const mw_detector_ops_t mw_det_direction = { "direction", direction_flow, NULL, NULL, direction_explain };
 
 /* ---- A11 new time source ---- */
 
@@ -167,5 +167,5 @@ static void time_source_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_rec
             mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_time_source = { "time_source", time_source_flow, NULL,
+const mw_detector_ops_t mw_det_time_source = { "time_source", time_source_flow, NULL, NULL,
     time_source_explain };

@@ -50,7 +50,7 @@ static void cleartext_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_recor
             mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_cleartext = { "cleartext", cleartext_flow, NULL,
+const mw_detector_ops_t mw_det_cleartext = { "cleartext", cleartext_flow, NULL, NULL,
     cleartext_explain };
 
 static void risk_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
@@ -87,7 +87,7 @@ static void risk_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *
             a->app, peer, a->peer_port, names, mw_detect_training_days(ctx));
 }
 
-const mw_detector_ops_t mw_det_risk = { "risk", risk_flow, NULL, risk_explain };
+const mw_detector_ops_t mw_det_risk = { "risk", risk_flow, NULL, NULL, risk_explain };
 
 static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
@@ -125,4 +125,4 @@ static void dns_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a
             peer, value, mw_detect_training_days(ctx), ref, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_dns = { "dns", dns_flow, NULL, dns_explain };
+const mw_detector_ops_t mw_det_dns = { "dns", dns_flow, NULL, NULL, dns_explain };

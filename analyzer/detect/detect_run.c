@@ -4,7 +4,9 @@
  *
  * Aggregation: evidence with the same (detector, station, peer, port)
  * joins one open anomaly; it closes once the watermark (latest record
- * time seen) is a window past its last evidence, or at the end of input.
+ * time seen) is a window plus the allowed lateness (2 h) past its last
+ * evidence, or at the end of input. Live runs announce an anomaly the
+ * moment it opens, so the wait costs no alert time.
  * So a beacon that fires every 5 minutes all day is one anomaly with many
  * flows, not 288.
  */
@@ -18,6 +20,7 @@
 #include <time.h>
 #include <xxhash.h>
 
+#include "baseline/trainer.h"
 #include "baseline/windows.h"
 #include "classify/plane.h"
 #include "classify/roles.h"
@@ -25,7 +28,6 @@
 #include "core/mw.h"
 #include "detect/detector.h"
 
-#define LATENESS_WINDOWS 2
 #define READY_MIN_US (20LL * 3600 * 1000000) /* 20 h of training before statistics */
 #define READY_MIN_WINDOWS 24
 #define MAX_OPEN_ANOMALIES 100000
@@ -57,6 +59,7 @@ struct mw_detect_ctx {
     hashset_t peers, services;
     mw_windows_t *windows;
     int64_t window_us, watermark_us, last_close_us;
+    int own_watermark;   /* no producer watermark given: follow the records */
     open_anomaly_t *open;
     size_t nopen, cap_open;
     uint64_t next_id, counts[4];
@@ -141,6 +144,8 @@ static void learn_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_stats
     set_add(&c->services, service_fp(k));
 }
 
+static void announce(mw_detect_ctx_t *c, open_anomaly_t *a);
+
 /* ---- what detectors call ---- */
 
 const mw_model_t *mw_detect_model(const mw_detect_ctx_t *c)
@@ -161,6 +166,11 @@ int mw_detect_knows_peer(const mw_detect_ctx_t *c, uint32_t station, const uint8
 int mw_detect_knows_service(const mw_detect_ctx_t *c, const mw_tuple_key_t *key)
 {
     return set_has(&c->services, service_fp(key));
+}
+
+int mw_detect_is_live(const mw_detect_ctx_t *c)
+{
+    return c->p.live;
 }
 
 int mw_detect_station_ready(const mw_detect_ctx_t *c, uint32_t station)
@@ -212,6 +222,7 @@ void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)
 {
     uint64_t hi, lo;
     open_anomaly_t *a = NULL;
+    int opened = 0;
     size_t i;
 
     split16(ev->peer, &hi, &lo);
@@ -236,6 +247,7 @@ void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)
         }
         a = &c->open[c->nopen++];
         memset(a, 0, sizeof(*a));
+        opened = 1;
         a->station = ev->station;
         a->rec.detector = ev->detector;
         a->rec.bs_index = ev->bs_index;
@@ -269,6 +281,8 @@ void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)
     }
     if (ev->end_us > a->last_evidence_us)
         a->last_evidence_us = ev->end_us;
+    if (opened && c->p.live)
+        announce(c, a);
 }
 
 /* ---- output ---- */
@@ -301,7 +315,7 @@ static int suppressed(const mw_detect_ctx_t *c, const open_anomaly_t *a)
     return 0;
 }
 
-static void emit_json(mw_detect_ctx_t *c, const open_anomaly_t *a)
+static void emit_json(mw_detect_ctx_t *c, const open_anomaly_t *a, const char *event)
 {
     const mw_anomaly_record_t *r = &a->rec;
     char start[32], end[32], peer[64];
@@ -327,6 +341,7 @@ static void emit_json(mw_detect_ctx_t *c, const open_anomaly_t *a)
             "flow_ids", ids, "explanation", r->explanation);
     if (o == NULL)
         return;
+    json_object_set_new(o, "event", json_string(event));
     text = json_dumps(o, JSON_COMPACT);
     if (text != NULL) {
         if (c->p.json != NULL) {
@@ -339,6 +354,26 @@ static void emit_json(mw_detect_ctx_t *c, const open_anomaly_t *a)
     json_decref(o);
 }
 
+static void log_syslog(const mw_detect_ctx_t *c, const open_anomaly_t *a)
+{
+    if (c->p.syslog)
+        syslog(a->rec.severity >= MW_SEV_HIGH ? LOG_WARNING : LOG_NOTICE, "%s %s: %s",
+                mw_detector_name(a->rec.detector),
+                mw_inventory_bs_id(c->p.inv, a->rec.bs_index) ?: "?", a->rec.explanation);
+}
+
+/* Live runs say so the moment an anomaly opens; it is closed (and written) later. */
+static void announce(mw_detect_ctx_t *c, open_anomaly_t *a)
+{
+    if (suppressed(c, a))
+        return;
+    a->rec.anomaly_id = ++c->next_id;
+    mw_detectors[a->rec.detector]->explain(c, &a->rec, a->value, a->reference,
+            a->rec.explanation, MW_EXPLANATION_LEN);
+    emit_json(c, a, "open");
+    log_syslog(c, a);
+}
+
 static void finish_anomaly(mw_detect_ctx_t *c, open_anomaly_t *a)
 {
     const mw_detector_ops_t *ops = mw_detectors[a->rec.detector];
@@ -347,7 +382,8 @@ static void finish_anomaly(mw_detect_ctx_t *c, open_anomaly_t *a)
 
     if (suppressed(c, a))
         return;
-    a->rec.anomaly_id = ++c->next_id;
+    if (a->rec.anomaly_id == 0)
+        a->rec.anomaly_id = ++c->next_id;
     ops->explain(c, &a->rec, a->value, a->reference, a->rec.explanation, MW_EXPLANATION_LEN);
     c->counts[a->rec.severity & 3]++;
     if (c->w != NULL) {
@@ -357,11 +393,9 @@ static void finish_anomaly(mw_detect_ctx_t *c, open_anomaly_t *a)
         }
         mw_h5_writer_append_anomalies(c->w, &a->rec, 1, links, a->nflows);
     }
-    emit_json(c, a);
-    if (c->p.syslog)
-        syslog(a->rec.severity >= MW_SEV_HIGH ? LOG_WARNING : LOG_NOTICE, "%s %s: %s",
-                mw_detector_name(a->rec.detector),
-                mw_inventory_bs_id(c->p.inv, a->rec.bs_index) ?: "?", a->rec.explanation);
+    emit_json(c, a, c->p.live ? "close" : "final");
+    if (!c->p.live)
+        log_syslog(c, a);
 }
 
 static void close_anomalies(mw_detect_ctx_t *c, int64_t watermark_us)
@@ -369,7 +403,10 @@ static void close_anomalies(mw_detect_ctx_t *c, int64_t watermark_us)
     size_t i, kept = 0;
 
     for (i = 0; i < c->nopen; i++) {
-        if (watermark_us == INT64_MAX || watermark_us - c->open[i].last_evidence_us > c->window_us)
+        /* records reach us late and out of order (a flow is written when it ends, workers
+         * batch): wait as long as training does, so any thread count aggregates alike */
+        if (watermark_us == INT64_MAX ||
+                watermark_us - c->open[i].last_evidence_us > c->window_us + MW_WINDOW_LATENESS_US)
             finish_anomaly(c, &c->open[i]);
         else
             c->open[kept++] = c->open[i];
@@ -417,7 +454,7 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     uint32_t st;
     size_t i;
 
-    if (r->last_us > c->watermark_us)
+    if (c->own_watermark && r->last_us > c->watermark_us)
         c->watermark_us = r->last_us;
     if (!mw_flow_view(&v, r, c->p.inv, c->p.name, c->p.name_ctx))
         return;
@@ -435,17 +472,19 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 }
 
 void mw_detect_run_records(mw_detect_run_t *run, const mw_flow_record_t *recs, size_t n,
-        mw_h5_writer_t *w)
+        mw_h5_writer_t *w, int64_t watermark_us)
 {
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
     size_t i;
 
     c->w = w;
+    c->own_watermark = watermark_us == 0;
+    if (watermark_us > c->watermark_us)
+        c->watermark_us = watermark_us;
     for (i = 0; i < n; i++)
         one_record(c, &recs[i]);
     if (c->watermark_us - c->last_close_us >= c->window_us) {
-        mw_windows_close(c->windows, c->watermark_us - LATENESS_WINDOWS * c->window_us,
-                on_window_closed, c);
+        mw_windows_close(c->windows, c->watermark_us - MW_WINDOW_LATENESS_US, on_window_closed, c);
         close_anomalies(c, c->watermark_us);
         c->last_close_us = c->watermark_us;
     }
@@ -458,7 +497,24 @@ void mw_detect_run_finish(mw_detect_run_t *run, mw_h5_writer_t *w)
 
     c->w = w;
     mw_windows_close(c->windows, INT64_MAX, on_window_closed, c);
+    for (size_t i = 0; i < mw_detector_count; i++)
+        if (mw_detectors[i]->on_finish != NULL)
+            mw_detectors[i]->on_finish(c);
     close_anomalies(c, INT64_MAX);
+    c->w = NULL;
+}
+
+void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us, mw_h5_writer_t *w)
+{
+    mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
+
+    if (now_us <= c->watermark_us)
+        return;
+    c->w = w;
+    c->watermark_us = now_us;
+    mw_windows_close(c->windows, now_us - MW_WINDOW_LATENESS_US, on_window_closed, c);
+    close_anomalies(c, now_us);
+    c->last_close_us = now_us;
     c->w = NULL;
 }
 

@@ -95,7 +95,7 @@ static void volume_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t
             v, peer, a->peer_port, r, total, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_volume = { "volume", volume_flow, volume_window, volume_explain };
+const mw_detector_ops_t mw_det_volume = { "volume", volume_flow, volume_window, NULL, volume_explain };
 
 /* ---- A7 outside the learned hours / maintenance windows ---- */
 
@@ -133,4 +133,4 @@ static void off_hours_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_recor
             v, peer, a->peer_port, a->app, r, mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_off_hours = { "off_hours", off_hours_flow, NULL, off_hours_explain };
+const mw_detector_ops_t mw_det_off_hours = { "off_hours", off_hours_flow, NULL, NULL, off_hours_explain };

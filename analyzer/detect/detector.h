@@ -43,6 +43,8 @@ int mw_detect_knows_service(const mw_detect_ctx_t *ctx, const mw_tuple_key_t *ke
 /* Is the station's training long enough for statistics (window series)? */
 int mw_detect_station_ready(const mw_detect_ctx_t *ctx, uint32_t station);
 void mw_detect_report(mw_detect_ctx_t *ctx, const mw_evidence_t *ev);
+/* Live runs judge as records come; offline runs may wait for the end (stable results). */
+int mw_detect_is_live(const mw_detect_ctx_t *ctx);
 /* Fills the common fields of an evidence from a flow view. */
 void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity, uint32_t station,
         const mw_flow_view_t *v);
@@ -54,6 +56,8 @@ typedef struct mw_detector_ops {
             const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple);
     /* per closed management-plane window of a known station (may be NULL) */
     void (*on_window)(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw_station_t *st);
+    /* end of input: evaluate what needs the whole picture, then forget it (may be NULL) */
+    void (*on_finish)(mw_detect_ctx_t *ctx);
     /* the sentence for a finished anomaly */
     void (*explain)(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
             double reference, char *out, size_t len);

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,7 +93,26 @@ typedef struct engine {
     mw_trainer_t *trainer;
     mw_detect_run_t *detect;
     FILE *json;
+    _Atomic int64_t reader_progress_us; /* tunnel records come from the reader */
 } engine_t;
+
+/*
+ * The writer thread's watermark: the slowest producer's packet time. Every
+ * record still to come ends after roughly this time minus the idle and
+ * active timeouts, which the baseline's 2 h lateness covers.
+ */
+static int64_t producers_progress(engine_t *e)
+{
+    int64_t min = atomic_load(&e->reader_progress_us);
+    unsigned i;
+
+    for (i = 0; e->workers != NULL && i < e->nworkers; i++) {
+        int64_t p = e->workers[i] ? mw_worker_progress(e->workers[i]) : 0;
+        if (p < min)
+            min = p;
+    }
+    return min;
+}
 
 /* nDPI names for the baseline, from worker 0's module (read-only tables). */
 static const char *proto_name(void *ctx, unsigned id)
@@ -109,6 +129,7 @@ static void observe_train(void *ctx, const mw_flow_record_t *recs, size_t n, mw_
     (void)w;
     for (i = 0; i < n; i++)
         mw_trainer_record(e->trainer, &recs[i]);
+    mw_trainer_advance(e->trainer, producers_progress(e));
 }
 
 static void finish_train(void *ctx, mw_h5_writer_t *w)
@@ -121,7 +142,13 @@ static void finish_train(void *ctx, mw_h5_writer_t *w)
 static void observe_detect(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
 {
     engine_t *e = ctx;
-    mw_detect_run_records(e->detect, recs, n, w);
+    mw_detect_run_records(e->detect, recs, n, w, producers_progress(e));
+}
+
+static void tick_detect(void *ctx, int64_t now_us, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+    mw_detect_run_tick(e->detect, now_us, w);
 }
 
 static void finish_detect(void *ctx, mw_h5_writer_t *w)
@@ -158,10 +185,6 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_ind
     mw_flow_t *f;
     int dir;
 
-    if (p->ts_us - e->last_tunnel_sweep_us >= TUNNEL_SWEEP_US) {
-        mw_flow_table_expire(e->tunnels, p->ts_us);
-        e->last_tunnel_sweep_us = p->ts_us;
-    }
     f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
         e->sum->alloc_failures++;
@@ -256,6 +279,12 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     if (raw->ts_us > e->sum->last_us)
         e->sum->last_us = raw->ts_us;
 
+    if (raw->ts_us - e->last_tunnel_sweep_us >= TUNNEL_SWEEP_US) {
+        /* every second of packet time: idle flows out everywhere, progress published */
+        send_ticks(e, raw->ts_us);
+        e->last_tunnel_sweep_us = raw->ts_us;
+        atomic_store(&e->reader_progress_us, raw->ts_us);
+    }
     p.ts_us = raw->ts_us;
     p.frame = e->sum->packets;
     p.wirelen = raw->wirelen;
@@ -492,7 +521,8 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
 static int open_detection(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_detect_params_t dp = { .model = e->model, .inv = e->inventory, .name = proto_name,
-        .name_ctx = e, .syslog = e->cfg->syslog, .suppress_path = e->cfg->suppress };
+        .name_ctx = e, .syslog = e->cfg->syslog, .suppress_path = e->cfg->suppress,
+        .live = e->cfg->command == MW_CMD_CAPTURE };
 
     if (e->cfg->anomalies != NULL) {
         if (strcmp(e->cfg->anomalies, "-") == 0) {
@@ -516,12 +546,13 @@ static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_
 
     *writer = NULL;
     if (e->trainer != NULL) {
-        sp.observer = (mw_flow_observer_t){ observe_train, finish_train, e };
+        sp.observer = (mw_flow_observer_t){ observe_train, finish_train, NULL, e };
     } else if (e->model != NULL) {
         int rc = open_detection(e, errbuf, errlen);
         if (rc != 0)
             return rc;
-        sp.observer = (mw_flow_observer_t){ observe_detect, finish_detect, e };
+        sp.observer = (mw_flow_observer_t){ observe_detect, finish_detect,
+            e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL, e };
     }
     if (e->cfg->output != NULL && e->cfg->command != MW_CMD_TRAIN) {
         *writer = mw_h5_writer_open(e->cfg->output, errbuf, errlen);

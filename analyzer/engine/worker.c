@@ -9,6 +9,7 @@
 #include "engine/worker.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct mw_worker {
     int running;
     int64_t last_sweep_us;
     uint64_t packets, alloc_failures;
+    _Atomic int64_t progress_us; /* read by the writer thread for its watermark */
     mw_record_batch_t batch;
 };
 
@@ -116,6 +118,9 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
     if (p->ts_us - w->last_sweep_us >= SWEEP_INTERVAL_US) {
         mw_flow_table_expire(w->flows, p->ts_us);
         w->last_sweep_us = p->ts_us;
+        /* what expired is emitted now, so publish progress only after it */
+        mw_record_batch_flush(&w->batch);
+        atomic_store_explicit(&w->progress_us, p->ts_us, memory_order_release);
     }
     f = mw_flow_table_account(w->flows, p, l3, kind, tunnel_ctx, tunnel_flow_id, &dir);
     if (f == NULL) {
@@ -143,6 +148,7 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us)
     mw_flow_table_expire(w->flows, now_us);
     w->last_sweep_us = now_us;
     mw_record_batch_flush(&w->batch);
+    atomic_store_explicit(&w->progress_us, now_us, memory_order_release);
 }
 
 static void *worker_main(void *arg)
@@ -202,6 +208,11 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
     }
     mw_flow_table_flush(w->flows, reason);
     mw_record_batch_flush(&w->batch);
+}
+
+int64_t mw_worker_progress(const mw_worker_t *w)
+{
+    return atomic_load_explicit(&((mw_worker_t *)w)->progress_us, memory_order_acquire);
 }
 
 struct mw_classifier *mw_worker_classifier(mw_worker_t *w)

@@ -66,6 +66,9 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason);
 /* The worker's nDPI module, for name tables once the run is over. */
 struct mw_classifier *mw_worker_classifier(mw_worker_t *w);
 
+/* Packet time the worker has reached (any thread may read it). */
+int64_t mw_worker_progress(const mw_worker_t *w);
+
 void mw_worker_get_stats(const mw_worker_t *w, mw_worker_stats_t *out /* OUT */);
 void mw_worker_destroy(mw_worker_t *w); /* NULL-safe */
 

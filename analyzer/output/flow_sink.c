@@ -105,6 +105,13 @@ static void *sink_main(void *arg)
                     s->failed ? NULL : s->params.writer);
         write_batch(s, batch, n);
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
+            if (s->params.observer.tick != NULL) {
+                struct timespec wall;
+                clock_gettime(CLOCK_REALTIME, &wall);
+                s->params.observer.tick(s->params.observer.ctx,
+                        (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000,
+                        s->failed ? NULL : s->params.writer);
+            }
             flush_writer(s);
             last_flush = now_ms();
         }

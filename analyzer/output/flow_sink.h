@@ -22,6 +22,9 @@ typedef struct mw_flow_sink mw_flow_sink_t;
 typedef struct mw_flow_observer {
     void (*observe)(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w);
     void (*finish)(void *ctx, mw_h5_writer_t *w);
+    /* live runs: called every flush interval with the wall clock, so time moves on
+     * when traffic stops (may be NULL) */
+    void (*tick)(void *ctx, int64_t now_us, mw_h5_writer_t *w);
     void *ctx;
 } mw_flow_observer_t;
 

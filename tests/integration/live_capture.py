@@ -30,6 +30,15 @@ def frame(i):
     return b"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x08\x00" + ip
 
 
+def tcp_frame(i, flags):
+    """10.10.1.11 (enb-001 in captures/site.yaml) -> 203.0.113.200:443, a peer no model knows."""
+    payload = b"x" * 40 if flags & 0x08 else b""
+    tcp = struct.pack("!HHIIBBHHH", 40001, 443, 1000 + i * 40, 0, 5 << 4, flags, 65535, 0, 0)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), i, 0, 64, 6, 0,
+                     bytes([10, 10, 1, 11]), bytes([203, 0, 113, 200]))
+    return b"\x00" * 12 + b"\x08\x00" + ip + tcp + payload
+
+
 def uid_of(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -103,8 +112,48 @@ def main():
         fails.check(mw_flows.counters(out2)["packets"] == 30, "-c 30 did not stop at 30 packets")
     else:
         fails.check(False, "-c 30: no output")
+    # --model: an anomaly is reported while the capture runs, within a window of its evidence
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    model = os.path.join(root, "models", "demo-site.h5")
+    site = os.path.join(root, "captures", "site.yaml")
+    attack = os.path.join(tmp, "attack.pcap")
+    with open(attack, "wb") as f:
+        f.write(PCAP_HEADER)
+        for i, flags in enumerate([0x02, 0x18, 0x18, 0x18, 0x11]):
+            f.write(record(i, tcp_frame(i, flags)))
+    jsonl, out3 = os.path.join(tmp, "anomalies.jsonl"), os.path.join(tmp, "model.h5")
+    proc = subprocess.Popen([mw, "capture", "-q", "-i", "lo", "-f", "host 203.0.113.200",
+                             "--idle-timeout", "2", "--inventory", site, "--model", model,
+                             "--anomalies", jsonl, "-o", out3], stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    run(["tcpreplay", "-i", "lo", "--pps", "50", attack])
+    sent = time.time()
+    seen = []
+    while time.time() - sent < 30 and not any(a.get("detector") == "new_peer" for a in seen):
+        time.sleep(0.25)
+        if os.path.exists(jsonl):
+            import json
+            seen = [json.loads(line) for line in open(jsonl) if line.strip()]
+    delay = time.time() - sent
+    fails.check(any(a.get("detector") == "new_peer" and a.get("event") == "open" and
+                    a.get("bs") == "enb-001" for a in seen),
+                f"--model live: no new_peer anomaly while capturing: {seen}")
+    fails.check(delay < 300, f"--model live: anomaly after {delay:.0f} s, more than a window")
+    proc.send_signal(signal.SIGTERM)
+    try:
+        _, err = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        err = "hang"
+    fails.check(proc.returncode == 0, f"--model live: exit {proc.returncode}: {err}")
+    if os.path.exists(out3):
+        import h5py
+        with h5py.File(out3) as f:
+            dets = {int(r["detector"]) for r in f["anomalies"][:]}
+        fails.check(len(dets) >= 1, "--model live: /anomalies empty after SIGTERM")
+    print(f"live anomaly reported {delay:.1f} s after the packets were sent")
     shutil.rmtree(tmp)
-    return fails.finish("live capture on lo: flows, -Z, SIGTERM and -c all correct")
+    return fails.finish("live capture on lo: flows, -Z, SIGTERM, -c and live anomalies all correct")
 
 
 if __name__ == "__main__":
