@@ -456,7 +456,7 @@ def _counts(d):
 def markdown(res):
     s = res["summary"]
     L = []
-    L.append(f"# mastwatch detector evaluation\n")
+    L.append("# mastwatch detector evaluation\n")
     L.append(f"seed base {res['seed_base']}, {res['repeat']} repeat(s), training "
              f"{res['train_days']} days × {res['base_stations']} base stations, "
              f"one evaluation day per behaviour and repeat, {res['clean_days']} clean "
@@ -575,7 +575,6 @@ def compare_models(p1, p2):
     datasets/attributes whose names speak of sources, files or creation time.
     Returns a list of human-readable differences (empty when equal)."""
     import h5py
-    import numpy as np
     diffs = []
 
     def datasets(f):
