@@ -1,0 +1,415 @@
+/*
+ * test_baseline.c - training, merging and every detector on hand-made flow
+ * record series: a site of one base station, records built field by field,
+ * anomalies read back from the JSON lines. Edge cases: a single window of
+ * training, a constant series (zero spread), a day-long gap, timestamps
+ * going backwards, regular versus jittery beacons.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "baseline/model.h"
+#include "baseline/trainer.h"
+#include "classify/inventory.h"
+#include "classify/plane.h"
+#include "classify/roles.h"
+#include "detect/detect_run.h"
+
+#define DAY (86400LL * 1000000)
+#define MIN (60LL * 1000000)
+#define T0 1794182400000000LL /* 2026-11-09 00:00 UTC, a Monday */
+
+static const char *const names[] = { "Unknown", "TLS", "SSH", "DNS", "NTP", "SNMP", "Telnet" };
+enum { P_UNKNOWN, P_TLS, P_SSH, P_DNS, P_NTP, P_SNMP, P_TELNET };
+
+static const char *name_of(void *ctx, unsigned id)
+{
+    (void)ctx;
+    return id < 7 ? names[id] : "";
+}
+
+static mw_inventory_t *site(void)
+{
+    char path[] = "/tmp/mw_test_site_XXXXXX";
+    int fd = mkstemp(path);
+    const char *yaml = "site: t\nmaintenance_windows:\n  - days: [sun]\n    start: \"02:00\"\n"
+                       "    end: \"04:00\"\nbase_stations:\n  - id: enb-1\n    type: enb\n"
+                       "    prefixes: [10.0.0.1/32]\nroles:\n  ems: [10.9.0.1/32]\n"
+                       "  ntp: [10.9.0.2/32]\n  dns: [10.9.0.3/32]\n";
+    char err[256];
+    mw_inventory_t *inv;
+
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
+    close(fd);
+    inv = mw_inventory_load(path, err, sizeof(err));
+    unlink(path);
+    assert_non_null(inv);
+    return inv;
+}
+
+static uint64_t v4(int a, int b, int c, int d)
+{
+    return 0xffff00000000ULL | (uint64_t)a << 24 | (uint64_t)b << 16 | (uint64_t)c << 8 | (uint64_t)d;
+}
+
+/* A flow opened by the base station (10.0.0.1) unless peer_opens. */
+static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t app, unsigned service,
+        unsigned plane, unsigned peer_role, int peer_opens, uint64_t up, uint64_t down)
+{
+    mw_flow_record_t r;
+    static uint64_t next_id = 2;
+
+    memset(&r, 0, sizeof(r));
+    r.flow_id = next_id += 2;
+    r.first_us = t;
+    r.last_us = t + 1000000;
+    r.ip_version = 4;
+    r.l4_proto = service == MW_SVC_NTP || service == MW_SVC_DNS || service == MW_SVC_SNMP ? 17 : 6;
+    r.bs_index = 1;
+    r.plane = (uint8_t)plane;
+    r.local_role = MW_ROLE_BASE_STATION;
+    r.peer_role = (uint8_t)peer_role;
+    r.service = (uint16_t)service;
+    r.app_proto = app;
+    if (peer_opens) {
+        r.src_lo = peer;
+        r.dst_lo = v4(10, 0, 0, 1);
+        r.src_port = 40000;
+        r.dst_port = port;
+        r.initiator = MW_INIT_PEER;
+        r.c2s.bytes = down;
+        r.s2c.bytes = up;
+    } else {
+        r.src_lo = v4(10, 0, 0, 1);
+        r.dst_lo = peer;
+        r.src_port = 50000;
+        r.dst_port = port;
+        r.initiator = MW_INIT_BASE_STATION;
+        r.c2s.bytes = up;
+        r.s2c.bytes = down;
+    }
+    r.c2s.len_max = r.s2c.len_max = 100;
+    return r;
+}
+
+/* A week of normal OAM: SNMP polls from the EMS every 10 min, PM upload (SSH) every 15 min,
+ * NTP every 5 min, one DNS query an hour. Every upload is exactly 5000 bytes (zero spread). */
+static void normal_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    int64_t t;
+
+    for (t = day0; t < day0 + DAY; t += 5 * MIN) {
+        if ((t - day0) % (10 * MIN) == 0)
+            out[(*n)++] = flow(t, v4(10, 9, 0, 1), 161, P_SNMP, MW_SVC_SNMP, MW_PLANE_MANAGEMENT,
+                    MW_ROLE_EMS, 1, 200, 100);
+        if ((t - day0) % (15 * MIN) == 0)
+            out[(*n)++] = flow(t + MIN, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
+                    MW_ROLE_EMS, 0, 5000, 800);
+        out[(*n)++] = flow(t + 2 * MIN, v4(10, 9, 0, 2), 123, P_NTP, MW_SVC_NTP, MW_PLANE_SYNC,
+                MW_ROLE_NTP, 0, 90, 90);
+        if ((t - day0) % (60 * MIN) == 0) {
+            mw_flow_record_t d = flow(t + 3 * MIN, v4(10, 9, 0, 3), 53, P_DNS, MW_SVC_DNS,
+                    MW_PLANE_MANAGEMENT, MW_ROLE_DNS, 0, 70, 120);
+            strcpy(d.host, "ems.oam.example.net");
+            out[(*n)++] = d;
+        }
+    }
+}
+
+static mw_model_t *train(const mw_inventory_t *inv, int days, int64_t start)
+{
+    static mw_flow_record_t recs[20000];
+    size_t n = 0, i;
+    char err[128];
+    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
+    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
+
+    for (int d = 0; d < days; d++)
+        normal_day(recs, &n, start + d * DAY);
+    for (i = 0; i < n; i++)
+        mw_trainer_record(t, &recs[i]);
+    mw_trainer_finish(t);
+    mw_trainer_destroy(t);
+    return m;
+}
+
+/* Runs detection on recs; returns the JSON lines (caller frees). */
+static char *detect(const mw_model_t *m, const mw_inventory_t *inv, const mw_flow_record_t *recs,
+        size_t n)
+{
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *json = open_memstream(&buf, &len);
+    mw_detect_params_t p = { .model = m, .inv = inv, .name = name_of, .json = json };
+    mw_detect_run_t *run = mw_detect_run_create(&p, err, sizeof(err));
+
+    assert_non_null(run);
+    mw_detect_run_records(run, recs, n, NULL, 0);
+    mw_detect_run_finish(run, NULL);
+    mw_detect_run_destroy(run);
+    fclose(json);
+    return buf;
+}
+
+static int count(const char *json, const char *detector)
+{
+    char key[64];
+    int n = 0;
+    const char *p = json;
+
+    snprintf(key, sizeof(key), "\"detector\":\"%s\"", detector);
+    while ((p = strstr(p, key)) != NULL) {
+        n++;
+        p += strlen(key);
+    }
+    return n;
+}
+
+static void test_clean_day_is_quiet(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[4000];
+    size_t n = 0;
+    char *json;
+    (void)state;
+
+    normal_day(recs, &n, T0);
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+static void test_novelty_detectors(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t recs[8];
+    char *json;
+    (void)state;
+
+    /* the base station opens TLS to an outside host, twice: one new_peer + one direction */
+    recs[0] = flow(T0 + 10 * MIN, v4(203, 0, 113, 9), 443, P_TLS, MW_SVC_HTTPS, MW_PLANE_UNKNOWN,
+            MW_ROLE_UNKNOWN, 0, 3000, 2000);
+    recs[1] = flow(T0 + 12 * MIN, v4(203, 0, 113, 9), 443, P_TLS, MW_SVC_HTTPS, MW_PLANE_UNKNOWN,
+            MW_ROLE_UNKNOWN, 0, 3000, 2000);
+    /* Telnet from the EMS: a known peer, a new management protocol, cleartext */
+    recs[2] = flow(T0 + 20 * MIN, v4(10, 9, 0, 1), 23, P_TELNET, MW_SVC_TELNET,
+            MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 1, 500, 500);
+    /* NTP from a new server */
+    recs[3] = flow(T0 + 30 * MIN, v4(198, 51, 100, 7), 123, P_NTP, MW_SVC_NTP, MW_PLANE_SYNC,
+            MW_ROLE_UNKNOWN, 0, 90, 90);
+    /* a DNS query with a 45-character label */
+    recs[4] = flow(T0 + 40 * MIN, v4(10, 9, 0, 3), 53, P_DNS, MW_SVC_DNS, MW_PLANE_MANAGEMENT,
+            MW_ROLE_DNS, 0, 120, 120);
+    strcpy(recs[4].host, "aGVsbG8gd29ybGQgdGhpcyBpcyBhIHR1bm5lbGxlZCBw.x.example");
+    /* SSH to the EMS inside a subscriber's GTP-U tunnel */
+    recs[5] = flow(T0 + 50 * MIN, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH, MW_PLANE_USER,
+            MW_ROLE_UNKNOWN, 0, 900, 900);
+    recs[5].kind = MW_FLOW_INNER;
+    recs[5].src_lo = v4(10, 100, 0, 5);
+    json = detect(m, inv, recs, 6);
+    assert_int_equal(count(json, "new_peer"), 1); /* the TLS host; the NTP server is time_source */
+    assert_int_equal(count(json, "direction"), 1);
+    assert_int_equal(count(json, "new_service"), 1);
+    assert_int_equal(count(json, "cleartext"), 1);
+    assert_int_equal(count(json, "time_source"), 1);
+    assert_int_equal(count(json, "dns"), 1);
+    assert_int_equal(count(json, "leakage"), 1);
+    assert_non_null(strstr(json, "\"n_flows\":2")); /* the two TLS flows aggregate */
+    assert_non_null(strstr(json, "never seen in 7.0 days of training"));
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+/* Uploads of many known-sized flows in one window: volume only once the station is ready. */
+static void burst(mw_flow_record_t *recs, size_t *n, int64_t t, int flows)
+{
+    for (int i = 0; i < flows; i++)
+        recs[(*n)++] = flow(t + i * 1000000, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH,
+                MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 5000, 800);
+}
+
+static void test_volume_needs_learning_and_constant_series(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *one_window = train(inv, 0, T0);
+    mw_model_t *week = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[400];
+    size_t n = 0;
+    uint32_t st;
+    char *json;
+    (void)state;
+
+    /* a model with only one window of training: still learning, no volume verdict */
+    {
+        mw_flow_record_t r = flow(T0 - DAY, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH,
+                MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 5000, 800);
+        mw_trainer_t *t = mw_trainer_create(one_window, inv, name_of, NULL);
+        mw_trainer_record(t, &r);
+        mw_trainer_finish(t);
+        mw_trainer_destroy(t);
+    }
+    assert_non_null(mw_model_find_station(week, "enb-1", &st));
+    /* constant series: every training window uploaded the same, the spread is 0 */
+    assert_true(mw_series_stddev(&mw_model_station_at(week, st)->win_up) >= 0.0);
+    burst(recs, &n, T0 + 5 * MIN, 200); /* 200 x 5000 B = 1 MB in one window */
+    json = detect(one_window, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 0);
+    free(json);
+    json = detect(week, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 1);
+    assert_non_null(strstr(json, "above the learned limit"));
+    free(json);
+    /* the same upload as in training: nothing, despite a zero spread */
+    n = 0;
+    burst(recs, &n, T0 + 5 * MIN, 1);
+    json = detect(week, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 0);
+    free(json);
+    mw_model_destroy(one_window);
+    mw_model_destroy(week);
+    mw_inventory_destroy(inv);
+}
+
+static void beacon_series(mw_flow_record_t *recs, size_t *n, int64_t period, int jitter_pct)
+{
+    srand(7);
+    for (int i = 0; i < 40; i++) {
+        int64_t jitter = jitter_pct ? (rand() % (2 * jitter_pct + 1) - jitter_pct) * period / 100 : 0;
+        recs[(*n)++] = flow(T0 + i * period + jitter, v4(203, 0, 113, 50), 443, P_TLS,
+                MW_SVC_HTTPS, MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
+    }
+}
+
+static void test_beacon_regular_vs_jittery_and_order(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[64], reversed[64];
+    size_t n = 0, i;
+    char *a, *b;
+    (void)state;
+
+    beacon_series(recs, &n, 5 * MIN, 3);
+    a = detect(m, inv, recs, n);
+    assert_int_equal(count(a, "beacon"), 1);
+    assert_non_null(strstr(a, "\"n_flows\":40"));
+    /* the clock going backwards (records in reverse time order): the same verdict */
+    for (i = 0; i < n; i++)
+        reversed[i] = recs[n - 1 - i];
+    b = detect(m, inv, reversed, n);
+    assert_int_equal(count(b, "beacon"), 1);
+    assert_non_null(strstr(b, "\"n_flows\":40"));
+    free(a);
+    free(b);
+    /* +-60% jitter is not a beacon */
+    n = 0;
+    beacon_series(recs, &n, 5 * MIN, 60);
+    a = detect(m, inv, recs, n);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+static void test_gap_and_off_hours(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[4000];
+    size_t n = 0;
+    char *json;
+    (void)state;
+
+    /* a day-long gap in the input, then a normal day: still quiet */
+    normal_day(recs, &n, T0 + 2 * DAY);
+    /* a 2 MB download from the EMS on a Wednesday 14:00 (outside the Sunday window) */
+    recs[n++] = flow(T0 + 2 * DAY + 14 * 60 * MIN, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH,
+            MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 20000, 2000000);
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "off_hours"), 1);
+    assert_int_equal(count(json, "new_peer") + count(json, "volume") + count(json, "beacon"), 0);
+    free(json);
+    /* the same download on Sunday 03:00, inside the maintenance window: fine */
+    n = 0;
+    recs[n++] = flow(T0 + 6 * DAY + 3 * 60 * MIN, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH,
+            MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 20000, 2000000);
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "off_hours"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+typedef struct {
+    mw_tuple_key_t k[2000];
+    mw_tuple_stats_t s[2000];
+    size_t n;
+    const mw_model_t *m;
+    char ids[2000][MW_MODEL_ID_LEN];
+} dump_t;
+
+static void dump_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_stats_t *s)
+{
+    dump_t *d = ctx;
+    d->k[d->n] = *k;
+    d->k[d->n].station = 0; /* stations compared by id */
+    memcpy(d->ids[d->n], mw_model_station_at(d->m, k->station)->id, MW_MODEL_ID_LEN);
+    d->s[d->n++] = *s;
+}
+
+static void test_merge_equals_joint(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *monday = train(inv, 1, T0);
+    mw_model_t *tuesday = train(inv, 1, T0 + DAY);
+    mw_model_t *both = train(inv, 2, T0);
+    static dump_t a, b;
+    uint32_t sa, sb;
+    char err[128];
+    (void)state;
+
+    assert_int_equal(mw_model_merge(monday, tuesday, err, sizeof(err)), 0);
+    a.m = monday;
+    b.m = both;
+    mw_model_foreach_tuple(monday, dump_tuple, &a);
+    mw_model_foreach_tuple(both, dump_tuple, &b);
+    assert_int_equal(a.n, b.n);
+    assert_memory_equal(a.k, b.k, a.n * sizeof(a.k[0]));
+    assert_memory_equal(a.s, b.s, a.n * sizeof(a.s[0]));
+    assert_memory_equal(a.ids, b.ids, sizeof(a.ids[0]) * a.n);
+    assert_non_null(mw_model_find_station(monday, "enb-1", &sa));
+    assert_non_null(mw_model_find_station(both, "enb-1", &sb));
+    assert_memory_equal(mw_model_station_at(monday, sa), mw_model_station_at(both, sb),
+            sizeof(mw_station_t));
+    mw_model_destroy(monday);
+    mw_model_destroy(tuesday);
+    mw_model_destroy(both);
+    mw_inventory_destroy(inv);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_clean_day_is_quiet),
+        cmocka_unit_test(test_novelty_detectors),
+        cmocka_unit_test(test_volume_needs_learning_and_constant_series),
+        cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
+        cmocka_unit_test(test_gap_and_off_hours),
+        cmocka_unit_test(test_merge_equals_joint),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
