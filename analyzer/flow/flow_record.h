@@ -15,7 +15,7 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 1
+#define MW_SCHEMA_VERSION 2
 #define MW_HOST_LEN 64
 
 /* What kind of flow a record is (GTP-U yields two linked records). */
