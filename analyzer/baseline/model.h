@@ -30,6 +30,8 @@
 #define MW_MODEL_APP_LEN 32
 #define MW_HOURS_OF_WEEK 168
 #define MW_MODEL_MAX_TUPLES 4000000u /* cap: a model never grows past this */
+/* Role groups are stations named "group:enb", "group:gnb": all stations of a type together. */
+#define MW_GROUP_PREFIX "group:"
 
 typedef struct mw_tuple_key {
     uint32_t station;      /* index into the model's station table */

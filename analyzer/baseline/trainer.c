@@ -5,6 +5,7 @@
  */
 #include "baseline/trainer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,15 +42,32 @@ mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
     return t;
 }
 
-static void fold_window(void *ctx, const mw_window_t *win)
+static void add_window(mw_station_t *s, const mw_window_t *win)
 {
-    mw_trainer_t *t = ctx;
-    mw_station_t *s = (mw_station_t *)mw_model_station_at(t->model, win->station);
-
     mw_series_add(&s->win_flows, (double)win->flows);
     mw_series_add(&s->win_up, (double)win->up);
     mw_series_add(&s->win_down, (double)win->down);
     mw_series_add(&s->win_peers, (double)win->npeers);
+}
+
+/* The role group of a station: all base stations of its type, as one more "station". */
+static mw_station_t *group_of(mw_trainer_t *t, const mw_station_t *s, uint32_t *index)
+{
+    char id[MW_MODEL_ID_LEN];
+
+    snprintf(id, sizeof(id), "%s%s", MW_GROUP_PREFIX, mw_bs_type_name(s->type));
+    return mw_model_station(t->model, id, index);
+}
+
+static void fold_window(void *ctx, const mw_window_t *win)
+{
+    mw_trainer_t *t = ctx;
+    mw_station_t *s = (mw_station_t *)mw_model_station_at(t->model, win->station);
+    mw_station_t *g = group_of(t, s, NULL);
+
+    add_window(s, win);
+    if (g != NULL) /* re-read s: the station table may have moved */
+        add_window(g, win);
 }
 
 static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
@@ -77,25 +95,19 @@ static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
     mw_tuple_merge(ts, &one);
 }
 
-void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
+/* Station-level learning, for the station itself and for its role group. */
+static void learn_station(mw_trainer_t *t, const mw_flow_view_t *v, mw_station_t *s, uint32_t st,
+        uint8_t type)
 {
-    mw_flow_view_t v;
-    mw_station_t *s;
-    uint32_t st;
+    const mw_flow_record_t *r = v->rec;
 
-    if (!mw_flow_view(&v, r, t->inv, t->name, t->name_ctx))
-        return;
-    s = mw_model_station(t->model, v.bs_id, &st);
-    if (s == NULL)
-        return;
-    t->records++;
     if (s->records == 0 || r->first_us < s->first_us)
         s->first_us = r->first_us;
     if (r->last_us > s->last_us)
         s->last_us = r->last_us;
     s->records++;
-    s->type = (uint8_t)mw_inventory_bs_type(t->inv, r->bs_index);
-    update_tuple(t, &v, st);
+    s->type = type;
+    update_tuple(t, v, st);
     if (r->service == MW_SVC_DNS && r->host[0] != '\0') {
         char host[MW_HOST_LEN + 1];
         uint32_t len, label;
@@ -105,12 +117,37 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
         s->dns_max_name = MW_MAX(s->dns_max_name, len);
         s->dns_max_label = MW_MAX(s->dns_max_label, label);
     }
-    if (mw_flow_view_is_oam(&v)) {
-        s->how_flows[v.hour_of_week]++;
-        s->how_up[v.hour_of_week] += v.up;
+    if (mw_flow_view_is_oam(v)) {
+        s->how_flows[v->hour_of_week]++;
+        s->how_up[v->hour_of_week] += v->up;
+    }
+}
+
+void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
+{
+    mw_flow_view_t v;
+    mw_station_t *s, *g;
+    uint32_t st, gi;
+    uint8_t type;
+
+    if (!mw_flow_view(&v, r, t->inv, t->name, t->name_ctx))
+        return;
+    type = (uint8_t)mw_inventory_bs_type(t->inv, r->bs_index);
+    s = mw_model_station(t->model, v.bs_id, &st);
+    if (s == NULL)
+        return;
+    s->type = type;
+    g = group_of(t, s, &gi);
+    if (g != NULL) {
+        g->type = type;
+        learn_station(t, &v, g, gi, type);
+    }
+    s = (mw_station_t *)mw_model_station_at(t->model, st); /* the table may have grown */
+    t->records++;
+    learn_station(t, &v, s, st, type);
+    if (mw_flow_view_is_oam(&v))
         mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port,
                 r->flow_id);
-    }
     {
         mw_model_meta_t *meta = mw_model_meta(t->model);
         if (meta->first_us == 0 || r->first_us < meta->first_us)

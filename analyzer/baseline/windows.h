@@ -24,6 +24,8 @@ typedef struct mw_window {
     uint8_t top_peer[16];   /* the peer with the largest upload in the window */
     uint64_t top_peer_up;
     uint16_t top_peer_port;
+    uint16_t bs_index;      /* set by the caller (detection): which inventory station */
+    uint32_t model_station; /* set by the caller (detection): the model station scoring it */
 } mw_window_t;
 
 typedef struct mw_windows mw_windows_t;

@@ -417,7 +417,7 @@ static void close_anomalies(mw_detect_ctx_t *c, int64_t watermark_us)
 static void on_window_closed(void *ctx, const mw_window_t *win)
 {
     mw_detect_ctx_t *c = ctx;
-    const mw_station_t *st = mw_model_station_at(c->p.model, win->station);
+    const mw_station_t *st = mw_model_station_at(c->p.model, win->model_station);
     mw_window_record_t row;
     double sd = mw_series_stddev(&st->win_up);
     size_t i;
@@ -428,8 +428,8 @@ static void on_window_closed(void *ctx, const mw_window_t *win)
     row.bytes_up = win->up;
     row.bytes_down = win->down;
     row.peers = win->npeers;
-    row.bs_index = (uint16_t)mw_inventory_bs_find(c->p.inv, st->id);
-    if (mw_detect_station_ready(c, win->station) && sd > 0)
+    row.bs_index = win->bs_index;
+    if (mw_detect_station_ready(c, win->model_station) && sd > 0)
         row.z_up = (float)(((double)win->up - mw_series_mean(&st->win_up)) / sd);
     if (c->w != NULL)
         mw_h5_writer_append_windows(c->w, &row, 1);
@@ -438,12 +438,27 @@ static void on_window_closed(void *ctx, const mw_window_t *win)
             mw_detectors[i]->on_window(c, win, st);
 }
 
-static void note_learning(mw_detect_ctx_t *c, const char *bs, uint16_t bs_index)
+/* A station the model does not know is scored against its role group, if any. */
+static int station_or_group(mw_detect_ctx_t *c, const char *bs, uint16_t bs_index, uint32_t *st)
 {
-    if (c->unknown_noted[bs_index])
-        return;
-    c->unknown_noted[bs_index] = 1;
-    mw_log_note("still learning: base station %s is not in the model; no anomalies for it", bs);
+    char group[MW_MODEL_ID_LEN];
+    const char *type = mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index));
+    int found;
+
+    if (mw_model_find_station(c->p.model, bs, st) != NULL)
+        return 1;
+    snprintf(group, sizeof(group), "%s%s", MW_GROUP_PREFIX, type);
+    found = mw_model_find_station(c->p.model, group, st) != NULL;
+    if (!c->unknown_noted[bs_index]) {
+        c->unknown_noted[bs_index] = 1;
+        if (found)
+            mw_log_note("base station %s is not in the model: scored against all %s stations "
+                        "of the training (%s)", bs, type, group);
+        else
+            mw_log_note("still learning: base station %s is not in the model and no %s is; "
+                        "no anomalies for it", bs, group);
+    }
+    return found;
 }
 
 static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
@@ -458,17 +473,21 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
         c->watermark_us = r->last_us;
     if (!mw_flow_view(&v, r, c->p.inv, c->p.name, c->p.name_ctx))
         return;
-    if (mw_model_find_station(c->p.model, v.bs_id, &st) == NULL) {
-        note_learning(c, v.bs_id, r->bs_index);
+    if (!station_or_group(c, v.bs_id, r->bs_index, &st))
         return;
-    }
     mw_flow_view_key(&v, st, &key);
     tuple = mw_model_lookup(c->p.model, &key);
     for (i = 0; i < mw_detector_count; i++)
         mw_detectors[i]->on_flow(c, &v, st, &key, tuple);
-    if (mw_flow_view_is_oam(&v))
-        mw_windows_add(c->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port,
-                r->flow_id);
+    if (mw_flow_view_is_oam(&v)) {
+        /* keyed by inventory station: stations scored by one role group stay apart */
+        mw_window_t *win = mw_windows_add(c->windows, r->bs_index, r->first_us, v.up, v.down,
+                v.peer, v.peer_port, r->flow_id);
+        if (win != NULL) {
+            win->bs_index = r->bs_index;
+            win->model_station = st;
+        }
+    }
 }
 
 void mw_detect_run_records(mw_detect_run_t *run, const mw_flow_record_t *recs, size_t n,

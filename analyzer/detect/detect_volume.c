@@ -30,7 +30,7 @@ static double up_threshold(const mw_station_t *s)
 static void volume_window(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw_station_t *s)
 {
     mw_evidence_t ev;
-    uint32_t st = win->station;
+    uint32_t st = win->model_station;
     double limit;
 
     if (!mw_detect_station_ready(ctx, st))
@@ -43,7 +43,7 @@ static void volume_window(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw
     ev.severity = (double)win->up > 4 * limit ? MW_SEV_HIGH : MW_SEV_MEDIUM;
     ev.score = (float)((double)win->up / limit);
     ev.station = st;
-    ev.bs_index = (uint16_t)mw_inventory_bs_find(mw_detect_inventory(ctx), s->id);
+    ev.bs_index = win->bs_index;
     ev.plane = MW_PLANE_MANAGEMENT;
     memcpy(ev.peer, win->top_peer, 16);
     ev.peer_port = win->top_peer_port;

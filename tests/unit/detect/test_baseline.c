@@ -36,17 +36,22 @@ static const char *name_of(void *ctx, unsigned id)
     return id < 7 ? names[id] : "";
 }
 
-static mw_inventory_t *site(void)
+static const char *const site_yaml =
+        "site: t\nmaintenance_windows:\n  - days: [sun]\n    start: \"02:00\"\n"
+        "    end: \"04:00\"\nbase_stations:\n  - id: enb-1\n    type: enb\n"
+        "    prefixes: [10.0.0.1/32]\n%sroles:\n  ems: [10.9.0.1/32]\n"
+        "  ntp: [10.9.0.2/32]\n  dns: [10.9.0.3/32]\n";
+
+/* The test site; extra = more base stations (YAML list items). */
+static mw_inventory_t *site_with(const char *extra)
 {
     char path[] = "/tmp/mw_test_site_XXXXXX";
     int fd = mkstemp(path);
-    const char *yaml = "site: t\nmaintenance_windows:\n  - days: [sun]\n    start: \"02:00\"\n"
-                       "    end: \"04:00\"\nbase_stations:\n  - id: enb-1\n    type: enb\n"
-                       "    prefixes: [10.0.0.1/32]\nroles:\n  ems: [10.9.0.1/32]\n"
-                       "  ntp: [10.9.0.2/32]\n  dns: [10.9.0.3/32]\n";
+    char yaml[1024];
     char err[256];
     mw_inventory_t *inv;
 
+    snprintf(yaml, sizeof(yaml), site_yaml, extra);
     assert_true(fd >= 0);
     assert_int_equal(write(fd, yaml, strlen(yaml)), (ssize_t)strlen(yaml));
     close(fd);
@@ -54,6 +59,11 @@ static mw_inventory_t *site(void)
     unlink(path);
     assert_non_null(inv);
     return inv;
+}
+
+static mw_inventory_t *site(void)
+{
+    return site_with("");
 }
 
 static uint64_t v4(int a, int b, int c, int d)
@@ -401,6 +411,41 @@ static void test_merge_equals_joint(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A base station added after training is scored against its role group. */
+static void test_new_station_uses_group(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_inventory_t *grown = site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n");
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[4000];
+    size_t n = 0, i;
+    char *json;
+    uint32_t st;
+    (void)state;
+
+    assert_non_null(mw_model_find_station(m, "group:enb", &st));
+    normal_day(recs, &n, T0);
+    for (i = 0; i < n; i++) { /* the same normal day, from the new station */
+        recs[i].bs_index = 2;
+        if (recs[i].src_lo == v4(10, 0, 0, 1))
+            recs[i].src_lo = v4(10, 0, 0, 2);
+        else
+            recs[i].dst_lo = v4(10, 0, 0, 2);
+    }
+    recs[n] = flow(T0 + 10 * MIN, v4(203, 0, 113, 9), 443, P_TLS, MW_SVC_HTTPS, MW_PLANE_UNKNOWN,
+            MW_ROLE_UNKNOWN, 0, 3000, 2000);
+    recs[n].bs_index = 2;
+    recs[n++].src_lo = v4(10, 0, 0, 2);
+    json = detect(m, grown, recs, n);
+    assert_int_equal(count(json, "new_peer"), 1); /* only the outside host */
+    assert_non_null(strstr(json, "\"bs\":\"enb-2\""));
+    assert_int_equal(count(json, "volume") + count(json, "new_service") + count(json, "beacon"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(grown);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +455,7 @@ int main(void)
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
+        cmocka_unit_test(test_new_station_uses_group),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
