@@ -59,6 +59,12 @@ int mw_train_from_results(const mw_config_t *cfg, char *errbuf, size_t errlen)
             mw_log_note("%s: written with %s inventory than %s; base stations are matched by "
                         "position in the file",
                     cfg->files[i], f.inventory_yaml ? "another" : "no", cfg->inventory);
+        if (f.active_timeout_s * 1000000 != cfg->window_us)
+            mw_log_note("%s: its flow records were cut every %lld s, not every window (%lld s): "
+                        "window features are coarser than training on the capture gives "
+                        "(write results with --active-timeout %lld to match)",
+                    cfg->files[i], (long long)f.active_timeout_s,
+                    (long long)(cfg->window_us / 1000000), (long long)(cfg->window_us / 1000000));
         t = mw_trainer_create(m, inv, file_proto_name, &f);
         if (t == NULL) {
             mw_h5_flows_free(&f);

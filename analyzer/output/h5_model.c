@@ -526,6 +526,7 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
         out->proto_names[i] = strdup(names[i].name);
     }
     out->nproto = nn;
+    read_attr_i64(file, "active_timeout_s", &out->active_timeout_s);
     if (H5Lexists(file, "meta/inventory", H5P_DEFAULT) > 0) {
         hid_t ds = H5Dopen2(file, "meta/inventory", H5P_DEFAULT);
         hid_t t = H5Tcopy(H5T_C_S1);

@@ -25,6 +25,7 @@ typedef struct mw_h5_flows {
     char **proto_names; /* by nDPI id of the writing run */
     size_t nproto;
     char *inventory_yaml; /* NULL when the run had none */
+    int64_t active_timeout_s; /* of the writing run, 0 when unknown */
 } mw_h5_flows_t;
 
 int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t errlen);
