@@ -6,8 +6,17 @@
 #define MW_H5_INTERNAL_H
 
 #include <hdf5.h>
+#include <stddef.h>
+#include <stdint.h>
 
 /* The /flows compound type, equal to mw_flow_record_t in memory. Caller closes it. */
 hid_t mw__h5_flow_type(void);
+
+/* A NUL-padded fixed-length string type of n bytes. Caller closes it. */
+hid_t mw__h5_fixed_string(size_t n);
+
+/* Scalar root/group attributes (a UTF-8 variable-length string, an int64). */
+int mw__h5_attr_string(hid_t loc, const char *name, const char *value);
+int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value);
 
 #endif

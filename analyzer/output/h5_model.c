@@ -39,18 +39,10 @@ typedef struct {
     uint64_t flows, up;
 } hour_row_t;
 
-static hid_t str_type(size_t n)
-{
-    hid_t t = H5Tcopy(H5T_C_S1);
-    H5Tset_size(t, n);
-    H5Tset_strpad(t, H5T_STR_NULLPAD);
-    return t;
-}
-
 static hid_t tuple_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(tuple_row_t));
-    hid_t id = str_type(MW_MODEL_ID_LEN), app = str_type(MW_MODEL_APP_LEN);
+    hid_t id = mw__h5_fixed_string(MW_MODEL_ID_LEN), app = mw__h5_fixed_string(MW_MODEL_APP_LEN);
 #define F(name, member, type) H5Tinsert(t, name, offsetof(tuple_row_t, member), type)
     F("station", station, id);
     F("peer_hi", peer_hi, H5T_NATIVE_UINT64);
@@ -84,7 +76,7 @@ static hid_t station_type(void)
 {
     static const char *const series[4] = { "win_flows", "win_up", "win_down", "win_peers" };
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(station_row_t));
-    hid_t id = str_type(MW_MODEL_ID_LEN);
+    hid_t id = mw__h5_fixed_string(MW_MODEL_ID_LEN);
     char name[64];
     int i;
 #define F(name, member, type) H5Tinsert(t, name, offsetof(station_row_t, member), type)
@@ -114,7 +106,7 @@ static hid_t station_type(void)
 static hid_t hour_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(hour_row_t));
-    hid_t id = str_type(MW_MODEL_ID_LEN);
+    hid_t id = mw__h5_fixed_string(MW_MODEL_ID_LEN);
     H5Tinsert(t, "station", offsetof(hour_row_t, station), id);
     H5Tinsert(t, "hour_of_week", offsetof(hour_row_t, hour), H5T_NATIVE_UINT16);
     H5Tinsert(t, "flows", offsetof(hour_row_t, flows), H5T_NATIVE_UINT64);
@@ -192,33 +184,6 @@ static int cmp_station_row(const void *a, const void *b)
     return strcmp(((const station_row_t *)a)->id, ((const station_row_t *)b)->id);
 }
 
-static int write_attr_str(hid_t loc, const char *name, const char *value)
-{
-    hid_t t = H5Tcopy(H5T_C_S1), space = H5Screate(H5S_SCALAR), a;
-    int rc = -1;
-    H5Tset_size(t, H5T_VARIABLE);
-    H5Tset_cset(t, H5T_CSET_UTF8);
-    a = H5Acreate2(loc, name, t, space, H5P_DEFAULT, H5P_DEFAULT);
-    if (a >= 0 && H5Awrite(a, t, &value) >= 0)
-        rc = 0;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    H5Tclose(t);
-    return rc;
-}
-
-static int write_attr_i64(hid_t loc, const char *name, int64_t v)
-{
-    hid_t space = H5Screate(H5S_SCALAR);
-    hid_t a = H5Acreate2(loc, name, H5T_NATIVE_INT64, space, H5P_DEFAULT, H5P_DEFAULT);
-    int rc = (a >= 0 && H5Awrite(a, H5T_NATIVE_INT64, &v) >= 0) ? 0 : -1;
-    if (a >= 0)
-        H5Aclose(a);
-    H5Sclose(space);
-    return rc;
-}
-
 int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources, char *errbuf,
         size_t errlen)
 {
@@ -286,14 +251,14 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (write_table(file, "stations", st, srows, ns) || write_table(file, "tuples", tt, c.rows, c.n) ||
             write_table(file, "hours", ht, hrows, nh) ||
-            write_attr_i64(file, "model_version", MW_MODEL_VERSION) ||
-            write_attr_i64(file, "window_s", meta->window_us / 1000000) ||
-            write_attr_i64(file, "first_us", meta->first_us) ||
-            write_attr_i64(file, "last_us", meta->last_us) ||
-            write_attr_str(file, "ndpi_version", meta->ndpi_version) ||
-            write_attr_str(file, "site", meta->site) ||
-            write_attr_str(file, "sources", sources ? sources : "") ||
-            write_attr_str(file, "created_utc", created)) {
+            mw__h5_attr_int64(file, "model_version", MW_MODEL_VERSION) ||
+            mw__h5_attr_int64(file, "window_s", meta->window_us / 1000000) ||
+            mw__h5_attr_int64(file, "first_us", meta->first_us) ||
+            mw__h5_attr_int64(file, "last_us", meta->last_us) ||
+            mw__h5_attr_string(file, "ndpi_version", meta->ndpi_version) ||
+            mw__h5_attr_string(file, "site", meta->site) ||
+            mw__h5_attr_string(file, "sources", sources ? sources : "") ||
+            mw__h5_attr_string(file, "created_utc", created)) {
         mw_fmt_err(errbuf, errlen, "writing model %s failed (disk full?)", partial);
         goto out;
     }
@@ -509,7 +474,7 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
     ft = mw__h5_flow_type();
     out->recs = read_table(file, "flows", ft, sizeof(mw_flow_record_t), &out->n);
     nt = H5Tcreate(H5T_COMPOUND, sizeof(name_row_t));
-    s64 = str_type(64);
+    s64 = mw__h5_fixed_string(64);
     H5Tinsert(nt, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32);
     H5Tinsert(nt, "name", offsetof(name_row_t, name), s64);
     names = read_table(file, "meta/protocols", nt, sizeof(*names), &nn);

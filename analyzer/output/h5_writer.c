@@ -85,13 +85,11 @@ static int insert_dir(hid_t t, const char *prefix, size_t base)
 hid_t mw__h5_flow_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_flow_record_t));
-    hid_t host = H5Tcopy(H5T_C_S1);
+    hid_t host = mw__h5_fixed_string(MW_HOST_LEN);
     int rc = 0;
 
     if (t < 0 || host < 0)
         goto fail;
-    H5Tset_size(host, MW_HOST_LEN);
-    H5Tset_strpad(host, H5T_STR_NULLPAD);
     rc |= MW_FIELD(t, flow_id, H5T_NATIVE_UINT64);
     rc |= MW_FIELD(t, tunnel_flow_id, H5T_NATIVE_UINT64);
     rc |= MW_FIELD(t, first_us, H5T_NATIVE_INT64);
@@ -301,11 +299,11 @@ int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
     return 0;
 }
 
-static hid_t name_string_type(void)
+hid_t mw__h5_fixed_string(size_t n)
 {
     hid_t s = H5Tcopy(H5T_C_S1);
     if (s >= 0) {
-        H5Tset_size(s, MW_H5_NAME_LEN);
+        H5Tset_size(s, n);
         H5Tset_strpad(s, H5T_STR_NULLPAD);
     }
     return s;
@@ -343,7 +341,7 @@ typedef struct {
 int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *const *names,
         size_t count, char *errbuf, size_t errlen)
 {
-    hid_t str = name_string_type();
+    hid_t str = mw__h5_fixed_string(MW_H5_NAME_LEN);
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(name_row_t));
     name_row_t *rows = calloc(count ? count : 1, sizeof(*rows));
     char path[128];
@@ -380,7 +378,7 @@ typedef struct {
 int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
         const uint64_t *values, size_t count, char *errbuf, size_t errlen)
 {
-    hid_t str = name_string_type();
+    hid_t str = mw__h5_fixed_string(MW_H5_NAME_LEN);
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(counter_row_t));
     counter_row_t *rows = calloc(count ? count : 1, sizeof(*rows));
     char path[128];
@@ -439,21 +437,31 @@ static hid_t vlen_utf8(void)
     return t;
 }
 
-int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value)
+int mw__h5_attr_string(hid_t loc, const char *name, const char *value)
 {
     hid_t t = vlen_utf8();
     int rc;
 
     if (t < 0)
         return MW_EIO;
-    rc = write_attr(w->file, name, t, &value) == 0 ? 0 : MW_EIO;
+    rc = write_attr(loc, name, t, &value) == 0 ? 0 : MW_EIO;
     H5Tclose(t);
     return rc;
 }
 
+int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value)
+{
+    return write_attr(loc, name, H5T_NATIVE_INT64, &value) == 0 ? 0 : MW_EIO;
+}
+
+int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value)
+{
+    return mw__h5_attr_string(w->file, name, value);
+}
+
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
 {
-    return write_attr(w->file, name, H5T_NATIVE_INT64, &value) == 0 ? 0 : MW_EIO;
+    return mw__h5_attr_int64(w->file, name, value);
 }
 
 int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, char *errbuf,
@@ -487,11 +495,8 @@ int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, cha
 static hid_t anomaly_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_record_t));
-    hid_t app = H5Tcopy(H5T_C_S1), ex = H5Tcopy(H5T_C_S1);
-    H5Tset_size(app, MW_ANOMALY_APP_LEN);
-    H5Tset_strpad(app, H5T_STR_NULLPAD);
-    H5Tset_size(ex, MW_EXPLANATION_LEN);
-    H5Tset_strpad(ex, H5T_STR_NULLPAD);
+    hid_t app = mw__h5_fixed_string(MW_ANOMALY_APP_LEN);
+    hid_t ex = mw__h5_fixed_string(MW_EXPLANATION_LEN);
 #define A(name, type) H5Tinsert(t, #name, offsetof(mw_anomaly_record_t, name), type)
     A(anomaly_id, H5T_NATIVE_UINT64);
     A(start_us, H5T_NATIVE_INT64);
