@@ -97,6 +97,8 @@ void mw_windows_close(mw_windows_t *w, int64_t watermark_us, mw_window_fn fn, vo
 {
     size_t i, kept = 0;
 
+    if (w->n == 0)
+        return; /* qsort must not get the NULL array of an empty set */
     qsort(w->open, w->n, sizeof(*w->open), cmp_window);
     for (i = 0; i < w->n; i++) {
         int64_t end = (w->open[i].index + 1) * w->window_us;
