@@ -254,6 +254,11 @@ void mw_station_merge(mw_station_t *into, const mw_station_t *from)
     mw_series_merge(&into->win_up, &from->win_up);
     mw_series_merge(&into->win_down, &from->win_down);
     mw_series_merge(&into->win_peers, &from->win_peers);
+    mw_series_merge(&into->win_ratio, &from->win_ratio);
+    for (h = 0; h < MW_SVC_COUNT; h++) {
+        mw_series_merge(&into->svc_up[h], &from->svc_up[h]);
+        mw_series_merge(&into->svc_flows[h], &from->svc_flows[h]);
+    }
     for (h = 0; h < MW_HOURS_OF_WEEK; h++) {
         into->how_flows[h] += from->how_flows[h];
         into->how_up[h] += from->how_up[h];

@@ -11,7 +11,8 @@
  *     largest flow, the longest session, the largest packet, the hours of
  *     day it happens at and the nDPI risks it already had;
  *   - window series of the management plane per window (flows, bytes up,
- *     bytes down, distinct peers) as mergeable sums;
+ *     bytes down, distinct peers, up/down ratio) as mergeable sums, and per
+ *     management protocol (bytes up, flows);
  *   - an hour-of-week profile of management flows and upload bytes;
  *   - the longest DNS name and label it asked for.
  * Everything merges by sums, min/max and ORs: merge(A, B) == train(A + B)
@@ -24,8 +25,10 @@
 #include <stdint.h>
 
 #include "baseline/stats.h"
+#include "baseline/windows.h"
+#include "classify/plane.h"
 
-#define MW_MODEL_VERSION 1
+#define MW_MODEL_VERSION 2
 #define MW_MODEL_ID_LEN 64
 #define MW_MODEL_APP_LEN 32
 #define MW_HOURS_OF_WEEK 168
@@ -63,6 +66,9 @@ typedef struct mw_station {
     int64_t first_us, last_us;       /* training span of this station */
     uint64_t records;
     mw_series_t win_flows, win_up, win_down, win_peers; /* management plane, active windows */
+    mw_series_t win_ratio;           /* up / down of windows moving >= MW_RATIO_MIN_BYTES */
+    mw_series_t svc_up[MW_SVC_COUNT];    /* per management protocol: bytes up per window */
+    mw_series_t svc_flows[MW_SVC_COUNT]; /* ... and flows per window (windows it was active) */
     uint64_t how_flows[MW_HOURS_OF_WEEK]; /* hour-of-week (local, Monday 00h = 0) */
     uint64_t how_up[MW_HOURS_OF_WEEK];
     uint32_t dns_max_name, dns_max_label;

@@ -44,10 +44,21 @@ mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
 
 static void add_window(mw_station_t *s, const mw_window_t *win)
 {
+    double ratio = mw_window_ratio(win);
+    int svc;
+
     mw_series_add(&s->win_flows, (double)win->flows);
     mw_series_add(&s->win_up, (double)win->up);
     mw_series_add(&s->win_down, (double)win->down);
     mw_series_add(&s->win_peers, (double)win->npeers);
+    if (ratio >= 0)
+        mw_series_add(&s->win_ratio, ratio);
+    for (svc = 0; svc < MW_SVC_COUNT; svc++) {
+        if (win->svc_flows[svc] == 0)
+            continue;
+        mw_series_add(&s->svc_up[svc], (double)win->svc_up[svc]);
+        mw_series_add(&s->svc_flows[svc], (double)win->svc_flows[svc]);
+    }
 }
 
 /* The role group of a station: all base stations of its type, as one more "station". */
@@ -147,7 +158,7 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
     learn_station(t, &v, s, st, type);
     if (mw_flow_view_is_oam(&v))
         mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port,
-                r->flow_id);
+                r->service, r->flow_id);
     {
         mw_model_meta_t *meta = mw_model_meta(t->model);
         if (meta->first_us == 0 || r->first_us < meta->first_us)

@@ -37,7 +37,8 @@ static int64_t index_of(int64_t t, int64_t len)
 }
 
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
-        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint64_t flow_id)
+        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint16_t service,
+        uint64_t flow_id)
 {
     int64_t idx = index_of(t_us, w->window_us);
     mw_window_t *win = NULL;
@@ -69,6 +70,10 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
     win->flows++;
     win->up += up;
     win->down += down;
+    if (service < MW_SVC_COUNT) {
+        win->svc_up[service] += up;
+        win->svc_flows[service]++;
+    }
     for (i = 0; i < win->npeers && i < MW_WINDOW_MAX_PEERS; i++)
         if (memcmp(win->peers[i], peer, 16) == 0)
             break;
@@ -83,6 +88,13 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
         win->top_peer_port = peer_port;
     }
     return win;
+}
+
+double mw_window_ratio(const mw_window_t *win)
+{
+    if (win->up + win->down < MW_RATIO_MIN_BYTES)
+        return -1.0;
+    return (double)win->up / (double)(win->down + 1);
 }
 
 static int cmp_window(const void *a, const void *b)

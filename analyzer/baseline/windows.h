@@ -11,8 +11,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "classify/plane.h"
+
 #define MW_WINDOW_MAX_PEERS 64 /* distinct peers counted exactly up to this */
 #define MW_WINDOWS_MAX_OPEN 1000000u
+#define MW_RATIO_MIN_BYTES 65536 /* a window's up/down ratio counts only above this traffic */
 
 typedef struct mw_window {
     uint32_t station;
@@ -24,6 +27,8 @@ typedef struct mw_window {
     uint8_t top_peer[16];   /* the peer with the largest upload in the window */
     uint64_t top_peer_up;
     uint16_t top_peer_port;
+    uint64_t svc_up[MW_SVC_COUNT];    /* bytes up per service (management protocol) */
+    uint32_t svc_flows[MW_SVC_COUNT];
     uint16_t bs_index;      /* set by the caller (detection): which inventory station */
     uint32_t model_station; /* set by the caller (detection): the model station scoring it */
 } mw_window_t;
@@ -35,7 +40,11 @@ void mw_windows_destroy(mw_windows_t *w);
 
 /* Accounts one management-plane flow; NULL when the cap was hit. */
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
-        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint64_t flow_id);
+        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint16_t service,
+        uint64_t flow_id);
+
+/* up / down of a window, or -1 when it moved less than MW_RATIO_MIN_BYTES. */
+double mw_window_ratio(const mw_window_t *win);
 
 /* Calls fn for every window that ends before watermark_us (all when INT64_MAX), then drops them. */
 typedef void (*mw_window_fn)(void *ctx, const mw_window_t *win);

@@ -27,14 +27,72 @@ static double up_threshold(const mw_station_t *s)
     return fmax(fmax(band, 2.0 * s->win_up.max), MIN_UPLOAD_ALERT);
 }
 
+#define RATIO_FACTOR 4.0         /* up/down ratio this many times the learned maximum */
+#define RATIO_MIN_WINDOWS 12
+#define SERVICE_MIN_WINDOWS 24
+#define SERVICE_MIN_UP 64e3
+
+/* A window-level evidence; ev.service / ev.reference's sign say what it is about. */
+static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_window_t *win,
+        double value, double limit, uint16_t service)
+{
+    int64_t len = mw_model_meta_const(mw_detect_model(ctx))->window_us;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->detector = MW_DET_VOLUME;
+    ev->severity = value > 4 * limit ? MW_SEV_HIGH : MW_SEV_MEDIUM;
+    ev->score = (float)(value / limit);
+    ev->station = win->model_station;
+    ev->bs_index = win->bs_index;
+    ev->plane = MW_PLANE_MANAGEMENT;
+    memcpy(ev->peer, win->top_peer, 16);
+    ev->service = service;
+    ev->app = "";
+    ev->start_us = win->index * len;
+    ev->end_us = ev->start_us + len;
+    ev->flow_id = win->first_flow_id;
+    ev->value = value;
+    ev->reference = limit;
+}
+
+/* Per management protocol: its upload in the window against its own learned band. */
+static void volume_services(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw_station_t *s)
+{
+    mw_evidence_t ev;
+    int svc;
+
+    for (svc = 1; svc < MW_SVC_COUNT; svc++) {
+        const mw_series_t *up = &s->svc_up[svc];
+        double limit;
+        if (win->svc_up[svc] == 0 || up->n < SERVICE_MIN_WINDOWS)
+            continue;
+        limit = fmax(fmax(mw_series_mean(up) + BAND_SIGMAS * mw_series_stddev(up), 2.0 * up->max),
+                SERVICE_MIN_UP);
+        if ((double)win->svc_up[svc] <= limit)
+            continue;
+        window_evidence(ctx, &ev, win, (double)win->svc_up[svc], limit, (uint16_t)svc);
+        ev.peer_port = 0; /* marks per-protocol evidence: its own anomaly */
+        ev.up = win->svc_up[svc];
+        mw_detect_report(ctx, &ev);
+    }
+}
+
 static void volume_window(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw_station_t *s)
 {
     mw_evidence_t ev;
     uint32_t st = win->model_station;
-    double limit;
+    double limit, ratio = mw_window_ratio(win);
 
     if (!mw_detect_station_ready(ctx, st))
         return;
+    volume_services(ctx, win, s);
+    limit = RATIO_FACTOR * fmax(s->win_ratio.max, 1.0);
+    if (ratio >= 0 && s->win_ratio.n >= RATIO_MIN_WINDOWS && ratio > limit) {
+        window_evidence(ctx, &ev, win, ratio, limit, MW_SVC_NONE);
+        ev.reference = -limit; /* marks the ratio case for the explanation */
+        ev.peer_port = 1;      /* its own anomaly, apart from the volume one */
+        mw_detect_report(ctx, &ev);
+    }
     limit = up_threshold(s);
     if ((double)win->up <= limit)
         return;
@@ -86,6 +144,22 @@ static void volume_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t
     char peer[64], v[32], r[32], total[32];
     (void)ctx;
     mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    if (ref < 0) {
+        snprintf(out, len,
+                "management-plane up/down ratio of %.1f in a window, above %.1f (4x the highest in "
+                "training); largest upload to %s",
+                value, -ref, peer);
+        return;
+    }
+    if (a->service != MW_SVC_NONE && a->peer_port == 0) { /* per-protocol window evidence */
+        mw_fmt_bytes(v, sizeof(v), value);
+        mw_fmt_bytes(r, sizeof(r), ref);
+        snprintf(out, len,
+                "%s uploaded %s in a window, above its learned limit of %s (mean + 6 sd, 2x its "
+                "largest window); largest upload to %s",
+                mw_service_name(a->service), v, r, peer);
+        return;
+    }
     mw_fmt_bytes(v, sizeof(v), value);
     mw_fmt_bytes(r, sizeof(r), ref);
     mw_fmt_bytes(total, sizeof(total), a->bytes_up ? (double)a->bytes_up : value);

@@ -29,7 +29,7 @@ typedef struct {
     uint8_t type;
     int64_t first_us, last_us;
     uint64_t records;
-    mw_series_t s[4]; /* win_flows, win_up, win_down, win_peers */
+    mw_series_t s[5]; /* win_flows, win_up, win_down, win_peers, win_ratio */
     uint32_t dns_max_name, dns_max_label;
 } station_row_t;
 
@@ -38,6 +38,37 @@ typedef struct {
     uint16_t hour;
     uint64_t flows, up;
 } hour_row_t;
+
+typedef struct {
+    char station[MW_MODEL_ID_LEN];
+    uint16_t service;
+    mw_series_t up, flows;
+} service_row_t;
+
+static void insert_series(hid_t t, const char *prefix, size_t base)
+{
+    char name[64];
+    snprintf(name, sizeof(name), "%s_n", prefix);
+    H5Tinsert(t, name, base + offsetof(mw_series_t, n), H5T_NATIVE_UINT64);
+    snprintf(name, sizeof(name), "%s_sum", prefix);
+    H5Tinsert(t, name, base + offsetof(mw_series_t, sum), H5T_NATIVE_DOUBLE);
+    snprintf(name, sizeof(name), "%s_sumsq", prefix);
+    H5Tinsert(t, name, base + offsetof(mw_series_t, sumsq), H5T_NATIVE_DOUBLE);
+    snprintf(name, sizeof(name), "%s_max", prefix);
+    H5Tinsert(t, name, base + offsetof(mw_series_t, max), H5T_NATIVE_DOUBLE);
+}
+
+static hid_t service_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(service_row_t));
+    hid_t id = mw__h5_fixed_string(MW_MODEL_ID_LEN);
+    H5Tinsert(t, "station", offsetof(service_row_t, station), id);
+    H5Tinsert(t, "service", offsetof(service_row_t, service), H5T_NATIVE_UINT16);
+    insert_series(t, "win_up", offsetof(service_row_t, up));
+    insert_series(t, "win_flows", offsetof(service_row_t, flows));
+    H5Tclose(id);
+    return t;
+}
 
 static hid_t tuple_type(void)
 {
@@ -74,10 +105,10 @@ static hid_t tuple_type(void)
 
 static hid_t station_type(void)
 {
-    static const char *const series[4] = { "win_flows", "win_up", "win_down", "win_peers" };
+    static const char *const series[5] = { "win_flows", "win_up", "win_down", "win_peers",
+        "win_ratio" };
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(station_row_t));
     hid_t id = mw__h5_fixed_string(MW_MODEL_ID_LEN);
-    char name[64];
     int i;
 #define F(name, member, type) H5Tinsert(t, name, offsetof(station_row_t, member), type)
     F("id", id, id);
@@ -88,17 +119,8 @@ static hid_t station_type(void)
     F("dns_max_name", dns_max_name, H5T_NATIVE_UINT32);
     F("dns_max_label", dns_max_label, H5T_NATIVE_UINT32);
 #undef F
-    for (i = 0; i < 4; i++) {
-        size_t base = offsetof(station_row_t, s) + (size_t)i * sizeof(mw_series_t);
-        snprintf(name, sizeof(name), "%s_n", series[i]);
-        H5Tinsert(t, name, base + offsetof(mw_series_t, n), H5T_NATIVE_UINT64);
-        snprintf(name, sizeof(name), "%s_sum", series[i]);
-        H5Tinsert(t, name, base + offsetof(mw_series_t, sum), H5T_NATIVE_DOUBLE);
-        snprintf(name, sizeof(name), "%s_sumsq", series[i]);
-        H5Tinsert(t, name, base + offsetof(mw_series_t, sumsq), H5T_NATIVE_DOUBLE);
-        snprintf(name, sizeof(name), "%s_max", series[i]);
-        H5Tinsert(t, name, base + offsetof(mw_series_t, max), H5T_NATIVE_DOUBLE);
-    }
+    for (i = 0; i < 5; i++)
+        insert_series(t, series[i], offsetof(station_row_t, s) + (size_t)i * sizeof(mw_series_t));
     H5Tclose(id);
     return t;
 }
@@ -190,17 +212,19 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
     size_t ns = mw_model_station_count(m), nt = mw_model_tuple_count(m), i, nh = 0;
     station_row_t *srows = calloc(ns ? ns : 1, sizeof(*srows));
     hour_row_t *hrows = calloc(ns ? ns * MW_HOURS_OF_WEEK : 1, sizeof(*hrows));
+    service_row_t *vrows = calloc(ns ? ns * MW_SVC_COUNT : 1, sizeof(*vrows));
+    size_t nv = 0;
     collect_t c = { m, calloc(nt ? nt : 1, sizeof(tuple_row_t)), 0 };
     const mw_model_meta_t *meta = mw_model_meta_const(m);
     char partial[4096], created[32];
-    hid_t file = -1, tt = -1, st = -1, ht = -1;
+    hid_t file = -1, tt = -1, st = -1, ht = -1, vt = -1;
     time_t now = time(NULL);
     struct tm tm;
     int rc = MW_EIO;
 
     H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
-    if (srows == NULL || hrows == NULL || c.rows == NULL) {
+    if (srows == NULL || hrows == NULL || vrows == NULL || c.rows == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory saving the model");
         rc = MW_ENOMEM;
         goto out;
@@ -217,6 +241,7 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
         r->s[1] = s->win_up;
         r->s[2] = s->win_down;
         r->s[3] = s->win_peers;
+        r->s[4] = s->win_ratio;
         r->dns_max_name = s->dns_max_name;
         r->dns_max_label = s->dns_max_label;
     }
@@ -233,6 +258,15 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
             hrows[nh].up = s->how_up[h];
             nh++;
         }
+        for (int v = 0; v < MW_SVC_COUNT; v++) {
+            if (s->svc_up[v].n == 0)
+                continue;
+            memcpy(vrows[nv].station, s->id, MW_MODEL_ID_LEN);
+            vrows[nv].service = (uint16_t)v;
+            vrows[nv].up = s->svc_up[v];
+            vrows[nv].flows = s->svc_flows[v];
+            nv++;
+        }
     }
     if (mw_model_foreach_tuple(m, collect_tuple, &c) != 0) {
         mw_fmt_err(errbuf, errlen, "out of memory saving the model");
@@ -247,10 +281,12 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
     tt = tuple_type();
     st = station_type();
     ht = hour_type();
+    vt = service_type();
     gmtime_r(&now, &tm);
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     if (write_table(file, "stations", st, srows, ns) || write_table(file, "tuples", tt, c.rows, c.n) ||
             write_table(file, "hours", ht, hrows, nh) ||
+            write_table(file, "services", vt, vrows, nv) ||
             mw__h5_attr_int64(file, "model_version", MW_MODEL_VERSION) ||
             mw__h5_attr_int64(file, "window_s", meta->window_us / 1000000) ||
             mw__h5_attr_int64(file, "first_us", meta->first_us) ||
@@ -270,6 +306,8 @@ out:
         H5Tclose(st);
     if (ht >= 0)
         H5Tclose(ht);
+    if (vt >= 0)
+        H5Tclose(vt);
     if (file >= 0 && H5Fclose(file) < 0 && rc == 0) {
         mw_fmt_err(errbuf, errlen, "closing model %s failed (disk full?)", partial);
         rc = MW_EIO;
@@ -280,6 +318,7 @@ out:
     }
     free(srows);
     free(hrows);
+    free(vrows);
     free(c.rows);
     return rc;
 }
@@ -344,8 +383,10 @@ int mw_h5_is_hdf5(const char *path)
 
 mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
 {
-    hid_t file, tt, st, ht;
+    hid_t file, tt, st, ht, vt;
     int64_t version = 0, window_s = 0;
+    service_row_t *vrows = NULL;
+    size_t nv = 0;
     station_row_t *srows = NULL;
     tuple_row_t *trows = NULL;
     hour_row_t *hrows = NULL;
@@ -376,8 +417,10 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
     srows = read_table(file, "stations", st, sizeof(*srows), &ns);
     trows = read_table(file, "tuples", tt, sizeof(*trows), &nt);
     hrows = read_table(file, "hours", ht, sizeof(*hrows), &nh);
+    vt = service_type();
+    vrows = read_table(file, "services", vt, sizeof(*vrows), &nv);
     m = mw_model_create(window_s * 1000000, errbuf, errlen);
-    if (srows == NULL || trows == NULL || hrows == NULL || m == NULL) {
+    if (srows == NULL || trows == NULL || hrows == NULL || vrows == NULL || m == NULL) {
         mw_fmt_err(errbuf, errlen, "%s: unreadable model tables", path);
         mw_model_destroy(m);
         m = NULL;
@@ -402,6 +445,7 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
         s->win_up = srows[i].s[1];
         s->win_down = srows[i].s[2];
         s->win_peers = srows[i].s[3];
+        s->win_ratio = srows[i].s[4];
         s->dns_max_name = srows[i].dns_max_name;
         s->dns_max_label = srows[i].dns_max_label;
     }
@@ -413,6 +457,15 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
             continue;
         s->how_flows[hrows[i].hour] = hrows[i].flows;
         s->how_up[hrows[i].hour] = hrows[i].up;
+    }
+    for (i = 0; i < nv; i++) {
+        mw_station_t *s;
+        vrows[i].station[MW_MODEL_ID_LEN - 1] = '\0';
+        s = mw_model_station(m, vrows[i].station, NULL);
+        if (s == NULL || vrows[i].service >= MW_SVC_COUNT)
+            continue;
+        s->svc_up[vrows[i].service] = vrows[i].up;
+        s->svc_flows[vrows[i].service] = vrows[i].flows;
     }
     for (i = 0; i < nt; i++) {
         mw_tuple_key_t key;
@@ -444,9 +497,11 @@ out:
     free(srows);
     free(trows);
     free(hrows);
+    free(vrows);
     H5Tclose(tt);
     H5Tclose(st);
     H5Tclose(ht);
+    H5Tclose(vt);
     H5Fclose(file);
     return m;
 }

@@ -280,8 +280,10 @@ static void test_volume_needs_learning_and_constant_series(void **state)
     assert_int_equal(count(json, "volume"), 0);
     free(json);
     json = detect(week, inv, recs, n);
-    assert_int_equal(count(json, "volume"), 1);
+    /* the station's window band and the SSH band both trip: two volume anomalies */
+    assert_int_equal(count(json, "volume"), 2);
     assert_non_null(strstr(json, "above the learned limit"));
+    assert_non_null(strstr(json, "SSH uploaded"));
     free(json);
     /* the same upload as in training: nothing, despite a zero spread */
     n = 0;
@@ -291,6 +293,46 @@ static void test_volume_needs_learning_and_constant_series(void **state)
     free(json);
     mw_model_destroy(one_window);
     mw_model_destroy(week);
+    mw_inventory_destroy(inv);
+}
+
+/* Twice a day a PM bulk exchange (80 kB up, 60 kB down) teaches the up/down ratio; then a
+ * window sends 70 kB up and gets almost nothing back: normal size, abnormal ratio. */
+static void test_ratio(void **state)
+{
+    mw_inventory_t *inv = site();
+    static mw_flow_record_t recs[20000];
+    size_t n = 0, i;
+    char err[128], *json;
+    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
+    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
+    (void)state;
+
+    for (int d = 0; d < 7; d++) {
+        normal_day(recs, &n, T0 - 7 * DAY + d * DAY);
+        for (int k = 0; k < 2; k++)
+            recs[n++] = flow(T0 - 7 * DAY + d * DAY + (6 + 12 * k) * 60 * MIN + 30 * 1000000,
+                    v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH, MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0,
+                    80000, 60000);
+    }
+    for (i = 0; i < n; i++)
+        mw_trainer_record(t, &recs[i]);
+    mw_trainer_finish(t);
+    mw_trainer_destroy(t);
+
+    n = 0;
+    recs[n++] = flow(T0 + MIN, v4(10, 9, 0, 1), 22, P_SSH, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 70000, 500);
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 1);
+    assert_non_null(strstr(json, "up/down ratio"));
+    free(json);
+    /* the learned exchange itself: quiet */
+    recs[0].s2c.bytes = 60000;
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 0);
+    free(json);
+    mw_model_destroy(m);
     mw_inventory_destroy(inv);
 }
 
@@ -456,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
+        cmocka_unit_test(test_ratio),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
