@@ -42,8 +42,8 @@ static void install_signals(void)
 
 static int print_version(void)
 {
-    printf("mastwatch %s\nnDPI %s\n%s\nflow schema %d\n", MW_VERSION,
-            mw_classifier_ndpi_version(), mw_capture_lib_version(), MW_SCHEMA_VERSION);
+    printf("mastwatch %s\nnDPI %s\n%s\nflow schema %d\n", MW_VERSION, mw_classifier_ndpi_version(),
+            mw_capture_lib_version(), MW_SCHEMA_VERSION);
     return 0;
 }
 

@@ -46,7 +46,8 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         v->up = r->c2s.bytes;
         v->down = r->s2c.bytes;
         /* both ends base stations (X2/Xn, lateral movement): src, who opened it, is "ours" */
-        v->bs_opened = r->initiator == MW_INIT_BASE_STATION ||
+        v->bs_opened =
+                r->initiator == MW_INIT_BASE_STATION ||
                 (r->local_role == MW_ROLE_BASE_STATION && r->peer_role == MW_ROLE_BASE_STATION);
     }
     v->max_pkt = (uint32_t)(r->c2s.len_max > r->s2c.len_max ? r->c2s.len_max : r->s2c.len_max);
@@ -54,7 +55,8 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
     local_s = r->first_us / 1000000 + mw_inventory_utc_offset(inv, r->first_us / 1000000);
     days = local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400;
     v->hour_of_day = (unsigned)((local_s - days * 86400) / 3600);
-    v->hour_of_week = (unsigned)(((days + 3) % 7 + 7) % 7) * 24 + v->hour_of_day; /* 1970-01-01 was a Thursday */
+    v->hour_of_week = (unsigned)(((days + 3) % 7 + 7) % 7) * 24 +
+                      v->hour_of_day; /* 1970-01-01 was a Thursday */
     app = name ? name(name_ctx, r->app_proto ? r->app_proto : r->master_proto) : NULL;
     v->app = (app && app[0]) ? app : "Unknown";
     return 1;

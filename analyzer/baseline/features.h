@@ -17,16 +17,16 @@ typedef const char *(*mw_proto_name_fn)(void *ctx, unsigned id);
 
 typedef struct mw_flow_view {
     const mw_flow_record_t *rec;
-    const char *bs_id;       /* NULL when the flow has no base station */
+    const char *bs_id; /* NULL when the flow has no base station */
     uint8_t peer[16];
     uint16_t peer_port, local_port;
-    uint64_t up, down;       /* bytes sent / received by the base station */
+    uint64_t up, down; /* bytes sent / received by the base station */
     uint32_t max_pkt;
     int64_t duration_us;
-    unsigned hour_of_week;   /* local time, Monday 00:00 = 0 */
+    unsigned hour_of_week; /* local time, Monday 00:00 = 0 */
     unsigned hour_of_day;
-    int bs_opened;           /* the base station sent the first packet */
-    const char *app;         /* nDPI label (app, else master), "Unknown" when none */
+    int bs_opened;   /* the base station sent the first packet */
+    const char *app; /* nDPI label (app, else master), "Unknown" when none */
 } mw_flow_view_t;
 
 /* Fills v from rec; returns 0 when the record belongs to no base station. */

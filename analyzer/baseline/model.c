@@ -180,11 +180,11 @@ static const mw_model_t *sort_model; /* qsort has no context argument in C11 */
 static int cmp_slot(const void *a, const void *b)
 {
     const slot_t *x = *(slot_t *const *)a, *y = *(slot_t *const *)b;
-    int c = strcmp(sort_model->stations[x->key.station].id, sort_model->stations[y->key.station].id);
+    int c = strcmp(
+            sort_model->stations[x->key.station].id, sort_model->stations[y->key.station].id);
     if (c != 0)
         return c;
-    return memcmp(&x->key.peer, &y->key.peer,
-            sizeof(x->key) - offsetof(mw_tuple_key_t, peer));
+    return memcmp(&x->key.peer, &y->key.peer, sizeof(x->key) - offsetof(mw_tuple_key_t, peer));
 }
 
 int mw_model_foreach_tuple(const mw_model_t *m, mw_tuple_fn fn, void *ctx)
@@ -299,7 +299,8 @@ int mw_model_merge(mw_model_t *into, const mw_model_t *from, char *errbuf, size_
             goto nomem;
         mw_tuple_merge(st, &from->slots[i].st);
     }
-    if (into->meta.first_us == 0 || (from->meta.first_us && from->meta.first_us < into->meta.first_us))
+    if (into->meta.first_us == 0 ||
+            (from->meta.first_us && from->meta.first_us < into->meta.first_us))
         into->meta.first_us = from->meta.first_us;
     if (from->meta.last_us > into->meta.last_us)
         into->meta.last_us = from->meta.last_us;

@@ -28,47 +28,47 @@
 #include "baseline/windows.h"
 #include "classify/plane.h"
 
-#define MW_MODEL_VERSION 2
-#define MW_MODEL_ID_LEN 64
-#define MW_MODEL_APP_LEN 32
-#define MW_HOURS_OF_WEEK 168
+#define MW_MODEL_VERSION    2
+#define MW_MODEL_ID_LEN     64
+#define MW_MODEL_APP_LEN    32
+#define MW_HOURS_OF_WEEK    168
 #define MW_MODEL_MAX_TUPLES 4000000u /* cap: a model never grows past this */
 /* Role groups are stations named "group:enb", "group:gnb": all stations of a type together. */
 #define MW_GROUP_PREFIX "group:"
 
 typedef struct mw_tuple_key {
-    uint32_t station;      /* index into the model's station table */
-    uint8_t peer[16];      /* the other side's address */
-    uint16_t port;         /* responder's port (service port), 0 when none */
-    uint16_t service;      /* enum mw_service */
+    uint32_t station; /* index into the model's station table */
+    uint8_t peer[16]; /* the other side's address */
+    uint16_t port;    /* responder's port (service port), 0 when none */
+    uint16_t service; /* enum mw_service */
     uint8_t l4_proto;
-    uint8_t initiator;     /* enum mw_initiator */
-    uint8_t plane;         /* enum mw_plane */
-    uint8_t inner;         /* 1 = seen inside GTP-U */
+    uint8_t initiator;          /* enum mw_initiator */
+    uint8_t plane;              /* enum mw_plane */
+    uint8_t inner;              /* 1 = seen inside GTP-U */
     char app[MW_MODEL_APP_LEN]; /* nDPI label by name: ids change between nDPI releases */
 } mw_tuple_key_t;
 
 typedef struct mw_tuple_stats {
     uint64_t flows;
-    uint64_t bytes_up, bytes_down;   /* up = sent by the base station */
+    uint64_t bytes_up, bytes_down; /* up = sent by the base station */
     int64_t first_us, last_us;
-    uint64_t max_up, max_down;       /* largest single flow record */
-    uint64_t max_down_offwin;        /* largest download outside maintenance windows */
+    uint64_t max_up, max_down; /* largest single flow record */
+    uint64_t max_down_offwin;  /* largest download outside maintenance windows */
     int64_t max_duration_us;
-    uint32_t max_pkt_len;            /* largest packet either way */
-    uint32_t hours_mask;             /* bit h: a flow started at local hour h */
-    uint64_t risk_mask;              /* nDPI risks already seen here */
+    uint32_t max_pkt_len; /* largest packet either way */
+    uint32_t hours_mask;  /* bit h: a flow started at local hour h */
+    uint64_t risk_mask;   /* nDPI risks already seen here */
 } mw_tuple_stats_t;
 
 typedef struct mw_station {
     char id[MW_MODEL_ID_LEN];
-    uint8_t type;                    /* enum mw_bs_type */
-    int64_t first_us, last_us;       /* training span of this station */
+    uint8_t type;              /* enum mw_bs_type */
+    int64_t first_us, last_us; /* training span of this station */
     uint64_t records;
     mw_series_t win_flows, win_up, win_down, win_peers; /* management plane, active windows */
-    mw_series_t win_ratio;           /* up / down of windows moving >= MW_RATIO_MIN_BYTES */
-    mw_series_t svc_up[MW_SVC_COUNT];    /* per management protocol: bytes up per window */
-    mw_series_t svc_flows[MW_SVC_COUNT]; /* ... and flows per window (windows it was active) */
+    mw_series_t win_ratio;                /* up / down of windows moving >= MW_RATIO_MIN_BYTES */
+    mw_series_t svc_up[MW_SVC_COUNT];     /* per management protocol: bytes up per window */
+    mw_series_t svc_flows[MW_SVC_COUNT];  /* ... and flows per window (windows it was active) */
     uint64_t how_flows[MW_HOURS_OF_WEEK]; /* hour-of-week (local, Monday 00h = 0) */
     uint64_t how_up[MW_HOURS_OF_WEEK];
     uint32_t dns_max_name, dns_max_label;
@@ -78,7 +78,7 @@ typedef struct mw_model mw_model_t;
 
 typedef struct mw_model_meta {
     int64_t window_us;
-    int64_t first_us, last_us;       /* whole training span */
+    int64_t first_us, last_us; /* whole training span */
     char ndpi_version[32];
     char site[MW_MODEL_ID_LEN];
 } mw_model_meta_t;

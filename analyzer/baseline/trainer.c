@@ -23,8 +23,8 @@ struct mw_trainer {
     uint64_t records;
 };
 
-mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
-        mw_proto_name_fn name, void *name_ctx)
+mw_trainer_t *mw_trainer_create(
+        mw_model_t *model, const mw_inventory_t *inv, mw_proto_name_fn name, void *name_ctx)
 {
     mw_trainer_t *t = calloc(1, sizeof(*t));
 
@@ -107,8 +107,8 @@ static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
 }
 
 /* Station-level learning, for the station itself and for its role group. */
-static void learn_station(mw_trainer_t *t, const mw_flow_view_t *v, mw_station_t *s, uint32_t st,
-        uint8_t type)
+static void learn_station(
+        mw_trainer_t *t, const mw_flow_view_t *v, mw_station_t *s, uint32_t st, uint8_t type)
 {
     const mw_flow_record_t *r = v->rec;
 
@@ -157,8 +157,8 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
     t->records++;
     learn_station(t, &v, s, st, type);
     if (mw_flow_view_is_oam(&v))
-        mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port,
-                r->service, r->flow_id);
+        mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.peer_port, r->service,
+                r->flow_id);
     {
         mw_model_meta_t *meta = mw_model_meta(t->model);
         if (meta->first_us == 0 || r->first_us < meta->first_us)

@@ -15,8 +15,8 @@
 typedef struct mw_trainer mw_trainer_t;
 
 /* model and inv are borrowed and must outlive the trainer. */
-mw_trainer_t *mw_trainer_create(mw_model_t *model, const mw_inventory_t *inv,
-        mw_proto_name_fn name, void *name_ctx);
+mw_trainer_t *mw_trainer_create(
+        mw_model_t *model, const mw_inventory_t *inv, mw_proto_name_fn name, void *name_ctx);
 void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *rec);
 /*
  * No record that ends before watermark_us can still come (every producer is

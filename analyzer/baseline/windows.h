@@ -15,11 +15,11 @@
 
 #define MW_WINDOW_MAX_PEERS 64 /* distinct peers counted exactly up to this */
 #define MW_WINDOWS_MAX_OPEN 1000000u
-#define MW_RATIO_MIN_BYTES 65536 /* a window's up/down ratio counts only above this traffic */
+#define MW_RATIO_MIN_BYTES  65536 /* a window's up/down ratio counts only above this traffic */
 
 typedef struct mw_window {
     uint32_t station;
-    int64_t index;          /* start = index * window_us */
+    int64_t index; /* start = index * window_us */
     uint64_t flows, up, down;
     uint32_t npeers;
     uint8_t peers[MW_WINDOW_MAX_PEERS][16];
@@ -27,7 +27,7 @@ typedef struct mw_window {
     uint8_t top_peer[16];   /* the peer with the largest upload in the window */
     uint64_t top_peer_up;
     uint16_t top_peer_port;
-    uint64_t svc_up[MW_SVC_COUNT];    /* bytes up per service (management protocol) */
+    uint64_t svc_up[MW_SVC_COUNT]; /* bytes up per service (management protocol) */
     uint32_t svc_flows[MW_SVC_COUNT];
     uint16_t bs_index;      /* set by the caller (detection): which inventory station */
     uint32_t model_station; /* set by the caller (detection): the model station scoring it */

@@ -13,11 +13,11 @@ typedef struct mw_capture mw_capture_t;
 typedef struct mw_capture_params {
     const char *const *files; /* offline: read in this order */
     size_t nfiles;
-    const char *iface;        /* live: interface name (files must be NULL) */
-    const char *filter;       /* BPF expression or NULL */
-    int snaplen;              /* bytes per packet, 0 = 262144 */
-    int buffer_mb;            /* live kernel ring size, 0 = 64 MB */
-    int promisc;              /* live: promiscuous mode */
+    const char *iface;  /* live: interface name (files must be NULL) */
+    const char *filter; /* BPF expression or NULL */
+    int snaplen;        /* bytes per packet, 0 = 262144 */
+    int buffer_mb;      /* live kernel ring size, 0 = 64 MB */
+    int promisc;        /* live: promiscuous mode */
 } mw_capture_params_t;
 
 typedef struct mw_raw_packet {
@@ -31,7 +31,7 @@ typedef struct mw_capture_stats {
     uint64_t received; /* live: pcap_stats ps_recv */
     uint64_t dropped;  /* live: kernel drops (ps_drop) */
     uint64_t if_dropped;
-    int have;          /* 1 when the numbers come from a live handle */
+    int have; /* 1 when the numbers come from a live handle */
 } mw_capture_stats_t;
 
 /* Opens the first file (checking that every file exists) or the interface. */

@@ -25,7 +25,7 @@
 struct mw_capture {
     mw_capture_params_t params;
     pcap_t *pcap;
-    size_t next_file;   /* index of the next file to open */
+    size_t next_file; /* index of the next file to open */
     size_t cur_file;
     int dlt;
     uint64_t total_bytes, done_bytes, cur_size;

@@ -83,8 +83,8 @@ int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, u
 
     if (f == NULL)
         return 1;
-    proto = mw_ndpi_process(c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u),
-            (uint64_t)(ts_us / 1000));
+    proto = mw_ndpi_process(
+            c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u), (uint64_t)(ts_us / 1000));
     limit = rec->l4_proto == 6 ? MW_DPI_MAX_TCP_PACKETS : MW_DPI_MAX_UDP_PACKETS;
     if (packets_seen < limit &&
             (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN || mw_ndpi_extra_possible(c->ndpi, f)))
@@ -182,9 +182,10 @@ uint64_t mw_classifier_risk_mask(enum mw_risk_class cls)
             return BIT(NDPI_SUSPICIOUS_DGA_DOMAIN) | BIT(NDPI_DNS_SUSPICIOUS_TRAFFIC);
         case MW_RISK_WEAK:
             return BIT(NDPI_TLS_OBSOLETE_VERSION) | BIT(NDPI_TLS_WEAK_CIPHER) |
-                    BIT(NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER) |
-                    BIT(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER) | BIT(NDPI_SMB_INSECURE_VERSION) |
-                    BIT(NDPI_TLS_SELFSIGNED_CERTIFICATE) | BIT(NDPI_TLS_CERTIFICATE_EXPIRED);
+                   BIT(NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER) |
+                   BIT(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER) |
+                   BIT(NDPI_SMB_INSECURE_VERSION) | BIT(NDPI_TLS_SELFSIGNED_CERTIFICATE) |
+                   BIT(NDPI_TLS_CERTIFICATE_EXPIRED);
         case MW_RISK_IGNORED:
             return BIT(NDPI_KNOWN_PROTOCOL_ON_NON_STANDARD_PORT);
     }

@@ -50,10 +50,10 @@ const char *mw_classifier_ndpi_version(void);
 
 /* Risk bitmaps by what a detector makes of them. */
 enum mw_risk_class {
-    MW_RISK_CLEARTEXT,  /* clear-text credentials, unsafe (cleartext) protocol */
-    MW_RISK_DNS,        /* DGA-like names, suspicious DNS traffic */
-    MW_RISK_WEAK,       /* obsolete TLS/SSH, weak ciphers, insecure SMB, bad certificates */
-    MW_RISK_IGNORED,    /* says nothing on a backhaul (known protocol on another port) */
+    MW_RISK_CLEARTEXT, /* clear-text credentials, unsafe (cleartext) protocol */
+    MW_RISK_DNS,       /* DGA-like names, suspicious DNS traffic */
+    MW_RISK_WEAK,      /* obsolete TLS/SSH, weak ciphers, insecure SMB, bad certificates */
+    MW_RISK_IGNORED,   /* says nothing on a backhaul (known protocol on another port) */
 };
 uint64_t mw_classifier_risk_mask(enum mw_risk_class cls);
 

@@ -15,7 +15,8 @@
 
 #include <ndpi_api.h>
 
-#define MW_NDPI_AT_LEAST(maj, min) (NDPI_MAJOR > (maj) || (NDPI_MAJOR == (maj) && NDPI_MINOR >= (min)))
+#define MW_NDPI_AT_LEAST(maj, min)                                                                 \
+    (NDPI_MAJOR > (maj) || (NDPI_MAJOR == (maj) && NDPI_MINOR >= (min)))
 
 static inline struct ndpi_detection_module_struct *mw_ndpi_module_new(void)
 {
@@ -48,8 +49,8 @@ static inline ndpi_protocol mw_ndpi_process(struct ndpi_detection_module_struct 
 #endif
 }
 
-static inline ndpi_protocol mw_ndpi_giveup(struct ndpi_detection_module_struct *m,
-        struct ndpi_flow_struct *flow)
+static inline ndpi_protocol mw_ndpi_giveup(
+        struct ndpi_detection_module_struct *m, struct ndpi_flow_struct *flow)
 {
     uint8_t guessed = 0;
 #if MW_NDPI_AT_LEAST(4, 10)
@@ -59,8 +60,8 @@ static inline ndpi_protocol mw_ndpi_giveup(struct ndpi_detection_module_struct *
 #endif
 }
 
-static inline int mw_ndpi_extra_possible(struct ndpi_detection_module_struct *m,
-        struct ndpi_flow_struct *flow)
+static inline int mw_ndpi_extra_possible(
+        struct ndpi_detection_module_struct *m, struct ndpi_flow_struct *flow)
 {
 #if MW_NDPI_AT_LEAST(5, 0)
     (void)m;
@@ -72,10 +73,10 @@ static inline int mw_ndpi_extra_possible(struct ndpi_detection_module_struct *m,
 
 #if MW_NDPI_AT_LEAST(4, 12)
 #define MW_NDPI_MASTER(p) ((p).proto.master_protocol)
-#define MW_NDPI_APP(p) ((p).proto.app_protocol)
+#define MW_NDPI_APP(p)    ((p).proto.app_protocol)
 #else
 #define MW_NDPI_MASTER(p) ((p).master_protocol)
-#define MW_NDPI_APP(p) ((p).app_protocol)
+#define MW_NDPI_APP(p)    ((p).app_protocol)
 #endif
 
 #endif

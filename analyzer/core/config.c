@@ -47,14 +47,18 @@ static const char usage_overview[] =
         "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
 
 static const char usage_common[] =
-        "  -o, --output FILE.h5     write flows and statistics to HDF5 (FILE.h5.partial until done)\n"
-        "  -t, --threads N          worker threads, each with its own flow table and nDPI (default 1)\n"
+        "  -o, --output FILE.h5     write flows and statistics to HDF5 (FILE.h5.partial until "
+        "done)\n"
+        "  -t, --threads N          worker threads, each with its own flow table and nDPI (default "
+        "1)\n"
         "  -f, --filter EXPR        BPF filter\n"
         "      --inventory FILE     site inventory (YAML): base stations, roles, planes\n"
-        "      --max-flows N        flow table cap; the least recently used flow is evicted (default 1000000)\n"
+        "      --max-flows N        flow table cap; the least recently used flow is evicted "
+        "(default 1000000)\n"
         "      --idle-timeout SEC   end a flow after SEC without packets (default 120)\n"
         "      --tcp-idle-timeout SEC  the same for TCP connections not closed by FIN/RST\n"
-        "                           (default 1800: management sessions idle between file transfers)\n"
+        "                           (default 1800: management sessions idle between file "
+        "transfers)\n"
         "      --active-timeout SEC split a flow's record every SEC (default 1800)\n"
         "      --model MODEL.h5     score traffic against a learned baseline (needs --inventory)\n"
         "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
@@ -194,19 +198,45 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                     NULL)) != -1) {
         int rc = 0;
         switch (c) {
-            case 'o': cfg->output = optarg; break;
-            case 'f': cfg->filter = optarg; break;
-            case 'i': cfg->iface = optarg; break;
-            case 'Z': cfg->drop_user = optarg; break;
-            case 'q': cfg->quiet = 1; cfg->progress = 0; break;
-            case 'h': return 1;
-            case OPT_INVENTORY: cfg->inventory = optarg; break;
-            case OPT_NO_PROGRESS: cfg->progress = 0; break;
-            case OPT_NO_PROMISC: cfg->promisc = 0; break;
-            case OPT_MODEL: cfg->model = optarg; break;
-            case OPT_ANOMALIES: cfg->anomalies = optarg; break;
-            case OPT_SUPPRESS: cfg->suppress = optarg; break;
-            case OPT_SYSLOG: cfg->syslog = 1; break;
+            case 'o':
+                cfg->output = optarg;
+                break;
+            case 'f':
+                cfg->filter = optarg;
+                break;
+            case 'i':
+                cfg->iface = optarg;
+                break;
+            case 'Z':
+                cfg->drop_user = optarg;
+                break;
+            case 'q':
+                cfg->quiet = 1;
+                cfg->progress = 0;
+                break;
+            case 'h':
+                return 1;
+            case OPT_INVENTORY:
+                cfg->inventory = optarg;
+                break;
+            case OPT_NO_PROGRESS:
+                cfg->progress = 0;
+                break;
+            case OPT_NO_PROMISC:
+                cfg->promisc = 0;
+                break;
+            case OPT_MODEL:
+                cfg->model = optarg;
+                break;
+            case OPT_ANOMALIES:
+                cfg->anomalies = optarg;
+                break;
+            case OPT_SUPPRESS:
+                cfg->suppress = optarg;
+                break;
+            case OPT_SYSLOG:
+                cfg->syslog = 1;
+                break;
             case OPT_WINDOW:
                 rc = parse_u64("--window", optarg, 10, 86400, &v, errbuf, errlen);
                 cfg->window_us = (int64_t)v * 1000000;
@@ -315,7 +345,8 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
             }
             return 0;
         }
-        mw_fmt_err(errbuf, errlen, "usage: mastwatch model show MODEL.h5 | model merge -o OUT.h5 MODEL.h5...");
+        mw_fmt_err(errbuf, errlen,
+                "usage: mastwatch model show MODEL.h5 | model merge -o OUT.h5 MODEL.h5...");
         return MW_EINVAL;
     }
     if (strcmp(cmd, "analyze") == 0)
@@ -343,8 +374,8 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         mw_fmt_err(errbuf, errlen, "analyze: no capture file given");
         return MW_EINVAL;
     }
-    if (cfg->command == MW_CMD_TRAIN && (cfg->nfiles == 0 || cfg->output == NULL ||
-                                                cfg->inventory == NULL)) {
+    if (cfg->command == MW_CMD_TRAIN &&
+            (cfg->nfiles == 0 || cfg->output == NULL || cfg->inventory == NULL)) {
         mw_fmt_err(errbuf, errlen, "train: needs --inventory SITE.yaml, -o MODEL.h5 and inputs");
         return MW_EINVAL;
     }

@@ -25,27 +25,27 @@ typedef struct mw_config {
     enum mw_command help_for; /* with MW_CMD_HELP: which command's options */
     const char *const *files; /* analyze inputs (points into argv) */
     size_t nfiles;
-    const char *iface;        /* capture -i */
-    const char *output;       /* -o FILE.h5, NULL = no file */
-    const char *filter;       /* -f BPF */
-    const char *inventory;    /* --inventory FILE */
-    const char *drop_user;    /* -Z USER */
-    const char *model;        /* --model FILE (analyze/capture), model show FILE */
-    const char *anomalies;    /* --anomalies FILE or - (JSON lines) */
-    const char *suppress;     /* --suppress FILE */
-    int syslog;               /* --syslog */
-    int64_t window_us;        /* --window (train) */
-    int active_timeout_set;   /* --active-timeout given (else = window with a model) */
-    unsigned threads;         /* workers */
+    const char *iface;      /* capture -i */
+    const char *output;     /* -o FILE.h5, NULL = no file */
+    const char *filter;     /* -f BPF */
+    const char *inventory;  /* --inventory FILE */
+    const char *drop_user;  /* -Z USER */
+    const char *model;      /* --model FILE (analyze/capture), model show FILE */
+    const char *anomalies;  /* --anomalies FILE or - (JSON lines) */
+    const char *suppress;   /* --suppress FILE */
+    int syslog;             /* --syslog */
+    int64_t window_us;      /* --window (train) */
+    int active_timeout_set; /* --active-timeout given (else = window with a model) */
+    unsigned threads;       /* workers */
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us;
     int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST yet) */
     int snaplen, buffer_mb, promisc;
-    uint64_t max_packets;     /* -c, 0 = no limit */
-    int64_t duration_us;      /* -d, 0 = no limit */
+    uint64_t max_packets; /* -c, 0 = no limit */
+    int64_t duration_us;  /* -d, 0 = no limit */
     int quiet;
-    int progress;             /* show progress when stderr is a terminal */
-    char command_line[1024];  /* as typed, for the output file */
+    int progress;            /* show progress when stderr is a terminal */
+    char command_line[1024]; /* as typed, for the output file */
 } mw_config_t;
 
 /*

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MW_VERSION "0.1.0"
+#define MW_VERSION     "0.1.0"
 #define MW_ERRBUF_SIZE 256
 
 enum {
@@ -24,9 +24,9 @@ enum {
 };
 
 #define MW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MW_MIN(a, b) ((a) < (b) ? (a) : (b))
-#define MW_MAX(a, b) ((a) > (b) ? (a) : (b))
-#define MW_UNUSED(x) ((void)(x))
+#define MW_MIN(a, b)    ((a) < (b) ? (a) : (b))
+#define MW_MAX(a, b)    ((a) > (b) ? (a) : (b))
+#define MW_UNUSED(x)    ((void)(x))
 
 /* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */
 void mw_fmt_errno(char *errbuf, size_t errlen, int errnum, const char *fmt, ...)

@@ -67,7 +67,7 @@ static int decode_null(mw_decoder_t *d, mw_packet_t *p, int network_order)
             family = __builtin_bswap32(family);
     }
     switch (family) {
-        case 2: /* AF_INET everywhere */
+        case 2:  /* AF_INET everywhere */
         case 10: /* AF_INET6 Linux */
         case 24: /* AF_INET6 NetBSD/OpenBSD */
         case 28: /* AF_INET6 FreeBSD */

@@ -16,41 +16,41 @@
 #include "decode/packet.h"
 
 /* X-macro: the name column is what /stats and the summary print. */
-#define MW_DECODE_EVENTS(X)                                                                    \
-    X(OK, "ok")                                                                                \
-    X(LINKTYPE_UNSUPPORTED, "linktype_unsupported")                                            \
-    X(NON_IP, "non_ip")                                                                        \
-    X(L2_TRUNCATED, "l2_truncated")                                                            \
-    X(VLAN_TRUNCATED, "vlan_truncated")                                                        \
-    X(MPLS_TRUNCATED, "mpls_truncated")                                                        \
-    X(TOO_DEEP, "encapsulation_too_deep")                                                      \
-    X(IPV4_TRUNCATED, "ipv4_truncated")                                                        \
-    X(IPV4_BAD_HEADER, "ipv4_bad_header")                                                      \
-    X(IPV4_BAD_LENGTH, "ipv4_bad_length")                                                      \
-    X(IPV6_TRUNCATED, "ipv6_truncated")                                                        \
-    X(IPV6_BAD_HEADER, "ipv6_bad_header")                                                      \
-    X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")                                                \
-    X(IP_FRAGMENT_LATER, "ip_fragment_not_first")                                              \
-    X(TCP_TRUNCATED, "tcp_truncated")                                                          \
-    X(TCP_BAD_HEADER, "tcp_bad_header")                                                        \
-    X(UDP_TRUNCATED, "udp_truncated")                                                          \
-    X(UDP_BAD_LENGTH, "udp_bad_length")                                                        \
-    X(SCTP_TRUNCATED, "sctp_truncated")                                                        \
-    X(ICMP_TRUNCATED, "icmp_truncated")                                                        \
-    X(GTP_TRUNCATED, "gtp_truncated")                                                          \
-    X(GTP_BAD_HEADER, "gtp_bad_header")                                                        \
+#define MW_DECODE_EVENTS(X)                                                                        \
+    X(OK, "ok")                                                                                    \
+    X(LINKTYPE_UNSUPPORTED, "linktype_unsupported")                                                \
+    X(NON_IP, "non_ip")                                                                            \
+    X(L2_TRUNCATED, "l2_truncated")                                                                \
+    X(VLAN_TRUNCATED, "vlan_truncated")                                                            \
+    X(MPLS_TRUNCATED, "mpls_truncated")                                                            \
+    X(TOO_DEEP, "encapsulation_too_deep")                                                          \
+    X(IPV4_TRUNCATED, "ipv4_truncated")                                                            \
+    X(IPV4_BAD_HEADER, "ipv4_bad_header")                                                          \
+    X(IPV4_BAD_LENGTH, "ipv4_bad_length")                                                          \
+    X(IPV6_TRUNCATED, "ipv6_truncated")                                                            \
+    X(IPV6_BAD_HEADER, "ipv6_bad_header")                                                          \
+    X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")                                                    \
+    X(IP_FRAGMENT_LATER, "ip_fragment_not_first")                                                  \
+    X(TCP_TRUNCATED, "tcp_truncated")                                                              \
+    X(TCP_BAD_HEADER, "tcp_bad_header")                                                            \
+    X(UDP_TRUNCATED, "udp_truncated")                                                              \
+    X(UDP_BAD_LENGTH, "udp_bad_length")                                                            \
+    X(SCTP_TRUNCATED, "sctp_truncated")                                                            \
+    X(ICMP_TRUNCATED, "icmp_truncated")                                                            \
+    X(GTP_TRUNCATED, "gtp_truncated")                                                              \
+    X(GTP_BAD_HEADER, "gtp_bad_header")                                                            \
     X(GTP_INNER_NOT_IP, "gtp_inner_not_ip")
 
 enum mw_decode_event {
 #define MW_DEC_ENUM(id, name) MW_DEC_##id,
     MW_DECODE_EVENTS(MW_DEC_ENUM)
 #undef MW_DEC_ENUM
-    MW_DEC_COUNT
+            MW_DEC_COUNT
 };
 
 /* Caps on nesting (Suricata's PacketIncreaseCheckLayers idea). */
-#define MW_MAX_LAYERS 16      /* VLAN + MPLS + IP + tunnel headers in one frame */
-#define MW_MAX_IPV6_EXT 8     /* extension headers walked per IPv6 header */
+#define MW_MAX_LAYERS   16 /* VLAN + MPLS + IP + tunnel headers in one frame */
+#define MW_MAX_IPV6_EXT 8  /* extension headers walked per IPv6 header */
 
 typedef struct mw_decode_stats {
     uint64_t events[MW_DEC_COUNT];
@@ -60,8 +60,8 @@ typedef struct mw_decode_stats {
 typedef struct mw_decoder {
     const uint8_t *frame;
     uint32_t caplen;
-    unsigned layers;     /* layers walked so far, capped by MW_MAX_LAYERS */
-    unsigned ip_depth;   /* IP headers seen (outer = 1, inner = 2) */
+    unsigned layers;   /* layers walked so far, capped by MW_MAX_LAYERS */
+    unsigned ip_depth; /* IP headers seen (outer = 1, inner = 2) */
 } mw_decoder_t;
 
 const char *mw_decode_event_name(unsigned event);

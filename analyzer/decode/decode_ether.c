@@ -6,16 +6,16 @@
  */
 #include "decode/decode.h"
 
-#define ETH_HLEN 14
-#define ETHERTYPE_IPV4 0x0800
-#define ETHERTYPE_IPV6 0x86dd
-#define ETHERTYPE_VLAN 0x8100
-#define ETHERTYPE_QINQ 0x88a8
+#define ETH_HLEN           14
+#define ETHERTYPE_IPV4     0x0800
+#define ETHERTYPE_IPV6     0x86dd
+#define ETHERTYPE_VLAN     0x8100
+#define ETHERTYPE_QINQ     0x88a8
 #define ETHERTYPE_QINQ_OLD 0x9100
-#define ETHERTYPE_MPLS 0x8847
-#define ETHERTYPE_MPLS_MC 0x8848
-#define ETHERTYPE_PPPOE 0x8864
-#define PPPOE_HLEN 8 /* 6-byte PPPoE header + 2-byte PPP protocol */
+#define ETHERTYPE_MPLS     0x8847
+#define ETHERTYPE_MPLS_MC  0x8848
+#define ETHERTYPE_PPPOE    0x8864
+#define PPPOE_HLEN         8 /* 6-byte PPPoE header + 2-byte PPP protocol */
 
 int mw__decode_ether(mw_decoder_t *d, mw_packet_t *p, uint32_t off)
 {

@@ -16,10 +16,10 @@
  */
 #include "decode/decode.h"
 
-#define GTP1_HLEN 8
-#define GTP1_OPT_LEN 4
+#define GTP1_HLEN     8
+#define GTP1_OPT_LEN  4
 #define GTP_TYPE_GPDU 255
-#define GTP_MAX_EXT 8
+#define GTP_MAX_EXT   8
 
 static int soft(mw_packet_t *p, int event)
 {

@@ -8,12 +8,12 @@
 
 #include <string.h>
 
-#define IPV6_HLEN 40
-#define NH_HOPOPTS 0
-#define NH_ROUTING 43
+#define IPV6_HLEN   40
+#define NH_HOPOPTS  0
+#define NH_ROUTING  43
 #define NH_FRAGMENT 44
-#define NH_AH 51
-#define NH_DSTOPTS 60
+#define NH_AH       51
+#define NH_DSTOPTS  60
 #define NH_MOBILITY 135
 
 int mw__decode_ipv6(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)

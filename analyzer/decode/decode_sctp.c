@@ -8,11 +8,11 @@
 #include "decode/decode.h"
 
 #define SCTP_COMMON_HLEN 12
-#define SCTP_CHUNK_HLEN 4
-#define SCTP_DATA_HLEN 16
-#define SCTP_CHUNK_DATA 0
+#define SCTP_CHUNK_HLEN  4
+#define SCTP_DATA_HLEN   16
+#define SCTP_CHUNK_DATA  0
 #define SCTP_CHUNK_IDATA 64
-#define SCTP_MAX_CHUNKS 32
+#define SCTP_MAX_CHUNKS  32
 
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -35,7 +35,8 @@ int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
         clen = mw_get_be16(d->frame + pos + 2);
         if (clen < SCTP_CHUNK_HLEN)
             break; /* a lying chunk length: stop walking, keep the ports */
-        if (type == SCTP_CHUNK_DATA && clen >= SCTP_DATA_HLEN && MW_NEED(pos, SCTP_DATA_HLEN, end)) {
+        if (type == SCTP_CHUNK_DATA && clen >= SCTP_DATA_HLEN &&
+                MW_NEED(pos, SCTP_DATA_HLEN, end)) {
             l3->sctp_ppid = mw_get_be32(d->frame + pos + 12);
             break;
         }

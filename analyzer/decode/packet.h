@@ -12,39 +12,39 @@
 
 /* One IP layer and the transport header above it. */
 typedef struct mw_l3 {
-    uint8_t ip_version;   /* 4 or 6, 0 when absent */
-    uint8_t l4_proto;     /* final protocol after IPv6 extension headers */
-    uint8_t frag;         /* MW_FRAG_* */
+    uint8_t ip_version; /* 4 or 6, 0 when absent */
+    uint8_t l4_proto;   /* final protocol after IPv6 extension headers */
+    uint8_t frag;       /* MW_FRAG_* */
     uint8_t tcp_flags;
     uint8_t src[16], dst[16]; /* IPv6 or IPv4-mapped IPv6 */
     uint16_t sport, dport;    /* 0 when the protocol has no ports */
-    uint32_t l3_off;      /* offset of the IP header in the frame */
-    uint32_t l3_len;      /* captured bytes of the IP packet (<= IP total length) */
-    uint32_t ip_len;      /* IP total length from the header */
-    uint32_t l4_off;      /* offset of the transport header, 0 when none */
-    uint32_t payload_off; /* offset of the transport payload */
-    uint32_t payload_len; /* captured payload bytes */
-    uint32_t sctp_ppid;   /* PPID of the first SCTP DATA chunk, 0 when none */
+    uint32_t l3_off;          /* offset of the IP header in the frame */
+    uint32_t l3_len;          /* captured bytes of the IP packet (<= IP total length) */
+    uint32_t ip_len;          /* IP total length from the header */
+    uint32_t l4_off;          /* offset of the transport header, 0 when none */
+    uint32_t payload_off;     /* offset of the transport payload */
+    uint32_t payload_len;     /* captured payload bytes */
+    uint32_t sctp_ppid;       /* PPID of the first SCTP DATA chunk, 0 when none */
 } mw_l3_t;
 
 enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };
 
 typedef struct mw_packet {
     int64_t ts_us;
-    uint64_t frame;         /* 1-based frame number across all inputs */
+    uint64_t frame; /* 1-based frame number across all inputs */
     uint32_t caplen, wirelen;
     uint16_t vlan[MW_MAX_VLAN];
     uint8_t vlan_count;
     uint8_t mpls_count;
-    uint32_t mpls_label;    /* top (first) label */
-    uint8_t has_ip;         /* outer is valid */
-    uint8_t has_gtp;        /* GTP-U G-PDU with a decoded inner IP packet */
-    uint8_t gtp_type;       /* GTP message type (255 = G-PDU), 0 when not GTP */
-    uint8_t gtp_version;    /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
+    uint32_t mpls_label; /* top (first) label */
+    uint8_t has_ip;      /* outer is valid */
+    uint8_t has_gtp;     /* GTP-U G-PDU with a decoded inner IP packet */
+    uint8_t gtp_type;    /* GTP message type (255 = G-PDU), 0 when not GTP */
+    uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;
-    uint8_t soft_event;     /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
-    mw_l3_t outer;          /* the first IP layer */
-    mw_l3_t inner;          /* the IP packet inside GTP-U, when has_gtp */
+    uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
+    mw_l3_t outer;      /* the first IP layer */
+    mw_l3_t inner;      /* the IP packet inside GTP-U, when has_gtp */
 } mw_packet_t;
 
 /* The IP layer that flows and nDPI look at: the inner one in a tunnel. */

@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#define MW_EXPLANATION_LEN 256
-#define MW_ANOMALY_APP_LEN 32
+#define MW_EXPLANATION_LEN   256
+#define MW_ANOMALY_APP_LEN   32
 #define MW_ANOMALY_MAX_FLOWS 64 /* flow ids kept per anomaly (the count goes on) */
 
 enum mw_detector_id {
@@ -40,13 +40,13 @@ typedef struct mw_anomaly_record {
     float score;
     uint16_t bs_index;
     uint16_t peer_port;
-    uint16_t service;       /* /meta/services */
-    uint8_t detector;       /* /meta/detectors */
-    uint8_t severity;       /* 1 low, 2 medium, 3 high */
-    uint8_t plane;          /* /meta/planes */
+    uint16_t service; /* /meta/services */
+    uint8_t detector; /* /meta/detectors */
+    uint8_t severity; /* 1 low, 2 medium, 3 high */
+    uint8_t plane;    /* /meta/planes */
     uint8_t pad_[7];
-    char app[MW_ANOMALY_APP_LEN];          /* nDPI label */
-    char explanation[MW_EXPLANATION_LEN];  /* one sentence with the numbers */
+    char app[MW_ANOMALY_APP_LEN];         /* nDPI label */
+    char explanation[MW_EXPLANATION_LEN]; /* one sentence with the numbers */
 } mw_anomaly_record_t;
 
 /* /anomaly_flows: which flow records are behind an anomaly. */
@@ -60,7 +60,7 @@ typedef struct mw_window_record {
     int64_t start_us;
     uint64_t flows, bytes_up, bytes_down;
     uint32_t peers;
-    float z_up;             /* (bytes_up - learned mean) / learned stddev, 0 when learning */
+    float z_up; /* (bytes_up - learned mean) / learned stddev, 0 when learning */
     uint16_t bs_index;
     uint8_t pad_[6];
 } mw_window_record_t;

@@ -14,11 +14,11 @@
 #include "classify/plane.h"
 #include "detect/detector.h"
 
-#define BEACON_MIN_STARTS 6
-#define BEACON_MAX_REL_MAD 0.2  /* MAD / median gap */
-#define BEACON_MIN_GAP_US 10000000LL
-#define BEACON_SLOTS 4096       /* tracked (station, peer, port) series: capped */
-#define BEACON_KEEP 256         /* starts kept per series (the most recent) */
+#define BEACON_MIN_STARTS  6
+#define BEACON_MAX_REL_MAD 0.2 /* MAD / median gap */
+#define BEACON_MIN_GAP_US  10000000LL
+#define BEACON_SLOTS       4096 /* tracked (station, peer, port) series: capped */
+#define BEACON_KEEP        256  /* starts kept per series (the most recent) */
 
 typedef struct start {
     int64_t t;
@@ -31,9 +31,9 @@ typedef struct series {
     uint8_t peer[16];
     uint16_t port;
     uint8_t used;
-    uint32_t n;                   /* kept starts, sorted by time */
+    uint32_t n; /* kept starts, sorted by time */
     start_t starts[BEACON_KEEP];
-    mw_flow_view_t view;          /* the last flow, for the evidence's fields */
+    mw_flow_view_t view; /* the last flow, for the evidence's fields */
     mw_flow_record_t rec;
 } series_t;
 
@@ -112,11 +112,11 @@ static int gap_stats(const series_t *s, double *median, double *mad)
 static int regular(const series_t *s, double *median, double *mad)
 {
     return gap_stats(s, median, mad) && *median >= BEACON_MIN_GAP_US &&
-            *mad <= BEACON_MAX_REL_MAD * *median;
+           *mad <= BEACON_MAX_REL_MAD * *median;
 }
 
-static void report_start(mw_detect_ctx_t *ctx, series_t *s, const start_t *x, double median,
-        double mad)
+static void report_start(
+        mw_detect_ctx_t *ctx, series_t *s, const start_t *x, double median, double mad)
 {
     mw_evidence_t ev;
 

@@ -23,8 +23,8 @@ static char *peer_text(char *out, size_t len, const mw_anomaly_record_t *a)
 static int allowed_oam_role(unsigned role)
 {
     return role == MW_ROLE_EMS || role == MW_ROLE_NMS || role == MW_ROLE_OSS ||
-            role == MW_ROLE_OAM_PEER || role == MW_ROLE_SYSLOG || role == MW_ROLE_DNS ||
-            role == MW_ROLE_NTP || role == MW_ROLE_PTP;
+           role == MW_ROLE_OAM_PEER || role == MW_ROLE_SYSLOG || role == MW_ROLE_DNS ||
+           role == MW_ROLE_NTP || role == MW_ROLE_PTP;
 }
 
 /* ---- A1 new peer ---- */
@@ -40,7 +40,8 @@ static void new_peer_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_
         return;
     if (v->rec->peer_role != MW_ROLE_UNKNOWN || mw_detect_knows_peer(ctx, st, v->peer))
         return;
-    mw_evidence_from_flow(&ev, MW_DET_NEW_PEER, v->up > 1000000 ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
+    mw_evidence_from_flow(
+            &ev, MW_DET_NEW_PEER, v->up > 1000000 ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
     ev.score = 2.0f + (float)(v->up > 0 ? log10((double)v->up) : 0.0);
     mw_detect_report(ctx, &ev);
 }
@@ -60,7 +61,8 @@ static void new_peer_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record
             a->n_flows, up, down);
 }
 
-const mw_detector_ops_t mw_det_new_peer = { "new_peer", new_peer_flow, NULL, NULL, new_peer_explain };
+const mw_detector_ops_t mw_det_new_peer = { "new_peer", new_peer_flow, NULL, NULL,
+    new_peer_explain };
 
 /* ---- A2 new protocol/port or unclassified on the management plane ---- */
 
@@ -106,8 +108,8 @@ const mw_detector_ops_t mw_det_new_service = { "new_service", new_service_flow, 
 static int session_service(unsigned svc)
 {
     return svc == MW_SVC_SSH || svc == MW_SVC_NETCONF || svc == MW_SVC_HTTPS ||
-            svc == MW_SVC_HTTP || svc == MW_SVC_TELNET || svc == MW_SVC_TLS ||
-            svc == MW_SVC_RDP || svc == MW_SVC_VNC || svc == MW_SVC_FTP;
+           svc == MW_SVC_HTTP || svc == MW_SVC_TELNET || svc == MW_SVC_TLS || svc == MW_SVC_RDP ||
+           svc == MW_SVC_VNC || svc == MW_SVC_FTP;
 }
 
 static void direction_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
@@ -136,7 +138,8 @@ static void direction_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_recor
             mw_detect_training_days(ctx), a->n_flows, up);
 }
 
-const mw_detector_ops_t mw_det_direction = { "direction", direction_flow, NULL, NULL, direction_explain };
+const mw_detector_ops_t mw_det_direction = { "direction", direction_flow, NULL, NULL,
+    direction_explain };
 
 /* ---- A11 new time source ---- */
 

@@ -12,7 +12,7 @@
 #include "classify/plane.h"
 #include "detect/detector.h"
 
-#define DNS_LABEL_SLACK 12
+#define DNS_LABEL_SLACK    12
 #define DNS_MIN_LONG_LABEL 30
 
 static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
@@ -21,7 +21,7 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
     uint64_t mask = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
     uint64_t known = tuple ? tuple->risk_mask : 0;
     int clear_service = v->rec->service == MW_SVC_TELNET || v->rec->service == MW_SVC_FTP ||
-            v->rec->service == MW_SVC_TFTP || v->rec->service == MW_SVC_HTTP;
+                        v->rec->service == MW_SVC_TFTP || v->rec->service == MW_SVC_HTTP;
     mw_evidence_t ev;
     (void)key;
 
@@ -30,8 +30,8 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
     if (v->rec->plane != MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER &&
             v->rec->plane != MW_PLANE_UNKNOWN)
         return;
-    mw_evidence_from_flow(&ev, MW_DET_CLEARTEXT,
-            (v->rec->risk & mask) ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
+    mw_evidence_from_flow(
+            &ev, MW_DET_CLEARTEXT, (v->rec->risk & mask) ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
     ev.value = (double)((v->rec->risk & mask) != 0);
     mw_detect_report(ctx, &ev);
 }

@@ -28,10 +28,10 @@
 #include "core/mw.h"
 #include "detect/detector.h"
 
-#define READY_MIN_US (20LL * 3600 * 1000000) /* 20 h of training before statistics */
-#define READY_MIN_WINDOWS 24
+#define READY_MIN_US       (20LL * 3600 * 1000000) /* 20 h of training before statistics */
+#define READY_MIN_WINDOWS  24
 #define MAX_OPEN_ANOMALIES 100000
-#define MAX_SUPPRESS 1024
+#define MAX_SUPPRESS       1024
 
 typedef struct hashset {
     uint64_t *v;
@@ -48,7 +48,7 @@ typedef struct open_anomaly {
 } open_anomaly_t;
 
 typedef struct suppression {
-    int detector;        /* -1 = any */
+    int detector;             /* -1 = any */
     char bs[MW_MODEL_ID_LEN]; /* "" = any */
     uint8_t peer[16];
     int any_peer;
@@ -59,14 +59,14 @@ struct mw_detect_ctx {
     hashset_t peers, services;
     mw_windows_t *windows;
     int64_t window_us, watermark_us, last_close_us;
-    int own_watermark;   /* no producer watermark given: follow the records */
+    int own_watermark; /* no producer watermark given: follow the records */
     open_anomaly_t *open;
     size_t nopen, cap_open;
     uint64_t next_id, counts[4];
     uint8_t unknown_noted[65536];
     suppression_t supp[MAX_SUPPRESS];
     size_t nsupp;
-    mw_h5_writer_t *w;   /* valid during a call from the sink */
+    mw_h5_writer_t *w; /* valid during a call from the sink */
 };
 
 /* ---- small hash set of 64-bit fingerprints ---- */
@@ -177,7 +177,7 @@ int mw_detect_station_ready(const mw_detect_ctx_t *c, uint32_t station)
 {
     const mw_station_t *s = mw_model_station_at(c->p.model, station);
     return s != NULL && s->last_us - s->first_us >= READY_MIN_US &&
-            s->win_up.n >= READY_MIN_WINDOWS;
+           s->win_up.n >= READY_MIN_WINDOWS;
 }
 
 double mw_detect_training_days(const mw_detect_ctx_t *c)
@@ -228,8 +228,8 @@ void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)
     split16(ev->peer, &hi, &lo);
     for (i = 0; i < c->nopen; i++) {
         open_anomaly_t *o = &c->open[i];
-        if (o->rec.detector == ev->detector && o->station == ev->station &&
-                o->rec.peer_hi == hi && o->rec.peer_lo == lo && o->rec.peer_port == ev->peer_port) {
+        if (o->rec.detector == ev->detector && o->station == ev->station && o->rec.peer_hi == hi &&
+                o->rec.peer_lo == lo && o->rec.peer_port == ev->peer_port) {
             a = o;
             break;
         }
@@ -368,8 +368,8 @@ static void announce(mw_detect_ctx_t *c, open_anomaly_t *a)
     if (suppressed(c, a))
         return;
     a->rec.anomaly_id = ++c->next_id;
-    mw_detectors[a->rec.detector]->explain(c, &a->rec, a->value, a->reference,
-            a->rec.explanation, MW_EXPLANATION_LEN);
+    mw_detectors[a->rec.detector]->explain(
+            c, &a->rec, a->value, a->reference, a->rec.explanation, MW_EXPLANATION_LEN);
     emit_json(c, a, "open");
     log_syslog(c, a);
 }
@@ -453,10 +453,12 @@ static int station_or_group(mw_detect_ctx_t *c, const char *bs, uint16_t bs_inde
         c->unknown_noted[bs_index] = 1;
         if (found)
             mw_log_note("base station %s is not in the model: scored against all %s stations "
-                        "of the training (%s)", bs, type, group);
+                        "of the training (%s)",
+                    bs, type, group);
         else
             mw_log_note("still learning: base station %s is not in the model and no %s is; "
-                        "no anomalies for it", bs, group);
+                        "no anomalies for it",
+                    bs, group);
     }
     return found;
 }

@@ -19,14 +19,14 @@
 typedef struct mw_detect_run mw_detect_run_t;
 
 typedef struct mw_detect_params {
-    const mw_model_t *model;      /* borrowed */
-    const mw_inventory_t *inv;    /* borrowed; required */
+    const mw_model_t *model;   /* borrowed */
+    const mw_inventory_t *inv; /* borrowed; required */
     mw_proto_name_fn name;
     void *name_ctx;
-    FILE *json;                   /* JSON lines, NULL for none (not closed here) */
-    int syslog;                   /* also log each anomaly with syslog(3) */
-    const char *suppress_path;    /* NULL or a suppression file */
-    int live;                     /* JSON/syslog as soon as an anomaly opens, and again on close */
+    FILE *json;                /* JSON lines, NULL for none (not closed here) */
+    int syslog;                /* also log each anomaly with syslog(3) */
+    const char *suppress_path; /* NULL or a suppression file */
+    int live;                  /* JSON/syslog as soon as an anomaly opens, and again on close */
 } mw_detect_params_t;
 
 mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf, size_t errlen);

@@ -14,12 +14,12 @@
 #include "classify/roles.h"
 #include "detect/detector.h"
 
-#define BAND_SIGMAS 6.0
-#define MIN_UPLOAD_ALERT 256e3     /* never alert on less than this per window */
-#define FLOW_UP_FACTOR 4.0         /* a flow 4x the largest of its tuple */
-#define NEW_PEER_UP_ALERT 1e6      /* an upload of 1 MB to a peer with no history */
+#define BAND_SIGMAS        6.0
+#define MIN_UPLOAD_ALERT   256e3 /* never alert on less than this per window */
+#define FLOW_UP_FACTOR     4.0   /* a flow 4x the largest of its tuple */
+#define NEW_PEER_UP_ALERT  1e6   /* an upload of 1 MB to a peer with no history */
 #define OFFWIN_DOWN_FACTOR 4.0
-#define OFFWIN_MIN_DOWN 100e3
+#define OFFWIN_MIN_DOWN    100e3
 
 static double up_threshold(const mw_station_t *s)
 {
@@ -27,10 +27,10 @@ static double up_threshold(const mw_station_t *s)
     return fmax(fmax(band, 2.0 * s->win_up.max), MIN_UPLOAD_ALERT);
 }
 
-#define RATIO_FACTOR 4.0         /* up/down ratio this many times the learned maximum */
-#define RATIO_MIN_WINDOWS 12
+#define RATIO_FACTOR        4.0 /* up/down ratio this many times the learned maximum */
+#define RATIO_MIN_WINDOWS   12
 #define SERVICE_MIN_WINDOWS 24
-#define SERVICE_MIN_UP 64e3
+#define SERVICE_MIN_UP      64e3
 
 /* A window-level evidence; ev.service / ev.reference's sign say what it is about. */
 static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_window_t *win,
@@ -169,7 +169,8 @@ static void volume_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t
             v, peer, a->peer_port, r, total, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_volume = { "volume", volume_flow, volume_window, NULL, volume_explain };
+const mw_detector_ops_t mw_det_volume = { "volume", volume_flow, volume_window, NULL,
+    volume_explain };
 
 /* ---- A7 outside the learned hours / maintenance windows ---- */
 
@@ -183,7 +184,8 @@ static void off_hours_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
         return;
     if (mw_inventory_in_maintenance(mw_detect_inventory(ctx), v->rec->first_us))
         return;
-    limit = fmax(OFFWIN_DOWN_FACTOR * (double)(tuple ? tuple->max_down_offwin : 0), OFFWIN_MIN_DOWN);
+    limit = fmax(
+            OFFWIN_DOWN_FACTOR * (double)(tuple ? tuple->max_down_offwin : 0), OFFWIN_MIN_DOWN);
     if ((double)v->down > limit) {
         mw_evidence_t ev;
         mw_evidence_from_flow(&ev, MW_DET_OFF_HOURS, MW_SEV_HIGH, st, v);
@@ -207,4 +209,5 @@ static void off_hours_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_recor
             v, peer, a->peer_port, a->app, r, mw_detect_training_days(ctx), a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_off_hours = { "off_hours", off_hours_flow, NULL, NULL, off_hours_explain };
+const mw_detector_ops_t mw_det_off_hours = { "off_hours", off_hours_flow, NULL, NULL,
+    off_hours_explain };

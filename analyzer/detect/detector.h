@@ -22,7 +22,7 @@ typedef struct mw_detect_ctx mw_detect_ctx_t;
 typedef struct mw_evidence {
     uint8_t detector, severity;
     float score;
-    uint32_t station;            /* model station index (UINT32_MAX: not in the model) */
+    uint32_t station; /* model station index (UINT32_MAX: not in the model) */
     uint16_t bs_index;
     uint8_t plane;
     uint8_t peer[16];
@@ -31,7 +31,7 @@ typedef struct mw_evidence {
     int64_t start_us, end_us;
     uint64_t flow_id;
     uint64_t up, down;
-    double value, reference;     /* the number that tripped it, and what training says */
+    double value, reference; /* the number that tripped it, and what training says */
 } mw_evidence_t;
 
 /* What detectors may ask the run. */

@@ -83,8 +83,9 @@ int mw_train_from_results(const mw_config_t *cfg, char *errbuf, size_t errlen)
             mw_classifier_ndpi_version());
     rc = mw_h5_model_save(m, cfg->output, cfg->command_line, errbuf, errlen);
     if (rc == 0 && !cfg->quiet)
-        fprintf(stderr, "trained      %llu flow records of base stations from %zu results files\n"
-                        "output       %s\n",
+        fprintf(stderr,
+                "trained      %llu flow records of base stations from %zu results files\n"
+                "output       %s\n",
                 (unsigned long long)records, cfg->nfiles, cfg->output);
 out:
     mw_model_destroy(m);

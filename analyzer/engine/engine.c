@@ -69,9 +69,9 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT 2152
+#define GTPU_PORT       2152
 #define TUNNEL_SWEEP_US 1000000
-#define LIVE_TICK_MS 1000
+#define LIVE_TICK_MS    1000
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -88,8 +88,8 @@ typedef struct engine {
     uint16_t gtp_id, gtp_u_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
-    mw_config_t cfg_eff;          /* cfg with the model's window applied */
-    mw_model_t *model;            /* --model (analyze/capture) or the one being trained */
+    mw_config_t cfg_eff; /* cfg with the model's window applied */
+    mw_model_t *model;   /* --model (analyze/capture) or the one being trained */
     mw_trainer_t *trainer;
     mw_detect_run_t *detect;
     FILE *json;
@@ -118,8 +118,9 @@ static int64_t producers_progress(engine_t *e)
 static const char *proto_name(void *ctx, unsigned id)
 {
     engine_t *e = ctx;
-    return e->workers && e->workers[0] ? mw_classifier_protocol_name(mw_worker_classifier(e->workers[0]), id)
-                                       : "";
+    return e->workers && e->workers[0]
+                   ? mw_classifier_protocol_name(mw_worker_classifier(e->workers[0]), id)
+                   : "";
 }
 
 static void observe_train(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
@@ -170,7 +171,7 @@ static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 static int is_gtp_u_tunnel(const mw_packet_t *p)
 {
     return p->gtp_version == 1 && p->outer.l4_proto == 17 &&
-            (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
+           (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
 }
 
 static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
@@ -219,8 +220,8 @@ static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
         mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
         return;
     }
-    mw_flow_key_make(&key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx,
-            &a_is_src);
+    mw_flow_key_make(
+            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx, &a_is_src);
     w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
@@ -503,8 +504,8 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
         e->model = mw_model_create(cfg->window_us, errbuf, errlen);
         if (e->model == NULL)
             return MW_ENOMEM;
-        snprintf(mw_model_meta(e->model)->ndpi_version, sizeof(mw_model_meta(e->model)->ndpi_version),
-                "%s", mw_classifier_ndpi_version());
+        snprintf(mw_model_meta(e->model)->ndpi_version,
+                sizeof(mw_model_meta(e->model)->ndpi_version), "%s", mw_classifier_ndpi_version());
         snprintf(mw_model_meta(e->model)->site, sizeof(mw_model_meta(e->model)->site), "%s",
                 mw_inventory_site(e->inventory));
         e->trainer = mw_trainer_create(e->model, e->inventory, proto_name, e);
@@ -520,8 +521,12 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
 
 static int open_detection(engine_t *e, char *errbuf, size_t errlen)
 {
-    mw_detect_params_t dp = { .model = e->model, .inv = e->inventory, .name = proto_name,
-        .name_ctx = e, .syslog = e->cfg->syslog, .suppress_path = e->cfg->suppress,
+    mw_detect_params_t dp = { .model = e->model,
+        .inv = e->inventory,
+        .name = proto_name,
+        .name_ctx = e,
+        .syslog = e->cfg->syslog,
+        .suppress_path = e->cfg->suppress,
         .live = e->cfg->command == MW_CMD_CAPTURE };
 
     if (e->cfg->anomalies != NULL) {
@@ -573,8 +578,12 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
 {
     engine_t e = { .cfg = cfg_in, .sum = sum };
     const mw_config_t *cfg = cfg_in;
-    mw_capture_params_t cp = { .files = cfg->files, .nfiles = cfg->nfiles, .iface = cfg->iface,
-        .filter = cfg->filter, .snaplen = cfg->snaplen, .buffer_mb = cfg->buffer_mb,
+    mw_capture_params_t cp = { .files = cfg->files,
+        .nfiles = cfg->nfiles,
+        .iface = cfg->iface,
+        .filter = cfg->filter,
+        .snaplen = cfg->snaplen,
+        .buffer_mb = cfg->buffer_mb,
         .promisc = cfg->promisc };
     mw_h5_writer_t *writer = NULL;
     char err2[MW_ERRBUF_SIZE] = "";

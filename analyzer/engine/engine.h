@@ -23,11 +23,11 @@ typedef struct mw_run_summary {
     uint64_t kernel_received, kernel_dropped, if_dropped;
     int64_t first_us, last_us;
     double elapsed_s;
-    unsigned input_errors;   /* files that could not be read to the end */
-    int stop_signal;         /* signal that stopped the run, 0 if none */
+    unsigned input_errors; /* files that could not be read to the end */
+    int stop_signal;       /* signal that stopped the run, 0 if none */
     int output_failed;
-    int started;             /* setup succeeded and packets were read */
-    uint64_t anomalies[4];   /* written, by severity 1 low .. 3 high */
+    int started;           /* setup succeeded and packets were read */
+    uint64_t anomalies[4]; /* written, by severity 1 low .. 3 high */
     uint64_t trained_records;
 } mw_run_summary_t;
 

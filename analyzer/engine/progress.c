@@ -21,8 +21,8 @@ void mw_progress_init(mw_progress_t *pr, int wanted)
     pr->last_packets = 0;
 }
 
-void mw_progress_update(mw_progress_t *pr, uint64_t packets, uint64_t done_bytes,
-        uint64_t total_bytes, int live)
+void mw_progress_update(
+        mw_progress_t *pr, uint64_t packets, uint64_t done_bytes, uint64_t total_bytes, int live)
 {
     int64_t now = mw_monotonic_ms();
     double rate, secs;

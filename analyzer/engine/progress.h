@@ -15,8 +15,8 @@ typedef struct mw_progress {
 
 int64_t mw_monotonic_ms(void);
 void mw_progress_init(mw_progress_t *pr, int wanted);
-void mw_progress_update(mw_progress_t *pr, uint64_t packets, uint64_t done_bytes,
-        uint64_t total_bytes, int live);
+void mw_progress_update(
+        mw_progress_t *pr, uint64_t packets, uint64_t done_bytes, uint64_t total_bytes, int live);
 void mw_progress_clear(mw_progress_t *pr);
 
 #endif

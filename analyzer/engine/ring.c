@@ -15,8 +15,8 @@
 
 #include "core/mw.h"
 
-#define ENTRY_HDR 8u
-#define SKIP_MARK 0xffffffffu
+#define ENTRY_HDR     8u
+#define SKIP_MARK     0xffffffffu
 #define PUBLISH_BATCH 64
 
 struct mw_ring {

@@ -20,8 +20,8 @@
 #define MAX_COUNTERS 96
 
 static const char *const flow_kind_names[] = { "plain", "tunnel", "inner" };
-static const char *const end_reason_names[] = { "idle", "active_timeout", "evicted",
-    "end_of_input", "shutdown", "tcp_close" };
+static const char *const end_reason_names[] = { "idle", "active_timeout", "evicted", "end_of_input",
+    "shutdown", "tcp_close" };
 
 size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *values, size_t max)
 {
@@ -29,13 +29,13 @@ size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *
     size_t n = 0;
     unsigned i;
 
-#define ADD(name, value)                                                                        \
-    do {                                                                                        \
-        if (n < max) {                                                                          \
-            names[n] = (name);                                                                  \
-            values[n] = (uint64_t)(value);                                                      \
-            n++;                                                                                \
-        }                                                                                       \
+#define ADD(name, value)                                                                           \
+    do {                                                                                           \
+        if (n < max) {                                                                             \
+            names[n] = (name);                                                                     \
+            values[n] = (uint64_t)(value);                                                         \
+            n++;                                                                                   \
+        }                                                                                          \
     } while (0)
     ADD("packets", s->packets);
     ADD("bytes", s->bytes);
@@ -55,8 +55,7 @@ size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *
         ADD(event_names[0][i], s->decode_events[i]);
     }
     for (i = 1; i < MW_DEC_COUNT; i++) {
-        snprintf(event_names[1][i], sizeof(event_names[1][i]), "inner.%s",
-                mw_decode_event_name(i));
+        snprintf(event_names[1][i], sizeof(event_names[1][i]), "inner.%s", mw_decode_event_name(i));
         ADD(event_names[1][i], s->soft_events[i]);
     }
 #undef ADD
@@ -91,11 +90,11 @@ static int write_name_tables(mw_h5_writer_t *w, mw_classifier_t *c, char *errbuf
     if (rc == 0)
         rc = mw_h5_writer_name_table(w, "confidences", names, 5, errbuf, errlen);
     if (rc == 0)
-        rc = mw_h5_writer_name_table(w, "flow_kinds", flow_kind_names,
-                MW_ARRAY_LEN(flow_kind_names), errbuf, errlen);
+        rc = mw_h5_writer_name_table(
+                w, "flow_kinds", flow_kind_names, MW_ARRAY_LEN(flow_kind_names), errbuf, errlen);
     if (rc == 0)
-        rc = mw_h5_writer_name_table(w, "end_reasons", end_reason_names,
-                MW_ARRAY_LEN(end_reason_names), errbuf, errlen);
+        rc = mw_h5_writer_name_table(
+                w, "end_reasons", end_reason_names, MW_ARRAY_LEN(end_reason_names), errbuf, errlen);
     free(names);
     return rc;
 }
@@ -134,7 +133,8 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_s
     rc |= mw_h5_writer_attr_string(w, "mastwatch_version", MW_VERSION);
     rc |= mw_h5_writer_attr_string(w, "ndpi_version", mw_classifier_ndpi_version());
     rc |= mw_h5_writer_attr_string(w, "libpcap_version", mw_capture_lib_version());
-    rc |= mw_h5_writer_attr_string(w, "command", cfg->command == MW_CMD_CAPTURE ? "capture" : "analyze");
+    rc |= mw_h5_writer_attr_string(
+            w, "command", cfg->command == MW_CMD_CAPTURE ? "capture" : "analyze");
     rc |= mw_h5_writer_attr_string(w, "sources", sources ? sources : "");
     rc |= mw_h5_writer_attr_string(w, "command_line", cfg->command_line);
     rc |= mw_h5_writer_attr_string(w, "created_utc", created);
@@ -153,8 +153,8 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_s
 }
 
 /* Planes, roles, services, initiators and the inventory's base stations. */
-static int write_site_tables(mw_h5_writer_t *w, const mw_inventory_t *inv, char *errbuf,
-        size_t errlen)
+static int write_site_tables(
+        mw_h5_writer_t *w, const mw_inventory_t *inv, char *errbuf, size_t errlen)
 {
     size_t nbs = inv ? mw_inventory_bs_count(inv) : 0, i;
     size_t max = MW_MAX(MW_MAX((size_t)MW_SVC_COUNT, (size_t)MW_ROLE_COUNT), nbs + 1);

@@ -18,7 +18,7 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
         mw_worker_t *worker, const mw_inventory_t *inv, char *errbuf, size_t errlen);
 
 /* Counter names and values of a summary, as written to /stats/counters. */
-size_t mw_run_counters(const mw_run_summary_t *sum, const char **names, uint64_t *values,
-        size_t max);
+size_t mw_run_counters(
+        const mw_run_summary_t *sum, const char **names, uint64_t *values, size_t max);
 
 #endif

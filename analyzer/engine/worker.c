@@ -18,7 +18,7 @@
 #include "core/mw.h"
 
 #define SWEEP_INTERVAL_US 1000000
-#define RING_SIZE (16u << 20)
+#define RING_SIZE         (16u << 20)
 
 struct mw_worker {
     mw_worker_params_t params;

@@ -27,7 +27,7 @@ typedef struct mw_worker_params {
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;
-    int threaded;           /* 1: own thread fed by a ring */
+    int threaded; /* 1: own thread fed by a ring */
 } mw_worker_params_t;
 
 typedef struct mw_worker_stats {
@@ -38,7 +38,7 @@ typedef struct mw_worker_stats {
 
 /* Work item header in the ring; the frame bytes follow it. */
 typedef struct mw_work_item {
-    uint32_t type;          /* MW_WORK_* */
+    uint32_t type; /* MW_WORK_* */
     uint32_t frame_len;
     uint64_t tunnel_flow_id;
     uint64_t tunnel_ctx;

@@ -12,11 +12,11 @@
 
 typedef struct mw_flow_key {
     uint8_t addr_a[16], addr_b[16]; /* a <= b (address, then port) */
-    uint64_t tunnel_ctx;  /* inner flows: hash of the tunnel endpoints; else 0 */
+    uint64_t tunnel_ctx;            /* inner flows: hash of the tunnel endpoints; else 0 */
     uint16_t port_a, port_b;
-    uint16_t vlan;        /* outer VLAN id */
+    uint16_t vlan; /* outer VLAN id */
     uint8_t l4_proto;
-    uint8_t kind;         /* enum mw_flow_kind: the same 5-tuple inside and outside is two flows */
+    uint8_t kind; /* enum mw_flow_kind: the same 5-tuple inside and outside is two flows */
 } mw_flow_key_t;
 
 /*

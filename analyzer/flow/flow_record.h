@@ -16,13 +16,13 @@
 #include <stdint.h>
 
 #define MW_SCHEMA_VERSION 2
-#define MW_HOST_LEN 64
+#define MW_HOST_LEN       64
 
 /* What kind of flow a record is (GTP-U yields two linked records). */
 enum mw_flow_kind {
-    MW_FLOW_PLAIN = 0,     /* an ordinary IP flow */
-    MW_FLOW_TUNNEL = 1,    /* the outer GTP-U tunnel between eNB/gNB and SGW/UPF */
-    MW_FLOW_INNER = 2,     /* a subscriber flow carried inside a GTP-U tunnel */
+    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow */
+    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel between eNB/gNB and SGW/UPF */
+    MW_FLOW_INNER = 2,  /* a subscriber flow carried inside a GTP-U tunnel */
 };
 
 /* Why a record was emitted. */
@@ -37,10 +37,10 @@ enum mw_end_reason {
 
 typedef struct mw_dir_stats {
     uint64_t packets;
-    uint64_t bytes;       /* wire bytes (inner IP bytes for MW_FLOW_INNER) */
-    float len_min, len_mean, len_std, len_max;  /* packet length, bytes */
-    float iat_min, iat_mean, iat_std, iat_max;  /* inter-arrival, milliseconds */
-    uint8_t tcp_flags;    /* OR of all TCP flags seen in this direction */
+    uint64_t bytes;                            /* wire bytes (inner IP bytes for MW_FLOW_INNER) */
+    float len_min, len_mean, len_std, len_max; /* packet length, bytes */
+    float iat_min, iat_mean, iat_std, iat_max; /* inter-arrival, milliseconds */
+    uint8_t tcp_flags;                         /* OR of all TCP flags seen in this direction */
     uint8_t pad_[7];
 } mw_dir_stats_t;
 
@@ -52,31 +52,31 @@ typedef struct mw_flow_record {
     uint64_t src_hi, src_lo; /* initiator address */
     uint64_t dst_hi, dst_lo; /* responder address */
     uint16_t src_port, dst_port;
-    uint8_t ip_version;      /* 4 or 6 */
-    uint8_t l4_proto;        /* IANA protocol number (6 TCP, 17 UDP, 132 SCTP, 1/58 ICMP) */
-    uint8_t kind;            /* enum mw_flow_kind */
-    uint8_t end_reason;      /* enum mw_end_reason */
+    uint8_t ip_version;              /* 4 or 6 */
+    uint8_t l4_proto;                /* IANA protocol number (6 TCP, 17 UDP, 132 SCTP, 1/58 ICMP) */
+    uint8_t kind;                    /* enum mw_flow_kind */
+    uint8_t end_reason;              /* enum mw_end_reason */
     uint16_t vlan_outer, vlan_inner; /* 802.1Q ids, 0 when untagged */
-    uint32_t mpls_label;     /* top MPLS label, 0 when none */
-    uint32_t teid_c2s;       /* GTP-U TEID seen initiator->responder (tunnel and inner) */
-    uint32_t teid_s2c;       /* GTP-U TEID seen responder->initiator */
-    uint32_t sctp_ppid;      /* first SCTP DATA payload protocol id (18 = S1AP, 60 = NGAP) */
-    mw_dir_stats_t c2s;      /* initiator -> responder */
-    mw_dir_stats_t s2c;      /* responder -> initiator */
-    uint16_t master_proto;   /* nDPI ids: look up names in /meta/protocols */
+    uint32_t mpls_label;             /* top MPLS label, 0 when none */
+    uint32_t teid_c2s;               /* GTP-U TEID seen initiator->responder (tunnel and inner) */
+    uint32_t teid_s2c;               /* GTP-U TEID seen responder->initiator */
+    uint32_t sctp_ppid;    /* first SCTP DATA payload protocol id (18 = S1AP, 60 = NGAP) */
+    mw_dir_stats_t c2s;    /* initiator -> responder */
+    mw_dir_stats_t s2c;    /* responder -> initiator */
+    uint16_t master_proto; /* nDPI ids: look up names in /meta/protocols */
     uint16_t app_proto;
-    uint16_t category;       /* nDPI category id: /meta/categories */
-    uint8_t confidence;      /* nDPI confidence (0 unknown .. DPI) */
-    uint8_t ndpi_done;       /* 1 when nDPI finished, 0 when it gave up */
-    uint64_t risk;           /* nDPI risk bitmap: bit i = /meta/risks id i */
+    uint16_t category;  /* nDPI category id: /meta/categories */
+    uint8_t confidence; /* nDPI confidence (0 unknown .. DPI) */
+    uint8_t ndpi_done;  /* 1 when nDPI finished, 0 when it gave up */
+    uint64_t risk;      /* nDPI risk bitmap: bit i = /meta/risks id i */
     /* Site inventory and plane (issue 3); 0 = unknown/not assigned. */
-    uint16_t bs_index;       /* 1-based index into /meta/base_stations, 0 none */
-    uint8_t plane;           /* enum mw_plane */
-    uint8_t local_role;      /* enum mw_role of the base-station side (or src) */
-    uint8_t peer_role;       /* enum mw_role of the other side */
-    uint8_t initiator;       /* enum mw_initiator: who opened the flow */
-    uint16_t service;        /* enum mw_service: telecom protocol named from ports/PPID */
-    char host[MW_HOST_LEN];  /* host name or TLS SNI found by nDPI, NUL padded */
+    uint16_t bs_index;      /* 1-based index into /meta/base_stations, 0 none */
+    uint8_t plane;          /* enum mw_plane */
+    uint8_t local_role;     /* enum mw_role of the base-station side (or src) */
+    uint8_t peer_role;      /* enum mw_role of the other side */
+    uint8_t initiator;      /* enum mw_initiator: who opened the flow */
+    uint16_t service;       /* enum mw_service: telecom protocol named from ports/PPID */
+    char host[MW_HOST_LEN]; /* host name or TLS SNI found by nDPI, NUL padded */
 } mw_flow_record_t;
 
 #endif

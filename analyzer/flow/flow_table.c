@@ -29,8 +29,8 @@ struct mw_flow_table {
     mw_flow_table_stats_t stats;
 };
 
-mw_flow_table_t *mw_flow_table_create(const mw_flow_table_params_t *params, char *errbuf,
-        size_t errlen)
+mw_flow_table_t *mw_flow_table_create(
+        const mw_flow_table_params_t *params, char *errbuf, size_t errlen)
 {
     mw_flow_table_t *t;
     uint64_t nb = 1024;
@@ -354,8 +354,8 @@ void mw_flow_table_get_stats(const mw_flow_table_t *t, mw_flow_table_stats_t *ou
     *out = t->stats;
 }
 
-static void finalize_dir(mw_dir_stats_t *ds, const mw_running_stats_t *len,
-        const mw_running_stats_t *iat)
+static void finalize_dir(
+        mw_dir_stats_t *ds, const mw_running_stats_t *len, const mw_running_stats_t *iat)
 {
     ds->len_min = (float)len->min;
     ds->len_mean = (float)len->mean;

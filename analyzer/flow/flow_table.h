@@ -23,16 +23,16 @@
 typedef struct mw_flow {
     mw_flow_key_t key;
     uint64_t hash;
-    struct mw_flow *hnext;              /* hash bucket chain */
+    struct mw_flow *hnext;               /* hash bucket chain */
     struct mw_flow *lru_prev, *lru_next; /* most recent at head */
-    mw_flow_record_t rec;               /* the record being built */
-    mw_running_stats_t len[2], iat[2];  /* [0] c2s, [1] s2c */
+    mw_flow_record_t rec;                /* the record being built */
+    mw_running_stats_t len[2], iat[2];   /* [0] c2s, [1] s2c */
     int64_t last_dir_us[2];
-    uint8_t a_is_initiator;             /* key endpoint a is the record's src */
-    uint8_t fin_mask;                   /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
-    uint8_t lru_class;                  /* which LRU list holds the flow */
-    void *user;                         /* owned by the table's user (nDPI state) */
-    uint32_t user_packets;              /* packets handed to the classifier */
+    uint8_t a_is_initiator; /* key endpoint a is the record's src */
+    uint8_t fin_mask;       /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
+    uint8_t lru_class;      /* which LRU list holds the flow */
+    void *user;             /* owned by the table's user (nDPI state) */
+    uint32_t user_packets;  /* packets handed to the classifier */
 } mw_flow_t;
 
 typedef void (*mw_flow_emit_fn)(void *ctx, mw_flow_t *flow, enum mw_end_reason reason);
@@ -48,16 +48,16 @@ typedef struct mw_flow_table_params {
 
 typedef struct mw_flow_table_stats {
     uint64_t created;
-    uint64_t evicted;       /* pushed out by the max_flows cap */
+    uint64_t evicted; /* pushed out by the max_flows cap */
     uint64_t emitted;
-    uint32_t active;        /* flows in the table now */
+    uint32_t active; /* flows in the table now */
     uint32_t peak;
 } mw_flow_table_stats_t;
 
 typedef struct mw_flow_table mw_flow_table_t;
 
-mw_flow_table_t *mw_flow_table_create(const mw_flow_table_params_t *params, char *errbuf,
-        size_t errlen);
+mw_flow_table_t *mw_flow_table_create(
+        const mw_flow_table_params_t *params, char *errbuf, size_t errlen);
 void mw_flow_table_destroy(mw_flow_table_t *table); /* NULL-safe; flows are dropped, not emitted */
 
 /*

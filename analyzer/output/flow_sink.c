@@ -101,8 +101,8 @@ static void *sink_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         if (s->params.observer.observe != NULL && n > 0)
-            s->params.observer.observe(s->params.observer.ctx, batch, n,
-                    s->failed ? NULL : s->params.writer);
+            s->params.observer.observe(
+                    s->params.observer.ctx, batch, n, s->failed ? NULL : s->params.writer);
         write_batch(s, batch, n);
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
             if (s->params.observer.tick != NULL) {
@@ -123,8 +123,8 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
-mw_flow_sink_t *mw_flow_sink_create(const mw_flow_sink_params_t *params, char *errbuf,
-        size_t errlen)
+mw_flow_sink_t *mw_flow_sink_create(
+        const mw_flow_sink_params_t *params, char *errbuf, size_t errlen)
 {
     mw_flow_sink_t *s = calloc(1, sizeof(*s));
 

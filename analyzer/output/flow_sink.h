@@ -29,14 +29,14 @@ typedef struct mw_flow_observer {
 } mw_flow_observer_t;
 
 typedef struct mw_flow_sink_params {
-    mw_h5_writer_t *writer;   /* ownership passes to the sink; NULL = count only */
+    mw_h5_writer_t *writer;      /* ownership passes to the sink; NULL = count only */
     mw_flow_observer_t observer; /* optional */
-    int flush_interval_ms;    /* 0 = 2000 */
-    size_t max_queued;        /* records; 0 = 1 << 18 */
+    int flush_interval_ms;       /* 0 = 2000 */
+    size_t max_queued;           /* records; 0 = 1 << 18 */
 } mw_flow_sink_params_t;
 
-mw_flow_sink_t *mw_flow_sink_create(const mw_flow_sink_params_t *params, char *errbuf,
-        size_t errlen);
+mw_flow_sink_t *mw_flow_sink_create(
+        const mw_flow_sink_params_t *params, char *errbuf, size_t errlen);
 
 /* Thread-safe. Copies n records. */
 void mw_flow_sink_push(mw_flow_sink_t *sink, const mw_flow_record_t *recs, size_t n);
@@ -50,7 +50,7 @@ uint64_t mw_flow_sink_count(mw_flow_sink_t *sink);
  * Drains the queue, stops the thread and hands the writer back (NULL when
  * none) so the caller can add metadata and close it. Frees sink.
  */
-mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *sink, int *failed /* OUT */, char *errbuf,
-        size_t errlen);
+mw_h5_writer_t *mw_flow_sink_finish(
+        mw_flow_sink_t *sink, int *failed /* OUT */, char *errbuf, size_t errlen);
 
 #endif

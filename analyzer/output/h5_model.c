@@ -206,8 +206,8 @@ static int cmp_station_row(const void *a, const void *b)
     return strcmp(((const station_row_t *)a)->id, ((const station_row_t *)b)->id);
 }
 
-int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources, char *errbuf,
-        size_t errlen)
+int mw_h5_model_save(
+        const mw_model_t *m, const char *path, const char *sources, char *errbuf, size_t errlen)
 {
     size_t ns = mw_model_station_count(m), nt = mw_model_tuple_count(m), i, nh = 0;
     station_row_t *srows = calloc(ns ? ns : 1, sizeof(*srows));
@@ -284,7 +284,8 @@ int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources,
     vt = service_type();
     gmtime_r(&now, &tm);
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (write_table(file, "stations", st, srows, ns) || write_table(file, "tuples", tt, c.rows, c.n) ||
+    if (write_table(file, "stations", st, srows, ns) ||
+            write_table(file, "tuples", tt, c.rows, c.n) ||
             write_table(file, "hours", ht, hrows, nh) ||
             write_table(file, "services", vt, vrows, nv) ||
             mw__h5_attr_int64(file, "model_version", MW_MODEL_VERSION) ||
@@ -406,8 +407,8 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
     }
     if (read_attr_i64(file, "model_version", &version) != 0 || version != MW_MODEL_VERSION ||
             read_attr_i64(file, "window_s", &window_s) != 0 || window_s <= 0) {
-        mw_fmt_err(errbuf, errlen, "%s: not a mastwatch model of version %d", path,
-                MW_MODEL_VERSION);
+        mw_fmt_err(
+                errbuf, errlen, "%s: not a mastwatch model of version %d", path, MW_MODEL_VERSION);
         H5Fclose(file);
         return NULL;
     }
@@ -534,8 +535,8 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
     H5Tinsert(nt, "name", offsetof(name_row_t, name), s64);
     names = read_table(file, "meta/protocols", nt, sizeof(*names), &nn);
     if (out->recs == NULL || names == NULL) {
-        mw_fmt_err(errbuf, errlen, "%s: not a mastwatch results file (no /flows or /meta/protocols)",
-                path);
+        mw_fmt_err(errbuf, errlen,
+                "%s: not a mastwatch results file (no /flows or /meta/protocols)", path);
         goto out;
     }
     out->proto_names = calloc(nn ? nn : 1, sizeof(char *));

@@ -11,8 +11,8 @@
 #include "baseline/model.h"
 #include "flow/flow_record.h"
 
-int mw_h5_model_save(const mw_model_t *m, const char *path, const char *sources, char *errbuf,
-        size_t errlen);
+int mw_h5_model_save(
+        const mw_model_t *m, const char *path, const char *sources, char *errbuf, size_t errlen);
 mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen);
 
 /* 1 when path is an HDF5 file (by signature), 0 otherwise. */
@@ -24,7 +24,7 @@ typedef struct mw_h5_flows {
     size_t n;
     char **proto_names; /* by nDPI id of the writing run */
     size_t nproto;
-    char *inventory_yaml; /* NULL when the run had none */
+    char *inventory_yaml;     /* NULL when the run had none */
     int64_t active_timeout_s; /* of the writing run, 0 when unknown */
 } mw_h5_flows_t;
 

@@ -23,7 +23,7 @@
 #include "detect/anomaly.h"
 
 #define MW_H5_CHUNK_ROWS 8192
-#define MW_H5_NAME_LEN 64
+#define MW_H5_NAME_LEN   64
 
 /* An extendible table written row by row (anomalies, windows): small volumes. */
 typedef struct table {
@@ -72,8 +72,9 @@ static int insert_dir(hid_t t, const char *prefix, size_t base)
     int rc = 0;
 
     for (i = 0; i < MW_ARRAY_LEN(fields); i++) {
-        hid_t type = fields[i].kind == 0 ? H5T_NATIVE_UINT64
-                                         : (fields[i].kind == 1 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT8);
+        hid_t type = fields[i].kind == 0
+                             ? H5T_NATIVE_UINT64
+                             : (fields[i].kind == 1 ? H5T_NATIVE_FLOAT : H5T_NATIVE_UINT8);
         snprintf(name, sizeof(name), "%s_%s", prefix, fields[i].name);
         rc |= insert(t, name, base + fields[i].off, type);
     }
@@ -267,8 +268,8 @@ out:
     return rc;
 }
 
-int mw_h5_writer_append_flows(mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n,
-        char *errbuf, size_t errlen)
+int mw_h5_writer_append_flows(
+        mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n, char *errbuf, size_t errlen)
 {
     while (n > 0) {
         size_t take = MW_MIN(n, (size_t)MW_H5_CHUNK_ROWS - w->buffered);
@@ -464,8 +465,8 @@ int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
     return mw__h5_attr_int64(w->file, name, value);
 }
 
-int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, char *errbuf,
-        size_t errlen)
+int mw_h5_writer_text(
+        mw_h5_writer_t *w, const char *path, const char *text, char *errbuf, size_t errlen)
 {
     hid_t t = vlen_utf8();
     hid_t space = H5Screate(H5S_SCALAR);
@@ -552,8 +553,9 @@ static int table_open(mw_h5_writer_t *w, int which)
 
     if (t->ds > 0)
         return 0;
-    t->type = which == T_ANOMALIES ? anomaly_type()
-                                   : (which == T_ANOMALY_FLOWS ? anomaly_flow_type() : window_type());
+    t->type = which == T_ANOMALIES
+                      ? anomaly_type()
+                      : (which == T_ANOMALY_FLOWS ? anomaly_flow_type() : window_type());
     t->ds = create_extendible(w->file, names[which], t->type, 1024);
     return t->ds >= 0 ? 0 : MW_EIO;
 }

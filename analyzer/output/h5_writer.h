@@ -20,8 +20,8 @@ typedef struct mw_h5_writer mw_h5_writer_t;
 mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen);
 
 /* Buffers rows and writes whole chunks. */
-int mw_h5_writer_append_flows(mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n,
-        char *errbuf, size_t errlen);
+int mw_h5_writer_append_flows(
+        mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n, char *errbuf, size_t errlen);
 
 /* Writes buffered rows and flushes HDF5's caches to the file. */
 int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen);
@@ -39,8 +39,8 @@ int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *va
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value);
 
 /* A scalar string dataset, e.g. /meta/inventory (the config the run used). */
-int mw_h5_writer_text(mw_h5_writer_t *w, const char *path, const char *text, char *errbuf,
-        size_t errlen);
+int mw_h5_writer_text(
+        mw_h5_writer_t *w, const char *path, const char *text, char *errbuf, size_t errlen);
 
 uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w);
 

@@ -40,8 +40,8 @@ static void put32(frame_t *f, uint32_t v)
 /* dst 00:11:22:33:44:55, src 66:77:88:99:aa:bb, then the ethertype */
 static void eth(frame_t *f, uint16_t type)
 {
-    static const uint8_t macs[12] = { 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99,
-        0xaa, 0xbb };
+    static const uint8_t macs[12] = { 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+        0xbb };
     put(f, macs, 12);
     put16(f, type);
 }

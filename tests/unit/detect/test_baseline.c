@@ -25,7 +25,7 @@
 
 #define DAY (86400LL * 1000000)
 #define MIN (60LL * 1000000)
-#define T0 1794182400000000LL /* 2026-11-09 00:00 UTC, a Monday */
+#define T0  1794182400000000LL /* 2026-11-09 00:00 UTC, a Monday */
 
 static const char *const names[] = { "Unknown", "TLS", "SSH", "DNS", "NTP", "SNMP", "Telnet" };
 enum { P_UNKNOWN, P_TLS, P_SSH, P_DNS, P_NTP, P_SNMP, P_TELNET };
@@ -68,12 +68,14 @@ static mw_inventory_t *site(void)
 
 static uint64_t v4(int a, int b, int c, int d)
 {
-    return 0xffff00000000ULL | (uint64_t)a << 24 | (uint64_t)b << 16 | (uint64_t)c << 8 | (uint64_t)d;
+    return 0xffff00000000ULL | (uint64_t)a << 24 | (uint64_t)b << 16 | (uint64_t)c << 8 |
+           (uint64_t)d;
 }
 
 /* A flow opened by the base station (10.0.0.1) unless peer_opens. */
-static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t app, unsigned service,
-        unsigned plane, unsigned peer_role, int peer_opens, uint64_t up, uint64_t down)
+static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t app,
+        unsigned service, unsigned plane, unsigned peer_role, int peer_opens, uint64_t up,
+        uint64_t down)
 {
     mw_flow_record_t r;
     static uint64_t next_id = 2;
@@ -153,8 +155,8 @@ static mw_model_t *train(const mw_inventory_t *inv, int days, int64_t start)
 }
 
 /* Runs detection on recs; returns the JSON lines (caller frees). */
-static char *detect(const mw_model_t *m, const mw_inventory_t *inv, const mw_flow_record_t *recs,
-        size_t n)
+static char *detect(
+        const mw_model_t *m, const mw_inventory_t *inv, const mw_flow_record_t *recs, size_t n)
 {
     char *buf = NULL, err[256];
     size_t len = 0;
@@ -215,8 +217,8 @@ static void test_novelty_detectors(void **state)
     recs[1] = flow(T0 + 12 * MIN, v4(203, 0, 113, 9), 443, P_TLS, MW_SVC_HTTPS, MW_PLANE_UNKNOWN,
             MW_ROLE_UNKNOWN, 0, 3000, 2000);
     /* Telnet from the EMS: a known peer, a new management protocol, cleartext */
-    recs[2] = flow(T0 + 20 * MIN, v4(10, 9, 0, 1), 23, P_TELNET, MW_SVC_TELNET,
-            MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 1, 500, 500);
+    recs[2] = flow(T0 + 20 * MIN, v4(10, 9, 0, 1), 23, P_TELNET, MW_SVC_TELNET, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 1, 500, 500);
     /* NTP from a new server */
     recs[3] = flow(T0 + 30 * MIN, v4(198, 51, 100, 7), 123, P_NTP, MW_SVC_NTP, MW_PLANE_SYNC,
             MW_ROLE_UNKNOWN, 0, 90, 90);
@@ -340,9 +342,10 @@ static void beacon_series(mw_flow_record_t *recs, size_t *n, int64_t period, int
 {
     srand(7);
     for (int i = 0; i < 40; i++) {
-        int64_t jitter = jitter_pct ? (rand() % (2 * jitter_pct + 1) - jitter_pct) * period / 100 : 0;
-        recs[(*n)++] = flow(T0 + i * period + jitter, v4(203, 0, 113, 50), 443, P_TLS,
-                MW_SVC_HTTPS, MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
+        int64_t jitter =
+                jitter_pct ? (rand() % (2 * jitter_pct + 1) - jitter_pct) * period / 100 : 0;
+        recs[(*n)++] = flow(T0 + i * period + jitter, v4(203, 0, 113, 50), 443, P_TLS, MW_SVC_HTTPS,
+                MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
     }
 }
 
@@ -445,8 +448,8 @@ static void test_merge_equals_joint(void **state)
     assert_memory_equal(a.ids, b.ids, sizeof(a.ids[0]) * a.n);
     assert_non_null(mw_model_find_station(monday, "enb-1", &sa));
     assert_non_null(mw_model_find_station(both, "enb-1", &sb));
-    assert_memory_equal(mw_model_station_at(monday, sa), mw_model_station_at(both, sb),
-            sizeof(mw_station_t));
+    assert_memory_equal(
+            mw_model_station_at(monday, sa), mw_model_station_at(both, sb), sizeof(mw_station_t));
     mw_model_destroy(monday);
     mw_model_destroy(tuesday);
     mw_model_destroy(both);
@@ -457,7 +460,8 @@ static void test_merge_equals_joint(void **state)
 static void test_new_station_uses_group(void **state)
 {
     mw_inventory_t *inv = site();
-    mw_inventory_t *grown = site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n");
+    mw_inventory_t *grown =
+            site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n");
     mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
     static mw_flow_record_t recs[4000];
     size_t n = 0, i;

@@ -170,17 +170,17 @@ static void test_tcp_idle_class(void **state)
     int dir;
     (void)state;
 
-    packet(&p, 1, 5000, 2, 22, 6, 0x02, 0.0, 1, 60);   /* TCP, open */
+    packet(&p, 1, 5000, 2, 22, 6, 0x02, 0.0, 1, 60); /* TCP, open */
     feed(t, &p, &dir);
-    packet(&p, 1, 6000, 2, 161, 17, 0, 0.0, 2, 60);    /* UDP */
+    packet(&p, 1, 6000, 2, 161, 17, 0, 0.0, 2, 60); /* UDP */
     feed(t, &p, &dir);
     mw_flow_table_expire(t, (int64_t)(30 * 1e6));
     assert_int_equal(s.n, 1);
     assert_int_equal(s.recs[0].l4_proto, 17);
-    packet(&p, 1, 5000, 2, 22, 6, 0x10, 40.0, 3, 60);  /* 40 s later: same record */
+    packet(&p, 1, 5000, 2, 22, 6, 0x10, 40.0, 3, 60); /* 40 s later: same record */
     feed(t, &p, &dir);
     assert_int_equal(s.n, 1);
-    packet(&p, 1, 5000, 2, 22, 6, 0x11, 41.0, 4, 60);  /* FIN: short timeout from now on */
+    packet(&p, 1, 5000, 2, 22, 6, 0x11, 41.0, 4, 60); /* FIN: short timeout from now on */
     feed(t, &p, &dir);
     mw_flow_table_expire(t, (int64_t)(52 * 1e6));
     assert_int_equal(s.n, 2);
