@@ -205,18 +205,6 @@ int mw_model_foreach_tuple(const mw_model_t *m, mw_tuple_fn fn, void *ctx)
     return 0;
 }
 
-int mw_model_knows_peer(const mw_model_t *m, uint32_t station, const uint8_t peer[16])
-{
-    size_t i;
-
-    /* a linear scan: used by the detectors only for peers they did not find by tuple */
-    for (i = 0; i < m->nslots; i++)
-        if (m->slots[i].used && m->slots[i].key.station == station &&
-                memcmp(m->slots[i].key.peer, peer, 16) == 0)
-            return 1;
-    return 0;
-}
-
 void mw_tuple_merge(mw_tuple_stats_t *into, const mw_tuple_stats_t *from)
 {
     if (from->flows == 0)

@@ -104,9 +104,6 @@ typedef void (*mw_tuple_fn)(void *ctx, const mw_tuple_key_t *key, const mw_tuple
 int mw_model_foreach_tuple(const mw_model_t *m, mw_tuple_fn fn, void *ctx);
 size_t mw_model_tuple_count(const mw_model_t *m);
 
-/* Does station `station` know peer (any tuple), or peer with service? */
-int mw_model_knows_peer(const mw_model_t *m, uint32_t station, const uint8_t peer[16]);
-
 /* Adds everything of from into into (stations matched by id). 0 or MW_E*. */
 int mw_model_merge(mw_model_t *into, const mw_model_t *from, char *errbuf, size_t errlen);
 

@@ -73,12 +73,12 @@ static mw_station_t *group_of(mw_trainer_t *t, const mw_station_t *s, uint32_t *
 static void fold_window(void *ctx, const mw_window_t *win)
 {
     mw_trainer_t *t = ctx;
-    mw_station_t *s = (mw_station_t *)mw_model_station_at(t->model, win->station);
-    mw_station_t *g = group_of(t, s, NULL);
+    mw_station_t *g = group_of(t, mw_model_station_at(t->model, win->station), NULL);
 
-    add_window(s, win);
-    if (g != NULL) /* re-read s: the station table may have moved */
+    if (g != NULL)
         add_window(g, win);
+    /* after group_of: creating the group may have moved the station table */
+    add_window((mw_station_t *)mw_model_station_at(t->model, win->station), win);
 }
 
 static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
