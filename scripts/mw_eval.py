@@ -63,6 +63,57 @@ EXPECTED_BY_TYPE = {
 }
 
 
+# --hard: harder variants of the injections, to show where detection stops working.
+# (name "type:label", --inject spec without bs, expected detectors). "{ems}" etc. in a
+# spec are replaced with that role's first address in the generated inventory, so a
+# variant can use a peer the stations already talk to in training. Each type tried
+# also gets its default row for reference. dns_tunnel's label lengths (40-60 + 20-40
+# characters) are fixed in the generator; only the query rate can be made harder.
+HARD_VARIANTS = [
+    ("exfil:default", "exfil", {"volume"}),
+    ("exfil:1M", "exfil:bytes=1M", {"volume"}),
+    ("exfil:500k", "exfil:bytes=500k", {"volume"}),
+    ("exfil:300k", "exfil:bytes=300k", {"volume"}),
+    ("exfil:100k", "exfil:bytes=100k", {"volume"}),
+    ("exfil:to EMS 2M", "exfil:peer={ems}", {"volume"}),
+    ("exfil:to EMS 10M", "exfil:peer={ems},bytes=10M", {"volume"}),
+    ("exfil:to EMS 1M", "exfil:peer={ems},bytes=1M", {"volume"}),
+    ("exfil:to EMS 300k", "exfil:peer={ems},bytes=300k", {"volume"}),
+    ("exfil:to EMS 100k", "exfil:peer={ems},bytes=100k", {"volume"}),
+    ("beacon:default", "beacon", {"beacon"}),
+    ("beacon:jitter 10%", "beacon:period=300,jitter=30", {"beacon"}),
+    ("beacon:jitter 30%", "beacon:period=300,jitter=90", {"beacon"}),
+    ("beacon:jitter 40%", "beacon:period=300,jitter=120", {"beacon"}),
+    ("beacon:jitter 50%", "beacon:period=300,jitter=150", {"beacon"}),
+    ("beacon:1 h", "beacon:period=3600,jitter=0", {"beacon"}),
+    ("beacon:1 h, jitter 10%", "beacon:period=3600,jitter=360", {"beacon"}),
+    ("beacon:1 h, jitter 30%", "beacon:period=3600,jitter=1080", {"beacon"}),
+    ("beacon:1 h, jitter 50%", "beacon:period=3600,jitter=1800", {"beacon"}),
+    ("beacon:2 h", "beacon:period=7200,jitter=0", {"beacon"}),
+    ("beacon:4 h", "beacon:period=14400,jitter=0", {"beacon"}),
+    ("beacon:to EMS:443", "beacon:peer={ems}", {"beacon"}),
+    ("new_peer:default", "new_peer", {"new_peer"}),
+    ("new_peer:1 session", "new_peer:count=1", {"new_peer"}),
+    ("new_peer:EMS:8443", "new_peer:peer={ems},port=8443", {"new_peer"}),
+    ("new_peer:EMS:443", "new_peer:peer={ems},port=443", {"new_peer"}),
+    ("https_out:default", "https_out", {"direction"}),
+    ("https_out:to EMS:443", "https_out:peer={ems}", {"direction"}),
+    ("https_out:to EMS:8443", "https_out:peer={ems},port=8443", {"direction"}),
+    ("dns_tunnel:default", "dns_tunnel", {"dns"}),
+    ("dns_tunnel:every 60 s", "dns_tunnel:period=60,jitter=20", {"dns"}),
+    ("dns_tunnel:every 300 s", "dns_tunnel:period=300,jitter=100", {"dns"}),
+    ("dns_tunnel:3 queries", "dns_tunnel:start=16:00,end=16:00:30,period=10,jitter=3",
+     {"dns"}),
+    ("dns_tunnel:1 query", "dns_tunnel:start=16:00,end=16:00:05,period=10,jitter=0",
+     {"dns"}),
+    ("off_window:default", "off_window", {"off_hours"}),
+    ("off_window:200k", "off_window:bytes=200k", {"off_hours"}),
+    ("off_window:100k", "off_window:bytes=100k", {"off_hours"}),
+    ("off_window:50k", "off_window:bytes=50k", {"off_hours"}),
+    ("off_window:10k", "off_window:bytes=10k", {"off_hours"}),
+]
+
+
 def _hhmm(minutes):
     minutes = max(0, min(24 * 60, int(minutes)))
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
@@ -242,6 +293,25 @@ def inventory_addresses(path):
     return out
 
 
+def inventory_roles(path):
+    """{role: its first IPv4 address} from a site inventory written by mw-scengen."""
+    out, in_roles = {}, False
+    with open(path) as f:
+        for line in f:
+            if line.startswith("roles:"):
+                in_roles = True
+                continue
+            if in_roles and not line.startswith(" "):
+                in_roles = False
+            m = re.match(r"\s+(\w+):\s*\[(.*)\]", line) if in_roles else None
+            if m:
+                v4 = [p.strip().strip('"').split("/")[0] for p in m.group(2).split(",")
+                      if p.strip() and ":" not in p]
+                if v4:
+                    out[m.group(1)] = v4[0]
+    return out
+
+
 def involved_stations(inj, addresses):
     """The injected station, plus any other station that is an endpoint of one of
     the injected flows (ssh_out's X2 neighbour), so that an anomaly about the
@@ -338,6 +408,7 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
             log(f"ERROR: {e}")
             continue
         addresses = inventory_addresses(inv)
+        roles = inventory_roles(inv)
         days = [("behaviour", i, b) for i, b in enumerate(behaviours)]
         days += [("clean", c, None) for c in range(clean_days)]
         for kind, i, beh in days:
@@ -345,6 +416,12 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
                 name, spec, _ = beh
                 bs = stations[(i + r) % nbs]
                 typ, _, extra = spec.partition(":")
+                if "{" in extra:  # a site role's address ({ems}), from the inventory
+                    try:
+                        extra = extra.format(**roles)
+                    except KeyError as e:
+                        res["errors"].append(f"repeat {r}: {name}: no role {e} in {inv}")
+                        continue
                 seed, start, tag = sb + 1 + i, EVAL_START, re.sub(r"\W", "_", name)
                 if vary:
                     extra = ",".join(x for x in (extra, varied_params(
@@ -513,6 +590,62 @@ def markdown(res):
     if res["learning"]:
         L.append("\n## Still learning (stderr of train/analyze)\n")
         L += [f"- `{x}`" for x in res["learning"][:20]]
+    if res["errors"]:
+        L.append("\n## Errors\n")
+        L += [f"- {e}" for e in res["errors"]]
+    sec = res.get("seconds", {})
+    L.append("\nTime: " + ", ".join(f"{k} {v:.1f} s" for k, v in sec.items() if v) + ".")
+    return "\n".join(L) + "\n"
+
+
+HARD_DEFAULTS = {  # the generator's defaults, for the reference rows (docs/SCENGEN.md)
+    "exfil": "bytes=2M, rate=4M, to 198.51.100.23:443, 01:30",
+    "beacon": "period=300, jitter=15, to 203.0.113.77:443, 08:00-20:00",
+    "new_peer": "peer=203.0.113.45, port=8443, count=3",
+    "https_out": "peer=198.51.100.80, port=443",
+    "dns_tunnel": "period=10, jitter=3, 16:00-16:30 (180 queries)",
+    "off_window": "bytes=400k from the EMS, 14:00",
+}
+
+
+def markdown_hard(res, variants=None):
+    """The --hard report: one row per variant, found/injected by an expected detector,
+    which detectors found it, and which other detectors fired on it."""
+    variants = HARD_VARIANTS if variants is None else variants
+    s = res["summary"]
+    specs = {name: spec for name, spec, _ in variants}
+    role_of = {}  # actual address -> "{role}" placeholder, from the first scenario using it
+    for sc in res["scenarios"]:
+        if sc["kind"] == "behaviour" and "{" in specs.get(sc["name"], ""):
+            extra = specs[sc["name"]].partition(":")[2]
+            for ph, val in zip(re.findall(r"=(\{\w+\})", extra),
+                               re.findall(r"peer=([^,]+)", sc["inject"][0])):
+                role_of[ph] = f"{val} ({ph.strip('{}').upper()})"
+    L = ["# mastwatch detector limits (scripts/evaluate --hard)\n"]
+    L.append(f"seed base {res['seed_base']}, {res['repeat']} repeat(s), training "
+             f"{res['train_days']} days × {res['base_stations']} base stations, one "
+             f"evaluation day per variant and repeat, {res['clean_days']} clean day(s) per "
+             f"repeat; match slack {SLACK_S} s. Found = an anomaly of an expected detector on "
+             "the injected station overlapping the window.\n")
+    L.append("| variant | parameters | expected | found/injected | found by | "
+             "other detectors on it |")
+    L.append("|---|---|---|---|---|---|")
+    for name, b in s["behaviours"].items():
+        typ, _, label = name.partition(":")
+        extra = specs.get(name, "").partition(":")[2]
+        for ph, txt in role_of.items():
+            extra = extra.replace(ph, txt)
+        params = extra.replace(",", ", ") if extra else HARD_DEFAULTS.get(typ, "defaults")
+        rec = f"{b['found']}/{b['injected']}" + (f" ({b['errors']} err)" if b["errors"] else "")
+        if b["injected"] and b["found"] < b["injected"]:
+            rec = f"**{rec}**"
+        L.append(f"| {typ} {label} | {params} | {', '.join(b['expected'])} | {rec} | "
+                 f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} |")
+    L.append(f"\nOverall {s['found']}/{s['injected']}; precision {s['true_positives']}/"
+             f"{s['anomalies']} = {_f(s['precision'])}; clean days: {s['clean_anomalies']} "
+             f"anomalies in {s['clean_bs_days']} base station-days.")
+    if res["learning"]:
+        L.append("\nStill learning: " + "; ".join(f"`{x}`" for x in res["learning"][:5]))
     if res["errors"]:
         L.append("\n## Errors\n")
         L += [f"- {e}" for e in res["errors"]]
