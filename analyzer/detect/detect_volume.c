@@ -17,7 +17,7 @@
 #define BAND_SIGMAS        6.0
 #define MIN_UPLOAD_ALERT   256e3 /* never alert on less than this per window */
 #define FLOW_UP_FACTOR     4.0   /* a flow 4x the largest of its tuple */
-#define NEW_PEER_UP_ALERT  1e6   /* an upload of 1 MB to a peer with no history */
+#define NEW_PEER_UP_ALERT  256e3 /* an upload of 256 kB to a peer with no history */
 #define OFFWIN_DOWN_FACTOR 4.0
 #define OFFWIN_MIN_DOWN    100e3
 
