@@ -31,13 +31,13 @@ TARGET_RECALL = 0.95
 TARGET_FA_PER_BS_DAY = 0.2
 
 DETECTORS = ("new_peer", "new_service", "direction", "leakage", "volume", "beacon",
-             "off_hours", "cleartext", "risk", "dns", "long_session", "time_source")
+             "off_hours", "cleartext", "risk", "dns", "time_source", "rate")
 
 # (name, --inject spec without bs, expected detectors). Each type at the
 # generator's default window; the types with variants get one row per variant.
 BEHAVIOURS = [
     ("new_peer", "new_peer", {"new_peer"}),
-    ("beacon", "beacon", {"beacon"}),
+    ("beacon", "beacon", {"beacon", "rate"}),
     ("exfil", "exfil", {"volume"}),
     ("telnet", "telnet", {"new_service", "cleartext"}),
     ("unknown_proto", "unknown_proto", {"new_service"}),
@@ -55,7 +55,7 @@ BEHAVIOURS = [
 ]
 
 EXPECTED_BY_TYPE = {
-    "new_peer": {"new_peer"}, "beacon": {"beacon"}, "exfil": {"volume"},
+    "new_peer": {"new_peer"}, "beacon": {"beacon", "rate"}, "exfil": {"volume"},
     "telnet": {"new_service", "cleartext"}, "unknown_proto": {"new_service"},
     "ssh_out": {"direction"}, "https_out": {"direction"}, "gtp_mgmt": {"leakage"},
     "dns_tunnel": {"dns"}, "cleartext_creds": {"cleartext"}, "gtpdoor": {"leakage"},
@@ -91,7 +91,7 @@ HARD_VARIANTS = [
     ("beacon:1 h, jitter 50%", "beacon:period=3600,jitter=1800", {"beacon"}),
     ("beacon:2 h", "beacon:period=7200,jitter=0", {"beacon"}),
     ("beacon:4 h", "beacon:period=14400,jitter=0", {"beacon"}),
-    ("beacon:to EMS:443", "beacon:peer={ems}", {"beacon"}),
+    ("beacon:to EMS:443", "beacon:peer={ems}", {"beacon", "rate"}),
     ("new_peer:default", "new_peer", {"new_peer"}),
     ("new_peer:1 session", "new_peer:count=1", {"new_peer"}),
     ("new_peer:EMS:8443", "new_peer:peer={ems},port=8443", {"new_peer"}),

@@ -223,6 +223,8 @@ void mw_tuple_merge(mw_tuple_stats_t *into, const mw_tuple_stats_t *from)
     into->max_pkt_len = MW_MAX(into->max_pkt_len, from->max_pkt_len);
     into->hours_mask |= from->hours_mask;
     into->risk_mask |= from->risk_mask;
+    /* hours are clock-aligned: models of inputs split on hour boundaries merge exactly */
+    into->max_flows_hour = MW_MAX(into->max_flows_hour, from->max_flows_hour);
 }
 
 void mw_station_merge(mw_station_t *into, const mw_station_t *from)

@@ -55,9 +55,11 @@ typedef struct mw_tuple_stats {
     uint64_t max_up, max_down; /* largest single flow record */
     uint64_t max_down_offwin;  /* largest download outside maintenance windows */
     int64_t max_duration_us;
-    uint32_t max_pkt_len; /* largest packet either way */
-    uint32_t hours_mask;  /* bit h: a flow started at local hour h */
-    uint64_t risk_mask;   /* nDPI risks already seen here */
+    uint32_t max_pkt_len;    /* largest packet either way */
+    uint32_t hours_mask;     /* bit h: a flow started at local hour h */
+    uint64_t risk_mask;      /* nDPI risks already seen here */
+    uint32_t max_flows_hour; /* most flows started in one clock hour (UTC) */
+    uint32_t pad_;
 } mw_tuple_stats_t;
 
 typedef struct mw_station {

@@ -7,8 +7,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <xxhash.h>
 #include <string.h>
 
+#include "baseline/hour_counts.h"
 #include "baseline/windows.h"
 #include "classify/plane.h"
 #include "core/mw.h"
@@ -19,6 +21,7 @@ struct mw_trainer {
     mw_proto_name_fn name;
     void *name_ctx;
     mw_windows_t *windows;
+    mw_hour_counts_t hours; /* flows per (tuple, hour): each tuple's busiest hour */
     int64_t last_close_us;
     uint64_t records;
 };
@@ -91,6 +94,12 @@ static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
     ts = mw_model_tuple(t->model, &key, 1);
     if (ts == NULL)
         return; /* model cap reached: counted by the tuple count staying flat */
+    {
+        mw_hour_count_t *hc = mw_hour_counts_add(
+                &t->hours, XXH3_64bits(&key, sizeof(key)), r->first_us, r->last_us, r->flow_id);
+        if (hc != NULL && hc->count > ts->max_flows_hour)
+            ts->max_flows_hour = hc->count;
+    }
     memset(&one, 0, sizeof(one));
     one.flows = 1;
     one.bytes_up = one.max_up = v->up;
@@ -172,7 +181,8 @@ void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
 {
     if (watermark_us - t->last_close_us < mw_model_meta(t->model)->window_us)
         return;
-    mw_windows_close(t->windows, watermark_us - MW_WINDOW_LATENESS_US, fold_window, t);
+    /* training has no hurry: a day of slack makes a late record's window certain */
+    mw_windows_close(t->windows, watermark_us - MW_TRAIN_LATENESS_US, fold_window, t);
     t->last_close_us = watermark_us;
 }
 
@@ -191,5 +201,6 @@ void mw_trainer_destroy(mw_trainer_t *t)
     if (t == NULL)
         return;
     mw_windows_destroy(t->windows);
+    mw_hour_counts_free(&t->hours);
     free(t);
 }

@@ -25,6 +25,7 @@ enum mw_detector_id {
     MW_DET_RISK,
     MW_DET_DNS,
     MW_DET_TIME_SOURCE,
+    MW_DET_RATE,
     MW_DET_COUNT
 };
 

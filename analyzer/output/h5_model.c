@@ -97,6 +97,7 @@ static hid_t tuple_type(void)
     F("max_pkt_len", st.max_pkt_len, H5T_NATIVE_UINT32);
     F("hours_mask", st.hours_mask, H5T_NATIVE_UINT32);
     F("risk_mask", st.risk_mask, H5T_NATIVE_UINT64);
+    F("max_flows_hour", st.max_flows_hour, H5T_NATIVE_UINT32);
 #undef F
     H5Tclose(id);
     H5Tclose(app);
