@@ -20,8 +20,8 @@ static size_t slot_of(const mw_hour_counts_t *h, uint64_t fp, int64_t hour)
 
 static int rebuild(mw_hour_counts_t *h, size_t cap, int64_t oldest)
 {
-    mw_hour_counts_t n = { calloc(cap, sizeof(mw_hour_count_t)), 0, cap, h->newest_hour,
-        h->on_drop, h->drop_ctx };
+    mw_hour_counts_t n = { calloc(cap, sizeof(mw_hour_count_t)), 0, cap, h->newest_hour, h->on_drop,
+        h->drop_ctx };
     size_t i;
 
     if (n.slots == NULL)
@@ -42,8 +42,8 @@ static int rebuild(mw_hour_counts_t *h, size_t cap, int64_t oldest)
     return 0;
 }
 
-mw_hour_count_t *mw_hour_counts_add(mw_hour_counts_t *h, uint64_t fp, int64_t t_us,
-        int64_t end_us, uint64_t flow_id)
+mw_hour_count_t *mw_hour_counts_add(
+        mw_hour_counts_t *h, uint64_t fp, int64_t t_us, int64_t end_us, uint64_t flow_id)
 {
     int64_t hour = t_us >= 0 ? t_us / MW_HOUR_US : (t_us - MW_HOUR_US + 1) / MW_HOUR_US;
     mw_hour_count_t *e;

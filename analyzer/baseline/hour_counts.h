@@ -12,21 +12,21 @@
 
 #include "flow/flow_record.h"
 
-#define MW_HOUR_US (3600LL * 1000000)
+#define MW_HOUR_US         (3600LL * 1000000)
 #define MW_HOUR_COUNTS_MAX (1u << 22)
-#define MW_HOUR_KEEP_IDS 16
+#define MW_HOUR_KEEP_IDS   16
 #define MW_HOUR_KEEP_HOURS 3 /* hours kept behind the newest: the records' lateness is 2 h */
 
 typedef struct mw_hour_count {
-    uint64_t fp;          /* fingerprint of the tuple key, 0 = empty slot */
-    int64_t hour;         /* first_us / 1 h */
+    uint64_t fp;  /* fingerprint of the tuple key, 0 = empty slot */
+    int64_t hour; /* first_us / 1 h */
     uint32_t count;
     uint32_t nids;
     uint64_t ids[MW_HOUR_KEEP_IDS]; /* first flows (detection evidence) */
     int64_t first_us, last_us;
-    uint32_t station, learned;  /* detection: model station, the tuple's learned busiest hour */
-    mw_flow_record_t sample;    /* detection: the first record, for the evidence's fields */
-    char app[32];               /* detection: the tuple's nDPI label */
+    uint32_t station, learned; /* detection: model station, the tuple's learned busiest hour */
+    mw_flow_record_t sample;   /* detection: the first record, for the evidence's fields */
+    char app[32];              /* detection: the tuple's nDPI label */
 } mw_hour_count_t;
 
 typedef struct mw_hour_counts {
@@ -39,8 +39,8 @@ typedef struct mw_hour_counts {
 } mw_hour_counts_t;
 
 /* Counts one flow; returns its entry (NULL when the cap is reached). */
-mw_hour_count_t *mw_hour_counts_add(mw_hour_counts_t *h, uint64_t fp, int64_t t_us,
-        int64_t end_us, uint64_t flow_id);
+mw_hour_count_t *mw_hour_counts_add(
+        mw_hour_counts_t *h, uint64_t fp, int64_t t_us, int64_t end_us, uint64_t flow_id);
 /* Hands every remaining entry to on_drop (end of input). */
 void mw_hour_counts_drain(mw_hour_counts_t *h);
 void mw_hour_counts_free(mw_hour_counts_t *h);

@@ -17,7 +17,7 @@
 #include "detect/detector.h"
 
 #define RATE_FACTOR 3
-#define RATE_SLACK 6
+#define RATE_SLACK  6
 
 /* One detection run at a time (the writer thread); on_finish clears it. */
 static mw_hour_counts_t counts;
