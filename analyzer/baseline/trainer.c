@@ -181,8 +181,7 @@ void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
 {
     if (watermark_us - t->last_close_us < mw_model_meta(t->model)->window_us)
         return;
-    /* training has no hurry: a day of slack makes a late record's window certain */
-    mw_windows_close(t->windows, watermark_us - MW_TRAIN_LATENESS_US, fold_window, t);
+    mw_windows_close(t->windows, watermark_us - MW_WINDOW_LATENESS_US, fold_window, t);
     t->last_close_us = watermark_us;
 }
 

@@ -11,8 +11,6 @@
 
 /* How late a record may arrive after its window and still count in it. */
 #define MW_WINDOW_LATENESS_US (2LL * 3600 * 1000000)
-/* Training folds windows a day behind its watermark (memory: a day of windows per station). */
-#define MW_TRAIN_LATENESS_US (24LL * 3600 * 1000000)
 
 typedef struct mw_trainer mw_trainer_t;
 
@@ -22,7 +20,7 @@ mw_trainer_t *mw_trainer_create(
 void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *rec);
 /*
  * No record that ends before watermark_us can still come (every producer is
- * past it): folds the windows older than watermark - MW_TRAIN_LATENESS_US.
+ * past it): folds the windows older than watermark - MW_WINDOW_LATENESS_US.
  * Optional: without it, windows fold at mw_trainer_finish().
  */
 void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us);

@@ -123,14 +123,20 @@ static const char *proto_name(void *ctx, unsigned id)
                    : "";
 }
 
-static void observe_train(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
+static int64_t watermark_of(void *ctx)
+{
+    return producers_progress(ctx);
+}
+
+static void observe_train(
+        void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
 {
     engine_t *e = ctx;
     size_t i;
     (void)w;
     for (i = 0; i < n; i++)
         mw_trainer_record(e->trainer, &recs[i]);
-    mw_trainer_advance(e->trainer, producers_progress(e));
+    mw_trainer_advance(e->trainer, watermark);
 }
 
 static void finish_train(void *ctx, mw_h5_writer_t *w)
@@ -140,10 +146,11 @@ static void finish_train(void *ctx, mw_h5_writer_t *w)
     mw_trainer_finish(e->trainer);
 }
 
-static void observe_detect(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w)
+static void observe_detect(
+        void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
 {
     engine_t *e = ctx;
-    mw_detect_run_records(e->detect, recs, n, w, producers_progress(e));
+    mw_detect_run_records(e->detect, recs, n, w, watermark);
 }
 
 static void tick_detect(void *ctx, int64_t now_us, mw_h5_writer_t *w)
@@ -551,13 +558,18 @@ static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_
 
     *writer = NULL;
     if (e->trainer != NULL) {
-        sp.observer = (mw_flow_observer_t){ observe_train, finish_train, NULL, e };
+        sp.observer = (mw_flow_observer_t){
+            .observe = observe_train, .watermark = watermark_of, .finish = finish_train, .ctx = e
+        };
     } else if (e->model != NULL) {
         int rc = open_detection(e, errbuf, errlen);
         if (rc != 0)
             return rc;
-        sp.observer = (mw_flow_observer_t){ observe_detect, finish_detect,
-            e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL, e };
+        sp.observer = (mw_flow_observer_t){ .observe = observe_detect,
+            .watermark = watermark_of,
+            .finish = finish_detect,
+            .tick = e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL,
+            .ctx = e };
     }
     if (e->cfg->output != NULL && e->cfg->command != MW_CMD_TRAIN) {
         *writer = mw_h5_writer_open(e->cfg->output, errbuf, errlen);

@@ -83,6 +83,7 @@ static void *sink_main(void *arg)
         mw_flow_record_t *batch;
         size_t n;
         int stop;
+        int64_t watermark;
         struct timespec ts;
 
         pthread_mutex_lock(&s->mu);
@@ -91,6 +92,10 @@ static void *sink_main(void *arg)
             if (pthread_cond_timedwait(&s->not_empty, &s->mu, &ts) != 0)
                 break;
         }
+        /* read before the swap: producers push records before they publish progress */
+        watermark = s->params.observer.watermark
+                            ? s->params.observer.watermark(s->params.observer.ctx)
+                            : 0;
         batch = s->queue;
         n = s->queued;
         s->queue = s->spare;
@@ -101,8 +106,8 @@ static void *sink_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         if (s->params.observer.observe != NULL && n > 0)
-            s->params.observer.observe(
-                    s->params.observer.ctx, batch, n, s->failed ? NULL : s->params.writer);
+            s->params.observer.observe(s->params.observer.ctx, batch, n,
+                    s->failed ? NULL : s->params.writer, watermark);
         write_batch(s, batch, n);
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
             if (s->params.observer.tick != NULL) {

@@ -20,7 +20,11 @@ typedef struct mw_flow_sink mw_flow_sink_t;
 /* Runs in the writer thread on every batch, before it is written (training,
  * detection); w may be NULL. finish runs once, after the last batch. */
 typedef struct mw_flow_observer {
-    void (*observe)(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w);
+    /* watermark: the value of watermark() read when the batch was taken from the queue
+     * (under the queue's lock), so no record pushed before it is missing from the batch */
+    void (*observe)(void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w,
+            int64_t watermark);
+    int64_t (*watermark)(void *ctx); /* may be NULL (watermark 0) */
     void (*finish)(void *ctx, mw_h5_writer_t *w);
     /* live runs: called every flush interval with the wall clock, so time moves on
      * when traffic stops (may be NULL) */
