@@ -54,7 +54,6 @@ int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out /* OUT */);
 /* Offline progress: bytes of all files, and bytes consumed so far. */
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap);
 uint64_t mw_capture_done_bytes(const mw_capture_t *cap);
-const char *mw_capture_current_name(const mw_capture_t *cap);
 
 void mw_capture_close(mw_capture_t *cap); /* NULL-safe */
 

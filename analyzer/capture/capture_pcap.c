@@ -230,15 +230,6 @@ uint64_t mw_capture_done_bytes(const mw_capture_t *cap)
     return cap->done_bytes + cur;
 }
 
-const char *mw_capture_current_name(const mw_capture_t *cap)
-{
-    if (cap->live)
-        return cap->params.iface;
-    if (cap->params.nfiles == 0)
-        return "";
-    return cap->params.files[cap->cur_file];
-}
-
 void mw_capture_close(mw_capture_t *cap)
 {
     if (cap == NULL)

@@ -69,9 +69,9 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT       2152
-#define TUNNEL_SWEEP_US 1000000
-#define LIVE_TICK_MS    1000
+#define GTPU_PORT      2152
+#define PACKET_TICK_US 1000000
+#define LIVE_TICK_MS   1000
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -84,7 +84,7 @@ typedef struct engine {
     int threaded;
     mw_flow_table_t *tunnels;
     mw_record_batch_t tunnel_batch;
-    int64_t last_tunnel_sweep_us;
+    int64_t last_packet_tick_us;
     uint16_t gtp_id, gtp_u_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
@@ -287,10 +287,10 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     if (raw->ts_us > e->sum->last_us)
         e->sum->last_us = raw->ts_us;
 
-    if (raw->ts_us - e->last_tunnel_sweep_us >= TUNNEL_SWEEP_US) {
+    if (raw->ts_us - e->last_packet_tick_us >= PACKET_TICK_US) {
         /* every second of packet time: idle flows out everywhere, progress published */
         send_ticks(e, raw->ts_us);
-        e->last_tunnel_sweep_us = raw->ts_us;
+        e->last_packet_tick_us = raw->ts_us;
         atomic_store(&e->reader_progress_us, raw->ts_us);
     }
     p.ts_us = raw->ts_us;

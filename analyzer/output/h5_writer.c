@@ -613,11 +613,6 @@ int mw_h5_writer_detection_tables(mw_h5_writer_t *w)
     return rc ? MW_EIO : 0;
 }
 
-uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w)
-{
-    return w->rows + w->buffered;
-}
-
 int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen)
 {
     int rc = 0;

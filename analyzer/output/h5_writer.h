@@ -42,8 +42,6 @@ int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value);
 int mw_h5_writer_text(
         mw_h5_writer_t *w, const char *path, const char *text, char *errbuf, size_t errlen);
 
-uint64_t mw_h5_writer_rows(const mw_h5_writer_t *w);
-
 struct mw_anomaly_record;
 struct mw_anomaly_flow;
 struct mw_window_record;

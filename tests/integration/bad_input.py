@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from mwtest import Failures, check_h5, mw_flows, run
+from mwtest import Failures, check_h5, finish, mw_flows, run
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
 
@@ -114,12 +114,7 @@ def main():
             w.write(record(i, udp_frame(i)))
         w.flush()
         time.sleep(1.0)
-        proc.send_signal(signal.SIGINT)
-        try:
-            _, err = proc.communicate(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            err = "hang"
+        err = finish(proc, signal.SIGINT)
     fails.check(proc.returncode == 130, f"SIGINT: exit {proc.returncode}: {err!r}")
     if os.path.exists(out):
         attrs = check_h5(out)

@@ -7,18 +7,21 @@ Needs root and tcpreplay; exits 77 (skip) otherwise.
 
 usage: live_capture.py MASTWATCH
 """
+import json
 import os
 import pwd
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 
 from bad_input import PCAP_HEADER, record
-from mwtest import SKIP, Failures, check_h5, mw_flows, run
-import struct
+import h5py
+
+from mwtest import SKIP, Failures, check_h5, finish, mw_flows, run
 
 SRC, DST = bytes([10, 99, 0, 1]), bytes([10, 99, 0, 2])
 
@@ -74,12 +77,7 @@ def main():
     r = run(["tcpreplay", "-i", "lo", "--pps", "500", pcap])
     fails.check(r.returncode == 0, f"tcpreplay failed: {r.stderr}")
     time.sleep(1.0)
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        err = "hang after SIGTERM"
+    err = finish(proc, signal.SIGTERM)
     fails.check(proc.returncode == 0, f"SIGTERM: exit {proc.returncode}: {err}")
     fails.check(os.path.exists(out) and not os.path.exists(out + ".partial"),
                 "SIGTERM: output not renamed into place")
@@ -103,10 +101,7 @@ def main():
                             stderr=subprocess.PIPE, text=True)
     time.sleep(0.5)
     run(["tcpreplay", "-i", "lo", "--pps", "500", pcap])
-    try:
-        proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    finish(proc)
     fails.check(proc.returncode == 0, f"-c 30: exit {proc.returncode}")
     if os.path.exists(out2):
         fails.check(mw_flows.counters(out2)["packets"] == 30, "-c 30 did not stop at 30 packets")
@@ -132,22 +127,15 @@ def main():
     while time.time() - sent < 30 and not any(a.get("detector") == "new_peer" for a in seen):
         time.sleep(0.25)
         if os.path.exists(jsonl):
-            import json
             seen = [json.loads(line) for line in open(jsonl) if line.strip()]
     delay = time.time() - sent
     fails.check(any(a.get("detector") == "new_peer" and a.get("event") == "open" and
                     a.get("bs") == "enb-001" for a in seen),
                 f"--model live: no new_peer anomaly while capturing: {seen}")
     fails.check(delay < 300, f"--model live: anomaly after {delay:.0f} s, more than a window")
-    proc.send_signal(signal.SIGTERM)
-    try:
-        _, err = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        err = "hang"
+    err = finish(proc, signal.SIGTERM)
     fails.check(proc.returncode == 0, f"--model live: exit {proc.returncode}: {err}")
     if os.path.exists(out3):
-        import h5py
         with h5py.File(out3) as f:
             dets = {int(r["detector"]) for r in f["anomalies"][:]}
         fails.check(len(dets) >= 1, "--model live: /anomalies empty after SIGTERM")

@@ -24,6 +24,20 @@ def run(args, **kw):
     return subprocess.run(args, capture_output=True, text=True, **kw)
 
 
+def finish(proc, sig=None, timeout=20):
+    """Sends sig (if any), waits for proc to end; returns its stderr, "hang" when it did not
+    end within timeout (it is killed then)."""
+    if sig is not None:
+        proc.send_signal(sig)
+    try:
+        _, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        err = "hang"
+    return err or ""
+
+
 def check_h5(path):
     """The file opens, /flows loads into pandas, the lookup tables exist."""
     with h5py.File(path, "r") as f:
