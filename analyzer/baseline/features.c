@@ -32,24 +32,34 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
     v->bs_id = mw_inventory_bs_id(inv, r->bs_index);
     if (v->bs_id == NULL)
         return 0;
-    /* The base station is dst only when the peer opened the flow. */
-    if (r->initiator == MW_INIT_PEER) {
+    /* The local side is dst when the peer opened the flow (inner records: when
+     * the subscriber is dst); "up" is what the local side sent. */
+    if (r->kind == MW_FLOW_INNER ? r->subscriber == MW_SUB_DST : r->initiator == MW_INIT_PEER) {
+        addr_bytes(v->local, r->dst_hi, r->dst_lo);
         addr_bytes(v->peer, r->src_hi, r->src_lo);
         v->peer_port = r->src_port;
         v->local_port = r->dst_port;
         v->up = r->s2c.bytes;
         v->down = r->c2s.bytes;
+        v->pkts_up = r->s2c.packets;
+        v->pkts_down = r->c2s.packets;
     } else {
+        addr_bytes(v->local, r->src_hi, r->src_lo);
         addr_bytes(v->peer, r->dst_hi, r->dst_lo);
         v->peer_port = r->dst_port;
         v->local_port = r->src_port;
         v->up = r->c2s.bytes;
         v->down = r->s2c.bytes;
-        /* both ends base stations (X2/Xn, lateral movement): src, who opened it, is "ours" */
-        v->bs_opened =
-                r->initiator == MW_INIT_BASE_STATION ||
-                (r->local_role == MW_ROLE_BASE_STATION && r->peer_role == MW_ROLE_BASE_STATION);
+        v->pkts_up = r->c2s.packets;
+        v->pkts_down = r->s2c.packets;
     }
+    v->service_port = r->dst_port;
+    /* both ends base stations (X2/Xn, lateral movement): src, who opened it, is "ours" */
+    v->bs_opened = r->initiator == MW_INIT_BASE_STATION ||
+                   (r->kind != MW_FLOW_INNER && r->local_role == MW_ROLE_BASE_STATION &&
+                           r->peer_role == MW_ROLE_BASE_STATION);
+    v->opener_known = r->orient != MW_ORIENT_FIRST_PACKET;
+    v->real_start = r->start_seen && !r->continued;
     v->max_pkt = (uint32_t)(r->c2s.len_max > r->s2c.len_max ? r->c2s.len_max : r->s2c.len_max);
     v->duration_us = r->last_us - r->first_us;
     local_s = r->first_us / 1000000 + mw_inventory_utc_offset(inv, r->first_us / 1000000);
@@ -59,6 +69,10 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
                       v->hour_of_day; /* 1970-01-01 was a Thursday */
     app = name ? name(name_ctx, r->app_proto ? r->app_proto : r->master_proto) : NULL;
     v->app = (app && app[0]) ? app : "Unknown";
+    /* the family: nDPI labels one session "TLS.ApplePush", "TLS" or "ApplePush" depending on
+     * what it saw; the master protocol, when it named one, stays the same */
+    app = name && r->master_proto ? name(name_ctx, r->master_proto) : NULL;
+    v->family = (app && app[0] && strcmp(app, "Unknown") != 0) ? app : v->app;
     return 1;
 }
 
@@ -75,7 +89,7 @@ void mw_flow_view_key(const mw_flow_view_t *v, uint32_t st, mw_tuple_key_t *key)
     key->initiator = r->initiator;
     key->plane = r->plane;
     key->inner = r->kind == MW_FLOW_INNER;
-    strncpy(key->app, v->app, MW_MODEL_APP_LEN - 1);
+    strncpy(key->app, v->family, MW_MODEL_APP_LEN - 1);
 }
 
 void mw_dns_name_shape(const char *host, uint32_t *name_len, uint32_t *max_label)

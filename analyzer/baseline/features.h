@@ -18,15 +18,21 @@ typedef const char *(*mw_proto_name_fn)(void *ctx, unsigned id);
 typedef struct mw_flow_view {
     const mw_flow_record_t *rec;
     const char *bs_id; /* NULL when the flow has no base station */
-    uint8_t peer[16];
+    uint8_t local[16]; /* the base station's address (inner records: the subscriber's) */
+    uint8_t peer[16];  /* the other side */
     uint16_t peer_port, local_port;
-    uint64_t up, down; /* bytes sent / received by the base station */
+    uint16_t service_port; /* the responder's port: the service's */
+    uint64_t up, down;     /* bytes sent / received by the base station (or subscriber) */
+    uint64_t pkts_up, pkts_down;
     uint32_t max_pkt;
     int64_t duration_us;
     unsigned hour_of_week; /* local time, Monday 00:00 = 0 */
     unsigned hour_of_day;
-    int bs_opened;   /* the base station sent the first packet */
-    const char *app; /* nDPI label (app, else master), "Unknown" when none */
+    int bs_opened;      /* the base station (its subscriber, for inner records) is the initiator */
+    int opener_known;   /* the initiator comes from the handshake or a listening port */
+    int real_start;     /* the record begins with the session's opening (start_seen) */
+    const char *app;    /* nDPI label (app, else master), "Unknown" when none */
+    const char *family; /* the master protocol when nDPI named one, else app: the tuple key */
 } mw_flow_view_t;
 
 /* Fills v from rec; returns 0 when the record belongs to no base station. */

@@ -1,7 +1,8 @@
 /*
- * hour_counts.c - open addressing on (fingerprint, hour). When the table
- * fills, it is rebuilt without the hours older than the newest minus
- * three; only if that frees nothing does it grow (up to the cap).
+ * hour_counts.c - open addressing on (fingerprint, hour). Hours leave only
+ * when the owner says they are past (mw_hour_counts_expire, from its
+ * watermark), never because other records ran ahead, so the counts do not
+ * depend on the order records arrive in. A full table grows up to the cap.
  */
 #include "baseline/hour_counts.h"
 
@@ -20,10 +21,12 @@ static size_t slot_of(const mw_hour_counts_t *h, uint64_t fp, int64_t hour)
 
 static int rebuild(mw_hour_counts_t *h, size_t cap, int64_t oldest)
 {
-    mw_hour_counts_t n = { calloc(cap, sizeof(mw_hour_count_t)), 0, cap, h->newest_hour, h->on_drop,
-        h->drop_ctx };
+    mw_hour_counts_t n = *h;
     size_t i;
 
+    n.slots = calloc(cap, sizeof(mw_hour_count_t));
+    n.n = 0;
+    n.cap = cap;
     if (n.slots == NULL)
         return -1;
     for (i = 0; i < h->cap; i++) {
@@ -42,6 +45,22 @@ static int rebuild(mw_hour_counts_t *h, size_t cap, int64_t oldest)
     return 0;
 }
 
+/* Keeps the smallest flow ids (sorted): the same evidence whatever the arrival order. */
+static void keep_id(mw_hour_count_t *e, uint64_t flow_id)
+{
+    uint32_t i;
+
+    if (e->nids == MW_HOUR_KEEP_IDS) {
+        if (flow_id >= e->ids[e->nids - 1])
+            return;
+        e->nids--;
+    }
+    for (i = e->nids; i > 0 && e->ids[i - 1] > flow_id; i--)
+        e->ids[i] = e->ids[i - 1];
+    e->ids[i] = flow_id;
+    e->nids++;
+}
+
 mw_hour_count_t *mw_hour_counts_add(
         mw_hour_counts_t *h, uint64_t fp, int64_t t_us, int64_t end_us, uint64_t flow_id)
 {
@@ -53,14 +72,10 @@ mw_hour_count_t *mw_hour_counts_add(
         h->newest_hour = hour;
     if (h->cap == 0 && rebuild(h, 1024, INT64_MIN) != 0)
         return NULL;
-    if ((h->n + 1) * 4 > h->cap * 3) {
-        size_t before = h->n;
-        if (rebuild(h, h->cap, h->newest_hour - MW_HOUR_KEEP_HOURS) != 0)
-            return NULL;
-        if (h->n * 2 > before || h->n * 4 > h->cap * 2) {
-            if (h->cap * 2 > MW_HOUR_COUNTS_MAX || rebuild(h, h->cap * 2, INT64_MIN) != 0)
-                return NULL;
-        }
+    if ((h->n + 1) * 4 > h->cap * 3 &&
+            (h->cap * 2 > MW_HOUR_COUNTS_MAX || rebuild(h, h->cap * 2, INT64_MIN) != 0)) {
+        h->dropped++;
+        return NULL;
     }
     e = &h->slots[slot_of(h, fp, hour)];
     if (e->fp == 0) {
@@ -76,9 +91,17 @@ mw_hour_count_t *mw_hour_counts_add(
         e->first_us = t_us;
     if (end_us > e->last_us)
         e->last_us = end_us;
-    if (e->nids < MW_HOUR_KEEP_IDS)
-        e->ids[e->nids++] = flow_id;
+    keep_id(e, flow_id);
     return e;
+}
+
+void mw_hour_counts_expire(mw_hour_counts_t *h, int64_t before_us)
+{
+    int64_t oldest =
+            before_us >= 0 ? before_us / MW_HOUR_US : (before_us - MW_HOUR_US + 1) / MW_HOUR_US;
+
+    if (h->cap > 0)
+        rebuild(h, h->cap, oldest);
 }
 
 void mw_hour_counts_drain(mw_hour_counts_t *h)

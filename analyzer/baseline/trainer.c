@@ -93,8 +93,8 @@ static void update_tuple(mw_trainer_t *t, const mw_flow_view_t *v, uint32_t st)
     mw_flow_view_key(v, st, &key);
     ts = mw_model_tuple(t->model, &key, 1);
     if (ts == NULL)
-        return; /* model cap reached: counted by the tuple count staying flat */
-    {
+        return;          /* model cap reached: counted by the tuple count staying flat */
+    if (v->real_start) { /* how often a session starts: records cut by a timeout are no start */
         mw_hour_count_t *hc = mw_hour_counts_add(
                 &t->hours, XXH3_64bits(&key, sizeof(key)), r->first_us, r->last_us, r->flow_id);
         if (hc != NULL && hc->count > ts->max_flows_hour)
@@ -182,6 +182,8 @@ void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
     if (watermark_us - t->last_close_us < mw_model_meta(t->model)->window_us)
         return;
     mw_windows_close(t->windows, watermark_us - MW_WINDOW_LATENESS_US, fold_window, t);
+    /* an hour whose records have all arrived can be forgotten (its count is in the tuple) */
+    mw_hour_counts_expire(&t->hours, watermark_us - MW_WINDOW_LATENESS_US - MW_HOUR_US);
     t->last_close_us = watermark_us;
 }
 

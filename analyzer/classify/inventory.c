@@ -951,6 +951,21 @@ size_t mw_inventory_bs_find(const mw_inventory_t *inv, const char *id)
     return *bs_slot(inv, id);
 }
 
+int mw_inventory_bs_address(const mw_inventory_t *inv, size_t bs_index, uint8_t out[16])
+{
+    mw_inventory_prefix_t p;
+    size_t i, n = mw_inventory_prefix_count(inv);
+
+    for (i = 0; i < n; i++) {
+        if (mw_inventory_prefix(inv, i, &p) == 0 && p.role == MW_ROLE_BASE_STATION &&
+                p.bs_index == bs_index) {
+            memcpy(out, p.addr, 16);
+            return 0;
+        }
+    }
+    return -1;
+}
+
 const char *mw_bs_type_name(unsigned type)
 {
     static const char *const names[MW_BS_COUNT] = { "unknown", "enb", "gnb" };

@@ -100,6 +100,9 @@ const char *mw_inventory_bs_id(const mw_inventory_t *inv, size_t bs_index);
 unsigned mw_inventory_bs_type(const mw_inventory_t *inv, size_t bs_index);
 /* bs_index of the base station with this id, 0 when there is none. */
 size_t mw_inventory_bs_find(const mw_inventory_t *inv, const char *id);
+/* The first address listed for a base station (its prefix's network address); 0 or -1.
+ * Linear in the prefixes: for reports, not per packet. */
+int mw_inventory_bs_address(const mw_inventory_t *inv, size_t bs_index, uint8_t out[16]);
 const char *mw_bs_type_name(unsigned type);
 
 size_t mw_inventory_window_count(const mw_inventory_t *inv);

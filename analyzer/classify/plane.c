@@ -25,6 +25,7 @@
  */
 #include "classify/plane.h"
 
+#include "classify/orient.h"
 #include "core/mw.h"
 
 #include <string.h>
@@ -228,7 +229,7 @@ static int l4_matches(uint8_t rule_l4, uint8_t l4)
     return rule_l4 == l4;
 }
 
-static unsigned service_for_port(uint8_t l4, uint16_t port)
+unsigned mw_service_for_port(uint8_t l4, uint16_t port)
 {
     size_t i;
 
@@ -250,9 +251,9 @@ unsigned mw_service_from_ports(
                 return ppid_rules[i].service;
     /* The responder's port names the service; the initiator's port only
      * when the flow was first seen mid-stream, server side first. */
-    svc = service_for_port(l4_proto, dst_port);
+    svc = mw_service_for_port(l4_proto, dst_port);
     if (svc == MW_SVC_NONE)
-        svc = service_for_port(l4_proto, src_port);
+        svc = mw_service_for_port(l4_proto, src_port);
     if (svc != MW_SVC_NONE)
         return svc;
     for (i = 0; i < MW_ARRAY_LEN(proto_rules); i++)
@@ -300,12 +301,33 @@ static int role_plane(unsigned role, const mw_flow_record_t *rec)
     return -1;
 }
 
+/*
+ * Inner (GTP-U) records belong to their tunnel's base station, whatever the
+ * subscriber talks to - even another base station's address. The local side
+ * is the subscriber (known from the tunnel direction), the peer the other.
+ */
+static void assign_inner_sides(
+        mw_flow_record_t *rec, const mw_inventory_match_t *src, const mw_inventory_match_t *dst)
+{
+    int sub_is_dst = rec->subscriber == MW_SUB_DST;
+
+    rec->local_role = sub_is_dst ? dst->role : src->role;
+    rec->peer_role = sub_is_dst ? src->role : dst->role;
+    rec->initiator = rec->subscriber == MW_SUB_SRC
+                             ? MW_INIT_BASE_STATION
+                             : (rec->subscriber == MW_SUB_DST ? MW_INIT_PEER : MW_INIT_UNKNOWN);
+}
+
 /* Fills bs_index, local_role, peer_role and initiator from the two lookups. */
 static void assign_sides(
         mw_flow_record_t *rec, const mw_inventory_match_t *src, const mw_inventory_match_t *dst)
 {
     int src_bs = src->role == MW_ROLE_BASE_STATION, dst_bs = dst->role == MW_ROLE_BASE_STATION;
 
+    if (rec->kind == MW_FLOW_INNER) {
+        assign_inner_sides(rec, src, dst);
+        return;
+    }
     if (dst_bs && !src_bs) {
         rec->local_role = dst->role;
         rec->peer_role = src->role;
@@ -316,10 +338,7 @@ static void assign_sides(
     rec->local_role = src->role;
     rec->peer_role = dst->role;
     rec->initiator = src_bs && !dst_bs ? MW_INIT_BASE_STATION : MW_INIT_UNKNOWN;
-    if (src_bs)
-        rec->bs_index = src->bs_index;
-    else if (rec->kind != MW_FLOW_INNER)
-        rec->bs_index = 0; /* inner flows keep what the caller copied from the tunnel */
+    rec->bs_index = src_bs ? src->bs_index : 0;
 }
 
 static unsigned service_from_hint(const mw_plane_hint_t *hint)
@@ -344,6 +363,12 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
         return;
     mw_inventory_lookup_u64(inv, rec->src_hi, rec->src_lo, &src);
     mw_inventory_lookup_u64(inv, rec->dst_hi, rec->dst_lo, &dst);
+    if (mw_orient_decide(rec, src.role, dst.role)) {
+        mw_inventory_match_t t = src;
+        src = dst;
+        dst = t;
+        mw_flow_record_swap(rec);
+    }
     assign_sides(rec, &src, &dst);
 
     svc = mw_service_from_ports(rec->l4_proto, rec->src_port, rec->dst_port, rec->sctp_ppid);

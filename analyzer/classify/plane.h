@@ -74,21 +74,25 @@ typedef struct mw_plane_hint {
 } mw_plane_hint_t;
 
 /*
- * Fills rec->bs_index, local_role, peer_role, initiator, service and plane
- * from the record's addresses, l4_proto, ports, sctp_ppid and kind.
+ * Orients the record when its handshake was not seen (classify/orient.h:
+ * may exchange src and dst), then fills rec->bs_index, local_role,
+ * peer_role, initiator, service and plane from the record's addresses,
+ * l4_proto, ports, sctp_ppid and kind.
  *
  * - local_role is the base-station side's role (or src's when neither side
  *   is a base station; src's when both are); peer_role is the other side's.
  * - initiator: src is the initiator, so MW_INIT_BASE_STATION when only src
  *   is a base station, MW_INIT_PEER when only dst is, else MW_INIT_UNKNOWN.
  * - bs_index: of the base-station side (src's when both are). For
- *   MW_FLOW_INNER records whose (subscriber) addresses are not base
- *   stations, a non-zero bs_index already in the record is kept, so the
- *   caller can copy it from the carrying tunnel flow.
+ *   MW_FLOW_INNER records the bs_index already in the record (the carrying
+ *   tunnel's, copied by the caller) is always kept; their local side is the
+ *   subscriber (rec->subscriber) and initiator says whether it opened.
  * inv may be NULL (no roles: ports and nDPI only).
  */
 void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_plane_hint_t *hint);
 
+/* The service a single port names (TCP/UDP/SCTP), MW_SVC_NONE if none. */
+unsigned mw_service_for_port(uint8_t l4_proto, uint16_t port);
 /* The service from ports and PPID alone (no roles, no nDPI); MW_SVC_NONE if none fits. */
 unsigned mw_service_from_ports(
         uint8_t l4_proto, uint16_t src_port, uint16_t dst_port, uint32_t sctp_ppid);

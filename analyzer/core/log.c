@@ -34,6 +34,19 @@ void mw_log_error(const char *fmt, ...)
     va_end(ap);
 }
 
+void mw_log_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (isatty(STDERR_FILENO))
+        fputs("\r\033[K", stderr);
+    fputs("mastwatch: warning: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
 void mw_log_note(const char *fmt, ...)
 {
     va_list ap;

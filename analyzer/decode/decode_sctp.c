@@ -7,12 +7,14 @@
  */
 #include "decode/decode.h"
 
-#define SCTP_COMMON_HLEN 12
-#define SCTP_CHUNK_HLEN  4
-#define SCTP_DATA_HLEN   16
-#define SCTP_CHUNK_DATA  0
-#define SCTP_CHUNK_IDATA 64
-#define SCTP_MAX_CHUNKS  32
+#define SCTP_COMMON_HLEN    12
+#define SCTP_CHUNK_HLEN     4
+#define SCTP_DATA_HLEN      16
+#define SCTP_CHUNK_DATA     0
+#define SCTP_CHUNK_IDATA    64
+#define SCTP_MAX_CHUNKS     32
+#define SCTP_CHUNK_INIT     1
+#define SCTP_CHUNK_INIT_ACK 2
 
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -35,6 +37,11 @@ int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
         clen = mw_get_be16(d->frame + pos + 2);
         if (clen < SCTP_CHUNK_HLEN)
             break; /* a lying chunk length: stop walking, keep the ports */
+        /* INIT and INIT-ACK are never bundled (RFC 9260 6.10): the first chunk tells */
+        if (n == 0 && type == SCTP_CHUNK_INIT)
+            l3->handshake = MW_HS_OPEN;
+        else if (n == 0 && type == SCTP_CHUNK_INIT_ACK)
+            l3->handshake = MW_HS_ACCEPT;
         if (type == SCTP_CHUNK_DATA && clen >= SCTP_DATA_HLEN &&
                 MW_NEED(pos, SCTP_DATA_HLEN, end)) {
             l3->sctp_ppid = mw_get_be32(d->frame + pos + 12);

@@ -16,6 +16,7 @@ typedef struct mw_l3 {
     uint8_t l4_proto;   /* final protocol after IPv6 extension headers */
     uint8_t frag;       /* MW_FRAG_* */
     uint8_t tcp_flags;
+    uint8_t handshake;        /* MW_HS_*: what this packet says about who opened the flow */
     uint8_t src[16], dst[16]; /* IPv6 or IPv4-mapped IPv6 */
     uint16_t sport, dport;    /* 0 when the protocol has no ports */
     uint32_t l3_off;          /* offset of the IP header in the frame */
@@ -28,6 +29,13 @@ typedef struct mw_l3 {
 } mw_l3_t;
 
 enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };
+
+/*
+ * Who opened a flow, as the packet's own protocol says: the opener's packet
+ * (TCP SYN, SCTP INIT, ICMP echo request) or the answer to it (SYN-ACK,
+ * INIT-ACK, echo reply), whose receiver is the opener.
+ */
+enum { MW_HS_NONE = 0, MW_HS_OPEN = 1, MW_HS_ACCEPT = 2 };
 
 typedef struct mw_packet {
     int64_t ts_us;
@@ -42,6 +50,8 @@ typedef struct mw_packet {
     uint8_t gtp_type;    /* GTP message type (255 = G-PDU), 0 when not GTP */
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;
+    uint8_t gtp_uplink; /* set by the engine from the tunnel: 1 sent by the base station,
+                           2 sent to it, 0 unknown */
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
     mw_l3_t outer;      /* the first IP layer */
     mw_l3_t inner;      /* the IP packet inside GTP-U, when has_gtp */

@@ -1,66 +1,104 @@
 /*
- * detect_beacon.c - A6 beaconing: connections from a base station to one
- * peer that start at regular intervals. Scored as RITA does, on the
- * inter-start gaps: their median and their median absolute deviation
- * (MAD); a low MAD relative to the median is a machine keeping time.
- * Sessions training already knew (SNMP polls, PM uploads) are allowed to
- * be periodic: only tuples without history are scored.
+ * detect_beacon.c - A6 beaconing: sessions from a base station to one peer
+ * that start at regular intervals. Scored as RITA does, on the inter-start
+ * gaps: their median and their median absolute deviation (MAD); a low MAD
+ * relative to the median is a machine keeping time.
+ * Only real starts count (a handshake, or a connectionless flow's first
+ * packet): a long session cut by the active timeout, or one that was open
+ * when the capture began, is not a new start. Sessions training already
+ * knew (SNMP polls, PM uploads) may be periodic: only tuples without
+ * history are scored. One series is one incident, however long it runs.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "classify/plane.h"
+#include "core/log.h"
+#include "core/mw.h"
 #include "detect/detector.h"
+#include "detect/fpmap.h"
 
 #define BEACON_MIN_STARTS  6
 #define BEACON_MAX_REL_MAD 0.2 /* MAD / median gap */
 #define BEACON_MIN_GAP_US  10000000LL
-#define BEACON_SLOTS       4096 /* tracked (station, peer, port) series: capped */
-#define BEACON_KEEP        256  /* starts kept per series (the most recent) */
+#define BEACON_KEEP        256         /* starts kept per series (the most recent) */
+#define BEACON_MAX_BYTES   (32u << 20) /* all series together */
 
 typedef struct start {
-    int64_t t;
+    int64_t t, end;
     uint64_t flow_id;
-    uint64_t up, down;
+    uint64_t up, down, pkts_up, pkts_down;
 } start_t;
 
 typedef struct series {
-    uint32_t station;
-    uint8_t peer[16];
-    uint16_t port;
-    uint8_t used;
     uint32_t n; /* kept starts, sorted by time */
     start_t starts[BEACON_KEEP];
-    mw_flow_view_t view; /* the last flow, for the evidence's fields */
-    mw_flow_record_t rec;
+    mw_evidence_t last; /* the latest flow's evidence fields */
 } series_t;
 
-/* One detection run at a time uses this state (the writer thread); on_finish clears it. */
-static series_t slots[BEACON_SLOTS];
+typedef struct beacon_state {
+    mw_fpmap_t index; /* (station, peer, port) -> position in series */
+    series_t **series;
+    size_t n, cap;
+    uint64_t untracked; /* flows of series past the memory cap */
+    double gaps[BEACON_KEEP], dev[BEACON_KEEP];
+} beacon_state_t;
 
-static series_t *find_series(uint32_t st, const uint8_t peer[16], uint16_t port)
+static int beacon_init(void **state)
 {
-    uint64_t h = st * 2654435761u ^ port;
-    size_t i, probe;
+    beacon_state_t *b = calloc(1, sizeof(*b));
 
-    for (i = 0; i < 16; i++)
-        h = h * 31 + peer[i];
-    for (probe = 0; probe < 64; probe++) {
-        series_t *s = &slots[(h + probe) % BEACON_SLOTS];
-        if (!s->used) {
-            memset(s, 0, sizeof(*s));
-            s->used = 1;
-            s->station = st;
-            memcpy(s->peer, peer, 16);
-            s->port = port;
-            return s;
-        }
-        if (s->station == st && s->port == port && memcmp(s->peer, peer, 16) == 0)
-            return s;
+    if (b == NULL)
+        return MW_ENOMEM;
+    mw_fpmap_init(&b->index);
+    *state = b;
+    return 0;
+}
+
+static void beacon_fini(void *state)
+{
+    beacon_state_t *b = state;
+    size_t i;
+
+    for (i = 0; i < b->n; i++)
+        free(b->series[i]);
+    free(b->series);
+    mw_fpmap_free(&b->index);
+    free(b);
+}
+
+static series_t *find_series(beacon_state_t *b, uint32_t st, const uint8_t peer[16], uint16_t port)
+{
+    uint8_t key[22];
+    uint64_t fp, pos;
+    series_t *s;
+
+    memcpy(key, &st, 4);
+    memcpy(key + 4, peer, 16);
+    memcpy(key + 20, &port, 2);
+    fp = XXH3_64bits(key, sizeof(key));
+    if (mw_fpmap_get(&b->index, fp, &pos))
+        return b->series[pos];
+    if ((b->n + 1) * sizeof(series_t) > BEACON_MAX_BYTES)
+        return NULL;
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64;
+        series_t **v = realloc(b->series, cap * sizeof(*v));
+        if (v == NULL)
+            return NULL;
+        b->series = v;
+        b->cap = cap;
     }
-    return NULL; /* table full around this slot: not tracked (capped) */
+    s = calloc(1, sizeof(*s));
+    if (s == NULL || mw_fpmap_put(&b->index, fp, b->n) != 0) {
+        free(s);
+        return NULL;
+    }
+    b->series[b->n++] = s;
+    return s;
 }
 
 /* Keeps starts sorted, so the verdict does not depend on arrival order. */
@@ -92,95 +130,104 @@ static double median_of(double *v, uint32_t n)
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2.0;
 }
 
-/* Median and MAD of the gaps between the sorted starts; 0 when too few. */
-static int gap_stats(const series_t *s, double *median, double *mad)
+/* Median and MAD of the gaps between the sorted starts; 0 when too few or irregular. */
+static int regular(beacon_state_t *b, const series_t *s, double *median, double *mad)
 {
-    static double gaps[BEACON_KEEP], dev[BEACON_KEEP];
     uint32_t i;
 
     if (s->n < BEACON_MIN_STARTS)
         return 0;
     for (i = 1; i < s->n; i++)
-        gaps[i - 1] = (double)(s->starts[i].t - s->starts[i - 1].t);
-    *median = median_of(gaps, s->n - 1);
+        b->gaps[i - 1] = (double)(s->starts[i].t - s->starts[i - 1].t);
+    *median = median_of(b->gaps, s->n - 1);
     for (i = 0; i + 1 < s->n; i++)
-        dev[i] = fabs((double)(s->starts[i + 1].t - s->starts[i].t) - *median);
-    *mad = median_of(dev, s->n - 1);
-    return 1;
-}
-
-static int regular(const series_t *s, double *median, double *mad)
-{
-    return gap_stats(s, median, mad) && *median >= BEACON_MIN_GAP_US &&
-           *mad <= BEACON_MAX_REL_MAD * *median;
+        b->dev[i] = fabs((double)(s->starts[i + 1].t - s->starts[i].t) - *median);
+    *mad = median_of(b->dev, s->n - 1);
+    return *median >= BEACON_MIN_GAP_US && *mad <= BEACON_MAX_REL_MAD * *median;
 }
 
 static void report_start(
-        mw_detect_ctx_t *ctx, series_t *s, const start_t *x, double median, double mad)
+        mw_detect_ctx_t *ctx, const series_t *s, const start_t *x, double median, double mad)
 {
-    mw_evidence_t ev;
+    mw_evidence_t ev = s->last;
 
-    s->view.rec = &s->rec;
-    mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, s->station, &s->view);
-    ev.start_us = ev.end_us = x->t;
+    ev.start_us = x->t;
+    ev.end_us = x->end;
     ev.flow_id = x->flow_id;
     ev.up = x->up;
     ev.down = x->down;
+    ev.pkts_up = x->pkts_up;
+    ev.pkts_down = x->pkts_down;
+    ev.flows = ev.sessions = 1;
     ev.value = median / 1e6;
-    ev.reference = mad / 1e6;
-    ev.score = (float)(1.0 - mad / median) * 3.0f;
+    /* the limit: how irregular a beacon may be, as a MAD (seconds) */
+    ev.limit = mad / 1e6;
     mw_detect_report(ctx, &ev);
 }
 
 static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
+    beacon_state_t *b = mw_detect_state(ctx, MW_DET_BEACON);
     series_t *s;
     start_t x;
     double median, mad;
 
     (void)key;
-    if (tuple != NULL || !v->bs_opened || v->rec->kind == MW_FLOW_INNER ||
-            v->rec->plane == MW_PLANE_USER)
+    if (tuple != NULL || !v->real_start || !v->bs_opened || !v->opener_known ||
+            v->rec->kind == MW_FLOW_INNER || v->rec->plane == MW_PLANE_USER)
         return;
-    s = find_series(st, v->peer, v->peer_port);
-    if (s == NULL)
+    s = find_series(b, st, v->peer, v->service_port);
+    if (s == NULL) {
+        b->untracked++;
         return;
-    x = (start_t){ v->rec->first_us, v->rec->flow_id, v->up, v->down };
+    }
+    x = (start_t){ v->rec->first_us, v->rec->last_us, v->rec->flow_id, v->up, v->down, v->pkts_up,
+        v->pkts_down };
     add_start(s, &x);
-    s->view = *v;
-    s->rec = *v->rec;
+    if (s->n == 1 || v->rec->first_us >= s->last.start_us)
+        mw_evidence_from_flow(&s->last, MW_DET_BEACON, MW_SEV_HIGH, st, v);
     /* live: say it as soon as it is regular; offline: judge the whole series at the end */
-    if (mw_detect_is_live(ctx) && regular(s, &median, &mad))
+    if (mw_detect_is_live(ctx) && regular(b, s, &median, &mad))
         report_start(ctx, s, &x, median, mad);
 }
 
 static void beacon_finish(mw_detect_ctx_t *ctx)
 {
+    beacon_state_t *b = mw_detect_state(ctx, MW_DET_BEACON);
+    double median, mad;
     size_t i;
     uint32_t j;
-    double median, mad;
 
-    for (i = 0; i < BEACON_SLOTS; i++) {
-        series_t *s = &slots[i];
-        if (s->used && !mw_detect_is_live(ctx) && regular(s, &median, &mad))
+    for (i = 0; i < b->n; i++) {
+        series_t *s = b->series[i];
+        if (!mw_detect_is_live(ctx) && regular(b, s, &median, &mad))
             for (j = 0; j < s->n; j++)
                 report_start(ctx, s, &s->starts[j], median, mad);
-        s->used = 0;
+        s->n = 0;
     }
+    if (b->untracked > 0)
+        mw_log_note("beacon: %llu session starts not scored (series past the %u MB cap)",
+                (unsigned long long)b->untracked, BEACON_MAX_BYTES >> 20);
 }
 
-static void beacon_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void beacon_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64];
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    char session[256];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
     snprintf(out, len,
-            "beaconing: base station opens %s (%s) to %s:%u every %.0f s (median gap, MAD "
-            "%.0f s); a session never seen in %.1f days of training; %u flows",
-            a->app, mw_service_name(a->service), peer, a->peer_port, value, ref,
-            mw_detect_training_days(ctx), a->n_flows);
+            "beaconing: %u sessions of %s (%s) started every %.0f s (median gap; MAD %.0f s): %s; "
+            "a session never seen in %.1f days of training",
+            a->n_sessions, a->app, mw_service_name(a->service), a->value, a->limit, session,
+            mw_detect_training_days(ctx));
 }
 
-const mw_detector_ops_t mw_det_beacon = { "beacon", beacon_flow, NULL, beacon_finish,
-    beacon_explain };
+const mw_detector_ops_t mw_det_beacon = { .name = "beacon",
+    .on_flow = beacon_flow,
+    .on_finish = beacon_finish,
+    .explain = beacon_explain,
+    .init = beacon_init,
+    .fini = beacon_fini,
+    .gap_us = INT64_MAX / 4 };

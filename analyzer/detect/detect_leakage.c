@@ -32,6 +32,13 @@ static int management_service(unsigned svc)
     }
 }
 
+enum {
+    LEAK_MGMT_IN_GTPU = 1,
+    LEAK_GTPC_OVERSIZE = 2,
+    LEAK_GTPC_NEW_PEER = 3,
+    LEAK_SCTP_NEW_PEER = 4
+};
+
 static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
@@ -40,15 +47,13 @@ static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t
     (void)key;
 
     if (r->kind == MW_FLOW_INNER) {
-        mw_inventory_match_t dst, src;
-        mw_inventory_lookup_u64(mw_detect_inventory(ctx), r->dst_hi, r->dst_lo, &dst);
-        mw_inventory_lookup_u64(mw_detect_inventory(ctx), r->src_hi, r->src_lo, &src);
+        /* management protocols, or inventory addresses (OAM, another base station), in GTP-U */
         if (tuple != NULL && !management_service(r->service))
             return;
-        if (management_service(r->service) || dst.role != MW_ROLE_UNKNOWN ||
-                src.role != MW_ROLE_UNKNOWN) {
+        if (management_service(r->service) || r->peer_role != MW_ROLE_UNKNOWN ||
+                r->local_role != MW_ROLE_UNKNOWN) {
             mw_evidence_from_flow(&ev, MW_DET_LEAKAGE, MW_SEV_HIGH, st, v);
-            ev.value = 1; /* kind: management inside GTP-U */
+            ev.kind = LEAK_MGMT_IN_GTPU;
             mw_detect_report(ctx, &ev);
         }
         return;
@@ -58,40 +63,45 @@ static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t
         if (tuple != NULL && (double)v->max_pkt <= learned + GTPC_SLACK_BYTES)
             return;
         mw_evidence_from_flow(&ev, MW_DET_LEAKAGE, MW_SEV_HIGH, st, v);
-        ev.value = tuple ? 2 : 3; /* oversized GTP-C, or GTP-C with a new peer */
-        ev.reference = learned;
-        ev.score = (float)v->max_pkt;
+        ev.kind = tuple ? LEAK_GTPC_OVERSIZE : LEAK_GTPC_NEW_PEER;
+        ev.value = v->max_pkt;
+        ev.limit = tuple ? learned + GTPC_SLACK_BYTES : 0;
+        ev.group = ev.kind;
         mw_detect_report(ctx, &ev);
         return;
     }
     if (tuple == NULL && r->plane == MW_PLANE_CONTROL && r->l4_proto == 132 &&
             !mw_detect_knows_peer(ctx, st, v->peer)) {
         mw_evidence_from_flow(&ev, MW_DET_LEAKAGE, MW_SEV_HIGH, st, v);
-        ev.value = 4; /* SCTP signalling with a new peer */
+        ev.kind = LEAK_SCTP_NEW_PEER;
+        ev.group = ev.kind;
         mw_detect_report(ctx, &ev);
     }
 }
 
-static void leakage_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void leakage_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64];
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
-    if (value == 1)
+    char session[256];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
+    if (a->kind == LEAK_MGMT_IN_GTPU)
         snprintf(out, len,
-                "management traffic inside a subscriber GTP-U tunnel: %s (%s) to %s:%u; %u flows",
-                a->app, mw_service_name(a->service), peer, a->peer_port, a->n_flows);
-    else if (value == 2)
+                "management traffic or an inventory address inside a subscriber GTP-U tunnel: "
+                "%s (%s): %s; %u flows",
+                a->app, mw_service_name(a->service), session, a->n_flows);
+    else if (a->kind == LEAK_GTPC_OVERSIZE)
         snprintf(out, len,
-                "GTP-C message of %.0f bytes to %s, larger than any (%.0f bytes) in %.1f days of "
-                "training: an Echo or signalling message carrying extra payload; %u flows",
-                (double)a->score, peer, ref, mw_detect_training_days(ctx), a->n_flows);
+                "GTP-C message of %.0f bytes, larger than any (limit %.0f bytes) in %.1f days of "
+                "training - an Echo or signalling message carrying extra payload: %s; %u flows",
+                a->value, a->limit, mw_detect_training_days(ctx), session, a->n_flows);
     else
         snprintf(out, len,
-                "control-plane %s with %s:%u, a peer this base station never signalled with in "
-                "%.1f days of training; %u flows",
-                mw_service_name(a->service), peer, a->peer_port, mw_detect_training_days(ctx),
-                a->n_flows);
+                "control-plane %s with a peer this base station never signalled with in %.1f "
+                "days of training: %s; %u flows",
+                mw_service_name(a->service), mw_detect_training_days(ctx), session, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_leakage = { "leakage", leakage_flow, NULL, NULL, leakage_explain };
+const mw_detector_ops_t mw_det_leakage = {
+    .name = "leakage", .on_flow = leakage_flow, .explain = leakage_explain
+};

@@ -1,27 +1,51 @@
 /*
  * detect_rate.c - a known session that suddenly starts far more often than
- * it ever did: more flows in one clock hour than max(3 x, + 6) the busiest
- * hour of training for that tuple. This catches what novelty cannot: a
- * beacon or a tool hiding in a session the base station always had (HTTPS
- * to the EMS every few hours turned into one every 5 minutes).
- * Offline, an hour is judged when it is past (or at the end), on its full
- * count, so the verdict does not depend on arrival order; live, the moment
- * the count crosses the limit.
+ * it ever did: more real starts in one clock hour than max(3 x, + 6) the
+ * busiest hour of training for that tuple. This catches what novelty
+ * cannot: a beacon or a tool hiding in a session the base station always
+ * had (HTTPS to the EMS every few hours turned into one every 5 minutes).
+ * Only real starts count - a long association cut by the active timeout is
+ * one session, not one every few minutes.
+ * Offline, an hour is judged once the watermark has passed it (or at the
+ * end), on its full count, so the verdict does not depend on arrival order;
+ * live, the moment the count crosses the limit.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
 
 #include "baseline/hour_counts.h"
+#include "baseline/trainer.h"
 #include "classify/plane.h"
+#include "core/mw.h"
 #include "detect/detector.h"
 
 #define RATE_FACTOR 3
 #define RATE_SLACK  6
 
-/* One detection run at a time (the writer thread); on_finish clears it. */
-static mw_hour_counts_t counts;
-static mw_detect_ctx_t *counts_ctx;
+typedef struct rate_state {
+    mw_hour_counts_t counts;
+    mw_detect_ctx_t *ctx; /* valid while the run calls in */
+} rate_state_t;
+
+static int rate_init(void **state)
+{
+    rate_state_t *r = calloc(1, sizeof(*r));
+
+    if (r == NULL)
+        return MW_ENOMEM;
+    *state = r;
+    return 0;
+}
+
+static void rate_fini(void *state)
+{
+    rate_state_t *r = state;
+
+    mw_hour_counts_free(&r->counts);
+    free(r);
+}
 
 static uint32_t limit_of(uint32_t learned)
 {
@@ -29,54 +53,55 @@ static uint32_t limit_of(uint32_t learned)
     return a > b ? a : b;
 }
 
-static void report_one(mw_detect_ctx_t *ctx, const mw_hour_count_t *e, uint64_t flow_id)
+/* Evidence for an hour over its limit: its kept flow ids, together standing for all its starts. */
+static void report_hour(mw_detect_ctx_t *ctx, const mw_hour_count_t *e, uint32_t from)
 {
     mw_flow_view_t v;
     mw_evidence_t ev;
+    uint32_t i;
 
     if (!mw_flow_view(&v, &e->sample, mw_detect_inventory(ctx), NULL, NULL))
         return;
     mw_evidence_from_flow(&ev, MW_DET_RATE, MW_SEV_MEDIUM, e->station, &v);
-    ev.app = e->app;
-    ev.flow_id = flow_id;
+    memcpy(ev.app, e->app, sizeof(ev.app));
     ev.start_us = e->first_us;
     ev.end_us = e->last_us;
     ev.value = e->count;
-    ev.reference = e->learned;
-    ev.score = (float)e->count / (float)limit_of(e->learned);
-    ev.up = ev.down = 0;
-    mw_detect_report(ctx, &ev);
+    ev.limit = limit_of(e->learned);
+    ev.up = ev.down = ev.pkts_up = ev.pkts_down = 0; /* the hour's bytes are not kept */
+    for (i = from; i < e->nids; i++) {
+        ev.flow_id = e->ids[i];
+        /* the first piece stands for the starts whose ids were not kept */
+        ev.flows = ev.sessions = i == from ? e->count - (e->nids - 1) - from : 1;
+        mw_detect_report(ctx, &ev);
+    }
 }
 
-static void report_ids(mw_detect_ctx_t *ctx, const mw_hour_count_t *e)
+static void judge(void *state, const mw_hour_count_t *e)
 {
-    uint32_t i;
+    rate_state_t *r = state;
 
-    for (i = 0; i < e->nids; i++)
-        report_one(ctx, e, e->ids[i]);
-}
-
-static void judge(void *ctx, const mw_hour_count_t *e)
-{
-    (void)ctx;
-    if (counts_ctx != NULL && !mw_detect_is_live(counts_ctx) && e->count > limit_of(e->learned))
-        report_ids(counts_ctx, e);
+    if (!mw_detect_is_live(r->ctx) && e->count > limit_of(e->learned))
+        report_hour(r->ctx, e, 0);
 }
 
 static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
+    rate_state_t *r = mw_detect_state(ctx, MW_DET_RATE);
     mw_hour_count_t *e;
 
-    if (tuple == NULL || v->rec->kind == MW_FLOW_INNER || v->rec->plane == MW_PLANE_USER)
+    if (tuple == NULL || !v->real_start || v->rec->kind == MW_FLOW_INNER ||
+            v->rec->plane == MW_PLANE_USER)
         return;
-    counts_ctx = ctx;
-    counts.on_drop = judge;
-    e = mw_hour_counts_add(&counts, XXH3_64bits(key, sizeof(*key)), v->rec->first_us,
+    r->ctx = ctx;
+    r->counts.on_drop = judge;
+    r->counts.drop_ctx = r;
+    e = mw_hour_counts_add(&r->counts, XXH3_64bits(key, sizeof(*key)), v->rec->first_us,
             v->rec->last_us, v->rec->flow_id);
     if (e == NULL)
         return;
-    if (e->count == 1) {
+    if (e->count == 1 || v->rec->flow_id <= e->ids[0]) {
         e->station = st;
         e->learned = tuple->max_flows_hour;
         e->sample = *v->rec;
@@ -85,30 +110,56 @@ static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
     }
     if (!mw_detect_is_live(ctx) || e->count <= limit_of(e->learned))
         return;
-    if (e->count == limit_of(e->learned) + 1)
-        report_ids(ctx, e); /* crossing: the flows so far are the evidence */
-    else
-        report_one(ctx, e, v->rec->flow_id);
+    if (e->count == limit_of(e->learned) + 1) {
+        report_hour(ctx, e, 0); /* crossing: the starts so far are the evidence */
+    } else {
+        mw_flow_view_t one;
+        mw_evidence_t ev;
+        if (!mw_flow_view(&one, v->rec, mw_detect_inventory(ctx), NULL, NULL))
+            return;
+        mw_evidence_from_flow(&ev, MW_DET_RATE, MW_SEV_MEDIUM, st, &one);
+        memcpy(ev.app, e->app, sizeof(ev.app));
+        ev.value = e->count;
+        ev.limit = limit_of(e->learned);
+        ev.up = ev.down = ev.pkts_up = ev.pkts_down = 0;
+        mw_detect_report(ctx, &ev);
+    }
+}
+
+static void rate_advance(mw_detect_ctx_t *ctx, int64_t watermark_us)
+{
+    rate_state_t *r = mw_detect_state(ctx, MW_DET_RATE);
+
+    r->ctx = ctx;
+    mw_hour_counts_expire(&r->counts, watermark_us - MW_WINDOW_LATENESS_US - MW_HOUR_US);
 }
 
 static void rate_finish(mw_detect_ctx_t *ctx)
 {
-    counts_ctx = ctx;
-    mw_hour_counts_drain(&counts);
-    mw_hour_counts_free(&counts);
-    counts_ctx = NULL;
+    rate_state_t *r = mw_detect_state(ctx, MW_DET_RATE);
+
+    r->ctx = ctx;
+    mw_hour_counts_drain(&r->counts);
+    mw_hour_counts_free(&r->counts);
 }
 
-static void rate_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void rate_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64];
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    char session[256];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
     snprintf(out, len,
-            "%s with %s, port %u: %.0f sessions started in one hour, the busiest hour of %.1f "
-            "days of training had %.0f",
-            mw_service_name(a->service), peer, a->peer_port, value, mw_detect_training_days(ctx),
-            ref);
+            "%s (%s) started %.0f times in one hour, above the limit of %.0f (3x, at least +6, "
+            "the busiest hour of %.1f days of training): %s; %u sessions in all",
+            mw_service_name(a->service), a->app, a->value, a->limit, mw_detect_training_days(ctx),
+            session, a->n_sessions);
 }
 
-const mw_detector_ops_t mw_det_rate = { "rate", rate_flow, NULL, rate_finish, rate_explain };
+const mw_detector_ops_t mw_det_rate = { .name = "rate",
+    .on_flow = rate_flow,
+    .on_advance = rate_advance,
+    .on_finish = rate_finish,
+    .explain = rate_explain,
+    .init = rate_init,
+    .fini = rate_fini };

@@ -32,26 +32,26 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
         return;
     mw_evidence_from_flow(
             &ev, MW_DET_CLEARTEXT, (v->rec->risk & mask) ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
-    ev.value = (double)((v->rec->risk & mask) != 0);
+    ev.kind = (v->rec->risk & mask) != 0;
     mw_detect_report(ctx, &ev);
 }
 
-static void cleartext_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a,
-        double value, double ref, char *out, size_t len)
+static void cleartext_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64];
-    (void)ref;
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+    char session[256];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
     snprintf(out, len,
-            "cleartext management protocol %s with %s:%u%s; never used in clear by this base "
-            "station in %.1f days of training; %u flows",
-            a->app, peer, a->peer_port,
-            value ? " (nDPI: clear-text credentials or unsafe protocol)" : "",
-            mw_detect_training_days(ctx), a->n_flows);
+            "cleartext management protocol %s%s, never used in clear by this base station in "
+            "%.1f days of training: %s; %u flows",
+            a->app, a->kind ? " (nDPI: clear-text credentials or unsafe protocol)" : "",
+            mw_detect_training_days(ctx), session, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_cleartext = { "cleartext", cleartext_flow, NULL, NULL,
-    cleartext_explain };
+const mw_detector_ops_t mw_det_cleartext = {
+    .name = "cleartext", .on_flow = cleartext_flow, .explain = cleartext_explain
+};
 
 static void risk_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
@@ -64,18 +64,18 @@ static void risk_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
             v->rec->plane == MW_PLANE_USER)
         return;
     mw_evidence_from_flow(&ev, MW_DET_RISK, MW_SEV_MEDIUM, st, v);
-    ev.value = (double)weak;
+    ev.value = (double)weak; /* the risk bits (below 2^53: exact in a double) */
     mw_detect_report(ctx, &ev);
 }
 
-static void risk_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void risk_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64], names[160] = "";
-    uint64_t bits = (uint64_t)value;
+    char session[256], names[160] = "";
+    uint64_t bits = (uint64_t)a->value;
     unsigned i;
-    (void)ref;
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
     for (i = 0; i < 64; i++) {
         if (bits >> i & 1) {
             size_t used = strlen(names);
@@ -83,11 +83,14 @@ static void risk_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *
                     mw_classifier_risk_name(i));
         }
     }
-    snprintf(out, len, "weak security on %s with %s:%u: %s; not seen here in %.1f days of training",
-            a->app, peer, a->peer_port, names, mw_detect_training_days(ctx));
+    snprintf(out, len,
+            "weak security on %s: %s; not seen here in %.1f days of training: %s; %u flows", a->app,
+            names, mw_detect_training_days(ctx), session, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_risk = { "risk", risk_flow, NULL, NULL, risk_explain };
+const mw_detector_ops_t mw_det_risk = {
+    .name = "risk", .on_flow = risk_flow, .explain = risk_explain
+};
 
 static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
@@ -108,21 +111,35 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
     if (!dga && (label < DNS_MIN_LONG_LABEL || label <= s->dns_max_label + DNS_LABEL_SLACK))
         return;
     mw_evidence_from_flow(&ev, MW_DET_DNS, MW_SEV_HIGH, st, v);
+    ev.kind = dga && label < DNS_MIN_LONG_LABEL;
     ev.value = label;
-    ev.reference = s->dns_max_label;
-    ev.score = (float)label / (float)(s->dns_max_label + 1);
+    ev.limit = dga ? 0 : s->dns_max_label + DNS_LABEL_SLACK;
     mw_detect_report(ctx, &ev);
 }
 
-static void dns_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void dns_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64];
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
-    snprintf(out, len,
-            "DNS names shaped like tunnelling via %s: labels of %.0f characters, the longest in "
-            "%.1f days of training was %.0f; %u queries",
-            peer, value, mw_detect_training_days(ctx), ref, a->n_flows);
+    char session[256];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
+    if (a->kind)
+        snprintf(out, len,
+                "DNS names nDPI calls algorithmically generated (e.g. %s): %s; %llu queries in %u "
+                "flow records",
+                a->host, session,
+                (unsigned long long)(a->initiator == MW_INIT_PEER ? a->packets_down
+                                                                  : a->packets_up),
+                a->n_flows);
+    else
+        snprintf(out, len,
+                "DNS names shaped like tunnelling (e.g. %s): labels of %.0f characters, above the "
+                "limit of %.0f (the longest in %.1f days of training + 12): %s; %llu queries in %u "
+                "flow records",
+                a->host, a->value, a->limit, mw_detect_training_days(ctx), session,
+                (unsigned long long)(a->initiator == MW_INIT_PEER ? a->packets_down
+                                                                  : a->packets_up),
+                a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_dns = { "dns", dns_flow, NULL, NULL, dns_explain };
+const mw_detector_ops_t mw_det_dns = { .name = "dns", .on_flow = dns_flow, .explain = dns_explain };

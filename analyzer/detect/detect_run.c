@@ -1,23 +1,21 @@
 /*
- * detect_run.c - the detection run: known-sets built from the model,
- * windows, evidence aggregation, suppressions and output.
+ * detect_run.c - the detection run: known-sets built from the model, the
+ * per-record dispatch to the detectors, management-plane windows, coverage
+ * per base station, and the hand-over of finished incidents (grouped by
+ * incidents.c, filtered by suppress.c, explained by their detector) to the
+ * caller's sink.
  *
- * Aggregation: evidence with the same (detector, station, peer, port)
- * joins one open anomaly; it closes once the watermark (latest record
- * time seen) is a window plus the allowed lateness (2 h) past its last
- * evidence, or at the end of input. Live runs announce an anomaly the
- * moment it opens, so the wait costs no alert time.
- * So a beacon that fires every 5 minutes all day is one anomaly with many
- * flows, not 288.
+ * Time: the watermark is the slowest producer's packet time; windows close
+ * MW_WINDOW_LATENESS_US behind it (records arrive when their flow ends),
+ * incidents twice that (detectors such as rate report an hour after it is
+ * past), so every decision is taken in packet time, whatever the arrival
+ * order of records.
  */
 #include "detect/detect_run.h"
 
-#include <errno.h>
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <syslog.h>
-#include <time.h>
 #include <xxhash.h>
 
 #include "baseline/trainer.h"
@@ -27,95 +25,37 @@
 #include "core/log.h"
 #include "core/mw.h"
 #include "detect/detector.h"
+#include "detect/fpmap.h"
+#include "detect/incidents.h"
+#include "detect/suppress.h"
 
-#define READY_MIN_US       (20LL * 3600 * 1000000) /* 20 h of training before statistics */
-#define READY_MIN_WINDOWS  24
-#define MAX_OPEN_ANOMALIES 100000
-#define MAX_SUPPRESS       1024
-
-typedef struct hashset {
-    uint64_t *v;
-    size_t n, cap; /* cap: power of two; 0 is the empty marker (hashes are |1) */
-} hashset_t;
-
-typedef struct open_anomaly {
-    mw_anomaly_record_t rec;
-    uint32_t station;
-    int64_t last_evidence_us;
-    double value, reference;
-    uint32_t nflows;
-    uint64_t flows[MW_ANOMALY_MAX_FLOWS];
-} open_anomaly_t;
-
-typedef struct suppression {
-    int detector;             /* -1 = any */
-    char bs[MW_MODEL_ID_LEN]; /* "" = any */
-    uint8_t peer[16];
-    int any_peer;
-} suppression_t;
+#define READY_MIN_US      (20LL * 3600 * 1000000) /* 20 h of training before statistics */
+#define READY_MIN_WINDOWS 24
+#define DEFAULT_MAX_BYTES ((size_t)256 << 20)
 
 struct mw_detect_ctx {
     mw_detect_params_t p;
-    hashset_t peers, services;
+    mw_fpmap_t peers, services; /* fingerprints of what training saw */
+    mw_fpmap_t anyapp;          /* tuple key without its label -> index into anyapp_stats */
+    mw_tuple_stats_t *anyapp_stats;
+    size_t nanyapp, capanyapp;
     mw_windows_t *windows;
+    mw_incidents_t *incidents;
+    mw_suppress_t *suppress;
+    void *state[MW_DET_COUNT];
     int64_t window_us, watermark_us, last_close_us;
     int own_watermark; /* no producer watermark given: follow the records */
-    open_anomaly_t *open;
-    size_t nopen, cap_open;
-    uint64_t next_id, counts[4];
-    uint8_t unknown_noted[65536];
-    suppression_t supp[MAX_SUPPRESS];
-    size_t nsupp;
-    mw_h5_writer_t *w; /* valid during a call from the sink */
+    uint64_t counts[4];
+    mw_coverage_record_t *cov; /* [0] no base station, [i] bs_index i */
+    size_t ncov;
 };
 
-/* ---- small hash set of 64-bit fingerprints ---- */
-
-static int set_add(hashset_t *s, uint64_t h)
-{
-    size_t i;
-
-    h |= 1;
-    if ((s->n + 1) * 2 > s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 1024, j;
-        uint64_t *v = calloc(cap, sizeof(*v));
-        if (v == NULL)
-            return MW_ENOMEM;
-        for (j = 0; j < s->cap; j++) {
-            if (s->v[j] == 0)
-                continue;
-            for (i = s->v[j] & (cap - 1); v[i] != 0; i = (i + 1) & (cap - 1))
-                ;
-            v[i] = s->v[j];
-        }
-        free(s->v);
-        s->v = v;
-        s->cap = cap;
-    }
-    for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
-        if (s->v[i] == h)
-            return 0;
-    s->v[i] = h;
-    s->n++;
-    return 0;
-}
-
-static int set_has(const hashset_t *s, uint64_t h)
-{
-    size_t i;
-
-    if (s->cap == 0)
-        return 0;
-    h |= 1;
-    for (i = h & (s->cap - 1); s->v[i] != 0; i = (i + 1) & (s->cap - 1))
-        if (s->v[i] == h)
-            return 1;
-    return 0;
-}
+/* ---- known-sets ---- */
 
 static uint64_t peer_fp(uint32_t station, const uint8_t peer[16])
 {
     uint8_t buf[20];
+
     memcpy(buf, &station, 4);
     memcpy(buf + 4, peer, 16);
     return XXH3_64bits(buf, sizeof(buf));
@@ -124,6 +64,7 @@ static uint64_t peer_fp(uint32_t station, const uint8_t peer[16])
 static uint64_t service_fp(const mw_tuple_key_t *k)
 {
     mw_tuple_key_t s;
+
     memset(&s, 0, sizeof(s));
     s.station = k->station;
     s.service = k->service;
@@ -136,15 +77,45 @@ static uint64_t service_fp(const mw_tuple_key_t *k)
     return XXH3_64bits(&s, sizeof(s));
 }
 
-static void learn_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_stats_t *st)
+static uint64_t anyapp_fp(const mw_tuple_key_t *k)
 {
-    mw_detect_ctx_t *c = ctx;
-    (void)st;
-    set_add(&c->peers, peer_fp(k->station, k->peer));
-    set_add(&c->services, service_fp(k));
+    mw_tuple_key_t s = *k;
+
+    memset(s.app, 0, sizeof(s.app));
+    return XXH3_64bits(&s, sizeof(s));
 }
 
-static void announce(mw_detect_ctx_t *c, open_anomaly_t *a);
+typedef struct learn_ctx {
+    mw_detect_ctx_t *c;
+    int failed;
+} learn_ctx_t;
+
+static void learn_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_stats_t *st)
+{
+    learn_ctx_t *l = ctx;
+    mw_detect_ctx_t *c = l->c;
+    uint64_t fp = anyapp_fp(k), pos;
+
+    l->failed |= mw_fpmap_put(&c->peers, peer_fp(k->station, k->peer), 1);
+    l->failed |= mw_fpmap_put(&c->services, service_fp(k), 1);
+    if (mw_fpmap_get(&c->anyapp, fp, &pos)) {
+        mw_tuple_merge(&c->anyapp_stats[pos], st);
+        return;
+    }
+    if (c->nanyapp == c->capanyapp) {
+        size_t cap = c->capanyapp ? c->capanyapp * 2 : 1024;
+        mw_tuple_stats_t *n = realloc(c->anyapp_stats, cap * sizeof(*n));
+        if (n == NULL) {
+            l->failed = 1;
+            return;
+        }
+        c->anyapp_stats = n;
+        c->capanyapp = cap;
+    }
+    c->anyapp_stats[c->nanyapp] = *st;
+    l->failed |= mw_fpmap_put(&c->anyapp, fp, c->nanyapp);
+    c->nanyapp++;
+}
 
 /* ---- what detectors call ---- */
 
@@ -160,17 +131,22 @@ const mw_inventory_t *mw_detect_inventory(const mw_detect_ctx_t *c)
 
 int mw_detect_knows_peer(const mw_detect_ctx_t *c, uint32_t station, const uint8_t peer[16])
 {
-    return set_has(&c->peers, peer_fp(station, peer));
+    return mw_fpmap_get(&c->peers, peer_fp(station, peer), NULL);
 }
 
 int mw_detect_knows_service(const mw_detect_ctx_t *c, const mw_tuple_key_t *key)
 {
-    return set_has(&c->services, service_fp(key));
+    return mw_fpmap_get(&c->services, service_fp(key), NULL);
 }
 
 int mw_detect_is_live(const mw_detect_ctx_t *c)
 {
     return c->p.live;
+}
+
+void *mw_detect_state(const mw_detect_ctx_t *c, unsigned detector)
+{
+    return detector < MW_DET_COUNT ? c->state[detector] : NULL;
 }
 
 int mw_detect_station_ready(const mw_detect_ctx_t *c, uint32_t station)
@@ -186,232 +162,32 @@ double mw_detect_training_days(const mw_detect_ctx_t *c)
     return (double)(m->last_us - m->first_us) / 86400e6;
 }
 
-void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity, uint32_t station,
-        const mw_flow_view_t *v)
-{
-    memset(ev, 0, sizeof(*ev));
-    ev->detector = detector;
-    ev->severity = severity;
-    ev->score = (float)severity;
-    ev->station = station;
-    ev->bs_index = v->rec->bs_index;
-    ev->plane = v->rec->plane;
-    memcpy(ev->peer, v->peer, 16);
-    /* the service port (the responder's): one anomaly per service, not per ephemeral port */
-    ev->peer_port = v->rec->dst_port;
-    ev->service = v->rec->service;
-    ev->app = v->app;
-    ev->start_us = v->rec->first_us;
-    ev->end_us = v->rec->last_us;
-    ev->flow_id = v->rec->flow_id;
-    ev->up = v->up;
-    ev->down = v->down;
-}
-
-static void split16(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
-{
-    int i;
-    *hi = *lo = 0;
-    for (i = 0; i < 8; i++) {
-        *hi = (*hi << 8) | a[i];
-        *lo = (*lo << 8) | a[i + 8];
-    }
-}
-
 void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)
 {
-    uint64_t hi, lo;
-    open_anomaly_t *a = NULL;
-    int opened = 0;
-    size_t i;
+    const mw_detector_ops_t *ops = mw_detectors[ev->detector];
 
-    split16(ev->peer, &hi, &lo);
-    for (i = 0; i < c->nopen; i++) {
-        open_anomaly_t *o = &c->open[i];
-        if (o->rec.detector == ev->detector && o->station == ev->station && o->rec.peer_hi == hi &&
-                o->rec.peer_lo == lo && o->rec.peer_port == ev->peer_port) {
-            a = o;
-            break;
-        }
-    }
-    if (a == NULL) {
-        if (c->nopen >= MAX_OPEN_ANOMALIES)
-            return;
-        if (c->nopen == c->cap_open) {
-            size_t cap = c->cap_open ? c->cap_open * 2 : 64;
-            open_anomaly_t *n = realloc(c->open, cap * sizeof(*n));
-            if (n == NULL)
-                return;
-            c->open = n;
-            c->cap_open = cap;
-        }
-        a = &c->open[c->nopen++];
-        memset(a, 0, sizeof(*a));
-        opened = 1;
-        a->station = ev->station;
-        a->rec.detector = ev->detector;
-        a->rec.bs_index = ev->bs_index;
-        a->rec.peer_hi = hi;
-        a->rec.peer_lo = lo;
-        a->rec.peer_port = ev->peer_port;
-        a->rec.service = ev->service;
-        a->rec.plane = ev->plane;
-        a->rec.start_us = ev->start_us;
-        a->rec.end_us = ev->end_us;
-        a->rec.first_flow_id = ev->flow_id;
-        strncpy(a->rec.app, ev->app ? ev->app : "", MW_ANOMALY_APP_LEN - 1);
-    }
-    if (ev->start_us < a->rec.start_us)
-        a->rec.start_us = ev->start_us;
-    if (ev->end_us > a->rec.end_us)
-        a->rec.end_us = ev->end_us;
-    if (ev->severity > a->rec.severity)
-        a->rec.severity = ev->severity;
-    if (ev->score > a->rec.score || a->rec.n_flows == 0) {
-        a->rec.score = ev->score;
-        a->value = ev->value;
-        a->reference = ev->reference;
-    }
-    a->rec.bytes_up += ev->up;
-    a->rec.bytes_down += ev->down;
-    if (ev->flow_id != 0) {
-        a->rec.n_flows++;
-        if (a->nflows < MW_ANOMALY_MAX_FLOWS)
-            a->flows[a->nflows++] = ev->flow_id;
-    }
-    if (ev->end_us > a->last_evidence_us)
-        a->last_evidence_us = ev->end_us;
-    if (opened && c->p.live)
-        announce(c, a);
+    mw_incidents_add(c->incidents, ev, ops->gap_us ? ops->gap_us : MW_DETECT_DEFAULT_GAP_US);
 }
 
-/* ---- output ---- */
+/* ---- finished incidents ---- */
 
-static void iso(char *out, size_t len, int64_t us)
+static void on_incident(void *ctx, enum mw_incident_event event, mw_anomaly_record_t *a,
+        const uint64_t *ids, uint32_t nids)
 {
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
+    mw_detect_ctx_t *c = ctx;
+    const char *bs = mw_inventory_bs_id(c->p.inv, a->bs_index);
 
-static int suppressed(const mw_detect_ctx_t *c, const open_anomaly_t *a)
-{
-    const char *bs = mw_inventory_bs_id(c->p.inv, a->rec.bs_index);
-    uint64_t hi, lo;
-    size_t i;
-
-    for (i = 0; i < c->nsupp; i++) {
-        const suppression_t *s = &c->supp[i];
-        if (s->detector >= 0 && s->detector != a->rec.detector)
-            continue;
-        if (s->bs[0] && (bs == NULL || strcmp(s->bs, bs) != 0))
-            continue;
-        split16(s->peer, &hi, &lo);
-        if (!s->any_peer && (hi != a->rec.peer_hi || lo != a->rec.peer_lo))
-            continue;
-        return 1;
-    }
-    return 0;
-}
-
-static void emit_json(mw_detect_ctx_t *c, const open_anomaly_t *a, const char *event)
-{
-    const mw_anomaly_record_t *r = &a->rec;
-    char start[32], end[32], peer[64];
-    json_t *o, *ids;
-    char *text;
-    uint32_t i;
-
-    iso(start, sizeof(start), r->start_us);
-    iso(end, sizeof(end), r->end_us);
-    mw_fmt_addr(peer, sizeof(peer), r->peer_hi, r->peer_lo);
-    ids = json_array();
-    for (i = 0; i < a->nflows; i++)
-        json_array_append_new(ids, json_integer((json_int_t)a->flows[i]));
-    o = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:s, s:s, s:i, s:s, s:s, s:I, "
-                  "s:I, s:I, s:o, s:s}",
-            "anomaly_id", (json_int_t)r->anomaly_id, "detector", mw_detector_name(r->detector),
-            "bs", mw_inventory_bs_id(c->p.inv, r->bs_index) ?: "", "plane", mw_plane_name(r->plane),
-            "start", start, "end", end, "start_us", (json_int_t)r->start_us, "end_us",
-            (json_int_t)r->end_us, "score", (double)r->score, "severity",
-            mw_severity_name(r->severity), "peer", peer, "peer_port", (int)r->peer_port, "protocol",
-            r->app, "service", mw_service_name(r->service), "n_flows", (json_int_t)r->n_flows,
-            "bytes_up", (json_int_t)r->bytes_up, "bytes_down", (json_int_t)r->bytes_down,
-            "flow_ids", ids, "explanation", r->explanation);
-    if (o == NULL)
+    if (mw_suppress_match(c->suppress, a->detector, bs, a->peer_hi, a->peer_lo))
         return;
-    json_object_set_new(o, "event", json_string(event));
-    text = json_dumps(o, JSON_COMPACT);
-    if (text != NULL) {
-        if (c->p.json != NULL) {
-            fputs(text, c->p.json);
-            fputc('\n', c->p.json);
-            fflush(c->p.json);
-        }
-        free(text);
+    mw_detectors[a->detector]->explain(c, a, a->explanation, MW_EXPLANATION_LEN);
+    if (event == MW_INCIDENT_FINAL) {
+        c->counts[a->severity & 3]++;
+        if (a->bs_index < c->ncov)
+            c->cov[a->bs_index].anomalies++;
     }
-    json_decref(o);
-}
-
-static void log_syslog(const mw_detect_ctx_t *c, const open_anomaly_t *a)
-{
-    if (c->p.syslog)
-        syslog(a->rec.severity >= MW_SEV_HIGH ? LOG_WARNING : LOG_NOTICE, "%s %s: %s",
-                mw_detector_name(a->rec.detector),
-                mw_inventory_bs_id(c->p.inv, a->rec.bs_index) ?: "?", a->rec.explanation);
-}
-
-/* Live runs say so the moment an anomaly opens; it is closed (and written) later. */
-static void announce(mw_detect_ctx_t *c, open_anomaly_t *a)
-{
-    if (suppressed(c, a))
-        return;
-    a->rec.anomaly_id = ++c->next_id;
-    mw_detectors[a->rec.detector]->explain(
-            c, &a->rec, a->value, a->reference, a->rec.explanation, MW_EXPLANATION_LEN);
-    emit_json(c, a, "open");
-    log_syslog(c, a);
-}
-
-static void finish_anomaly(mw_detect_ctx_t *c, open_anomaly_t *a)
-{
-    const mw_detector_ops_t *ops = mw_detectors[a->rec.detector];
-    mw_anomaly_flow_t links[MW_ANOMALY_MAX_FLOWS];
-    uint32_t i;
-
-    if (suppressed(c, a))
-        return;
-    if (a->rec.anomaly_id == 0)
-        a->rec.anomaly_id = ++c->next_id;
-    ops->explain(c, &a->rec, a->value, a->reference, a->rec.explanation, MW_EXPLANATION_LEN);
-    c->counts[a->rec.severity & 3]++;
-    if (c->w != NULL) {
-        for (i = 0; i < a->nflows; i++) {
-            links[i].anomaly_id = a->rec.anomaly_id;
-            links[i].flow_id = a->flows[i];
-        }
-        mw_h5_writer_append_anomalies(c->w, &a->rec, 1, links, a->nflows);
-    }
-    emit_json(c, a, c->p.live ? "close" : "final");
-    if (!c->p.live)
-        log_syslog(c, a);
-}
-
-static void close_anomalies(mw_detect_ctx_t *c, int64_t watermark_us)
-{
-    size_t i, kept = 0;
-
-    for (i = 0; i < c->nopen; i++) {
-        /* records reach us late and out of order (a flow is written when it ends, workers
-         * batch): wait as long as training does, so any thread count aggregates alike */
-        if (watermark_us == INT64_MAX ||
-                watermark_us - c->open[i].last_evidence_us > c->window_us + MW_WINDOW_LATENESS_US)
-            finish_anomaly(c, &c->open[i]);
-        else
-            c->open[kept++] = c->open[i];
-    }
-    c->nopen = kept;
+    if (c->p.sink.anomaly != NULL)
+        c->p.sink.anomaly(c->p.sink.ctx,
+                event == MW_INCIDENT_OPEN ? "open" : (c->p.live ? "close" : "final"), a, ids, nids);
 }
 
 static void on_window_closed(void *ctx, const mw_window_t *win)
@@ -431,36 +207,67 @@ static void on_window_closed(void *ctx, const mw_window_t *win)
     row.bs_index = win->bs_index;
     if (mw_detect_station_ready(c, win->model_station) && sd > 0)
         row.z_up = (float)(((double)win->up - mw_series_mean(&st->win_up)) / sd);
-    if (c->w != NULL)
-        mw_h5_writer_append_windows(c->w, &row, 1);
+    if (c->p.sink.window != NULL)
+        c->p.sink.window(c->p.sink.ctx, &row);
     for (i = 0; i < mw_detector_count; i++)
         if (mw_detectors[i]->on_window != NULL)
             mw_detectors[i]->on_window(c, win, st);
 }
 
-/* A station the model does not know is scored against its role group, if any. */
+/* ---- per record ---- */
+
+/* The model station scoring a base station (its own, else its role group); sets coverage. */
 static int station_or_group(mw_detect_ctx_t *c, const char *bs, uint16_t bs_index, uint32_t *st)
 {
     char group[MW_MODEL_ID_LEN];
     const char *type = mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index));
+    mw_coverage_record_t *cov = &c->cov[bs_index];
     int found;
 
-    if (mw_model_find_station(c->p.model, bs, st) != NULL)
+    if (mw_model_find_station(c->p.model, bs, st) != NULL) {
+        if (cov->status == MW_COV_SILENT)
+            cov->status = mw_detect_station_ready(c, *st) ? MW_COV_SCORED : MW_COV_LEARNING;
         return 1;
+    }
     snprintf(group, sizeof(group), "%s%s", MW_GROUP_PREFIX, type);
     found = mw_model_find_station(c->p.model, group, st) != NULL;
-    if (!c->unknown_noted[bs_index]) {
-        c->unknown_noted[bs_index] = 1;
+    if (cov->status == MW_COV_SILENT) {
+        cov->status = found ? MW_COV_GROUP : MW_COV_NOT_SCORED;
         if (found)
             mw_log_note("base station %s is not in the model: scored against all %s stations "
                         "of the training (%s)",
                     bs, type, group);
-        else
-            mw_log_note("still learning: base station %s is not in the model and no %s is; "
-                        "no anomalies for it",
-                    bs, group);
     }
     return found;
+}
+
+static void count_coverage(mw_detect_ctx_t *c, const mw_flow_record_t *r)
+{
+    mw_coverage_record_t *cov = &c->cov[r->bs_index < c->ncov ? r->bs_index : 0];
+
+    if (cov->flows == 0 || r->first_us < cov->first_us)
+        cov->first_us = r->first_us;
+    if (r->last_us > cov->last_us)
+        cov->last_us = r->last_us;
+    cov->flows++;
+    cov->start_seen += r->start_seen && !r->continued;
+    cov->continued += r->continued;
+    cov->mid_session += !r->start_seen && !r->continued && (r->l4_proto == 6 || r->l4_proto == 132);
+    cov->one_way += (r->c2s.packets == 0) != (r->s2c.packets == 0);
+}
+
+/* The tuple of a record; a record whose label nDPI could not give (mid-session, one
+ * direction) matches the same session under any label. */
+static const mw_tuple_stats_t *lookup_tuple(
+        const mw_detect_ctx_t *c, const mw_flow_view_t *v, const mw_tuple_key_t *key)
+{
+    const mw_tuple_stats_t *t = mw_model_lookup(c->p.model, key);
+    uint64_t pos;
+
+    if (t == NULL && (strcmp(v->app, "Unknown") == 0 || !v->real_start) &&
+            mw_fpmap_get(&c->anyapp, anyapp_fp(key), &pos))
+        t = &c->anyapp_stats[pos];
+    return t;
 }
 
 static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
@@ -473,12 +280,13 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 
     if (c->own_watermark && r->last_us > c->watermark_us)
         c->watermark_us = r->last_us;
+    count_coverage(c, r);
     if (!mw_flow_view(&v, r, c->p.inv, c->p.name, c->p.name_ctx))
         return;
     if (!station_or_group(c, v.bs_id, r->bs_index, &st))
         return;
     mw_flow_view_key(&v, st, &key);
-    tuple = mw_model_lookup(c->p.model, &key);
+    tuple = lookup_tuple(c, &v, &key);
     for (i = 0; i < mw_detector_count; i++)
         mw_detectors[i]->on_flow(c, &v, st, &key, tuple);
     if (mw_flow_view_is_oam(&v)) {
@@ -492,51 +300,54 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     }
 }
 
-void mw_detect_run_records(mw_detect_run_t *run, const mw_flow_record_t *recs, size_t n,
-        mw_h5_writer_t *w, int64_t watermark_us)
+static void advance(mw_detect_ctx_t *c, int64_t watermark_us)
+{
+    size_t i;
+
+    mw_windows_close(c->windows, watermark_us - MW_WINDOW_LATENESS_US, on_window_closed, c);
+    for (i = 0; i < mw_detector_count; i++)
+        if (mw_detectors[i]->on_advance != NULL)
+            mw_detectors[i]->on_advance(c, watermark_us);
+    mw_incidents_close(c->incidents, watermark_us - 2 * MW_WINDOW_LATENESS_US);
+    c->last_close_us = watermark_us;
+}
+
+void mw_detect_run_records(
+        mw_detect_run_t *run, const mw_flow_record_t *recs, size_t n, int64_t watermark_us)
 {
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
     size_t i;
 
-    c->w = w;
     c->own_watermark = watermark_us == 0;
     if (watermark_us > c->watermark_us)
         c->watermark_us = watermark_us;
     for (i = 0; i < n; i++)
         one_record(c, &recs[i]);
-    if (c->watermark_us - c->last_close_us >= c->window_us) {
-        mw_windows_close(c->windows, c->watermark_us - MW_WINDOW_LATENESS_US, on_window_closed, c);
-        close_anomalies(c, c->watermark_us);
-        c->last_close_us = c->watermark_us;
-    }
-    c->w = NULL;
+    if (c->watermark_us - c->last_close_us >= c->window_us)
+        advance(c, c->watermark_us);
 }
 
-void mw_detect_run_finish(mw_detect_run_t *run, mw_h5_writer_t *w)
+void mw_detect_run_finish(mw_detect_run_t *run)
 {
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
+    size_t i;
 
-    c->w = w;
     mw_windows_close(c->windows, INT64_MAX, on_window_closed, c);
-    for (size_t i = 0; i < mw_detector_count; i++)
+    for (i = 0; i < mw_detector_count; i++)
         if (mw_detectors[i]->on_finish != NULL)
             mw_detectors[i]->on_finish(c);
-    close_anomalies(c, INT64_MAX);
-    c->w = NULL;
+    mw_incidents_close(c->incidents, INT64_MAX);
+    mw_incidents_flush(c->incidents);
 }
 
-void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us, mw_h5_writer_t *w)
+void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us)
 {
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
 
     if (now_us <= c->watermark_us)
         return;
-    c->w = w;
     c->watermark_us = now_us;
-    mw_windows_close(c->windows, now_us - MW_WINDOW_LATENESS_US, on_window_closed, c);
-    close_anomalies(c, now_us);
-    c->last_close_us = now_us;
-    c->w = NULL;
+    advance(c, now_us);
 }
 
 void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4])
@@ -544,76 +355,64 @@ void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4])
     memcpy(counts, ((const mw_detect_ctx_t *)run)->counts, 4 * sizeof(uint64_t));
 }
 
-static int load_suppressions(mw_detect_ctx_t *c, const char *path, char *errbuf, size_t errlen)
+const mw_coverage_record_t *mw_detect_run_coverage(const mw_detect_run_t *run, size_t *nrows)
 {
-    FILE *f = fopen(path, "r");
-    char line[512];
-    unsigned lineno = 0;
+    const mw_detect_ctx_t *c = (const mw_detect_ctx_t *)run;
 
-    if (f == NULL) {
-        mw_fmt_errno(errbuf, errlen, errno, "%s", path);
-        return MW_EINVAL;
-    }
-    while (fgets(line, sizeof(line), f) != NULL) {
-        char det[64], bs[MW_MODEL_ID_LEN], peer[64];
-        suppression_t *s;
-        int n;
-        lineno++;
-        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
-            continue;
-        n = sscanf(line, "%63s %63s %63s", det, bs, peer);
-        if (n != 3 || c->nsupp >= MAX_SUPPRESS)
-            goto bad;
-        s = &c->supp[c->nsupp];
-        memset(s, 0, sizeof(*s));
-        s->detector = -1;
-        if (strcmp(det, "*") != 0) {
-            unsigned d;
-            for (d = 0; d < MW_DET_COUNT && strcmp(mw_detector_name(d), det) != 0; d++)
-                ;
-            if (d == MW_DET_COUNT)
-                goto bad;
-            s->detector = (int)d;
-        }
-        if (strcmp(bs, "*") != 0)
-            snprintf(s->bs, sizeof(s->bs), "%s", bs);
-        if (strcmp(peer, "*") == 0)
-            s->any_peer = 1;
-        else if (mw_parse_addr(peer, s->peer) != 0)
-            goto bad;
-        c->nsupp++;
-    }
-    fclose(f);
-    return 0;
-bad:
-    fclose(f);
-    mw_fmt_err(errbuf, errlen,
-            "%s:%u: expected 'DETECTOR BASE-STATION PEER' (each may be *), detectors: new_peer, "
-            "new_service, direction, leakage, volume, beacon, off_hours, cleartext, risk, dns, "
-            "time_source",
-            path, lineno);
-    return MW_EINVAL;
+    *nrows = c->ncov;
+    return c->cov;
+}
+
+uint64_t mw_detect_run_dropped(const mw_detect_run_t *run)
+{
+    return mw_incidents_dropped(((const mw_detect_ctx_t *)run)->incidents);
 }
 
 mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf, size_t errlen)
 {
     mw_detect_ctx_t *c = calloc(1, sizeof(*c));
+    mw_incidents_params_t ip;
+    learn_ctx_t learn;
+    size_t i;
 
     if (c == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory");
         return NULL;
     }
     c->p = *p;
+    mw_fpmap_init(&c->peers);
+    mw_fpmap_init(&c->services);
+    mw_fpmap_init(&c->anyapp);
     c->window_us = mw_model_meta_const(p->model)->window_us;
     c->windows = mw_windows_create(c->window_us);
-    if (c->windows == NULL || mw_model_foreach_tuple(p->model, learn_tuple, c) != 0) {
+    ip = (mw_incidents_params_t){ .max_bytes = p->max_bytes ? p->max_bytes : DEFAULT_MAX_BYTES,
+        .live = p->live,
+        .emit = on_incident,
+        .ctx = c };
+    c->incidents = mw_incidents_create(&ip);
+    c->ncov = mw_inventory_bs_count(p->inv) + 1;
+    c->cov = calloc(c->ncov, sizeof(*c->cov));
+    learn = (learn_ctx_t){ c, 0 };
+    if (c->windows == NULL || c->incidents == NULL || c->cov == NULL ||
+            mw_model_foreach_tuple(p->model, learn_tuple, &learn) != 0 || learn.failed) {
         mw_fmt_err(errbuf, errlen, "out of memory loading the model");
         goto fail;
     }
-    if (p->suppress_path != NULL && load_suppressions(c, p->suppress_path, errbuf, errlen) != 0)
-        goto fail;
-    if (p->syslog)
-        openlog("mastwatch", LOG_PID, LOG_DAEMON);
+    for (i = 0; i < c->ncov; i++) {
+        c->cov[i].bs_index = (uint16_t)i;
+        c->cov[i].status = i == 0 ? MW_COV_UNATTRIBUTED : MW_COV_SILENT;
+    }
+    for (i = 0; i < mw_detector_count; i++) {
+        if (mw_detectors[i]->init != NULL && mw_detectors[i]->init(&c->state[i]) != 0) {
+            mw_fmt_err(errbuf, errlen, "out of memory for detector %s", mw_detectors[i]->name);
+            goto fail;
+        }
+    }
+    if (p->suppress_path != NULL) {
+        c->suppress = mw_suppress_load(p->suppress_path, errbuf, errlen);
+        if (c->suppress == NULL)
+            goto fail;
+    }
     return (mw_detect_run_t *)c;
 fail:
     mw_detect_run_destroy((mw_detect_run_t *)c);
@@ -623,14 +422,20 @@ fail:
 void mw_detect_run_destroy(mw_detect_run_t *run)
 {
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
+    size_t i;
 
     if (c == NULL)
         return;
-    if (c->p.syslog)
-        closelog();
+    for (i = 0; i < mw_detector_count; i++)
+        if (mw_detectors[i]->fini != NULL && c->state[i] != NULL)
+            mw_detectors[i]->fini(c->state[i]);
+    mw_incidents_destroy(c->incidents);
     mw_windows_destroy(c->windows);
-    free(c->peers.v);
-    free(c->services.v);
-    free(c->open);
+    mw_suppress_free(c->suppress);
+    mw_fpmap_free(&c->peers);
+    mw_fpmap_free(&c->services);
+    mw_fpmap_free(&c->anyapp);
+    free(c->anyapp_stats);
+    free(c->cov);
     free(c);
 }

@@ -32,27 +32,39 @@ static double up_threshold(const mw_station_t *s)
 #define SERVICE_MIN_WINDOWS 24
 #define SERVICE_MIN_UP      64e3
 
-/* A window-level evidence; ev.service / ev.reference's sign say what it is about. */
+enum { VOL_FLOW = 1, VOL_WINDOW = 2, VOL_RATIO = 3, VOL_SERVICE = 4 };
+#define GROUP_RATIO   1
+#define GROUP_SERVICE 100 /* + service: each protocol's band is its own incident */
+
+/* A window-level evidence: the window's bytes, with its largest upload's peer. */
 static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_window_t *win,
-        double value, double limit, uint16_t service)
+        double value, double limit, uint8_t kind)
 {
     int64_t len = mw_model_meta_const(mw_detect_model(ctx))->window_us;
+    const mw_inventory_t *inv = mw_detect_inventory(ctx);
+    uint8_t local[16];
 
     memset(ev, 0, sizeof(*ev));
     ev->detector = MW_DET_VOLUME;
     ev->severity = value > 4 * limit ? MW_SEV_HIGH : MW_SEV_MEDIUM;
-    ev->score = (float)(value / limit);
+    ev->kind = kind;
     ev->station = win->model_station;
     ev->bs_index = win->bs_index;
     ev->plane = MW_PLANE_MANAGEMENT;
+    ev->initiator = MW_INIT_BASE_STATION;
     memcpy(ev->peer, win->top_peer, 16);
-    ev->service = service;
-    ev->app = "";
+    ev->service_port = ev->peer_port = win->top_peer_port;
+    if (mw_inventory_bs_address(inv, win->bs_index, local) == 0)
+        memcpy(ev->local, local, 16);
     ev->start_us = win->index * len;
     ev->end_us = ev->start_us + len;
     ev->flow_id = win->first_flow_id;
+    ev->window = 1;
+    ev->flows = (uint32_t)win->flows;
+    ev->up = win->up;
+    ev->down = win->down;
     ev->value = value;
-    ev->reference = limit;
+    ev->limit = limit;
 }
 
 /* Per management protocol: its upload in the window against its own learned band. */
@@ -70,9 +82,12 @@ static void volume_services(mw_detect_ctx_t *ctx, const mw_window_t *win, const 
                 SERVICE_MIN_UP);
         if ((double)win->svc_up[svc] <= limit)
             continue;
-        window_evidence(ctx, &ev, win, (double)win->svc_up[svc], limit, (uint16_t)svc);
-        ev.peer_port = 0; /* marks per-protocol evidence: its own anomaly */
+        window_evidence(ctx, &ev, win, (double)win->svc_up[svc], limit, VOL_SERVICE);
+        ev.group = (uint16_t)(GROUP_SERVICE + svc);
+        ev.service = (uint16_t)svc;
         ev.up = win->svc_up[svc];
+        ev.down = 0;
+        ev.flows = win->svc_flows[svc];
         mw_detect_report(ctx, &ev);
     }
 }
@@ -88,31 +103,14 @@ static void volume_window(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw
     volume_services(ctx, win, s);
     limit = RATIO_FACTOR * fmax(s->win_ratio.max, 1.0);
     if (ratio >= 0 && s->win_ratio.n >= RATIO_MIN_WINDOWS && ratio > limit) {
-        window_evidence(ctx, &ev, win, ratio, limit, MW_SVC_NONE);
-        ev.reference = -limit; /* marks the ratio case for the explanation */
-        ev.peer_port = 1;      /* its own anomaly, apart from the volume one */
+        window_evidence(ctx, &ev, win, ratio, limit, VOL_RATIO);
+        ev.group = GROUP_RATIO;
         mw_detect_report(ctx, &ev);
     }
     limit = up_threshold(s);
     if ((double)win->up <= limit)
         return;
-    memset(&ev, 0, sizeof(ev));
-    ev.detector = MW_DET_VOLUME;
-    ev.severity = (double)win->up > 4 * limit ? MW_SEV_HIGH : MW_SEV_MEDIUM;
-    ev.score = (float)((double)win->up / limit);
-    ev.station = st;
-    ev.bs_index = win->bs_index;
-    ev.plane = MW_PLANE_MANAGEMENT;
-    memcpy(ev.peer, win->top_peer, 16);
-    ev.peer_port = win->top_peer_port;
-    ev.app = "";
-    ev.start_us = win->index * mw_model_meta_const(mw_detect_model(ctx))->window_us;
-    ev.end_us = ev.start_us + mw_model_meta_const(mw_detect_model(ctx))->window_us;
-    ev.flow_id = win->first_flow_id;
-    ev.up = win->up;
-    ev.down = win->down;
-    ev.value = (double)win->up;
-    ev.reference = limit;
+    window_evidence(ctx, &ev, win, (double)win->up, limit, VOL_WINDOW);
     mw_detect_report(ctx, &ev);
 }
 
@@ -130,47 +128,53 @@ static void volume_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
     if ((double)v->up <= limit)
         return;
     mw_evidence_from_flow(&ev, MW_DET_VOLUME, MW_SEV_HIGH, st, v);
-    ev.score = (float)((double)v->up / limit);
+    ev.kind = VOL_FLOW;
     ev.value = (double)v->up;
-    ev.reference = limit;
-    ev.up = 0; /* the window evidence counts the bytes; here only the flow */
-    ev.down = 0;
+    ev.limit = limit;
     mw_detect_report(ctx, &ev);
 }
 
-static void volume_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, double value,
-        double ref, char *out, size_t len)
+static void volume_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64], v[32], r[32], total[32];
-    (void)ctx;
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
-    if (ref < 0) {
-        snprintf(out, len,
-                "management-plane up/down ratio of %.1f in a window, above %.1f (4x the highest in "
-                "training); largest upload to %s",
-                value, -ref, peer);
-        return;
+    char peer[96], local[96], v[32], r[32], total[32], session[256];
+
+    mw_fmt_peer(ctx, peer, sizeof(peer), a);
+    mw_fmt_local(local, sizeof(local), a);
+    mw_fmt_bytes(v, sizeof(v), a->value);
+    mw_fmt_bytes(r, sizeof(r), a->limit);
+    mw_fmt_bytes(total, sizeof(total), (double)a->bytes_up);
+    switch (a->kind) {
+        case VOL_RATIO:
+            snprintf(out, len,
+                    "management-plane up/down ratio of %.1f in a window, above %.1f (4x the "
+                    "highest in training) at %s; largest upload to %s",
+                    a->value, a->limit, local, peer);
+            return;
+        case VOL_SERVICE:
+            snprintf(out, len,
+                    "%s uploaded %s in a window, above its learned limit of %s (mean + 6 sd, 2x "
+                    "its largest window) at %s; largest upload to %s; %s up in %u flows in all",
+                    mw_service_name(a->service), v, r, local, peer, total, a->n_flows);
+            return;
+        case VOL_WINDOW:
+            snprintf(out, len,
+                    "management-plane upload of %s in a window at %s, above the learned limit "
+                    "of %s; largest upload to %s; %s up in %u flows in all",
+                    v, local, r, peer, total, a->n_flows);
+            return;
+        default:
+            mw_fmt_session(ctx, session, sizeof(session), a);
+            snprintf(out, len,
+                    "upload of %s in one flow (%s, %s), above the learned limit of %s: %s; %s up "
+                    "in %u flows in all",
+                    v, a->app, mw_service_name(a->service), r, session, total, a->n_flows);
     }
-    if (a->service != MW_SVC_NONE && a->peer_port == 0) { /* per-protocol window evidence */
-        mw_fmt_bytes(v, sizeof(v), value);
-        mw_fmt_bytes(r, sizeof(r), ref);
-        snprintf(out, len,
-                "%s uploaded %s in a window, above its learned limit of %s (mean + 6 sd, 2x its "
-                "largest window); largest upload to %s",
-                mw_service_name(a->service), v, r, peer);
-        return;
-    }
-    mw_fmt_bytes(v, sizeof(v), value);
-    mw_fmt_bytes(r, sizeof(r), ref);
-    mw_fmt_bytes(total, sizeof(total), a->bytes_up ? (double)a->bytes_up : value);
-    snprintf(out, len,
-            "upload of %s (largest to %s, port %u) above the learned limit of %s; %s up in all, "
-            "%u flows",
-            v, peer, a->peer_port, r, total, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_volume = { "volume", volume_flow, volume_window, NULL,
-    volume_explain };
+const mw_detector_ops_t mw_det_volume = {
+    .name = "volume", .on_flow = volume_flow, .on_window = volume_window, .explain = volume_explain
+};
 
 /* ---- A7 outside the learned hours / maintenance windows ---- */
 
@@ -190,24 +194,26 @@ static void off_hours_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
         mw_evidence_t ev;
         mw_evidence_from_flow(&ev, MW_DET_OFF_HOURS, MW_SEV_HIGH, st, v);
         ev.value = (double)v->down;
-        ev.reference = limit;
-        ev.score = (float)((double)v->down / limit);
+        ev.limit = limit;
         mw_detect_report(ctx, &ev);
     }
 }
 
-static void off_hours_explain(const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a,
-        double value, double ref, char *out, size_t len)
+static void off_hours_explain(
+        const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char peer[64], v[32], r[32];
-    mw_fmt_addr(peer, sizeof(peer), a->peer_hi, a->peer_lo);
-    mw_fmt_bytes(v, sizeof(v), value);
-    mw_fmt_bytes(r, sizeof(r), ref);
+    char session[256], v[32], r[32], total[32];
+
+    mw_fmt_session(ctx, session, sizeof(session), a);
+    mw_fmt_bytes(v, sizeof(v), a->value);
+    mw_fmt_bytes(r, sizeof(r), a->limit);
+    mw_fmt_bytes(total, sizeof(total), (double)a->bytes_down);
     snprintf(out, len,
-            "download of %s from %s:%u (%s) outside the maintenance windows, above %s (4x the "
-            "largest outside them in %.1f days of training, at least 100 kB); %u flows",
-            v, peer, a->peer_port, a->app, r, mw_detect_training_days(ctx), a->n_flows);
+            "download of %s (%s) outside the maintenance windows, above %s (4x the largest "
+            "outside them in %.1f days of training, at least 100 kB): %s; %s down in %u flows",
+            v, a->app, r, mw_detect_training_days(ctx), session, total, a->n_flows);
 }
 
-const mw_detector_ops_t mw_det_off_hours = { "off_hours", off_hours_flow, NULL, NULL,
-    off_hours_explain };
+const mw_detector_ops_t mw_det_off_hours = {
+    .name = "off_hours", .on_flow = off_hours_flow, .explain = off_hours_explain
+};

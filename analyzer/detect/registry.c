@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "classify/roles.h"
+
 extern const mw_detector_ops_t mw_det_new_peer, mw_det_new_service, mw_det_direction,
         mw_det_leakage, mw_det_volume, mw_det_beacon, mw_det_off_hours, mw_det_cleartext,
         mw_det_risk, mw_det_dns, mw_det_time_source, mw_det_rate;
@@ -77,4 +79,54 @@ int mw_parse_addr(const char *text, uint8_t out[16])
         return 0;
     }
     return inet_pton(AF_INET6, text, out) == 1 ? 0 : -1;
+}
+
+const char *mw_coverage_status_name(unsigned status)
+{
+    static const char *const names[MW_COV_COUNT] = { "unattributed", "scored", "scored by group",
+        "still learning", "not scored", "silent" };
+    return status < MW_COV_COUNT ? names[status] : "?";
+}
+
+void mw_fmt_local(char *out, size_t len, const mw_anomaly_record_t *a)
+{
+    char addr[64];
+
+    mw_fmt_addr(addr, sizeof(addr), a->local_hi, a->local_lo);
+    if (a->inner)
+        snprintf(out, len, "subscriber %s (GTP-U TEID up 0x%x, down 0x%x)", addr, a->teid_up,
+                a->teid_down);
+    else
+        snprintf(out, len, "the base station (%s)", addr);
+}
+
+void mw_fmt_peer(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_anomaly_record_t *a)
+{
+    mw_inventory_match_t m;
+    char addr[64];
+
+    mw_fmt_addr(addr, sizeof(addr), a->peer_hi, a->peer_lo);
+    mw_inventory_lookup_u64(mw_detect_inventory(ctx), a->peer_hi, a->peer_lo, &m);
+    if (m.role != MW_ROLE_UNKNOWN)
+        snprintf(out, len, "%s %s", mw_role_name(m.role), addr);
+    else
+        snprintf(out, len, "%s", addr);
+}
+
+void mw_fmt_session(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_anomaly_record_t *a)
+{
+    char local[96], peer[96], ports[48];
+
+    mw_fmt_local(local, sizeof(local), a);
+    mw_fmt_peer(ctx, peer, sizeof(peer), a);
+    if (a->n_ports > 1)
+        snprintf(ports, sizeof(ports), "%u ports (first %u)", a->n_ports, a->service_port);
+    else
+        snprintf(ports, sizeof(ports), "port %u", a->service_port);
+    if (a->initiator == MW_INIT_BASE_STATION)
+        snprintf(out, len, "%s -> %s, %s", local, peer, ports);
+    else if (a->initiator == MW_INIT_PEER)
+        snprintf(out, len, "%s -> %s, %s", peer, local, ports);
+    else
+        snprintf(out, len, "%s <-> %s, %s", local, peer, ports);
 }

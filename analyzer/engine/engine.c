@@ -34,6 +34,8 @@
 #include "engine/worker.h"
 #include "baseline/trainer.h"
 #include "detect/detect_run.h"
+#include "output/anomaly_sinks.h"
+#include "output/coverage_text.h"
 #include "output/h5_model.h"
 #include "flow/flow_table.h"
 #include "output/flow_sink.h"
@@ -92,6 +94,7 @@ typedef struct engine {
     mw_model_t *model;   /* --model (analyze/capture) or the one being trained */
     mw_trainer_t *trainer;
     mw_detect_run_t *detect;
+    mw_anomaly_sinks_t *sinks;
     FILE *json;
     _Atomic int64_t reader_progress_us; /* tunnel records come from the reader */
 } engine_t;
@@ -150,21 +153,32 @@ static void observe_detect(
         void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
 {
     engine_t *e = ctx;
-    mw_detect_run_records(e->detect, recs, n, w, watermark);
+    mw_anomaly_sinks_set_writer(e->sinks, w);
+    mw_detect_run_records(e->detect, recs, n, watermark);
+    mw_anomaly_sinks_set_writer(e->sinks, NULL);
 }
 
 static void tick_detect(void *ctx, int64_t now_us, mw_h5_writer_t *w)
 {
     engine_t *e = ctx;
-    mw_detect_run_tick(e->detect, now_us, w);
+    mw_anomaly_sinks_set_writer(e->sinks, w);
+    mw_detect_run_tick(e->detect, now_us);
+    mw_anomaly_sinks_set_writer(e->sinks, NULL);
 }
 
 static void finish_detect(void *ctx, mw_h5_writer_t *w)
 {
     engine_t *e = ctx;
-    mw_detect_run_finish(e->detect, w);
+    const mw_coverage_record_t *rows;
+    size_t n;
+
+    mw_anomaly_sinks_set_writer(e->sinks, w);
+    mw_detect_run_finish(e->detect);
+    rows = mw_detect_run_coverage(e->detect, &n);
+    mw_anomaly_sinks_coverage(e->sinks, rows, n);
     if (w != NULL)
         mw_h5_writer_detection_tables(w);
+    mw_anomaly_sinks_set_writer(e->sinks, NULL);
 }
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
@@ -187,8 +201,9 @@ static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
     mw_plane_assign(e->inventory, rec, NULL);
 }
 
-/* Accounts the outer tunnel flow; returns its id for the inner flow. */
-static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_index /* OUT */)
+/* Accounts the outer tunnel flow; returns its id for the inner flow. Marks
+ * p uplink or downlink, so the inner flow knows which side is the subscriber. */
+static uint64_t track_tunnel(engine_t *e, mw_packet_t *p, uint16_t *bs_index /* OUT */)
 {
     mw_flow_t *f;
     int dir;
@@ -208,6 +223,10 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_ind
         mw_plane_assign(e->inventory, &f->rec, NULL);
     }
     *bs_index = f->rec.bs_index;
+    if (f->rec.initiator == MW_INIT_BASE_STATION)
+        p->gtp_uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
+    else if (f->rec.initiator == MW_INIT_PEER)
+        p->gtp_uplink = dir == 1 ? 1 : 2;
     e->sum->tunnel_packets++;
     return f->rec.flow_id;
 }
@@ -495,6 +514,7 @@ static void destroy(engine_t *e)
     mw_flow_table_destroy(e->tunnels);
     mw_capture_close(e->cap);
     mw_detect_run_destroy(e->detect);
+    mw_anomaly_sinks_destroy(e->sinks);
     mw_trainer_destroy(e->trainer);
     mw_model_destroy(e->model);
     if (e->json != NULL && e->json != stdout)
@@ -526,16 +546,50 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* A model of another site, or one that knows none of this inventory's stations, is refused. */
+static int check_model_site(engine_t *e, char *errbuf, size_t errlen)
+{
+    const mw_model_meta_t *meta = mw_model_meta_const(e->model);
+    const char *site = mw_inventory_site(e->inventory);
+    size_t i, known = 0;
+
+    if (site != NULL && meta->site[0] != '\0' && strcmp(site, meta->site) != 0) {
+        mw_fmt_err(errbuf, errlen,
+                "model %s was trained for site '%s', the inventory %s is site '%s': use that "
+                "site's model (or train one)",
+                e->cfg->model, meta->site, e->cfg->inventory, site);
+        return MW_EINVAL;
+    }
+    for (i = 0; i < mw_model_station_count(e->model); i++) {
+        const mw_station_t *st = mw_model_station_at(e->model, i);
+        if (strncmp(st->id, MW_GROUP_PREFIX, strlen(MW_GROUP_PREFIX)) == 0)
+            known++; /* a role group scores any station of its type */
+        else if (mw_inventory_bs_find(e->inventory, st->id) != 0)
+            known++;
+        else
+            mw_log_warn("model station %s is not in the inventory %s", st->id, e->cfg->inventory);
+    }
+    if (known == 0) {
+        mw_fmt_err(errbuf, errlen, "model %s knows no base station of the inventory %s",
+                e->cfg->model, e->cfg->inventory);
+        return MW_EINVAL;
+    }
+    return 0;
+}
+
 static int open_detection(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_detect_params_t dp = { .model = e->model,
         .inv = e->inventory,
         .name = proto_name,
         .name_ctx = e,
-        .syslog = e->cfg->syslog,
         .suppress_path = e->cfg->suppress,
         .live = e->cfg->command == MW_CMD_CAPTURE };
+    mw_anomaly_sinks_params_t sp = { .syslog = e->cfg->syslog, .inv = e->inventory };
+    int rc = check_model_site(e, errbuf, errlen);
 
+    if (rc != 0)
+        return rc;
     if (e->cfg->anomalies != NULL) {
         if (strcmp(e->cfg->anomalies, "-") == 0) {
             e->json = stdout;
@@ -547,7 +601,13 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
             }
         }
     }
-    dp.json = e->json;
+    sp.json = e->json;
+    e->sinks = mw_anomaly_sinks_create(&sp);
+    if (e->sinks == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    dp.sink = mw_anomaly_sinks_detect_sink(e->sinks);
     e->detect = mw_detect_run_create(&dp, errbuf, errlen);
     return e->detect ? 0 : MW_EINVAL;
 }
@@ -663,8 +723,32 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         rc = MW_EIO;
         goto out;
     }
-    if (e.detect != NULL)
+    if (e.detect != NULL) {
+        const mw_coverage_record_t *rows;
+        size_t nrows;
         mw_detect_run_counts(e.detect, sum->anomalies);
+        rows = mw_detect_run_coverage(e.detect, &nrows);
+        sum->stations_scored = (uint64_t)mw_coverage_print(stderr, e.inventory, rows, nrows);
+        if (mw_detect_run_dropped(e.detect) > 0)
+            mw_log_warn("%llu pieces of evidence dropped: the detection memory cap was reached",
+                    (unsigned long long)mw_detect_run_dropped(e.detect));
+        if (mw_anomaly_sinks_failed(e.sinks)) {
+            sum->output_failed = 1;
+            mw_fmt_err(errbuf, errlen, "writing the anomalies failed (%s): disk full?",
+                    e.cfg->anomalies ? e.cfg->anomalies : "results file");
+            mw_h5_writer_close(writer, 0, NULL, 0);
+            rc = MW_EIO;
+            goto out;
+        }
+    }
+    if (e.trainer != NULL && mw_trainer_records(e.trainer) == 0) {
+        mw_fmt_err(errbuf, errlen,
+                "nothing learned: no flow of the inventory's base stations in the input (check "
+                "the inventory's prefixes against the capture)");
+        mw_h5_writer_close(writer, 0, NULL, 0);
+        rc = MW_EINVAL;
+        goto out;
+    }
     if (e.trainer != NULL) {
         sum->trained_records = mw_trainer_records(e.trainer);
         rc = mw_h5_model_save(e.model, cfg->output, cfg->command_line, err2, sizeof(err2));

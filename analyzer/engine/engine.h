@@ -29,6 +29,7 @@ typedef struct mw_run_summary {
     int started;           /* setup succeeded and packets were read */
     uint64_t anomalies[4]; /* written, by severity 1 low .. 3 high */
     uint64_t trained_records;
+    uint64_t stations_scored; /* base stations a detection run scored (0: not an all-clear) */
 } mw_run_summary_t;
 
 /* Set by mw_engine_request_stop(); the engine stops reading and writes everything. */

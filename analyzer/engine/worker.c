@@ -129,6 +129,9 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
     }
     if (kind == MW_FLOW_INNER && f->rec.bs_index == 0)
         f->rec.bs_index = tunnel_bs_index; /* subscriber addresses are not in the inventory */
+    if (kind == MW_FLOW_INNER && f->rec.subscriber == MW_SUB_NONE && p->gtp_uplink != 0)
+        /* uplink: the sender is the subscriber; downlink: the receiver is */
+        f->rec.subscriber = (uint8_t)((dir == 0) == (p->gtp_uplink == 1) ? MW_SUB_SRC : MW_SUB_DST);
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {

@@ -8,14 +8,18 @@
  *
  * Addresses are IPv6 or IPv4-mapped IPv6 (::ffff:a.b.c.d) split into two
  * big-endian halves stored as uint64 (hi = bytes 0..7, lo = bytes 8..15).
- * "src" is the initiator: the sender of the first packet seen.
+ * "src" is the initiator: who opened the flow, from the handshake (TCP SYN /
+ * SYN-ACK, SCTP INIT / INIT-ACK, ICMP echo) when it was seen, else from the
+ * well-known listening port (classify/orient.c), else the sender of the
+ * first packet seen; `orient` says which, `start_seen` whether the record
+ * begins with the flow's real opening.
  */
 #ifndef MW_FLOW_RECORD_H
 #define MW_FLOW_RECORD_H
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 2
+#define MW_SCHEMA_VERSION 3
 #define MW_HOST_LEN       64
 
 /* What kind of flow a record is (GTP-U yields two linked records). */
@@ -34,6 +38,17 @@ enum mw_end_reason {
     MW_END_SHUTDOWN = 4,  /* stopped by a signal or a packet/duration limit */
     MW_END_TCP_CLOSE = 5, /* FIN seen both ways or RST, and then idle briefly */
 };
+
+/* How a record's src (the initiator) was decided, weakest last. */
+enum mw_orient {
+    MW_ORIENT_FIRST_PACKET = 0, /* the sender of the first packet seen: a guess */
+    MW_ORIENT_HANDSHAKE = 1,    /* SYN / SYN-ACK, INIT / INIT-ACK, echo request / reply */
+    MW_ORIENT_PORT = 2,         /* the side on a well-known service port listens */
+    MW_ORIENT_COUNT
+};
+
+/* Which side of an inner (GTP-U) record is the subscriber behind the base station. */
+enum mw_subscriber_side { MW_SUB_NONE = 0, MW_SUB_SRC = 1, MW_SUB_DST = 2 };
 
 typedef struct mw_dir_stats {
     uint64_t packets;
@@ -76,7 +91,14 @@ typedef struct mw_flow_record {
     uint8_t peer_role;      /* enum mw_role of the other side */
     uint8_t initiator;      /* enum mw_initiator: who opened the flow */
     uint16_t service;       /* enum mw_service: telecom protocol named from ports/PPID */
+    uint8_t start_seen;     /* 1: the record begins with the flow's opening (a real start) */
+    uint8_t orient;         /* enum mw_orient: how src/dst were decided */
+    uint8_t continued;      /* 1: continues a record cut by the active timeout */
+    uint8_t subscriber;     /* enum mw_subscriber_side (inner records) */
     char host[MW_HOST_LEN]; /* host name or TLS SNI found by nDPI, NUL padded */
 } mw_flow_record_t;
+
+/* Exchanges src and dst with everything that is per side (ports, TEIDs, c2s/s2c). */
+void mw_flow_record_swap(mw_flow_record_t *r);
 
 #endif

@@ -152,28 +152,35 @@ static void set_addr(uint64_t *hi, uint64_t *lo, const uint8_t a[16])
     *lo = l;
 }
 
-/* Starts a fresh record on flow f from packet p; labels are kept by the caller. */
+/* Starts a fresh record on flow f from packet p; labels are kept by the caller.
+ * The opener is the packet's sender, or its receiver when the packet answers
+ * a handshake (SYN-ACK, INIT-ACK, echo reply): on a one-way port or a
+ * capture that began a packet late that is still the right side. */
 static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int src_is_a,
         uint8_t kind, uint64_t tunnel_flow_id)
 {
     mw_flow_record_t *r = &f->rec;
+    int answer = l3->handshake == MW_HS_ACCEPT;
     int i;
 
     memset(r, 0, sizeof(*r));
     r->flow_id = p->frame * 2 + (kind == MW_FLOW_INNER ? 1 : 0);
     r->tunnel_flow_id = tunnel_flow_id;
     r->first_us = r->last_us = p->ts_us;
-    set_addr(&r->src_hi, &r->src_lo, l3->src);
-    set_addr(&r->dst_hi, &r->dst_lo, l3->dst);
-    r->src_port = l3->sport;
-    r->dst_port = l3->dport;
+    set_addr(&r->src_hi, &r->src_lo, answer ? l3->dst : l3->src);
+    set_addr(&r->dst_hi, &r->dst_lo, answer ? l3->src : l3->dst);
+    r->src_port = answer ? l3->dport : l3->sport;
+    r->dst_port = answer ? l3->sport : l3->dport;
     r->ip_version = l3->ip_version;
     r->l4_proto = l3->l4_proto;
     r->kind = kind;
     r->vlan_outer = p->vlan_count > 0 ? p->vlan[0] : 0;
     r->vlan_inner = p->vlan_count > 1 ? p->vlan[1] : 0;
     r->mpls_label = p->mpls_label;
-    f->a_is_initiator = (uint8_t)src_is_a;
+    r->orient = l3->handshake != MW_HS_NONE ? MW_ORIENT_HANDSHAKE : MW_ORIENT_FIRST_PACKET;
+    /* TCP and SCTP show their opening; other protocols start with their first packet */
+    r->start_seen = l3->handshake != MW_HS_NONE || (l3->l4_proto != 6 && l3->l4_proto != 132);
+    f->a_is_initiator = (uint8_t)(answer ? !src_is_a : src_is_a);
     f->fin_mask = 0;
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
@@ -193,6 +200,8 @@ static void record_continue(mw_flow_t *f, const mw_packet_t *p)
     memset(&r->s2c, 0, sizeof(r->s2c));
     r->flow_id = p->frame * 2 + (keep.kind == MW_FLOW_INNER ? 1 : 0);
     r->first_us = r->last_us = p->ts_us;
+    r->start_seen = 0; /* a continuation, not a new session */
+    r->continued = 1;
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
         mw_running_stats_init(&f->iat[i]);

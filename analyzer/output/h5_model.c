@@ -406,10 +406,22 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "%s: cannot open", path);
         return NULL;
     }
-    if (read_attr_i64(file, "model_version", &version) != 0 || version != MW_MODEL_VERSION ||
-            read_attr_i64(file, "window_s", &window_s) != 0 || window_s <= 0) {
-        mw_fmt_err(
-                errbuf, errlen, "%s: not a mastwatch model of version %d", path, MW_MODEL_VERSION);
+    if (read_attr_i64(file, "model_version", &version) != 0) {
+        mw_fmt_err(errbuf, errlen, "%s: not a mastwatch model (no model_version)", path);
+        H5Fclose(file);
+        return NULL;
+    }
+    if (version != MW_MODEL_VERSION) {
+        /* older models keyed tuples and counted session starts differently: no silent reuse */
+        mw_fmt_err(errbuf, errlen,
+                "%s: model version %lld, this mastwatch reads version %d only: retrain it "
+                "(mastwatch train) from the same captures or results files",
+                path, (long long)version, MW_MODEL_VERSION);
+        H5Fclose(file);
+        return NULL;
+    }
+    if (read_attr_i64(file, "window_s", &window_s) != 0 || window_s <= 0) {
+        mw_fmt_err(errbuf, errlen, "%s: model without a valid window_s", path);
         H5Fclose(file);
         return NULL;
     }
@@ -527,6 +539,18 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
     if (file < 0) {
         mw_fmt_err(errbuf, errlen, "%s: cannot open HDF5 file", path);
         return MW_EIO;
+    }
+    {
+        int64_t schema = 0;
+        if (read_attr_i64(file, "schema_version", &schema) == 0 && schema != MW_SCHEMA_VERSION) {
+            /* older records have no orientation or start fields: no silent misreading */
+            mw_fmt_err(errbuf, errlen,
+                    "%s: results schema version %lld, this mastwatch reads version %d: analyze "
+                    "the captures again",
+                    path, (long long)schema, MW_SCHEMA_VERSION);
+            H5Fclose(file);
+            return MW_EFORMAT;
+        }
     }
     ft = mw__h5_flow_type();
     out->recs = read_table(file, "flows", ft, sizeof(mw_flow_record_t), &out->n);

@@ -31,7 +31,7 @@ typedef struct table {
     uint64_t rows;
 } table_t;
 
-enum { T_ANOMALIES, T_ANOMALY_FLOWS, T_WINDOWS, T_COUNT };
+enum { T_ANOMALIES, T_ANOMALY_FLOWS, T_WINDOWS, T_COVERAGE, T_COUNT };
 
 struct mw_h5_writer {
     char *path, *partial_path;
@@ -125,6 +125,10 @@ hid_t mw__h5_flow_type(void)
     rc |= MW_FIELD(t, peer_role, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, initiator, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, service, H5T_NATIVE_UINT16);
+    rc |= MW_FIELD(t, start_seen, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, orient, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, continued, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, subscriber, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, host, host);
     H5Tclose(host);
     if (rc != 0) {
@@ -497,29 +501,92 @@ static hid_t anomaly_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_record_t));
     hid_t app = mw__h5_fixed_string(MW_ANOMALY_APP_LEN);
+    hid_t host = mw__h5_fixed_string(MW_HOST_LEN);
+    hid_t cid = mw__h5_fixed_string(MW_COMMUNITY_ID_LEN);
+    hid_t filt = mw__h5_fixed_string(MW_WIRESHARK_FILTER_LEN);
     hid_t ex = mw__h5_fixed_string(MW_EXPLANATION_LEN);
-#define A(name, type) H5Tinsert(t, #name, offsetof(mw_anomaly_record_t, name), type)
-    A(anomaly_id, H5T_NATIVE_UINT64);
-    A(start_us, H5T_NATIVE_INT64);
-    A(end_us, H5T_NATIVE_INT64);
-    A(peer_hi, H5T_NATIVE_UINT64);
-    A(peer_lo, H5T_NATIVE_UINT64);
-    A(first_flow_id, H5T_NATIVE_UINT64);
-    A(bytes_up, H5T_NATIVE_UINT64);
-    A(bytes_down, H5T_NATIVE_UINT64);
-    A(n_flows, H5T_NATIVE_UINT32);
-    A(score, H5T_NATIVE_FLOAT);
-    A(bs_index, H5T_NATIVE_UINT16);
-    A(peer_port, H5T_NATIVE_UINT16);
-    A(service, H5T_NATIVE_UINT16);
-    A(detector, H5T_NATIVE_UINT8);
-    A(severity, H5T_NATIVE_UINT8);
-    A(plane, H5T_NATIVE_UINT8);
-    A(app, app);
-    A(explanation, ex);
+    int rc = t < 0 || app < 0 || host < 0 || cid < 0 || filt < 0 || ex < 0;
+#define A(name, type) rc |= insert(t, #name, offsetof(mw_anomaly_record_t, name), type)
+    if (!rc) {
+        A(anomaly_id, H5T_NATIVE_UINT64);
+        A(start_us, H5T_NATIVE_INT64);
+        A(end_us, H5T_NATIVE_INT64);
+        A(local_hi, H5T_NATIVE_UINT64);
+        A(local_lo, H5T_NATIVE_UINT64);
+        A(peer_hi, H5T_NATIVE_UINT64);
+        A(peer_lo, H5T_NATIVE_UINT64);
+        A(first_flow_id, H5T_NATIVE_UINT64);
+        A(last_flow_id, H5T_NATIVE_UINT64);
+        A(bytes_up, H5T_NATIVE_UINT64);
+        A(bytes_down, H5T_NATIVE_UINT64);
+        A(packets_up, H5T_NATIVE_UINT64);
+        A(packets_down, H5T_NATIVE_UINT64);
+        A(value, H5T_NATIVE_DOUBLE);
+        A(limit, H5T_NATIVE_DOUBLE);
+        A(n_flows, H5T_NATIVE_UINT32);
+        A(n_sessions, H5T_NATIVE_UINT32);
+        A(n_ports, H5T_NATIVE_UINT32);
+        A(teid_up, H5T_NATIVE_UINT32);
+        A(teid_down, H5T_NATIVE_UINT32);
+        A(score, H5T_NATIVE_FLOAT);
+        A(bs_index, H5T_NATIVE_UINT16);
+        A(peer_port, H5T_NATIVE_UINT16);
+        A(local_port, H5T_NATIVE_UINT16);
+        A(service_port, H5T_NATIVE_UINT16);
+        A(service, H5T_NATIVE_UINT16);
+        A(detector, H5T_NATIVE_UINT8);
+        A(severity, H5T_NATIVE_UINT8);
+        A(plane, H5T_NATIVE_UINT8);
+        A(initiator, H5T_NATIVE_UINT8);
+        A(l4_proto, H5T_NATIVE_UINT8);
+        A(kind, H5T_NATIVE_UINT8);
+        A(inner, H5T_NATIVE_UINT8);
+        A(app, app);
+        A(host, host);
+        A(community_id, cid);
+        A(wireshark, filt);
+        A(explanation, ex);
+    }
 #undef A
-    H5Tclose(app);
-    H5Tclose(ex);
+    if (app >= 0)
+        H5Tclose(app);
+    if (host >= 0)
+        H5Tclose(host);
+    if (cid >= 0)
+        H5Tclose(cid);
+    if (filt >= 0)
+        H5Tclose(filt);
+    if (ex >= 0)
+        H5Tclose(ex);
+    if (rc && t >= 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
+static hid_t coverage_type(void)
+{
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_coverage_record_t));
+    int rc = t < 0;
+#define C(name, type) rc |= insert(t, #name, offsetof(mw_coverage_record_t, name), type)
+    if (!rc) {
+        C(flows, H5T_NATIVE_UINT64);
+        C(start_seen, H5T_NATIVE_UINT64);
+        C(mid_session, H5T_NATIVE_UINT64);
+        C(continued, H5T_NATIVE_UINT64);
+        C(one_way, H5T_NATIVE_UINT64);
+        C(anomalies, H5T_NATIVE_UINT64);
+        C(first_us, H5T_NATIVE_INT64);
+        C(last_us, H5T_NATIVE_INT64);
+        C(bs_index, H5T_NATIVE_UINT16);
+        C(status, H5T_NATIVE_UINT8);
+    }
+#undef C
+    if (rc && t >= 0) {
+        H5Tclose(t);
+        return -1;
+    }
     return t;
 }
 
@@ -548,14 +615,18 @@ static hid_t window_type(void)
 
 static int table_open(mw_h5_writer_t *w, int which)
 {
-    static const char *const names[T_COUNT] = { "anomalies", "anomaly_flows", "windows" };
+    static const char *const names[T_COUNT] = { "anomalies", "anomaly_flows", "windows",
+        "coverage" };
     table_t *t = &w->tables[which];
 
     if (t->ds > 0)
         return 0;
-    t->type = which == T_ANOMALIES
-                      ? anomaly_type()
-                      : (which == T_ANOMALY_FLOWS ? anomaly_flow_type() : window_type());
+    t->type = which == T_ANOMALIES       ? anomaly_type()
+              : which == T_ANOMALY_FLOWS ? anomaly_flow_type()
+              : which == T_COVERAGE      ? coverage_type()
+                                         : window_type();
+    if (t->type < 0)
+        return MW_EIO;
     t->ds = create_extendible(w->file, names[which], t->type, 1024);
     return t->ds >= 0 ? 0 : MW_EIO;
 }
@@ -603,6 +674,11 @@ int mw_h5_writer_append_anomalies(mw_h5_writer_t *w, const mw_anomaly_record_t *
 int mw_h5_writer_append_windows(mw_h5_writer_t *w, const mw_window_record_t *rows, size_t n)
 {
     return table_append(w, T_WINDOWS, rows, n);
+}
+
+int mw_h5_writer_append_coverage(mw_h5_writer_t *w, const mw_coverage_record_t *rows, size_t n)
+{
+    return table_append(w, T_COVERAGE, rows, n);
 }
 
 int mw_h5_writer_detection_tables(mw_h5_writer_t *w)

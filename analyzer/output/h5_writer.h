@@ -45,11 +45,15 @@ int mw_h5_writer_text(
 struct mw_anomaly_record;
 struct mw_anomaly_flow;
 struct mw_window_record;
+struct mw_coverage_record;
 /* /anomalies + /anomaly_flows and /windows (created on first use). */
 int mw_h5_writer_append_anomalies(mw_h5_writer_t *w, const struct mw_anomaly_record *a, size_t n,
         const struct mw_anomaly_flow *links, size_t nlinks);
 int mw_h5_writer_append_windows(mw_h5_writer_t *w, const struct mw_window_record *rows, size_t n);
-/* Creates the three tables even when empty, so readers always find them. */
+/* /coverage: one row per base station of the inventory (row 0: flows of none). */
+int mw_h5_writer_append_coverage(
+        mw_h5_writer_t *w, const struct mw_coverage_record *rows, size_t n);
+/* Creates the detection tables even when empty, so readers always find them. */
 int mw_h5_writer_detection_tables(mw_h5_writer_t *w);
 
 /*

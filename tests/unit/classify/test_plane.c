@@ -93,9 +93,13 @@ static const plane_case_t cases[] = {
             MW_PLANE_MANAGEMENT, MW_SVC_TELNET, I_BS, BS, UNK, 2 },
     { "random high port to external", ENB1, EXT, TCP, 51234, 40001, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_UNKNOWN, MW_SVC_NONE, I_BS, BS, UNK, 1 },
-    /* Seen mid-stream, server first: the source port names the service. */
+    /* Seen mid-stream, server first: the listening port names the service AND the side -
+     * the base station opened SSH to the EMS's port 22 (orient.c swaps the record). */
     { "SSH first seen from the server side", EMS, ENB1, TCP, 22, 50000, 0, MW_FLOW_PLAIN, NULL,
-            NULL, MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_PEER, BS, MW_ROLE_EMS, 1 },
+            NULL, MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_BS, BS, MW_ROLE_EMS, 1 },
+    /* SNMP answer seen first (one-way SPAN): the EMS polled the base station's port 161. */
+    { "SNMP response first", ENB1, EMS, UDP, 161, 40000, 0, MW_FLOW_PLAIN, NULL, NULL,
+            MW_PLANE_MANAGEMENT, MW_SVC_SNMP, I_PEER, BS, MW_ROLE_EMS, 1 },
     { "SNMP trap to NMS", ENB1, NMS, UDP, 40000, 162, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SNMP_TRAP, I_BS, BS, MW_ROLE_NMS, 1 },
     /* Syslog role: any UDP to it is management. */
@@ -129,6 +133,16 @@ static const plane_case_t cases[] = {
      * bs_index 3 was copied from the tunnel by the caller and is kept. */
     { "SSH inside GTP-U", UE, EXT, TCP, 40000, 22, 0, MW_FLOW_INNER, "SSH", NULL, MW_PLANE_USER,
             MW_SVC_SSH, I_UNK, UNK, UNK, 3 },
+    /* A subscriber talking to another base station's address: the flow stays charged to the
+     * tunnel's station (3), the other station is its peer. */
+    { "inner flow to a base station address", UE, ENB1, TCP, 40000, 22, 0, MW_FLOW_INNER, "SSH",
+            NULL, MW_PLANE_USER, MW_SVC_SSH, I_UNK, UNK, BS, 3 },
+    /* An S1AP association already up, MME side seen first: the MME listens, the eNB opened it. */
+    { "S1AP mid-association, MME first", MME, ENB1, SCTP, 36412, 36412, 18, MW_FLOW_PLAIN, NULL,
+            NULL, MW_PLANE_CONTROL, MW_SVC_S1AP, I_BS, BS, MW_ROLE_MME, 1 },
+    /* Unknown ports: the one below the ephemeral range listens. */
+    { "odd ports, ephemeral client first seen as server", EXT, ENB1, TCP, 8000, 51000, 0,
+            MW_FLOW_PLAIN, NULL, NULL, MW_PLANE_UNKNOWN, MW_SVC_NONE, I_BS, BS, UNK, 1 },
     /* nDPI's label names the service when ports say nothing. */
     { "SSH on an odd port by nDPI", ENB1, EXT, TCP, 40000, 2222, 0, MW_FLOW_PLAIN, "SSH", "Unknown",
             MW_PLANE_MANAGEMENT, MW_SVC_SSH, I_BS, BS, UNK, 1 },

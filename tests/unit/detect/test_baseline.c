@@ -22,6 +22,7 @@
 #include "classify/plane.h"
 #include "classify/roles.h"
 #include "detect/detect_run.h"
+#include "output/anomaly_sinks.h"
 
 #define DAY (86400LL * 1000000)
 #define MIN (60LL * 1000000)
@@ -92,6 +93,8 @@ static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t a
     r.peer_role = (uint8_t)peer_role;
     r.service = (uint16_t)service;
     r.app_proto = app;
+    r.start_seen = 1; /* a whole session, opening seen */
+    r.orient = MW_ORIENT_HANDSHAKE;
     if (peer_opens) {
         r.src_lo = peer;
         r.dst_lo = v4(10, 0, 0, 1);
@@ -161,13 +164,19 @@ static char *detect(
     char *buf = NULL, err[256];
     size_t len = 0;
     FILE *json = open_memstream(&buf, &len);
-    mw_detect_params_t p = { .model = m, .inv = inv, .name = name_of, .json = json };
-    mw_detect_run_t *run = mw_detect_run_create(&p, err, sizeof(err));
+    mw_anomaly_sinks_params_t sp = { .json = json, .inv = inv };
+    mw_anomaly_sinks_t *sinks = mw_anomaly_sinks_create(&sp);
+    mw_detect_params_t p = { .model = m, .inv = inv, .name = name_of };
+    mw_detect_run_t *run;
 
+    assert_non_null(sinks);
+    p.sink = mw_anomaly_sinks_detect_sink(sinks);
+    run = mw_detect_run_create(&p, err, sizeof(err));
     assert_non_null(run);
-    mw_detect_run_records(run, recs, n, NULL, 0);
-    mw_detect_run_finish(run, NULL);
+    mw_detect_run_records(run, recs, n, 0);
+    mw_detect_run_finish(run);
     mw_detect_run_destroy(run);
+    mw_anomaly_sinks_destroy(sinks);
     fclose(json);
     return buf;
 }

@@ -1,0 +1,65 @@
+/*
+ * evidence.c - evidence from a flow view, and the score scale every
+ * detector shares (docs/MODEL.md, "Scores and severities").
+ */
+#include <math.h>
+#include <string.h>
+
+#include "detect/detector.h"
+
+float mw_score(unsigned severity, double value, double limit)
+{
+    double past = 0.0;
+
+    /* log2(value / limit) in [0, 2] -> [0, 2.5]: at the limit 0, at 4x or more 2.5 */
+    if (limit > 0.0 && value > limit)
+        past = fmin(2.5, 1.25 * log2(value / limit));
+    return (float)(2.5 * (double)severity + past);
+}
+
+void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity, uint32_t station,
+        const mw_flow_view_t *v)
+{
+    const mw_flow_record_t *r = v->rec;
+    int sub_is_dst =
+            r->kind == MW_FLOW_INNER ? r->subscriber == MW_SUB_DST : r->initiator == MW_INIT_PEER;
+
+    memset(ev, 0, sizeof(*ev));
+    ev->detector = detector;
+    ev->severity = severity;
+    ev->station = station;
+    ev->bs_index = r->bs_index;
+    ev->plane = r->plane;
+    ev->initiator = r->initiator;
+    ev->l4_proto = r->l4_proto;
+    ev->inner = r->kind == MW_FLOW_INNER;
+    memcpy(ev->local, v->local, 16);
+    memcpy(ev->peer, v->peer, 16);
+    ev->peer_port = v->peer_port;
+    ev->local_port = v->local_port;
+    ev->service_port = v->service_port;
+    ev->service = r->service;
+    strncpy(ev->app, v->app, sizeof(ev->app) - 1);
+    memcpy(ev->host, r->host, sizeof(ev->host));
+    ev->host[sizeof(ev->host) - 1] = '\0';
+    ev->start_us = r->first_us;
+    ev->end_us = r->last_us;
+    ev->flow_id = r->flow_id;
+    ev->flows = 1;
+    ev->sessions = v->real_start ? 1 : 0;
+    /* TEIDs by direction: up = towards the core, sent by the subscriber's side */
+    ev->teid_up = sub_is_dst ? r->teid_s2c : r->teid_c2s;
+    ev->teid_down = sub_is_dst ? r->teid_c2s : r->teid_s2c;
+    if (r->kind != MW_FLOW_INNER)
+        ev->teid_up = ev->teid_down = 0;
+    ev->up = v->up;
+    ev->down = v->down;
+    ev->pkts_up = v->pkts_up;
+    ev->pkts_down = v->pkts_down;
+    ev->src_hi = r->src_hi;
+    ev->src_lo = r->src_lo;
+    ev->dst_hi = r->dst_hi;
+    ev->dst_lo = r->dst_lo;
+    ev->src_port = r->src_port;
+    ev->dst_port = r->dst_port;
+}

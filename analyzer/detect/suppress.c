@@ -1,0 +1,130 @@
+/*
+ * suppress.c - reads the suppression file (suppress.h) into a small list.
+ */
+#include "detect/suppress.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mw.h"
+#include "detect/anomaly.h"
+#include "detect/detector.h"
+
+#define MAX_SUPPRESS 4096
+#define ID_LEN       64
+
+typedef struct rule {
+    int detector;    /* -1 = any */
+    char bs[ID_LEN]; /* "" = any */
+    uint64_t peer_hi, peer_lo;
+    int any_peer;
+} rule_t;
+
+struct mw_suppress {
+    rule_t *rules;
+    size_t n;
+};
+
+static int parse_line(rule_t *r, const char *line)
+{
+    char det[64], bs[ID_LEN], peer[64];
+    uint8_t a[16];
+    int i;
+
+    if (sscanf(line, "%63s %63s %63s", det, bs, peer) != 3)
+        return -1;
+    memset(r, 0, sizeof(*r));
+    r->detector = -1;
+    if (strcmp(det, "*") != 0) {
+        unsigned d;
+        for (d = 0; d < MW_DET_COUNT && strcmp(mw_detector_name(d), det) != 0; d++)
+            ;
+        if (d == MW_DET_COUNT)
+            return -1;
+        r->detector = (int)d;
+    }
+    if (strcmp(bs, "*") != 0)
+        snprintf(r->bs, sizeof(r->bs), "%s", bs);
+    if (strcmp(peer, "*") == 0) {
+        r->any_peer = 1;
+        return 0;
+    }
+    if (mw_parse_addr(peer, a) != 0)
+        return -1;
+    for (i = 0; i < 8; i++) {
+        r->peer_hi = (r->peer_hi << 8) | a[i];
+        r->peer_lo = (r->peer_lo << 8) | a[i + 8];
+    }
+    return 0;
+}
+
+mw_suppress_t *mw_suppress_load(const char *path, char *errbuf, size_t errlen)
+{
+    mw_suppress_t *s = calloc(1, sizeof(*s));
+    FILE *f = fopen(path, "r");
+    char line[512];
+    unsigned lineno = 0;
+
+    if (f == NULL) {
+        mw_fmt_errno(errbuf, errlen, errno, "%s", path);
+        free(s);
+        return NULL;
+    }
+    if (s == NULL || (s->rules = calloc(MAX_SUPPRESS, sizeof(rule_t))) == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory reading %s", path);
+        goto fail;
+    }
+    while (fgets(line, sizeof(line), f) != NULL) {
+        lineno++;
+        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
+            continue;
+        if (s->n >= MAX_SUPPRESS) {
+            mw_fmt_err(
+                    errbuf, errlen, "%s:%u: more than %d suppressions", path, lineno, MAX_SUPPRESS);
+            goto fail;
+        }
+        if (parse_line(&s->rules[s->n], line) != 0) {
+            mw_fmt_err(errbuf, errlen,
+                    "%s:%u: expected 'DETECTOR BASE-STATION PEER' (each may be *; detectors: "
+                    "new_peer, new_service, direction, leakage, volume, beacon, off_hours, "
+                    "cleartext, risk, dns, time_source, rate)",
+                    path, lineno);
+            goto fail;
+        }
+        s->n++;
+    }
+    fclose(f);
+    return s;
+fail:
+    fclose(f);
+    mw_suppress_free(s);
+    return NULL;
+}
+
+void mw_suppress_free(mw_suppress_t *s)
+{
+    if (s == NULL)
+        return;
+    free(s->rules);
+    free(s);
+}
+
+int mw_suppress_match(const mw_suppress_t *s, unsigned detector, const char *bs_id,
+        uint64_t peer_hi, uint64_t peer_lo)
+{
+    size_t i;
+
+    for (i = 0; s != NULL && i < s->n; i++) {
+        const rule_t *r = &s->rules[i];
+        if (r->detector >= 0 && (unsigned)r->detector != detector)
+            continue;
+        if (r->bs[0] && (bs_id == NULL || strcmp(r->bs, bs_id) != 0))
+            continue;
+        if (!r->any_peer && (r->peer_hi != peer_hi || r->peer_lo != peer_lo))
+            continue;
+        return 1;
+    }
+    return 0;
+}

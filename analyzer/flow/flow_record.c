@@ -1,0 +1,23 @@
+/*
+ * flow_record.c - small operations on a finished flow record that more
+ * than one layer needs (orientation fixes it up after the flow table).
+ */
+#include "flow/flow_record.h"
+
+#define SWAP(type, a, b)                                                                           \
+    do {                                                                                           \
+        type tmp_ = (a);                                                                           \
+        (a) = (b);                                                                                 \
+        (b) = tmp_;                                                                                \
+    } while (0)
+
+void mw_flow_record_swap(mw_flow_record_t *r)
+{
+    SWAP(uint64_t, r->src_hi, r->dst_hi);
+    SWAP(uint64_t, r->src_lo, r->dst_lo);
+    SWAP(uint16_t, r->src_port, r->dst_port);
+    SWAP(uint32_t, r->teid_c2s, r->teid_s2c);
+    SWAP(mw_dir_stats_t, r->c2s, r->s2c);
+    if (r->subscriber != MW_SUB_NONE)
+        r->subscriber = r->subscriber == MW_SUB_SRC ? MW_SUB_DST : MW_SUB_SRC;
+}

@@ -1,0 +1,93 @@
+/*
+ * anomaly_sinks.c - fans the detection run's results out to the HDF5
+ * tables, the JSON lines file and syslog (anomaly_sinks.h).
+ */
+#include "output/anomaly_sinks.h"
+
+#include <stdlib.h>
+
+#include "core/mw.h"
+
+struct mw_anomaly_sinks {
+    mw_anomaly_sinks_params_t p;
+    mw_h5_writer_t *w;
+    int failed;
+};
+
+mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p)
+{
+    mw_anomaly_sinks_t *s = calloc(1, sizeof(*s));
+
+    if (s == NULL)
+        return NULL;
+    s->p = *p;
+    if (p->syslog)
+        mw_anomaly_syslog_open();
+    return s;
+}
+
+void mw_anomaly_sinks_destroy(mw_anomaly_sinks_t *s)
+{
+    if (s == NULL)
+        return;
+    if (s->p.syslog)
+        mw_anomaly_syslog_close();
+    free(s);
+}
+
+void mw_anomaly_sinks_set_writer(mw_anomaly_sinks_t *s, mw_h5_writer_t *w)
+{
+    s->w = w;
+}
+
+int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s)
+{
+    return s->failed;
+}
+
+static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *a,
+        const uint64_t *ids, uint32_t nids)
+{
+    mw_anomaly_sinks_t *s = ctx;
+    mw_anomaly_flow_t links[MW_ANOMALY_MAX_FLOWS];
+    uint32_t i;
+    int final = event[0] != 'o'; /* "final" or "close" */
+
+    if (final && s->w != NULL) {
+        for (i = 0; i < nids && i < MW_ANOMALY_MAX_FLOWS; i++) {
+            links[i].anomaly_id = a->anomaly_id;
+            links[i].flow_id = ids[i];
+        }
+        if (mw_h5_writer_append_anomalies(s->w, a, 1, links, i) != 0)
+            s->failed = 1;
+    }
+    if (s->p.json != NULL && mw_anomaly_json_write(s->p.json, s->p.inv, event, a, ids, nids) != 0)
+        s->failed = 1;
+    /* syslog once per anomaly: when it opens live, when it is final offline */
+    if (s->p.syslog && (event[0] == 'o' || event[0] == 'f'))
+        mw_anomaly_syslog_write(s->p.inv, a);
+}
+
+static void on_window(void *ctx, const mw_window_record_t *row)
+{
+    mw_anomaly_sinks_t *s = ctx;
+
+    if (s->w != NULL && mw_h5_writer_append_windows(s->w, row, 1) != 0)
+        s->failed = 1;
+}
+
+mw_detect_sink_t mw_anomaly_sinks_detect_sink(mw_anomaly_sinks_t *s)
+{
+    return (mw_detect_sink_t){ .anomaly = on_anomaly, .window = on_window, .ctx = s };
+}
+
+int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t *rows, size_t n)
+{
+    if (s->w == NULL)
+        return 0;
+    if (mw_h5_writer_append_coverage(s->w, rows, n) != 0) {
+        s->failed = 1;
+        return MW_EIO;
+    }
+    return 0;
+}

@@ -1,0 +1,45 @@
+/*
+ * anomaly_sinks.h - where the detection run's results go: /anomalies,
+ * /anomaly_flows, /windows and /coverage in the HDF5 results file, JSON
+ * lines for a SIEM (anomaly_json.c) and syslog (anomaly_syslog.c). The
+ * detection layer hands finished records over through mw_detect_sink_t and
+ * knows none of these outputs.
+ * Used from the writer thread only (like the HDF5 writer it feeds).
+ */
+#ifndef MW_ANOMALY_SINKS_H
+#define MW_ANOMALY_SINKS_H
+
+#include <stdio.h>
+
+#include "classify/inventory.h"
+#include "detect/detect_run.h"
+#include "output/h5_writer.h"
+
+typedef struct mw_anomaly_sinks_params {
+    FILE *json; /* JSON lines, NULL for none (not closed here) */
+    int syslog; /* also log each anomaly with syslog(3) */
+    const mw_inventory_t *inv;
+} mw_anomaly_sinks_params_t;
+
+typedef struct mw_anomaly_sinks mw_anomaly_sinks_t;
+
+mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p);
+void mw_anomaly_sinks_destroy(mw_anomaly_sinks_t *s); /* NULL-safe */
+/* The HDF5 file for the rows that follow (NULL: none); the writer thread sets it per call. */
+void mw_anomaly_sinks_set_writer(mw_anomaly_sinks_t *s, mw_h5_writer_t *w);
+/* The callbacks for mw_detect_params_t.sink. */
+mw_detect_sink_t mw_anomaly_sinks_detect_sink(mw_anomaly_sinks_t *s);
+/* /coverage rows (end of run). 0 or MW_E*. */
+int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t *rows, size_t n);
+/* 1 when a write to the JSON output or the HDF5 tables failed (full disk...). */
+int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s);
+
+/* One anomaly as a JSON object on one line (anomaly_json.c); 0 or -1 on a write error. */
+int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *event,
+        const mw_anomaly_record_t *a, const uint64_t *flow_ids, uint32_t nids);
+/* One anomaly to syslog (anomaly_syslog.c). */
+void mw_anomaly_syslog_open(void);
+void mw_anomaly_syslog_write(const mw_inventory_t *inv, const mw_anomaly_record_t *a);
+void mw_anomaly_syslog_close(void);
+
+#endif
