@@ -582,13 +582,13 @@ def inject(name, day, inv_path, out, truth_path, bs=None, seed=1, window="any",
 
 
 def cut(inp, out, seed=1, lo_frac=0.0, hi_frac=0.5):
-    """Keeps the frames from a random frame number on (editcap -r IN OUT N-), N drawn in
+    """Keeps the frames from a random frame number on (editcap -r IN OUT N-LAST), N drawn in
     [lo_frac, hi_frac] of the frames, so the capture starts in the middle of sessions.
     Returns N (1-based)."""
     lt, pkts = read_capture(inp)
     rng = random.Random(f"{seed}:cut")
     n = rng.randint(max(2, int(len(pkts) * lo_frac)), max(2, int(len(pkts) * hi_frac)))
-    p = subprocess.run(["editcap", "-F", "pcap", "-r", inp, out, f"{n}-"],
+    p = subprocess.run(["editcap", "-F", "pcap", "-r", inp, out, f"{n}-{len(pkts)}"],
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise Error(f"editcap: {p.stderr.strip()}")
