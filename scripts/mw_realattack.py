@@ -668,7 +668,8 @@ def main(argv=None):
             e = inject(args.behaviour, args.day, args.inventory, args.output, args.truth,
                        bs=args.bs, seed=args.seed, window=args.window, caps=caps,
                        keep_alone=args.attack_only)
-            print(f"{e['name']} on {e['base_station']} ({e['address_map'][BY_NAME[e['name']]['inside']]}) "
+            bs_addr = e["address_map"][BY_NAME[e["name"]]["inside"]]
+            print(f"{e['name']} on {e['base_station']} ({bs_addr}) "
                   f"with {', '.join(e['peers'])}, {e['start_iso']}..{e['end_iso']}"
                   f"{' (maintenance window)' if e['in_maintenance_window'] else ''}, "
                   f"{len(e['flows'])} flows -> {args.output}", file=sys.stderr)
