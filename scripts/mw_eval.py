@@ -9,6 +9,8 @@ with `mastwatch analyze --model` and its anomalies (JSON lines) are matched
 against the generator's ground truth.
 """
 import datetime as _dt
+import functools
+import ipaddress
 import json
 import os
 import random
@@ -28,7 +30,7 @@ SITE = "eval-site"
 DEFAULT_SEED_BASE = 7100000
 
 TARGET_RECALL = 0.95
-TARGET_FA_PER_BS_DAY = 0.2
+TARGET_FA_PER_BS_DAY = 0.05  # on normal, mid-session and one-way clean days alike
 
 DETECTORS = ("new_peer", "new_service", "direction", "leakage", "volume", "beacon",
              "off_hours", "cleartext", "risk", "dns", "time_source", "rate")
@@ -335,31 +337,77 @@ def overlaps(a, inj, slack=SLACK_S):
     return s <= hi and e >= lo
 
 
+@functools.lru_cache(maxsize=65536)
+def _addr(x):
+    try:
+        return str(ipaddress.ip_address(str(x).strip("[]")))
+    except ValueError:
+        return None
+
+
+def injection_peers(inj, addresses=None):
+    """The outside end(s) of an injection: its configured peer, any listed `peers` (real
+    captures with several), and every endpoint of its flows that is not the injected
+    station itself (a UE inside GTP-U, the X2 neighbour of ssh_out, the resolver)."""
+    own = {_addr(a) for a in (addresses or {}).get(inj["base_station"], [])}
+    peers = {_addr((inj.get("params") or {}).get("peer"))}
+    peers |= {_addr(p) for p in inj.get("peers") or []}
+    for fl in inj.get("flows", []):
+        peers |= {_addr(fl.get("src")), _addr(fl.get("dst"))}
+    return {p for p in peers if p} - own
+
+
+def names_peer(a, peers):
+    """The anomaly names one of the injection's peers (no peers: any anomaly does)."""
+    return not peers or _addr(a.get("peer")) in peers
+
+
+def expected_for(inj):
+    if inj.get("expected"):
+        return set(inj["expected"])
+    return EXPECTED_BY_TYPE.get(inj["type"], set())
+
+
 def match(anomalies, truth, addresses=None):
     """Marks each anomaly true/false positive, each injection found or not.
 
     Returns (injection results, anomaly results). An injection is found when an
-    anomaly of an expected detector names its base station and overlaps its window
-    (slack SLACK_S). An anomaly is a true positive when it names a station involved
-    in any injection of the scenario and overlaps its window."""
+    anomaly of an expected detector names its base station AND one of its peers
+    (injection_peers) and overlaps its window (slack SLACK_S); found_any says the same
+    for any detector. An anomaly is a true positive when it names a station involved
+    in an injection of the scenario, overlaps its window and names one of its peers
+    (or no peer at all)."""
     addresses = addresses or {}
     inj_res = []
     for inj in truth:
-        expected = EXPECTED_BY_TYPE.get(inj["type"], set())
-        hits = [a for a in anomalies
+        expected = expected_for(inj)
+        peers = injection_peers(inj, addresses)
+        near = [a for a in anomalies
                 if a.get("bs") == inj["base_station"] and overlaps(a, inj)]
+        hits = [a for a in near if names_peer(a, peers)]
         found_by = sorted({a.get("detector") for a in hits if a.get("detector") in expected})
         inj_res.append({
-            "id": inj.get("id"), "type": inj["type"], "bs": inj["base_station"],
+            "id": inj.get("id"), "type": inj["type"], "name": inj.get("name", inj["type"]),
+            "bs": inj["base_station"], "peers": sorted(peers),
             "start": inj["start"], "end": inj["end"], "expected": sorted(expected),
             "start_iso": inj.get("start_iso"), "end_iso": inj.get("end_iso"),
-            "found": bool(found_by), "found_by": found_by,
+            "real": bool(inj.get("real")), "source": inj.get("source"),
+            "in_maintenance_window": inj.get("in_maintenance_window"),
+            "found": bool(found_by), "found_by": found_by, "found_any": bool(hits),
             "other_detectors": sorted({str(a.get("detector")) for a in hits} - set(found_by)),
+            # what was said about this station in the window, for a missed injection
+            "near": [] if found_by else [
+                {"detector": a.get("detector"), "peer": a.get("peer"),
+                 "peer_port": a.get("peer_port"), "right_peer": names_peer(a, peers),
+                 "explanation": a.get("explanation")} for a in near[:8]],
         })
     an_res = []
+    pre = [(inj, involved_stations(inj, addresses), injection_peers(inj, addresses))
+           for inj in truth]
     for a in anomalies:
-        tp = any(a.get("bs") in involved_stations(inj, addresses) and overlaps(a, inj)
-                 for inj in truth)
+        tp = any(a.get("bs") in inv and overlaps(a, inj)
+                 and (not a.get("peer") or names_peer(a, peers))
+                 for inj, inv, peers in pre)
         an_res.append({"tp": tp, "detector": a.get("detector"), "bs": a.get("bs"),
                        "severity": a.get("severity"), "start": a.get("start"),
                        "end": a.get("end"), "score": a.get("score"),
@@ -382,17 +430,42 @@ def _check_same(path, ref, what):
             raise ToolError(f"{what}: the inventory differs from the training inventory")
 
 
+CLEAN_KINDS = ("clean", "midsession", "oneway")  # days without injection
+KIND_LABEL = {"clean": "normal", "midsession": "mid-session (cut at a random frame)",
+              "oneway": "one-way (one direction only)"}
+MAINT_SUNDAY = "2026-11-15T00:00:00Z"  # the Sunday after the training week
+
+
+def _capture_span_days(path):
+    import mw_realattack
+    _, pkts = mw_realattack.read_capture(path)
+    return (pkts[-1][0] - pkts[0][0]) / 86400e9 if len(pkts) > 1 else 0.0
+
+
 def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_days=3,
-                   nbs=4, train_days=7, behaviours=None, log=None, vary=False):
-    """Runs the whole evaluation in workdir; returns a JSON-able result dict."""
+                   nbs=4, train_days=7, behaviours=None, log=None, vary=False,
+                   real=None, real_repeats=0, hard_days=0, captures=None):
+    """Runs the whole evaluation in workdir; returns a JSON-able result dict.
+
+    real: names of mw_realattack behaviours, each injected alone into a fresh clean day
+    (random station, day and time; inside a maintenance window with p=0.3) in each of the
+    first real_repeats repeats. hard_days: per repeat, that many mid-session days (a
+    1.5-day capture cut at a random frame of its first half) and one-way days (only the
+    frames from the base stations, or only those to them, alternating)."""
     behaviours = BEHAVIOURS if behaviours is None else behaviours
+    real = list(real or [])
     stations = bs_ids(nbs)
     log = log or (lambda *a: None)
+    n_rep = max(repeat, real_repeats if real else 0)
     res = {"seed_base": seed_base, "repeat": repeat, "clean_days": clean_days,
            "base_stations": nbs, "train_days": train_days, "site": SITE, "vary": vary,
+           "real": real, "real_repeats": real_repeats if real else 0, "hard_days": hard_days,
            "scenarios": [], "errors": [], "learning": []}
     learning = set()
-    for r in range(repeat):
+    if real or hard_days:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import mw_realattack
+    for r in range(n_rep):
         sb = seed_base + 1000 * r
         d = os.path.join(workdir, f"r{r}")
         os.makedirs(d, exist_ok=True)
@@ -400,7 +473,7 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
         week = os.path.join(d, "train-week.pcap")
         model = os.path.join(d, "model.h5")
         try:
-            log(f"repeat {r + 1}/{repeat}: training week, seed {sb}")
+            log(f"repeat {r + 1}/{n_rep}: training week, seed {sb}")
             tools.generate(week, sb, TRAIN_START, train_days, nbs, inventory=inv)
             learning.update(learning_lines(tools.train(inv, model, [week])))
         except ToolError as e:
@@ -409,9 +482,16 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
             continue
         addresses = inventory_addresses(inv)
         roles = inventory_roles(inv)
-        days = [("behaviour", i, b) for i, b in enumerate(behaviours)]
-        days += [("clean", c, None) for c in range(clean_days)]
+        days = []
+        if r < repeat:
+            days += [("behaviour", i, b) for i, b in enumerate(behaviours)]
+            days += [("clean", c, None) for c in range(clean_days)]
+        if r < real_repeats:
+            days += [("real", i, b) for i, b in enumerate(real)]
+        days += [("midsession", c, None) for c in range(hard_days)]
+        days += [("oneway", c, None) for c in range(hard_days)]
         for kind, i, beh in days:
+            ndays, post = 1, None
             if kind == "behaviour":
                 name, spec, _ = beh
                 bs = stations[(i + r) % nbs]
@@ -427,36 +507,98 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
                     extra = ",".join(x for x in (extra, varied_params(
                         typ, random.Random(seed))) if x)
                 inject = [f"{typ}:bs={bs}" + (f",{extra}" if extra else "")]
-            else:
+            elif kind == "clean":
                 name, bs, inject = "clean", None, []
                 seed, start, tag = sb + 500 + i, shift_day(EVAL_START, i), f"clean{i}"
+            elif kind == "real":
+                name, inject = beh, []
+                seed, tag = sb + 700 + i, "real_" + re.sub(r"\W", "_", beh)
+                rng = random.Random(seed)
+                window = "in" if rng.random() < 0.3 else "out"
+                start = MAINT_SUNDAY if window == "in" else shift_day(EVAL_START,
+                                                                      rng.randint(0, 6))
+                bs = rng.choice(stations)
+                post = ("real", beh, bs, window)
+            elif kind == "midsession":
+                name, bs, inject = "midsession", None, []
+                seed, tag = sb + 800 + i, f"midsession{i}"
+                start, ndays = shift_day(EVAL_START, random.Random(seed).randint(0, 5)), 1.5
+                post = ("cut",)
+            else:
+                name, bs, inject = "oneway", None, []
+                seed, tag = sb + 900 + i, f"oneway{i}"
+                start = shift_day(EVAL_START, random.Random(seed).randint(0, 6))
+                post = ("oneway", "from-bs" if (r + i) % 2 == 0 else "to-bs")
             pcap = os.path.join(d, tag + ".pcap")
             truth_f = os.path.join(d, tag + ".truth.json")
             inv2 = os.path.join(d, tag + ".site.yaml")
             sc = {"repeat": r, "kind": kind, "name": name, "seed": seed, "start": start,
                   "bs": bs, "inject": inject, "injections": [], "anomalies": [], "error": None}
             try:
-                tools.generate(pcap, seed, start, 1, nbs, inject, truth_f, inv2)
+                tools.generate(pcap, seed, start, ndays, nbs, inject, truth_f, inv2)
                 _check_same(inv2, inv, pcap)
+                if post and post[0] == "real":
+                    day, pcap = pcap, os.path.join(d, tag + ".merged.pcap")
+                    t0 = time.monotonic()
+                    e = mw_realattack.inject(beh, day, inv, pcap, truth_f, bs=bs, seed=seed,
+                                             window=post[3], caps=captures)
+                    tools.seconds["inject"] = tools.seconds.get("inject", 0.0) + \
+                        time.monotonic() - t0
+                    sc["start"] = e["start_iso"]
+                    sc["inject"] = [f"{beh} from {e['source']} on {bs} with "
+                                    f"{', '.join(e['peers'])} at {e['start_iso']}"
+                                    + (" (maintenance window)" if post[3] == "in" else "")]
+                elif post and post[0] == "cut":
+                    src, pcap = pcap, os.path.join(d, tag + ".cut.pcap")
+                    n = mw_realattack.cut(src, pcap, seed)
+                    sc["inject"] = [f"1.5 days from {start[:10]}, seed {seed}, cut at frame {n}"]
+                elif post and post[0] == "oneway":
+                    src, pcap = pcap, os.path.join(d, tag + "." + post[1] + ".pcap")
+                    k, n = mw_realattack.one_way(src, pcap, inv, post[1])
+                    sc["name"] = f"oneway:{post[1]}"
+                    sc["inject"] = [f"{start[:10]}, seed {seed}, {post[1]} only: {k} of {n} frames"]
+                if kind in CLEAN_KINDS:
+                    sc["bs_days"] = nbs * (1.0 if kind == "clean" else _capture_span_days(pcap))
                 with open(truth_f) as f:
                     truth = json.load(f)
                 anomalies, err = tools.analyze(inv, model, [pcap], pcap[:-5] + ".h5",
                                                pcap[:-5] + ".anomalies.jsonl")
                 learning.update(learning_lines(err))
                 sc["injections"], sc["anomalies"] = match(anomalies, truth, addresses)
-            except (ToolError, OSError, ValueError) as e:
+            except (ToolError, OSError, ValueError, mw_realattack_error()) as e:
                 sc["error"] = str(e)
                 res["errors"].append(f"repeat {r}: {name}: {e}")
                 log(f"ERROR: {e}")
             res["scenarios"].append(sc)
-            if kind == "behaviour" and not sc["error"]:
+            if kind in ("behaviour", "real") and not sc["error"]:
                 ok = all(x["found"] for x in sc["injections"])
                 log(f"  {name} on {bs}: {'found' if ok else 'MISSED'}, "
                     f"{len(sc['anomalies'])} anomalies")
+            elif kind in ("midsession", "oneway") and not sc["error"]:
+                log(f"  {sc['name']} day: {len(sc['anomalies'])} anomalies")
     res["learning"] = sorted(learning)
     res["seconds"] = {k: round(v, 2) for k, v in tools.seconds.items()}
     res["summary"] = summarize(res, behaviours)
     return res
+
+
+def mw_realattack_error():
+    """mw_realattack.Error when that module is loaded (an exception class to catch)."""
+    m = sys.modules.get("mw_realattack")
+    return m.Error if m else ToolError
+
+
+def _real_catalogue():
+    try:
+        import mw_realattack
+    except ImportError:
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        import mw_realattack
+    return mw_realattack.BY_NAME
+
+
+def _blank_numbers(text):
+    return re.sub(r"\b\d[\d.:]*\b", "N", str(text or ""))
 
 
 def summarize(res, behaviours=None):
@@ -465,28 +607,55 @@ def summarize(res, behaviours=None):
     for name, spec, exp in behaviours:
         per_beh[name] = {"expected": sorted(exp), "injected": 0, "found": 0, "errors": 0,
                          "found_by": {}, "other_detectors": {}, "stations": []}
+    per_real = {}
+    cat = _real_catalogue() if res.get("real") else {}
+    for name in res.get("real") or []:
+        per_real[name] = {"source": cat[name]["file"], "expected": sorted(cat[name]["expected"]),
+                          "injected": 0, "found": 0, "found_any": 0, "errors": 0,
+                          "in_window": 0, "found_by": {}, "other_detectors": {},
+                          "stations": []}
     det = {k: {"total": 0, "tp": 0, "fp": 0, "clean": 0, "clean_above_low": 0}
            for k in DETECTORS}
+    kinds = {}  # day kind (and one-way direction) -> false alarm counts
     tot = tp = 0
     clean_n = clean_above = clean_bsdays = 0
     clean_by_det = {}
+    fa_groups = {}
     for sc in res["scenarios"]:
+        kind = sc["kind"]
         if sc["error"]:
-            if sc["kind"] == "behaviour":
+            if kind == "behaviour":
                 per_beh[sc["name"]]["errors"] += 1
+            elif kind == "real":
+                per_real[sc["name"]]["errors"] += 1
             continue
-        if sc["kind"] == "behaviour":
-            b = per_beh[sc["name"]]
+        if kind in ("behaviour", "real"):
+            b = per_beh[sc["name"]] if kind == "behaviour" else per_real[sc["name"]]
             for inj in sc["injections"]:
                 b["injected"] += 1
                 b["found"] += inj["found"]
                 b["stations"].append(inj["bs"])
+                if kind == "real":
+                    b["found_any"] += inj["found_any"]
+                    b["in_window"] += bool(inj.get("in_maintenance_window"))
                 for k in inj["found_by"]:
                     b["found_by"][k] = b["found_by"].get(k, 0) + 1
                 for k in inj["other_detectors"]:
                     b["other_detectors"][k] = b["other_detectors"].get(k, 0) + 1
         else:
-            clean_bsdays += res["base_stations"]
+            bsd = sc.get("bs_days", res["base_stations"])
+            for key in {kind, sc["name"]}:
+                kd = kinds.setdefault(key, {"days": 0, "bs_days": 0.0, "anomalies": 0,
+                                            "above_low": 0, "by_detector": {}})
+                kd["days"] += 1
+                kd["bs_days"] += bsd
+                kd["anomalies"] += len(sc["anomalies"])
+                kd["above_low"] += sum(above_low(a) for a in sc["anomalies"])
+                for a in sc["anomalies"]:
+                    kd["by_detector"][str(a["detector"])] = \
+                        kd["by_detector"].get(str(a["detector"]), 0) + 1
+            if kind == "clean":
+                clean_bsdays += bsd
         for a in sc["anomalies"]:
             k = str(a["detector"])
             d = det.setdefault(k, {"total": 0, "tp": 0, "fp": 0, "clean": 0,
@@ -495,29 +664,50 @@ def summarize(res, behaviours=None):
             d["tp" if a["tp"] else "fp"] += 1
             tot += 1
             tp += a["tp"]
-            if sc["kind"] == "clean":
+            if not a["tp"]:
+                g = fa_groups.setdefault((kind, k, _blank_numbers(a.get("explanation"))),
+                                         {"kind": kind, "detector": k, "count": 0,
+                                          "example": a.get("explanation"),
+                                          "example_day": f"{sc['name']} r{sc['repeat']} "
+                                                         f"seed {sc['seed']}",
+                                          "example_bs": a.get("bs"),
+                                          "example_start": a.get("start")})
+                g["count"] += 1
+            if kind == "clean":
                 d["clean"] += 1
                 d["clean_above_low"] += above_low(a)
                 clean_n += 1
                 clean_above += above_low(a)
                 clean_by_det[k] = clean_by_det.get(k, 0) + 1
-    for b in per_beh.values():
+    for b in list(per_beh.values()) + list(per_real.values()):
         b["recall"] = b["found"] / b["injected"] if b["injected"] else None
         b["meets_target"] = b["recall"] is not None and b["recall"] >= TARGET_RECALL
+    for kd in kinds.values():
+        kd["per_bs_day"] = kd["anomalies"] / kd["bs_days"] if kd["bs_days"] else None
+        kd["above_low_per_bs_day"] = kd["above_low"] / kd["bs_days"] if kd["bs_days"] else None
+        kd["meets_target"] = kd["per_bs_day"] is not None and \
+            kd["per_bs_day"] <= TARGET_FA_PER_BS_DAY
     injected = sum(b["injected"] for b in per_beh.values())
     found = sum(b["found"] for b in per_beh.values())
+    r_inj = sum(b["injected"] for b in per_real.values())
+    r_found = sum(b["found"] for b in per_real.values())
     return {
         "behaviours": per_beh,
+        "real": per_real,
         "detectors": det,
         "anomalies": tot, "true_positives": tp,
         "precision": tp / tot if tot else None,
         "recall": found / injected if injected else None,
         "injected": injected, "found": found,
+        "real_recall": r_found / r_inj if r_inj else None,
+        "real_injected": r_inj, "real_found": r_found,
         "clean_bs_days": clean_bsdays, "clean_anomalies": clean_n,
         "clean_above_low": clean_above,
         "fa_per_bs_day": clean_n / clean_bsdays if clean_bsdays else None,
         "fa_above_low_per_bs_day": clean_above / clean_bsdays if clean_bsdays else None,
         "clean_by_detector": clean_by_det,
+        "day_kinds": kinds,
+        "false_alarm_groups": sorted(fa_groups.values(), key=lambda g: -g["count"]),
         "targets": {"recall": TARGET_RECALL, "fa_per_bs_day": TARGET_FA_PER_BS_DAY},
     }
 
@@ -530,6 +720,28 @@ def _counts(d):
     return ", ".join(f"{k}×{v}" if v > 1 else k for k, v in sorted(d.items())) or "-"
 
 
+def _missed_lines(res, kind, limit=40):
+    """One line per missed injection, with what was said about its station meanwhile."""
+    missed = [(sc, inj) for sc in res["scenarios"] for inj in sc["injections"]
+              if sc["kind"] == kind and not inj["found"]]
+    L = []
+    for sc, inj in missed[:limit]:
+        what = (f"`--inject {sc['inject'][0]}`" if kind == "behaviour"
+                else sc["inject"][0])
+        near = inj.get("near") or []
+        L.append(f"- r{sc['repeat']} seed {sc['seed']} {sc['name']}: {what}; window "
+                 f"{inj['start_iso']}..{inj['end_iso']}, peer(s) {', '.join(inj['peers'])}; "
+                 + ("nothing on this station in the window" if not near else
+                    f"{len(near)} anomal{'y' if len(near) == 1 else 'ies'} on it:"))
+        for a in near[:4]:
+            L.append(f"  - {a['detector']} peer {a['peer']}:{a['peer_port']}"
+                     f"{'' if a['right_peer'] else ' (WRONG peer)'}: "
+                     f"{str(a['explanation'])[:160]}")
+    if len(missed) > limit:
+        L.append(f"- ... {len(missed) - limit} more in the JSON (--json)")
+    return missed, L
+
+
 def markdown(res):
     s = res["summary"]
     L = []
@@ -537,29 +749,58 @@ def markdown(res):
     L.append(f"seed base {res['seed_base']}, {res['repeat']} repeat(s), training "
              f"{res['train_days']} days × {res['base_stations']} base stations, "
              f"one evaluation day per behaviour and repeat, {res['clean_days']} clean "
-             f"day(s) per repeat; match slack {SLACK_S} s; "
+             f"day(s) per repeat; match slack {SLACK_S} s, found = expected detector + "
+             "right station + right peer; "
              + ("injection windows, peers and parameters drawn at random (--vary).\n"
                 if res.get("vary") else "injections at the generator's defaults.\n"))
-    L.append("## Recall per behaviour (target ≥ %.2f)\n" % TARGET_RECALL)
-    L.append("| behaviour | expected | found/injected | recall | target | found by | "
-             "other detectors on it | stations |")
-    L.append("|---|---|---|---|---|---|---|---|")
-    for name, b in s["behaviours"].items():
-        ok = "ok" if b["meets_target"] else ("ERROR" if b["errors"] else "MISS")
-        rec = f"{b['found']}/{b['injected']}" + (f" ({b['errors']} err)" if b["errors"] else "")
-        L.append(f"| {name} | {', '.join(b['expected'])} | {rec} | {_f(b['recall'])} | {ok} | "
-                 f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} | "
-                 f"{', '.join(sorted(set(b['stations']))) or '-'} |")
-    missed = [(sc, inj) for sc in res["scenarios"] for inj in sc["injections"]
-              if sc["kind"] == "behaviour" and not inj["found"]]
-    if missed:
-        L.append(f"\nMissed ({len(missed)}):\n")
-        L += [f"- r{sc['repeat']} seed {sc['seed']} `--inject {sc['inject'][0]}`: other "
-              f"detectors on it: {', '.join(inj['other_detectors']) or 'none'}"
-              for sc, inj in missed[:20]]
-    L.append(f"\nOverall recall {s['found']}/{s['injected']} = {_f(s['recall'])}; "
-             f"precision {s['true_positives']}/{s['anomalies']} = {_f(s['precision'])} "
-             f"(all anomalies of all evaluation and clean days).\n")
+    if res.get("real_repeats"):
+        L.append(f"Real attacks: {len(res['real'])} behaviour(s) × {res['real_repeats']} "
+                 "repeat(s), each alone in a fresh clean day, random station, day and time "
+                 "(inside a maintenance window with p=0.3), peers drawn from "
+                 "198.51.100.0/24 and 203.0.113.0/24.")
+    if res.get("real_skipped"):
+        L.append(f"Real attacks SKIPPED: {res['real_skipped']}")
+    if res.get("hard_days"):
+        L.append(f"Hard clean days: {res['hard_days']} mid-session and {res['hard_days']} "
+                 "one-way day(s) per repeat.")
+    L.append("")
+    if s["behaviours"]:
+        L.append("## Recall per generated behaviour (target ≥ %.2f)\n" % TARGET_RECALL)
+        L.append("| behaviour | expected | found/injected | recall | target | found by | "
+                 "other detectors on it | stations |")
+        L.append("|---|---|---|---|---|---|---|---|")
+        for name, b in s["behaviours"].items():
+            ok = "ok" if b["meets_target"] else ("ERROR" if b["errors"] else "MISS")
+            rec = f"{b['found']}/{b['injected']}" + (f" ({b['errors']} err)" if b["errors"] else "")
+            L.append(f"| {name} | {', '.join(b['expected'])} | {rec} | {_f(b['recall'])} | {ok} | "
+                     f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} | "
+                     f"{', '.join(sorted(set(b['stations']))) or '-'} |")
+        missed, lines = _missed_lines(res, "behaviour")
+        if missed:
+            L.append(f"\nMissed generated injections ({len(missed)}):\n")
+            L += lines
+        L.append(f"\nGenerated recall {s['found']}/{s['injected']} = {_f(s['recall'])}.\n")
+    if s.get("real"):
+        L.append("## Recall per real attack capture (target ≥ %.2f)\n" % TARGET_RECALL)
+        L.append("| behaviour | source | expected | found/injected | recall | target | "
+                 "any detector | found by | other detectors on it | in maint. window |")
+        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        for name, b in s["real"].items():
+            ok = "ok" if b["meets_target"] else ("ERROR" if b["errors"] else "MISS")
+            rec = f"{b['found']}/{b['injected']}" + (f" ({b['errors']} err)" if b["errors"] else "")
+            L.append(f"| {name} | {b['source']} | {', '.join(b['expected'])} | {rec} | "
+                     f"{_f(b['recall'])} | {ok} | {b['found_any']}/{b['injected']} | "
+                     f"{_counts(b['found_by'])} | {_counts(b['other_detectors'])} | "
+                     f"{b['in_window']}/{b['injected']} |")
+        missed, lines = _missed_lines(res, "real")
+        if missed:
+            L.append(f"\nMissed real injections ({len(missed)}):\n")
+            L += lines
+        L.append(f"\nReal-attack recall {s['real_found']}/{s['real_injected']} = "
+                 f"{_f(s['real_recall'])}.\n")
+    L.append(f"Precision {s['true_positives']}/{s['anomalies']} = {_f(s['precision'])} "
+             "(all anomalies of all days; a true positive names an injected station and "
+             "peer inside the window).\n")
     L.append("## Anomalies per detector\n")
     L.append("| detector | anomalies | true pos. | false pos. | on clean days | "
              "clean, above low |")
@@ -567,26 +808,35 @@ def markdown(res):
     for k, d in s["detectors"].items():
         L.append(f"| {k} | {d['total']} | {d['tp']} | {d['fp']} | {d['clean']} | "
                  f"{d['clean_above_low']} |")
-    L.append("\n## False alarms on clean days (target ≤ %.2f per base station-day)\n"
-             % TARGET_FA_PER_BS_DAY)
-    L.append("| severity | anomalies | base station-days | per bs-day | target |")
-    L.append("|---|---|---|---|---|")
-    for lab, n, rate in (("all", s["clean_anomalies"], s["fa_per_bs_day"]),
-                         ("above low", s["clean_above_low"], s["fa_above_low_per_bs_day"])):
-        ok = "-" if rate is None else ("ok" if rate <= TARGET_FA_PER_BS_DAY else "OVER")
-        L.append(f"| {lab} | {n} | {s['clean_bs_days']} | {_f(rate, 3)} | {ok} |")
-    if s["clean_by_detector"]:
-        L.append(f"\nClean-day anomalies by detector: {_counts(s['clean_by_detector'])}.")
-    fps = [(sc, a) for sc in res["scenarios"] for a in sc["anomalies"] if not a["tp"]]
-    if fps:
-        L.append(f"\n## False positives (first {min(len(fps), 15)} of {len(fps)})\n")
-        L.append("| day | detector | bs | severity | start | peer | explanation |")
-        L.append("|---|---|---|---|---|---|---|")
-        for sc, a in fps[:15]:
-            peer = f"{a['peer']}:{a['peer_port']}" if a.get("peer") else "-"
-            expl = str(a.get("explanation") or "").replace("|", "/")[:100]
-            L.append(f"| {sc['name']} (r{sc['repeat']}) | {a['detector']} | {a['bs']} | "
-                     f"{a['severity']} | {a['start']} | {peer} | {expl} |")
+    L.append("\n## False alarms per base station-day (target ≤ %.2f)\n" % TARGET_FA_PER_BS_DAY)
+    L.append("| day kind | days | base station-days | anomalies | per bs-day | target | "
+             "above low | per bs-day | by detector |")
+    L.append("|---|---|---|---|---|---|---|---|---|")
+    order = ["clean", "midsession", "oneway", "oneway:from-bs", "oneway:to-bs"]
+    for key in order:
+        kd = s.get("day_kinds", {}).get(key)
+        if not kd:
+            continue
+        label = KIND_LABEL.get(key, "  " + key.replace("oneway:", "one-way, only ")
+                               .replace("from-bs", "from the stations")
+                               .replace("to-bs", "to the stations"))
+        ok = "ok" if kd["meets_target"] else "OVER"
+        L.append(f"| {label} | {kd['days']} | {kd['bs_days']:.1f} | {kd['anomalies']} | "
+                 f"{_f(kd['per_bs_day'], 3)} | {ok} | {kd['above_low']} | "
+                 f"{_f(kd['above_low_per_bs_day'], 3)} | {_counts(kd['by_detector'])} |")
+    groups = s.get("false_alarm_groups", [])
+    if groups:
+        nfp = sum(g["count"] for g in groups)
+        L.append(f"\n## False alarms by kind, detector and explanation (numbers blanked; "
+                 f"{nfp} in {len(groups)} groups)\n")
+        L.append("| day kind | detector | count | example (day, bs, start) | explanation |")
+        L.append("|---|---|---|---|---|")
+        for g in groups[:30]:
+            L.append(f"| {g['kind']} | {g['detector']} | {g['count']} | {g['example_day']}, "
+                     f"{g['example_bs']}, {g['example_start']} | "
+                     f"{str(g['example'] or '').replace('|', '/')[:160]} |")
+        if len(groups) > 30:
+            L.append(f"\n... {len(groups) - 30} more groups in the JSON (--json).")
     if res["learning"]:
         L.append("\n## Still learning (stderr of train/analyze)\n")
         L += [f"- `{x}`" for x in res["learning"][:20]]
