@@ -358,8 +358,12 @@ def injection_peers(inj, addresses=None):
 
 
 def names_peer(a, peers):
-    """The anomaly names one of the injection's peers (no peers: any anomaly does)."""
-    return not peers or _addr(a.get("peer")) in peers
+    """The anomaly names one of the injection's peers (no peers: any anomaly does). Inside
+    GTP-U the anomaly's local side is the subscriber, which the injection lists as an
+    endpoint: naming it is naming the right flow (its peer may be the station itself)."""
+    if not peers or _addr(a.get("peer")) in peers:
+        return True
+    return bool(a.get("inner")) and _addr(a.get("local")) in peers
 
 
 def expected_for(inj):

@@ -67,6 +67,8 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
         win->index = idx;
         win->first_flow_id = flow_id;
     }
+    if (flow_id < win->first_flow_id)
+        win->first_flow_id = flow_id; /* the earliest, whatever the arrival order */
     win->flows++;
     win->up += up;
     win->down += down;
@@ -82,7 +84,9 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
             memcpy(win->peers[win->npeers], peer, 16);
         win->npeers++;
     }
-    if (up > win->top_peer_up) {
+    /* ties go to the smaller address, so arrival order never decides */
+    if (up > win->top_peer_up ||
+            (up == win->top_peer_up && up > 0 && memcmp(peer, win->top_peer, 16) < 0)) {
         win->top_peer_up = up;
         memcpy(win->top_peer, peer, 16);
         win->top_peer_port = peer_port;

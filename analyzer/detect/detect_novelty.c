@@ -40,13 +40,16 @@ static void new_peer_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_
     /* any inventory role (EMS, NTP, core...) is an allowed peer: only unlisted ones are new */
     if (tuple != NULL || r->kind == MW_FLOW_INNER || r->peer_role != MW_ROLE_UNKNOWN)
         return;
-    if (!oam_plane && (watched_elsewhere(r) || v->up + v->down < OTHER_PLANE_BYTES))
+    if (!oam_plane && watched_elsewhere(r))
         return;
     if (mw_detect_knows_peer(ctx, st, v->peer))
         return;
     mw_evidence_from_flow(
             &ev, MW_DET_NEW_PEER, v->up > NEW_PEER_HIGH_UP ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
     ev.kind = oam_plane ? NEW_PEER_OAM : NEW_PEER_OTHER_PLANE;
+    ev.group = ev.kind;
+    /* off the management plane a new peer counts once it moved real volume (a tunnel) */
+    ev.min_bytes = oam_plane ? 0 : OTHER_PLANE_BYTES;
     ev.value = (double)v->up;
     mw_detect_report(ctx, &ev);
 }

@@ -318,7 +318,7 @@ void mw_detect_run_records(
     mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
     size_t i;
 
-    c->own_watermark = watermark_us == 0;
+    c->own_watermark = watermark_us == MW_WATERMARK_FOLLOW;
     if (watermark_us > c->watermark_us)
         c->watermark_us = watermark_us;
     for (i = 0; i < n; i++)

@@ -44,9 +44,11 @@ mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf,
 /*
  * Scores records. watermark_us: a time every record still to come ends
  * after (the slowest producer's packet time) - windows and incidents older
- * than it by the allowed lateness are closed. 0 = use the records' own times
- * (one producer, records in order).
+ * than it by the allowed lateness are closed; 0 while producers have not
+ * published one yet. MW_WATERMARK_FOLLOW = use the records' own times (one
+ * producer, records in time order: tests, tools).
  */
+#define MW_WATERMARK_FOLLOW INT64_MIN
 void mw_detect_run_records(
         mw_detect_run_t *run, const mw_flow_record_t *recs, size_t n, int64_t watermark_us);
 void mw_detect_run_finish(mw_detect_run_t *run);

@@ -48,6 +48,9 @@ typedef struct mw_evidence {
     uint64_t src_hi, src_lo, dst_hi, dst_lo;
     uint16_t src_port, dst_port;
     uint8_t window; /* 1: window-level evidence (bytes of a window, not of one flow) */
+    /* the incident counts only once its flows moved this many bytes (both ways together):
+     * a threshold on the incident, not on one record, so cutting a flow does not evade it */
+    uint64_t min_bytes;
 } mw_evidence_t;
 
 /* What detectors may ask the run. */

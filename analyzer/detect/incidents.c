@@ -38,6 +38,7 @@ typedef struct finished {
     uint16_t group;
     uint32_t nids;
     uint64_t ids[MW_ANOMALY_MAX_FLOWS];
+    uint64_t min_bytes; /* below this many bytes in all the incident is not one */
 } finished_t;
 
 struct mw_incidents {
@@ -254,6 +255,8 @@ static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
             f->ids[f->nids++] = e->flow_id;
         if (e->flow_id != 0 && (r->last_flow_id == 0 || e->flow_id > r->last_flow_id))
             r->last_flow_id = e->flow_id;
+        if (e->min_bytes > f->min_bytes)
+            f->min_bytes = e->min_bytes;
     }
     r->first_flow_id = f->nids > 0 ? f->ids[0] : 0;
     addr_split(e0->local, &r->local_hi, &r->local_lo);
@@ -315,7 +318,8 @@ void mw_incidents_add(mw_incidents_t *in, const mw_evidence_t *ev, int64_t gap_u
         ks->sorted = 0;
     ks->ev[ks->n++] = *ev;
     in->bytes += sizeof(*ev);
-    if (in->p.live && (ks->open_id == 0 || ev->start_us > ks->open_until_us)) {
+    if (in->p.live && ev->min_bytes == 0 &&
+            (ks->open_id == 0 || ev->start_us > ks->open_until_us)) {
         finished_t f;
         build(&f, ev, 1);
         f.rec.anomaly_id = ks->open_id = ++in->next_id;
@@ -330,7 +334,9 @@ static void finish(mw_incidents_t *in, key_state_t *ks, size_t n)
     finished_t f;
 
     build(&f, ks->ev, n);
-    if (in->p.live) {
+    if (f.rec.bytes_up + f.rec.bytes_down < f.min_bytes) {
+        ; /* too small to be an incident (e.g. a new peer off the management plane) */
+    } else if (in->p.live) {
         f.rec.anomaly_id = ks->open_id ? ks->open_id : ++in->next_id;
         ks->open_id = 0;
         hand_out(in, &f, MW_INCIDENT_FINAL);

@@ -79,6 +79,13 @@ int mw_train_from_results(const mw_config_t *cfg, char *errbuf, size_t errlen)
         mw_trainer_destroy(t);
         mw_h5_flows_free(&f);
     }
+    if (records == 0) {
+        mw_fmt_err(errbuf, errlen,
+                "nothing learned: no flow record of the inventory's base stations in the results "
+                "files (check the inventory against them)");
+        rc = MW_EINVAL;
+        goto out;
+    }
     snprintf(mw_model_meta(m)->ndpi_version, sizeof(mw_model_meta(m)->ndpi_version), "%s",
             mw_classifier_ndpi_version());
     rc = mw_h5_model_save(m, cfg->output, cfg->command_line, errbuf, errlen);

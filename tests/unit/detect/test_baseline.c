@@ -173,7 +173,7 @@ static char *detect(
     p.sink = mw_anomaly_sinks_detect_sink(sinks);
     run = mw_detect_run_create(&p, err, sizeof(err));
     assert_non_null(run);
-    mw_detect_run_records(run, recs, n, 0);
+    mw_detect_run_records(run, recs, n, MW_WATERMARK_FOLLOW);
     mw_detect_run_finish(run);
     mw_detect_run_destroy(run);
     mw_anomaly_sinks_destroy(sinks);
