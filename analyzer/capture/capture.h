@@ -24,6 +24,7 @@ typedef struct mw_raw_packet {
     int64_t ts_us;
     uint32_t caplen, wirelen;
     int dlt;
+    uint32_t file_index; /* offline: which of params.files it came from */
     const uint8_t *data; /* valid until the next mw_capture_next() */
 } mw_raw_packet_t;
 

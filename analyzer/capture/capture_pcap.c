@@ -167,6 +167,7 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
             out->caplen = hdr->caplen;
             out->wirelen = hdr->len;
             out->dlt = cap->dlt;
+            out->file_index = (uint32_t)cap->cur_file;
             out->data = data;
             return 1;
         }

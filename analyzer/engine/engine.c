@@ -97,6 +97,9 @@ typedef struct engine {
     mw_anomaly_sinks_t *sinks;
     FILE *json;
     _Atomic int64_t reader_progress_us; /* tunnel records come from the reader */
+    /* offline: the frame number of each input's first packet (0 = not reached yet); the
+     * reader writes, the writer thread reads to name an anomaly's source file */
+    _Atomic uint64_t *input_first_frame;
 } engine_t;
 
 /*
@@ -301,6 +304,9 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 
     e->sum->packets++;
     e->sum->bytes += raw->wirelen;
+    if (e->input_first_frame != NULL && raw->file_index < e->cfg->nfiles &&
+            atomic_load_explicit(&e->input_first_frame[raw->file_index], memory_order_relaxed) == 0)
+        atomic_store(&e->input_first_frame[raw->file_index], e->sum->packets);
     if (e->sum->first_us == 0 || raw->ts_us < e->sum->first_us)
         e->sum->first_us = raw->ts_us;
     if (raw->ts_us > e->sum->last_us)
@@ -520,6 +526,24 @@ static void destroy(engine_t *e)
     if (e->json != NULL && e->json != stdout)
         fclose(e->json);
     mw_inventory_destroy(e->inventory);
+    free((void *)e->input_first_frame);
+}
+
+/* The input file holding a frame, and the frame's number in it (offline runs). */
+static const char *source_of(void *ctx, uint64_t frame, uint64_t *frame_in_file)
+{
+    engine_t *e = ctx;
+    size_t i, best = SIZE_MAX;
+
+    for (i = 0; e->input_first_frame != NULL && i < e->cfg->nfiles; i++) {
+        uint64_t first = atomic_load(&e->input_first_frame[i]);
+        if (first != 0 && first <= frame)
+            best = i;
+    }
+    if (best == SIZE_MAX)
+        return NULL;
+    *frame_in_file = frame - atomic_load(&e->input_first_frame[best]) + 1;
+    return e->cfg->files[best];
 }
 
 /* Model, trainer or detection run, before any thread starts. */
@@ -585,7 +609,10 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
         .name_ctx = e,
         .suppress_path = e->cfg->suppress,
         .live = e->cfg->command == MW_CMD_CAPTURE };
-    mw_anomaly_sinks_params_t sp = { .syslog = e->cfg->syslog, .inv = e->inventory };
+    mw_anomaly_sinks_params_t sp = { .syslog = e->cfg->syslog,
+        .inv = e->inventory,
+        .source_of = e->cfg->nfiles > 0 ? source_of : NULL,
+        .source_ctx = e };
     int rc = check_model_site(e, errbuf, errlen);
 
     if (rc != 0)
@@ -678,6 +705,14 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     if (e.model != NULL && !cfg_in->active_timeout_set)
         e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
     e.cfg = cfg = &e.cfg_eff;
+    if (cfg->nfiles > 0) {
+        e.input_first_frame = calloc(cfg->nfiles, sizeof(*e.input_first_frame));
+        if (e.input_first_frame == NULL) {
+            mw_fmt_err(errbuf, errlen, "out of memory");
+            destroy(&e);
+            return MW_ENOMEM;
+        }
+    }
     e.cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL) {
         destroy(&e);

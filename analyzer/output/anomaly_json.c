@@ -61,7 +61,8 @@ static json_t *who_what(const mw_inventory_t *inv, const mw_anomaly_record_t *a)
 }
 
 int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *event,
-        const mw_anomaly_record_t *a, const uint64_t *flow_ids, uint32_t nids)
+        const mw_anomaly_record_t *a, const uint64_t *flow_ids, uint32_t nids, const char *source,
+        uint64_t source_frame)
 {
     char start[32], end[32], lstart[40], lend[40];
     json_t *o, *ids, *more;
@@ -94,6 +95,10 @@ int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *even
         json_t *w = who_what(inv, a);
         json_object_update(o, w);
         json_object_update(o, more);
+        if (source != NULL) {
+            json_object_set_new(o, "source", json_string(source));
+            json_object_set_new(o, "source_frame", json_integer((json_int_t)source_frame));
+        }
         json_decref(w);
         text = json_dumps(o, JSON_COMPACT);
         if (text != NULL) {

@@ -61,8 +61,14 @@ static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *
         if (mw_h5_writer_append_anomalies(s->w, a, 1, links, i) != 0)
             s->failed = 1;
     }
-    if (s->p.json != NULL && mw_anomaly_json_write(s->p.json, s->p.inv, event, a, ids, nids) != 0)
-        s->failed = 1;
+    if (s->p.json != NULL) {
+        uint64_t in_file = 0;
+        const char *src = s->p.source_of && a->first_flow_id
+                                  ? s->p.source_of(s->p.source_ctx, a->first_flow_id / 2, &in_file)
+                                  : NULL;
+        if (mw_anomaly_json_write(s->p.json, s->p.inv, event, a, ids, nids, src, in_file) != 0)
+            s->failed = 1;
+    }
     /* syslog once per anomaly: when it opens live, when it is final offline */
     if (s->p.syslog && (event[0] == 'o' || event[0] == 'f'))
         mw_anomaly_syslog_write(s->p.inv, a);

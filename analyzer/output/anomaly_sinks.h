@@ -19,6 +19,9 @@ typedef struct mw_anomaly_sinks_params {
     FILE *json; /* JSON lines, NULL for none (not closed here) */
     int syslog; /* also log each anomaly with syslog(3) */
     const mw_inventory_t *inv;
+    /* offline: the input file holding a frame and its number there (NULL: live) */
+    const char *(*source_of)(void *ctx, uint64_t frame, uint64_t *frame_in_file /* OUT */);
+    void *source_ctx;
 } mw_anomaly_sinks_params_t;
 
 typedef struct mw_anomaly_sinks mw_anomaly_sinks_t;
@@ -34,9 +37,12 @@ int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t 
 /* 1 when a write to the JSON output or the HDF5 tables failed (full disk...). */
 int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s);
 
-/* One anomaly as a JSON object on one line (anomaly_json.c); 0 or -1 on a write error. */
+/* One anomaly as a JSON object on one line (anomaly_json.c); source (may be NULL) is the
+ * capture file of its first frame, source_frame that frame's number in it. 0 or -1 on a
+ * write error. */
 int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *event,
-        const mw_anomaly_record_t *a, const uint64_t *flow_ids, uint32_t nids);
+        const mw_anomaly_record_t *a, const uint64_t *flow_ids, uint32_t nids, const char *source,
+        uint64_t source_frame);
 /* One anomaly to syslog (anomaly_syslog.c). */
 void mw_anomaly_syslog_open(void);
 void mw_anomaly_syslog_write(const mw_inventory_t *inv, const mw_anomaly_record_t *a);

@@ -6,7 +6,8 @@
   each direction (a SPAN port mirroring one way) raise no anomaly that the full capture
   does not (same detector, station and peer);
 - who opened a session is named right (Telnet from the EMS: the EMS opened it);
-- every anomaly's numbers agree with its text and its /anomaly_flows rows;
+- every anomaly's numbers agree with its text and its /anomaly_flows rows; its source file,
+  frame number and Community ID agree with tshark's;
 - 1, 2 and 3 threads give byte-identical /anomalies and /anomaly_flows, and models
   trained with 1, 2 and 3 threads are byte-identical in every dataset;
 - coverage: /coverage lists the scored stations and --quiet still prints the coverage;
@@ -112,6 +113,15 @@ def check_sides_and_numbers(anoms, h5path, fails):
         fails.check(2.5 <= a["score"] <= 10.0, f"score {a['score']} outside 2.5..10")
         fails.check(a["community_id"].startswith("1:") and a["wireshark"],
                     f"anomaly {a['anomaly_id']} lacks a Community ID or filter")
+    # the Community ID and the frame number agree with tshark's on the capture itself
+    tcp = [a for a in anoms if "tcp.port" in a["wireshark"] and not a["inner"]][:4]
+    fails.check(tcp, "no TCP anomaly to check the Community ID on")
+    for a in tcp:
+        r = run(["tshark", "--enable-protocol", "communityid", "-r", a["source"], "-Y",
+                 f"frame.number=={a['source_frame']}", "-T", "fields", "-e", "communityid"])
+        fails.check(r.stdout.strip() == a["community_id"],
+                    f"anomaly {a['anomaly_id']}: Community ID {a['community_id']}, tshark says "
+                    f"{r.stdout.strip()!r} for frame {a['source_frame']} of {a['source']}")
     rate = [a for a in anoms if a["detector"] == "rate"]
     for a in rate:
         fails.check(str(a["n_sessions"]) in a["explanation"],
