@@ -109,9 +109,11 @@ typedef struct mw_coverage_record {
     uint64_t start_seen;  /* ... that begin with their session's opening */
     uint64_t mid_session; /* ... of TCP/SCTP whose opening was not seen (capture began later) */
     uint64_t continued;   /* ... continuing a record cut by the active timeout */
-    uint64_t one_way;     /* ... with packets in one direction only (SPAN, asymmetric route) */
+    uint64_t one_way;     /* ... TCP/SCTP with packets one way only (SPAN, asymmetric route) */
     uint64_t anomalies;   /* anomalies written for it */
     int64_t first_us, last_us;
+    uint32_t silent_hours; /* clock hours of the run's span without any record of it (gaps) */
+    uint32_t pad2_;
     uint16_t bs_index; /* 0: flows of no base station */
     uint8_t status;    /* enum mw_coverage_status */
     uint8_t pad_[5];

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "baseline/hour_counts.h"
 #include "baseline/trainer.h"
 #include "baseline/windows.h"
 #include "classify/plane.h"
@@ -48,7 +49,11 @@ struct mw_detect_ctx {
     uint64_t counts[4];
     mw_coverage_record_t *cov; /* [0] no base station, [i] bs_index i */
     size_t ncov;
+    uint8_t **hours_seen; /* per station: bit h = a record started in hour base_hour + h */
+    int64_t base_hour, first_us, last_us;
 };
+
+#define COVERAGE_MAX_HOURS (24 * 400) /* gaps are counted over 400 days at most */
 
 /* ---- known-sets ---- */
 
@@ -241,10 +246,35 @@ static int station_or_group(mw_detect_ctx_t *c, const char *bs, uint16_t bs_inde
     return found;
 }
 
+/* Marks the record's hours for the station: hours nobody marked are gaps. */
+static void mark_hours(mw_detect_ctx_t *c, size_t st, const mw_flow_record_t *r)
+{
+    int64_t h, from = r->first_us / MW_HOUR_US, to = r->last_us / MW_HOUR_US;
+
+    if (c->first_us == 0 || r->first_us < c->first_us)
+        c->first_us = r->first_us;
+    if (r->last_us > c->last_us)
+        c->last_us = r->last_us;
+    if (c->base_hour == 0)
+        c->base_hour = from - 24; /* records arrive up to the lateness out of order */
+    if (c->hours_seen[st] == NULL) {
+        c->hours_seen[st] = calloc(COVERAGE_MAX_HOURS / 8, 1);
+        if (c->hours_seen[st] == NULL)
+            return;
+    }
+    for (h = from; h <= to && h - from < COVERAGE_MAX_HOURS; h++) {
+        int64_t i = h - c->base_hour;
+        if (i >= 0 && i < COVERAGE_MAX_HOURS)
+            c->hours_seen[st][i / 8] |= (uint8_t)(1u << (i % 8));
+    }
+}
+
 static void count_coverage(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 {
-    mw_coverage_record_t *cov = &c->cov[r->bs_index < c->ncov ? r->bs_index : 0];
+    size_t st = r->bs_index < c->ncov ? r->bs_index : 0;
+    mw_coverage_record_t *cov = &c->cov[st];
 
+    mark_hours(c, st, r);
     if (cov->flows == 0 || r->first_us < cov->first_us)
         cov->first_us = r->first_us;
     if (r->last_us > cov->last_us)
@@ -253,7 +283,9 @@ static void count_coverage(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     cov->start_seen += r->start_seen && !r->continued;
     cov->continued += r->continued;
     cov->mid_session += !r->start_seen && !r->continued && (r->l4_proto == 6 || r->l4_proto == 132);
-    cov->one_way += (r->c2s.packets == 0) != (r->s2c.packets == 0);
+    /* a session protocol seen one way only: a SPAN port or route showing half the traffic */
+    cov->one_way += (r->l4_proto == 6 || r->l4_proto == 132) &&
+                    (r->c2s.packets == 0) != (r->s2c.packets == 0);
 }
 
 /* The tuple of a record; a record whose label nDPI could not give (mid-session, one
@@ -357,8 +389,18 @@ void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4])
 
 const mw_coverage_record_t *mw_detect_run_coverage(const mw_detect_run_t *run, size_t *nrows)
 {
-    const mw_detect_ctx_t *c = (const mw_detect_ctx_t *)run;
+    mw_detect_ctx_t *c = (mw_detect_ctx_t *)run;
+    int64_t first = c->first_us / MW_HOUR_US - c->base_hour,
+            last = c->last_us / MW_HOUR_US - c->base_hour;
+    size_t st;
 
+    for (st = 0; st < c->ncov && c->last_us > 0; st++) {
+        int64_t i;
+        uint32_t silent = 0;
+        for (i = first < 0 ? 0 : first; i <= last && i < COVERAGE_MAX_HOURS; i++)
+            silent += c->hours_seen[st] == NULL || !(c->hours_seen[st][i / 8] >> (i % 8) & 1);
+        c->cov[st].silent_hours = silent;
+    }
     *nrows = c->ncov;
     return c->cov;
 }
@@ -392,8 +434,9 @@ mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf,
     c->incidents = mw_incidents_create(&ip);
     c->ncov = mw_inventory_bs_count(p->inv) + 1;
     c->cov = calloc(c->ncov, sizeof(*c->cov));
+    c->hours_seen = calloc(c->ncov, sizeof(*c->hours_seen));
     learn = (learn_ctx_t){ c, 0 };
-    if (c->windows == NULL || c->incidents == NULL || c->cov == NULL ||
+    if (c->windows == NULL || c->incidents == NULL || c->cov == NULL || c->hours_seen == NULL ||
             mw_model_foreach_tuple(p->model, learn_tuple, &learn) != 0 || learn.failed) {
         mw_fmt_err(errbuf, errlen, "out of memory loading the model");
         goto fail;
@@ -436,6 +479,9 @@ void mw_detect_run_destroy(mw_detect_run_t *run)
     mw_fpmap_free(&c->services);
     mw_fpmap_free(&c->anyapp);
     free(c->anyapp_stats);
+    for (i = 0; c->hours_seen != NULL && i < c->ncov; i++)
+        free(c->hours_seen[i]);
+    free(c->hours_seen);
     free(c->cov);
     free(c);
 }

@@ -56,7 +56,8 @@ void mw_detect_run_finish(mw_detect_run_t *run);
 void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us);
 /* anomalies handed out, by severity (index 1..3) */
 void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4]);
-/* Per base station (index = bs_index, row 0 = flows of no base station), nrows OUT. */
+/* Per base station (index = bs_index, row 0 = flows of no base station), nrows OUT;
+ * computes the gap counts, so call it after mw_detect_run_finish. */
 const mw_coverage_record_t *mw_detect_run_coverage(const mw_detect_run_t *run, size_t *nrows);
 /* Evidence dropped by the memory cap. */
 uint64_t mw_detect_run_dropped(const mw_detect_run_t *run);

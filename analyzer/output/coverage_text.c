@@ -52,6 +52,10 @@ int mw_coverage_print(
             "one-way, %llu continued); %llu of no base station\n",
             (unsigned long long)flows, (unsigned long long)mid, (unsigned long long)oneway,
             (unsigned long long)cont, (unsigned long long)(n > 0 ? rows[0].flows : 0));
+    for (i = 1; i < n; i++)
+        if (rows[i].flows > 0 && rows[i].silent_hours > 0)
+            fprintf(out, "coverage     %s: no traffic in %u hours of the capture (gaps)\n",
+                    mw_inventory_bs_id(inv, rows[i].bs_index), rows[i].silent_hours);
     if (scored == 0)
         fprintf(out,
                 "coverage     NOTHING WAS SCORED: no base station of the inventory had traffic "

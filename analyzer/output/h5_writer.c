@@ -579,6 +579,7 @@ static hid_t coverage_type(void)
         C(anomalies, H5T_NATIVE_UINT64);
         C(first_us, H5T_NATIVE_INT64);
         C(last_us, H5T_NATIVE_INT64);
+        C(silent_hours, H5T_NATIVE_UINT32);
         C(bs_index, H5T_NATIVE_UINT16);
         C(status, H5T_NATIVE_UINT8);
     }

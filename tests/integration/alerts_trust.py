@@ -68,6 +68,19 @@ def check_cuts_and_one_way(mw, root, tmp, fails, full):
         extra_total += len(extra)
         fails.check(not extra, f"cut at frame {first}: anomalies the full capture does not "
                     f"raise: {sorted(extra)[:4]}")
+    # capture health per station: the hours a station was silent, TCP/SCTP seen one way
+    g1, g2 = os.path.join(tmp, "gap1.pcap"), os.path.join(tmp, "gap2.pcap")
+    subprocess.run(["editcap", "-A", "2026-11-09 06:00:00", "-B", "2026-11-09 09:00:00", day, g1],
+                   check=True, env=dict(os.environ, TZ="UTC"))
+    subprocess.run(["editcap", "-A", "2026-11-09 12:00:00", day, g2], check=True,
+                   env=dict(os.environ, TZ="UTC"))
+    out = os.path.join(tmp, "gaps.h5")
+    r = run([mw, "analyze", "-q", "--inventory", os.path.join(root, "captures", "site.yaml"),
+             "--model", os.path.join(root, "models", "demo-site.h5"), "-o", out, g1, g2])
+    fails.check(r.returncode == 0 and "no traffic in 3 hours" in r.stderr, f"gaps: {r.stderr}")
+    with h5py.File(out, "r") as f:
+        cov = f["coverage"][:]
+    fails.check(list(cov["silent_hours"][1:]) == [3, 3, 3, 3], f"/coverage gaps: {cov}")
     tool = os.path.join(root, "scripts", "mw_realattack.py")
     for keep in ("from-bs", "to-bs"):
         one = os.path.join(tmp, f"oneway-{keep}.pcap")
@@ -75,6 +88,9 @@ def check_cuts_and_one_way(mw, root, tmp, fails, full):
                  os.path.join(root, "captures", "site.yaml"), "--keep", keep, day, one])
         fails.check(r.returncode == 0, f"oneway {keep}: {r.stderr[-300:]}")
         got, _ = analyze(mw, root, one, os.path.join(tmp, f"oneway-{keep}.h5"))
+        with h5py.File(os.path.join(tmp, f"oneway-{keep}.h5"), "r") as f:
+            cov = f["coverage"][:]
+        fails.check(all(cov["one_way"][1:] > 0), f"one-way copy: one_way not counted: {cov}")
         extra = keys(got) - full
         fails.check(not extra, f"one-way copy ({keep}): anomalies the full capture does not "
                     f"raise: {sorted(extra)[:4]}")
