@@ -5,7 +5,9 @@
 
 Per base station: flows and bytes by plane. Then the anomalies the learned
 baseline raised (`analyze --model`), most severe first, each with its
-explanation. A run without a model gets "worth a look" instead: flows the
+explanation, and which base stations were scored at all (a run that scored
+nothing says so and exits 1: it is not an all-clear). A run without a
+model gets "worth a look" instead: flows the
 site inventory alone already questions (traffic on no known plane, a
 management peer outside the inventory, cleartext management protocols, a
 base station opening sessions itself, nDPI risks) - fixed rules only.
@@ -31,24 +33,65 @@ def human(n):
     return f"{n:.1f} TB"
 
 
+def site_zone(f):
+    """The site's time zone from the inventory stored in the file (UTC when none)."""
+    import re
+    from zoneinfo import ZoneInfo
+    try:
+        text = f["meta/inventory"][()].decode()
+        m = re.search(r"^timezone:\s*['\"]?([\w/+-]+)", text, re.M)
+        return ZoneInfo(m.group(1)) if m else ZoneInfo("UTC")
+    except (KeyError, ValueError, OSError):
+        from zoneinfo import ZoneInfo as Z
+        return Z("UTC")
+
+
+def print_coverage(f, names):
+    """Which stations were scored: a run that scored nothing is not an all-clear."""
+    import pandas as pd
+    cov = pd.DataFrame(f["coverage"][:])
+    status = ["unattributed", "scored", "scored by role group", "still learning",
+              "NOT scored", "no traffic"]
+    print("\ncoverage (capture health per base station)")
+    for r in cov[cov.bs_index > 0].itertuples():
+        print(f"  {names['base_stations'].get(int(r.bs_index), '?'):<10} "
+              f"{status[int(r.status)] if int(r.status) < len(status) else '?':<20} "
+              f"{int(r.flows):>7} flows, {int(r.mid_session)} without their opening, "
+              f"{int(r.one_way)} one-way, {int(r.silent_hours)} silent hours")
+    row0 = cov[cov.bs_index == 0]
+    if len(row0):
+        print(f"  {int(row0.flows.iloc[0])} flow records of no base station")
+    return int(cov.status.isin([1, 2, 3]).sum())
+
+
 def print_anomalies(f, attrs):
     """The baseline's anomalies, grouped by base station, most severe first."""
     import pandas as pd
     an = pd.DataFrame(f["anomalies"][:])
     names = {t: {int(r["id"]): r["name"].decode() for r in f["meta/" + t][:]}
              for t in ("detectors", "severities", "base_stations")}
+    scored = print_coverage(f, names) if "coverage" in f else None
+    tz = site_zone(f)
     print(f"\nanomalies against model {attrs.get('model', '?')}: {len(an)}")
     if an.empty:
-        print("  none: every base station stayed within its learned baseline")
+        if scored == 0:
+            print("  NOTHING WAS SCORED: no base station had traffic the model knows - "
+                  "this is not an all-clear")
+            return 1
+        print(f"  none: the {scored if scored is not None else 'scored'} base stations stayed "
+              "within their learned baseline")
         return 0
     an["bs"] = an.bs_index.map(lambda i: names["base_stations"].get(int(i), "?"))
-    an["when"] = pd.to_datetime(an.start_us, unit="us", utc=True)
+    an["when"] = pd.to_datetime(an.start_us, unit="us", utc=True).dt.tz_convert(tz)
     an = an.sort_values(["severity", "start_us"], ascending=[False, True])
     counts = an.severity.map(lambda s: names["severities"][int(s)]).value_counts()
-    print("  " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    print("  " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" (times in {tz})")
     for r in an.itertuples():
-        print(f"  {names['severities'][int(r.severity)]:<6} {r.bs:<9} {r.when:%m-%d %H:%M}  "
-              f"{names['detectors'][int(r.detector)]:<11} {r.explanation.decode()}")
+        print(f"  {names['severities'][int(r.severity)]:<6} {r.score:4.1f} {r.bs:<9} "
+              f"{r.when:%m-%d %H:%M %Z}  {names['detectors'][int(r.detector)]:<11} "
+              f"{r.explanation.decode()}")
+        print(f"{'':14}frames from {int(r.first_flow_id) // 2}; wireshark: {r.wireshark.decode()}; "
+              f"community id {r.community_id.decode()}")
     return 1
 
 

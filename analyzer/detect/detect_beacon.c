@@ -31,6 +31,7 @@ typedef struct start {
     int64_t t, end;
     uint64_t flow_id;
     uint64_t up, down, pkts_up, pkts_down;
+    uint16_t src_port, dst_port, local_port, peer_port; /* this session's own ports */
 } start_t;
 
 typedef struct series {
@@ -158,6 +159,10 @@ static void report_start(
     ev.down = x->down;
     ev.pkts_up = x->pkts_up;
     ev.pkts_down = x->pkts_down;
+    ev.src_port = x->src_port;
+    ev.dst_port = x->dst_port;
+    ev.local_port = x->local_port;
+    ev.peer_port = x->peer_port;
     ev.flows = ev.sessions = 1;
     ev.value = median / 1e6;
     /* the limit: how irregular a beacon may be, as a MAD (seconds) */
@@ -183,7 +188,7 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
         return;
     }
     x = (start_t){ v->rec->first_us, v->rec->last_us, v->rec->flow_id, v->up, v->down, v->pkts_up,
-        v->pkts_down };
+        v->pkts_down, v->rec->src_port, v->rec->dst_port, v->local_port, v->peer_port };
     add_start(s, &x);
     if (s->n == 1 || v->rec->first_us >= s->last.start_us)
         mw_evidence_from_flow(&s->last, MW_DET_BEACON, MW_SEV_HIGH, st, v);

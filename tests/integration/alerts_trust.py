@@ -130,7 +130,7 @@ def check_sides_and_numbers(anoms, h5path, fails):
         fails.check(a["community_id"].startswith("1:") and a["wireshark"],
                     f"anomaly {a['anomaly_id']} lacks a Community ID or filter")
     # the Community ID and the frame number agree with tshark's on the capture itself
-    tcp = [a for a in anoms if "tcp.port" in a["wireshark"] and not a["inner"]][:4]
+    tcp = [a for a in anoms if "tcp.port" in a["wireshark"] and not a["inner"]][:12]
     fails.check(tcp, "no TCP anomaly to check the Community ID on")
     for a in tcp:
         r = run(["tshark", "--enable-protocol", "communityid", "-r", a["source"], "-Y",
