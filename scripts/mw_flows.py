@@ -9,7 +9,8 @@ or from a shell:  /usr/bin/python3 scripts/mw_flows.py out.h5 [--csv]
 Adds: src/dst (text addresses), master/app/protocol (nDPI names),
 category_name, kind_name, end_reason_name, first/last (UTC timestamps),
 risks (comma-separated names), host (str), service_name, plane_name,
-local_role_name/peer_role_name and bs (base-station id from the inventory). Needs Debian's python3-h5py and python3-pandas.
+local_role_name/peer_role_name, orient_name (how the opener was decided) and bs
+(base-station id from the inventory). Needs Debian's python3-h5py and python3-pandas.
 """
 import ipaddress
 import sys
@@ -68,6 +69,7 @@ def load(path, raw=False):
         roles = _names(f, "roles")
         services = _names(f, "services")
         stations = _names(f, "base_stations")
+        orients = _names(f, "orientations")
     df["src"] = [_addr(h, l) for h, l in zip(df.src_hi, df.src_lo)]
     df["dst"] = [_addr(h, l) for h, l in zip(df.dst_hi, df.dst_lo)]
     df["master"] = df.master_proto.map(lambda i: protos.get(int(i), str(i)))
@@ -89,6 +91,8 @@ def load(path, raw=False):
     if roles:
         df["local_role_name"] = df.local_role.map(lambda i: roles.get(int(i), str(i)))
         df["peer_role_name"] = df.peer_role.map(lambda i: roles.get(int(i), str(i)))
+    if orients and "orient" in df:
+        df["orient_name"] = df.orient.map(lambda i: orients.get(int(i), str(i)))
     return df
 
 

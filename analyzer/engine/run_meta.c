@@ -176,6 +176,12 @@ static int write_site_tables(
         names[i] = mw_initiator_name((unsigned)i);
     if (rc == 0)
         rc = mw_h5_writer_name_table(w, "initiators", names, MW_INIT_COUNT, errbuf, errlen);
+    {
+        static const char *const orient[MW_ORIENT_COUNT] = { "first_packet", "handshake", "port" };
+        if (rc == 0)
+            rc = mw_h5_writer_name_table(
+                    w, "orientations", orient, MW_ORIENT_COUNT, errbuf, errlen);
+    }
     for (i = 0; rc == 0 && i < MW_SVC_COUNT; i++)
         names[i] = mw_service_name((unsigned)i);
     if (rc == 0)
@@ -216,15 +222,19 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
     if (rc != 0)
         return rc;
     if (cfg->model != NULL) {
-        const char *det[MW_DET_COUNT], *sev[4];
+        const char *det[MW_DET_COUNT], *sev[4], *cov[MW_COV_COUNT];
         unsigned i;
         for (i = 0; i < MW_DET_COUNT; i++)
             det[i] = mw_detector_name(i);
         for (i = 0; i < 4; i++)
             sev[i] = mw_severity_name(i);
+        for (i = 0; i < MW_COV_COUNT; i++)
+            cov[i] = mw_coverage_status_name(i);
         rc = mw_h5_writer_name_table(w, "detectors", det, MW_DET_COUNT, errbuf, errlen);
         if (rc == 0)
             rc = mw_h5_writer_name_table(w, "severities", sev, 4, errbuf, errlen);
+        if (rc == 0)
+            rc = mw_h5_writer_name_table(w, "coverage", cov, MW_COV_COUNT, errbuf, errlen);
         if (rc == 0)
             rc = mw_h5_writer_attr_string(w, "model", cfg->model);
         if (rc != 0)
