@@ -201,3 +201,8 @@ uint16_t mw_classifier_gtp_u_id(void)
 {
     return NDPI_PROTOCOL_GTP_U;
 }
+
+uint16_t mw_classifier_ip_in_ip_id(void)
+{
+    return NDPI_PROTOCOL_IP_IP_IN_IP;
+}

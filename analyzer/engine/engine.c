@@ -1,8 +1,8 @@
 /*
  * engine.c - runs one analyze or capture job.
  *
- * The reader (this thread) reads and decodes every packet once. GTP-U
- * tunnel flows are tracked here, in the reader's own table, because the
+ * The reader (this thread) reads and decodes every packet once. Tunnel
+ * flows (GTP-U, IP-in-IP) are tracked here, in the reader's own table, because the
  * packets of one tunnel are spread over all workers (dispatch hashes the
  * INNER 5-tuple so subscriber traffic balances); every inner packet is then
  * sent with the id of its tunnel flow. Everything else goes to the worker
@@ -85,7 +85,7 @@ typedef struct engine {
     mw_flow_table_t *tunnels;
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
-    uint16_t gtp_id, gtp_u_id;
+    uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
     mw_config_t cfg_eff; /* cfg with the model's window applied */
@@ -181,6 +181,12 @@ static int is_gtp_u_tunnel(const mw_packet_t *p)
            (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
 }
 
+/* IP-in-IP whose outer header was decoded (the inner may have been broken). */
+static int is_ip_in_ip_tunnel(const mw_packet_t *p)
+{
+    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
+}
+
 static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
 {
     engine_t *e = ctx;
@@ -200,9 +206,13 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_ind
         return 0;
     }
     if (f->rec.app_proto == 0) {
-        /* nDPI never sees tunnels: the decoder already proved GTP-U. */
-        f->rec.master_proto = e->gtp_id;
-        f->rec.app_proto = e->gtp_u_id;
+        /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
+        if (is_ip_in_ip_tunnel(p)) {
+            f->rec.app_proto = e->ip_in_ip_id;
+        } else {
+            f->rec.master_proto = e->gtp_id;
+            f->rec.app_proto = e->gtp_u_id;
+        }
         f->rec.ndpi_done = 1;
         /* early, so inner flows learn the tunnel's base station */
         mw_plane_assign(e->inventory, &f->rec, NULL);
@@ -303,13 +313,16 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     }
     if (p.soft_event)
         e->sum->soft_events[p.soft_event]++;
-    if (is_gtp_u_tunnel(&p)) {
-        tunnel_flow_id = track_tunnel(e, &p, &tunnel_bs_index);
-        if (!p.has_gtp)
-            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
-        tunnel_ctx = mw_flow_tunnel_ctx(&p);
-    } else {
+    if (!is_gtp_u_tunnel(&p))
         p.has_gtp = 0;
+    if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
+        tunnel_flow_id = track_tunnel(e, &p, &tunnel_bs_index);
+        if (!mw_packet_has_inner(&p))
+            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
+        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
+         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
+         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
+        tunnel_ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
     }
     dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
 }
@@ -431,6 +444,7 @@ static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
     e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
     e->gtp_id = mw_classifier_gtp_id();
     e->gtp_u_id = mw_classifier_gtp_u_id();
+    e->ip_in_ip_id = mw_classifier_ip_in_ip_id();
     return e->tunnels ? 0 : MW_ENOMEM;
 }
 

@@ -15,13 +15,13 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 2
+#define MW_SCHEMA_VERSION 3
 #define MW_HOST_LEN       64
 
-/* What kind of flow a record is (GTP-U yields two linked records). */
+/* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
 enum mw_flow_kind {
-    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow */
-    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel between eNB/gNB and SGW/UPF */
+    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow (inside IP-in-IP: tunnel_flow_id set) */
+    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel (eNB/gNB - SGW/UPF) or IP-in-IP tunnel */
     MW_FLOW_INNER = 2,  /* a subscriber flow carried inside a GTP-U tunnel */
 };
 
@@ -46,7 +46,7 @@ typedef struct mw_dir_stats {
 
 typedef struct mw_flow_record {
     uint64_t flow_id;        /* 2 * frame number of the first packet (+1 for inner flows) */
-    uint64_t tunnel_flow_id; /* for MW_FLOW_INNER: flow_id of the carrying tunnel, else 0 */
+    uint64_t tunnel_flow_id; /* carried flows: flow_id of the carrying tunnel, else 0 */
     int64_t first_us;        /* first packet, microseconds since the Unix epoch */
     int64_t last_us;         /* last packet */
     uint64_t src_hi, src_lo; /* initiator address */

@@ -152,6 +152,17 @@ static void set_addr(uint64_t *hi, uint64_t *lo, const uint8_t a[16])
     *lo = l;
 }
 
+/*
+ * Was the record's packet carried in a tunnel? GTP-U inner flows and plain
+ * flows inside IP-in-IP count the carried IP packet (the tunnel record has
+ * the wire bytes) and take the odd flow id, since the tunnel record of the
+ * same first frame has the even one.
+ */
+static int is_carried(uint8_t kind, uint64_t tunnel_flow_id)
+{
+    return kind == MW_FLOW_INNER || tunnel_flow_id != 0;
+}
+
 /* Starts a fresh record on flow f from packet p; labels are kept by the caller. */
 static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int src_is_a,
         uint8_t kind, uint64_t tunnel_flow_id)
@@ -160,7 +171,7 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
     int i;
 
     memset(r, 0, sizeof(*r));
-    r->flow_id = p->frame * 2 + (kind == MW_FLOW_INNER ? 1 : 0);
+    r->flow_id = p->frame * 2 + (is_carried(kind, tunnel_flow_id) ? 1 : 0);
     r->tunnel_flow_id = tunnel_flow_id;
     r->first_us = r->last_us = p->ts_us;
     set_addr(&r->src_hi, &r->src_lo, l3->src);
@@ -191,7 +202,7 @@ static void record_continue(mw_flow_t *f, const mw_packet_t *p)
 
     memset(&r->c2s, 0, sizeof(r->c2s));
     memset(&r->s2c, 0, sizeof(r->s2c));
-    r->flow_id = p->frame * 2 + (keep.kind == MW_FLOW_INNER ? 1 : 0);
+    r->flow_id = p->frame * 2 + (is_carried(keep.kind, keep.tunnel_flow_id) ? 1 : 0);
     r->first_us = r->last_us = p->ts_us;
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
@@ -240,8 +251,8 @@ static mw_flow_t *alloc_flow(mw_flow_table_t *t)
 static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int dir)
 {
     mw_dir_stats_t *ds = dir == 0 ? &f->rec.c2s : &f->rec.s2c;
-    /* Inner flows count the subscriber's IP bytes; others the frame on the wire. */
-    uint32_t len = f->rec.kind == MW_FLOW_INNER ? l3->ip_len : p->wirelen;
+    /* Carried flows count their IP bytes; others the frame on the wire. */
+    uint32_t len = is_carried(f->rec.kind, f->rec.tunnel_flow_id) ? l3->ip_len : p->wirelen;
 
     ds->packets++;
     ds->bytes += len;
