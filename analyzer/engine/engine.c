@@ -193,17 +193,17 @@ static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
     mw_plane_assign(e->inventory, rec, NULL);
 }
 
-/* Accounts the outer tunnel flow; returns its id for the inner flow. */
-static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_index /* OUT */)
+/* Accounts the outer tunnel flow; fills in what the inner flow needs of it. */
+static void track_tunnel(engine_t *e, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
 {
     mw_flow_t *f;
     int dir;
 
+    memset(ref, 0, sizeof(*ref));
     f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
         e->sum->alloc_failures++;
-        *bs_index = 0;
-        return 0;
+        return;
     }
     if (f->rec.app_proto == 0) {
         /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
@@ -217,13 +217,14 @@ static uint64_t track_tunnel(engine_t *e, const mw_packet_t *p, uint16_t *bs_ind
         /* early, so inner flows learn the tunnel's base station */
         mw_plane_assign(e->inventory, &f->rec, NULL);
     }
-    *bs_index = f->rec.bs_index;
+    ref->flow_id = f->rec.flow_id;
+    ref->key = f->hash;
+    ref->bs_index = f->rec.bs_index;
     e->sum->tunnel_packets++;
-    return f->rec.flow_id;
 }
 
-static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
+static void dispatch(
+        engine_t *e, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     mw_flow_key_t key;
@@ -234,19 +235,17 @@ static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
 
     e->sum->tracked_packets++;
     if (e->nworkers == 1 && !e->threaded) {
-        mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
+        mw_worker_packet(e->workers[0], p, frame, tunnel);
         return;
     }
     mw_flow_key_make(
-            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx, &a_is_src);
+            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
     w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
     item->type = MW_WORK_PACKET;
     item->frame_len = copy_len;
-    item->tunnel_flow_id = tunnel_flow_id;
-    item->tunnel_ctx = tunnel_ctx;
-    item->tunnel_bs_index = tunnel_bs_index;
+    item->tunnel = *tunnel;
     item->pkt = *p;
     memcpy(item + 1, frame, copy_len);
     mw_ring_commit(mw_worker_ring(w));
@@ -286,8 +285,7 @@ static void publish_all(engine_t *e)
 static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 {
     mw_packet_t p;
-    uint64_t tunnel_flow_id = 0, tunnel_ctx = 0;
-    uint16_t tunnel_bs_index = 0;
+    mw_tunnel_ref_t tunnel = { 0 };
     int rc;
 
     e->sum->packets++;
@@ -316,15 +314,15 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     if (!is_gtp_u_tunnel(&p))
         p.has_gtp = 0;
     if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
-        tunnel_flow_id = track_tunnel(e, &p, &tunnel_bs_index);
+        track_tunnel(e, &p, &tunnel);
         if (!mw_packet_has_inner(&p))
             return; /* echo, end marker, bad inner packet: the tunnel flow has it */
         /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
          * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
          * hosts' own traffic: the same flow on two tunnel legs is one flow. */
-        tunnel_ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
+        tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
     }
-    dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
+    dispatch(e, &p, raw->data, &tunnel);
 }
 
 static int limits_reached(engine_t *e)

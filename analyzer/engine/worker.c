@@ -106,8 +106,8 @@ fail:
     return NULL;
 }
 
-void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
+void mw_worker_packet(
+        mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     /* GTP-U carries subscribers (inner flows); IP-in-IP carries plain flows with a tunnel link */
@@ -123,13 +123,15 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         mw_record_batch_flush(&w->batch);
         atomic_store_explicit(&w->progress_us, p->ts_us, memory_order_release);
     }
-    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel_ctx, tunnel_flow_id, &dir);
+    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel->ctx, tunnel->flow_id, &dir);
     if (f == NULL) {
         w->alloc_failures++;
         return;
     }
+    if (tunnel->flow_id != 0)
+        mw_flow_note_tunnel(f, tunnel->key, tunnel->flow_id);
     if (kind == MW_FLOW_INNER && f->rec.bs_index == 0)
-        f->rec.bs_index = tunnel_bs_index; /* subscriber addresses are not in the inventory */
+        f->rec.bs_index = tunnel->bs_index; /* subscriber addresses are not in the inventory */
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {
@@ -164,8 +166,7 @@ static void *worker_main(void *arg)
             continue;
         }
         if (item->type == MW_WORK_PACKET) {
-            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), item->tunnel_flow_id,
-                    item->tunnel_ctx, item->tunnel_bs_index);
+            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel);
         } else if (item->type == MW_WORK_TICK) {
             mw_worker_tick(w, item->pkt.ts_us);
         } else {

@@ -45,12 +45,13 @@ typedef struct mw_dir_stats {
 } mw_dir_stats_t;
 
 typedef struct mw_flow_record {
-    uint64_t flow_id;        /* 2 * frame number of the first packet (+1 for inner flows) */
-    uint64_t tunnel_flow_id; /* carried flows: flow_id of the carrying tunnel, else 0 */
-    int64_t first_us;        /* first packet, microseconds since the Unix epoch */
-    int64_t last_us;         /* last packet */
-    uint64_t src_hi, src_lo; /* initiator address */
-    uint64_t dst_hi, dst_lo; /* responder address */
+    uint64_t flow_id;             /* 2 * frame number of the first packet (+1 for inner flows) */
+    uint64_t tunnel_flow_id;      /* carried flows: flow_id of the carrying tunnel, else 0 */
+    uint64_t last_tunnel_flow_id; /* carried flows: flow_id of the last tunnel to join, else 0 */
+    int64_t first_us;             /* first packet, microseconds since the Unix epoch */
+    int64_t last_us;              /* last packet */
+    uint64_t src_hi, src_lo;      /* initiator address */
+    uint64_t dst_hi, dst_lo;      /* responder address */
     uint16_t src_port, dst_port;
     uint8_t ip_version;              /* 4 or 6 */
     uint8_t l4_proto;                /* IANA protocol number (6 TCP, 17 UDP, 132 SCTP, 1/58 ICMP) */
@@ -76,6 +77,7 @@ typedef struct mw_flow_record {
     uint8_t peer_role;      /* enum mw_role of the other side */
     uint8_t initiator;      /* enum mw_initiator: who opened the flow */
     uint16_t service;       /* enum mw_service: telecom protocol named from ports/PPID */
+    uint16_t tunnels;       /* carried flows: distinct tunnels that carried it, else 0 */
     char host[MW_HOST_LEN]; /* host name or TLS SNI found by nDPI, NUL padded */
 } mw_flow_record_t;
 

@@ -204,11 +204,36 @@ static void record_continue(mw_flow_t *f, const mw_packet_t *p)
     memset(&r->s2c, 0, sizeof(r->s2c));
     r->flow_id = p->frame * 2 + (is_carried(keep.kind, keep.tunnel_flow_id) ? 1 : 0);
     r->first_us = r->last_us = p->ts_us;
+    r->tunnels = 0; /* the new record counts its own tunnels from its first packet on */
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
         mw_running_stats_init(&f->iat[i]);
         f->last_dir_us[i] = 0;
     }
+}
+
+void mw_flow_note_tunnel(mw_flow_t *f, uint64_t tunnel_key, uint64_t tunnel_flow_id)
+{
+    mw_flow_record_t *r = &f->rec;
+    unsigned i, known = MW_MIN(r->tunnels, (unsigned)MW_FLOW_TUNNEL_KEYS);
+
+    if (r->tunnels == 0)
+        r->tunnel_flow_id = tunnel_flow_id; /* a continued record links its own first tunnel */
+    for (i = 0; i < known; i++) {
+        if (f->tunnel_keys[i] == tunnel_key) {
+            /* the newest tunnel may have moved on to a new record (active timeout) */
+            if (i == known - 1)
+                r->last_tunnel_flow_id = tunnel_flow_id;
+            return;
+        }
+    }
+    /* A new tunnel: the last one to join is the one to show, not the tunnel of the last
+     * packet - with uplink and downlink in two tunnels that would flip at every packet. */
+    r->last_tunnel_flow_id = tunnel_flow_id;
+    if (r->tunnels < MW_FLOW_TUNNEL_KEYS)
+        f->tunnel_keys[r->tunnels] = tunnel_key;
+    if (r->tunnels < UINT16_MAX)
+        r->tunnels++;
 }
 
 static void emit(mw_flow_table_t *t, mw_flow_t *f, enum mw_end_reason reason)

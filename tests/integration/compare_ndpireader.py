@@ -60,7 +60,8 @@ def our_flows(h5):
     df = mw_flows.load(h5)
     # ndpiReader replaces a GTP-U or IP-in-IP packet by its inner packet, so a tunnel
     # shows up there only when none of its packets carried one (echo, end marker).
-    carriers = set(df.tunnel_flow_id[df.tunnel_flow_id != 0])
+    carriers = set(df.tunnel_flow_id[df.tunnel_flow_id != 0]) | set(
+        df.last_tunnel_flow_id[df.last_tunnel_flow_id != 0])
     df = df[(df.kind != 1) | ~df.flow_id.isin(carriers)]
     flows = {}
     for r in df.itertuples():
