@@ -24,8 +24,8 @@ static int decode_ip_in_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32
         rc = MW_DEC_TOO_DEEP;
     else
         rc = mw__decode_ip(d, p, off, len);
-    if (rc == MW_DEC_OK) {
-        p->has_ipip = 1;
+    if (rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) {
+        p->has_ipip = 1; /* a later inner fragment: p->inner.frag says so */
         return MW_DEC_OK;
     }
     /* keep the tunnel flow; the inner packet is counted by reason */

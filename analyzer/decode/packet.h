@@ -25,6 +25,7 @@ typedef struct mw_l3 {
     uint32_t payload_off;     /* offset of the transport payload */
     uint32_t payload_len;     /* captured payload bytes */
     uint32_t sctp_ppid;       /* PPID of the first SCTP DATA chunk, 0 when none */
+    uint32_t frag_id;         /* IPv4 identification / IPv6 fragment id, when frag != NONE */
 } mw_l3_t;
 
 enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };

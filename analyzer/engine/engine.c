@@ -7,7 +7,9 @@
  * INNER 5-tuple so subscriber traffic balances); every inner packet is then
  * sent with the id of its tunnel flow. Everything else goes to the worker
  * chosen by the symmetric flow hash, so each flow lives in one worker and
- * the flows and labels are the same for any thread count.
+ * the flows and labels are the same for any thread count. Later IP
+ * fragments get the ports of their first fragment here too (frag_table),
+ * so they go to the worker, and flow, of their datagram.
  *
  * Shutdown is the same for every cause (end of input, signal, limit):
  * stop reading, let workers flush their tables, drain the writer, then
@@ -36,6 +38,7 @@
 #include "detect/detect_run.h"
 #include "output/h5_model.h"
 #include "flow/flow_table.h"
+#include "flow/frag_table.h"
 #include "output/flow_sink.h"
 
 volatile sig_atomic_t mw_engine_stop_signal;
@@ -69,9 +72,12 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT      2152
-#define PACKET_TICK_US 1000000
-#define LIVE_TICK_MS   1000
+#define GTPU_PORT        2152
+#define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
+#define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
+#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define PACKET_TICK_US   1000000
+#define LIVE_TICK_MS     1000
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -83,6 +89,7 @@ typedef struct engine {
     unsigned nworkers;
     int threaded;
     mw_flow_table_t *tunnels;
+    mw_frag_table_t *frags;
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
     uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
@@ -282,6 +289,25 @@ static void publish_all(engine_t *e)
         mw_ring_publish(mw_worker_ring(e->workers[i]));
 }
 
+/*
+ * A later fragment of the outer IP packet: the flow of its first fragment
+ * (found by the fragment table) counts it - the tunnel flow when the
+ * datagram was a tunnel packet. Without a first fragment (lost, not yet
+ * seen, expired) it goes to the flow of its addresses and protocol with
+ * ports 0, so its bytes still count somewhere (and the orphan is counted).
+ */
+static void later_fragment(engine_t *e, mw_packet_t *p, const uint8_t *frame)
+{
+    mw_tunnel_ref_t none = { 0 };
+    uint8_t tag = 0;
+
+    if (mw_frag_table_join(e->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
+        track_tunnel(e, p, &none);
+        return;
+    }
+    dispatch(e, p, frame, &none);
+}
+
 static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 {
     mw_packet_t p;
@@ -305,6 +331,10 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     p.frame = e->sum->packets;
     p.wirelen = raw->wirelen;
     rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
+    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
+        later_fragment(e, &p, raw->data);
+        return;
+    }
     if (rc != MW_DEC_OK) {
         e->sum->decode_events[rc]++;
         return;
@@ -313,6 +343,9 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
         e->sum->soft_events[p.soft_event]++;
     if (!is_gtp_u_tunnel(&p))
         p.has_gtp = 0;
+    if (p.outer.frag == MW_FRAG_FIRST)
+        mw_frag_table_remember(e->frags, &p.outer, 0,
+                is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
     if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
         track_tunnel(e, &p, &tunnel);
         if (!mw_packet_has_inner(&p))
@@ -321,6 +354,11 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
          * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
          * hosts' own traffic: the same flow on two tunnel legs is one flow. */
         tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
+        /* fragments inside a tunnel: the datagram is known per tunnel flow */
+        if (p.inner.frag == MW_FRAG_FIRST)
+            mw_frag_table_remember(e->frags, &p.inner, tunnel.key, 0, p.ts_us);
+        else if (p.inner.frag == MW_FRAG_LATER)
+            mw_frag_table_join(e->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
     }
     dispatch(e, &p, raw->data, &tunnel);
 }
@@ -440,10 +478,15 @@ static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
     e->tunnel_batch.hook = assign_tunnel_plane;
     e->tunnel_batch.hook_ctx = e;
     e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
+    if (e->tunnels == NULL)
+        return MW_ENOMEM;
+    e->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
+                                            .timeout_us = FRAG_TIMEOUT_US },
+            errbuf, errlen);
     e->gtp_id = mw_classifier_gtp_id();
     e->gtp_u_id = mw_classifier_gtp_u_id();
     e->ip_in_ip_id = mw_classifier_ip_in_ip_id();
-    return e->tunnels ? 0 : MW_ENOMEM;
+    return e->frags ? 0 : MW_ENOMEM;
 }
 
 static void collect_stats(engine_t *e)
@@ -465,6 +508,14 @@ static void collect_stats(engine_t *e)
         mw_flow_table_get_stats(e->tunnels, &ts);
         e->sum->flows_evicted += ts.evicted;
         e->sum->peak_flows += ts.peak;
+    }
+    if (e->frags) {
+        mw_frag_table_stats_t fs;
+        mw_frag_table_get_stats(e->frags, &fs);
+        e->sum->fragments_joined = fs.joined;
+        e->sum->fragments_orphan = fs.orphans;
+        e->sum->fragments_expired = fs.expired;
+        e->sum->frag_table_full = fs.full;
     }
     if (e->cap && mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
         e->sum->kernel_received = cs.received;
@@ -505,6 +556,7 @@ static void destroy(engine_t *e)
         mw_worker_destroy(e->workers[i]);
     free(e->workers);
     mw_flow_table_destroy(e->tunnels);
+    mw_frag_table_destroy(e->frags);
     mw_capture_close(e->cap);
     mw_detect_run_destroy(e->detect);
     mw_trainer_destroy(e->trainer);

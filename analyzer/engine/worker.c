@@ -132,6 +132,8 @@ void mw_worker_packet(
         mw_flow_note_tunnel(f, tunnel->key, tunnel->flow_id);
     if (kind == MW_FLOW_INNER && f->rec.bs_index == 0)
         f->rec.bs_index = tunnel->bs_index; /* subscriber addresses are not in the inventory */
+    if (l3->frag == MW_FRAG_LATER)
+        return; /* no transport header: nothing for nDPI */
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {
