@@ -14,10 +14,12 @@
 #include <string.h>
 
 #include "classify/classify_ndpi.h"
+#include "classify/hostname.h"
 #include "classify/plane.h"
 #include "core/mw.h"
 
 #define SWEEP_INTERVAL_US 1000000
+#define HOST_TRIES        4 /* the name is in the first payload packet or two of a flow */
 #define RING_SIZE         (16u << 20)
 
 struct mw_worker {
@@ -68,6 +70,25 @@ static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
     else if (f->user != NULL)
         mw_classifier_finish(w->dpi, &f->user, &f->rec);
     mw_record_batch_add(&w->batch, &f->rec);
+}
+
+/*
+ * The full host name from the flow's first DNS message, ClientHello or HTTP
+ * request; nDPI's name, when it comes, is kept only if it is not a cut of it.
+ */
+static void find_host(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
+{
+    char name[MW_HOST_LEN];
+
+    f->host_tries++;
+    if (mw_hostname_from_payload(l3->l4_proto, l3->sport, l3->dport, frame + l3->payload_off,
+                l3->payload_len, name, sizeof(name)) == 0)
+        return;
+    f->host_tries = HOST_TRIES;
+    if (f->rec.host[0] == '\0' || mw_hostname_extends(name, f->rec.host)) {
+        memset(f->rec.host, 0, sizeof(f->rec.host));
+        memcpy(f->rec.host, name, strlen(name));
+    }
 }
 
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen)
@@ -134,6 +155,8 @@ void mw_worker_packet(
         f->rec.bs_index = tunnel->bs_index; /* subscriber addresses are not in the inventory */
     if (l3->frag == MW_FRAG_LATER)
         return; /* no transport header: nothing for nDPI */
+    if (f->host_tries < HOST_TRIES && l3->payload_len > 0)
+        find_host(f, l3, frame);
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #define MW_SCHEMA_VERSION 3
-#define MW_HOST_LEN       64
+#define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 
 /* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
 enum mw_flow_kind {
@@ -78,7 +78,7 @@ typedef struct mw_flow_record {
     uint8_t initiator;      /* enum mw_initiator: who opened the flow */
     uint16_t service;       /* enum mw_service: telecom protocol named from ports/PPID */
     uint16_t tunnels;       /* carried flows: distinct tunnels that carried it, else 0 */
-    char host[MW_HOST_LEN]; /* host name or TLS SNI found by nDPI, NUL padded */
+    char host[MW_HOST_LEN]; /* DNS query, TLS SNI or HTTP Host, NUL padded */
 } mw_flow_record_t;
 
 #endif

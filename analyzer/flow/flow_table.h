@@ -36,6 +36,7 @@ typedef struct mw_flow {
     uint8_t lru_class;                         /* which LRU list holds the flow */
     void *user;                                /* owned by the table's user (nDPI state) */
     uint32_t user_packets;                     /* packets handed to the classifier */
+    uint8_t host_tries;                        /* payload packets searched for a host name */
     uint64_t tunnel_keys[MW_FLOW_TUNNEL_KEYS]; /* tunnels that carried this record */
 } mw_flow_t;
 
