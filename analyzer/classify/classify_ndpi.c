@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/hostname.h"
 #include "classify/ndpi_compat.h"
 #include "core/mw.h"
 
@@ -61,7 +62,9 @@ static void copy_labels(struct ndpi_flow_struct *f, ndpi_protocol proto, mw_flow
     rec->category = (uint16_t)proto.category;
     rec->confidence = (uint8_t)f->confidence;
     rec->risk = (uint64_t)f->risk;
-    if (f->host_server_name[0] != '\0') {
+    /* nDPI 4.2 keeps only the tail of a long name: the worker's own full name wins
+     * over a cut of it (classify/hostname.c) */
+    if (f->host_server_name[0] != '\0' && !mw_hostname_extends(rec->host, f->host_server_name)) {
         size_t n = strnlen(f->host_server_name, sizeof(rec->host) - 1);
         memset(rec->host, 0, sizeof(rec->host));
         memcpy(rec->host, f->host_server_name, n);
@@ -200,4 +203,9 @@ uint16_t mw_classifier_gtp_id(void)
 uint16_t mw_classifier_gtp_u_id(void)
 {
     return NDPI_PROTOCOL_GTP_U;
+}
+
+uint16_t mw_classifier_ip_in_ip_id(void)
+{
+    return NDPI_PROTOCOL_IP_IP_IN_IP;
 }

@@ -57,8 +57,9 @@ enum mw_risk_class {
 };
 uint64_t mw_classifier_risk_mask(enum mw_risk_class cls);
 
-/* Protocol ids used for flows nDPI never sees (the outer GTP-U tunnel). */
+/* Protocol ids used for flows nDPI never sees (the outer GTP-U or IP-in-IP tunnel). */
 uint16_t mw_classifier_gtp_id(void);
 uint16_t mw_classifier_gtp_u_id(void);
+uint16_t mw_classifier_ip_in_ip_id(void); /* nDPI 4.2 has one id for 4in4/6in4/4in6/6in6 */
 
 #endif

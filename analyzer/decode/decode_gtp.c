@@ -73,6 +73,10 @@ static int decode_gtpv1(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t 
         if (version != 4 && version != 6)
             return soft(p, MW_DEC_GTP_INNER_NOT_IP);
         rc = mw__decode_ip(d, p, pos, inner_len);
+        if (rc == MW_DEC_IP_FRAGMENT_LATER) {
+            p->has_gtp = 1; /* p->inner.frag says so: the engine finds its ports */
+            return MW_DEC_OK;
+        }
         if (rc != MW_DEC_OK) {
             /* keep the tunnel flow; the inner packet is counted by reason */
             p->inner.ip_version = 0;

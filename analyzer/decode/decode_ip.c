@@ -1,7 +1,7 @@
 /*
  * decode_ip.c - picks IPv4 or IPv6 from the version nibble and the slot
  * the header goes to: the first IP header is the outer one, the one found
- * inside a GTP-U tunnel is the inner one. More levels are refused (GTP in
+ * inside a GTP-U or IP-in-IP tunnel is the inner one. More levels are refused (GTP in
  * GTP is tracked as an inner flow on port 2152, not unpacked again).
  */
 #include "decode/decode.h"

@@ -3,8 +3,10 @@
  * trusted: the captured length bounds every read, and a total length that
  * is smaller than the header is an event. A total length larger than what
  * was captured is normal (snaplen) and only limits the payload.
- * Non-first fragments carry no transport header: they are counted, not
- * tracked (the first fragment holds the ports and is classified).
+ * Non-first fragments carry no transport header: they return
+ * MW_DEC_IP_FRAGMENT_LATER with the addresses, protocol and identification
+ * filled in, so the engine can account them to the flow of their first
+ * fragment (which holds the ports and is classified).
  * specification: RFC 791
  */
 #include "decode/decode.h"
@@ -52,6 +54,8 @@ int mw__decode_ipv4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, 
         p->has_ip = 1;
 
     frag = mw_get_be16(h + 6);
+    if (frag & 0x3fff)
+        l3->frag_id = mw_get_be16(h + 4);
     if (frag & 0x1fff) {
         l3->frag = MW_FRAG_LATER;
         return MW_DEC_IP_FRAGMENT_LATER;

@@ -53,6 +53,7 @@ int mw__decode_ipv6(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, 
         if (next == NH_FRAGMENT) {
             uint16_t frag = mw_get_be16(d->frame + pos + 2);
             hdr_len = 8;
+            l3->frag_id = mw_get_be32(d->frame + pos + 4);
             if (frag & 0xfff8) {
                 l3->l4_proto = d->frame[pos];
                 l3->frag = MW_FRAG_LATER;

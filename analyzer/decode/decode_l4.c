@@ -3,24 +3,35 @@
  * decoder. Protocols without a decoder here (ESP, GRE, OSPF, ...) still
  * form flows on addresses and protocol number, with ports 0.
  *
- * IP-in-IP (4, 6in4 = 41) is a transport overlay, not a telecom tunnel:
- * like nDPI's reader, the packet is re-decoded from the inner header, which
- * then stands for the flow (the outer header is not kept).
+ * IP-in-IP (4, 6in4 = 41) is handled like GTP-U: the outer header stays
+ * the tunnel (who tunnels to whom is what a backhaul watcher must see, and
+ * dropping it hid the tunnel endpoints), the inner header goes to p->inner
+ * and stands for the inner flow. A broken inner packet keeps the tunnel and
+ * is a soft event. The inner IP packet is the second and last IP level, so
+ * GTP-U inside IP-in-IP is an inner UDP flow, not unpacked again.
  * specification: RFC 2003 (IPIP), RFC 4213 (6in4)
  */
 #include "decode/decode.h"
 
 #include <string.h>
 
-/* Forgets the outer IP header and decodes the inner one in its place. */
-static int decode_overlay(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len)
+/* Decodes the inner header of an IP-in-IP packet into p->inner. */
+static int decode_ip_in_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len)
 {
+    int rc;
+
     if (++d->layers > MW_MAX_LAYERS)
-        return MW_DEC_TOO_DEEP;
-    memset(&p->outer, 0, sizeof(p->outer));
-    p->has_ip = 0;
-    d->ip_depth = 0;
-    return mw__decode_ip(d, p, off, len);
+        rc = MW_DEC_TOO_DEEP;
+    else
+        rc = mw__decode_ip(d, p, off, len);
+    if (rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) {
+        p->has_ipip = 1; /* a later inner fragment: p->inner.frag says so */
+        return MW_DEC_OK;
+    }
+    /* keep the tunnel flow; the inner packet is counted by reason */
+    memset(&p->inner, 0, sizeof(p->inner));
+    p->soft_event = (uint8_t)rc;
+    return MW_DEC_OK;
 }
 
 int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
@@ -39,8 +50,12 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
             return rc;
         case 4:
         case 41:
-            if (l3 == &p->outer)
-                return decode_overlay(d, p, off, len);
+            if (l3 == &p->outer) {
+                l3->l4_off = 0;
+                l3->payload_off = off;
+                l3->payload_len = len;
+                return decode_ip_in_ip(d, p, off, len);
+            }
             break;
         case 132:
             return mw__decode_sctp(d, l3, off, len);

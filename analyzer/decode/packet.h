@@ -26,6 +26,7 @@ typedef struct mw_l3 {
     uint32_t payload_off;     /* offset of the transport payload */
     uint32_t payload_len;     /* captured payload bytes */
     uint32_t sctp_ppid;       /* PPID of the first SCTP DATA chunk, 0 when none */
+    uint32_t frag_id;         /* IPv4 identification / IPv6 fragment id, when frag != NONE */
 } mw_l3_t;
 
 enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };
@@ -47,20 +48,25 @@ typedef struct mw_packet {
     uint32_t mpls_label; /* top (first) label */
     uint8_t has_ip;      /* outer is valid */
     uint8_t has_gtp;     /* GTP-U G-PDU with a decoded inner IP packet */
+    uint8_t has_ipip;    /* IP-in-IP (protocol 4 or 41) with a decoded inner IP packet */
     uint8_t gtp_type;    /* GTP message type (255 = G-PDU), 0 when not GTP */
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;
-    uint8_t gtp_uplink; /* set by the engine from the tunnel: 1 sent by the base station,
-                           2 sent to it, 0 unknown */
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
     mw_l3_t outer;      /* the first IP layer */
-    mw_l3_t inner;      /* the IP packet inside GTP-U, when has_gtp */
+    mw_l3_t inner;      /* the IP packet inside GTP-U or IP-in-IP, when has_gtp/has_ipip */
 } mw_packet_t;
+
+/* Does the packet carry a decoded inner IP packet (its flow is an inner flow)? */
+static inline int mw_packet_has_inner(const mw_packet_t *p)
+{
+    return p->has_gtp || p->has_ipip;
+}
 
 /* The IP layer that flows and nDPI look at: the inner one in a tunnel. */
 static inline const mw_l3_t *mw_packet_flow_l3(const mw_packet_t *p)
 {
-    return p->has_gtp ? &p->inner : &p->outer;
+    return mw_packet_has_inner(p) ? &p->inner : &p->outer;
 }
 
 #endif

@@ -1,13 +1,15 @@
 /*
  * engine.c - runs one analyze or capture job.
  *
- * The reader (this thread) reads and decodes every packet once. GTP-U
- * tunnel flows are tracked here, in the reader's own table, because the
+ * The reader (this thread) reads and decodes every packet once. Tunnel
+ * flows (GTP-U, IP-in-IP) are tracked here, in the reader's own table, because the
  * packets of one tunnel are spread over all workers (dispatch hashes the
  * INNER 5-tuple so subscriber traffic balances); every inner packet is then
  * sent with the id of its tunnel flow. Everything else goes to the worker
  * chosen by the symmetric flow hash, so each flow lives in one worker and
- * the flows and labels are the same for any thread count.
+ * the flows and labels are the same for any thread count. Later IP
+ * fragments get the ports of their first fragment here too (frag_table),
+ * so they go to the worker, and flow, of their datagram.
  *
  * Shutdown is the same for every cause (end of input, signal, limit):
  * stop reading, let workers flush their tables, drain the writer, then
@@ -38,6 +40,7 @@
 #include "output/coverage_text.h"
 #include "output/h5_model.h"
 #include "flow/flow_table.h"
+#include "flow/frag_table.h"
 #include "output/flow_sink.h"
 
 volatile sig_atomic_t mw_engine_stop_signal;
@@ -71,9 +74,12 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT      2152
-#define PACKET_TICK_US 1000000
-#define LIVE_TICK_MS   1000
+#define GTPU_PORT        2152
+#define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
+#define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
+#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define PACKET_TICK_US   1000000
+#define LIVE_TICK_MS     1000
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -85,9 +91,10 @@ typedef struct engine {
     unsigned nworkers;
     int threaded;
     mw_flow_table_t *tunnels;
+    mw_frag_table_t *frags;
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
-    uint16_t gtp_id, gtp_u_id;
+    uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
     mw_config_t cfg_eff; /* cfg with the model's window applied */
@@ -198,44 +205,56 @@ static int is_gtp_u_tunnel(const mw_packet_t *p)
            (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
 }
 
+/* IP-in-IP whose outer header was decoded (the inner may have been broken). */
+static int is_ip_in_ip_tunnel(const mw_packet_t *p)
+{
+    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
+}
+
 static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
 {
     engine_t *e = ctx;
     mw_plane_assign(e->inventory, rec, NULL);
 }
 
-/* Accounts the outer tunnel flow; returns its id for the inner flow. Marks
- * p uplink or downlink, so the inner flow knows which side is the subscriber. */
-static uint64_t track_tunnel(engine_t *e, mw_packet_t *p, uint16_t *bs_index /* OUT */)
+/* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
+ * whether the packet goes up (sent by the base station) or down: the inner flow learns
+ * from it which side is the subscriber. */
+static void track_tunnel(engine_t *e, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
 {
     mw_flow_t *f;
     int dir;
 
+    memset(ref, 0, sizeof(*ref));
     f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
         e->sum->alloc_failures++;
-        *bs_index = 0;
-        return 0;
+        return;
     }
     if (f->rec.app_proto == 0) {
-        /* nDPI never sees tunnels: the decoder already proved GTP-U. */
-        f->rec.master_proto = e->gtp_id;
-        f->rec.app_proto = e->gtp_u_id;
+        /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
+        if (is_ip_in_ip_tunnel(p)) {
+            f->rec.app_proto = e->ip_in_ip_id;
+        } else {
+            f->rec.master_proto = e->gtp_id;
+            f->rec.app_proto = e->gtp_u_id;
+        }
         f->rec.ndpi_done = 1;
         /* early, so inner flows learn the tunnel's base station */
         mw_plane_assign(e->inventory, &f->rec, NULL);
     }
-    *bs_index = f->rec.bs_index;
+    ref->flow_id = f->rec.flow_id;
+    ref->key = f->hash;
+    ref->bs_index = f->rec.bs_index;
     if (f->rec.initiator == MW_INIT_BASE_STATION)
-        p->gtp_uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
+        ref->uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
     else if (f->rec.initiator == MW_INIT_PEER)
-        p->gtp_uplink = dir == 1 ? 1 : 2;
+        ref->uplink = dir == 1 ? 1 : 2;
     e->sum->tunnel_packets++;
-    return f->rec.flow_id;
 }
 
-static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
+static void dispatch(
+        engine_t *e, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     mw_flow_key_t key;
@@ -246,19 +265,17 @@ static void dispatch(engine_t *e, const mw_packet_t *p, const uint8_t *frame,
 
     e->sum->tracked_packets++;
     if (e->nworkers == 1 && !e->threaded) {
-        mw_worker_packet(e->workers[0], p, frame, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
+        mw_worker_packet(e->workers[0], p, frame, tunnel);
         return;
     }
     mw_flow_key_make(
-            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel_ctx, &a_is_src);
+            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
     w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
     item->type = MW_WORK_PACKET;
     item->frame_len = copy_len;
-    item->tunnel_flow_id = tunnel_flow_id;
-    item->tunnel_ctx = tunnel_ctx;
-    item->tunnel_bs_index = tunnel_bs_index;
+    item->tunnel = *tunnel;
     item->pkt = *p;
     memcpy(item + 1, frame, copy_len);
     mw_ring_commit(mw_worker_ring(w));
@@ -295,11 +312,29 @@ static void publish_all(engine_t *e)
         mw_ring_publish(mw_worker_ring(e->workers[i]));
 }
 
+/*
+ * A later fragment of the outer IP packet: the flow of its first fragment
+ * (found by the fragment table) counts it - the tunnel flow when the
+ * datagram was a tunnel packet. Without a first fragment (lost, not yet
+ * seen, expired) it goes to the flow of its addresses and protocol with
+ * ports 0, so its bytes still count somewhere (and the orphan is counted).
+ */
+static void later_fragment(engine_t *e, mw_packet_t *p, const uint8_t *frame)
+{
+    mw_tunnel_ref_t none = { 0 };
+    uint8_t tag = 0;
+
+    if (mw_frag_table_join(e->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
+        track_tunnel(e, p, &none);
+        return;
+    }
+    dispatch(e, p, frame, &none);
+}
+
 static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 {
     mw_packet_t p;
-    uint64_t tunnel_flow_id = 0, tunnel_ctx = 0;
-    uint16_t tunnel_bs_index = 0;
+    mw_tunnel_ref_t tunnel = { 0 };
     int rc;
 
     e->sum->packets++;
@@ -322,21 +357,36 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     p.frame = e->sum->packets;
     p.wirelen = raw->wirelen;
     rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
+    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
+        later_fragment(e, &p, raw->data);
+        return;
+    }
     if (rc != MW_DEC_OK) {
         e->sum->decode_events[rc]++;
         return;
     }
     if (p.soft_event)
         e->sum->soft_events[p.soft_event]++;
-    if (is_gtp_u_tunnel(&p)) {
-        tunnel_flow_id = track_tunnel(e, &p, &tunnel_bs_index);
-        if (!p.has_gtp)
-            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
-        tunnel_ctx = mw_flow_tunnel_ctx(&p);
-    } else {
+    if (!is_gtp_u_tunnel(&p))
         p.has_gtp = 0;
+    if (p.outer.frag == MW_FRAG_FIRST)
+        mw_frag_table_remember(e->frags, &p.outer, 0,
+                is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
+    if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
+        track_tunnel(e, &p, &tunnel);
+        if (!mw_packet_has_inner(&p))
+            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
+        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
+         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
+         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
+        tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
+        /* fragments inside a tunnel: the datagram is known per tunnel flow */
+        if (p.inner.frag == MW_FRAG_FIRST)
+            mw_frag_table_remember(e->frags, &p.inner, tunnel.key, 0, p.ts_us);
+        else if (p.inner.frag == MW_FRAG_LATER)
+            mw_frag_table_join(e->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
     }
-    dispatch(e, &p, raw->data, tunnel_flow_id, tunnel_ctx, tunnel_bs_index);
+    dispatch(e, &p, raw->data, &tunnel);
 }
 
 static int limits_reached(engine_t *e)
@@ -454,9 +504,15 @@ static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
     e->tunnel_batch.hook = assign_tunnel_plane;
     e->tunnel_batch.hook_ctx = e;
     e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
+    if (e->tunnels == NULL)
+        return MW_ENOMEM;
+    e->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
+                                            .timeout_us = FRAG_TIMEOUT_US },
+            errbuf, errlen);
     e->gtp_id = mw_classifier_gtp_id();
     e->gtp_u_id = mw_classifier_gtp_u_id();
-    return e->tunnels ? 0 : MW_ENOMEM;
+    e->ip_in_ip_id = mw_classifier_ip_in_ip_id();
+    return e->frags ? 0 : MW_ENOMEM;
 }
 
 static void collect_stats(engine_t *e)
@@ -478,6 +534,14 @@ static void collect_stats(engine_t *e)
         mw_flow_table_get_stats(e->tunnels, &ts);
         e->sum->flows_evicted += ts.evicted;
         e->sum->peak_flows += ts.peak;
+    }
+    if (e->frags) {
+        mw_frag_table_stats_t fs;
+        mw_frag_table_get_stats(e->frags, &fs);
+        e->sum->fragments_joined = fs.joined;
+        e->sum->fragments_orphan = fs.orphans;
+        e->sum->fragments_expired = fs.expired;
+        e->sum->frag_table_full = fs.full;
     }
     if (e->cap && mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
         e->sum->kernel_received = cs.received;
@@ -518,6 +582,7 @@ static void destroy(engine_t *e)
         mw_worker_destroy(e->workers[i]);
     free(e->workers);
     mw_flow_table_destroy(e->tunnels);
+    mw_frag_table_destroy(e->frags);
     mw_capture_close(e->cap);
     mw_detect_run_destroy(e->detect);
     mw_anomaly_sinks_destroy(e->sinks);

@@ -19,6 +19,10 @@ typedef struct mw_run_summary {
     uint64_t flows_written;
     uint64_t flows_evicted, alloc_failures;
     uint64_t tunnel_packets;
+    uint64_t fragments_joined;  /* later IP fragments accounted to their first fragment's flow */
+    uint64_t fragments_orphan;  /* later fragments without a first fragment: ports-0 flow */
+    uint64_t fragments_expired; /* of the orphans: first fragment older than the timeout */
+    uint64_t frag_table_full;   /* first fragments that pushed out a live one (table full) */
     uint32_t peak_flows;
     uint64_t kernel_received, kernel_dropped, if_dropped;
     int64_t first_us, last_us;

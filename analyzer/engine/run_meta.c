@@ -41,6 +41,10 @@ size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *
     ADD("bytes", s->bytes);
     ADD("tracked_packets", s->tracked_packets);
     ADD("tunnel_packets", s->tunnel_packets);
+    ADD("fragments_joined", s->fragments_joined);
+    ADD("fragments_orphan", s->fragments_orphan);
+    ADD("fragments_expired", s->fragments_expired);
+    ADD("frag_table_full", s->frag_table_full);
     ADD("flows_written", s->flows_written);
     ADD("flows_evicted", s->flows_evicted);
     ADD("flow_alloc_failures", s->alloc_failures);

@@ -14,10 +14,12 @@
 #include <string.h>
 
 #include "classify/classify_ndpi.h"
+#include "classify/hostname.h"
 #include "classify/plane.h"
 #include "core/mw.h"
 
 #define SWEEP_INTERVAL_US 1000000
+#define HOST_TRIES        4 /* the name is in the first payload packet or two of a flow */
 #define RING_SIZE         (16u << 20)
 
 struct mw_worker {
@@ -70,6 +72,25 @@ static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
     mw_record_batch_add(&w->batch, &f->rec);
 }
 
+/*
+ * The full host name from the flow's first DNS message, ClientHello or HTTP
+ * request; nDPI's name, when it comes, is kept only if it is not a cut of it.
+ */
+static void find_host(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
+{
+    char name[MW_HOST_LEN];
+
+    f->host_tries++;
+    if (mw_hostname_from_payload(l3->l4_proto, l3->sport, l3->dport, frame + l3->payload_off,
+                l3->payload_len, name, sizeof(name)) == 0)
+        return;
+    f->host_tries = HOST_TRIES;
+    if (f->rec.host[0] == '\0' || mw_hostname_extends(name, f->rec.host)) {
+        memset(f->rec.host, 0, sizeof(f->rec.host));
+        memcpy(f->rec.host, name, strlen(name));
+    }
+}
+
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen)
 {
     mw_worker_t *w = calloc(1, sizeof(*w));
@@ -106,10 +127,11 @@ fail:
     return NULL;
 }
 
-void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index)
+void mw_worker_packet(
+        mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
+    /* GTP-U carries subscribers (inner flows); IP-in-IP carries plain flows with a tunnel link */
     uint8_t kind = p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
     mw_flow_t *f;
     int dir;
@@ -122,16 +144,23 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         mw_record_batch_flush(&w->batch);
         atomic_store_explicit(&w->progress_us, p->ts_us, memory_order_release);
     }
-    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel_ctx, tunnel_flow_id, &dir);
+    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel->ctx, tunnel->flow_id, &dir);
     if (f == NULL) {
         w->alloc_failures++;
         return;
     }
+    if (tunnel->flow_id != 0)
+        mw_flow_note_tunnel(f, tunnel->key, tunnel->flow_id);
     if (kind == MW_FLOW_INNER && f->rec.bs_index == 0)
-        f->rec.bs_index = tunnel_bs_index; /* subscriber addresses are not in the inventory */
-    if (kind == MW_FLOW_INNER && f->rec.subscriber == MW_SUB_NONE && p->gtp_uplink != 0)
+        f->rec.bs_index = tunnel->bs_index; /* subscriber addresses are not in the inventory */
+    if (kind == MW_FLOW_INNER && f->rec.subscriber == MW_SUB_NONE && tunnel->uplink != 0)
         /* uplink: the sender is the subscriber; downlink: the receiver is */
-        f->rec.subscriber = (uint8_t)((dir == 0) == (p->gtp_uplink == 1) ? MW_SUB_SRC : MW_SUB_DST);
+        f->rec.subscriber =
+                (uint8_t)((dir == 0) == (tunnel->uplink == 1) ? MW_SUB_SRC : MW_SUB_DST);
+    if (l3->frag == MW_FRAG_LATER)
+        return; /* no transport header: nothing for nDPI */
+    if (f->host_tries < HOST_TRIES && l3->payload_len > 0)
+        find_host(f, l3, frame);
     if (f->user == NULL && f->user_packets == 0) {
         f->user = mw_classifier_flow_new();
         if (f->user == NULL) {
@@ -166,8 +195,7 @@ static void *worker_main(void *arg)
             continue;
         }
         if (item->type == MW_WORK_PACKET) {
-            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), item->tunnel_flow_id,
-                    item->tunnel_ctx, item->tunnel_bs_index);
+            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel);
         } else if (item->type == MW_WORK_TICK) {
             mw_worker_tick(w, item->pkt.ts_us);
         } else {

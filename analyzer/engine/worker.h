@@ -36,14 +36,21 @@ typedef struct mw_worker_stats {
     mw_flow_table_stats_t flows;
 } mw_worker_stats_t;
 
+/* The tunnel that carried a packet (all 0 for a packet in no tunnel). */
+typedef struct mw_tunnel_ref {
+    uint64_t flow_id;  /* the tunnel's current record */
+    uint64_t ctx;      /* part of the inner flow's key (GTP-U: hash of the outer endpoints) */
+    uint64_t key;      /* the tunnel flow's key hash: the same for all its records */
+    uint16_t bs_index; /* base station of the tunnel, for inner flows */
+    uint8_t uplink;    /* GTP-U: 1 sent by the base station, 2 sent to it, 0 unknown */
+    uint8_t pad_[5];
+} mw_tunnel_ref_t;
+
 /* Work item header in the ring; the frame bytes follow it. */
 typedef struct mw_work_item {
     uint32_t type; /* MW_WORK_* */
     uint32_t frame_len;
-    uint64_t tunnel_flow_id;
-    uint64_t tunnel_ctx;
-    uint16_t tunnel_bs_index; /* base station of the carrying tunnel, for inner flows */
-    uint16_t pad_[3];
+    mw_tunnel_ref_t tunnel;
     mw_packet_t pkt;
 } mw_work_item_t;
 
@@ -56,8 +63,8 @@ int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen);
 mw_ring_t *mw_worker_ring(mw_worker_t *w);
 
 /* Inline use (or from the worker thread). */
-void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
-        uint64_t tunnel_flow_id, uint64_t tunnel_ctx, uint16_t tunnel_bs_index);
+void mw_worker_packet(
+        mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel);
 void mw_worker_tick(mw_worker_t *w, int64_t now_us);
 
 /* Flushes every flow with reason, drains, stops the thread if any. */

@@ -20,12 +20,12 @@
 #include <stdint.h>
 
 #define MW_SCHEMA_VERSION 3
-#define MW_HOST_LEN       64
+#define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 
-/* What kind of flow a record is (GTP-U yields two linked records). */
+/* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
 enum mw_flow_kind {
-    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow */
-    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel between eNB/gNB and SGW/UPF */
+    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow (inside IP-in-IP: tunnel_flow_id set) */
+    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel (eNB/gNB - SGW/UPF) or IP-in-IP tunnel */
     MW_FLOW_INNER = 2,  /* a subscriber flow carried inside a GTP-U tunnel */
 };
 
@@ -60,12 +60,13 @@ typedef struct mw_dir_stats {
 } mw_dir_stats_t;
 
 typedef struct mw_flow_record {
-    uint64_t flow_id;        /* 2 * frame number of the first packet (+1 for inner flows) */
-    uint64_t tunnel_flow_id; /* for MW_FLOW_INNER: flow_id of the carrying tunnel, else 0 */
-    int64_t first_us;        /* first packet, microseconds since the Unix epoch */
-    int64_t last_us;         /* last packet */
-    uint64_t src_hi, src_lo; /* initiator address */
-    uint64_t dst_hi, dst_lo; /* responder address */
+    uint64_t flow_id;             /* 2 * frame number of the first packet (+1 for inner flows) */
+    uint64_t tunnel_flow_id;      /* carried flows: flow_id of the carrying tunnel, else 0 */
+    uint64_t last_tunnel_flow_id; /* carried flows: flow_id of the last tunnel to join, else 0 */
+    int64_t first_us;             /* first packet, microseconds since the Unix epoch */
+    int64_t last_us;              /* last packet */
+    uint64_t src_hi, src_lo;      /* initiator address */
+    uint64_t dst_hi, dst_lo;      /* responder address */
     uint16_t src_port, dst_port;
     uint8_t ip_version;              /* 4 or 6 */
     uint8_t l4_proto;                /* IANA protocol number (6 TCP, 17 UDP, 132 SCTP, 1/58 ICMP) */
@@ -95,7 +96,8 @@ typedef struct mw_flow_record {
     uint8_t orient;         /* enum mw_orient: how src/dst were decided */
     uint8_t continued;      /* 1: continues a record cut by the active timeout */
     uint8_t subscriber;     /* enum mw_subscriber_side (inner records) */
-    char host[MW_HOST_LEN]; /* host name or TLS SNI found by nDPI, NUL padded */
+    uint16_t tunnels;       /* carried flows: distinct tunnels that carried it, else 0 */
+    char host[MW_HOST_LEN]; /* DNS query, TLS SNI or HTTP Host, NUL padded */
 } mw_flow_record_t;
 
 /* Exchanges src and dst with everything that is per side (ports, TEIDs, c2s/s2c). */

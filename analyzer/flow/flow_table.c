@@ -152,6 +152,17 @@ static void set_addr(uint64_t *hi, uint64_t *lo, const uint8_t a[16])
     *lo = l;
 }
 
+/*
+ * Was the record's packet carried in a tunnel? GTP-U inner flows and plain
+ * flows inside IP-in-IP count the carried IP packet (the tunnel record has
+ * the wire bytes) and take the odd flow id, since the tunnel record of the
+ * same first frame has the even one.
+ */
+static int is_carried(uint8_t kind, uint64_t tunnel_flow_id)
+{
+    return kind == MW_FLOW_INNER || tunnel_flow_id != 0;
+}
+
 /* Starts a fresh record on flow f from packet p; labels are kept by the caller.
  * The opener is the packet's sender, or its receiver when the packet answers
  * a handshake (SYN-ACK, INIT-ACK, echo reply): on a one-way port or a
@@ -164,7 +175,7 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
     int i;
 
     memset(r, 0, sizeof(*r));
-    r->flow_id = p->frame * 2 + (kind == MW_FLOW_INNER ? 1 : 0);
+    r->flow_id = p->frame * 2 + (is_carried(kind, tunnel_flow_id) ? 1 : 0);
     r->tunnel_flow_id = tunnel_flow_id;
     r->first_us = r->last_us = p->ts_us;
     set_addr(&r->src_hi, &r->src_lo, answer ? l3->dst : l3->src);
@@ -198,15 +209,40 @@ static void record_continue(mw_flow_t *f, const mw_packet_t *p)
 
     memset(&r->c2s, 0, sizeof(r->c2s));
     memset(&r->s2c, 0, sizeof(r->s2c));
-    r->flow_id = p->frame * 2 + (keep.kind == MW_FLOW_INNER ? 1 : 0);
+    r->flow_id = p->frame * 2 + (is_carried(keep.kind, keep.tunnel_flow_id) ? 1 : 0);
     r->first_us = r->last_us = p->ts_us;
     r->start_seen = 0; /* a continuation, not a new session */
     r->continued = 1;
+    r->tunnels = 0; /* the new record counts its own tunnels from its first packet on */
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
         mw_running_stats_init(&f->iat[i]);
         f->last_dir_us[i] = 0;
     }
+}
+
+void mw_flow_note_tunnel(mw_flow_t *f, uint64_t tunnel_key, uint64_t tunnel_flow_id)
+{
+    mw_flow_record_t *r = &f->rec;
+    unsigned i, known = MW_MIN(r->tunnels, (unsigned)MW_FLOW_TUNNEL_KEYS);
+
+    if (r->tunnels == 0)
+        r->tunnel_flow_id = tunnel_flow_id; /* a continued record links its own first tunnel */
+    for (i = 0; i < known; i++) {
+        if (f->tunnel_keys[i] == tunnel_key) {
+            /* the newest tunnel may have moved on to a new record (active timeout) */
+            if (i == known - 1)
+                r->last_tunnel_flow_id = tunnel_flow_id;
+            return;
+        }
+    }
+    /* A new tunnel: the last one to join is the one to show, not the tunnel of the last
+     * packet - with uplink and downlink in two tunnels that would flip at every packet. */
+    r->last_tunnel_flow_id = tunnel_flow_id;
+    if (r->tunnels < MW_FLOW_TUNNEL_KEYS)
+        f->tunnel_keys[r->tunnels] = tunnel_key;
+    if (r->tunnels < UINT16_MAX)
+        r->tunnels++;
 }
 
 static void emit(mw_flow_table_t *t, mw_flow_t *f, enum mw_end_reason reason)
@@ -249,8 +285,8 @@ static mw_flow_t *alloc_flow(mw_flow_table_t *t)
 static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int dir)
 {
     mw_dir_stats_t *ds = dir == 0 ? &f->rec.c2s : &f->rec.s2c;
-    /* Inner flows count the subscriber's IP bytes; others the frame on the wire. */
-    uint32_t len = f->rec.kind == MW_FLOW_INNER ? l3->ip_len : p->wirelen;
+    /* Carried flows count their IP bytes; others the frame on the wire. */
+    uint32_t len = is_carried(f->rec.kind, f->rec.tunnel_flow_id) ? l3->ip_len : p->wirelen;
 
     ds->packets++;
     ds->bytes += len;

@@ -20,6 +20,9 @@
 #include "flow/flow_record.h"
 #include "flow/flow_stats.h"
 
+/* Distinct tunnels remembered per flow; more are counted, not told apart. */
+#define MW_FLOW_TUNNEL_KEYS 4
+
 typedef struct mw_flow {
     mw_flow_key_t key;
     uint64_t hash;
@@ -28,11 +31,13 @@ typedef struct mw_flow {
     mw_flow_record_t rec;                /* the record being built */
     mw_running_stats_t len[2], iat[2];   /* [0] c2s, [1] s2c */
     int64_t last_dir_us[2];
-    uint8_t a_is_initiator; /* key endpoint a is the record's src */
-    uint8_t fin_mask;       /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
-    uint8_t lru_class;      /* which LRU list holds the flow */
-    void *user;             /* owned by the table's user (nDPI state) */
-    uint32_t user_packets;  /* packets handed to the classifier */
+    uint8_t a_is_initiator;                    /* key endpoint a is the record's src */
+    uint8_t fin_mask;                          /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
+    uint8_t lru_class;                         /* which LRU list holds the flow */
+    void *user;                                /* owned by the table's user (nDPI state) */
+    uint32_t user_packets;                     /* packets handed to the classifier */
+    uint8_t host_tries;                        /* payload packets searched for a host name */
+    uint64_t tunnel_keys[MW_FLOW_TUNNEL_KEYS]; /* tunnels that carried this record */
 } mw_flow_t;
 
 typedef void (*mw_flow_emit_fn)(void *ctx, mw_flow_t *flow, enum mw_end_reason reason);
@@ -76,6 +81,15 @@ void mw_flow_table_expire(mw_flow_table_t *table, int64_t now_us);
 void mw_flow_table_flush(mw_flow_table_t *table, enum mw_end_reason reason);
 
 void mw_flow_table_get_stats(const mw_flow_table_t *table, mw_flow_table_stats_t *out /* OUT */);
+
+/*
+ * Notes that the tunnel identified by tunnel_key (a hash of the tunnel flow's
+ * key, the same for every record of that tunnel), now in its record
+ * tunnel_flow_id, carried a packet of flow: counts distinct tunnels in
+ * rec.tunnels (exact up to MW_FLOW_TUNNEL_KEYS, then every unknown key
+ * counts) and keeps the newest tunnel's record in rec.last_tunnel_flow_id.
+ */
+void mw_flow_note_tunnel(mw_flow_t *flow, uint64_t tunnel_key, uint64_t tunnel_flow_id);
 
 /* Copies the running statistics of flow into its record (float fields). */
 void mw_flow_finalize_record(mw_flow_t *flow);

@@ -93,6 +93,7 @@ hid_t mw__h5_flow_type(void)
         goto fail;
     rc |= MW_FIELD(t, flow_id, H5T_NATIVE_UINT64);
     rc |= MW_FIELD(t, tunnel_flow_id, H5T_NATIVE_UINT64);
+    rc |= MW_FIELD(t, last_tunnel_flow_id, H5T_NATIVE_UINT64);
     rc |= MW_FIELD(t, first_us, H5T_NATIVE_INT64);
     rc |= MW_FIELD(t, last_us, H5T_NATIVE_INT64);
     rc |= MW_FIELD(t, src_hi, H5T_NATIVE_UINT64);
@@ -129,6 +130,7 @@ hid_t mw__h5_flow_type(void)
     rc |= MW_FIELD(t, orient, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, continued, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, subscriber, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, tunnels, H5T_NATIVE_UINT16);
     rc |= MW_FIELD(t, host, host);
     H5Tclose(host);
     if (rc != 0) {

@@ -58,9 +58,10 @@ def expected_flows(path):
 
 def our_flows(h5):
     df = mw_flows.load(h5)
-    # ndpiReader replaces a GTP-U packet by its inner packet, so a tunnel shows up
-    # there only when none of its packets carried one (echo, end marker).
-    carriers = set(df.tunnel_flow_id[df.kind == 2])
+    # ndpiReader replaces a GTP-U or IP-in-IP packet by its inner packet, so a tunnel
+    # shows up there only when none of its packets carried one (echo, end marker).
+    carriers = set(df.tunnel_flow_id[df.tunnel_flow_id != 0]) | set(
+        df.last_tunnel_flow_id[df.last_tunnel_flow_id != 0])
     df = df[(df.kind != 1) | ~df.flow_id.isin(carriers)]
     flows = {}
     for r in df.itertuples():

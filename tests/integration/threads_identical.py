@@ -12,7 +12,7 @@ import tempfile
 
 from mwtest import Failures, mw_flows, run, shared_captures
 
-COLUMNS = ["flow_id", "tunnel_flow_id", "kind", "first_us", "last_us", "src_hi", "src_lo",
+COLUMNS = ["flow_id", "tunnel_flow_id", "last_tunnel_flow_id", "tunnels", "kind", "first_us", "last_us", "src_hi", "src_lo",
            "dst_hi", "dst_lo", "src_port", "dst_port", "l4_proto", "vlan_outer", "teid_c2s",
            "teid_s2c", "c2s_packets", "c2s_bytes", "s2c_packets", "s2c_bytes", "c2s_tcp_flags",
            "master_proto", "app_proto", "category", "risk", "host", "end_reason", "plane",
@@ -33,13 +33,16 @@ def main():
     inputs = sorted(glob.glob(os.path.join(caps, "open5gs", "*.pcap*")))
     inputs += sorted(glob.glob(os.path.join(caps, "zeek", "tunnels", "gtp", "*.pcap")))
     inputs += [os.path.join(caps, "ndpi", n) for n in ("gtp.pcap", "ipv6_in_gtp.pcap",
-                                                        "ssh.pcap", "snmp.pcap", "syslog.pcap")]
+                                                        "ssh.pcap", "snmp.pcap", "syslog.pcap",
+                                                        "dns_fragmented.pcap", "6in4tunnel.pcap")]
+    inputs += [os.path.join(caps, "pcapplusplus", n) for n in ("ip4_fragments.pcap",
+                                                               "ip6_fragments.pcap")]
     inputs = [p for p in inputs if os.path.exists(p)]
     fails = Failures()
     with tempfile.TemporaryDirectory() as tmp:
         base = flows(mastwatch, inputs, 1, tmp)
         fails.check(len(base) > 500, f"too few flows to compare: {len(base)}")
-        fails.check(any(r[2] == 2 for r in base), "no inner GTP-U flows in the inputs")
+        fails.check(any(r[COLUMNS.index("kind")] == 2 for r in base), "no inner GTP-U flows in the inputs")
         for n in (2, 3):
             other = flows(mastwatch, inputs, n, tmp)
             diff = set(base) ^ set(other)

@@ -156,12 +156,18 @@ static void test_ipv4_fragments(void **state)
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
     assert_int_equal(p.outer.frag, MW_FRAG_FIRST);
     assert_int_equal(p.outer.dport, 5353);
-    /* later fragment: counted, not tracked */
+    assert_int_equal(p.outer.frag_id, 1);
+    /* later fragment: no ports, but what finds the first fragment's flow */
     f.n = 0;
     eth(&f, 0x0800);
     ipv4(&f, 17, 36, 5, 0x0003);
     udp(&f, 53, 5353, 100);
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IP_FRAGMENT_LATER);
+    assert_int_equal(p.outer.frag, MW_FRAG_LATER);
+    assert_int_equal(p.outer.frag_id, 1);
+    assert_int_equal(p.outer.l4_proto, 17);
+    assert_int_equal(p.outer.ip_len, 36);
+    assert_int_equal(p.outer.sport, 0);
 }
 
 static void test_udp_tcp_lies(void **state)
@@ -291,6 +297,8 @@ static void test_ipv6_ext_headers(void **state)
     put32(&f, 0xabcd);
     udp(&f, 1, 2, 8);
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IP_FRAGMENT_LATER);
+    assert_int_equal(p.outer.frag_id, 0xabcd);
+    assert_int_equal(p.outer.l4_proto, 17);
 
     /* 12 destination-option headers in a row: capped */
     f.n = 0;
@@ -446,6 +454,67 @@ static void test_gtpu_lies_and_gtpc(void **state)
     assert_false(p.has_gtp);
 }
 
+static void test_gtpu_inner_fragment(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* a later fragment inside GTP-U: kept as the inner packet, for the engine */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 36, 5, 0);
+    udp(&f, 2152, 2152, 8 + 8 + 36);
+    gtpu(&f, 0x30, 36, 0x1234);
+    ipv4(&f, 17, 36, 5, 0x0003);
+    udp(&f, 53, 5353, 100);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_gtp);
+    assert_int_equal(p.inner.frag, MW_FRAG_LATER);
+    assert_int_equal(p.inner.frag_id, 1);
+    assert_int_equal(p.soft_event, 0);
+}
+
+static void test_ip_in_ip(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* 6in4: outer IPv4 10.0.0.1 -> 10.0.0.2 proto 41 -> inner IPv6/UDP 5000 -> 53 */
+    eth(&f, 0x0800);
+    ipv4(&f, 41, 20 + 40 + 8, 5, 0);
+    ipv6(&f, 17, 8);
+    udp(&f, 5000, 53, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_ipip);
+    assert_false(p.has_gtp);
+    assert_int_equal(p.outer.ip_version, 4); /* the outer header is kept: the tunnel */
+    assert_int_equal(p.outer.l4_proto, 41);
+    assert_int_equal(p.outer.src[15], 1);
+    assert_int_equal(p.inner.ip_version, 6);
+    assert_int_equal(p.inner.dport, 53);
+    assert_ptr_equal(mw_packet_flow_l3(&p), &p.inner);
+
+    /* IPv4 in IPv4 (proto 4) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 4, 20 + 20 + 8, 5, 0);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 161, 40000, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_ipip);
+    assert_int_equal(p.inner.sport, 161);
+
+    /* inner header cut short: the tunnel stays, the inner packet is a soft event */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 41, 20 + 40, 5, 0);
+    put32(&f, 0x60000000);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_false(p.has_ipip);
+    assert_int_equal(p.soft_event, MW_DEC_IPV6_TRUNCATED);
+    assert_int_equal(p.outer.l4_proto, 41);
+    assert_ptr_equal(mw_packet_flow_l3(&p), &p.outer);
+}
+
 static void test_link_types(void **state)
 {
     frame_t f = { .n = 0 };
@@ -539,6 +608,8 @@ int main(void)
         cmocka_unit_test(test_gtpu_inner),
         cmocka_unit_test(test_gtpu_extension_headers),
         cmocka_unit_test(test_gtpu_lies_and_gtpc),
+        cmocka_unit_test(test_gtpu_inner_fragment),
+        cmocka_unit_test(test_ip_in_ip),
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_every_truncation),
     };

@@ -1,0 +1,207 @@
+/*
+ * hostname.c - small, bounded readers for the names a flow announces.
+ *
+ * Each reader checks every length against the bytes it was given, as the
+ * decoders do; a compression pointer must point backwards and at most
+ * MAX_POINTERS are followed, so a crafted message cannot loop. The names
+ * go to the flow record's host member (MW_HOST_LEN).
+ * specification: RFC 1035 §3.1, §4.1.2, §4.1.4 (DNS names, compression),
+ * RFC 7766 §8 (DNS over TCP length), RFC 8446 §4.1.2 and RFC 6066 §3 (TLS
+ * ClientHello, server_name), RFC 9112 §3.2 (HTTP Host)
+ */
+#include "classify/hostname.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "core/mw.h"
+
+#define MAX_POINTERS  16
+#define DNS_HLEN      12
+#define DNS_MAX_NAME  255 /* wire bytes, RFC 1035 §3.1 */
+#define TLS_HANDSHAKE 22
+#define TLS_HELLO     1
+#define EXT_SNI       0
+
+static char clean(uint8_t c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return (char)(c - 'A' + 'a');
+    return c > 0x20 && c < 0x7f ? (char)c : '?';
+}
+
+/* Copies name[0..n) cleaned into out, keeping the tail when it does not fit. */
+static size_t put_name(const uint8_t *name, size_t n, char *out, size_t outlen)
+{
+    size_t skip, i;
+
+    if (outlen == 0)
+        return 0;
+    skip = n > outlen - 1 ? n - (outlen - 1) : 0;
+    for (i = skip; i < n; i++)
+        out[i - skip] = clean(name[i]);
+    out[n - skip] = '\0';
+    return n - skip;
+}
+
+static uint16_t be16(const uint8_t *b)
+{
+    return (uint16_t)((b[0] << 8) | b[1]);
+}
+
+size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen)
+{
+    uint8_t name[DNS_MAX_NAME];
+    size_t n = 0;
+    uint32_t pos = DNS_HLEN, wire = 0;
+    unsigned jumps = 0;
+
+    if (len < DNS_HLEN || be16(msg + 4) == 0) /* no question */
+        return 0;
+    for (;;) {
+        uint8_t l;
+        if (pos >= len)
+            return 0;
+        l = msg[pos];
+        if (l == 0)
+            break;
+        if ((l & 0xc0) == 0xc0) {
+            uint32_t target;
+            if (pos + 1 >= len || ++jumps > MAX_POINTERS)
+                return 0;
+            target = ((uint32_t)(l & 0x3f) << 8) | msg[pos + 1];
+            if (target >= pos) /* only backwards: no loops */
+                return 0;
+            pos = target;
+            continue;
+        }
+        if ((l & 0xc0) != 0 || pos + 1 + l > len)
+            return 0; /* 0x40/0x80 are reserved label types */
+        wire += 1u + l;
+        if (wire + 1 > DNS_MAX_NAME)
+            return 0;
+        if (n > 0)
+            name[n++] = '.';
+        memcpy(name + n, msg + pos + 1, l);
+        n += l;
+        pos += 1u + l;
+    }
+    return n == 0 ? 0 : put_name(name, n, out, outlen);
+}
+
+/* Finds server_name in the extensions block [pos, end); 0 when absent. */
+static size_t sni_from_extensions(
+        const uint8_t *b, uint32_t pos, uint32_t end, char *out, size_t outlen)
+{
+    while (pos + 4 <= end) {
+        uint16_t type = be16(b + pos), elen = be16(b + pos + 2);
+        uint32_t e = pos + 4;
+        if (type == EXT_SNI) {
+            uint32_t lend = MW_MIN(e + elen, end);
+            /* server_name_list: length, then (type, length, name) entries */
+            for (e += 2; e + 3 <= lend;) {
+                uint16_t nlen = be16(b + e + 1);
+                if (e + 3 + nlen > lend)
+                    return 0; /* cut by the capture or the segment */
+                if (b[e] == 0 && nlen > 0)
+                    return put_name(b + e + 3, nlen, out, outlen);
+                e += 3u + nlen;
+            }
+            return 0;
+        }
+        pos = e + elen;
+    }
+    return 0;
+}
+
+size_t mw_hostname_tls_sni(const uint8_t *b, uint32_t len, char *out, size_t outlen)
+{
+    uint32_t end, pos;
+
+    /* record: type, version (3.x), length; handshake: type, 24-bit length */
+    if (len < 9 || b[0] != TLS_HANDSHAKE || b[1] != 3 || b[5] != TLS_HELLO)
+        return 0;
+    end = MW_MIN(len, 5u + be16(b + 3));
+    pos = 9 + 2 + 32; /* client_version, random */
+    if (pos + 1 > end)
+        return 0;
+    pos += 1u + b[pos]; /* session id */
+    if (pos + 2 > end)
+        return 0;
+    pos += 2u + be16(b + pos); /* cipher suites */
+    if (pos + 1 > end)
+        return 0;
+    pos += 1u + b[pos]; /* compression methods */
+    if (pos + 2 > end)
+        return 0;
+    return sni_from_extensions(b, pos + 2, MW_MIN(end, pos + 2 + be16(b + pos)), out, outlen);
+}
+
+static int starts_with_method(const uint8_t *b, uint32_t len)
+{
+    static const char *const methods[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ",
+        "CONNECT ", "PATCH " };
+    size_t i;
+
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        size_t n = strlen(methods[i]);
+        if (len >= n && memcmp(b, methods[i], n) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+size_t mw_hostname_http(const uint8_t *b, uint32_t len, char *out, size_t outlen)
+{
+    uint32_t pos = 0;
+
+    if (!starts_with_method(b, len))
+        return 0;
+    while (pos < len) {
+        uint32_t eol = pos, s, e;
+        while (eol < len && b[eol] != '\n')
+            eol++;
+        if (eol - pos >= 5 && strncasecmp((const char *)b + pos, "host:", 5) == 0) {
+            s = pos + 5;
+            e = eol;
+            while (s < e && (b[s] == ' ' || b[s] == '\t'))
+                s++;
+            while (e > s && (b[e - 1] == '\r' || b[e - 1] == ' ' || b[e - 1] == '\t'))
+                e--;
+            return e > s ? put_name(b + s, e - s, out, outlen) : 0;
+        }
+        if (eol - pos <= 1 && pos > 0)
+            return 0; /* end of the header block */
+        pos = eol + 1;
+    }
+    return 0;
+}
+
+static int dns_port(uint16_t port)
+{
+    return port == 53 || port == 5353 || port == 5355;
+}
+
+size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport, const uint8_t *p,
+        uint32_t len, char *out, size_t outlen)
+{
+    if (len == 0 || (l4_proto != 6 && l4_proto != 17))
+        return 0;
+    if (dns_port(sport) || dns_port(dport)) {
+        if (l4_proto == 17)
+            return mw_hostname_dns(p, len, out, outlen);
+        return len > 2 ? mw_hostname_dns(p + 2, MW_MIN(len - 2, be16(p)), out, outlen) : 0;
+    }
+    if (l4_proto != 6)
+        return 0;
+    if (p[0] == TLS_HANDSHAKE)
+        return mw_hostname_tls_sni(p, len, out, outlen);
+    return mw_hostname_http(p, len, out, outlen);
+}
+
+int mw_hostname_extends(const char *longer, const char *shorter)
+{
+    size_t l = strlen(longer), s = strlen(shorter);
+
+    return s > 0 && l > s && strcasecmp(longer + (l - s), shorter) == 0;
+}

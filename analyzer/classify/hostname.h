@@ -1,0 +1,39 @@
+/*
+ * hostname.h - the full host name of a flow, read from its first DNS
+ * message, TLS ClientHello or HTTP request. nDPI 4.2 keeps only the last
+ * 79 bytes of a name (host_server_name[80]), which loses the registered
+ * domain of long names - exactly the names a DNS tunnel or a C2 uses - so
+ * the worker reads them itself and keeps nDPI's only when it is not a cut
+ * of ours. Nothing here calls nDPI or keeps state.
+ *
+ * Every function writes a lowercased, NUL-terminated name into out (at
+ * most outlen - 1 bytes; a longer TLS/HTTP name keeps its tail, where the
+ * registered domain is) and returns its length, or 0 when the payload does
+ * not hold one. Bytes outside printable ASCII become '?'.
+ */
+#ifndef MW_HOSTNAME_H
+#define MW_HOSTNAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The first question of a DNS message (RFC 1035 §4.1), compression pointers followed. */
+size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen);
+
+/* server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), as far as captured. */
+size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t outlen);
+
+/* The Host header of an HTTP/1.x request (RFC 9112 §3.2). */
+size_t mw_hostname_http(const uint8_t *req, uint32_t len, char *out, size_t outlen);
+
+/*
+ * Picks the reader for a transport payload: DNS on ports 53/5353/5355 (TCP
+ * with its 2-byte length), a TLS handshake record, an HTTP request line.
+ */
+size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport,
+        const uint8_t *payload, uint32_t len, char *out, size_t outlen);
+
+/* 1 when longer is a longer name ending in shorter (case-insensitive): shorter is a cut. */
+int mw_hostname_extends(const char *longer, const char *shorter);
+
+#endif
