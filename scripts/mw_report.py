@@ -83,15 +83,25 @@ def print_anomalies(f, attrs):
         return 0
     an["bs"] = an.bs_index.map(lambda i: names["base_stations"].get(int(i), "?"))
     an["when"] = pd.to_datetime(an.start_us, unit="us", utc=True).dt.tz_convert(tz)
-    an = an.sort_values(["severity", "start_us"], ascending=[False, True])
+    if "incident_id" not in an:
+        an["incident_id"] = an.anomaly_id
     counts = an.severity.map(lambda s: names["severities"][int(s)]).value_counts()
-    print("  " + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" (times in {tz})")
-    for r in an.itertuples():
-        print(f"  {names['severities'][int(r.severity)]:<6} {r.score:4.1f} {r.bs:<9} "
-              f"{r.when:%m-%d %H:%M %Z}  {names['detectors'][int(r.detector)]:<11} "
-              f"{r.explanation.decode()}")
-        print(f"{'':14}frames from {int(r.first_flow_id) // 2}; wireshark: {r.wireshark.decode()}; "
-              f"community id {r.community_id.decode()}")
+    incidents = an.groupby("incident_id")
+    print(f"  {incidents.ngroups} incidents; findings: "
+          + ", ".join(f"{n} {k}" for k, n in counts.items()) + f" (times in {tz})")
+    # most severe incident first, then the earliest
+    order = sorted(incidents, key=lambda g: (-g[1].score.max(), g[1].start_us.min()))
+    for n, (_, g) in enumerate(order, 1):
+        first = g.sort_values("start_us").iloc[0]
+        peer = mw_flows._addr(int(first.peer_hi), int(first.peer_lo))
+        sev = names["severities"][int(g.severity.max())]
+        print(f"\n  incident {n}: {sev} (score {g.score.max():.1f}) {first.bs} with {peer}, "
+              f"{g.when.min():%Y-%m-%d %H:%M %Z} .. "
+              f"{pd.to_datetime(g.end_us.max(), unit='us', utc=True).tz_convert(tz):%H:%M}")
+        for r in g.sort_values(["severity", "start_us"], ascending=[False, True]).itertuples():
+            print(f"    {names['detectors'][int(r.detector)]:<11} {r.explanation.decode()}")
+        print(f"    evidence: frames from {int(first.first_flow_id) // 2}; wireshark: "
+              f"{first.wireshark.decode()}; community id {first.community_id.decode()}")
     return 1
 
 

@@ -42,6 +42,8 @@ enum mw_severity { MW_SEV_LOW = 1, MW_SEV_MEDIUM = 2, MW_SEV_HIGH = 3 };
 
 typedef struct mw_anomaly_record {
     uint64_t anomaly_id;
+    uint64_t incident_id;          /* anomalies of one station and peer at one time share it (the
+                                      smallest anomaly_id among them): one event, many detectors */
     int64_t start_us, end_us;      /* first packet of the first flow, last of the last */
     uint64_t local_hi, local_lo;   /* the base station's address (inner flows: the subscriber's) */
     uint64_t peer_hi, peer_lo;     /* the other side */

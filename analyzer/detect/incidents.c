@@ -35,6 +35,7 @@ typedef struct key_state {
 
 typedef struct finished {
     mw_anomaly_record_t rec;
+    uint32_t event; /* offline: which event (station, peer, time) it belongs to */
     uint16_t group;
     uint32_t nids;
     uint64_t ids[MW_ANOMALY_MAX_FLOWS];
@@ -199,7 +200,7 @@ static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n)
 /* "ip.addr==a && ip.addr==b && tcp.port==p": what the engineer types into Wireshark. */
 static void display_filter(mw_anomaly_record_t *r)
 {
-    char local[64], peer[64], port[48] = "";
+    char local[48], peer[48], port[32] = "";
     const char *field = r->local_hi == 0 && (r->local_lo >> 32) == 0xffff ? "ip.addr" : "ipv6.addr";
     const char *l4 = r->l4_proto == 6     ? "tcp"
                      : r->l4_proto == 17  ? "udp"
@@ -322,7 +323,7 @@ void mw_incidents_add(mw_incidents_t *in, const mw_evidence_t *ev, int64_t gap_u
             (ks->open_id == 0 || ev->start_us > ks->open_until_us)) {
         finished_t f;
         build(&f, ev, 1);
-        f.rec.anomaly_id = ks->open_id = ++in->next_id;
+        f.rec.anomaly_id = f.rec.incident_id = ks->open_id = ++in->next_id;
         hand_out(in, &f, MW_INCIDENT_OPEN);
     }
     if (in->p.live && ev->end_us + gap_us > ks->open_until_us)
@@ -338,6 +339,7 @@ static void finish(mw_incidents_t *in, key_state_t *ks, size_t n)
         ; /* too small to be an incident (e.g. a new peer off the management plane) */
     } else if (in->p.live) {
         f.rec.anomaly_id = ks->open_id ? ks->open_id : ++in->next_id;
+        f.rec.incident_id = f.rec.anomaly_id; /* live: each anomaly is its own incident */
         ks->open_id = 0;
         hand_out(in, &f, MW_INCIDENT_FINAL);
     } else if (grow((void **)&in->done, &in->capdone, sizeof(f), in->ndone + 1) == 0) {
@@ -399,15 +401,61 @@ static int cmp_finished(const void *a, const void *b)
     return (int)x->group - (int)y->group;
 }
 
-void mw_incidents_flush(mw_incidents_t *in)
+static int cmp_station_peer(const void *a, const void *b)
 {
+    const mw_anomaly_record_t *p = &((const finished_t *)a)->rec,
+                              *q = &((const finished_t *)b)->rec;
+
+    if (p->bs_index != q->bs_index)
+        return (int)p->bs_index - (int)q->bs_index;
+    if (p->peer_hi != q->peer_hi)
+        return p->peer_hi < q->peer_hi ? -1 : 1;
+    if (p->peer_lo != q->peer_lo)
+        return p->peer_lo < q->peer_lo ? -1 : 1;
+    return cmp_finished(a, b);
+}
+
+/* Anomalies of one station and peer whose spans overlap (within the gap) are one event,
+ * whatever detectors saw it: numbered so that mw_incidents_flush can link them. */
+static void number_events(mw_incidents_t *in)
+{
+    uint32_t event = 0;
+    int64_t reach = 0;
     size_t i;
 
-    qsort(in->done, in->ndone, sizeof(*in->done), cmp_finished);
+    qsort(in->done, in->ndone, sizeof(*in->done), cmp_station_peer);
     for (i = 0; i < in->ndone; i++) {
-        in->done[i].rec.anomaly_id = ++in->next_id;
-        hand_out(in, &in->done[i], MW_INCIDENT_FINAL);
+        const mw_anomaly_record_t *r = &in->done[i].rec, *prev = i ? &in->done[i - 1].rec : NULL;
+        if (prev == NULL || prev->bs_index != r->bs_index || prev->peer_hi != r->peer_hi ||
+                prev->peer_lo != r->peer_lo || r->start_us > reach + MW_DETECT_DEFAULT_GAP_US) {
+            event++;
+            reach = r->end_us;
+        }
+        if (r->end_us > reach)
+            reach = r->end_us;
+        in->done[i].event = event;
     }
+}
+
+void mw_incidents_flush(mw_incidents_t *in)
+{
+    uint64_t *first_id;
+    size_t i;
+
+    if (in->ndone == 0)
+        return; /* qsort must not get the NULL array of an empty set */
+    number_events(in);
+    qsort(in->done, in->ndone, sizeof(*in->done), cmp_finished);
+    first_id = calloc(in->ndone + 1, sizeof(*first_id));
+    for (i = 0; i < in->ndone; i++) {
+        finished_t *f = &in->done[i];
+        f->rec.anomaly_id = ++in->next_id;
+        if (first_id != NULL && first_id[f->event] == 0)
+            first_id[f->event] = f->rec.anomaly_id; /* canonical order: the earliest first */
+        f->rec.incident_id = first_id != NULL ? first_id[f->event] : f->rec.anomaly_id;
+        hand_out(in, f, MW_INCIDENT_FINAL);
+    }
+    free(first_id);
     in->bytes -= in->ndone * sizeof(*in->done);
     in->ndone = 0;
 }

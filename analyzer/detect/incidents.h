@@ -15,6 +15,9 @@
  * the anomaly tables are identical between runs. Live, an incident is
  * announced the moment its first evidence arrives ("open") and handed out
  * when final ("final"), with the same id.
+ * Offline, anomalies of different detectors about one station and peer whose spans overlap
+ * (within an hour) share an incident_id: one event (an exfiltration is new_peer + direction +
+ * volume) reads as one incident with several findings.
  * Memory is capped in bytes; evidence past the cap is dropped and counted.
  */
 #ifndef MW_INCIDENTS_H

@@ -77,11 +77,12 @@ int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *even
     ids = json_array();
     for (i = 0; ids != NULL && i < nids; i++)
         json_array_append_new(ids, json_integer((json_int_t)flow_ids[i]));
-    o = json_pack("{s:I, s:s, s:s, s:s, s:f, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "anomaly_id",
-            (json_int_t)a->anomaly_id, "event", event, "detector", mw_detector_name(a->detector),
-            "severity", mw_severity_name(a->severity), "score", (double)a->score, "kind",
-            (int)a->kind, "start", start, "end", end, "start_local", lstart, "end_local", lend,
-            "timezone", mw_inventory_timezone(inv) ? mw_inventory_timezone(inv) : "UTC", "start_us",
+    o = json_pack("{s:I, s:I, s:s, s:s, s:s, s:f, s:i, s:s, s:s, s:s, s:s, s:s, s:I, s:I}",
+            "anomaly_id", (json_int_t)a->anomaly_id, "incident_id", (json_int_t)a->incident_id,
+            "event", event, "detector", mw_detector_name(a->detector), "severity",
+            mw_severity_name(a->severity), "score", (double)a->score, "kind", (int)a->kind, "start",
+            start, "end", end, "start_local", lstart, "end_local", lend, "timezone",
+            mw_inventory_timezone(inv) ? mw_inventory_timezone(inv) : "UTC", "start_us",
             (json_int_t)a->start_us, "end_us", (json_int_t)a->end_us);
     more = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:o, s:s, s:s, s:s}",
             "n_flows", (json_int_t)a->n_flows, "n_sessions", (json_int_t)a->n_sessions, "bytes_up",

@@ -511,6 +511,7 @@ static hid_t anomaly_type(void)
 #define A(name, type) rc |= insert(t, #name, offsetof(mw_anomaly_record_t, name), type)
     if (!rc) {
         A(anomaly_id, H5T_NATIVE_UINT64);
+        A(incident_id, H5T_NATIVE_UINT64);
         A(start_us, H5T_NATIVE_INT64);
         A(end_us, H5T_NATIVE_INT64);
         A(local_hi, H5T_NATIVE_UINT64);

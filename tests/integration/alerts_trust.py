@@ -6,6 +6,8 @@
   each direction (a SPAN port mirroring one way) raise no anomaly that the full capture
   does not (same detector, station and peer);
 - who opened a session is named right (Telnet from the EMS: the EMS opened it);
+- the 16 injected events of the incident day are 16 incidents (several detectors' anomalies
+  about one station, peer and time share an incident_id);
 - every anomaly's numbers agree with its text and its /anomaly_flows rows; its source file,
   frame number and Community ID agree with tshark's;
 - 1, 2 and 3 threads give byte-identical /anomalies and /anomaly_flows, and models
@@ -144,6 +146,32 @@ def check_sides_and_numbers(anoms, h5path, fails):
                     f"rate sessions disagree with the text: {a['explanation']}")
 
 
+def check_incidents(root, anoms, fails):
+    """One incident per injected event: the incident day's 16 injections are 16 incidents,
+    each naming the injection's station and peer (the subscriber, inside GTP-U)."""
+    with open(os.path.join(root, "captures", "incident-day.truth.json")) as f:
+        truth = json.load(f)
+    incidents = {}
+    for a in anoms:
+        incidents.setdefault(a["incident_id"], []).append(a)
+    fails.check(len(incidents) == len(truth),
+                f"{len(incidents)} incidents for {len(truth)} injected events")
+    for inj in truth:
+        peer = (inj.get("params") or {}).get("peer")
+        hits = {i for i, group in incidents.items() for a in group
+                if a["bs"] == inj["base_station"]
+                and (a["peer"] == peer or (a["inner"] and inj["type"] == "gtp_mgmt"))
+                and a["start_us"] <= (inj["end"] + 60) * 1e6
+                and a["end_us"] >= (inj["start"] - 60) * 1e6}
+        fails.check(len(hits) == 1, f"injection {inj['type']} on {inj['base_station']} with "
+                    f"{peer}: in {len(hits)} incidents")
+    for i, group in incidents.items():
+        fails.check(min(a["anomaly_id"] for a in group) == i,
+                    f"incident {i} is not its earliest anomaly's id")
+        fails.check(len({(a["bs"], a["peer"]) for a in group}) == 1,
+                    f"incident {i} mixes stations or peers")
+
+
 def datasets(path):
     out = {}
     with h5py.File(path, "r") as f:
@@ -261,6 +289,7 @@ def main():
                                       full_path)
         full = keys(anoms)
         fails.check(len(anoms) >= 20, f"only {len(anoms)} anomalies on the incident day")
+        check_incidents(root, anoms, fails)
         check_cuts_and_one_way(mw, root, tmp, fails, full)
         check_sides_and_numbers(anoms, full_path, fails)
         check_threads(mw, root, tmp, fails)
