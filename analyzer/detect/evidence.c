@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "classify/roles.h"
 #include "detect/detector.h"
 
 float mw_score(unsigned severity, double value, double limit)
@@ -31,6 +32,9 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     ev->bs_index = r->bs_index;
     ev->plane = r->plane;
     ev->initiator = r->initiator;
+    /* both ends base stations (X2/Xn, lateral movement): the local side is src, its opener */
+    if (r->initiator == MW_INIT_UNKNOWN && v->bs_opened && v->opener_known)
+        ev->initiator = MW_INIT_BASE_STATION;
     ev->l4_proto = r->l4_proto;
     ev->inner = r->kind == MW_FLOW_INNER;
     memcpy(ev->local, v->local, 16);
