@@ -751,7 +751,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         .promisc = cfg->promisc };
     mw_h5_writer_t *writer = NULL;
     char err2[MW_ERRBUF_SIZE] = "";
-    int rc, input_rc;
+    int rc, input_rc, json_failed = 0;
 
     memset(sum, 0, sizeof(*sum));
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
@@ -832,14 +832,16 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         if (mw_detect_run_dropped(e.detect) > 0)
             mw_log_warn("%llu pieces of evidence dropped: the detection memory cap was reached",
                     (unsigned long long)mw_detect_run_dropped(e.detect));
-        if (mw_anomaly_sinks_failed(e.sinks)) {
+        if (mw_anomaly_sinks_failed(e.sinks) & MW_SINK_FAILED_H5) {
             sum->output_failed = 1;
-            mw_fmt_err(errbuf, errlen, "writing the anomalies failed (%s): disk full?",
-                    e.cfg->anomalies ? e.cfg->anomalies : "results file");
+            mw_fmt_err(errbuf, errlen, "writing the anomaly tables of %s failed: disk full?",
+                    cfg->output);
             mw_h5_writer_close(writer, 0, NULL, 0);
             rc = MW_EIO;
             goto out;
         }
+        /* a failed JSON file fails the run, after the results file is completed */
+        json_failed = mw_anomaly_sinks_failed(e.sinks) & MW_SINK_FAILED_JSON;
     }
     if (e.trainer != NULL && mw_trainer_records(e.trainer) == 0) {
         mw_fmt_err(errbuf, errlen,
@@ -869,6 +871,13 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         goto out;
     }
     rc = input_rc;
+    if (json_failed) {
+        sum->output_failed = 1;
+        mw_fmt_err(errbuf, errlen,
+                "writing the anomalies to %s failed (disk full?); %s is complete", cfg->anomalies,
+                cfg->output ? cfg->output : "no results file");
+        rc = MW_EIO;
+    }
 out:
     destroy(&e);
     return rc;

@@ -11,7 +11,7 @@
 struct mw_anomaly_sinks {
     mw_anomaly_sinks_params_t p;
     mw_h5_writer_t *w;
-    int failed;
+    int failed; /* MW_SINK_FAILED_* bits */
 };
 
 mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p)
@@ -59,7 +59,7 @@ static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *
             links[i].flow_id = ids[i];
         }
         if (mw_h5_writer_append_anomalies(s->w, a, 1, links, i) != 0)
-            s->failed = 1;
+            s->failed |= MW_SINK_FAILED_H5;
     }
     if (s->p.json != NULL) {
         uint64_t in_file = 0;
@@ -67,7 +67,7 @@ static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *
                                   ? s->p.source_of(s->p.source_ctx, a->first_flow_id / 2, &in_file)
                                   : NULL;
         if (mw_anomaly_json_write(s->p.json, s->p.inv, event, a, ids, nids, src, in_file) != 0)
-            s->failed = 1;
+            s->failed |= MW_SINK_FAILED_JSON;
     }
     /* syslog once per anomaly: when it opens live, when it is final offline */
     if (s->p.syslog && (event[0] == 'o' || event[0] == 'f'))
@@ -79,7 +79,7 @@ static void on_window(void *ctx, const mw_window_record_t *row)
     mw_anomaly_sinks_t *s = ctx;
 
     if (s->w != NULL && mw_h5_writer_append_windows(s->w, row, 1) != 0)
-        s->failed = 1;
+        s->failed |= MW_SINK_FAILED_H5;
 }
 
 mw_detect_sink_t mw_anomaly_sinks_detect_sink(mw_anomaly_sinks_t *s)
@@ -92,7 +92,7 @@ int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t 
     if (s->w == NULL)
         return 0;
     if (mw_h5_writer_append_coverage(s->w, rows, n) != 0) {
-        s->failed = 1;
+        s->failed |= MW_SINK_FAILED_H5;
         return MW_EIO;
     }
     return 0;

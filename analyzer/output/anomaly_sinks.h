@@ -34,7 +34,9 @@ void mw_anomaly_sinks_set_writer(mw_anomaly_sinks_t *s, mw_h5_writer_t *w);
 mw_detect_sink_t mw_anomaly_sinks_detect_sink(mw_anomaly_sinks_t *s);
 /* /coverage rows (end of run). 0 or MW_E*. */
 int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t *rows, size_t n);
-/* 1 when a write to the JSON output or the HDF5 tables failed (full disk...). */
+/* Which outputs failed to take a write (full disk...): MW_SINK_FAILED_* bits, 0 none. */
+#define MW_SINK_FAILED_JSON 1
+#define MW_SINK_FAILED_H5   2
 int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s);
 
 /* One anomaly as a JSON object on one line (anomaly_json.c); source (may be NULL) is the

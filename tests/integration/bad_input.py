@@ -140,7 +140,19 @@ def main():
                 subprocess.run(["umount", disk])
         else:
             print("note: cannot mount tmpfs: disk-full case not run")
-    return fails.finish("bad inputs, usage errors, SIGINT and a full disk all handled cleanly")
+    # the anomaly feed on a full device: exit 1 and one line, the results file still complete
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    res = os.path.join(tmp, "feed.h5")
+    r = run([mw, "analyze", "-q", "--inventory", os.path.join(root, "captures", "site.yaml"),
+             "--model", os.path.join(root, "models", "demo-site.h5"), "--anomalies", "/dev/full",
+             "-o", res, os.path.join(root, "captures", "incident-day.pcap")])
+    err = [ln for ln in r.stderr.splitlines() if not ln.startswith("coverage ")]
+    fails.check(r.returncode == 1 and len(err) == 1 and "/dev/full" in err[0],
+                f"anomalies to /dev/full: exit {r.returncode}: {r.stderr!r}")
+    fails.check(os.path.exists(res) and check_h5(res)["complete"] == 1,
+                "anomalies to /dev/full: the results file was not completed")
+    return fails.finish("bad inputs, usage errors, SIGINT, a full disk and a full anomaly feed "
+                        "all handled cleanly")
 
 
 if __name__ == "__main__":
