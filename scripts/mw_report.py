@@ -61,6 +61,11 @@ def print_coverage(f, names):
     row0 = cov[cov.bs_index == 0]
     if len(row0):
         print(f"  {int(row0.flows.iloc[0])} flow records of no base station")
+    c = {r["name"].decode(): int(r["value"]) for r in f["stats/counters"][:]}
+    malformed = sum(v for k, v in c.items() if k.startswith("skipped."))
+    print(f"  capture: {c.get('kernel_dropped', 0)} packets dropped by the kernel, "
+          f"{c.get('interface_dropped', 0)} by the interface, {malformed} not decodable, "
+          f"{'complete' if f.attrs.get('complete', 1) else 'INCOMPLETE (a file was cut or the run stopped)'}")
     return int(cov.status.isin([1, 2, 3]).sum())
 
 
@@ -122,6 +127,9 @@ def main(argv):
         print(f"{df['first'].min():%Y-%m-%d %H:%M} .. {df['last'].max():%Y-%m-%d %H:%M} UTC, "
               f"{c['packets']} packets, {len(df)} flow records, nDPI {attrs['ndpi_version']}")
     if "bs" not in df or not (df.bs_index > 0).any():
+        with h5py.File(argv[1], "r") as f:
+            if "anomalies" in f:  # a model run whose stations had no traffic: say so
+                return print_anomalies(f, attrs)
         print("no inventory was given (--inventory): no planes per base station")
         return 0
     df["bytes"] = df.c2s_bytes + df.s2c_bytes

@@ -237,6 +237,22 @@ def check_coverage(mw, root, tmp, fails, stderr_quiet, h5path):
              os.path.join(tmp, "o2.h5"), day])
     fails.check(r.returncode != 0 and "model version 3" in r.stderr,
                 f"older model: {r.returncode} {r.stderr}")
+    # the same site with the stations' addresses wrong: nothing is scored, and nobody may
+    # read that as an all-clear - not the summary, not the report
+    moved = os.path.join(tmp, "moved.yaml")
+    with open(moved, "w") as f:
+        f.write(re.sub(r"10\.10\.1\.1(\d)/32", r"192.0.2.1\1/32", text).replace(
+            "2001:db8:a:1::", "2001:db8:ff:1::"))
+    out = os.path.join(tmp, "moved.h5")
+    r = run([mw, "analyze", "-q", "--inventory", moved, "--model", model, "-o", out, day])
+    fails.check(r.returncode == 0 and "NOTHING WAS SCORED" in r.stderr,
+                f"nothing scored: {r.returncode} {r.stderr}")
+    rep = run(["/usr/bin/python3", os.path.join(root, "scripts", "mw_report.py"), out])
+    fails.check(rep.returncode == 1 and "NOTHING WAS SCORED" in rep.stdout,
+                f"report of a run that scored nothing: exit {rep.returncode}: {rep.stdout[-300:]}")
+    rep = run(["/usr/bin/python3", os.path.join(root, "scripts", "mw_report.py"), h5path])
+    fails.check(rep.returncode == 1 and "16 incidents" in rep.stdout and "scored" in rep.stdout,
+                f"report of the incident day: exit {rep.returncode}: {rep.stdout[:300]}")
     nobody = os.path.join(tmp, "nobody.yaml")
     with open(nobody, "w") as f:
         f.write("site: nobody\nbase_stations:\n  - id: enb-x\n    type: enb\n"
