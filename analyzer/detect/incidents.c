@@ -383,36 +383,37 @@ void mw_incidents_close(mw_incidents_t *in, int64_t horizon_us)
     }
 }
 
+/* By base station, then peer address. */
+static int cmp_bs_peer(const mw_anomaly_record_t *p, const mw_anomaly_record_t *q)
+{
+    if (p->bs_index != q->bs_index)
+        return (int)p->bs_index - (int)q->bs_index;
+    if (p->peer_hi != q->peer_hi)
+        return p->peer_hi < q->peer_hi ? -1 : 1;
+    if (p->peer_lo != q->peer_lo)
+        return p->peer_lo < q->peer_lo ? -1 : 1;
+    return 0;
+}
+
+/* The canonical order: start, detector, station, peer, group. */
 static int cmp_finished(const void *a, const void *b)
 {
     const finished_t *x = a, *y = b;
     const mw_anomaly_record_t *p = &x->rec, *q = &y->rec;
+    int c;
 
     if (p->start_us != q->start_us)
         return p->start_us < q->start_us ? -1 : 1;
     if (p->detector != q->detector)
         return (int)p->detector - (int)q->detector;
-    if (p->bs_index != q->bs_index)
-        return (int)p->bs_index - (int)q->bs_index;
-    if (p->peer_hi != q->peer_hi)
-        return p->peer_hi < q->peer_hi ? -1 : 1;
-    if (p->peer_lo != q->peer_lo)
-        return p->peer_lo < q->peer_lo ? -1 : 1;
-    return (int)x->group - (int)y->group;
+    c = cmp_bs_peer(p, q);
+    return c != 0 ? c : (int)x->group - (int)y->group;
 }
 
 static int cmp_station_peer(const void *a, const void *b)
 {
-    const mw_anomaly_record_t *p = &((const finished_t *)a)->rec,
-                              *q = &((const finished_t *)b)->rec;
-
-    if (p->bs_index != q->bs_index)
-        return (int)p->bs_index - (int)q->bs_index;
-    if (p->peer_hi != q->peer_hi)
-        return p->peer_hi < q->peer_hi ? -1 : 1;
-    if (p->peer_lo != q->peer_lo)
-        return p->peer_lo < q->peer_lo ? -1 : 1;
-    return cmp_finished(a, b);
+    int c = cmp_bs_peer(&((const finished_t *)a)->rec, &((const finished_t *)b)->rec);
+    return c != 0 ? c : cmp_finished(a, b);
 }
 
 /* Anomalies of one station and peer whose spans overlap (within the gap) are one event,
