@@ -179,6 +179,8 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
 
 void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
 {
+    if (watermark_us > 0 && t->last_close_us - watermark_us > 86400LL * 1000000)
+        t->last_close_us = watermark_us; /* packet time went back a day: follow it */
     if (watermark_us - t->last_close_us < mw_model_meta(t->model)->window_us)
         return;
     mw_windows_close(t->windows, watermark_us - MW_WINDOW_LATENESS_US, fold_window, t);

@@ -52,6 +52,22 @@ static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_
     return 0;
 }
 
+/* Microseconds since the epoch; absurd seconds (a pcapng if_tsresol of 1 s times a
+ * large count, a corrupt header) are clamped so the product cannot overflow. */
+static int64_t ts_of(const struct pcap_pkthdr *hdr)
+{
+    const int64_t max_s = INT64_MAX / 2000000; /* ~146,000 years */
+    int64_t s = (int64_t)hdr->ts.tv_sec, us = (int64_t)hdr->ts.tv_usec;
+
+    if (s > max_s)
+        s = max_s;
+    else if (s < -max_s)
+        s = -max_s;
+    if (us < 0 || us > 999999)
+        us = 0;
+    return s * 1000000 + us;
+}
+
 /* Opens files[next_file]; on failure the index still advances. */
 static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
 {
@@ -92,17 +108,27 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "%s: %s", p->iface, perr);
         goto fail;
     }
-    pcap_set_snaplen(cap->pcap, p->snaplen > 0 ? p->snaplen : MW_DEFAULT_SNAPLEN);
-    pcap_set_promisc(cap->pcap, p->promisc);
-    pcap_set_timeout(cap->pcap, MW_LIVE_TIMEOUT_MS);
-    pcap_set_buffer_size(cap->pcap, (p->buffer_mb > 0 ? p->buffer_mb : 64) * 1024 * 1024);
-    pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+    /* the buffer size in bytes is an int: config.c caps --buffer-size at 2047 MB */
+    if (pcap_set_snaplen(cap->pcap, p->snaplen > 0 ? p->snaplen : MW_DEFAULT_SNAPLEN) != 0 ||
+            pcap_set_promisc(cap->pcap, p->promisc) != 0 ||
+            pcap_set_timeout(cap->pcap, MW_LIVE_TIMEOUT_MS) != 0 ||
+            pcap_set_buffer_size(cap->pcap,
+                    (int)((int64_t)(p->buffer_mb > 0 ? p->buffer_mb : 64) * 1024 * 1024)) != 0) {
+        mw_fmt_err(errbuf, errlen, "%s: cannot set the capture options: %s", p->iface,
+                pcap_geterr(cap->pcap));
+        goto fail;
+    }
+    /* not every interface offers microseconds: then libpcap's own precision stays */
+    (void)pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_MICRO);
     rc = pcap_activate(cap->pcap);
     if (rc < 0) {
         mw_fmt_err(errbuf, errlen, "%s: cannot capture: %s", p->iface,
                 rc == PCAP_ERROR ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
         goto fail;
     }
+    if (rc > 0) /* a warning: capture works, but not as asked (e.g. no promiscuous mode) */
+        fprintf(stderr, "mastwatch: warning: %s: %s\n", p->iface,
+                rc == PCAP_WARNING ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
     cap->dlt = pcap_datalink(cap->pcap);
     if (apply_filter(cap, p->iface, errbuf, errlen) != 0)
         goto fail;
@@ -163,7 +189,7 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
         }
         rc = pcap_next_ex(cap->pcap, &hdr, &data);
         if (rc == 1) {
-            out->ts_us = (int64_t)hdr->ts.tv_sec * 1000000 + hdr->ts.tv_usec;
+            out->ts_us = ts_of(hdr);
             out->caplen = hdr->caplen;
             out->wirelen = hdr->len;
             out->dlt = cap->dlt;

@@ -250,7 +250,8 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 cfg->snaplen = (int)v;
                 break;
             case 'B':
-                rc = parse_u64("--buffer-size", optarg, 1, 4096, &v, errbuf, errlen);
+                /* libpcap takes the size in bytes as an int: 2047 MB at most */
+                rc = parse_u64("--buffer-size", optarg, 1, 2047, &v, errbuf, errlen);
                 cfg->buffer_mb = (int)v;
                 break;
             case 'd':

@@ -30,6 +30,7 @@
 #include "detect/incidents.h"
 #include "detect/suppress.h"
 
+#define CLOCK_JUMP_US     (86400LL * 1000000)
 #define READY_MIN_US      (20LL * 3600 * 1000000) /* 20 h of training before statistics */
 #define READY_MIN_WINDOWS 24
 #define DEFAULT_MAX_BYTES ((size_t)256 << 20)
@@ -353,6 +354,12 @@ void mw_detect_run_records(
     c->own_watermark = watermark_us == MW_WATERMARK_FOLLOW;
     if (watermark_us > c->watermark_us)
         c->watermark_us = watermark_us;
+    else if (!c->own_watermark && watermark_us > 0 &&
+             c->watermark_us - watermark_us > CLOCK_JUMP_US) {
+        /* packet time went back a day (a bogus future packet, inputs out of order): follow it,
+         * or every window would close the moment it opens */
+        c->watermark_us = c->last_close_us = watermark_us;
+    }
     for (i = 0; i < n; i++)
         one_record(c, &recs[i]);
     if (c->watermark_us - c->last_close_us >= c->window_us)

@@ -59,7 +59,7 @@ int mw_train_from_results(const mw_config_t *cfg, char *errbuf, size_t errlen)
             mw_log_note("%s: written with %s inventory than %s; base stations are matched by "
                         "position in the file",
                     cfg->files[i], f.inventory_yaml ? "another" : "no", cfg->inventory);
-        if (f.active_timeout_s * 1000000 != cfg->window_us)
+        if (f.active_timeout_s != cfg->window_us / 1000000) /* no product: hostile values */
             mw_log_note("%s: its flow records were cut every %lld s, not every window (%lld s): "
                         "window features are coarser than training on the capture gives "
                         "(write results with --active-timeout %lld to match)",

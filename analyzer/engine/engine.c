@@ -78,6 +78,7 @@ static void live_timer(int on)
 #define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
 #define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
 #define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define CLOCK_AHEAD_US   (86400LL * 1000000)
 #define PACKET_TICK_US   1000000
 #define LIVE_TICK_MS     1000
 
@@ -94,6 +95,9 @@ typedef struct engine {
     mw_frag_table_t *frags;
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
+    int64_t prev_ts_us; /* the packet before: clock jumps are counted */
+    uint32_t prev_file;
+    int order_warned;
     uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
@@ -331,6 +335,23 @@ static void later_fragment(engine_t *e, mw_packet_t *p, const uint8_t *frame)
     dispatch(e, p, frame, &none);
 }
 
+/* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
+static void note_clock(engine_t *e, const mw_raw_packet_t *raw)
+{
+    if (e->prev_ts_us - raw->ts_us > PACKET_TICK_US) {
+        e->sum->clock_back++;
+        if (raw->file_index != e->prev_file && !e->order_warned && e->cfg->nfiles > 1) {
+            e->order_warned = 1;
+            mw_log_warn("%s starts %.0f s before the previous input ended: give inputs in time "
+                        "order (flows and windows are cut where time goes back)",
+                    e->cfg->files[raw->file_index], (double)(e->prev_ts_us - raw->ts_us) / 1e6);
+        }
+    } else if (raw->ts_us - e->prev_ts_us > CLOCK_AHEAD_US) {
+        e->sum->clock_ahead++;
+    }
+    e->prev_file = raw->file_index;
+}
+
 static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
 {
     mw_packet_t p;
@@ -347,7 +368,13 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
     if (raw->ts_us > e->sum->last_us)
         e->sum->last_us = raw->ts_us;
 
-    if (raw->ts_us - e->last_packet_tick_us >= PACKET_TICK_US) {
+    if (e->sum->packets > 1)
+        note_clock(e, raw);
+    e->prev_ts_us = raw->ts_us;
+    /* a clock that jumps back (a bogus future packet, files out of order) must not stall
+     * expiry: a tick goes out whenever packet time moved a second, either way */
+    if (raw->ts_us - e->last_packet_tick_us >= PACKET_TICK_US ||
+            e->last_packet_tick_us - raw->ts_us >= PACKET_TICK_US) {
         /* every second of packet time: idle flows out everywhere, progress published */
         send_ticks(e, raw->ts_us);
         e->last_packet_tick_us = raw->ts_us;

@@ -45,6 +45,8 @@ size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);
     ADD("frag_table_full", s->frag_table_full);
+    ADD("clock_jumps_back", s->clock_back);
+    ADD("clock_jumps_ahead", s->clock_ahead);
     ADD("flows_written", s->flows_written);
     ADD("flows_evicted", s->flows_evicted);
     ADD("flow_alloc_failures", s->alloc_failures);

@@ -137,7 +137,9 @@ void mw_worker_packet(
     int dir;
 
     w->packets++;
-    if (p->ts_us - w->last_sweep_us >= SWEEP_INTERVAL_US) {
+    /* either way: after a packet from the future, time going back must still sweep */
+    if (p->ts_us - w->last_sweep_us >= SWEEP_INTERVAL_US ||
+            w->last_sweep_us - p->ts_us >= SWEEP_INTERVAL_US) {
         mw_flow_table_expire(w->flows, p->ts_us);
         w->last_sweep_us = p->ts_us;
         /* what expired is emitted now, so publish progress only after it */

@@ -380,8 +380,12 @@ void mw_flow_table_expire(mw_flow_table_t *t, int64_t now_us)
 {
     int c;
 
+    /* a flow whose last packet is far AHEAD of now (a bogus future timestamp, or time went
+     * back) is as stale as an idle one: left at the tail it would stop expiry for good */
     for (c = 0; c < 2; c++)
-        while (t->lru_tail[c] != NULL && now_us - t->lru_tail[c]->rec.last_us > t->idle_us[c])
+        while (t->lru_tail[c] != NULL &&
+                (now_us - t->lru_tail[c]->rec.last_us > t->idle_us[c] ||
+                        t->lru_tail[c]->rec.last_us - now_us > t->idle_us[c]))
             remove_flow(t, t->lru_tail[c], MW_END_IDLE);
 }
 
