@@ -77,7 +77,7 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     int rc;
 
     cap->cur_file = cap->next_file++;
-    cap->cur_size = stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
+    cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
     perr[0] = '\0';
     cap->pcap = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, perr);
     if (cap->pcap == NULL) {
@@ -155,8 +155,20 @@ mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, s
         mw_fmt_err(errbuf, errlen, "no capture file given");
         goto fail;
     }
-    /* Fail before any work when a named file does not exist. */
+    /* Fail before any work when a named file does not exist. "-" is standard input
+     * (libpcap reads it), once, with no size for the progress line. */
     for (i = 0; i < params->nfiles; i++) {
+        if (strcmp(params->files[i], "-") == 0) {
+            size_t j;
+            for (j = 0; j < i; j++)
+                if (strcmp(params->files[j], "-") == 0)
+                    break;
+            if (j < i) {
+                mw_fmt_err(errbuf, errlen, "standard input ('-') given twice");
+                goto fail;
+            }
+            continue;
+        }
         if (stat(params->files[i], &st) != 0) {
             mw_fmt_errno(errbuf, errlen, errno, "%s", params->files[i]);
             goto fail;
@@ -250,7 +262,7 @@ uint64_t mw_capture_done_bytes(const mw_capture_t *cap)
 
     if (!cap->live && cap->pcap != NULL) {
         FILE *f = pcap_file(cap->pcap);
-        long pos = f ? ftell(f) : -1;
+        long pos = f && f != stdin ? ftell(f) : -1;
         if (pos > 0)
             cur = (uint64_t)pos;
     }

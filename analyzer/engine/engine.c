@@ -277,6 +277,10 @@ static void dispatch(
     w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
+    if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
+        e->sum->alloc_failures++;
+        return;
+    }
     item->type = MW_WORK_PACKET;
     item->frame_len = copy_len;
     item->tunnel = *tunnel;
@@ -293,6 +297,8 @@ static void send_ticks(engine_t *e, int64_t now_us)
         if (e->threaded) {
             mw_ring_t *r = mw_worker_ring(e->workers[i]);
             mw_work_item_t *item = mw_ring_reserve(r, sizeof(*item));
+            if (item == NULL)
+                continue; /* only an item over half the ring is refused: never a tick */
             memset(item, 0, sizeof(*item));
             item->type = MW_WORK_TICK;
             item->pkt.ts_us = now_us;

@@ -56,8 +56,17 @@ mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
     atomic_init(&r->tail, 0);
     atomic_init(&r->consumer_sleeping, 0);
     atomic_init(&r->producer_sleeping, 0);
-    pthread_mutex_init(&r->mu, NULL);
-    pthread_cond_init(&r->cv, NULL);
+    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+        free(r->buf);
+        free(r);
+        goto fail;
+    }
+    if (pthread_cond_init(&r->cv, NULL) != 0) {
+        pthread_mutex_destroy(&r->mu);
+        free(r->buf);
+        free(r);
+        goto fail;
+    }
     return r;
 fail:
     mw_fmt_err(errbuf, errlen, "out of memory for a %zu-byte packet ring", size);

@@ -228,8 +228,9 @@ mw_ring_t *mw_worker_ring(mw_worker_t *w)
 
 void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
 {
-    if (w->running) {
-        mw_work_item_t *item = mw_ring_reserve(w->ring, sizeof(*item));
+    mw_work_item_t *item = w->running ? mw_ring_reserve(w->ring, sizeof(*item)) : NULL;
+
+    if (item != NULL) { /* NULL only for items over half the ring: never this one */
         memset(item, 0, sizeof(*item));
         item->type = MW_WORK_END;
         item->frame_len = (uint32_t)reason;

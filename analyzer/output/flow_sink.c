@@ -143,9 +143,17 @@ mw_flow_sink_t *mw_flow_sink_create(
     s->spare = malloc(s->cap * sizeof(*s->spare));
     if (s->queue == NULL || s->spare == NULL)
         goto fail_queue;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->not_empty, NULL);
-    pthread_cond_init(&s->not_full, NULL);
+    if (pthread_mutex_init(&s->mu, NULL) != 0)
+        goto fail_queue;
+    if (pthread_cond_init(&s->not_empty, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        goto fail_queue;
+    }
+    if (pthread_cond_init(&s->not_full, NULL) != 0) {
+        pthread_cond_destroy(&s->not_empty);
+        pthread_mutex_destroy(&s->mu);
+        goto fail_queue;
+    }
     if (pthread_create(&s->thread, NULL, sink_main, s) != 0) {
         mw_fmt_err(errbuf, errlen, "cannot start the writer thread");
         goto fail_thread;

@@ -166,6 +166,12 @@ def main():
                 f"future packet: peak flows {peaks[1]['peak_flows']} vs {peaks[0]['peak_flows']}")
     fails.check(peaks[1]["clock_jumps_ahead"] == 1 and peaks[1]["clock_jumps_back"] == 1,
                 f"future packet: clock jumps not counted: {peaks[1]}")
+    # standard input is a capture too ("-"), as libpcap reads it
+    with open(os.path.join(root_dir(), "captures", "incident-day.pcap"), "rb") as stdin:
+        r = subprocess.run([mw, "analyze", "-q", "-o", os.path.join(tmp, "stdin.h5"), "-"],
+                           stdin=stdin, capture_output=True, text=True)
+    fails.check(r.returncode == 0 and len(mw_flows.load(os.path.join(tmp, "stdin.h5"))) > 1000,
+                f"analyze - (stdin): {r.returncode} {r.stderr!r}")
     # inputs out of time order: a warning on one line, the run goes on
     day = os.path.join(root_dir(), "captures", "incident-day.pcap")
     r = run([mw, "analyze", "-q", "-o", os.path.join(tmp, "order.h5"), day, week])
