@@ -45,6 +45,14 @@ static int rebuild(mw_hour_counts_t *h, size_t cap, int64_t oldest)
     return 0;
 }
 
+/* The most slots the byte cap allows (at least the first table of 1024). */
+static size_t max_slots(const mw_hour_counts_t *h)
+{
+    uint64_t n = h->max_bytes ? h->max_bytes / sizeof(mw_hour_count_t) : MW_HOUR_COUNTS_MAX;
+
+    return n < 1024 ? 1024 : (n > MW_HOUR_COUNTS_MAX ? MW_HOUR_COUNTS_MAX : (size_t)n);
+}
+
 /* Keeps the smallest flow ids (sorted): the same evidence whatever the arrival order. */
 static void keep_id(mw_hour_count_t *e, uint64_t flow_id)
 {
@@ -73,7 +81,7 @@ mw_hour_count_t *mw_hour_counts_add(
     if (h->cap == 0 && rebuild(h, 1024, INT64_MIN) != 0)
         return NULL;
     if ((h->n + 1) * 4 > h->cap * 3 &&
-            (h->cap * 2 > MW_HOUR_COUNTS_MAX || rebuild(h, h->cap * 2, INT64_MIN) != 0)) {
+            (h->cap * 2 > max_slots(h) || rebuild(h, h->cap * 2, INT64_MIN) != 0)) {
         h->dropped++;
         return NULL;
     }

@@ -33,7 +33,8 @@ typedef struct mw_hour_counts {
     mw_hour_count_t *slots;
     size_t n, cap;
     int64_t newest_hour;
-    uint64_t dropped; /* flows not counted: the cap was reached */
+    uint64_t dropped;   /* flows not counted: the cap was reached */
+    uint64_t max_bytes; /* the table's cap in bytes; 0 = MW_HOUR_COUNTS_MAX slots */
     /* called for every entry dropped (hours past) and by mw_hour_counts_drain; may be NULL */
     void (*on_drop)(void *ctx, const mw_hour_count_t *e);
     void *drop_ctx;

@@ -189,6 +189,18 @@ void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us)
     t->last_close_us = watermark_us;
 }
 
+void mw_trainer_set_memcap(mw_trainer_t *t, const mw_memcap_t *cap)
+{
+    mw_windows_set_max_bytes(t->windows, cap->windows);
+    t->hours.max_bytes = cap->hours;
+}
+
+void mw_trainer_shed(const mw_trainer_t *t, mw_shed_t *out)
+{
+    out->windows += mw_windows_dropped(t->windows);
+    out->hours += t->hours.dropped;
+}
+
 void mw_trainer_finish(mw_trainer_t *t)
 {
     mw_windows_close(t->windows, INT64_MAX, fold_window, t);

@@ -6,6 +6,7 @@
 
 #include "baseline/features.h"
 #include "baseline/model.h"
+#include "core/memcap.h"
 #include "classify/inventory.h"
 #include "flow/flow_record.h"
 
@@ -26,6 +27,9 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *rec);
 void mw_trainer_advance(mw_trainer_t *t, int64_t watermark_us);
 /* Folds every open window into the model. */
 void mw_trainer_finish(mw_trainer_t *t);
+/* The windows' and hour counts' parts of the memory cap, and what they shed (added to out). */
+void mw_trainer_set_memcap(mw_trainer_t *t, const mw_memcap_t *cap);
+void mw_trainer_shed(const mw_trainer_t *t, mw_shed_t *out);
 uint64_t mw_trainer_records(const mw_trainer_t *t);
 void mw_trainer_destroy(mw_trainer_t *t); /* NULL-safe */
 

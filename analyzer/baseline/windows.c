@@ -12,14 +12,18 @@ struct mw_windows {
     int64_t window_us;
     mw_window_t *open;
     size_t n, cap;
+    size_t max_open; /* from the memory cap */
+    uint64_t dropped;
 };
 
 mw_windows_t *mw_windows_create(int64_t window_us)
 {
     mw_windows_t *w = calloc(1, sizeof(*w));
 
-    if (w != NULL)
+    if (w != NULL) {
         w->window_us = window_us > 0 ? window_us : 300000000;
+        w->max_open = MW_WINDOWS_MAX_OPEN;
+    }
     return w;
 }
 
@@ -51,13 +55,17 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
         }
     }
     if (win == NULL) {
-        if (w->n >= MW_WINDOWS_MAX_OPEN)
+        if (w->n >= w->max_open) {
+            w->dropped++;
             return NULL;
+        }
         if (w->n == w->cap) {
             size_t cap = w->cap ? w->cap * 2 : 64;
             mw_window_t *n = realloc(w->open, cap * sizeof(*n));
-            if (n == NULL)
+            if (n == NULL) {
+                w->dropped++;
                 return NULL;
+            }
             w->open = n;
             w->cap = cap;
         }
@@ -124,4 +132,16 @@ void mw_windows_close(mw_windows_t *w, int64_t watermark_us, mw_window_fn fn, vo
             w->open[kept++] = w->open[i];
     }
     w->n = kept;
+}
+
+void mw_windows_set_max_bytes(mw_windows_t *w, uint64_t max_bytes)
+{
+    uint64_t n = max_bytes / sizeof(mw_window_t);
+
+    w->max_open = n < 16 ? 16 : (n > MW_WINDOWS_MAX_OPEN ? MW_WINDOWS_MAX_OPEN : (size_t)n);
+}
+
+uint64_t mw_windows_dropped(const mw_windows_t *w)
+{
+    return w->dropped;
 }

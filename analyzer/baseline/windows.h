@@ -38,7 +38,11 @@ typedef struct mw_windows mw_windows_t;
 mw_windows_t *mw_windows_create(int64_t window_us);
 void mw_windows_destroy(mw_windows_t *w);
 
-/* Accounts one management-plane flow; NULL when the cap was hit. */
+/* The cap in bytes (default: MW_WINDOWS_MAX_OPEN windows); flows past it are counted. */
+void mw_windows_set_max_bytes(mw_windows_t *w, uint64_t max_bytes);
+uint64_t mw_windows_dropped(const mw_windows_t *w);
+
+/* Accounts one management-plane flow; NULL when the cap was hit (counted). */
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
         uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint16_t service,
         uint64_t flow_id);

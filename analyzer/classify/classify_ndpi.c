@@ -46,6 +46,11 @@ void mw_classifier_destroy(mw_classifier_t *c)
     free(c);
 }
 
+size_t mw_classifier_flow_bytes(void)
+{
+    return SIZEOF_FLOW_STRUCT;
+}
+
 void *mw_classifier_flow_new(void)
 {
     struct ndpi_flow_struct *f = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);

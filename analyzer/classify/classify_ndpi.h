@@ -23,6 +23,8 @@ void mw_classifier_destroy(mw_classifier_t *c); /* NULL-safe */
 
 /* New per-flow state, or NULL when out of memory. */
 void *mw_classifier_flow_new(void);
+/* Bytes of one flow's nDPI state (what mw_classifier_flow_new allocates). */
+size_t mw_classifier_flow_bytes(void);
 
 /*
  * Feeds one IP packet (pointer to the IP header) to nDPI. packets_seen is

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/memcap.h"
 #include "core/mw.h"
 
 #define MW_MAX_THREADS 64
@@ -29,6 +30,7 @@ enum {
     OPT_SUPPRESS,
     OPT_SYSLOG,
     OPT_WINDOW,
+    OPT_MEMCAP,
 };
 
 static const char usage_overview[] =
@@ -55,6 +57,9 @@ static const char usage_common[] =
         "      --inventory FILE     site inventory (YAML): base stations, roles, planes\n"
         "      --max-flows N        flow table cap; the least recently used flow is evicted "
         "(default 1000000)\n"
+        "      --memcap SIZE        memory cap in bytes (K/M/G suffixes; default 2G): flows, "
+        "tunnels,\n"
+        "                           detection state; what would pass it is shed and counted\n"
         "      --idle-timeout SEC   end a flow after SEC without packets (default 120)\n"
         "      --tcp-idle-timeout SEC  the same for TCP connections not closed by FIN/RST\n"
         "                           (default 1800: management sessions idle between file "
@@ -133,11 +138,46 @@ bad:
     return MW_EINVAL;
 }
 
+/* "512M", "2G", "1048576": bytes, suffixes in powers of 1024. */
+static int parse_bytes(
+        const char *opt, const char *s, uint64_t min, uint64_t *out, char *errbuf, size_t errlen)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    errno = 0;
+    if (s == NULL || *s < '0' || *s > '9')
+        goto bad;
+    v = strtoull(s, &end, 10);
+    if (errno != 0)
+        goto bad;
+    if (*end == 'K' || *end == 'k')
+        mult = 1ULL << 10;
+    else if (*end == 'M' || *end == 'm')
+        mult = 1ULL << 20;
+    else if (*end == 'G' || *end == 'g')
+        mult = 1ULL << 30;
+    else if (*end == 'T' || *end == 't')
+        mult = 1ULL << 40;
+    if (mult != 1)
+        end++;
+    if (*end != '\0' || v > UINT64_MAX / mult || v * mult < min)
+        goto bad;
+    *out = v * mult;
+    return 0;
+bad:
+    mw_fmt_err(errbuf, errlen, "%s: expected a size of at least %llu MB (e.g. 512M, 2G), got '%s'",
+            opt, (unsigned long long)(min >> 20), s ? s : "");
+    return MW_EINVAL;
+}
+
 static void set_defaults(mw_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->threads = 1;
     cfg->max_flows = 1000000;
+    cfg->memcap = MW_MEMCAP_DEFAULT;
     cfg->idle_timeout_us = 120LL * 1000000;
     cfg->tcp_idle_timeout_us = 1800LL * 1000000;
     cfg->active_timeout_us = 1800LL * 1000000;
@@ -175,6 +215,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
         { "quiet", no_argument, NULL, 'q' },
         { "help", no_argument, NULL, 'h' },
         { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+        { "memcap", required_argument, NULL, OPT_MEMCAP },
         { "idle-timeout", required_argument, NULL, OPT_IDLE },
         { "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
         { "active-timeout", required_argument, NULL, OPT_ACTIVE },
@@ -265,6 +306,9 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_MAX_FLOWS:
                 rc = parse_u64("--max-flows", optarg, 16, 100000000, &v, errbuf, errlen);
                 cfg->max_flows = (uint32_t)v;
+                break;
+            case OPT_MEMCAP:
+                rc = parse_bytes("--memcap", optarg, MW_MEMCAP_MIN, &cfg->memcap, errbuf, errlen);
                 break;
             case OPT_IDLE:
                 rc = parse_u64("--idle-timeout", optarg, 1, 86400, &v, errbuf, errlen);

@@ -38,6 +38,7 @@ typedef struct mw_config {
     int active_timeout_set; /* --active-timeout given (else = window with a model) */
     unsigned threads;       /* workers */
     uint32_t max_flows;
+    uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;
     int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST yet) */
     int snaplen, buffer_mb, promisc;

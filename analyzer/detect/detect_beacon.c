@@ -16,7 +16,6 @@
 #include <xxhash.h>
 
 #include "classify/plane.h"
-#include "core/log.h"
 #include "core/mw.h"
 #include "detect/detector.h"
 #include "detect/fpmap.h"
@@ -24,8 +23,7 @@
 #define BEACON_MIN_STARTS  6
 #define BEACON_MAX_REL_MAD 0.2 /* MAD / median gap */
 #define BEACON_MIN_GAP_US  10000000LL
-#define BEACON_KEEP        256         /* starts kept per series (the most recent) */
-#define BEACON_MAX_BYTES   (32u << 20) /* all series together */
+#define BEACON_KEEP        256 /* starts kept per series (the most recent) */
 
 typedef struct start {
     int64_t t, end;
@@ -45,16 +43,18 @@ typedef struct beacon_state {
     series_t **series;
     size_t n, cap;
     uint64_t untracked; /* flows of series past the memory cap */
+    uint64_t max_bytes; /* the beacon part of the memory cap */
     double gaps[BEACON_KEEP], dev[BEACON_KEEP];
 } beacon_state_t;
 
-static int beacon_init(void **state)
+static int beacon_init(void **state, const mw_memcap_t *cap)
 {
     beacon_state_t *b = calloc(1, sizeof(*b));
 
     if (b == NULL)
         return MW_ENOMEM;
     mw_fpmap_init(&b->index);
+    b->max_bytes = cap->beacon;
     *state = b;
     return 0;
 }
@@ -83,7 +83,7 @@ static series_t *find_series(beacon_state_t *b, uint32_t st, const uint8_t peer[
     fp = XXH3_64bits(key, sizeof(key));
     if (mw_fpmap_get(&b->index, fp, &pos))
         return b->series[pos];
-    if ((b->n + 1) * sizeof(series_t) > BEACON_MAX_BYTES)
+    if ((b->n + 1) * (sizeof(series_t) + 2 * sizeof(uint64_t)) > b->max_bytes)
         return NULL;
     if (b->n == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64;
@@ -211,9 +211,11 @@ static void beacon_finish(mw_detect_ctx_t *ctx)
                 report_start(ctx, s, &s->starts[j], median, mad);
         s->n = 0;
     }
-    if (b->untracked > 0)
-        mw_log_note("beacon: %llu session starts not scored (series past the %u MB cap)",
-                (unsigned long long)b->untracked, BEACON_MAX_BYTES >> 20);
+}
+
+static void beacon_shed(const void *state, mw_shed_t *out)
+{
+    out->beacon += ((const beacon_state_t *)state)->untracked;
 }
 
 static void beacon_explain(
@@ -235,4 +237,5 @@ const mw_detector_ops_t mw_det_beacon = { .name = "beacon",
     .explain = beacon_explain,
     .init = beacon_init,
     .fini = beacon_fini,
+    .shed = beacon_shed,
     .gap_us = INT64_MAX / 4 };

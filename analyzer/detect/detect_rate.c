@@ -29,12 +29,13 @@ typedef struct rate_state {
     mw_detect_ctx_t *ctx; /* valid while the run calls in */
 } rate_state_t;
 
-static int rate_init(void **state)
+static int rate_init(void **state, const mw_memcap_t *cap)
 {
     rate_state_t *r = calloc(1, sizeof(*r));
 
     if (r == NULL)
         return MW_ENOMEM;
+    r->counts.max_bytes = cap->hours;
     *state = r;
     return 0;
 }
@@ -156,10 +157,16 @@ static void rate_explain(
             session, a->n_sessions);
 }
 
+static void rate_shed(const void *state, mw_shed_t *out)
+{
+    out->hours += ((const rate_state_t *)state)->counts.dropped;
+}
+
 const mw_detector_ops_t mw_det_rate = { .name = "rate",
     .on_flow = rate_flow,
     .on_advance = rate_advance,
     .on_finish = rate_finish,
     .explain = rate_explain,
     .init = rate_init,
-    .fini = rate_fini };
+    .fini = rate_fini,
+    .shed = rate_shed };

@@ -33,7 +33,6 @@
 #define CLOCK_JUMP_US     (86400LL * 1000000)
 #define READY_MIN_US      (20LL * 3600 * 1000000) /* 20 h of training before statistics */
 #define READY_MIN_WINDOWS 24
-#define DEFAULT_MAX_BYTES ((size_t)256 << 20)
 
 struct mw_detect_ctx {
     mw_detect_params_t p;
@@ -412,9 +411,16 @@ const mw_coverage_record_t *mw_detect_run_coverage(const mw_detect_run_t *run, s
     return c->cov;
 }
 
-uint64_t mw_detect_run_dropped(const mw_detect_run_t *run)
+void mw_detect_run_shed(const mw_detect_run_t *run, mw_shed_t *out)
 {
-    return mw_incidents_dropped(((const mw_detect_ctx_t *)run)->incidents);
+    const mw_detect_ctx_t *c = (const mw_detect_ctx_t *)run;
+    size_t i;
+
+    out->evidence += mw_incidents_dropped(c->incidents);
+    out->windows += mw_windows_dropped(c->windows);
+    for (i = 0; i < mw_detector_count; i++)
+        if (mw_detectors[i]->shed != NULL && c->state[i] != NULL)
+            mw_detectors[i]->shed(c->state[i], out);
 }
 
 mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf, size_t errlen)
@@ -422,6 +428,7 @@ mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf,
     mw_detect_ctx_t *c = calloc(1, sizeof(*c));
     mw_incidents_params_t ip;
     learn_ctx_t learn;
+    mw_memcap_t cap;
     size_t i;
 
     if (c == NULL) {
@@ -432,12 +439,17 @@ mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf,
     mw_fpmap_init(&c->peers);
     mw_fpmap_init(&c->services);
     mw_fpmap_init(&c->anyapp);
+    if (p->memcap != NULL)
+        cap = *p->memcap;
+    else
+        mw_memcap_split(&cap, MW_MEMCAP_DEFAULT);
     c->window_us = mw_model_meta_const(p->model)->window_us;
     c->windows = mw_windows_create(c->window_us);
-    ip = (mw_incidents_params_t){ .max_bytes = p->max_bytes ? p->max_bytes : DEFAULT_MAX_BYTES,
-        .live = p->live,
-        .emit = on_incident,
-        .ctx = c };
+    if (c->windows != NULL)
+        mw_windows_set_max_bytes(c->windows, cap.windows);
+    ip = (mw_incidents_params_t){
+        .max_bytes = cap.evidence, .live = p->live, .emit = on_incident, .ctx = c
+    };
     c->incidents = mw_incidents_create(&ip);
     c->ncov = mw_inventory_bs_count(p->inv) + 1;
     c->cov = calloc(c->ncov, sizeof(*c->cov));
@@ -453,7 +465,7 @@ mw_detect_run_t *mw_detect_run_create(const mw_detect_params_t *p, char *errbuf,
         c->cov[i].status = i == 0 ? MW_COV_UNATTRIBUTED : MW_COV_SILENT;
     }
     for (i = 0; i < mw_detector_count; i++) {
-        if (mw_detectors[i]->init != NULL && mw_detectors[i]->init(&c->state[i]) != 0) {
+        if (mw_detectors[i]->init != NULL && mw_detectors[i]->init(&c->state[i], &cap) != 0) {
             mw_fmt_err(errbuf, errlen, "out of memory for detector %s", mw_detectors[i]->name);
             goto fail;
         }

@@ -15,6 +15,7 @@
 #include "baseline/features.h"
 #include "baseline/model.h"
 #include "classify/inventory.h"
+#include "core/memcap.h"
 #include "detect/anomaly.h"
 #include "flow/flow_record.h"
 
@@ -36,7 +37,7 @@ typedef struct mw_detect_params {
     void *name_ctx;
     const char *suppress_path; /* NULL or a suppression file */
     int live;                  /* announce anomalies as they open */
-    size_t max_bytes;          /* evidence held for grouping; 0 = 256 MB */
+    const mw_memcap_t *memcap; /* the memory parts (NULL: the default cap) */
     mw_detect_sink_t sink;
 } mw_detect_params_t;
 
@@ -59,8 +60,8 @@ void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4]);
 /* Per base station (index = bs_index, row 0 = flows of no base station), nrows OUT;
  * computes the gap counts, so call it after mw_detect_run_finish. */
 const mw_coverage_record_t *mw_detect_run_coverage(const mw_detect_run_t *run, size_t *nrows);
-/* Evidence dropped by the memory cap. */
-uint64_t mw_detect_run_dropped(const mw_detect_run_t *run);
+/* What the run shed under its memory parts (added to out). */
+void mw_detect_run_shed(const mw_detect_run_t *run, mw_shed_t *out);
 void mw_detect_run_destroy(mw_detect_run_t *run); /* NULL-safe */
 
 #endif

@@ -17,6 +17,7 @@
 #include "baseline/features.h"
 #include "baseline/model.h"
 #include "baseline/windows.h"
+#include "core/memcap.h"
 #include "detect/anomaly.h"
 
 typedef struct mw_detect_ctx mw_detect_ctx_t;
@@ -87,9 +88,11 @@ typedef struct mw_detector_ops {
     /* the sentence for a finished anomaly, from its record's members only */
     void (*explain)(
             const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len);
-    /* state on the run's handle (both may be NULL): 0 or MW_E* */
-    int (*init)(void **state);
+    /* state on the run's handle (all may be NULL): 0 or MW_E*; cap: the memory parts */
+    int (*init)(void **state, const mw_memcap_t *cap);
     void (*fini)(void *state);
+    /* adds what the state shed under its memory part */
+    void (*shed)(const void *state, mw_shed_t *out);
     /* evidence starting within this of an incident's last evidence joins it */
     int64_t gap_us;
 } mw_detector_ops_t;

@@ -102,6 +102,7 @@ typedef struct engine {
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms;
     mw_config_t cfg_eff; /* cfg with the model's window applied */
+    mw_memcap_t mem;     /* --memcap and its parts */
     mw_model_t *model;   /* --model (analyze/capture) or the one being trained */
     mw_trainer_t *trainer;
     mw_detect_run_t *detect;
@@ -505,10 +506,20 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
+    /* the flows' part of the memory cap: a record, nDPI's state, two bucket slots and the
+     * allocator's overhead each (measured: 1.63 kB per flow held with nDPI 4.2) */
+    {
+        uint64_t per_flow =
+                (sizeof(mw_flow_t) + mw_classifier_flow_bytes() + 2 * sizeof(void *)) * 9 / 8 + 64;
+        uint64_t by_bytes = e->mem.flows / per_flow;
+        e->sum->flow_cap = by_bytes < cfg->max_flows ? by_bytes : cfg->max_flows;
+        if (e->sum->flow_cap < 16u * e->nworkers)
+            e->sum->flow_cap = 16u * e->nworkers;
+    }
     /* nDPI module creation is not thread-safe: one after the other, here. */
     for (i = 0; i < e->nworkers; i++) {
         mw_worker_params_t wp = { .index = i,
-            .max_flows = MW_MAX(cfg->max_flows / e->nworkers, 16u),
+            .max_flows = (uint32_t)(e->sum->flow_cap / e->nworkers),
             .idle_timeout_us = cfg->idle_timeout_us,
             .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
@@ -526,7 +537,9 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
 
 static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
 {
-    mw_flow_table_params_t tp = { .max_flows = MW_MAX(e->cfg->max_flows / 8, 1024u),
+    uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *));
+    mw_flow_table_params_t tp = { .max_flows = (uint32_t)MW_MAX(
+                                          MW_MIN(e->cfg->max_flows / 8, by_bytes), 1024u),
         .idle_timeout_us = e->cfg->idle_timeout_us,
         .tcp_idle_timeout_us = e->cfg->tcp_idle_timeout_us,
         .active_timeout_us = e->cfg->active_timeout_us,
@@ -658,7 +671,10 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
         snprintf(mw_model_meta(e->model)->site, sizeof(mw_model_meta(e->model)->site), "%s",
                 mw_inventory_site(e->inventory));
         e->trainer = mw_trainer_create(e->model, e->inventory, proto_name, e);
-        return e->trainer ? 0 : MW_ENOMEM;
+        if (e->trainer == NULL)
+            return MW_ENOMEM;
+        mw_trainer_set_memcap(e->trainer, &e->mem);
+        return 0;
     }
     if (cfg->model == NULL)
         return 0;
@@ -706,7 +722,8 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
         .name = proto_name,
         .name_ctx = e,
         .suppress_path = e->cfg->suppress,
-        .live = e->cfg->command == MW_CMD_CAPTURE };
+        .live = e->cfg->command == MW_CMD_CAPTURE,
+        .memcap = &e->mem };
     mw_anomaly_sinks_params_t sp = { .syslog = e->cfg->syslog,
         .inv = e->inventory,
         .source_of = e->cfg->nfiles > 0 ? source_of : NULL,
@@ -787,6 +804,8 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     int rc, input_rc, json_failed = 0;
 
     memset(sum, 0, sizeof(*sum));
+    sum->memcap = cfg->memcap;
+    mw_memcap_split(&e.mem, cfg->memcap);
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
     if (cfg->inventory != NULL) {
         /* before any thread starts: the loader switches TZ while it runs */
@@ -862,9 +881,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         mw_detect_run_counts(e.detect, sum->anomalies);
         rows = mw_detect_run_coverage(e.detect, &nrows);
         sum->stations_scored = (uint64_t)mw_coverage_print(stderr, e.inventory, rows, nrows);
-        if (mw_detect_run_dropped(e.detect) > 0)
-            mw_log_warn("%llu pieces of evidence dropped: the detection memory cap was reached",
-                    (unsigned long long)mw_detect_run_dropped(e.detect));
+        mw_detect_run_shed(e.detect, &sum->shed);
         if (mw_anomaly_sinks_failed(e.sinks) & MW_SINK_FAILED_H5) {
             sum->output_failed = 1;
             mw_fmt_err(errbuf, errlen, "writing the anomaly tables of %s failed: disk full?",
@@ -876,6 +893,14 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         /* a failed JSON file fails the run, after the results file is completed */
         json_failed = mw_anomaly_sinks_failed(e.sinks) & MW_SINK_FAILED_JSON;
     }
+    if (e.trainer != NULL)
+        mw_trainer_shed(e.trainer, &sum->shed);
+    if (sum->shed.windows + sum->shed.hours + sum->shed.evidence + sum->shed.beacon > 0)
+        mw_log_warn("the memory cap (--memcap %llu MB) shed: %llu flows from windows, %llu session "
+                    "starts from hour counts, %llu pieces of evidence, %llu beacon starts",
+                (unsigned long long)(cfg->memcap >> 20), (unsigned long long)sum->shed.windows,
+                (unsigned long long)sum->shed.hours, (unsigned long long)sum->shed.evidence,
+                (unsigned long long)sum->shed.beacon);
     if (e.trainer != NULL && mw_trainer_records(e.trainer) == 0) {
         mw_fmt_err(errbuf, errlen,
                 "nothing learned: no flow of the inventory's base stations in the input (check "

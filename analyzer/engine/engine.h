@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "core/config.h"
+#include "core/memcap.h"
 #include "decode/decode.h"
 
 typedef struct mw_run_summary {
@@ -36,6 +37,9 @@ typedef struct mw_run_summary {
     uint64_t anomalies[4]; /* written, by severity 1 low .. 3 high */
     uint64_t trained_records;
     uint64_t stations_scored; /* base stations a detection run scored (0: not an all-clear) */
+    uint64_t memcap;          /* --memcap in bytes */
+    uint64_t flow_cap;        /* flows held at most, from --max-flows and the memory cap */
+    mw_shed_t shed;           /* what the memory parts shed (flows: flows_evicted) */
 } mw_run_summary_t;
 
 /* Set by mw_engine_request_stop(); the engine stops reading and writes everything. */

@@ -45,6 +45,12 @@ size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);
     ADD("frag_table_full", s->frag_table_full);
+    ADD("memcap_bytes", s->memcap);
+    ADD("flow_cap", s->flow_cap);
+    ADD("shed.windows", s->shed.windows);
+    ADD("shed.hours", s->shed.hours);
+    ADD("shed.evidence", s->shed.evidence);
+    ADD("shed.beacon", s->shed.beacon);
     ADD("clock_jumps_back", s->clock_back);
     ADD("clock_jumps_ahead", s->clock_ahead);
     ADD("flows_written", s->flows_written);

@@ -32,9 +32,16 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
         fprintf(out, "kernel       %llu received, %llu dropped, %llu dropped by interface\n",
                 (unsigned long long)s->kernel_received, (unsigned long long)s->kernel_dropped,
                 (unsigned long long)s->if_dropped);
+    fprintf(out, "memory       cap %llu MB: at most %llu flows in memory, %llu evicted",
+            (unsigned long long)(s->memcap >> 20), (unsigned long long)s->flow_cap,
+            (unsigned long long)s->flows_evicted);
+    if (s->shed.windows + s->shed.hours + s->shed.evidence + s->shed.beacon > 0)
+        fprintf(out, "; shed: %llu window, %llu hour, %llu evidence, %llu beacon",
+                (unsigned long long)s->shed.windows, (unsigned long long)s->shed.hours,
+                (unsigned long long)s->shed.evidence, (unsigned long long)s->shed.beacon);
     if (s->alloc_failures)
-        fprintf(out, "memory       %llu flow allocations failed\n",
-                (unsigned long long)s->alloc_failures);
+        fprintf(out, "; %llu flow allocations failed", (unsigned long long)s->alloc_failures);
+    fputc('\n', out);
     if (cfg->model != NULL)
         fprintf(out, "anomalies    %llu (high %llu, medium %llu, low %llu)\n",
                 (unsigned long long)(s->anomalies[1] + s->anomalies[2] + s->anomalies[3]),

@@ -172,6 +172,31 @@ def main():
                            stdin=stdin, capture_output=True, text=True)
     fails.check(r.returncode == 0 and len(mw_flows.load(os.path.join(tmp, "stdin.h5"))) > 1000,
                 f"analyze - (stdin): {r.returncode} {r.stderr!r}")
+    # a flood of 400k new flows under --memcap 64M: flows are evicted (counted), memory stays
+    # under the cap plus the fixed costs (nDPI's tables, HDF5, buffers: about 35 MB)
+    flood = os.path.join(tmp, "flood.pcap")
+    with open(flood, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        for i in range(400000):
+            src = bytes([10, 64 + (i >> 16) % 64, (i >> 8) & 255, i & 255])
+            udp = struct.pack("!HHHH", 1024 + i % 60000, 9999, 26, 0) + b"x" * 18
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0, src,
+                             bytes([10, 10, 1, 11]))
+            frame = b"\x02\0\0\0\0\x01\x02\0\0\0\0\x02\x08\x00" + ip + udp
+            us = i * 5
+            f.write(struct.pack("<IIII", 1794218400 + us // 1000000, us % 1000000, len(frame),
+                                len(frame)) + frame)
+    res = os.path.join(tmp, "flood.h5")
+    proc = subprocess.Popen([mw, "analyze", "-q", "--memcap", "64M", "-o", res, flood],
+                            stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak RSS
+    err = proc.stderr.read().decode()
+    proc.stderr.close()
+    rss_mb = usage.ru_maxrss / 1024
+    c = mw_flows.counters(res) if status == 0 else {}
+    fails.check(status == 0 and c.get("flows_evicted", 0) > 0 and c.get("memcap_bytes") == 64 << 20,
+                f"flood under --memcap 64M: status {status} {err!r} {c}")
+    fails.check(rss_mb < 64 + 64, f"flood under --memcap 64M: peak RSS {rss_mb:.0f} MB")
     # inputs out of time order: a warning on one line, the run goes on
     day = os.path.join(root_dir(), "captures", "incident-day.pcap")
     r = run([mw, "analyze", "-q", "-o", os.path.join(tmp, "order.h5"), day, week])
