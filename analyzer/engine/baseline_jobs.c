@@ -146,6 +146,10 @@ int mw_model_merge_files(const mw_config_t *cfg, char *errbuf, size_t errlen)
         rc = mw_model_merge(into, m, errbuf, errlen);
         mw_model_destroy(m);
     }
+    if (rc == 0 && into == NULL) {
+        mw_fmt_err(errbuf, errlen, "model merge: no model given");
+        rc = MW_EINVAL;
+    }
     if (rc == 0)
         rc = mw_h5_model_save(into, cfg->output, cfg->command_line, errbuf, errlen);
     mw_model_destroy(into);

@@ -166,7 +166,8 @@ uint64_t mw_sess_ftp(mw_sg_t *sg, mw_flow_t *ctrl, uint64_t t, mw_prng_t *r, con
     send_str(&c, 1, "200 Switching to Binary mode.\r\n", 1);
     send_str(&c, 0, "PASV\r\n", 1);
     snprintf(line, sizeof(line), "227 Entering Passive Mode (%u,%u,%u,%u,%u,%u).\r\n", sip >> 24,
-            (sip >> 16) & 255, (sip >> 8) & 255, sip & 255, dport >> 8, dport & 255);
+            (sip >> 16) & 255, (sip >> 8) & 255, sip & 255, (unsigned)dport >> 8,
+            (unsigned)dport & 255);
     send_str(&c, 1, line, 1);
 
     mw_flow_t df = *ctrl;
