@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "classify/plane.h"
+#include "core/mw.h"
 #include "classify/roles.h"
 
 static void addr_bytes(uint8_t out[16], uint64_t hi, uint64_t lo)
@@ -61,7 +62,7 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
     v->opener_known = r->orient != MW_ORIENT_FIRST_PACKET;
     v->real_start = r->start_seen && !r->continued;
     v->max_pkt = (uint32_t)(r->c2s.len_max > r->s2c.len_max ? r->c2s.len_max : r->s2c.len_max);
-    v->duration_us = r->last_us - r->first_us;
+    v->duration_us = mw_span_us(r->first_us, r->last_us);
     local_s = r->first_us / 1000000 + mw_inventory_utc_offset(inv, r->first_us / 1000000);
     days = local_s >= 0 ? local_s / 86400 : (local_s - 86399) / 86400;
     v->hour_of_day = (unsigned)((local_s - days * 86400) / 3600);

@@ -24,9 +24,20 @@ enum {
 };
 
 #define MW_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MW_MIN(a, b)    ((a) < (b) ? (a) : (b))
-#define MW_MAX(a, b)    ((a) > (b) ? (a) : (b))
-#define MW_UNUSED(x)    ((void)(x))
+/* last - first without overflow (times may come from hostile files): 0 when last <= first,
+ * INT64_MAX when the difference does not fit. */
+static inline int64_t mw_span_us(int64_t first, int64_t last)
+{
+    int64_t d;
+
+    if (last <= first)
+        return 0;
+    return __builtin_sub_overflow(last, first, &d) ? INT64_MAX : d;
+}
+
+#define MW_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MW_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define MW_UNUSED(x) ((void)(x))
 
 /* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */
 void mw_fmt_errno(char *errbuf, size_t errlen, int errnum, const char *fmt, ...)

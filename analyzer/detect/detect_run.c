@@ -157,14 +157,14 @@ void *mw_detect_state(const mw_detect_ctx_t *c, unsigned detector)
 int mw_detect_station_ready(const mw_detect_ctx_t *c, uint32_t station)
 {
     const mw_station_t *s = mw_model_station_at(c->p.model, station);
-    return s != NULL && s->last_us - s->first_us >= READY_MIN_US &&
+    return s != NULL && mw_span_us(s->first_us, s->last_us) >= READY_MIN_US &&
            s->win_up.n >= READY_MIN_WINDOWS;
 }
 
 double mw_detect_training_days(const mw_detect_ctx_t *c)
 {
     const mw_model_meta_t *m = mw_model_meta_const(c->p.model);
-    return (double)(m->last_us - m->first_us) / 86400e6;
+    return (double)mw_span_us(m->first_us, m->last_us) / 86400e6;
 }
 
 void mw_detect_report(mw_detect_ctx_t *c, const mw_evidence_t *ev)

@@ -111,17 +111,19 @@ int mw_model_show(const char *path, FILE *out, char *errbuf, size_t errlen)
     meta = mw_model_meta_const(m);
     fprintf(out, "model        %s (site %s, nDPI %s)\n", path, meta->site, meta->ndpi_version);
     fprintf(out, "window       %lld s\n", (long long)(meta->window_us / 1000000));
-    fprintf(out, "training     %.1f days\n", (double)(meta->last_us - meta->first_us) / 86400e6);
+    fprintf(out, "training     %.1f days\n",
+            (double)mw_span_us(meta->first_us, meta->last_us) / 86400e6);
     fprintf(out, "tuples       %zu\n", mw_model_tuple_count(m));
     fprintf(out, "%-12s %8s %8s %10s %12s %12s %10s\n", "station", "days", "records", "windows",
             "up/window", "max up/win", "peers/win");
     for (i = 0; i < mw_model_station_count(m); i++) {
         const mw_station_t *s = mw_model_station_at(m, i);
         fprintf(out, "%-12s %8.1f %8llu %10llu %12.0f %12.0f %10.1f%s\n", s->id,
-                (double)(s->last_us - s->first_us) / 86400e6, (unsigned long long)s->records,
-                (unsigned long long)s->win_up.n, mw_series_mean(&s->win_up), s->win_up.max,
-                mw_series_mean(&s->win_peers),
-                (s->last_us - s->first_us) < 20LL * 3600 * 1000000 ? "  (still learning)" : "");
+                (double)mw_span_us(s->first_us, s->last_us) / 86400e6,
+                (unsigned long long)s->records, (unsigned long long)s->win_up.n,
+                mw_series_mean(&s->win_up), s->win_up.max, mw_series_mean(&s->win_peers),
+                mw_span_us(s->first_us, s->last_us) < 20LL * 3600 * 1000000 ? "  (still learning)"
+                                                                            : "");
     }
     mw_model_destroy(m);
     return 0;
