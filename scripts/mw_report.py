@@ -66,6 +66,11 @@ def print_coverage(f, names):
     print(f"  capture: {c.get('kernel_dropped', 0)} packets dropped by the kernel, "
           f"{c.get('interface_dropped', 0)} by the interface, {malformed} not decodable, "
           f"{'complete' if f.attrs.get('complete', 1) else 'INCOMPLETE (a file was cut or the run stopped)'}")
+    shed = {k[5:]: v for k, v in c.items() if k.startswith("shed.") and v}
+    if c.get("flows_evicted") or shed:
+        print(f"  memory cap {c.get('memcap_bytes', 0) >> 20} MB shed: "
+              f"{c.get('flows_evicted', 0)} flows evicted"
+              + "".join(f", {v} {k}" for k, v in shed.items()))
     return int(cov.status.isin([1, 2, 3]).sum())
 
 
