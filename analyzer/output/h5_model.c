@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -362,10 +363,91 @@ out:
 #define MAX_STATIONS      1000000u
 #define MAX_TEXT_BYTES    ((hsize_t)16 << 20)
 
+/*
+ * libhdf5 allocates what a file's metadata claims (H5C_protect) and
+ * zero-fills reads past the end of the file, so four mutated bytes can cost
+ * gigabytes before any check of ours runs. While a file is read the
+ * process's data size (RLIMIT_DATA) is capped at what it uses plus 256 MiB
+ * plus twice the most the file's tables may expand to (rows up to 1032 x
+ * the file, station rows into in-memory stations); libhdf5 then fails
+ * an oversized allocation like a corrupt file. Sanitizer builds map their
+ * shadow memory as data, so there max_allocation_size_mb does the same job
+ * (and libhdf5's own leaks on corrupt files are not reported as ours).
+ */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define MW_SANITIZED 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MW_SANITIZED 1
+#endif
+#ifdef MW_SANITIZED
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1:max_allocation_size_mb=1024";
+}
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libhdf5\n";
+}
+#endif
+
+typedef struct data_cap {
+    struct rlimit old;
+    int set;
+} data_cap_t;
+
+static void data_cap_begin(data_cap_t *c, hsize_t file_size)
+{
+#ifndef MW_SANITIZED
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[128];
+    unsigned long long kb = 0, budget, extra;
+    struct rlimit lim;
+
+    c->set = 0;
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL)
+        if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+            break;
+    fclose(f);
+    if (kb == 0 || getrlimit(RLIMIT_DATA, &c->old) != 0)
+        return;
+    if (file_size > (1ULL << 30))
+        return; /* a file that large may legitimately need any memory */
+    /* rows may expand DEFLATE_MAX_RATIO times, and each station row to a station */
+    extra = 2 * file_size * DEFLATE_MAX_RATIO +
+            2 * (file_size * DEFLATE_MAX_RATIO / sizeof(station_row_t) + 1) * sizeof(mw_station_t);
+    budget = kb * 1024 + (256ULL << 20) + extra;
+    if (c->old.rlim_cur != RLIM_INFINITY && c->old.rlim_cur <= budget)
+        return;
+    if (c->old.rlim_max != RLIM_INFINITY && c->old.rlim_max < budget)
+        return;
+    lim.rlim_cur = (rlim_t)budget;
+    lim.rlim_max = c->old.rlim_max;
+    c->set = setrlimit(RLIMIT_DATA, &lim) == 0;
+#else
+    (void)file_size;
+    c->set = 0;
+#endif
+}
+
+static void data_cap_end(data_cap_t *c)
+{
+    if (c->set)
+        setrlimit(RLIMIT_DATA, &c->old);
+    c->set = 0;
+}
+
 typedef struct reader {
     hid_t file;
     const char *path;
     hsize_t file_size;
+    data_cap_t cap;
     char *errbuf;
     size_t errlen;
 } reader_t;
@@ -408,6 +490,7 @@ static int reader_open(reader_t *r, const char *path, const char *what, char *er
     if (!S_ISREG(st.st_mode))
         return bad(r, "not a regular file");
     r->file_size = (hsize_t)st.st_size;
+    data_cap_begin(&r->cap, r->file_size);
     if (H5Fis_hdf5(path) <= 0)
         return bad(r, "not %s (not HDF5, or unreadable)", what);
     fapl = H5Pcreate(H5P_FILE_ACCESS);
@@ -427,6 +510,7 @@ static void reader_close(reader_t *r)
     if (r->file >= 0)
         H5Fclose(r->file);
     r->file = -1;
+    data_cap_end(&r->cap);
 }
 
 /* 1 when every link on path is a hard link, 0 when one is missing, -1 otherwise. */
