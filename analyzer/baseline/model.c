@@ -1,7 +1,9 @@
 /*
  * model.c - the in-memory baseline: a station table and an open-addressing
  * hash map of tuples (keys hashed with XXH3, zero-padded so equal keys hash
- * equally). Growth is capped at MW_MODEL_MAX_TUPLES.
+ * equally). Growth is capped at MW_MODEL_MAX_TUPLES. Stations are found by
+ * id through a second open-addressing index (XXH3 of the id), so loading or
+ * showing a model of 100k stations does not compare every id with every id.
  */
 #include "baseline/model.h"
 
@@ -21,6 +23,8 @@ struct mw_model {
     mw_model_meta_t meta;
     mw_station_t *stations;
     size_t nstations, cap_stations;
+    uint32_t *sidx; /* station index + 1, 0 = empty; nsidx a power of two */
+    size_t nsidx;
     slot_t *slots;
     size_t nslots, used; /* nslots: power of two */
 };
@@ -49,6 +53,7 @@ void mw_model_destroy(mw_model_t *m)
     if (m == NULL)
         return;
     free(m->stations);
+    free(m->sidx);
     free(m->slots);
     free(m);
 }
@@ -63,18 +68,57 @@ const mw_model_meta_t *mw_model_meta_const(const mw_model_t *m)
     return &m->meta;
 }
 
+/* Ids are stored cut to MW_MODEL_ID_LEN - 1 bytes: hash and compare the same prefix. */
+static size_t id_len(const char *id)
+{
+    return strnlen(id, MW_MODEL_ID_LEN - 1);
+}
+
+static size_t id_slot(const mw_model_t *m, const char *id, size_t len)
+{
+    size_t mask = m->nsidx - 1, h = (size_t)XXH3_64bits(id, len) & mask;
+
+    while (m->sidx[h] != 0) {
+        const char *have = m->stations[m->sidx[h] - 1].id;
+        if (strlen(have) == len && memcmp(have, id, len) == 0)
+            break;
+        h = (h + 1) & mask;
+    }
+    return h;
+}
+
+/* Keeps the index at most half full; 0 or -1 (out of memory). */
+static int grow_index(mw_model_t *m)
+{
+    size_t n = m->nsidx ? m->nsidx * 2 : 64, i;
+    uint32_t *old = m->sidx;
+
+    if (m->nsidx != 0 && (m->nstations + 1) * 2 <= m->nsidx)
+        return 0;
+    m->sidx = calloc(n, sizeof(*m->sidx));
+    if (m->sidx == NULL) {
+        m->sidx = old;
+        return -1;
+    }
+    m->nsidx = n;
+    free(old);
+    for (i = 0; i < m->nstations; i++)
+        m->sidx[id_slot(m, m->stations[i].id, strlen(m->stations[i].id))] = (uint32_t)i + 1;
+    return 0;
+}
+
 const mw_station_t *mw_model_find_station(const mw_model_t *m, const char *id, uint32_t *index)
 {
-    size_t i;
+    size_t h;
 
-    for (i = 0; i < m->nstations; i++) {
-        if (strcmp(m->stations[i].id, id) == 0) {
-            if (index)
-                *index = (uint32_t)i;
-            return &m->stations[i];
-        }
-    }
-    return NULL;
+    if (m->nsidx == 0)
+        return NULL;
+    h = id_slot(m, id, id_len(id));
+    if (m->sidx[h] == 0)
+        return NULL;
+    if (index)
+        *index = m->sidx[h] - 1;
+    return &m->stations[m->sidx[h] - 1];
 }
 
 mw_station_t *mw_model_station(mw_model_t *m, const char *id, uint32_t *index)
@@ -87,6 +131,8 @@ mw_station_t *mw_model_station(mw_model_t *m, const char *id, uint32_t *index)
             *index = i;
         return &m->stations[i];
     }
+    if (m->nstations >= UINT32_MAX - 1 || grow_index(m) != 0)
+        return NULL;
     if (m->nstations == m->cap_stations) {
         size_t cap = m->cap_stations ? m->cap_stations * 2 : 16;
         mw_station_t *n = realloc(m->stations, cap * sizeof(*n));
@@ -97,7 +143,8 @@ mw_station_t *mw_model_station(mw_model_t *m, const char *id, uint32_t *index)
     }
     s = &m->stations[m->nstations];
     memset(s, 0, sizeof(*s));
-    strncpy(s->id, id, MW_MODEL_ID_LEN - 1);
+    memcpy(s->id, id, id_len(id));
+    m->sidx[id_slot(m, s->id, strlen(s->id))] = (uint32_t)m->nstations + 1;
     if (index)
         *index = (uint32_t)m->nstations;
     m->nstations++;

@@ -28,7 +28,7 @@
 #include "baseline/windows.h"
 #include "classify/plane.h"
 
-#define MW_MODEL_VERSION    4
+#define MW_MODEL_VERSION    5
 #define MW_MODEL_ID_LEN     64
 #define MW_MODEL_APP_LEN    32
 #define MW_HOURS_OF_WEEK    168

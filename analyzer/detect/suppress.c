@@ -1,5 +1,9 @@
 /*
  * suppress.c - reads the suppression file (suppress.h) into a small list.
+ * Lines are read whole (getline), whatever their length: a line longer than
+ * MAX_LINE, a token longer than its field or a fourth field is an error at
+ * FILE:LINE, never a truncated rule; '#' starts a comment anywhere on a
+ * line, so no part of a comment can become a rule.
  */
 #include "detect/suppress.h"
 
@@ -14,6 +18,7 @@
 
 #define MAX_SUPPRESS 4096
 #define ID_LEN       64
+#define MAX_LINE     1024
 
 typedef struct rule {
     int detector;    /* -1 = any */
@@ -27,13 +32,29 @@ struct mw_suppress {
     size_t n;
 };
 
+/* The next blank-separated token of *p into out[len]; 0, or -1 when none or too long. */
+static int token(const char **p, char *out, size_t len)
+{
+    const char *s = *p + strspn(*p, " \t\r\n"), *e;
+
+    e = s + strcspn(s, " \t\r\n");
+    if (e == s || (size_t)(e - s) >= len)
+        return -1;
+    memcpy(out, s, (size_t)(e - s));
+    out[e - s] = '\0';
+    *p = e;
+    return 0;
+}
+
+/* line has no comment left: exactly three tokens. */
 static int parse_line(rule_t *r, const char *line)
 {
     char det[64], bs[ID_LEN], peer[64];
     uint8_t a[16];
     int i;
 
-    if (sscanf(line, "%63s %63s %63s", det, bs, peer) != 3)
+    if (token(&line, det, sizeof(det)) != 0 || token(&line, bs, sizeof(bs)) != 0 ||
+            token(&line, peer, sizeof(peer)) != 0 || line[strspn(line, " \t\r\n")] != '\0')
         return -1;
     memset(r, 0, sizeof(*r));
     r->detector = -1;
@@ -64,7 +85,9 @@ mw_suppress_t *mw_suppress_load(const char *path, char *errbuf, size_t errlen)
 {
     mw_suppress_t *s = calloc(1, sizeof(*s));
     FILE *f = fopen(path, "r");
-    char line[512];
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
     unsigned lineno = 0;
 
     if (f == NULL) {
@@ -76,9 +99,21 @@ mw_suppress_t *mw_suppress_load(const char *path, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "out of memory reading %s", path);
         goto fail;
     }
-    while (fgets(line, sizeof(line), f) != NULL) {
+    while ((len = getline(&line, &cap, f)) != -1) {
+        char *hash;
         lineno++;
-        if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
+        if (len > MAX_LINE) {
+            mw_fmt_err(errbuf, errlen, "%s:%u: line longer than %d bytes", path, lineno, MAX_LINE);
+            goto fail;
+        }
+        if (memchr(line, '\0', (size_t)len) != NULL) {
+            mw_fmt_err(errbuf, errlen, "%s:%u: NUL byte in the line", path, lineno);
+            goto fail;
+        }
+        hash = strchr(line, '#');
+        if (hash != NULL)
+            *hash = '\0';
+        if (line[strspn(line, " \t\r\n")] == '\0')
             continue;
         if (s->n >= MAX_SUPPRESS) {
             mw_fmt_err(
@@ -95,9 +130,15 @@ mw_suppress_t *mw_suppress_load(const char *path, char *errbuf, size_t errlen)
         }
         s->n++;
     }
+    if (ferror(f)) {
+        mw_fmt_errno(errbuf, errlen, errno, "%s:%u: read error", path, lineno + 1);
+        goto fail;
+    }
+    free(line);
     fclose(f);
     return s;
 fail:
+    free(line);
     fclose(f);
     mw_suppress_free(s);
     return NULL;

@@ -107,7 +107,7 @@ int mw_model_show(const char *path, FILE *out, char *errbuf, size_t errlen)
     size_t i;
 
     if (m == NULL)
-        return MW_EINVAL;
+        return MW_EFORMAT; /* missing or corrupt: failed input, exit 1 */
     meta = mw_model_meta_const(m);
     fprintf(out, "model        %s (site %s, nDPI %s)\n", path, meta->site, meta->ndpi_version);
     fprintf(out, "window       %lld s\n", (long long)(meta->window_us / 1000000));
@@ -138,7 +138,7 @@ int mw_model_merge_files(const mw_config_t *cfg, char *errbuf, size_t errlen)
     for (i = 0; i < cfg->nfiles && rc == 0; i++) {
         mw_model_t *m = mw_h5_model_load(cfg->files[i], errbuf, errlen);
         if (m == NULL) {
-            rc = MW_EINVAL;
+            rc = MW_EFORMAT;
             break;
         }
         if (into == NULL) {

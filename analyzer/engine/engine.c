@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "capture/capture.h"
 #include "classify/classify_ndpi.h"
@@ -679,9 +680,41 @@ static int open_baseline(engine_t *e, char *errbuf, size_t errlen)
     if (cfg->model == NULL)
         return 0;
     e->model = mw_h5_model_load(cfg->model, errbuf, errlen);
-    if (e->model == NULL)
-        return MW_EINVAL;
-    return 0;
+    return e->model ? 0 : MW_EFORMAT; /* a missing or corrupt model is failed input: exit 1 */
+}
+
+/*
+ * With -Z, the inventory and the model are read after root is given up, so
+ * a crafted file is parsed by an unprivileged process; a file only root can
+ * read is then a clear error instead of a silent privilege.
+ */
+static int readable_as_user(const mw_config_t *cfg, const char *path, char *errbuf, size_t errlen)
+{
+    if (cfg->drop_user == NULL || path == NULL || access(path, R_OK) == 0)
+        return 0;
+    mw_fmt_errno(errbuf, errlen, errno,
+            "%s: not readable as -Z %s (the inventory and the model are loaded after privileges "
+            "are dropped)",
+            path, cfg->drop_user);
+    return MW_EIO;
+}
+
+/* Inventory, then model or trainer; after the capture is open and privileges are dropped. */
+static int load_inputs(engine_t *e, char *errbuf, size_t errlen)
+{
+    const mw_config_t *cfg = e->cfg;
+    int rc;
+
+    if ((rc = readable_as_user(cfg, cfg->inventory, errbuf, errlen)) != 0 ||
+            (rc = readable_as_user(cfg, cfg->model, errbuf, errlen)) != 0)
+        return rc;
+    if (cfg->inventory != NULL) {
+        /* before any thread starts: the loader switches TZ while it runs */
+        e->inventory = mw_inventory_load(cfg->inventory, errbuf, errlen);
+        if (e->inventory == NULL)
+            return MW_EINVAL;
+    }
+    return open_baseline(e, errbuf, errlen);
 }
 
 /* A model of another site, or one that knows none of this inventory's stations, is refused. */
@@ -807,29 +840,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     sum->memcap = cfg->memcap;
     mw_memcap_split(&e.mem, cfg->memcap);
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
-    if (cfg->inventory != NULL) {
-        /* before any thread starts: the loader switches TZ while it runs */
-        e.inventory = mw_inventory_load(cfg->inventory, errbuf, errlen);
-        if (e.inventory == NULL)
-            return MW_EINVAL;
-    }
-    if (open_baseline(&e, errbuf, errlen) != 0) {
-        destroy(&e);
-        return MW_EINVAL;
-    }
-    /* With a baseline, records are cut at every window so windows see bytes when they happen. */
-    e.cfg_eff = *cfg_in;
-    if (e.model != NULL && !cfg_in->active_timeout_set)
-        e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
-    e.cfg = cfg = &e.cfg_eff;
-    if (cfg->nfiles > 0) {
-        e.input_first_frame = calloc(cfg->nfiles, sizeof(*e.input_first_frame));
-        if (e.input_first_frame == NULL) {
-            mw_fmt_err(errbuf, errlen, "out of memory");
-            destroy(&e);
-            return MW_ENOMEM;
-        }
-    }
+    /* the capture opens (as root when live) and root is given up before any file is parsed */
     e.cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL) {
         destroy(&e);
@@ -839,6 +850,22 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         rc = mw_drop_privileges(cfg->drop_user, errbuf, errlen);
         if (rc != 0)
             goto out;
+    }
+    rc = load_inputs(&e, errbuf, errlen);
+    if (rc != 0)
+        goto out;
+    /* With a baseline, records are cut at every window so windows see bytes when they happen. */
+    e.cfg_eff = *cfg_in;
+    if (e.model != NULL && !cfg_in->active_timeout_set)
+        e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
+    e.cfg = cfg = &e.cfg_eff;
+    if (cfg->nfiles > 0) {
+        e.input_first_frame = calloc(cfg->nfiles, sizeof(*e.input_first_frame));
+        if (e.input_first_frame == NULL) {
+            mw_fmt_err(errbuf, errlen, "out of memory");
+            rc = MW_ENOMEM;
+            goto out;
+        }
     }
     rc = open_output(&e, &writer, errbuf, errlen);
     if (rc != 0)

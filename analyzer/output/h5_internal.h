@@ -18,5 +18,8 @@ hid_t mw__h5_fixed_string(size_t n);
 /* Scalar root/group attributes (a UTF-8 variable-length string, an int64). */
 int mw__h5_attr_string(hid_t loc, const char *name, const char *value);
 int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value);
+/* A scalar NUL-terminated fixed-length string attribute (strlen + 1 bytes): what models
+ * store, because readers never read variable-length data (h5_model.c). */
+int mw__h5_attr_fixed_string(hid_t loc, const char *name, const char *value);
 
 #endif

@@ -456,6 +456,30 @@ int mw__h5_attr_string(hid_t loc, const char *name, const char *value)
     return rc;
 }
 
+/* value's bytes and a NUL, as a fixed-length UTF-8 string (no global heap). */
+static hid_t fixed_utf8(const char *value)
+{
+    hid_t t = H5Tcopy(H5T_C_S1);
+    if (t >= 0 && (H5Tset_size(t, strlen(value) + 1) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0 ||
+                          H5Tset_strpad(t, H5T_STR_NULLTERM) < 0)) {
+        H5Tclose(t);
+        t = -1;
+    }
+    return t;
+}
+
+int mw__h5_attr_fixed_string(hid_t loc, const char *name, const char *value)
+{
+    hid_t t = fixed_utf8(value);
+    int rc;
+
+    if (t < 0)
+        return MW_EIO;
+    rc = write_attr(loc, name, t, value) == 0 ? 0 : MW_EIO;
+    H5Tclose(t);
+    return rc;
+}
+
 int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value)
 {
     return write_attr(loc, name, H5T_NATIVE_INT64, &value) == 0 ? 0 : MW_EIO;
@@ -474,7 +498,7 @@ int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
 int mw_h5_writer_text(
         mw_h5_writer_t *w, const char *path, const char *text, char *errbuf, size_t errlen)
 {
-    hid_t t = vlen_utf8();
+    hid_t t = fixed_utf8(text); /* fixed-length: mastwatch never reads variable-length data */
     hid_t space = H5Screate(H5S_SCALAR);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t ds = -1;
@@ -483,7 +507,7 @@ int mw_h5_writer_text(
     if (t >= 0 && space >= 0 && lcpl >= 0) {
         H5Pset_create_intermediate_group(lcpl, 1);
         ds = H5Dcreate2(w->file, path, t, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
-        if (ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, &text) >= 0)
+        if (ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0)
             rc = 0;
     }
     if (rc != 0)
