@@ -18,6 +18,7 @@
 #include "core/mw.h"
 #include "engine/baseline_jobs.h"
 #include "engine/engine.h"
+#include "output/h5_recover.h"
 #include "output/summary.h"
 
 #include "classify/inventory.h"
@@ -102,6 +103,22 @@ static int run_model_job(const mw_config_t *cfg)
     return 0;
 }
 
+static int run_recover(const mw_config_t *cfg)
+{
+    char err[MW_ERRBUF_SIZE] = "";
+    uint64_t rows = 0;
+    int rc = mw_h5_recover(cfg->recover, &rows, err, sizeof(err));
+
+    if (rc != 0) {
+        mw_log_error("%s", err);
+        return rc == MW_EINVAL ? 2 : 1;
+    }
+    if (!cfg->quiet)
+        fprintf(stderr, "recovered    %llu flow rows from %s (complete=0, recovered=1)\n",
+                (unsigned long long)rows, cfg->recover);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     mw_config_t cfg;
@@ -119,6 +136,8 @@ int main(int argc, char **argv)
             return print_version();
         case MW_CMD_INVENTORY_CHECK:
             return run_inventory_check(&cfg);
+        case MW_CMD_RECOVER:
+            return run_recover(&cfg);
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
             return run_model_job(&cfg);

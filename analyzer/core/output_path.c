@@ -26,8 +26,8 @@ static int same_as_input(const struct stat *st, const char *const *inputs, size_
     return 0;
 }
 
-int mw_output_path_check(const char *path, int partial, const char *const *inputs,
-        size_t ninputs, char *errbuf, size_t errlen)
+int mw_output_path_check(const char *path, int partial, const char *const *inputs, size_t ninputs,
+        char *errbuf, size_t errlen)
 {
     char name[4096];
     struct stat st;
@@ -69,8 +69,8 @@ int mw_output_path_check(const char *path, int partial, const char *const *input
     }
     if (lstat(name, &st) == 0) {
         mw_fmt_err(errbuf, errlen,
-                "another run writes %s (or a crashed one left %s: run mastwatch recover %s)",
-                path, name, name);
+                "another run writes %s (or a crashed one left %s: run mastwatch recover %s)", path,
+                name, name);
         return MW_EIO;
     }
     return 0;

@@ -14,8 +14,8 @@
  * PATH.partial that exists means another run writes path, or a crashed one
  * left it (MW_EIO); the other refusals are MW_EINVAL. 0 when path may be written.
  */
-int mw_output_path_check(const char *path, int partial, const char *const *inputs,
-        size_t ninputs, char *errbuf, size_t errlen);
+int mw_output_path_check(const char *path, int partial, const char *const *inputs, size_t ninputs,
+        char *errbuf, size_t errlen);
 
 /*
  * The --anomalies file: "-" is stdout; refuses a directory, an input file
