@@ -7,10 +7,12 @@
 #include "output/h5_model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/mw.h"
 #include "output/h5_internal.h"
@@ -207,6 +209,32 @@ static int cmp_station_row(const void *a, const void *b)
     return strcmp(((const station_row_t *)a)->id, ((const station_row_t *)b)->id);
 }
 
+/* fsync a file; with dir set, (best effort) the directory holding it, so a rename is durable. */
+static int sync_path(const char *path, int dir)
+{
+    char name[4300];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+
+    if (!dir)
+        snprintf(name, sizeof(name), "%s", path);
+    else if (slash == NULL)
+        snprintf(name, sizeof(name), ".");
+    else
+        snprintf(name, sizeof(name), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(name, (dir ? O_DIRECTORY : O_NOFOLLOW) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dir ? 0 : -1;
+    rc = fsync(fd);
+    close(fd);
+    return dir ? 0 : rc;
+}
+
+/*
+ * Written to PATH.PID.tmp beside PATH (created exclusively: never through a
+ * symlink, never over another writer's), fsync'd, then renamed over PATH:
+ * PATH is always either the old model or the whole new one.
+ */
 int mw_h5_model_save(
         const mw_model_t *m, const char *path, const char *sources, char *errbuf, size_t errlen)
 {
@@ -217,11 +245,11 @@ int mw_h5_model_save(
     size_t nv = 0;
     collect_t c = { m, calloc(nt ? nt : 1, sizeof(tuple_row_t)), 0 };
     const mw_model_meta_t *meta = mw_model_meta_const(m);
-    char partial[4096], created[32];
+    char partial[4200], created[32];
     hid_t file = -1, tt = -1, st = -1, ht = -1, vt = -1;
     time_t now = time(NULL);
     struct tm tm;
-    int rc = MW_EIO;
+    int rc = MW_EIO, created_file = 0;
 
     H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -273,12 +301,23 @@ int mw_h5_model_save(
         mw_fmt_err(errbuf, errlen, "out of memory saving the model");
         goto out;
     }
-    snprintf(partial, sizeof(partial), "%s.partial", path);
-    file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    snprintf(partial, sizeof(partial), "%s.%ld.tmp", path, (long)getpid());
+    {
+        /* the probe gives errno's reason; O_EXCL never follows a symlink */
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            mw_fmt_errno(errbuf, errlen, errno, "cannot write model %s", path);
+            goto out;
+        }
+        close(fd);
+        unlink(partial);
+    }
+    file = H5Fcreate(partial, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
         mw_fmt_err(errbuf, errlen, "cannot create model file %s", partial);
         goto out;
     }
+    created_file = 1;
     tt = tuple_type();
     st = station_type();
     ht = hour_type();
@@ -314,10 +353,18 @@ out:
         mw_fmt_err(errbuf, errlen, "closing model %s failed (disk full?)", partial);
         rc = MW_EIO;
     }
+    if (rc == 0 && sync_path(partial, 0) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "cannot sync model %s", partial);
+        rc = MW_EIO;
+    }
     if (rc == 0 && rename(partial, path) != 0) {
         mw_fmt_errno(errbuf, errlen, errno, "cannot rename %s to %s", partial, path);
         rc = MW_EIO;
     }
+    if (rc == 0)
+        sync_path(path, 1);
+    if (rc != 0 && created_file)
+        unlink(partial); /* never a half model left behind */
     free(srows);
     free(hrows);
     free(vrows);
@@ -537,7 +584,11 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
     if (file < 0) {
-        mw_fmt_err(errbuf, errlen, "%s: cannot open HDF5 file", path);
+        size_t n = strlen(path);
+        mw_fmt_err(errbuf, errlen, "%s: cannot open HDF5 file%s", path,
+                n > 8 && strcmp(path + n - 8, ".partial") == 0
+                        ? " (a run's partial file: run mastwatch recover on it first)"
+                        : "");
         return MW_EIO;
     }
     {

@@ -86,8 +86,8 @@ static int copy_rows(recover_t *r, const char *name, uint64_t *rows_out)
             H5Sclose(sf);
         if (!ok) {
             r->damaged = 1;
-            snprintf(r->damage, sizeof(r->damage), "; /%s rows from %llu of %llu unreadable",
-                    name, (unsigned long long)done, (unsigned long long)dims);
+            snprintf(r->damage, sizeof(r->damage), "; /%s rows from %llu of %llu unreadable", name,
+                    (unsigned long long)done, (unsigned long long)dims);
             H5Sclose(mspace);
             mspace = -1;
             break;
@@ -249,8 +249,9 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
         return MW_EIO;
     }
     if (st.st_size == 0) {
-        mw_fmt_err(errbuf, errlen, "recover: %s is empty: the run was stopped before it wrote "
-                                   "anything; nothing to recover",
+        mw_fmt_err(errbuf, errlen,
+                "recover: %s is empty: the run was stopped before it wrote "
+                "anything; nothing to recover",
                 partial);
         return MW_EIO;
     }
@@ -261,14 +262,15 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     }
     r.src = open_partial(partial);
     if (r.src < 0) {
-        mw_fmt_err(errbuf, errlen, "recover: %s cannot be opened by HDF5: not a results file, or "
-                                   "damaged beyond recovery",
+        mw_fmt_err(errbuf, errlen,
+                "recover: %s cannot be opened by HDF5: not a results file, or "
+                "damaged beyond recovery",
                 partial);
         return MW_EIO;
     }
     if (H5Lexists(r.src, "flows", H5P_DEFAULT) <= 0) {
-        mw_fmt_err(errbuf, errlen, "recover: %s has no /flows: not a mastwatch results file",
-                partial);
+        mw_fmt_err(
+                errbuf, errlen, "recover: %s has no /flows: not a mastwatch results file", partial);
         goto out;
     }
     fapl = H5Pcreate(H5P_FILE_ACCESS);
