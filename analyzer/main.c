@@ -6,6 +6,7 @@
  * unwritable output); 2 usage or configuration error; 128+N an offline
  * analysis stopped by signal N (its output is still complete and valid).
  * A live capture stopped by SIGINT/SIGTERM is a normal end: 0.
+ * recover: 0 recovered, 1 failed, 2 usage.
  */
 #include <signal.h>
 #include <stdio.h>
