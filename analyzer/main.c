@@ -6,6 +6,7 @@
  * unwritable output); 2 usage or configuration error; 128+N an offline
  * analysis stopped by signal N (its output is still complete and valid).
  * A live capture stopped by SIGINT/SIGTERM is a normal end: 0.
+ * recover: 0 recovered, 1 failed, 2 usage.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "core/mw.h"
 #include "engine/baseline_jobs.h"
 #include "engine/engine.h"
+#include "output/h5_recover.h"
 #include "output/summary.h"
 
 #include "classify/inventory.h"
@@ -102,6 +104,22 @@ static int run_model_job(const mw_config_t *cfg)
     return 0;
 }
 
+static int run_recover(const mw_config_t *cfg)
+{
+    char err[MW_ERRBUF_SIZE] = "";
+    uint64_t rows = 0;
+    int rc = mw_h5_recover(cfg->recover, &rows, err, sizeof(err));
+
+    if (rc != 0) {
+        mw_log_error("%s", err);
+        return rc == MW_EINVAL ? 2 : 1;
+    }
+    if (!cfg->quiet)
+        fprintf(stderr, "recovered    %llu flow rows from %s (complete=0, recovered=1)\n",
+                (unsigned long long)rows, cfg->recover);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     mw_config_t cfg;
@@ -119,6 +137,8 @@ int main(int argc, char **argv)
             return print_version();
         case MW_CMD_INVENTORY_CHECK:
             return run_inventory_check(&cfg);
+        case MW_CMD_RECOVER:
+            return run_recover(&cfg);
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
             return run_model_job(&cfg);

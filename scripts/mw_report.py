@@ -124,7 +124,9 @@ def main(argv):
             attrs = dict(f.attrs)
         df = mw_flows.load(argv[1])
     except (OSError, KeyError) as e:
-        print(f"mw_report: {argv[1]}: {e}", file=sys.stderr)
+        hint = (" (a run's partial file: complete it with `mastwatch recover "
+                f"{argv[1]}` first)" if argv[1].endswith(".partial") else "")
+        print(f"mw_report: {argv[1]}: {e}{hint}", file=sys.stderr)
         return 2
     c = mw_flows.counters(argv[1])
     print(f"site {attrs.get('site', '?')} - {attrs.get('sources', '')}")

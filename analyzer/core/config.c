@@ -44,6 +44,7 @@ static const char usage_overview[] =
         "                                learn the baseline from clean captures or results files\n"
         "  model show MODEL.h5           summarise a model\n"
         "  model merge -o OUT.h5 MODEL.h5...  merge models (sums, as if trained together)\n"
+        "  recover FILE.h5.partial       complete the results of a run that was killed\n"
         "\n"
         "  mastwatch COMMAND --help      options of one command\n"
         "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
@@ -109,6 +110,12 @@ const char *mw_config_usage(enum mw_command command)
                    "      --window SEC         feature window (default 300)\n"
                    "  -t, --threads N          workers when reading captures\n"
                    "  -q, --quiet              no progress, no summary\n";
+        case MW_CMD_RECOVER:
+            return "usage: mastwatch recover [-q] FILE.h5.partial\n"
+                   "Completes the .partial a killed, crashed or failed run left into FILE.h5\n"
+                   "(complete=0, recovered=1): every flow row up to the run's last flush.\n"
+                   "The .partial is removed once FILE.h5 is in place; an existing FILE.h5 is\n"
+                   "never replaced.\n";
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
             return "usage: mastwatch model show MODEL.h5\n"
@@ -369,6 +376,33 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         }
         cfg->command = MW_CMD_INVENTORY_CHECK;
         cfg->inventory = argv[3];
+        return 0;
+    }
+    if (strcmp(cmd, "recover") == 0) {
+        int i, quiet = 0;
+        const char *file = NULL;
+        for (i = 2; i < argc; i++) {
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                cfg->help_for = MW_CMD_RECOVER;
+                cfg->command = MW_CMD_HELP;
+                return 0;
+            }
+            if (strcmp(argv[i], "-q") == 0 || strcmp(argv[i], "--quiet") == 0)
+                quiet = 1;
+            else if (file == NULL && (argv[i][0] != '-' || argv[i][1] == '\0'))
+                file = argv[i];
+            else {
+                file = NULL;
+                break;
+            }
+        }
+        if (file == NULL || i < argc) {
+            mw_fmt_err(errbuf, errlen, "usage: mastwatch recover [-q] FILE.h5.partial");
+            return MW_EINVAL;
+        }
+        cfg->command = MW_CMD_RECOVER;
+        cfg->recover = file;
+        cfg->quiet = quiet;
         return 0;
     }
     if (strcmp(cmd, "model") == 0) {

@@ -18,6 +18,7 @@ enum mw_command {
     MW_CMD_TRAIN,
     MW_CMD_MODEL_SHOW,
     MW_CMD_MODEL_MERGE,
+    MW_CMD_RECOVER,
 };
 
 typedef struct mw_config {
@@ -31,6 +32,7 @@ typedef struct mw_config {
     const char *inventory;  /* --inventory FILE */
     const char *drop_user;  /* -Z USER */
     const char *model;      /* --model FILE (analyze/capture), model show FILE */
+    const char *recover;    /* recover FILE.h5.partial */
     const char *anomalies;  /* --anomalies FILE or - (JSON lines) */
     const char *suppress;   /* --suppress FILE */
     int syslog;             /* --syslog */

@@ -32,6 +32,7 @@
 #include "classify/plane.h"
 #include "core/log.h"
 #include "core/mw.h"
+#include "core/output_path.h"
 #include "engine/progress.h"
 #include "engine/run_meta.h"
 #include "engine/worker.h"
@@ -787,11 +788,63 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
     return e->detect ? 0 : MW_EINVAL;
 }
 
-static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_t errlen)
+/*
+ * Every file the run will write is checked before anything is read: not an
+ * input, not a device or directory, not "-", no .partial of another run.
+ */
+static int check_outputs(const mw_config_t *cfg, char *errbuf, size_t errlen)
+{
+    const char **inputs = calloc(cfg->nfiles + 3, sizeof(*inputs));
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (inputs == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    for (i = 0; i < cfg->nfiles; i++)
+        inputs[n++] = cfg->files[i];
+    if (cfg->inventory != NULL)
+        inputs[n++] = cfg->inventory;
+    if (cfg->model != NULL)
+        inputs[n++] = cfg->model;
+    if (cfg->suppress != NULL)
+        inputs[n++] = cfg->suppress;
+    if (cfg->output != NULL)
+        rc = mw_output_path_check(
+                cfg->output, cfg->command != MW_CMD_TRAIN, inputs, n, errbuf, errlen);
+    if (rc == 0 && cfg->anomalies != NULL)
+        rc = mw_anomalies_path_check(cfg->anomalies, cfg->output, inputs, n, errbuf, errlen);
+    free(inputs);
+    return rc;
+}
+
+/* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
+static int open_writer(engine_t *e, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w;
+    int rc;
+
+    if (e->cfg->output == NULL || e->cfg->command == MW_CMD_TRAIN)
+        return 0;
+    w = mw_h5_writer_create(e->cfg->output, e->detect != NULL, errbuf, errlen);
+    if (w == NULL)
+        return MW_EIO;
+    rc = mw_run_meta_start(w, e->cfg, e->workers[0], e->inventory, errbuf, errlen);
+    if (rc == 0)
+        rc = mw_h5_writer_start(w, errbuf, errlen);
+    if (rc != 0) {
+        mw_h5_writer_close(w, 0, NULL, 0);
+        return rc == MW_ENOMEM ? rc : MW_EIO;
+    }
+    mw_flow_sink_set_writer(e->sink, w);
+    return 0;
+}
+
+static int open_output(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_flow_sink_params_t sp = { 0 };
 
-    *writer = NULL;
     if (e->trainer != NULL) {
         sp.observer = (mw_flow_observer_t){
             .observe = observe_train, .watermark = watermark_of, .finish = finish_train, .ctx = e
@@ -806,19 +859,9 @@ static int open_output(engine_t *e, mw_h5_writer_t **writer, char *errbuf, size_
             .tick = e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL,
             .ctx = e };
     }
-    if (e->cfg->output != NULL && e->cfg->command != MW_CMD_TRAIN) {
-        *writer = mw_h5_writer_open(e->cfg->output, errbuf, errlen);
-        if (*writer == NULL)
-            return MW_EIO;
-    }
-    sp.writer = *writer;
+    /* the writer comes later (open_writer): its tables need a worker's nDPI names */
     e->sink = mw_flow_sink_create(&sp, errbuf, errlen);
-    if (e->sink == NULL) {
-        mw_h5_writer_close(*writer, 0, NULL, 0);
-        *writer = NULL;
-        return MW_ENOMEM;
-    }
-    return 0;
+    return e->sink ? 0 : MW_ENOMEM;
 }
 
 int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf, size_t errlen)
@@ -840,6 +883,9 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     sum->memcap = cfg->memcap;
     mw_memcap_split(&e.mem, cfg->memcap);
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
+    rc = check_outputs(cfg, errbuf, errlen);
+    if (rc != 0)
+        return rc;
     /* the capture opens (as root when live) and root is given up before any file is parsed */
     e.cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL) {
@@ -867,12 +913,14 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
             goto out;
         }
     }
-    rc = open_output(&e, &writer, errbuf, errlen);
+    rc = open_output(&e, errbuf, errlen);
     if (rc != 0)
         goto out;
     rc = create_workers(&e, errbuf, errlen);
     if (rc == 0)
         rc = create_tunnel_table(&e, errbuf, errlen);
+    if (rc == 0)
+        rc = open_writer(&e, errbuf, errlen);
     if (rc != 0) {
         writer = drain(&e, MW_END_SHUTDOWN, err2, sizeof(err2));
         mw_h5_writer_close(writer, 0, NULL, 0);
@@ -945,7 +993,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
             goto out;
         }
     }
-    rc = mw_run_meta_write(writer, cfg, sum, e.workers[0], e.inventory, err2, sizeof(err2));
+    rc = mw_run_meta_finish(writer, sum, err2, sizeof(err2));
     if (rc == 0)
         rc = mw_h5_writer_close(writer, 1, err2, sizeof(err2));
     else

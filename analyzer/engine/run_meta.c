@@ -131,7 +131,8 @@ static char *join_sources(const mw_config_t *cfg)
     return s;
 }
 
-static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *s)
+/* Written at the start, so a partial file has them all (complete=0 until the end). */
+static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg)
 {
     char created[32];
     time_t now = time(NULL);
@@ -150,16 +151,17 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_s
     rc |= mw_h5_writer_attr_string(w, "sources", sources ? sources : "");
     rc |= mw_h5_writer_attr_string(w, "command_line", cfg->command_line);
     rc |= mw_h5_writer_attr_string(w, "created_utc", created);
-    rc |= mw_h5_writer_attr_int64(w, "first_us", s->first_us);
-    rc |= mw_h5_writer_attr_int64(w, "last_us", s->last_us);
+    rc |= mw_h5_writer_attr_int64(w, "first_us", 0);
+    rc |= mw_h5_writer_attr_int64(w, "last_us", 0);
     rc |= mw_h5_writer_attr_int64(w, "threads", cfg->threads);
     rc |= mw_h5_writer_attr_int64(w, "idle_timeout_s", cfg->idle_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "tcp_idle_timeout_s", cfg->tcp_idle_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "active_timeout_s", cfg->active_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "max_flows", cfg->max_flows);
-    /* complete = every input read to its end, no signal, no limit hit */
-    rc |= mw_h5_writer_attr_int64(w, "complete", s->input_errors == 0 && s->stop_signal == 0);
-    rc |= mw_h5_writer_attr_int64(w, "stop_signal", s->stop_signal);
+    rc |= mw_h5_writer_attr_int64(w, "complete", 0);
+    rc |= mw_h5_writer_attr_int64(w, "stop_signal", 0);
+    if (cfg->model != NULL)
+        rc |= mw_h5_writer_attr_string(w, "model", cfg->model);
     free(sources);
     return rc ? MW_EIO : 0;
 }
@@ -214,11 +216,12 @@ static int write_site_tables(
     return rc;
 }
 
-int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *sum,
-        mw_worker_t *worker, const mw_inventory_t *inv, char *errbuf, size_t errlen)
+int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *worker,
+        const mw_inventory_t *inv, char *errbuf, size_t errlen)
 {
     const char *names[MAX_COUNTERS];
     uint64_t values[MAX_COUNTERS];
+    mw_run_summary_t zero;
     size_t n;
     int rc;
 
@@ -229,7 +232,9 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
         rc = write_site_tables(w, inv, errbuf, errlen);
     if (rc != 0)
         return rc;
-    n = mw_run_counters(sum, names, values, MAX_COUNTERS);
+    /* the counters' names are fixed: zeros now, the values at the end */
+    memset(&zero, 0, sizeof(zero));
+    n = mw_run_counters(&zero, names, values, MAX_COUNTERS);
     rc = mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen);
     if (rc != 0)
         return rc;
@@ -247,13 +252,35 @@ int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_su
             rc = mw_h5_writer_name_table(w, "severities", sev, 4, errbuf, errlen);
         if (rc == 0)
             rc = mw_h5_writer_name_table(w, "coverage", cov, MW_COV_COUNT, errbuf, errlen);
-        if (rc == 0)
-            rc = mw_h5_writer_attr_string(w, "model", cfg->model);
         if (rc != 0)
             return rc;
     }
-    if (write_attrs(w, cfg, sum) != 0) {
-        mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes");
+    if (write_attrs(w, cfg) != 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes (disk full?)");
+        return MW_EIO;
+    }
+    return 0;
+}
+
+int mw_run_meta_finish(mw_h5_writer_t *w, const mw_run_summary_t *sum, char *errbuf, size_t errlen)
+{
+    const char *names[MAX_COUNTERS];
+    uint64_t values[MAX_COUNTERS];
+    size_t n;
+    int rc = 0;
+
+    if (w == NULL)
+        return 0;
+    n = mw_run_counters(sum, names, values, MAX_COUNTERS);
+    if (mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen) != 0)
+        return MW_EIO;
+    rc |= mw_h5_writer_attr_int64(w, "first_us", sum->first_us);
+    rc |= mw_h5_writer_attr_int64(w, "last_us", sum->last_us);
+    rc |= mw_h5_writer_attr_int64(w, "stop_signal", sum->stop_signal);
+    /* complete = every input read to its end, no signal, no limit hit */
+    rc |= mw_h5_writer_attr_int64(w, "complete", sum->input_errors == 0 && sum->stop_signal == 0);
+    if (rc != 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes (disk full?)");
         return MW_EIO;
     }
     return 0;

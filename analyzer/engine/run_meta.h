@@ -13,9 +13,13 @@
 #include "engine/worker.h"
 #include "output/h5_writer.h"
 
-/* NULL writer: nothing to do. */
-int mw_run_meta_write(mw_h5_writer_t *w, const mw_config_t *cfg, const mw_run_summary_t *sum,
-        mw_worker_t *worker, const mw_inventory_t *inv, char *errbuf, size_t errlen);
+/* Before mw_h5_writer_start(): every lookup table, /meta/inventory, the root
+ * attributes (complete=0) and the counters (zeros). NULL writer: nothing to do. */
+int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *worker,
+        const mw_inventory_t *inv, char *errbuf, size_t errlen);
+
+/* At the end: the counters' values and the attributes known only then (in place). */
+int mw_run_meta_finish(mw_h5_writer_t *w, const mw_run_summary_t *sum, char *errbuf, size_t errlen);
 
 /* Counter names and values of a summary, as written to /stats/counters. */
 size_t mw_run_counters(

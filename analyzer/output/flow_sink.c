@@ -42,7 +42,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void write_batch(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n)
+static void write_batch(
+        mw_flow_sink_t *s, mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n)
 {
     char err[MW_ERRBUF_SIZE];
     int failed;
@@ -50,9 +51,9 @@ static void write_batch(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t 
     pthread_mutex_lock(&s->mu);
     failed = s->failed;
     pthread_mutex_unlock(&s->mu);
-    if (failed || s->params.writer == NULL || n == 0)
+    if (failed || w == NULL || n == 0)
         return;
-    if (mw_h5_writer_append_flows(s->params.writer, recs, n, err, sizeof(err)) != 0) {
+    if (mw_h5_writer_append_flows(w, recs, n, err, sizeof(err)) != 0) {
         pthread_mutex_lock(&s->mu);
         s->failed = 1;
         memcpy(s->err, err, sizeof(err));
@@ -60,13 +61,13 @@ static void write_batch(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t 
     }
 }
 
-static void flush_writer(mw_flow_sink_t *s)
+static void flush_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
 {
     char err[MW_ERRBUF_SIZE];
 
-    if (s->params.writer == NULL || s->failed)
+    if (w == NULL || s->failed)
         return;
-    if (mw_h5_writer_flush(s->params.writer, err, sizeof(err)) != 0) {
+    if (mw_h5_writer_flush(w, err, sizeof(err)) != 0) {
         pthread_mutex_lock(&s->mu);
         s->failed = 1;
         memcpy(s->err, err, sizeof(err));
@@ -78,7 +79,9 @@ static void *sink_main(void *arg)
 {
     mw_flow_sink_t *s = arg;
     int64_t last_flush = now_ms();
+    mw_h5_writer_t *w = NULL;
 
+    mw_h5_quiet(); /* HDF5's error settings are per thread */
     for (;;) {
         mw_flow_record_t *batch;
         size_t n;
@@ -102,29 +105,29 @@ static void *sink_main(void *arg)
         s->spare = batch;
         s->queued = 0;
         stop = s->stopping;
+        w = s->params.writer; /* set once, before any record (mw_flow_sink_set_writer) */
         pthread_cond_broadcast(&s->not_full);
         pthread_mutex_unlock(&s->mu);
 
         if (s->params.observer.observe != NULL && n > 0)
-            s->params.observer.observe(s->params.observer.ctx, batch, n,
-                    s->failed ? NULL : s->params.writer, watermark);
-        write_batch(s, batch, n);
+            s->params.observer.observe(
+                    s->params.observer.ctx, batch, n, s->failed ? NULL : w, watermark);
+        write_batch(s, w, batch, n);
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
             if (s->params.observer.tick != NULL) {
                 struct timespec wall;
                 clock_gettime(CLOCK_REALTIME, &wall);
                 s->params.observer.tick(s->params.observer.ctx,
-                        (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000,
-                        s->failed ? NULL : s->params.writer);
+                        (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000, s->failed ? NULL : w);
             }
-            flush_writer(s);
+            flush_writer(s, w);
             last_flush = now_ms();
         }
         if (stop && n == 0)
             break;
     }
     if (s->params.observer.finish != NULL)
-        s->params.observer.finish(s->params.observer.ctx, s->failed ? NULL : s->params.writer);
+        s->params.observer.finish(s->params.observer.ctx, s->failed ? NULL : w);
     return NULL;
 }
 
@@ -172,6 +175,14 @@ fail_alloc:
     if (errbuf && errbuf[0] == '\0')
         mw_fmt_err(errbuf, errlen, "out of memory for the writer queue");
     return NULL;
+}
+
+void mw_flow_sink_set_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
+{
+    pthread_mutex_lock(&s->mu);
+    s->params.writer = w;
+    pthread_cond_signal(&s->not_empty);
+    pthread_mutex_unlock(&s->mu);
 }
 
 void mw_flow_sink_push(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n)

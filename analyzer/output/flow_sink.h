@@ -42,6 +42,9 @@ typedef struct mw_flow_sink_params {
 mw_flow_sink_t *mw_flow_sink_create(
         const mw_flow_sink_params_t *params, char *errbuf, size_t errlen);
 
+/* Hands a started writer to the sink (ownership passes), before any record is pushed. */
+void mw_flow_sink_set_writer(mw_flow_sink_t *sink, mw_h5_writer_t *w);
+
 /* Thread-safe. Copies n records. */
 void mw_flow_sink_push(mw_flow_sink_t *sink, const mw_flow_record_t *recs, size_t n);
 

@@ -7,6 +7,7 @@
 #include "output/h5_model.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "classify/inventory.h"
 #include "classify/roles.h"
@@ -216,6 +218,32 @@ static int cmp_station_row(const void *a, const void *b)
     return strcmp(((const station_row_t *)a)->id, ((const station_row_t *)b)->id);
 }
 
+/* fsync a file; with dir set, (best effort) the directory holding it, so a rename is durable. */
+static int sync_path(const char *path, int dir)
+{
+    char name[4300];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+
+    if (!dir)
+        snprintf(name, sizeof(name), "%s", path);
+    else if (slash == NULL)
+        snprintf(name, sizeof(name), ".");
+    else
+        snprintf(name, sizeof(name), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(name, (dir ? O_DIRECTORY : O_NOFOLLOW) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dir ? 0 : -1;
+    rc = fsync(fd);
+    close(fd);
+    return dir ? 0 : rc;
+}
+
+/*
+ * Written to PATH.PID.tmp beside PATH (created exclusively: never through a
+ * symlink, never over another writer's), fsync'd, then renamed over PATH:
+ * PATH is always either the old model or the whole new one.
+ */
 int mw_h5_model_save(
         const mw_model_t *m, const char *path, const char *sources, char *errbuf, size_t errlen)
 {
@@ -226,11 +254,11 @@ int mw_h5_model_save(
     size_t nv = 0;
     collect_t c = { m, calloc(nt ? nt : 1, sizeof(tuple_row_t)), 0 };
     const mw_model_meta_t *meta = mw_model_meta_const(m);
-    char partial[4096], created[32];
+    char partial[4200], created[32];
     hid_t file = -1, tt = -1, st = -1, ht = -1, vt = -1;
     time_t now = time(NULL);
     struct tm tm;
-    int rc = MW_EIO;
+    int rc = MW_EIO, created_file = 0;
 
     H5dont_atexit();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
@@ -282,12 +310,23 @@ int mw_h5_model_save(
         mw_fmt_err(errbuf, errlen, "out of memory saving the model");
         goto out;
     }
-    snprintf(partial, sizeof(partial), "%s.partial", path);
-    file = H5Fcreate(partial, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    snprintf(partial, sizeof(partial), "%s.%ld.tmp", path, (long)getpid());
+    {
+        /* the probe gives errno's reason; O_EXCL never follows a symlink */
+        int fd = open(partial, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            mw_fmt_errno(errbuf, errlen, errno, "cannot write model %s", path);
+            goto out;
+        }
+        close(fd);
+        unlink(partial);
+    }
+    file = H5Fcreate(partial, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
         mw_fmt_err(errbuf, errlen, "cannot create model file %s", partial);
         goto out;
     }
+    created_file = 1;
     tt = tuple_type();
     st = station_type();
     ht = hour_type();
@@ -323,10 +362,18 @@ out:
         mw_fmt_err(errbuf, errlen, "closing model %s failed (disk full?)", partial);
         rc = MW_EIO;
     }
+    if (rc == 0 && sync_path(partial, 0) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "cannot sync model %s", partial);
+        rc = MW_EIO;
+    }
     if (rc == 0 && rename(partial, path) != 0) {
         mw_fmt_errno(errbuf, errlen, errno, "cannot rename %s to %s", partial, path);
         rc = MW_EIO;
     }
+    if (rc == 0)
+        sync_path(path, 1);
+    if (rc != 0 && created_file)
+        unlink(partial); /* never a half model left behind */
     free(srows);
     free(hrows);
     free(vrows);

@@ -8,10 +8,24 @@
  * the memory type and H5Dwrite does no conversion. Chunks are
  * MW_H5_CHUNK_ROWS rows with shuffle + deflate level 1: the built-in
  * filters every researcher's HDF5 has (no LZF/Blosc plugins).
+ *
+ * Crash safety: the file is built in two phases. mw_h5_writer_create()
+ * writes a skeleton under a temporary name (every table, /meta, the root
+ * attributes with complete=0); mw_h5_writer_start() closes it, links it to
+ * NAME.partial (link() fails if that name exists: never two runs on one
+ * output, never through a symlink) and reopens it in HDF5's SWMR write mode
+ * (H5F_ACC_SWMR_WRITE, file format "latest"). In that mode HDF5 orders its
+ * writes so that the file on disk is consistent at every moment - for a
+ * reader following it live, and so for SIGKILL too: a killed run leaves a
+ * .partial holding every row up to the last flush (h5py: swmr=True;
+ * `mastwatch recover` turns it into an ordinary file). After the start only
+ * SWMR-safe operations happen: appends, in-place rewrites of fixed-size
+ * values (int64 attributes, the counters table).
  */
 #include "output/h5_writer.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hdf5.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +47,14 @@ typedef struct table {
 
 enum { T_ANOMALIES, T_ANOMALY_FLOWS, T_WINDOWS, T_COVERAGE, T_COUNT };
 
+static const char *const table_names[T_COUNT] = { "anomalies", "anomaly_flows", "windows",
+    "coverage" };
+
 struct mw_h5_writer {
-    char *path, *partial_path;
+    char *path, *partial_path, *tmp_path;
     table_t tables[T_COUNT];
-    hid_t file, flows, flow_type;
+    hid_t file, flows, flow_type, fapl;
+    int started; /* the file is NAME.partial, open in SWMR write mode */
     mw_flow_record_t *buf;
     size_t buffered;
     uint64_t rows; /* rows in the file */
@@ -160,18 +178,29 @@ static hid_t chunked_dcpl(hsize_t chunk_rows)
     return dcpl;
 }
 
+/* cache two chunks: the default 1 MB cache thrashes on 3 MB chunks */
+static hid_t chunk_cache_dapl(hid_t type, hsize_t chunk_rows)
+{
+    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+
+    if (dapl >= 0 && H5Pset_chunk_cache(
+                             dapl, 521, 2 * chunk_rows * H5Tget_size(type) + (1 << 20), 1.0) < 0) {
+        H5Pclose(dapl);
+        return -1;
+    }
+    return dapl;
+}
+
 static hid_t create_extendible(hid_t loc, const char *name, hid_t type, hsize_t chunk_rows)
 {
     hsize_t dims = 0, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
     hid_t dcpl = chunked_dcpl(chunk_rows);
-    hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);
+    hid_t dapl = chunk_cache_dapl(type, chunk_rows);
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t ds = -1;
 
     if (space >= 0 && dcpl >= 0 && dapl >= 0 && lcpl >= 0) {
-        /* cache two chunks: the default 1 MB cache thrashes on 3 MB chunks */
-        H5Pset_chunk_cache(dapl, 521, 2 * chunk_rows * H5Tget_size(type) + (1 << 20), 1.0);
         H5Pset_create_intermediate_group(lcpl, 1);
         ds = H5Dcreate2(loc, name, type, space, lcpl, dcpl, dapl);
     }
@@ -186,35 +215,65 @@ static hid_t create_extendible(hid_t loc, const char *name, hid_t type, hsize_t 
     return ds;
 }
 
-mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen)
+void mw_h5_quiet(void)
 {
-    mw_h5_writer_t *w = calloc(1, sizeof(*w));
-    size_t n = strlen(path) + sizeof(".partial");
-    FILE *probe;
-
     /* HDF5's atexit cleanup crashes on a file whose close failed (disk full):
      * we close everything ourselves, so it has nothing to do. */
     H5dont_atexit();
-    H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* errors are reported by us, in one line */
+    /* Errors are reported by us, in one line. The error stack settings are
+     * per thread in a thread-safe HDF5 (Debian's): every thread that calls
+     * HDF5 must set them, so each entry point of this file does. */
+    H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
+}
+
+static char *concat(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = malloc(n);
+
+    if (s != NULL)
+        snprintf(s, n, "%s%s", a, b);
+    return s;
+}
+
+static int table_open(mw_h5_writer_t *w, int which);
+
+mw_h5_writer_t *mw_h5_writer_create(
+        const char *path, int detection_tables, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w = calloc(1, sizeof(*w));
+    char suffix[48];
+    int fd;
+
+    mw_h5_quiet();
     if (w == NULL)
         goto fail_alloc;
-    w->file = w->flows = w->flow_type = -1;
+    w->file = w->flows = w->flow_type = w->fapl = -1;
+    snprintf(suffix, sizeof(suffix), ".partial.%ld.new", (long)getpid());
     w->path = strdup(path);
-    w->partial_path = malloc(n);
+    w->partial_path = concat(path, ".partial");
+    w->tmp_path = concat(path, suffix);
     w->buf = malloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
-    if (w->path == NULL || w->partial_path == NULL || w->buf == NULL)
+    if (w->path == NULL || w->partial_path == NULL || w->tmp_path == NULL || w->buf == NULL)
         goto fail_alloc;
-    snprintf(w->partial_path, n, "%s.partial", path);
-    /* Probe with stdio first: its errno gives a clearer message than HDF5's stack. */
-    probe = fopen(w->partial_path, "wb");
-    if (probe == NULL) {
+    /* Probe with open() first: its errno gives a clearer message than HDF5's stack.
+     * O_EXCL never follows a symlink; HDF5 then creates the file exclusively too. */
+    fd = open(w->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0) {
         mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", w->partial_path);
         goto fail;
     }
-    fclose(probe);
-    w->file = H5Fcreate(w->partial_path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    close(fd);
+    unlink(w->tmp_path);
+    w->fapl = H5Pcreate(H5P_FILE_ACCESS);
+    /* SWMR needs the 1.10 file format (superblock 3): readers need HDF5 >= 1.10 */
+    if (w->fapl < 0 || H5Pset_libver_bounds(w->fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot set up file access");
+        goto fail;
+    }
+    w->file = H5Fcreate(w->tmp_path, H5F_ACC_EXCL, H5P_DEFAULT, w->fapl);
     if (w->file < 0) {
-        mw_fmt_err(errbuf, errlen, "cannot create HDF5 file %s", w->partial_path);
+        mw_fmt_err(errbuf, errlen, "cannot create HDF5 file %s", w->tmp_path);
         goto fail;
     }
     w->flow_type = mw__h5_flow_type();
@@ -224,18 +283,88 @@ mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen)
     }
     w->flows = create_extendible(w->file, "flows", w->flow_type, MW_H5_CHUNK_ROWS);
     if (w->flows < 0) {
-        mw_fmt_err(errbuf, errlen, "HDF5: cannot create /flows in %s", w->partial_path);
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot create /flows in %s (disk full?)", w->tmp_path);
         goto fail;
+    }
+    for (int i = 0; detection_tables && i < T_COUNT; i++) {
+        if (table_open(w, i) != 0) {
+            mw_fmt_err(errbuf, errlen, "HDF5: cannot create /%s in %s (disk full?)", table_names[i],
+                    w->tmp_path);
+            goto fail;
+        }
     }
     return w;
 
 fail_alloc:
     mw_fmt_err(errbuf, errlen, "out of memory opening %s", path);
 fail:
-    if (w != NULL) {
+    if (w != NULL)
         mw_h5_writer_close(w, 0, NULL, 0);
-    }
     return NULL;
+}
+
+static void close_datasets(mw_h5_writer_t *w)
+{
+    if (w->flows >= 0)
+        H5Dclose(w->flows);
+    w->flows = -1;
+    for (int i = 0; i < T_COUNT; i++) {
+        if (w->tables[i].ds > 0)
+            H5Dclose(w->tables[i].ds);
+        w->tables[i].ds = 0;
+    }
+}
+
+static hid_t open_extendible(hid_t file, const char *name, hid_t type, hsize_t chunk_rows)
+{
+    hid_t dapl = chunk_cache_dapl(type, chunk_rows);
+    hid_t ds = dapl >= 0 ? H5Dopen2(file, name, dapl) : -1;
+
+    if (dapl >= 0)
+        H5Pclose(dapl);
+    return ds;
+}
+
+int mw_h5_writer_start(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    mw_h5_quiet();
+    close_datasets(w);
+    rc = H5Fclose(w->file);
+    w->file = -1;
+    if (rc < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: writing %s failed (disk full?)", w->tmp_path);
+        return MW_EIO;
+    }
+    /* link() creates the name only if it does not exist, and never follows a symlink there */
+    rc = link(w->tmp_path, w->partial_path);
+    if (rc != 0 && errno == EEXIST)
+        mw_fmt_err(errbuf, errlen,
+                "another run writes %s (or a crashed one left %s: run mastwatch recover %s)",
+                w->path, w->partial_path, w->partial_path);
+    else if (rc != 0)
+        mw_fmt_errno(errbuf, errlen, errno, "cannot create %s", w->partial_path);
+    unlink(w->tmp_path);
+    if (rc != 0)
+        return MW_EIO;
+    w->file = H5Fopen(w->partial_path, H5F_ACC_RDWR | H5F_ACC_SWMR_WRITE, w->fapl);
+    if (w->file < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot reopen %s for writing", w->partial_path);
+        unlink(w->partial_path); /* ours, and still empty of rows */
+        return MW_EIO;
+    }
+    w->started = 1;
+    w->flows = open_extendible(w->file, "flows", w->flow_type, MW_H5_CHUNK_ROWS);
+    for (int i = 0; i < T_COUNT; i++)
+        if (w->tables[i].type > 0)
+            w->tables[i].ds = open_extendible(w->file, table_names[i], w->tables[i].type, 1024);
+    if (w->flows < 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot reopen /flows in %s", w->partial_path);
+        w->failed = 1;
+        return MW_EIO;
+    }
+    return 0;
 }
 
 static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
@@ -277,6 +406,7 @@ out:
 int mw_h5_writer_append_flows(
         mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n, char *errbuf, size_t errlen)
 {
+    mw_h5_quiet();
     while (n > 0) {
         size_t take = MW_MIN(n, (size_t)MW_H5_CHUNK_ROWS - w->buffered);
         memcpy(w->buf + w->buffered, recs, take * sizeof(*recs));
@@ -294,7 +424,10 @@ int mw_h5_writer_append_flows(
 
 int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
-    int rc = write_buffered(w, errbuf, errlen);
+    int rc;
+
+    mw_h5_quiet();
+    rc = write_buffered(w, errbuf, errlen);
 
     if (rc != 0)
         return rc;
@@ -355,7 +488,8 @@ int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *con
     size_t i;
     int rc = MW_EIO;
 
-    if (str < 0 || t < 0 || rows == NULL)
+    mw_h5_quiet();
+    if (str < 0 || t < 0 || rows == NULL || w->started)
         goto out;
     H5Tinsert(t, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32);
     H5Tinsert(t, "name", offsetof(name_row_t, name), str);
@@ -382,6 +516,24 @@ typedef struct {
     uint64_t value;
 } counter_row_t;
 
+/* Rewrites all count rows of an existing dataset in place (its size must match). */
+static int overwrite_small(hid_t file, const char *name, hid_t type, size_t count, const void *data)
+{
+    hid_t ds = H5Dopen2(file, name, H5P_DEFAULT);
+    hid_t space = ds >= 0 ? H5Dget_space(ds) : -1;
+    hsize_t dims = 0;
+    int rc = MW_EIO;
+
+    if (space >= 0 && H5Sget_simple_extent_dims(space, &dims, NULL) == 1 && dims == count &&
+            (count == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0))
+        rc = 0;
+    if (space >= 0)
+        H5Sclose(space);
+    if (ds >= 0)
+        H5Dclose(ds);
+    return rc;
+}
+
 int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
         const uint64_t *values, size_t count, char *errbuf, size_t errlen)
 {
@@ -401,7 +553,9 @@ int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const
         rows[i].value = values[i];
     }
     snprintf(path, sizeof(path), "stats/%s", name);
-    if (write_small(w->file, path, t, count, rows) == 0)
+    if (w->started)
+        rc = overwrite_small(w->file, path, t, count, rows); /* same size: SWMR-safe */
+    else if (write_small(w->file, path, t, count, rows) == 0)
         rc = 0;
 out:
     if (rc != 0)
@@ -487,12 +641,27 @@ int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value)
 
 int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value)
 {
+    mw_h5_quiet();
+    if (w->started)
+        return MW_EINVAL; /* a new variable-length value: not SWMR-safe */
     return mw__h5_attr_string(w->file, name, value);
 }
 
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
 {
-    return mw__h5_attr_int64(w->file, name, value);
+    hid_t a;
+    int rc;
+
+    mw_h5_quiet();
+    if (!w->started)
+        return mw__h5_attr_int64(w->file, name, value);
+    /* in place: an attribute created before the start, same type and size */
+    a = H5Aopen(w->file, name, H5P_DEFAULT);
+    if (a < 0)
+        return MW_EIO;
+    rc = H5Awrite(a, H5T_NATIVE_INT64, &value) < 0 ? MW_EIO : 0;
+    H5Aclose(a);
+    return rc;
 }
 
 int mw_h5_writer_text(
@@ -504,7 +673,8 @@ int mw_h5_writer_text(
     hid_t ds = -1;
     int rc = MW_EIO;
 
-    if (t >= 0 && space >= 0 && lcpl >= 0) {
+    mw_h5_quiet();
+    if (t >= 0 && space >= 0 && lcpl >= 0 && !w->started) {
         H5Pset_create_intermediate_group(lcpl, 1);
         ds = H5Dcreate2(w->file, path, t, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
         if (ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0)
@@ -643,19 +813,19 @@ static hid_t window_type(void)
 
 static int table_open(mw_h5_writer_t *w, int which)
 {
-    static const char *const names[T_COUNT] = { "anomalies", "anomaly_flows", "windows",
-        "coverage" };
     table_t *t = &w->tables[which];
 
     if (t->ds > 0)
         return 0;
+    if (w->started)
+        return MW_EIO; /* tables are made before the start (SWMR creates no objects) */
     t->type = which == T_ANOMALIES       ? anomaly_type()
               : which == T_ANOMALY_FLOWS ? anomaly_flow_type()
               : which == T_COVERAGE      ? coverage_type()
                                          : window_type();
     if (t->type < 0)
         return MW_EIO;
-    t->ds = create_extendible(w->file, names[which], t->type, 1024);
+    t->ds = create_extendible(w->file, table_names[which], t->type, 1024);
     return t->ds >= 0 ? 0 : MW_EIO;
 }
 
@@ -666,6 +836,7 @@ static int table_append(mw_h5_writer_t *w, int which, const void *rows, size_t n
     hid_t fspace, mspace;
     int rc = MW_EIO;
 
+    mw_h5_quiet();
     if (w->failed || table_open(w, which) != 0) {
         w->failed = 1;
         return MW_EIO;
@@ -712,46 +883,68 @@ int mw_h5_writer_append_coverage(mw_h5_writer_t *w, const mw_coverage_record_t *
 int mw_h5_writer_detection_tables(mw_h5_writer_t *w)
 {
     int i, rc = 0;
+
+    mw_h5_quiet();
     for (i = 0; i < T_COUNT; i++)
         rc |= table_open(w, i);
     return rc ? MW_EIO : 0;
 }
 
+/* fsync: the final name must not point at data still in the page cache after a power cut */
+static int sync_file(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd >= 0 ? fsync(fd) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
 int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen)
 {
-    int rc = 0;
+    int rc = 0, had_file;
 
     if (w == NULL)
         return 0;
-    if (w->file >= 0 && !w->failed)
+    mw_h5_quiet();
+    had_file = w->file >= 0;
+    if (had_file && !w->failed)
         rc = write_buffered(w, errbuf, errlen);
     if (w->flows >= 0 && H5Dclose(w->flows) < 0)
         rc = MW_EIO;
+    w->flows = -1;
+    close_datasets(w);
     for (int i = 0; i < T_COUNT; i++) {
-        if (w->tables[i].ds > 0)
-            H5Dclose(w->tables[i].ds);
         if (w->tables[i].type > 0)
             H5Tclose(w->tables[i].type);
     }
     if (w->flow_type >= 0)
         H5Tclose(w->flow_type);
-    if (w->file >= 0 && H5Fclose(w->file) < 0 && rc == 0) {
+    if (had_file && H5Fclose(w->file) < 0 && rc == 0) {
         rc = MW_EIO;
         mw_fmt_err(errbuf, errlen, "HDF5: closing %s failed (disk full?)", w->partial_path);
     }
-    if (finalize && rc == 0 && !w->failed && w->file >= 0) {
-        if (rename(w->partial_path, w->path) != 0) {
+    if (w->fapl >= 0)
+        H5Pclose(w->fapl);
+    if (!w->started) {
+        if (had_file)
+            unlink(w->tmp_path); /* never became NAME.partial: leave nothing */
+    } else if (finalize && rc == 0 && !w->failed) {
+        if (sync_file(w->partial_path) != 0) {
+            rc = MW_EIO;
+            mw_fmt_errno(errbuf, errlen, errno, "cannot sync %s", w->partial_path);
+        } else if (rename(w->partial_path, w->path) != 0) {
             rc = MW_EIO;
             mw_fmt_errno(errbuf, errlen, errno, "cannot rename %s to %s", w->partial_path, w->path);
         }
-    } else if (w->file < 0 && w->partial_path != NULL) {
-        unlink(w->partial_path); /* never created properly: leave no empty file */
     }
     if (w->failed && rc == 0)
         rc = MW_EIO;
     if (rc != 0 && errbuf != NULL && errlen > 0 && errbuf[0] == '\0')
         mw_fmt_err(errbuf, errlen, "HDF5: writing %s failed (disk full?)", w->partial_path);
     free(w->buf);
+    free(w->tmp_path);
     free(w->partial_path);
     free(w->path);
     free(w);

@@ -1,10 +1,12 @@
 /*
  * h5_writer.h - the HDF5 results file. Single-threaded: one writer thread
- * (flow_sink.c) owns it. The file is written as NAME.partial and renamed to
- * NAME by mw_h5_writer_close(..., finalize=1), so a finished name is always
- * a complete file; a .partial left by a crash holds every row up to the
- * last flush (run `h5clear -s` on it if HDF5 refuses to open it).
- * Layout and meaning of every member: docs/SCHEMA.md.
+ * (flow_sink.c) owns it once started. The file is built as a skeleton
+ * (create: every table, then the caller writes /meta and the root
+ * attributes with complete=0), then started: it becomes NAME.partial, open
+ * in SWMR write mode, so a killed run leaves a readable file with every row
+ * up to the last flush. mw_h5_writer_close(..., finalize=1) renames it to
+ * NAME, so a finished name is always a complete file. Layout and meaning of
+ * every member: docs/SCHEMA.md.
  */
 #ifndef MW_H5_WRITER_H
 #define MW_H5_WRITER_H
@@ -16,8 +18,25 @@
 
 typedef struct mw_h5_writer mw_h5_writer_t;
 
-/* Creates PATH.partial with an empty /flows. NULL + message on failure. */
-mw_h5_writer_t *mw_h5_writer_open(const char *path, char *errbuf, size_t errlen);
+/* Makes HDF5 report errors only through return codes, in the calling thread. */
+void mw_h5_quiet(void);
+
+/*
+ * Creates the skeleton under a temporary name beside PATH (exclusively,
+ * never through a symlink) with an empty /flows and, with
+ * detection_tables, the empty detection tables. Then write /meta, /stats and
+ * the root attributes, and call mw_h5_writer_start(). NULL + message on failure.
+ */
+mw_h5_writer_t *mw_h5_writer_create(
+        const char *path, int detection_tables, char *errbuf, size_t errlen);
+
+/*
+ * Publishes the skeleton as PATH.partial - failing when that name exists
+ * (another run, or a crashed one) - and reopens it in SWMR write mode.
+ * After this only appends and in-place updates of int64 attributes and
+ * counters are allowed.
+ */
+int mw_h5_writer_start(mw_h5_writer_t *w, char *errbuf, size_t errlen);
 
 /* Buffers rows and writes whole chunks. */
 int mw_h5_writer_append_flows(
@@ -26,19 +45,20 @@ int mw_h5_writer_append_flows(
 /* Writes buffered rows and flushes HDF5's caches to the file. */
 int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen);
 
-/* /meta/<name>: rows of (id uint32, name string) for ids 0..count-1. */
+/* /meta/<name>: rows of (id uint32, name string) for ids 0..count-1 (before the start). */
 int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *const *names,
         size_t count, char *errbuf, size_t errlen);
 
-/* /stats/<name>: rows of (name string, value uint64). */
+/* /stats/<name>: rows of (name string, value uint64). After the start: rewrites the
+ * values of the table written before it (same names). */
 int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
         const uint64_t *values, size_t count, char *errbuf, size_t errlen);
 
-/* Root attributes. */
+/* Root attributes. Strings only before the start; int64 after it only in place. */
 int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value);
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value);
 
-/* A scalar string dataset, e.g. /meta/inventory (the config the run used). */
+/* A scalar string dataset, e.g. /meta/inventory (the config the run used); before the start. */
 int mw_h5_writer_text(
         mw_h5_writer_t *w, const char *path, const char *text, char *errbuf, size_t errlen);
 
@@ -53,12 +73,14 @@ int mw_h5_writer_append_windows(mw_h5_writer_t *w, const struct mw_window_record
 /* /coverage: one row per base station of the inventory (row 0: flows of none). */
 int mw_h5_writer_append_coverage(
         mw_h5_writer_t *w, const struct mw_coverage_record *rows, size_t n);
-/* Creates the detection tables even when empty, so readers always find them. */
+/* 0 when the detection tables exist (they are made by create). */
 int mw_h5_writer_detection_tables(mw_h5_writer_t *w);
 
 /*
- * Flushes, closes every HDF5 identifier and, when finalize is set, renames
- * PATH.partial to PATH. Always frees w. Returns 0 or a negative MW_E* code.
+ * Flushes, closes every HDF5 identifier and, when finalize is set, fsyncs
+ * and renames PATH.partial to PATH. Before the start it removes the
+ * skeleton; after it, without finalize, PATH.partial stays (recoverable).
+ * Always frees w. Returns 0 or a negative MW_E* code.
  */
 int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen);
 

@@ -1,0 +1,27 @@
+/*
+ * output_path.h - checks on the files a run will write, made before any
+ * input is read, so a mistaken -o fails at once and touches nothing.
+ */
+#ifndef MW_OUTPUT_PATH_H
+#define MW_OUTPUT_PATH_H
+
+#include <stddef.h>
+
+/*
+ * An HDF5 output (results file or model) at path: refuses "-" (HDF5 needs a
+ * seekable file), a directory, a device or any other non-regular file, and
+ * a file that is also one of the inputs (same inode). With partial set, a
+ * PATH.partial that exists means another run writes path, or a crashed one
+ * left it (MW_EIO); the other refusals are MW_EINVAL. 0 when path may be written.
+ */
+int mw_output_path_check(const char *path, int partial, const char *const *inputs, size_t ninputs,
+        char *errbuf, size_t errlen);
+
+/*
+ * The --anomalies file: "-" is stdout; refuses a directory, an input file
+ * and the results file itself. Devices are fine (/dev/stdout, /dev/null).
+ */
+int mw_anomalies_path_check(const char *path, const char *output, const char *const *inputs,
+        size_t ninputs, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,320 @@
+/*
+ * h5_recover.c - `mastwatch recover FILE.h5.partial`: turns the .partial a
+ * killed or failed run left into an ordinary results file under the final
+ * name, marked complete=0 and recovered=1 with the reason.
+ *
+ * The partial is only read, never changed: it is opened for SWMR reading
+ * (a writer killed in SWMR mode leaves the "open for writing" flags set,
+ * which a plain open refuses; the SWMR reader does not need them cleared),
+ * or plainly for a partial that was closed (a run that failed on a full
+ * disk). Every object is copied into a new file beside it; /flows and the
+ * other row tables are copied block by block up to the first block that
+ * cannot be read, so a damaged end loses only that end. The copy is
+ * fsync'd and renamed to the final name, then the partial is removed.
+ */
+#include "output/h5_recover.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/mw.h"
+#include "output/h5_internal.h"
+#include "output/h5_writer.h"
+
+#define COPY_BLOCK_ROWS 8192
+
+typedef struct recover {
+    hid_t src, dst;
+    uint64_t flow_rows;
+    int damaged; /* some rows or objects could not be read */
+    char damage[160];
+} recover_t;
+
+static hid_t open_partial(const char *path)
+{
+    hid_t fapl = H5Pcreate(H5P_FILE_ACCESS);
+    hid_t f = -1;
+
+    if (fapl >= 0 && H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) >= 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY | H5F_ACC_SWMR_READ, fapl);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    if (f < 0)
+        f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT); /* closed cleanly, or not SWMR */
+    return f;
+}
+
+/* Copies a 1-D chunked table row block by row block, up to the first unreadable block. */
+static int copy_rows(recover_t *r, const char *name, uint64_t *rows_out)
+{
+    hid_t src = H5Dopen2(r->src, name, H5P_DEFAULT);
+    hid_t type = -1, dcpl = -1, space = -1, dst = -1, mspace = -1, fspace = -1;
+    hsize_t dims = 0, zero = 0, unlimited = H5S_UNLIMITED, done = 0;
+    void *buf = NULL;
+    int rc = -1;
+
+    if (src < 0)
+        return -1;
+    type = H5Dget_type(src);
+    dcpl = H5Dget_create_plist(src);
+    space = H5Dget_space(src);
+    if (type < 0 || dcpl < 0 || space < 0 || H5Sget_simple_extent_ndims(space) != 1)
+        goto out;
+    H5Sget_simple_extent_dims(space, &dims, NULL);
+    H5Sclose(space);
+    space = H5Screate_simple(1, &zero, &unlimited);
+    dst = H5Dcreate2(r->dst, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    buf = malloc(COPY_BLOCK_ROWS * H5Tget_size(type));
+    if (dst < 0 || buf == NULL)
+        goto out;
+    while (done < dims) {
+        hsize_t count = MW_MIN(dims - done, (hsize_t)COPY_BLOCK_ROWS), size = done + count;
+        hid_t sf = H5Dget_space(src);
+        int ok;
+
+        mspace = H5Screate_simple(1, &count, NULL);
+        ok = sf >= 0 && mspace >= 0 &&
+             H5Sselect_hyperslab(sf, H5S_SELECT_SET, &done, NULL, &count, NULL) >= 0 &&
+             H5Dread(src, type, mspace, sf, H5P_DEFAULT, buf) >= 0;
+        if (sf >= 0)
+            H5Sclose(sf);
+        if (!ok) {
+            r->damaged = 1;
+            snprintf(r->damage, sizeof(r->damage), "; /%s rows from %llu of %llu unreadable", name,
+                    (unsigned long long)done, (unsigned long long)dims);
+            H5Sclose(mspace);
+            mspace = -1;
+            break;
+        }
+        if (H5Dset_extent(dst, &size) < 0 || (fspace = H5Dget_space(dst)) < 0 ||
+                H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &done, NULL, &count, NULL) < 0 ||
+                H5Dwrite(dst, type, mspace, fspace, H5P_DEFAULT, buf) < 0)
+            goto out;
+        H5Sclose(fspace);
+        H5Sclose(mspace);
+        fspace = mspace = -1;
+        done = size;
+    }
+    *rows_out = done;
+    rc = 0;
+out:
+    free(buf);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (dst >= 0)
+        H5Dclose(dst);
+    if (space >= 0)
+        H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (type >= 0)
+        H5Tclose(type);
+    H5Dclose(src);
+    return rc;
+}
+
+static herr_t copy_attr(hid_t loc, const char *name, const H5A_info_t *info, void *ctx)
+{
+    recover_t *r = ctx;
+    hid_t a = H5Aopen(loc, name, H5P_DEFAULT);
+    hid_t type = a >= 0 ? H5Aget_type(a) : -1;
+    hid_t space = a >= 0 ? H5Aget_space(a) : -1;
+    hssize_t n = space >= 0 ? H5Sget_simple_extent_npoints(space) : -1;
+    void *buf = NULL;
+    hid_t out = -1;
+    int ok = 0;
+
+    (void)info;
+    if (strcmp(name, "complete") != 0 && type >= 0 && n >= 0) {
+        buf = calloc((size_t)(n ? n : 1), H5Tget_size(type));
+        if (buf != NULL && H5Aread(a, type, buf) >= 0) {
+            out = H5Acreate2(r->dst, name, type, space, H5P_DEFAULT, H5P_DEFAULT);
+            ok = out >= 0 && H5Awrite(out, type, buf) >= 0;
+            H5Dvlen_reclaim(type, space, H5P_DEFAULT, buf);
+        }
+        if (!ok) {
+            r->damaged = 1;
+            snprintf(r->damage, sizeof(r->damage), "; attribute %s unreadable", name);
+        }
+    }
+    free(buf);
+    if (out >= 0)
+        H5Aclose(out);
+    if (space >= 0)
+        H5Sclose(space);
+    if (type >= 0)
+        H5Tclose(type);
+    if (a >= 0)
+        H5Aclose(a);
+    return 0;
+}
+
+static herr_t copy_object(hid_t loc, const char *name, const H5L_info_t *info, void *ctx)
+{
+    recover_t *r = ctx;
+    H5O_info_t oi;
+    uint64_t rows = 0;
+    int chunked = 0;
+
+    (void)info;
+    if (H5Oget_info_by_name(loc, name, &oi, H5P_DEFAULT) < 0)
+        goto damaged;
+    if (oi.type == H5O_TYPE_DATASET) {
+        hid_t ds = H5Dopen2(loc, name, H5P_DEFAULT);
+        hid_t dcpl = ds >= 0 ? H5Dget_create_plist(ds) : -1;
+        chunked = dcpl >= 0 && H5Pget_layout(dcpl) == H5D_CHUNKED;
+        if (dcpl >= 0)
+            H5Pclose(dcpl);
+        if (ds >= 0)
+            H5Dclose(ds);
+    }
+    if (chunked) {
+        if (copy_rows(r, name, &rows) != 0)
+            goto damaged;
+        if (strcmp(name, "flows") == 0)
+            r->flow_rows = rows;
+        return 0;
+    }
+    if (H5Ocopy(loc, name, r->dst, name, H5P_DEFAULT, H5P_DEFAULT) >= 0)
+        return 0;
+damaged:
+    r->damaged = 1;
+    snprintf(r->damage, sizeof(r->damage), "; /%s unreadable", name);
+    return 0;
+}
+
+static int finish_attrs(recover_t *r, const char *partial)
+{
+    char reason[400], created[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    int rc = 0;
+
+    gmtime_r(&now, &tm);
+    strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(reason, sizeof(reason),
+            "recovered from %s: the run did not finish (killed, crashed or failed); rows up to "
+            "its last flush%s",
+            partial, r->damage);
+    rc |= mw__h5_attr_int64(r->dst, "complete", 0);
+    rc |= mw__h5_attr_int64(r->dst, "recovered", 1);
+    rc |= mw__h5_attr_string(r->dst, "recovery_reason", reason);
+    rc |= mw__h5_attr_string(r->dst, "recovered_utc", created);
+    return rc;
+}
+
+static int sync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int rc = fd >= 0 ? fsync(fd) : -1;
+
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errlen)
+{
+    static const char suffix[] = ".partial";
+    size_t n = strlen(partial);
+    recover_t r = { .src = -1, .dst = -1 };
+    char final[4096], tmp[4200];
+    struct stat st;
+    hid_t fapl = -1;
+    int rc = MW_EIO, created = 0;
+
+    mw_h5_quiet();
+    *rows = 0;
+    if (n <= strlen(suffix) || strcmp(partial + n - strlen(suffix), suffix) != 0 ||
+            n - strlen(suffix) >= sizeof(final)) {
+        mw_fmt_err(errbuf, errlen, "recover: %s is not a FILE.h5.partial", partial);
+        return MW_EINVAL;
+    }
+    snprintf(final, sizeof(final), "%.*s", (int)(n - strlen(suffix)), partial);
+    snprintf(tmp, sizeof(tmp), "%s.%ld.recovering", partial, (long)getpid());
+    if (lstat(partial, &st) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "recover: %s", partial);
+        return MW_EIO;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        mw_fmt_err(errbuf, errlen, "recover: %s is not a regular file", partial);
+        return MW_EIO;
+    }
+    if (st.st_size == 0) {
+        mw_fmt_err(errbuf, errlen,
+                "recover: %s is empty: the run was stopped before it wrote "
+                "anything; nothing to recover",
+                partial);
+        return MW_EIO;
+    }
+    if (lstat(final, &st) == 0) {
+        mw_fmt_err(errbuf, errlen, "recover: %s exists; move it away first (it is not replaced)",
+                final);
+        return MW_EIO;
+    }
+    r.src = open_partial(partial);
+    if (r.src < 0) {
+        mw_fmt_err(errbuf, errlen,
+                "recover: %s cannot be opened by HDF5: not a results file, or "
+                "damaged beyond recovery",
+                partial);
+        return MW_EIO;
+    }
+    if (H5Lexists(r.src, "flows", H5P_DEFAULT) <= 0) {
+        mw_fmt_err(
+                errbuf, errlen, "recover: %s has no /flows: not a mastwatch results file", partial);
+        goto out;
+    }
+    fapl = H5Pcreate(H5P_FILE_ACCESS);
+    if (fapl < 0 || H5Pset_libver_bounds(fapl, H5F_LIBVER_LATEST, H5F_LIBVER_LATEST) < 0)
+        goto out;
+    r.dst = H5Fcreate(tmp, H5F_ACC_EXCL, H5P_DEFAULT, fapl);
+    if (r.dst < 0) {
+        mw_fmt_err(errbuf, errlen, "recover: cannot create %s", tmp);
+        goto out;
+    }
+    created = 1;
+    H5Literate(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_object, &r);
+    H5Aiterate2(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &r);
+    if (finish_attrs(&r, partial) != 0) {
+        mw_fmt_err(errbuf, errlen, "recover: writing %s failed (disk full?)", tmp);
+        goto out;
+    }
+    rc = H5Fclose(r.dst) < 0 ? MW_EIO : 0;
+    r.dst = -1;
+    if (rc != 0 || sync_path(tmp) != 0) {
+        mw_fmt_err(errbuf, errlen, "recover: writing %s failed (disk full?)", tmp);
+        rc = MW_EIO;
+        goto out;
+    }
+    /* link, not rename: a final file that appeared meanwhile is not replaced */
+    if (link(tmp, final) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "recover: cannot create %s", final);
+        rc = MW_EIO;
+        goto out;
+    }
+    unlink(tmp);
+    H5Fclose(r.src);
+    r.src = -1;
+    unlink(partial);
+    *rows = r.flow_rows;
+    return 0;
+out:
+    if (r.dst >= 0)
+        H5Fclose(r.dst);
+    if (created)
+        unlink(tmp);
+    if (r.src >= 0)
+        H5Fclose(r.src);
+    if (fapl >= 0)
+        H5Pclose(fapl);
+    return rc ? rc : MW_EIO;
+}
