@@ -22,4 +22,12 @@ int mw__h5_attr_int64(hid_t loc, const char *name, int64_t value);
  * store, because readers never read variable-length data (h5_model.c). */
 int mw__h5_attr_fixed_string(hid_t loc, const char *name, const char *value);
 
+/* NAME.partial.rows, the journal of the open /flows chunk (h5_writer.c, h5_recover.c). */
+typedef struct mw_journal_header {
+    char magic[8];           /* "MWROWS1" */
+    uint32_t record_size;    /* sizeof(mw_flow_record_t) */
+    uint32_t schema_version; /* MW_SCHEMA_VERSION */
+    uint64_t start_row;      /* /flows row index of the first journaled record */
+} mw_journal_header_t;
+
 #endif

@@ -11,6 +11,8 @@
  * other row tables are copied block by block up to the first block that
  * cannot be read, so a damaged end loses only that end. The copy is
  * fsync'd and renamed to the final name, then the partial is removed.
+ * The rows of the chunk the run still had open are in NAME.partial.rows
+ * (h5_writer.c); those the file does not have yet are appended from it.
  */
 #include "output/h5_recover.h"
 
@@ -24,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/mw.h"
+#include "flow/flow_record.h"
 #include "output/h5_internal.h"
 #include "output/h5_writer.h"
 
@@ -191,6 +194,65 @@ damaged:
     return 0;
 }
 
+/* Appends the journal's rows the copied /flows lacks; -1 when the journal is unusable. */
+static int replay_journal(recover_t *r, const char *journal)
+{
+    int fd = open(journal, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    mw_journal_header_t h;
+    mw_flow_record_t *recs = NULL;
+    struct stat st;
+    hid_t ds = -1, type = -1, fspace = -1, mspace = -1;
+    hsize_t start, count, size;
+    uint64_t n, skip;
+    int rc = -1;
+
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (fstat(fd, &st) != 0 || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
+            memcmp(h.magic, "MWROWS1", 8) != 0 || h.record_size != sizeof(mw_flow_record_t) ||
+            h.schema_version != MW_SCHEMA_VERSION || h.start_row > r->flow_rows)
+        goto out;
+    n = ((uint64_t)st.st_size - sizeof(h)) / sizeof(mw_flow_record_t); /* whole records only */
+    skip = r->flow_rows - h.start_row;                                 /* already in the file */
+    if (n <= skip) {
+        rc = 0;
+        goto out;
+    }
+    recs = malloc((size_t)(n - skip) * sizeof(*recs));
+    if (recs == NULL ||
+            lseek(fd, (off_t)(sizeof(h) + skip * sizeof(*recs)), SEEK_SET) == (off_t)-1 ||
+            read(fd, recs, (size_t)(n - skip) * sizeof(*recs)) !=
+                    (ssize_t)((n - skip) * sizeof(*recs)))
+        goto out;
+    start = r->flow_rows;
+    count = n - skip;
+    size = start + count;
+    ds = H5Dopen2(r->dst, "flows", H5P_DEFAULT);
+    type = mw__h5_flow_type();
+    if (ds < 0 || type < 0 || H5Dset_extent(ds, &size) < 0)
+        goto out;
+    fspace = H5Dget_space(ds);
+    mspace = H5Screate_simple(1, &count, NULL);
+    if (fspace < 0 || mspace < 0 ||
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
+            H5Dwrite(ds, type, mspace, fspace, H5P_DEFAULT, recs) < 0)
+        goto out;
+    r->flow_rows = size;
+    rc = 0;
+out:
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    if (type >= 0)
+        H5Tclose(type);
+    if (ds >= 0)
+        H5Dclose(ds);
+    free(recs);
+    close(fd);
+    return rc;
+}
+
 static int finish_attrs(recover_t *r, const char *partial)
 {
     char reason[400], created[32];
@@ -226,7 +288,7 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     static const char suffix[] = ".partial";
     size_t n = strlen(partial);
     recover_t r = { .src = -1, .dst = -1 };
-    char final[4096], tmp[4200];
+    char final[4096], tmp[4200], journal[4200];
     struct stat st;
     hid_t fapl = -1;
     int rc = MW_EIO, created = 0;
@@ -284,6 +346,11 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     created = 1;
     H5Literate(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_object, &r);
     H5Aiterate2(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &r);
+    snprintf(journal, sizeof(journal), "%s.rows", partial);
+    if (replay_journal(&r, journal) != 0) {
+        r.damaged = 1;
+        snprintf(r.damage, sizeof(r.damage), "; its rows journal (.rows) was unusable");
+    }
     if (finish_attrs(&r, partial) != 0) {
         mw_fmt_err(errbuf, errlen, "recover: writing %s failed (disk full?)", tmp);
         goto out;
@@ -304,6 +371,7 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     unlink(tmp);
     H5Fclose(r.src);
     r.src = -1;
+    unlink(journal);
     unlink(partial);
     *rows = r.flow_rows;
     return 0;

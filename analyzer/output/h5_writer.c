@@ -21,6 +21,14 @@
  * `mastwatch recover` turns it into an ordinary file). After the start only
  * SWMR-safe operations happen: appends, in-place rewrites of fixed-size
  * values (int64 attributes, the counters table).
+ *
+ * SWMR never reuses file space, so rewriting a half-full compressed chunk at
+ * every 2 s flush would leave a dead copy each time (gigabytes a day on a
+ * busy link). /flows therefore only ever receives whole chunks while the run
+ * goes on; the rows of the chunk still open reach the disk at each flush in
+ * an append-only side journal, NAME.partial.rows (a header with the row
+ * index it starts at, then raw mw_flow_record_t), which `mastwatch recover`
+ * replays. The last, partial chunk is written once, at the end.
  */
 #include "output/h5_writer.h"
 
@@ -37,6 +45,7 @@
 #include "detect/anomaly.h"
 
 #define MW_H5_CHUNK_ROWS 8192
+#define MW_JOURNAL_MAGIC "MWROWS1" /* 8 bytes with its NUL */
 #define MW_H5_NAME_LEN   64
 
 /* An extendible table written row by row (anomalies, windows): small volumes. */
@@ -59,6 +68,10 @@ struct mw_h5_writer {
     size_t buffered;
     uint64_t rows; /* rows in the file */
     int failed;    /* a write failed: later writes are refused, the file stays .partial */
+    /* the rows journal (NAME.partial.rows): flushed rows of the open chunk */
+    char *journal_path;
+    int jfd;
+    size_t journaled; /* rows of buf already in the journal */
 };
 
 static int insert(hid_t t, const char *name, size_t off, hid_t type)
@@ -237,6 +250,7 @@ static char *concat(const char *a, const char *b)
 }
 
 static int table_open(mw_h5_writer_t *w, int which);
+static int journal_open(mw_h5_writer_t *w, char *errbuf, size_t errlen);
 
 mw_h5_writer_t *mw_h5_writer_create(
         const char *path, int detection_tables, char *errbuf, size_t errlen)
@@ -249,6 +263,7 @@ mw_h5_writer_t *mw_h5_writer_create(
     if (w == NULL)
         goto fail_alloc;
     w->file = w->flows = w->flow_type = w->fapl = -1;
+    w->jfd = -1;
     snprintf(suffix, sizeof(suffix), ".partial.%ld.new", (long)getpid());
     w->path = strdup(path);
     w->partial_path = concat(path, ".partial");
@@ -355,6 +370,10 @@ int mw_h5_writer_start(mw_h5_writer_t *w, char *errbuf, size_t errlen)
         return MW_EIO;
     }
     w->started = 1;
+    if (journal_open(w, errbuf, errlen) != 0) {
+        w->failed = 1;
+        return MW_EIO;
+    }
     w->flows = open_extendible(w->file, "flows", w->flow_type, MW_H5_CHUNK_ROWS);
     for (int i = 0; i < T_COUNT; i++)
         if (w->tables[i].type > 0)
@@ -362,6 +381,55 @@ int mw_h5_writer_start(mw_h5_writer_t *w, char *errbuf, size_t errlen)
     if (w->flows < 0) {
         mw_fmt_err(errbuf, errlen, "HDF5: cannot reopen /flows in %s", w->partial_path);
         w->failed = 1;
+        return MW_EIO;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+
+    while (len > 0) {
+        ssize_t n = write(fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Empties the journal: from now on it holds rows from index w->rows on. */
+static int journal_reset(mw_h5_writer_t *w)
+{
+    mw_journal_header_t h;
+
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, MW_JOURNAL_MAGIC, sizeof(h.magic));
+    h.record_size = (uint32_t)sizeof(mw_flow_record_t);
+    h.schema_version = MW_SCHEMA_VERSION;
+    h.start_row = w->rows;
+    w->journaled = 0;
+    if (ftruncate(w->jfd, 0) != 0 || lseek(w->jfd, 0, SEEK_SET) != 0)
+        return -1;
+    return write_all(w->jfd, &h, sizeof(h));
+}
+
+static int journal_open(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    w->journal_path = concat(w->partial_path, ".rows");
+    if (w->journal_path == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    /* we own NAME.partial now: a journal under that name is a leftover of a recovered run */
+    unlink(w->journal_path);
+    w->jfd = open(w->journal_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (w->jfd < 0 || journal_reset(w) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", w->journal_path);
         return MW_EIO;
     }
     return 0;
@@ -417,6 +485,14 @@ int mw_h5_writer_append_flows(
             int rc = write_buffered(w, errbuf, errlen);
             if (rc != 0)
                 return rc;
+            if (w->jfd >= 0) {
+                /* the whole chunk reaches the file before the journal forgets its rows */
+                if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || journal_reset(w) != 0) {
+                    w->failed = 1;
+                    mw_fmt_err(errbuf, errlen, "writing %s failed (disk full?)", w->partial_path);
+                    return MW_EIO;
+                }
+            }
         }
     }
     return 0;
@@ -424,10 +500,22 @@ int mw_h5_writer_append_flows(
 
 int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
-    int rc;
+    int rc = 0;
 
     mw_h5_quiet();
-    rc = write_buffered(w, errbuf, errlen);
+    if (w->jfd >= 0) {
+        /* the open chunk's new rows go to the journal, not into a rewritten chunk */
+        if (w->buffered > w->journaled &&
+                write_all(w->jfd, w->buf + w->journaled,
+                        (w->buffered - w->journaled) * sizeof(*w->buf)) != 0) {
+            w->failed = 1;
+            mw_fmt_errno(errbuf, errlen, errno, "writing %s failed", w->journal_path);
+            return MW_EIO;
+        }
+        w->journaled = w->buffered;
+    } else {
+        rc = write_buffered(w, errbuf, errlen);
+    }
 
     if (rc != 0)
         return rc;
@@ -939,11 +1027,17 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
             mw_fmt_errno(errbuf, errlen, errno, "cannot rename %s to %s", w->partial_path, w->path);
         }
     }
+    if (w->jfd >= 0)
+        close(w->jfd);
+    /* a finished file has all its rows: the journal is only for a partial left behind */
+    if (w->journal_path != NULL && w->started && finalize && rc == 0 && !w->failed)
+        unlink(w->journal_path);
     if (w->failed && rc == 0)
         rc = MW_EIO;
     if (rc != 0 && errbuf != NULL && errlen > 0 && errbuf[0] == '\0')
         mw_fmt_err(errbuf, errlen, "HDF5: writing %s failed (disk full?)", w->partial_path);
     free(w->buf);
+    free(w->journal_path);
     free(w->tmp_path);
     free(w->partial_path);
     free(w->path);
