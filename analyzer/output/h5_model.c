@@ -154,19 +154,20 @@ static int write_table(hid_t file, const char *name, hid_t type, const void *row
     hsize_t dims = n, chunk = 4096, maxdims = H5S_UNLIMITED;
     hid_t space = H5Screate_simple(1, &dims, &maxdims);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
-    hid_t ds;
+    hid_t ds = -1;
     int rc = -1;
 
-    H5Pset_chunk(dcpl, 1, &chunk);
-    H5Pset_shuffle(dcpl);
-    H5Pset_deflate(dcpl, 1);
-    ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
+    if (space >= 0 && dcpl >= 0 && H5Pset_chunk(dcpl, 1, &chunk) >= 0 &&
+            H5Pset_shuffle(dcpl) >= 0 && H5Pset_deflate(dcpl, 1) >= 0)
+        ds = H5Dcreate2(file, name, type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (ds >= 0 && (n == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, rows) >= 0))
         rc = 0;
     if (ds >= 0)
         H5Dclose(ds);
-    H5Pclose(dcpl);
-    H5Sclose(space);
+    if (dcpl >= 0)
+        H5Pclose(dcpl);
+    if (space >= 0)
+        H5Sclose(space);
     return rc;
 }
 
@@ -547,7 +548,10 @@ static int reader_open(reader_t *r, const char *path, const char *what, char *er
     if (fapl < 0)
         return bad(r, "out of memory");
     /* closing the file closes whatever an error path left open */
-    H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG);
+    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+        H5Pclose(fapl);
+        return bad(r, "HDF5: cannot set up file access");
+    }
     r->file = H5Fopen(path, H5F_ACC_RDONLY, fapl);
     H5Pclose(fapl);
     if (r->file < 0)
@@ -1179,8 +1183,10 @@ static int flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t
     int rc = reader_open(&r, path, "a results file", errbuf, errlen);
 
     memset(out, 0, sizeof(*out));
-    H5Tinsert(nt, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32);
-    H5Tinsert(nt, "name", offsetof(name_row_t, name), s64);
+    if (rc == 0 && (ft < 0 || nt < 0 || s64 < 0 ||
+                           H5Tinsert(nt, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32) < 0 ||
+                           H5Tinsert(nt, "name", offsetof(name_row_t, name), s64) < 0))
+        rc = bad(&r, "HDF5: cannot build the record types");
     if (rc == 0)
         rc = read_attr_i64(&r, "schema_version", &schema, &found);
     if (rc == 0 && found && schema != MW_SCHEMA_VERSION) {

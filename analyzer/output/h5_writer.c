@@ -213,10 +213,9 @@ static hid_t create_extendible(hid_t loc, const char *name, hid_t type, hsize_t 
     hid_t lcpl = H5Pcreate(H5P_LINK_CREATE);
     hid_t ds = -1;
 
-    if (space >= 0 && dcpl >= 0 && dapl >= 0 && lcpl >= 0) {
-        H5Pset_create_intermediate_group(lcpl, 1);
+    if (space >= 0 && dcpl >= 0 && dapl >= 0 && lcpl >= 0 &&
+            H5Pset_create_intermediate_group(lcpl, 1) >= 0)
         ds = H5Dcreate2(loc, name, type, space, lcpl, dcpl, dapl);
-    }
     if (lcpl >= 0)
         H5Pclose(lcpl);
     if (dapl >= 0)
@@ -530,9 +529,9 @@ int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 hid_t mw__h5_fixed_string(size_t n)
 {
     hid_t s = H5Tcopy(H5T_C_S1);
-    if (s >= 0) {
-        H5Tset_size(s, n);
-        H5Tset_strpad(s, H5T_STR_NULLPAD);
+    if (s >= 0 && (H5Tset_size(s, n) < 0 || H5Tset_strpad(s, H5T_STR_NULLPAD) < 0)) {
+        H5Tclose(s);
+        return -1;
     }
     return s;
 }
@@ -546,8 +545,7 @@ static int write_small(hid_t file, const char *name, hid_t type, size_t count, c
     hid_t ds = -1;
     int rc = -1;
 
-    if (space >= 0 && lcpl >= 0) {
-        H5Pset_create_intermediate_group(lcpl, 1);
+    if (space >= 0 && lcpl >= 0 && H5Pset_create_intermediate_group(lcpl, 1) >= 0) {
         ds = H5Dcreate2(file, name, type, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
         if (ds >= 0 && (count == 0 || H5Dwrite(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) >= 0))
             rc = 0;
@@ -579,8 +577,9 @@ int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *con
     mw_h5_quiet();
     if (str < 0 || t < 0 || rows == NULL || w->started)
         goto out;
-    H5Tinsert(t, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32);
-    H5Tinsert(t, "name", offsetof(name_row_t, name), str);
+    if (insert(t, "id", offsetof(name_row_t, id), H5T_NATIVE_UINT32) != 0 ||
+            insert(t, "name", offsetof(name_row_t, name), str) != 0)
+        goto out;
     for (i = 0; i < count; i++) {
         rows[i].id = (uint32_t)i;
         strncpy(rows[i].name, names[i] ? names[i] : "", MW_H5_NAME_LEN - 1);
@@ -634,8 +633,9 @@ int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const
 
     if (str < 0 || t < 0 || rows == NULL)
         goto out;
-    H5Tinsert(t, "name", offsetof(counter_row_t, name), str);
-    H5Tinsert(t, "value", offsetof(counter_row_t, value), H5T_NATIVE_UINT64);
+    if (insert(t, "name", offsetof(counter_row_t, name), str) != 0 ||
+            insert(t, "value", offsetof(counter_row_t, value), H5T_NATIVE_UINT64) != 0)
+        goto out;
     for (i = 0; i < count; i++) {
         strncpy(rows[i].name, names[i], MW_H5_NAME_LEN - 1);
         rows[i].value = values[i];
@@ -679,9 +679,9 @@ static int write_attr(hid_t loc, const char *name, hid_t type, const void *value
 static hid_t vlen_utf8(void)
 {
     hid_t t = H5Tcopy(H5T_C_S1);
-    if (t >= 0) {
-        H5Tset_size(t, H5T_VARIABLE);
-        H5Tset_cset(t, H5T_CSET_UTF8);
+    if (t >= 0 && (H5Tset_size(t, H5T_VARIABLE) < 0 || H5Tset_cset(t, H5T_CSET_UTF8) < 0)) {
+        H5Tclose(t);
+        return -1;
     }
     return t;
 }
@@ -762,8 +762,8 @@ int mw_h5_writer_text(
     int rc = MW_EIO;
 
     mw_h5_quiet();
-    if (t >= 0 && space >= 0 && lcpl >= 0 && !w->started) {
-        H5Pset_create_intermediate_group(lcpl, 1);
+    if (t >= 0 && space >= 0 && lcpl >= 0 && !w->started &&
+            H5Pset_create_intermediate_group(lcpl, 1) >= 0) {
         ds = H5Dcreate2(w->file, path, t, space, lcpl, H5P_DEFAULT, H5P_DEFAULT);
         if (ds >= 0 && H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, text) >= 0)
             rc = 0;
@@ -876,18 +876,31 @@ static hid_t coverage_type(void)
     return t;
 }
 
+/* Closes t and returns -1 when building it failed (rc != 0), else t. */
+static hid_t built(hid_t t, int rc)
+{
+    if (t >= 0 && rc != 0) {
+        H5Tclose(t);
+        return -1;
+    }
+    return t;
+}
+
 static hid_t anomaly_flow_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_flow_t));
-    H5Tinsert(t, "anomaly_id", offsetof(mw_anomaly_flow_t, anomaly_id), H5T_NATIVE_UINT64);
-    H5Tinsert(t, "flow_id", offsetof(mw_anomaly_flow_t, flow_id), H5T_NATIVE_UINT64);
-    return t;
+    int rc = t < 0;
+
+    rc = rc || insert(t, "anomaly_id", offsetof(mw_anomaly_flow_t, anomaly_id), H5T_NATIVE_UINT64);
+    rc = rc || insert(t, "flow_id", offsetof(mw_anomaly_flow_t, flow_id), H5T_NATIVE_UINT64);
+    return built(t, rc);
 }
 
 static hid_t window_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_window_record_t));
-#define W(name, type) H5Tinsert(t, #name, offsetof(mw_window_record_t, name), type)
+    int rc = t < 0;
+#define W(name, type) rc = rc || insert(t, #name, offsetof(mw_window_record_t, name), type)
     W(start_us, H5T_NATIVE_INT64);
     W(flows, H5T_NATIVE_UINT64);
     W(bytes_up, H5T_NATIVE_UINT64);
@@ -896,7 +909,7 @@ static hid_t window_type(void)
     W(z_up, H5T_NATIVE_FLOAT);
     W(bs_index, H5T_NATIVE_UINT16);
 #undef W
-    return t;
+    return built(t, rc);
 }
 
 static int table_open(mw_h5_writer_t *w, int which)
