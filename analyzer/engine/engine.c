@@ -770,7 +770,9 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
         if (strcmp(e->cfg->anomalies, "-") == 0) {
             e->json = stdout;
         } else {
-            e->json = fopen(e->cfg->anomalies, "w");
+            /* a live capture is a service: a restart must not wipe the feed a SIEM reads
+             * (append); an offline run writes its own result anew */
+            e->json = fopen(e->cfg->anomalies, e->cfg->command == MW_CMD_CAPTURE ? "a" : "w");
             if (e->json == NULL) {
                 mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", e->cfg->anomalies);
                 return MW_EIO;

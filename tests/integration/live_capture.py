@@ -117,6 +117,8 @@ def main():
         for i, flags in enumerate([0x02, 0x18, 0x18, 0x18, 0x11]):
             f.write(record(i, tcp_frame(i, flags)))
     jsonl, out3 = os.path.join(tmp, "anomalies.jsonl"), os.path.join(tmp, "model.h5")
+    with open(jsonl, "w") as f:  # a previous run's feed: a restart must append, not wipe it
+        f.write('{"previous_run": true}\n')
     proc = subprocess.Popen([mw, "capture", "-q", "-i", "lo", "-f", "host 203.0.113.200",
                              "--idle-timeout", "2", "--inventory", site, "--model", model,
                              "--anomalies", jsonl, "-o", out3], stderr=subprocess.PIPE, text=True)
@@ -135,6 +137,10 @@ def main():
     fails.check(delay < 300, f"--model live: anomaly after {delay:.0f} s, more than a window")
     err = finish(proc, signal.SIGTERM)
     fails.check(proc.returncode == 0, f"--model live: exit {proc.returncode}: {err}")
+    with open(jsonl) as f:
+        first = f.readline()
+    fails.check(first.startswith('{"previous_run": true}'),
+                f"--model live: the feed of the previous run was wiped: {first!r}")
     if os.path.exists(out3):
         with h5py.File(out3) as f:
             dets = {int(r["detector"]) for r in f["anomalies"][:]}
