@@ -9,9 +9,11 @@
 #include "core/output_path.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/mw.h"
 
@@ -109,4 +111,25 @@ int mw_anomalies_path_check(const char *path, const char *output, const char *co
         return MW_EINVAL;
     }
     return 0;
+}
+
+/* fsync a file; with dir set, (best effort) the directory holding it, so a rename is durable. */
+int mw_fsync_path(const char *path, int dir)
+{
+    char name[4300];
+    const char *slash = strrchr(path, '/');
+    int fd, rc;
+
+    if (!dir)
+        snprintf(name, sizeof(name), "%s", path);
+    else if (slash == NULL)
+        snprintf(name, sizeof(name), ".");
+    else
+        snprintf(name, sizeof(name), "%.*s", slash == path ? 1 : (int)(slash - path), path);
+    fd = open(name, (dir ? O_DIRECTORY : O_NOFOLLOW) | O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return dir ? 0 : -1;
+    rc = fsync(fd);
+    close(fd);
+    return dir ? 0 : rc;
 }

@@ -15,15 +15,15 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "classify/inventory.h"
 #include "classify/roles.h"
 #include "core/mw.h"
+#include "core/output_path.h"
 #include "output/h5_internal.h"
 
 typedef struct {
@@ -219,27 +219,6 @@ static int cmp_station_row(const void *a, const void *b)
     return strcmp(((const station_row_t *)a)->id, ((const station_row_t *)b)->id);
 }
 
-/* fsync a file; with dir set, (best effort) the directory holding it, so a rename is durable. */
-static int sync_path(const char *path, int dir)
-{
-    char name[4300];
-    const char *slash = strrchr(path, '/');
-    int fd, rc;
-
-    if (!dir)
-        snprintf(name, sizeof(name), "%s", path);
-    else if (slash == NULL)
-        snprintf(name, sizeof(name), ".");
-    else
-        snprintf(name, sizeof(name), "%.*s", slash == path ? 1 : (int)(slash - path), path);
-    fd = open(name, (dir ? O_DIRECTORY : O_NOFOLLOW) | O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return dir ? 0 : -1;
-    rc = fsync(fd);
-    close(fd);
-    return dir ? 0 : rc;
-}
-
 /*
  * Written to PATH.PID.tmp beside PATH (created exclusively: never through a
  * symlink, never over another writer's), fsync'd, then renamed over PATH:
@@ -363,7 +342,7 @@ out:
         mw_fmt_err(errbuf, errlen, "closing model %s failed (disk full?)", partial);
         rc = MW_EIO;
     }
-    if (rc == 0 && sync_path(partial, 0) != 0) {
+    if (rc == 0 && mw_fsync_path(partial, 0) != 0) {
         mw_fmt_errno(errbuf, errlen, errno, "cannot sync model %s", partial);
         rc = MW_EIO;
     }
@@ -372,7 +351,7 @@ out:
         rc = MW_EIO;
     }
     if (rc == 0)
-        sync_path(path, 1);
+        mw_fsync_path(path, 1);
     if (rc != 0 && created_file)
         unlink(partial); /* never a half model left behind */
     free(srows);

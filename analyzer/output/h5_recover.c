@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "core/mw.h"
+#include "core/output_path.h"
 #include "flow/flow_record.h"
 #include "output/h5_internal.h"
 #include "output/h5_writer.h"
@@ -273,16 +274,6 @@ static int finish_attrs(recover_t *r, const char *partial)
     return rc;
 }
 
-static int sync_path(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    int rc = fd >= 0 ? fsync(fd) : -1;
-
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errlen)
 {
     static const char suffix[] = ".partial";
@@ -357,7 +348,7 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     }
     rc = H5Fclose(r.dst) < 0 ? MW_EIO : 0;
     r.dst = -1;
-    if (rc != 0 || sync_path(tmp) != 0) {
+    if (rc != 0 || mw_fsync_path(tmp, 0) != 0) {
         mw_fmt_err(errbuf, errlen, "recover: writing %s failed (disk full?)", tmp);
         rc = MW_EIO;
         goto out;

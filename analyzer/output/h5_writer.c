@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/mw.h"
+#include "core/output_path.h"
 #include "output/h5_internal.h"
 #include "detect/anomaly.h"
 
@@ -991,17 +992,6 @@ int mw_h5_writer_detection_tables(mw_h5_writer_t *w)
     return rc ? MW_EIO : 0;
 }
 
-/* fsync: the final name must not point at data still in the page cache after a power cut */
-static int sync_file(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    int rc = fd >= 0 ? fsync(fd) : -1;
-
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen)
 {
     int rc = 0, had_file;
@@ -1032,7 +1022,7 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
         if (had_file)
             unlink(w->tmp_path); /* never became NAME.partial: leave nothing */
     } else if (finalize && rc == 0 && !w->failed) {
-        if (sync_file(w->partial_path) != 0) {
+        if (mw_fsync_path(w->partial_path, 0) != 0 /* before the final name points at it */) {
             rc = MW_EIO;
             mw_fmt_errno(errbuf, errlen, errno, "cannot sync %s", w->partial_path);
         } else if (rename(w->partial_path, w->path) != 0) {
