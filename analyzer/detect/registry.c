@@ -115,7 +115,7 @@ void mw_fmt_peer(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_ano
 
 void mw_fmt_session(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_anomaly_record_t *a)
 {
-    char local[96], peer[96], ports[48];
+    char local[128], peer[96], ports[48];
 
     mw_fmt_local(local, sizeof(local), a);
     mw_fmt_peer(ctx, peer, sizeof(peer), a);
