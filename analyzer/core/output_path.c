@@ -11,10 +11,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/config.h"
 #include "core/mw.h"
 
 static int same_as_input(const struct stat *st, const char *const *inputs, size_t n)
@@ -132,4 +134,31 @@ int mw_fsync_path(const char *path, int dir)
     rc = fsync(fd);
     close(fd);
     return dir ? 0 : rc;
+}
+
+int mw_config_check_outputs(const mw_config_t *cfg, char *errbuf, size_t errlen)
+{
+    const char **inputs = calloc(cfg->nfiles + 3, sizeof(*inputs));
+    int partial = cfg->command == MW_CMD_ANALYZE || cfg->command == MW_CMD_CAPTURE;
+    size_t n = 0, i;
+    int rc = 0;
+
+    if (inputs == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    for (i = 0; i < cfg->nfiles; i++)
+        inputs[n++] = cfg->files[i];
+    if (cfg->inventory != NULL)
+        inputs[n++] = cfg->inventory;
+    if (cfg->model != NULL)
+        inputs[n++] = cfg->model;
+    if (cfg->suppress != NULL)
+        inputs[n++] = cfg->suppress;
+    if (cfg->output != NULL)
+        rc = mw_output_path_check(cfg->output, partial, inputs, n, errbuf, errlen);
+    if (rc == 0 && cfg->anomalies != NULL)
+        rc = mw_anomalies_path_check(cfg->anomalies, cfg->output, inputs, n, errbuf, errlen);
+    free(inputs);
+    return rc;
 }

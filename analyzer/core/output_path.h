@@ -24,6 +24,14 @@ int mw_output_path_check(const char *path, int partial, const char *const *input
 int mw_anomalies_path_check(const char *path, const char *output, const char *const *inputs,
         size_t ninputs, char *errbuf, size_t errlen);
 
+/*
+ * Every output a command line names (-o, --anomalies) against every input it names
+ * (captures or results/model files, inventory, model, suppressions), before any is read.
+ * The .partial check applies to analyze and capture, whose results file is one.
+ */
+struct mw_config;
+int mw_config_check_outputs(const struct mw_config *cfg, char *errbuf, size_t errlen);
+
 /* fsync path; with dir set, (best effort) the directory holding it instead, so that a
  * rename into it is durable. 0 or -1 (errno set). */
 int mw_fsync_path(const char *path, int dir);

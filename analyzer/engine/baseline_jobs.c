@@ -32,33 +32,13 @@ static const char *file_proto_name(void *ctx, unsigned id)
     return id < f->nproto ? f->proto_names[id] : "";
 }
 
-/* The model's -o: not an input, not a device, directory or "-" (checked before reading). */
-static int check_model_output(const mw_config_t *cfg, char *errbuf, size_t errlen)
-{
-    const char **inputs = calloc(cfg->nfiles + 1, sizeof(*inputs));
-    size_t n = 0, i;
-    int rc;
-
-    if (inputs == NULL) {
-        mw_fmt_err(errbuf, errlen, "out of memory");
-        return MW_ENOMEM;
-    }
-    for (i = 0; i < cfg->nfiles; i++)
-        inputs[n++] = cfg->files[i];
-    if (cfg->inventory != NULL)
-        inputs[n++] = cfg->inventory;
-    rc = mw_output_path_check(cfg->output, 0, inputs, n, errbuf, errlen);
-    free(inputs);
-    return rc;
-}
-
 int mw_train_from_results(const mw_config_t *cfg, char *errbuf, size_t errlen)
 {
     mw_inventory_t *inv;
     mw_model_t *m = NULL;
     uint64_t records = 0;
     size_t i, j;
-    int rc = check_model_output(cfg, errbuf, errlen);
+    int rc = mw_config_check_outputs(cfg, errbuf, errlen);
 
     if (rc != 0)
         return rc;
@@ -158,7 +138,7 @@ int mw_model_merge_files(const mw_config_t *cfg, char *errbuf, size_t errlen)
 {
     mw_model_t *into = NULL;
     size_t i;
-    int rc = check_model_output(cfg, errbuf, errlen);
+    int rc = mw_config_check_outputs(cfg, errbuf, errlen);
 
     for (i = 0; i < cfg->nfiles && rc == 0; i++) {
         mw_model_t *m = mw_h5_model_load(cfg->files[i], errbuf, errlen);

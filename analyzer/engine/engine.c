@@ -790,37 +790,6 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
     return e->detect ? 0 : MW_EINVAL;
 }
 
-/*
- * Every file the run will write is checked before anything is read: not an
- * input, not a device or directory, not "-", no .partial of another run.
- */
-static int check_outputs(const mw_config_t *cfg, char *errbuf, size_t errlen)
-{
-    const char **inputs = calloc(cfg->nfiles + 3, sizeof(*inputs));
-    size_t n = 0, i;
-    int rc = 0;
-
-    if (inputs == NULL) {
-        mw_fmt_err(errbuf, errlen, "out of memory");
-        return MW_ENOMEM;
-    }
-    for (i = 0; i < cfg->nfiles; i++)
-        inputs[n++] = cfg->files[i];
-    if (cfg->inventory != NULL)
-        inputs[n++] = cfg->inventory;
-    if (cfg->model != NULL)
-        inputs[n++] = cfg->model;
-    if (cfg->suppress != NULL)
-        inputs[n++] = cfg->suppress;
-    if (cfg->output != NULL)
-        rc = mw_output_path_check(
-                cfg->output, cfg->command != MW_CMD_TRAIN, inputs, n, errbuf, errlen);
-    if (rc == 0 && cfg->anomalies != NULL)
-        rc = mw_anomalies_path_check(cfg->anomalies, cfg->output, inputs, n, errbuf, errlen);
-    free(inputs);
-    return rc;
-}
-
 /* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
 static int open_writer(engine_t *e, char *errbuf, size_t errlen)
 {
@@ -885,7 +854,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     sum->memcap = cfg->memcap;
     mw_memcap_split(&e.mem, cfg->memcap);
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
-    rc = check_outputs(cfg, errbuf, errlen);
+    rc = mw_config_check_outputs(cfg, errbuf, errlen);
     if (rc != 0)
         return rc;
     /* the capture opens (as root when live) and root is given up before any file is parsed */
