@@ -58,7 +58,7 @@ static hid_t open_partial(const char *path)
 static int copy_rows(recover_t *r, const char *name, uint64_t *rows_out)
 {
     hid_t src = H5Dopen2(r->src, name, H5P_DEFAULT);
-    hid_t type = -1, dcpl = -1, space = -1, dst = -1, mspace = -1, fspace = -1;
+    hid_t type = -1, dcpl = -1, space = -1, dst = -1;
     hsize_t dims = 0, zero = 0, unlimited = H5S_UNLIMITED, done = 0;
     void *buf = NULL;
     int rc = -1;
@@ -78,41 +78,30 @@ static int copy_rows(recover_t *r, const char *name, uint64_t *rows_out)
     if (dst < 0 || buf == NULL)
         goto out;
     while (done < dims) {
-        hsize_t count = MW_MIN(dims - done, (hsize_t)COPY_BLOCK_ROWS), size = done + count;
-        hid_t sf = H5Dget_space(src);
-        int ok;
+        hsize_t count = MW_MIN(dims - done, (hsize_t)COPY_BLOCK_ROWS);
+        hid_t sf = H5Dget_space(src), mspace = H5Screate_simple(1, &count, NULL);
+        int ok = sf >= 0 && mspace >= 0 &&
+                 H5Sselect_hyperslab(sf, H5S_SELECT_SET, &done, NULL, &count, NULL) >= 0 &&
+                 H5Dread(src, type, mspace, sf, H5P_DEFAULT, buf) >= 0;
 
-        mspace = H5Screate_simple(1, &count, NULL);
-        ok = sf >= 0 && mspace >= 0 &&
-             H5Sselect_hyperslab(sf, H5S_SELECT_SET, &done, NULL, &count, NULL) >= 0 &&
-             H5Dread(src, type, mspace, sf, H5P_DEFAULT, buf) >= 0;
         if (sf >= 0)
             H5Sclose(sf);
+        if (mspace >= 0)
+            H5Sclose(mspace);
         if (!ok) {
             r->damaged = 1;
             snprintf(r->damage, sizeof(r->damage), "; /%s rows from %llu of %llu unreadable", name,
                     (unsigned long long)done, (unsigned long long)dims);
-            H5Sclose(mspace);
-            mspace = -1;
             break;
         }
-        if (H5Dset_extent(dst, &size) < 0 || (fspace = H5Dget_space(dst)) < 0 ||
-                H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &done, NULL, &count, NULL) < 0 ||
-                H5Dwrite(dst, type, mspace, fspace, H5P_DEFAULT, buf) < 0)
+        if (mw__h5_write_rows(dst, type, done, count, buf) != 0)
             goto out;
-        H5Sclose(fspace);
-        H5Sclose(mspace);
-        fspace = mspace = -1;
-        done = size;
+        done += count;
     }
     *rows_out = done;
     rc = 0;
 out:
     free(buf);
-    if (fspace >= 0)
-        H5Sclose(fspace);
-    if (mspace >= 0)
-        H5Sclose(mspace);
     if (dst >= 0)
         H5Dclose(dst);
     if (space >= 0)
@@ -202,8 +191,7 @@ static int replay_journal(recover_t *r, const char *journal)
     mw_journal_header_t h;
     mw_flow_record_t *recs = NULL;
     struct stat st;
-    hid_t ds = -1, type = -1, fspace = -1, mspace = -1;
-    hsize_t start, count, size;
+    hid_t ds = -1, type = -1;
     uint64_t n, skip;
     int rc = -1;
 
@@ -225,26 +213,13 @@ static int replay_journal(recover_t *r, const char *journal)
             read(fd, recs, (size_t)(n - skip) * sizeof(*recs)) !=
                     (ssize_t)((n - skip) * sizeof(*recs)))
         goto out;
-    start = r->flow_rows;
-    count = n - skip;
-    size = start + count;
     ds = H5Dopen2(r->dst, "flows", H5P_DEFAULT);
     type = mw__h5_flow_type();
-    if (ds < 0 || type < 0 || H5Dset_extent(ds, &size) < 0)
+    if (ds < 0 || type < 0 || mw__h5_write_rows(ds, type, r->flow_rows, n - skip, recs) != 0)
         goto out;
-    fspace = H5Dget_space(ds);
-    mspace = H5Screate_simple(1, &count, NULL);
-    if (fspace < 0 || mspace < 0 ||
-            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0 ||
-            H5Dwrite(ds, type, mspace, fspace, H5P_DEFAULT, recs) < 0)
-        goto out;
-    r->flow_rows = size;
+    r->flow_rows += n - skip;
     rc = 0;
 out:
-    if (mspace >= 0)
-        H5Sclose(mspace);
-    if (fspace >= 0)
-        H5Sclose(fspace);
     if (type >= 0)
         H5Tclose(type);
     if (ds >= 0)

@@ -435,34 +435,37 @@ static int journal_open(mw_h5_writer_t *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const void *rows)
+{
+    hsize_t start = at, n = count, size = at + count;
+    hid_t fspace = -1, mspace = -1;
+    int rc = -1;
+
+    if (H5Dset_extent(ds, &size) >= 0 && (fspace = H5Dget_space(ds)) >= 0 &&
+            (mspace = H5Screate_simple(1, &n, NULL)) >= 0 &&
+            H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &n, NULL) >= 0 &&
+            H5Dwrite(ds, type, mspace, fspace, H5P_DEFAULT, rows) >= 0)
+        rc = 0;
+    if (mspace >= 0)
+        H5Sclose(mspace);
+    if (fspace >= 0)
+        H5Sclose(fspace);
+    return rc;
+}
+
 static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
-    hsize_t start = w->rows, count = w->buffered, newsize = w->rows + w->buffered;
-    hid_t fspace = -1, mspace = -1;
     int rc = MW_EIO;
 
     if (w->buffered == 0)
         return 0;
     if (w->failed)
         return MW_EIO;
-    if (H5Dset_extent(w->flows, &newsize) < 0)
-        goto out;
-    fspace = H5Dget_space(w->flows);
-    mspace = H5Screate_simple(1, &count, NULL);
-    if (fspace < 0 || mspace < 0)
-        goto out;
-    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) < 0)
-        goto out;
-    if (H5Dwrite(w->flows, w->flow_type, mspace, fspace, H5P_DEFAULT, w->buf) < 0)
-        goto out;
-    w->rows += w->buffered;
-    w->buffered = 0;
-    rc = 0;
-out:
-    if (mspace >= 0)
-        H5Sclose(mspace);
-    if (fspace >= 0)
-        H5Sclose(fspace);
+    if (mw__h5_write_rows(w->flows, w->flow_type, w->rows, w->buffered, w->buf) == 0) {
+        w->rows += w->buffered;
+        w->buffered = 0;
+        rc = 0;
+    }
     if (rc != 0) {
         w->failed = 1;
         mw_fmt_err(errbuf, errlen, "HDF5: writing %zu flow rows to %s failed (disk full?)",
@@ -934,9 +937,6 @@ static int table_open(mw_h5_writer_t *w, int which)
 static int table_append(mw_h5_writer_t *w, int which, const void *rows, size_t n)
 {
     table_t *t = &w->tables[which];
-    hsize_t start, count = n, size;
-    hid_t fspace, mspace;
-    int rc = MW_EIO;
 
     mw_h5_quiet();
     if (w->failed || table_open(w, which) != 0) {
@@ -945,22 +945,10 @@ static int table_append(mw_h5_writer_t *w, int which, const void *rows, size_t n
     }
     if (n == 0)
         return 0;
-    start = t->rows;
-    size = t->rows + n;
-    if (H5Dset_extent(t->ds, &size) < 0)
-        goto out_fail;
-    fspace = H5Dget_space(t->ds);
-    mspace = H5Screate_simple(1, &count, NULL);
-    if (H5Sselect_hyperslab(fspace, H5S_SELECT_SET, &start, NULL, &count, NULL) >= 0 &&
-            H5Dwrite(t->ds, t->type, mspace, fspace, H5P_DEFAULT, rows) >= 0) {
+    if (mw__h5_write_rows(t->ds, t->type, t->rows, n, rows) == 0) {
         t->rows += n;
-        rc = 0;
-    }
-    H5Sclose(mspace);
-    H5Sclose(fspace);
-    if (rc == 0)
         return 0;
-out_fail:
+    }
     w->failed = 1;
     return MW_EIO;
 }
