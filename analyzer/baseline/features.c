@@ -9,16 +9,6 @@
 #include "core/mw.h"
 #include "classify/roles.h"
 
-static void addr_bytes(uint8_t out[16], uint64_t hi, uint64_t lo)
-{
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        out[i] = (uint8_t)(hi >> (56 - 8 * i));
-        out[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-    }
-}
-
 int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventory_t *inv,
         mw_proto_name_fn name, void *name_ctx)
 {
@@ -35,9 +25,11 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         return 0;
     /* The local side is dst when the peer opened the flow (inner records: when
      * the subscriber is dst); "up" is what the local side sent. */
-    if (r->kind == MW_FLOW_INNER ? r->subscriber == MW_SUB_DST : r->initiator == MW_INIT_PEER) {
-        addr_bytes(v->local, r->dst_hi, r->dst_lo);
-        addr_bytes(v->peer, r->src_hi, r->src_lo);
+    v->local_is_dst =
+            r->kind == MW_FLOW_INNER ? r->subscriber == MW_SUB_DST : r->initiator == MW_INIT_PEER;
+    if (v->local_is_dst) {
+        mw_addr_join(r->dst_hi, r->dst_lo, v->local);
+        mw_addr_join(r->src_hi, r->src_lo, v->peer);
         v->peer_port = r->src_port;
         v->local_port = r->dst_port;
         v->up = r->s2c.bytes;
@@ -45,8 +37,8 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         v->pkts_up = r->s2c.packets;
         v->pkts_down = r->c2s.packets;
     } else {
-        addr_bytes(v->local, r->src_hi, r->src_lo);
-        addr_bytes(v->peer, r->dst_hi, r->dst_lo);
+        mw_addr_join(r->src_hi, r->src_lo, v->local);
+        mw_addr_join(r->dst_hi, r->dst_lo, v->peer);
         v->peer_port = r->dst_port;
         v->local_port = r->src_port;
         v->up = r->c2s.bytes;

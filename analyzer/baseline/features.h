@@ -19,6 +19,7 @@ typedef struct mw_flow_view {
     const mw_flow_record_t *rec;
     const char *bs_id; /* NULL when the flow has no base station */
     uint8_t local[16]; /* the base station's address (inner records: the subscriber's) */
+    int local_is_dst;  /* the local side is the record's dst (the peer opened it) */
     uint8_t peer[16];  /* the other side */
     uint16_t peer_port, local_port;
     uint16_t service_port; /* the responder's port: the service's */

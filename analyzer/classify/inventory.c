@@ -25,6 +25,7 @@
 
 #include "classify/prefix_tree.h"
 #include "core/mw.h"
+#include "flow/flow_record.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -906,12 +907,8 @@ int mw_inventory_lookup_u64(
         const mw_inventory_t *inv, uint64_t hi, uint64_t lo, mw_inventory_match_t *out)
 {
     uint8_t addr[16];
-    int i;
 
-    for (i = 0; i < 8; i++) {
-        addr[i] = (uint8_t)(hi >> (56 - 8 * i));
-        addr[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-    }
+    mw_addr_join(hi, lo, addr);
     return mw_inventory_lookup(inv, addr, out);
 }
 

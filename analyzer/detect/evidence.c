@@ -22,8 +22,6 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
         const mw_flow_view_t *v)
 {
     const mw_flow_record_t *r = v->rec;
-    int sub_is_dst =
-            r->kind == MW_FLOW_INNER ? r->subscriber == MW_SUB_DST : r->initiator == MW_INIT_PEER;
 
     memset(ev, 0, sizeof(*ev));
     ev->detector = detector;
@@ -52,8 +50,8 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     ev->flows = 1;
     ev->sessions = v->real_start ? 1 : 0;
     /* TEIDs by direction: up = towards the core, sent by the subscriber's side */
-    ev->teid_up = sub_is_dst ? r->teid_s2c : r->teid_c2s;
-    ev->teid_down = sub_is_dst ? r->teid_c2s : r->teid_s2c;
+    ev->teid_up = v->local_is_dst ? r->teid_s2c : r->teid_c2s;
+    ev->teid_down = v->local_is_dst ? r->teid_c2s : r->teid_s2c;
     if (r->kind != MW_FLOW_INNER)
         ev->teid_up = ev->teid_down = 0;
     ev->up = v->up;

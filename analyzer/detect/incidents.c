@@ -154,17 +154,6 @@ static int cmp_evidence(const void *a, const void *b)
     return memcmp(x, y, offsetof(mw_evidence_t, start_us));
 }
 
-static void addr_split(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
-{
-    int i;
-
-    *hi = *lo = 0;
-    for (i = 0; i < 8; i++) {
-        *hi = (*hi << 8) | a[i];
-        *lo = (*lo << 8) | a[i + 8];
-    }
-}
-
 static int has_id(const uint64_t *ids, uint32_t n, uint64_t id)
 {
     uint32_t i;
@@ -260,8 +249,8 @@ static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
             f->min_bytes = e->min_bytes;
     }
     r->first_flow_id = f->nids > 0 ? f->ids[0] : 0;
-    addr_split(e0->local, &r->local_hi, &r->local_lo);
-    addr_split(e0->peer, &r->peer_hi, &r->peer_lo);
+    mw_addr_split(e0->local, &r->local_hi, &r->local_lo);
+    mw_addr_split(e0->peer, &r->peer_hi, &r->peer_lo);
     /* totals from the flows when there are any; a window-only incident counts its windows */
     r->bytes_up = fl_flows ? fl_up : w_up;
     r->bytes_down = fl_flows ? fl_down : w_down;

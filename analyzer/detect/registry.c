@@ -58,12 +58,8 @@ void mw_fmt_addr(char *out, size_t len, uint64_t hi, uint64_t lo)
 {
     uint8_t a[16];
     char buf[INET6_ADDRSTRLEN];
-    int i;
 
-    for (i = 0; i < 8; i++) {
-        a[i] = (uint8_t)(hi >> (56 - 8 * i));
-        a[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-    }
+    mw_addr_join(hi, lo, a);
     if (hi == 0 && (lo >> 32) == 0xffff)
         inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
     else

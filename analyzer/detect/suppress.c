@@ -51,7 +51,6 @@ static int parse_line(rule_t *r, const char *line)
 {
     char det[64], bs[ID_LEN], peer[64];
     uint8_t a[16];
-    int i;
 
     if (token(&line, det, sizeof(det)) != 0 || token(&line, bs, sizeof(bs)) != 0 ||
             token(&line, peer, sizeof(peer)) != 0 || line[strspn(line, " \t\r\n")] != '\0')
@@ -74,10 +73,7 @@ static int parse_line(rule_t *r, const char *line)
     }
     if (mw_parse_addr(peer, a) != 0)
         return -1;
-    for (i = 0; i < 8; i++) {
-        r->peer_hi = (r->peer_hi << 8) | a[i];
-        r->peer_lo = (r->peer_lo << 8) | a[i + 8];
-    }
+    mw_addr_split(a, &r->peer_hi, &r->peer_lo);
     return 0;
 }
 

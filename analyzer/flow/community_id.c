@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "flow/flow_record.h"
+
 static size_t put_addr(uint8_t *out, uint64_t hi, uint64_t lo, int v4)
 {
     int i;
@@ -18,10 +20,7 @@ static size_t put_addr(uint8_t *out, uint64_t hi, uint64_t lo, int v4)
             out[i] = (uint8_t)(lo >> (24 - 8 * i));
         return 4;
     }
-    for (i = 0; i < 8; i++) {
-        out[i] = (uint8_t)(hi >> (56 - 8 * i));
-        out[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-    }
+    mw_addr_join(hi, lo, out);
     return 16;
 }
 

@@ -11,6 +11,29 @@
         (b) = tmp_;                                                                                \
     } while (0)
 
+void mw_addr_split(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
+{
+    uint64_t h = 0, l = 0;
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        h = (h << 8) | a[i];
+        l = (l << 8) | a[i + 8];
+    }
+    *hi = h;
+    *lo = l;
+}
+
+void mw_addr_join(uint64_t hi, uint64_t lo, uint8_t out[16])
+{
+    int i;
+
+    for (i = 0; i < 8; i++) {
+        out[i] = (uint8_t)(hi >> (56 - 8 * i));
+        out[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
+    }
+}
+
 void mw_flow_record_swap(mw_flow_record_t *r)
 {
     SWAP(uint64_t, r->src_hi, r->dst_hi);

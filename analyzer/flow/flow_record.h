@@ -100,6 +100,10 @@ typedef struct mw_flow_record {
     char host[MW_HOST_LEN]; /* DNS query, TLS SNI or HTTP Host, NUL padded */
 } mw_flow_record_t;
 
+/* Addresses: the 16-byte form (IPv4-mapped) to and from the record's big-endian halves. */
+void mw_addr_split(const uint8_t a[16], uint64_t *hi /* OUT */, uint64_t *lo /* OUT */);
+void mw_addr_join(uint64_t hi, uint64_t lo, uint8_t out[16] /* OUT */);
+
 /* Exchanges src and dst with everything that is per side (ports, TEIDs, c2s/s2c). */
 void mw_flow_record_swap(mw_flow_record_t *r);
 

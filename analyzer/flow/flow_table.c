@@ -139,19 +139,6 @@ static void bucket_unlink(mw_flow_table_t *t, mw_flow_t *f)
         *pp = f->hnext;
 }
 
-static void set_addr(uint64_t *hi, uint64_t *lo, const uint8_t a[16])
-{
-    uint64_t h = 0, l = 0;
-    int i;
-
-    for (i = 0; i < 8; i++) {
-        h = (h << 8) | a[i];
-        l = (l << 8) | a[i + 8];
-    }
-    *hi = h;
-    *lo = l;
-}
-
 /*
  * Was the record's packet carried in a tunnel? GTP-U inner flows and plain
  * flows inside IP-in-IP count the carried IP packet (the tunnel record has
@@ -178,8 +165,8 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
     r->flow_id = p->frame * 2 + (is_carried(kind, tunnel_flow_id) ? 1 : 0);
     r->tunnel_flow_id = tunnel_flow_id;
     r->first_us = r->last_us = p->ts_us;
-    set_addr(&r->src_hi, &r->src_lo, answer ? l3->dst : l3->src);
-    set_addr(&r->dst_hi, &r->dst_lo, answer ? l3->src : l3->dst);
+    mw_addr_split(answer ? l3->dst : l3->src, &r->src_hi, &r->src_lo);
+    mw_addr_split(answer ? l3->src : l3->dst, &r->dst_hi, &r->dst_lo);
     r->src_port = answer ? l3->dport : l3->sport;
     r->dst_port = answer ? l3->sport : l3->dport;
     r->ip_version = l3->ip_version;

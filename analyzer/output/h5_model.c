@@ -171,25 +171,6 @@ static int write_table(hid_t file, const char *name, hid_t type, const void *row
     return rc;
 }
 
-static void split_addr(const uint8_t a[16], uint64_t *hi, uint64_t *lo)
-{
-    int i;
-    *hi = *lo = 0;
-    for (i = 0; i < 8; i++) {
-        *hi = (*hi << 8) | a[i];
-        *lo = (*lo << 8) | a[i + 8];
-    }
-}
-
-static void join_addr(uint8_t a[16], uint64_t hi, uint64_t lo)
-{
-    int i;
-    for (i = 0; i < 8; i++) {
-        a[i] = (uint8_t)(hi >> (56 - 8 * i));
-        a[8 + i] = (uint8_t)(lo >> (56 - 8 * i));
-    }
-}
-
 typedef struct {
     const mw_model_t *m;
     tuple_row_t *rows;
@@ -203,7 +184,7 @@ static void collect_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_sta
 
     memset(r, 0, sizeof(*r));
     memcpy(r->station, mw_model_station_at(c->m, k->station)->id, MW_MODEL_ID_LEN);
-    split_addr(k->peer, &r->peer_hi, &r->peer_lo);
+    mw_addr_split(k->peer, &r->peer_hi, &r->peer_lo);
     r->port = k->port;
     r->service = k->service;
     r->l4_proto = k->l4_proto;
@@ -908,7 +889,7 @@ static int load_tuples(reader_t *r, mw_model_t *m, const tuple_row_t *t, size_t 
                 t[i].service >= MW_SVC_COUNT || t[i].inner > 1 ||
                 !terminated(t[i].app, MW_MODEL_APP_LEN))
             return bad(r, "/tuples row %zu: a field is out of range", i);
-        join_addr(key.peer, t[i].peer_hi, t[i].peer_lo);
+        mw_addr_join(t[i].peer_hi, t[i].peer_lo, key.peer);
         key.port = t[i].port;
         key.service = t[i].service;
         key.l4_proto = t[i].l4_proto;
