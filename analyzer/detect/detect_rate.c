@@ -55,7 +55,7 @@ static uint32_t limit_of(uint32_t learned)
 }
 
 /* Evidence for an hour over its limit: its kept flow ids, together standing for all its starts. */
-static void report_hour(mw_detect_ctx_t *ctx, const mw_hour_count_t *e, uint32_t from)
+static void report_hour(mw_detect_ctx_t *ctx, const mw_hour_count_t *e)
 {
     mw_flow_view_t v;
     mw_evidence_t ev;
@@ -70,10 +70,10 @@ static void report_hour(mw_detect_ctx_t *ctx, const mw_hour_count_t *e, uint32_t
     ev.value = e->count;
     ev.limit = limit_of(e->learned);
     ev.up = ev.down = ev.pkts_up = ev.pkts_down = 0; /* the hour's bytes are not kept */
-    for (i = from; i < e->nids; i++) {
+    for (i = 0; i < e->nids; i++) {
         ev.flow_id = e->ids[i];
         /* the first piece stands for the starts whose ids were not kept */
-        ev.flows = ev.sessions = i == from ? e->count - (e->nids - 1) - from : 1;
+        ev.flows = ev.sessions = i == 0 ? e->count - (e->nids - 1) : 1;
         mw_detect_report(ctx, &ev);
     }
 }
@@ -83,7 +83,7 @@ static void judge(void *state, const mw_hour_count_t *e)
     rate_state_t *r = state;
 
     if (!mw_detect_is_live(r->ctx) && e->count > limit_of(e->learned))
-        report_hour(r->ctx, e, 0);
+        report_hour(r->ctx, e);
 }
 
 static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
@@ -112,13 +112,10 @@ static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
     if (!mw_detect_is_live(ctx) || e->count <= limit_of(e->learned))
         return;
     if (e->count == limit_of(e->learned) + 1) {
-        report_hour(ctx, e, 0); /* crossing: the starts so far are the evidence */
+        report_hour(ctx, e); /* crossing: the starts so far are the evidence */
     } else {
-        mw_flow_view_t one;
         mw_evidence_t ev;
-        if (!mw_flow_view(&one, v->rec, mw_detect_inventory(ctx), NULL, NULL))
-            return;
-        mw_evidence_from_flow(&ev, MW_DET_RATE, MW_SEV_MEDIUM, st, &one);
+        mw_evidence_from_flow(&ev, MW_DET_RATE, MW_SEV_MEDIUM, st, v);
         memcpy(ev.app, e->app, sizeof(ev.app));
         ev.value = e->count;
         ev.limit = limit_of(e->learned);
