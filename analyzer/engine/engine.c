@@ -83,6 +83,7 @@ static void live_timer(int on)
 #define CLOCK_AHEAD_US   (86400LL * 1000000)
 #define PACKET_TICK_US   1000000
 #define LIVE_TICK_MS     1000
+#define CHECKPOINT_MS    1000
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -102,7 +103,8 @@ typedef struct engine {
     int order_warned;
     uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
-    int64_t start_ms, last_tick_ms;
+    int64_t start_ms, last_tick_ms, last_checkpoint_ms;
+    mw_run_counter_names_t counter_names; /* the checkpoints' names point here */
     mw_config_t cfg_eff; /* cfg with the model's window applied */
     mw_memcap_t mem;     /* --memcap and its parts */
     mw_model_t *model;   /* --model (analyze/capture) or the one being trained */
@@ -443,6 +445,20 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/*
+ * The reader's counters into the file at the writer's next flush, so a
+ * killed run's partial has them (per-worker totals come at the end only).
+ */
+static void checkpoint(engine_t *e)
+{
+    const char *names[MW_RUN_MAX_COUNTERS];
+    uint64_t values[MW_RUN_MAX_COUNTERS];
+    size_t n = mw_run_counters(e->sum, &e->counter_names, names, values, MW_RUN_MAX_COUNTERS);
+
+    mw_flow_sink_checkpoint(e->sink, names, values, n, e->sum->first_us, e->sum->last_us);
+    e->last_checkpoint_ms = mw_monotonic_ms();
+}
+
 /* The read loop. Returns 0, or the last input error. */
 static int read_loop(engine_t *e, char *errbuf, size_t errlen)
 {
@@ -488,6 +504,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
                 e->sum->output_failed = 1;
                 return MW_EIO;
             }
+            if (mw_monotonic_ms() - e->last_checkpoint_ms >= CHECKPOINT_MS)
+                checkpoint(e);
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }

@@ -17,15 +17,15 @@
 #include "core/mw.h"
 #include "detect/anomaly.h"
 
-#define MAX_COUNTERS 96
 
 static const char *const flow_kind_names[] = { "plain", "tunnel", "inner" };
 static const char *const end_reason_names[] = { "idle", "active_timeout", "evicted", "end_of_input",
     "shutdown", "tcp_close" };
 
-size_t mw_run_counters(const mw_run_summary_t *s, const char **names, uint64_t *values, size_t max)
+size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
+        const char **names, uint64_t *values, size_t max)
 {
-    static char event_names[2][MW_DEC_COUNT][48];
+    char(*event_names)[MW_DEC_COUNT][48] = store->event;
     size_t n = 0;
     unsigned i;
 
@@ -219,8 +219,9 @@ static int write_site_tables(
 int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *worker,
         const mw_inventory_t *inv, char *errbuf, size_t errlen)
 {
-    const char *names[MAX_COUNTERS];
-    uint64_t values[MAX_COUNTERS];
+    mw_run_counter_names_t store;
+    const char *names[MW_RUN_MAX_COUNTERS];
+    uint64_t values[MW_RUN_MAX_COUNTERS];
     mw_run_summary_t zero;
     size_t n;
     int rc;
@@ -234,7 +235,7 @@ int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *wo
         return rc;
     /* the counters' names are fixed: zeros now, the values at the end */
     memset(&zero, 0, sizeof(zero));
-    n = mw_run_counters(&zero, names, values, MAX_COUNTERS);
+    n = mw_run_counters(&zero, &store, names, values, MW_RUN_MAX_COUNTERS);
     rc = mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen);
     if (rc != 0)
         return rc;
@@ -264,14 +265,15 @@ int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *wo
 
 int mw_run_meta_finish(mw_h5_writer_t *w, const mw_run_summary_t *sum, char *errbuf, size_t errlen)
 {
-    const char *names[MAX_COUNTERS];
-    uint64_t values[MAX_COUNTERS];
+    mw_run_counter_names_t store;
+    const char *names[MW_RUN_MAX_COUNTERS];
+    uint64_t values[MW_RUN_MAX_COUNTERS];
     size_t n;
     int rc = 0;
 
     if (w == NULL)
         return 0;
-    n = mw_run_counters(sum, names, values, MAX_COUNTERS);
+    n = mw_run_counters(sum, &store, names, values, MW_RUN_MAX_COUNTERS);
     if (mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen) != 0)
         return MW_EIO;
     rc |= mw_h5_writer_attr_int64(w, "first_us", sum->first_us);

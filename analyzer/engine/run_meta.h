@@ -21,8 +21,16 @@ int mw_run_meta_start(mw_h5_writer_t *w, const mw_config_t *cfg, mw_worker_t *wo
 /* At the end: the counters' values and the attributes known only then (in place). */
 int mw_run_meta_finish(mw_h5_writer_t *w, const mw_run_summary_t *sum, char *errbuf, size_t errlen);
 
-/* Counter names and values of a summary, as written to /stats/counters. */
-size_t mw_run_counters(
-        const mw_run_summary_t *sum, const char **names, uint64_t *values, size_t max);
+/* Room for the counter names built at run time (per decode event). */
+typedef struct mw_run_counter_names {
+    char event[2][MW_DEC_COUNT][48];
+} mw_run_counter_names_t;
+
+#define MW_RUN_MAX_COUNTERS 96
+
+/* Counter names and values of a summary, as written to /stats/counters;
+ * some names point into store, which must outlive them. */
+size_t mw_run_counters(const mw_run_summary_t *sum, mw_run_counter_names_t *store,
+        const char **names, uint64_t *values, size_t max);
 
 #endif

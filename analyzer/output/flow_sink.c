@@ -22,6 +22,12 @@ struct mw_flow_sink {
     int stopping, failed;
     uint64_t count;
     char err[MW_ERRBUF_SIZE];
+    /* the latest checkpoint, written at the next flush (writer thread only) */
+    int checkpoint_pending;
+    size_t checkpoint_n;
+    const char *checkpoint_names[MW_SINK_MAX_COUNTERS];
+    uint64_t checkpoint_values[MW_SINK_MAX_COUNTERS];
+    int64_t checkpoint_first_us, checkpoint_last_us;
 };
 
 static void deadline_after(struct timespec *ts, int ms)
@@ -61,13 +67,41 @@ static void write_batch(
     }
 }
 
+static int write_checkpoint(mw_flow_sink_t *s, mw_h5_writer_t *w, char *err, size_t errlen)
+{
+    const char *names[MW_SINK_MAX_COUNTERS];
+    uint64_t values[MW_SINK_MAX_COUNTERS];
+    int64_t first_us, last_us;
+    size_t n;
+
+    pthread_mutex_lock(&s->mu);
+    n = s->checkpoint_pending ? s->checkpoint_n : 0;
+    memcpy(names, s->checkpoint_names, n * sizeof(*names));
+    memcpy(values, s->checkpoint_values, n * sizeof(*values));
+    first_us = s->checkpoint_first_us;
+    last_us = s->checkpoint_last_us;
+    s->checkpoint_pending = 0;
+    pthread_mutex_unlock(&s->mu);
+    if (n == 0)
+        return 0;
+    if (mw_h5_writer_counters(w, "counters", names, values, n, err, errlen) != 0)
+        return MW_EIO;
+    if (mw_h5_writer_attr_int64(w, "first_us", first_us) != 0 ||
+            mw_h5_writer_attr_int64(w, "last_us", last_us) != 0) {
+        mw_fmt_err(err, errlen, "HDF5: cannot write the file attributes (disk full?)");
+        return MW_EIO;
+    }
+    return 0;
+}
+
 static void flush_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
 {
     char err[MW_ERRBUF_SIZE];
 
     if (w == NULL || s->failed)
         return;
-    if (mw_h5_writer_flush(w, err, sizeof(err)) != 0) {
+    if (write_checkpoint(s, w, err, sizeof(err)) != 0 ||
+            mw_h5_writer_flush(w, err, sizeof(err)) != 0) {
         pthread_mutex_lock(&s->mu);
         s->failed = 1;
         memcpy(s->err, err, sizeof(err));
@@ -129,6 +163,20 @@ static void *sink_main(void *arg)
     if (s->params.observer.finish != NULL)
         s->params.observer.finish(s->params.observer.ctx, s->failed ? NULL : w);
     return NULL;
+}
+
+void mw_flow_sink_checkpoint(mw_flow_sink_t *s, const char *const *names,
+        const uint64_t *values, size_t n, int64_t first_us, int64_t last_us)
+{
+    n = MW_MIN(n, (size_t)MW_SINK_MAX_COUNTERS);
+    pthread_mutex_lock(&s->mu);
+    memcpy(s->checkpoint_names, names, n * sizeof(*names));
+    memcpy(s->checkpoint_values, values, n * sizeof(*values));
+    s->checkpoint_n = n;
+    s->checkpoint_first_us = first_us;
+    s->checkpoint_last_us = last_us;
+    s->checkpoint_pending = 1;
+    pthread_mutex_unlock(&s->mu);
 }
 
 mw_flow_sink_t *mw_flow_sink_create(

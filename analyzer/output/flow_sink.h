@@ -54,6 +54,16 @@ int mw_flow_sink_failed(mw_flow_sink_t *sink, char *errbuf, size_t errlen);
 uint64_t mw_flow_sink_count(mw_flow_sink_t *sink);
 
 /*
+ * Thread-safe. The run's counters and packet-time span as of now; the
+ * writer thread puts them into the file (in place) at its next flush, so
+ * a killed run's partial carries them to `mastwatch recover`. names must
+ * stay valid for the sink's life; at most MW_SINK_MAX_COUNTERS are kept.
+ */
+#define MW_SINK_MAX_COUNTERS 128
+void mw_flow_sink_checkpoint(mw_flow_sink_t *sink, const char *const *names,
+        const uint64_t *values, size_t n, int64_t first_us, int64_t last_us);
+
+/*
  * Drains the queue, stops the thread and hands the writer back (NULL when
  * none) so the caller can add metadata and close it. Frees sink.
  */

@@ -514,7 +514,9 @@ static int reader_open(reader_t *r, const char *path, const char *what, char *er
     if (fapl < 0)
         return bad(r, "out of memory");
     /* closing the file closes whatever an error path left open */
-    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0) {
+    /* tables are read whole in one call: no chunk cache or sieve buffer to fill */
+    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
+            H5Pset_cache(fapl, 0, 0, 0, 0.0) < 0 || H5Pset_sieve_buf_size(fapl, 0) < 0) {
         H5Pclose(fapl);
         return bad(r, "HDF5: cannot set up file access");
     }
@@ -1012,6 +1014,11 @@ mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
     return model_load(path, errbuf, errlen);
 }
 
+mw_model_t *mw__h5_model_load_unprobed(const char *path, char *errbuf, size_t errlen)
+{
+    return model_load(path, errbuf, errlen);
+}
+
 static mw_model_t *model_load(const char *path, char *errbuf, size_t errlen)
 {
     hid_t tt = tuple_type(), st = station_type(), ht = hour_type(), vt = service_type();
@@ -1134,6 +1141,11 @@ int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t 
     memset(out, 0, sizeof(*out));
     if (probe_in_child(path, probe_flows, errbuf, errlen) != 0)
         return MW_EFORMAT;
+    return flows_read(path, out, errbuf, errlen);
+}
+
+int mw__h5_flows_read_unprobed(const char *path, mw_h5_flows_t *out, char *errbuf, size_t errlen)
+{
     return flows_read(path, out, errbuf, errlen);
 }
 

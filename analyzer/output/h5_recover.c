@@ -17,6 +17,7 @@
 #include "output/h5_recover.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -229,9 +230,90 @@ out:
     return rc;
 }
 
+typedef struct {
+    int64_t first_us, last_us;
+} span_row_t;
+
+/* The packet-time span of the copied rows, for a run killed before its first checkpoint. */
+static void span_from_rows(recover_t *r, int64_t *first_us, int64_t *last_us)
+{
+    hid_t ds = H5Dopen2(r->dst, "flows", H5P_DEFAULT);
+    hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(span_row_t));
+    hid_t space = -1, mem = -1;
+    span_row_t *rows = malloc(COPY_BLOCK_ROWS * sizeof(*rows));
+    hsize_t done, count;
+    size_t i;
+
+    *first_us = *last_us = 0;
+    if (ds < 0 || t < 0 || rows == NULL ||
+            H5Tinsert(t, "first_us", offsetof(span_row_t, first_us), H5T_NATIVE_INT64) < 0 ||
+            H5Tinsert(t, "last_us", offsetof(span_row_t, last_us), H5T_NATIVE_INT64) < 0)
+        goto out;
+    for (done = 0; done < r->flow_rows; done += count) {
+        count = MW_MIN((hsize_t)COPY_BLOCK_ROWS, r->flow_rows - done);
+        space = H5Dget_space(ds);
+        mem = H5Screate_simple(1, &count, NULL);
+        if (space < 0 || mem < 0 ||
+                H5Sselect_hyperslab(space, H5S_SELECT_SET, &done, NULL, &count, NULL) < 0 ||
+                H5Dread(ds, t, mem, space, H5P_DEFAULT, rows) < 0)
+            goto out;
+        H5Sclose(space);
+        H5Sclose(mem);
+        space = mem = -1;
+        for (i = 0; i < count; i++) {
+            if (rows[i].first_us > 0 && (*first_us == 0 || rows[i].first_us < *first_us))
+                *first_us = rows[i].first_us;
+            if (rows[i].last_us > *last_us)
+                *last_us = rows[i].last_us;
+        }
+    }
+out:
+    if (space >= 0)
+        H5Sclose(space);
+    if (mem >= 0)
+        H5Sclose(mem);
+    if (t >= 0)
+        H5Tclose(t);
+    if (ds >= 0)
+        H5Dclose(ds);
+    free(rows);
+}
+
+static int64_t read_int64_attr(hid_t loc, const char *name)
+{
+    int64_t v = 0;
+    hid_t a = H5Aexists(loc, name) > 0 ? H5Aopen(loc, name, H5P_DEFAULT) : -1;
+
+    if (a >= 0) {
+        if (H5Aread(a, H5T_NATIVE_INT64, &v) < 0)
+            v = 0;
+        H5Aclose(a);
+    }
+    return v;
+}
+
+/* first_us/last_us stay those of the run's last checkpoint; 0 means it came
+ * before any, and the rows' span is the best there is. */
+static int fill_span(recover_t *r)
+{
+    int64_t first_us, last_us;
+    int rc = 0;
+
+    if (read_int64_attr(r->dst, "first_us") != 0)
+        return 0;
+    span_from_rows(r, &first_us, &last_us);
+    if (H5Aexists(r->dst, "first_us") > 0)
+        rc |= H5Adelete(r->dst, "first_us") < 0;
+    if (H5Aexists(r->dst, "last_us") > 0)
+        rc |= H5Adelete(r->dst, "last_us") < 0;
+    rc |= mw__h5_attr_int64(r->dst, "first_us", first_us);
+    rc |= mw__h5_attr_int64(r->dst, "last_us", last_us);
+    return rc ? MW_EIO : 0;
+}
+
 static int finish_attrs(recover_t *r, const char *partial)
 {
-    char reason[400], created[32];
+    char reason[4600], created[32];
     time_t now = time(NULL);
     struct tm tm;
     int rc = 0;
@@ -240,8 +322,10 @@ static int finish_attrs(recover_t *r, const char *partial)
     strftime(created, sizeof(created), "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(reason, sizeof(reason),
             "recovered from %s: the run did not finish (killed, crashed or failed); rows up to "
-            "its last flush%s",
+            "its last flush; /stats/counters as of its last checkpoint (per-worker totals such "
+            "as flows_evicted and peak_flows are only written at the end)%s",
             partial, r->damage);
+    rc |= fill_span(r);
     rc |= mw__h5_attr_int64(r->dst, "complete", 0);
     rc |= mw__h5_attr_int64(r->dst, "recovered", 1);
     rc |= mw__h5_attr_string(r->dst, "recovery_reason", reason);

@@ -110,6 +110,18 @@ def check_partial(mw, partial, ref, seen, fails, what):
     fails.check(rec >= n and fa.get("complete") == 0 and fa.get("recovered") == 1 and
                 "recovery_reason" in fa, f"{what}: recovered {rec} of {n} rows, attrs {fa}")
     fails.check(not os.path.exists(journal), f"{what}: recover left the rows journal")
+    if rec > 0:
+        # the span comes from the run's last checkpoint, or from the rows before the first one
+        with h5py.File(final, "r") as f:
+            counters = {bytes(n).rstrip(b"\0").decode(): int(v)
+                        for n, v in f["stats/counters"][:]}
+            starts = f["flows"]["first_us"][:]
+        fails.check(0 < fa.get("first_us", 0) <= starts[starts > 0].min() and
+                    fa.get("last_us", 0) >= fa.get("first_us", 0),
+                    f"{what}: recovered span {fa.get('first_us')}..{fa.get('last_us')}")
+        if attrs.get("first_us", 0) != 0:  # a checkpoint reached the partial
+            fails.check(counters.get("packets", 0) > 0 and counters.get("bytes", 0) > 0,
+                        f"{what}: checkpointed counters lost: {counters.get('packets')}")
     if ref is not None:
         got, _ = rows_by_id(final)
         wrong = [k for k, v in got.items() if ref.get(k) != v]
