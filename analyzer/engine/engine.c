@@ -105,9 +105,9 @@ typedef struct engine {
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
     mw_run_counter_names_t counter_names; /* the checkpoints' names point here */
-    mw_config_t cfg_eff; /* cfg with the model's window applied */
-    mw_memcap_t mem;     /* --memcap and its parts */
-    mw_model_t *model;   /* --model (analyze/capture) or the one being trained */
+    mw_config_t cfg_eff;                  /* cfg with the model's window applied */
+    mw_memcap_t mem;                      /* --memcap and its parts */
+    mw_model_t *model;                    /* --model (analyze/capture) or the one being trained */
     mw_trainer_t *trainer;
     mw_detect_run_t *detect;
     mw_anomaly_sinks_t *sinks;

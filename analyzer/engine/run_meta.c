@@ -17,13 +17,12 @@
 #include "core/mw.h"
 #include "detect/anomaly.h"
 
-
 static const char *const flow_kind_names[] = { "plain", "tunnel", "inner" };
 static const char *const end_reason_names[] = { "idle", "active_timeout", "evicted", "end_of_input",
     "shutdown", "tcp_close" };
 
-size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
-        const char **names, uint64_t *values, size_t max)
+size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store, const char **names,
+        uint64_t *values, size_t max)
 {
     char(*event_names)[MW_DEC_COUNT][48] = store->event;
     size_t n = 0;

@@ -165,8 +165,8 @@ static void *sink_main(void *arg)
     return NULL;
 }
 
-void mw_flow_sink_checkpoint(mw_flow_sink_t *s, const char *const *names,
-        const uint64_t *values, size_t n, int64_t first_us, int64_t last_us)
+void mw_flow_sink_checkpoint(mw_flow_sink_t *s, const char *const *names, const uint64_t *values,
+        size_t n, int64_t first_us, int64_t last_us)
 {
     n = MW_MIN(n, (size_t)MW_SINK_MAX_COUNTERS);
     pthread_mutex_lock(&s->mu);

@@ -60,8 +60,8 @@ uint64_t mw_flow_sink_count(mw_flow_sink_t *sink);
  * stay valid for the sink's life; at most MW_SINK_MAX_COUNTERS are kept.
  */
 #define MW_SINK_MAX_COUNTERS 128
-void mw_flow_sink_checkpoint(mw_flow_sink_t *sink, const char *const *names,
-        const uint64_t *values, size_t n, int64_t first_us, int64_t last_us);
+void mw_flow_sink_checkpoint(mw_flow_sink_t *sink, const char *const *names, const uint64_t *values,
+        size_t n, int64_t first_us, int64_t last_us);
 
 /*
  * Drains the queue, stops the thread and hands the writer back (NULL when

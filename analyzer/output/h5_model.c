@@ -515,8 +515,8 @@ static int reader_open(reader_t *r, const char *path, const char *what, char *er
         return bad(r, "out of memory");
     /* closing the file closes whatever an error path left open */
     /* tables are read whole in one call: no chunk cache or sieve buffer to fill */
-    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 ||
-            H5Pset_cache(fapl, 0, 0, 0, 0.0) < 0 || H5Pset_sieve_buf_size(fapl, 0) < 0) {
+    if (H5Pset_fclose_degree(fapl, H5F_CLOSE_STRONG) < 0 || H5Pset_cache(fapl, 0, 0, 0, 0.0) < 0 ||
+            H5Pset_sieve_buf_size(fapl, 0) < 0) {
         H5Pclose(fapl);
         return bad(r, "HDF5: cannot set up file access");
     }
