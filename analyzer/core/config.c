@@ -46,7 +46,8 @@ static const char usage_overview[] =
         "  model merge -o OUT.h5 MODEL.h5...  merge models (sums, as if trained together)\n"
         "  recover FILE.h5.partial       complete the results of a run that was killed\n"
         "\n"
-        "  mastwatch COMMAND --help      options of one command\n"
+        "  mastwatch help COMMAND        options of one command (or COMMAND --help)\n"
+        "Options may come before or after file names; `--` ends them.\n"
         "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
 
 static const char usage_common[] =
@@ -240,9 +241,11 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
     uint64_t v = 0;
     int c;
 
-    optind = 1;
+    /* 0, not 1: glibc resets its permutation state, and options may follow file
+     * names (GNU permutation; `--` ends the options) */
+    optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, live ? "+o:t:f:i:s:B:d:c:Z:qh" : "+o:t:f:qh", longopts,
+    while ((c = getopt_long(argc, argv, live ? "o:t:f:i:s:B:d:c:Z:qh" : "o:t:f:qh", longopts,
                     NULL)) != -1) {
         int rc = 0;
         switch (c) {
@@ -334,13 +337,67 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 mw_fmt_err(errbuf, errlen, "option %s needs a value", argv[optind - 1]);
                 return MW_EINVAL;
             default:
-                mw_fmt_err(errbuf, errlen, "unknown option '%s' (see 'mastwatch %s --help')",
-                        argv[optind - 1], live ? "capture" : "analyze");
+                mw_fmt_err(errbuf, errlen, "unknown option '%s' (see 'mastwatch help %s')",
+                        argv[optind - 1], mw_command_name(cfg->command));
                 return MW_EINVAL;
         }
         if (rc != 0)
             return rc;
     }
+    return 0;
+}
+
+static const struct {
+    const char *name, *sub;
+    enum mw_command command;
+} command_names[] = {
+    { "analyze", NULL, MW_CMD_ANALYZE },
+    { "capture", NULL, MW_CMD_CAPTURE },
+    { "train", NULL, MW_CMD_TRAIN },
+    { "inventory", NULL, MW_CMD_INVENTORY_CHECK },
+    { "inventory", "check", MW_CMD_INVENTORY_CHECK },
+    { "model", NULL, MW_CMD_MODEL_SHOW },
+    { "model", "show", MW_CMD_MODEL_SHOW },
+    { "model", "merge", MW_CMD_MODEL_MERGE },
+    { "recover", NULL, MW_CMD_RECOVER },
+};
+
+/* "model merge" -> MW_CMD_MODEL_MERGE; sub may be NULL; MW_CMD_NONE when unknown. */
+static enum mw_command command_by_name(const char *name, const char *sub)
+{
+    enum mw_command found = MW_CMD_NONE;
+    size_t i;
+
+    for (i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++) {
+        if (strcmp(command_names[i].name, name) != 0)
+            continue;
+        if (command_names[i].sub == NULL && found == MW_CMD_NONE)
+            found = command_names[i].command;
+        else if (sub != NULL && command_names[i].sub != NULL &&
+                 strcmp(command_names[i].sub, sub) == 0)
+            return command_names[i].command;
+    }
+    return found;
+}
+
+const char *mw_command_name(enum mw_command command)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(command_names) / sizeof(command_names[0]); i++)
+        if (command_names[i].command == command)
+            return command_names[i].name;
+    return "";
+}
+
+/* -h/--help anywhere among the arguments (before a lone `--`) */
+static int asks_help(int argc, char **argv)
+{
+    int i;
+
+    for (i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+            return 1;
     return 0;
 }
 
@@ -358,6 +415,14 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
     cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         cfg->command = MW_CMD_HELP;
+        if (argc >= 3 && strcmp(cmd, "help") == 0) { /* help COMMAND [SUBCOMMAND] */
+            cfg->help_for = command_by_name(argv[2], argc >= 4 ? argv[3] : NULL);
+            if (cfg->help_for == MW_CMD_NONE) {
+                mw_fmt_err(
+                        errbuf, errlen, "help: no command '%s' (try 'mastwatch --help')", argv[2]);
+                return MW_EINVAL;
+            }
+        }
         return 0;
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
@@ -365,7 +430,7 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         return 0;
     }
     if (strcmp(cmd, "inventory") == 0) {
-        if (argc == 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+        if (asks_help(argc - 2, argv + 2)) {
             cfg->help_for = MW_CMD_INVENTORY_CHECK;
             cfg->command = MW_CMD_HELP;
             return 0;
@@ -406,6 +471,12 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         return 0;
     }
     if (strcmp(cmd, "model") == 0) {
+        if (asks_help(argc - 2, argv + 2)) {
+            cfg->help_for = argc >= 3 && strcmp(argv[2], "merge") == 0 ? MW_CMD_MODEL_MERGE
+                                                                       : MW_CMD_MODEL_SHOW;
+            cfg->command = MW_CMD_HELP;
+            return 0;
+        }
         if (argc >= 3 && strcmp(argv[2], "show") == 0 && argc == 4) {
             cfg->command = MW_CMD_MODEL_SHOW;
             cfg->model = argv[3];

@@ -57,6 +57,9 @@ typedef struct mw_config {
  */
 int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen);
 
+/* The command's name as typed ("analyze", "model" for model show/merge). */
+const char *mw_command_name(enum mw_command command);
+
 /* Help text for a command (MW_CMD_NONE = overview). */
 const char *mw_config_usage(enum mw_command command);
 
