@@ -29,17 +29,38 @@ static void on_stop_signal(int sig)
     mw_engine_request_stop(sig);
 }
 
+static void on_hup(int sig)
+{
+    (void)sig;
+    mw_engine_request_reopen();
+}
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    mw_engine_request_status();
+}
+
+/* As the daemons operators know: INT/TERM stop with everything written, HUP
+ * reopens the anomaly feed, USR1 prints a status line; none loses a flow. */
 static void install_signals(void)
 {
     struct sigaction sa;
 
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    sa.sa_handler = on_hup;
+    sigaction(SIGHUP, &sa, NULL);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_flags = 0;
+    sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL); /* reload is not implemented: never die of it */
 }
 
 static int print_version(void)

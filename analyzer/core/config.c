@@ -31,6 +31,8 @@ enum {
     OPT_SYSLOG,
     OPT_WINDOW,
     OPT_MEMCAP,
+    OPT_STATUS,
+    OPT_PROMETHEUS,
 };
 
 static const char usage_overview[] =
@@ -71,6 +73,12 @@ static const char usage_common[] =
         "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
         "      --syslog             also send each anomaly to syslog\n"
         "      --suppress FILE      known-good: lines 'DETECTOR BASE-STATION PEER' (* = any)\n"
+        "      --status SEC         a status line on stderr every SEC (also on SIGUSR1): "
+        "packets/s,\n"
+        "                           drops, malformed, flows in memory, anomalies, detection lag\n"
+        "      --prometheus FILE    write the same as a Prometheus textfile (node-exporter) "
+        "with\n"
+        "                           each status (every 15 s without --status)\n"
         "  -q, --quiet              no progress, no summary\n"
         "      --no-progress        no progress line\n"
         "  -h, --help               this help\n";
@@ -81,7 +89,8 @@ static const char usage_analyze_head[] =
 
 static const char usage_capture_head[] =
         "usage: mastwatch capture -i IFACE [options]\n"
-        "Captures live; SIGINT/SIGTERM stop cleanly with everything written.\n\n"
+        "Captures live; SIGINT/SIGTERM stop cleanly with everything written, SIGHUP reopens\n"
+        "the --anomalies feed (after logrotate), SIGUSR1 prints a status line.\n\n"
         "  -i, --interface IFACE    interface to capture on\n"
         "  -s, --snaplen N          bytes kept per packet (default 262144)\n"
         "  -B, --buffer-size MB     kernel ring buffer (default 64)\n"
@@ -235,6 +244,8 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
         { "suppress", required_argument, NULL, OPT_SUPPRESS },
         { "syslog", no_argument, NULL, OPT_SYSLOG },
         { "window", required_argument, NULL, OPT_WINDOW },
+        { "status", required_argument, NULL, OPT_STATUS },
+        { "prometheus", required_argument, NULL, OPT_PROMETHEUS },
         { NULL, 0, NULL, 0 },
     };
     int live = cfg->command == MW_CMD_CAPTURE;
@@ -287,6 +298,13 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 break;
             case OPT_SYSLOG:
                 cfg->syslog = 1;
+                break;
+            case OPT_STATUS:
+                rc = parse_u64("--status", optarg, 1, 86400, &v, errbuf, errlen);
+                cfg->status_s = (unsigned)v;
+                break;
+            case OPT_PROMETHEUS:
+                cfg->prometheus = optarg;
                 break;
             case OPT_WINDOW:
                 rc = parse_u64("--window", optarg, 10, 86400, &v, errbuf, errlen);

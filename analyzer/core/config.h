@@ -36,6 +36,8 @@ typedef struct mw_config {
     const char *anomalies;  /* --anomalies FILE or - (JSON lines) */
     const char *suppress;   /* --suppress FILE */
     int syslog;             /* --syslog */
+    unsigned status_s;      /* --status SEC: a status line every SEC (0 = only on SIGUSR1) */
+    const char *prometheus; /* --prometheus FILE: node-exporter textfile, with each status */
     int64_t window_us;      /* --window (train) */
     int active_timeout_set; /* --active-timeout given (else = window with a model) */
     unsigned threads;       /* workers */

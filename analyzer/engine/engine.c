@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -35,6 +36,7 @@
 #include "core/output_path.h"
 #include "engine/progress.h"
 #include "engine/run_meta.h"
+#include "engine/status.h"
 #include "engine/worker.h"
 #include "baseline/trainer.h"
 #include "detect/detect_run.h"
@@ -46,6 +48,17 @@
 #include "output/flow_sink.h"
 
 volatile sig_atomic_t mw_engine_stop_signal;
+volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
+
+void mw_engine_request_reopen(void)
+{
+    mw_engine_reopen_requests++;
+}
+
+void mw_engine_request_status(void)
+{
+    mw_engine_status_requests++;
+}
 
 /* The capture a signal handler may wake; set only while a run reads. */
 static mw_capture_t *volatile live_capture;
@@ -84,6 +97,7 @@ static void live_timer(int on)
 #define PACKET_TICK_US   1000000
 #define LIVE_TICK_MS     1000
 #define CHECKPOINT_MS    1000
+#define PROMETHEUS_MS    15000 /* --prometheus without --status */
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -104,6 +118,10 @@ typedef struct engine {
     uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
+    int64_t last_status_ms;       /* 0: none yet */
+    uint64_t last_status_packets; /* for packets/s */
+    sig_atomic_t status_served;   /* the SIGUSR1 request last answered */
+    int prometheus_warned;
     mw_run_counter_names_t counter_names; /* the checkpoints' names point here */
     mw_config_t cfg_eff;                  /* cfg with the model's window applied */
     mw_memcap_t mem;                      /* --memcap and its parts */
@@ -180,6 +198,7 @@ static void observe_detect(
 static void tick_detect(void *ctx, int64_t now_us, mw_h5_writer_t *w)
 {
     engine_t *e = ctx;
+    mw_anomaly_sinks_check_reopen(e->sinks);
     mw_anomaly_sinks_set_writer(e->sinks, w);
     mw_detect_run_tick(e->detect, now_us);
     mw_anomaly_sinks_set_writer(e->sinks, NULL);
@@ -445,6 +464,72 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static int status_due(engine_t *e)
+{
+    int64_t every_ms = e->cfg->status_s ? (int64_t)e->cfg->status_s * 1000
+                                        : (e->cfg->prometheus ? PROMETHEUS_MS : 0);
+
+    if (mw_engine_status_requests != e->status_served)
+        return 1;
+    if (e->last_status_ms == 0) { /* the first interval starts now */
+        e->last_status_ms = mw_monotonic_ms();
+        return 0;
+    }
+    return every_ms > 0 && mw_monotonic_ms() - e->last_status_ms >= every_ms;
+}
+
+/* The health of the run now: a status line and/or the Prometheus textfile. */
+static void emit_status(engine_t *e)
+{
+    mw_status_t s = { .lag_us = -1 };
+    int64_t now_ms = mw_monotonic_ms();
+    int asked = mw_engine_status_requests != e->status_served;
+    mw_capture_stats_t cs;
+    mw_flow_table_stats_t ts;
+    unsigned i;
+
+    e->status_served = mw_engine_status_requests;
+    s.wall_us = wall_us();
+    s.interval_s = e->last_status_ms ? (double)(now_ms - e->last_status_ms) / 1000.0 : 0.0;
+    s.packets = e->sum->packets;
+    s.bytes = e->sum->bytes;
+    s.packets_delta = s.packets - e->last_status_packets;
+    if (mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
+        s.have_kernel = 1;
+        s.kernel_received = cs.received;
+        s.kernel_dropped = cs.dropped;
+        s.if_dropped = cs.if_dropped;
+    }
+    memcpy(s.malformed, e->sum->decode_events, sizeof(s.malformed));
+    for (i = 0; e->workers != NULL && i < e->nworkers; i++) {
+        uint64_t flows, evicted;
+        mw_worker_live(e->workers[i], &flows, &evicted);
+        s.flows_in_memory += flows;
+        s.flows_evicted += evicted;
+    }
+    if (e->tunnels != NULL) {
+        mw_flow_table_get_stats(e->tunnels, &ts);
+        s.flows_in_memory += ts.active;
+        s.flows_evicted += ts.evicted;
+    }
+    s.anomalies = e->sinks ? mw_anomaly_sinks_count(e->sinks) : 0;
+    if (e->cfg->command == MW_CMD_CAPTURE)
+        s.lag_us = MW_MAX(0, s.wall_us - producers_progress(e));
+    if (e->cfg->status_s || asked || e->cfg->prometheus == NULL) {
+        char line[512];
+        mw_status_format_line(&s, line, sizeof(line));
+        mw_log_error("%s", line); /* asked for: shown even with -q */
+    }
+    if (e->cfg->prometheus != NULL && mw_status_write_prometheus(&s, e->cfg->prometheus) != 0 &&
+            !e->prometheus_warned) {
+        mw_log_warn(
+                "cannot write %s (the Prometheus textfile); the run goes on", e->cfg->prometheus);
+        e->prometheus_warned = 1;
+    }
+    e->last_status_ms = now_ms;
+    e->last_status_packets = s.packets;
+}
+
 /*
  * The reader's counters into the file at the writer's next flush, so a
  * killed run's partial has them (per-worker totals come at the end only).
@@ -506,11 +591,15 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
             }
             if (mw_monotonic_ms() - e->last_checkpoint_ms >= CHECKPOINT_MS)
                 checkpoint(e);
+            if (status_due(e))
+                emit_status(e);
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
     }
     publish_all(e);
+    if (e->cfg->prometheus != NULL)
+        emit_status(e); /* the textfile ends with the run's last numbers */
     return result;
 }
 
@@ -651,11 +740,9 @@ static void destroy(engine_t *e)
     mw_frag_table_destroy(e->frags);
     mw_capture_close(e->cap);
     mw_detect_run_destroy(e->detect);
-    mw_anomaly_sinks_destroy(e->sinks);
+    mw_anomaly_sinks_destroy(e->sinks); /* closes the JSON feed */
     mw_trainer_destroy(e->trainer);
     mw_model_destroy(e->model);
-    if (e->json != NULL && e->json != stdout)
-        fclose(e->json);
     mw_inventory_destroy(e->inventory);
     free((void *)e->input_first_frame);
 }
@@ -788,9 +875,15 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
         if (strcmp(e->cfg->anomalies, "-") == 0) {
             e->json = stdout;
         } else {
-            /* a live capture is a service: a restart must not wipe the feed a SIEM reads
-             * (append); an offline run writes its own result anew */
-            e->json = fopen(e->cfg->anomalies, e->cfg->command == MW_CMD_CAPTURE ? "a" : "w");
+            /* a live capture is a service: a restart must not wipe the feed a SIEM reads;
+             * an offline run writes its own result anew. Either way every write appends
+             * (O_APPEND), so logrotate's copytruncate leaves no hole of NUL bytes. */
+            int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+                        (e->cfg->command == MW_CMD_CAPTURE ? 0 : O_TRUNC);
+            int fd = open(e->cfg->anomalies, flags, 0644);
+            e->json = fd >= 0 ? fdopen(fd, "a") : NULL;
+            if (e->json == NULL && fd >= 0)
+                close(fd);
             if (e->json == NULL) {
                 mw_fmt_errno(errbuf, errlen, errno, "cannot write %s", e->cfg->anomalies);
                 return MW_EIO;
@@ -798,8 +891,15 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
         }
     }
     sp.json = e->json;
+    if (e->json != NULL && e->json != stdout) {
+        sp.json_path = e->cfg->anomalies;
+        sp.reopen_requests = &mw_engine_reopen_requests;
+    }
     e->sinks = mw_anomaly_sinks_create(&sp);
     if (e->sinks == NULL) {
+        if (e->json != stdout)
+            fclose(e->json);
+        e->json = NULL;
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }

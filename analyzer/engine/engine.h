@@ -48,6 +48,12 @@ extern volatile sig_atomic_t mw_engine_stop_signal;
 /* Async-signal-safe: asks a running engine to stop (SIGINT/SIGTERM handlers). */
 void mw_engine_request_stop(int sig);
 
+/* Counters the SIGHUP and SIGUSR1 handlers bump: the writer thread reopens the
+ * --anomalies feed, the reader prints a status line, when they change. */
+extern volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
+void mw_engine_request_reopen(void); /* async-signal-safe */
+void mw_engine_request_status(void); /* async-signal-safe */
+
 /*
  * Runs analyze or capture. Returns 0 when every input was read and the
  * output written; a negative MW_E* code with a one-line message otherwise

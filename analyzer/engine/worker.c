@@ -32,8 +32,19 @@ struct mw_worker {
     int64_t last_sweep_us;
     uint64_t packets, alloc_failures;
     _Atomic int64_t progress_us; /* read by the writer thread for its watermark */
+    /* for status lines, refreshed at each sweep (any thread may read them) */
+    _Atomic uint64_t live_flows, live_evicted;
     mw_record_batch_t batch;
 };
+
+static void publish_live(mw_worker_t *w)
+{
+    mw_flow_table_stats_t st;
+
+    mw_flow_table_get_stats(w->flows, &st);
+    atomic_store_explicit(&w->live_flows, st.active, memory_order_relaxed);
+    atomic_store_explicit(&w->live_evicted, st.evicted, memory_order_relaxed);
+}
 
 void mw_record_batch_add(mw_record_batch_t *b, const mw_flow_record_t *rec)
 {
@@ -145,6 +156,7 @@ void mw_worker_packet(
         /* what expired is emitted now, so publish progress only after it */
         mw_record_batch_flush(&w->batch);
         atomic_store_explicit(&w->progress_us, p->ts_us, memory_order_release);
+        publish_live(w);
     }
     f = mw_flow_table_account(w->flows, p, l3, kind, tunnel->ctx, tunnel->flow_id, &dir);
     if (f == NULL) {
@@ -183,6 +195,7 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us)
     w->last_sweep_us = now_us;
     mw_record_batch_flush(&w->batch);
     atomic_store_explicit(&w->progress_us, now_us, memory_order_release);
+    publish_live(w);
 }
 
 static void *worker_main(void *arg)
@@ -242,6 +255,13 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
     }
     mw_flow_table_flush(w->flows, reason);
     mw_record_batch_flush(&w->batch);
+}
+
+void mw_worker_live(const mw_worker_t *w, uint64_t *flows, uint64_t *evicted)
+{
+    mw_worker_t *m = (mw_worker_t *)w; /* atomics: loads need a non-const object */
+    *flows = atomic_load_explicit(&m->live_flows, memory_order_relaxed);
+    *evicted = atomic_load_explicit(&m->live_evicted, memory_order_relaxed);
 }
 
 int64_t mw_worker_progress(const mw_worker_t *w)

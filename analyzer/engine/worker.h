@@ -73,6 +73,9 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason);
 /* The worker's nDPI module, for name tables once the run is over. */
 struct mw_classifier *mw_worker_classifier(mw_worker_t *w);
 
+/* Flows in memory and evicted as of the last sweep (any thread may read them). */
+void mw_worker_live(const mw_worker_t *w, uint64_t *flows, uint64_t *evicted);
+
 /* Packet time the worker has reached (any thread may read it). */
 int64_t mw_worker_progress(const mw_worker_t *w);
 

@@ -4,6 +4,7 @@
  */
 #include "output/anomaly_sinks.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include "core/mw.h"
@@ -11,7 +12,10 @@
 struct mw_anomaly_sinks {
     mw_anomaly_sinks_params_t p;
     mw_h5_writer_t *w;
-    int failed; /* MW_SINK_FAILED_* bits */
+    FILE *json;
+    sig_atomic_t reopened; /* the reopen request last served */
+    int failed;            /* MW_SINK_FAILED_* bits */
+    _Atomic uint64_t count;
 };
 
 mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p)
@@ -21,6 +25,9 @@ mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p)
     if (s == NULL)
         return NULL;
     s->p = *p;
+    s->json = p->json;
+    if (p->reopen_requests != NULL)
+        s->reopened = *p->reopen_requests;
     if (p->syslog)
         mw_anomaly_syslog_open();
     return s;
@@ -32,6 +39,8 @@ void mw_anomaly_sinks_destroy(mw_anomaly_sinks_t *s)
         return;
     if (s->p.syslog)
         mw_anomaly_syslog_close();
+    if (s->json != NULL && s->json != stdout)
+        fclose(s->json); /* every line was flushed and checked when written */
     free(s);
 }
 
@@ -45,6 +54,33 @@ int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s)
     return s->failed;
 }
 
+uint64_t mw_anomaly_sinks_count(const mw_anomaly_sinks_t *s)
+{
+    return atomic_load_explicit(&((mw_anomaly_sinks_t *)s)->count, memory_order_relaxed);
+}
+
+void mw_anomaly_sinks_check_reopen(mw_anomaly_sinks_t *s)
+{
+    sig_atomic_t asked;
+    FILE *f;
+
+    if (s->p.reopen_requests == NULL || s->p.json_path == NULL || s->json == NULL)
+        return;
+    asked = *s->p.reopen_requests;
+    if (asked == s->reopened)
+        return;
+    s->reopened = asked;
+    /* append, never truncate: a restart or a copytruncate'd file keeps every line */
+    f = fopen(s->p.json_path, "a");
+    if (f == NULL) {
+        s->failed |= MW_SINK_FAILED_JSON; /* the old file stays: nothing is lost */
+        return;
+    }
+    if (fclose(s->json) != 0)
+        s->failed |= MW_SINK_FAILED_JSON;
+    s->json = f;
+}
+
 static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *a,
         const uint64_t *ids, uint32_t nids)
 {
@@ -53,6 +89,9 @@ static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *
     uint32_t i;
     int final = event[0] != 'o'; /* "final" or "close" */
 
+    mw_anomaly_sinks_check_reopen(s);
+    if (event[0] == 'o' || event[0] == 'f') /* once per anomaly, as syslog below */
+        atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed);
     if (final && s->w != NULL) {
         for (i = 0; i < nids && i < MW_ANOMALY_MAX_FLOWS; i++) {
             links[i].anomaly_id = a->anomaly_id;
@@ -61,12 +100,12 @@ static void on_anomaly(void *ctx, const char *event, const mw_anomaly_record_t *
         if (mw_h5_writer_append_anomalies(s->w, a, 1, links, i) != 0)
             s->failed |= MW_SINK_FAILED_H5;
     }
-    if (s->p.json != NULL) {
+    if (s->json != NULL) {
         uint64_t in_file = 0;
         const char *src = s->p.source_of && a->first_flow_id
                                   ? s->p.source_of(s->p.source_ctx, a->first_flow_id / 2, &in_file)
                                   : NULL;
-        if (mw_anomaly_json_write(s->p.json, s->p.inv, event, a, ids, nids, src, in_file) != 0)
+        if (mw_anomaly_json_write(s->json, s->p.inv, event, a, ids, nids, src, in_file) != 0)
             s->failed |= MW_SINK_FAILED_JSON;
     }
     /* syslog once per anomaly: when it opens live, when it is final offline */

@@ -9,6 +9,8 @@
 #ifndef MW_ANOMALY_SINKS_H
 #define MW_ANOMALY_SINKS_H
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "classify/inventory.h"
@@ -16,7 +18,10 @@
 #include "output/h5_writer.h"
 
 typedef struct mw_anomaly_sinks_params {
-    FILE *json; /* JSON lines, NULL for none (not closed here) */
+    FILE *json; /* JSON lines, NULL for none; closed by the sinks unless stdout */
+    /* reopened for appending when *reopen_requests changes (SIGHUP after logrotate) */
+    const char *json_path;
+    const volatile sig_atomic_t *reopen_requests;
     int syslog; /* also log each anomaly with syslog(3) */
     const mw_inventory_t *inv;
     /* offline: the input file holding a frame and its number there (NULL: live) */
@@ -38,6 +43,11 @@ int mw_anomaly_sinks_coverage(mw_anomaly_sinks_t *s, const mw_coverage_record_t 
 #define MW_SINK_FAILED_JSON 1
 #define MW_SINK_FAILED_H5   2
 int mw_anomaly_sinks_failed(const mw_anomaly_sinks_t *s);
+/* Anomalies handed to the outputs so far (any thread may read it). */
+uint64_t mw_anomaly_sinks_count(const mw_anomaly_sinks_t *s);
+/* The writer thread's chance to reopen the JSON feed when asked (also done before each
+ * anomaly): a logrotate'd feed is not written into the old file for long. */
+void mw_anomaly_sinks_check_reopen(mw_anomaly_sinks_t *s);
 
 /* One anomaly as a JSON object on one line (anomaly_json.c); source (may be NULL) is the
  * capture file of its first frame, source_frame that frame's number in it. 0 or -1 on a
