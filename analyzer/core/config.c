@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/memcap.h"
 #include "core/mw.h"
@@ -97,6 +98,9 @@ static const char usage_capture_head[] =
         "  -d, --duration SEC       stop after SEC seconds\n"
         "  -c, --count N            stop after N packets\n"
         "  -Z, --user USER          drop root privileges to USER once the interface is open\n"
+        "                           (before any file is read or written: -o, --anomalies,\n"
+        "                           --prometheus must be in directories USER can write)\n"
+        "  -o NAME-%Y%m%d-%H%M%S.h5  names the file by the start time (strftime)\n"
         "      --no-promisc         do not put the interface in promiscuous mode\n";
 
 const char *mw_config_usage(enum mw_command command)
@@ -550,6 +554,19 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
     if (cfg->model != NULL && cfg->inventory == NULL) {
         mw_fmt_err(errbuf, errlen, "--model needs --inventory (the model is per base station)");
         return MW_EINVAL;
+    }
+    if (cfg->command == MW_CMD_CAPTURE && cfg->output != NULL && strchr(cfg->output, '%')) {
+        /* as tcpdump -w: a service names each start's file by its time (%Y%m%d-%H%M%S) */
+        time_t now = time(NULL);
+        struct tm tm;
+        size_t n = localtime_r(&now, &tm) != NULL
+                           ? strftime(cfg->output_name, sizeof(cfg->output_name), cfg->output, &tm)
+                           : 0;
+        if (n == 0) {
+            mw_fmt_err(errbuf, errlen, "-o %s: not a usable strftime pattern", cfg->output);
+            return MW_EINVAL;
+        }
+        cfg->output = cfg->output_name;
     }
     if (cfg->command == MW_CMD_CAPTURE) {
         if (cfg->iface == NULL) {

@@ -51,6 +51,7 @@ typedef struct mw_config {
     int quiet;
     int progress;            /* show progress when stderr is a terminal */
     char command_line[1024]; /* as typed, for the output file */
+    char output_name[4096];  /* capture: -o with strftime(3) patterns expanded at start */
 } mw_config_t;
 
 /*

@@ -37,6 +37,7 @@
 #include "engine/progress.h"
 #include "engine/run_meta.h"
 #include "engine/status.h"
+#include "core/service.h"
 #include "engine/worker.h"
 #include "baseline/trainer.h"
 #include "detect/detect_run.h"
@@ -122,6 +123,7 @@ typedef struct engine {
     uint64_t last_status_packets; /* for packets/s */
     sig_atomic_t status_served;   /* the SIGUSR1 request last answered */
     int prometheus_warned;
+    int64_t last_watchdog_ms;
     mw_run_counter_names_t counter_names; /* the checkpoints' names point here */
     mw_config_t cfg_eff;                  /* cfg with the model's window applied */
     mw_memcap_t mem;                      /* --memcap and its parts */
@@ -519,6 +521,7 @@ static void emit_status(engine_t *e)
         char line[512];
         mw_status_format_line(&s, line, sizeof(line));
         mw_log_error("%s", line); /* asked for: shown even with -q */
+        mw_service_status(line);
     }
     if (e->cfg->prometheus != NULL && mw_status_write_prometheus(&s, e->cfg->prometheus) != 0 &&
             !e->prometheus_warned) {
@@ -593,6 +596,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
                 checkpoint(e);
             if (status_due(e))
                 emit_status(e);
+            if (live)
+                mw_service_watchdog(mw_monotonic_ms(), &e->last_watchdog_ms);
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
@@ -1019,11 +1024,15 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     sum->started = 1;
     mw_progress_init(&e.progress, cfg->progress && !cfg->quiet);
     live_capture = e.cap;
-    if (cfg->command == MW_CMD_CAPTURE)
+    if (cfg->command == MW_CMD_CAPTURE) {
         live_timer(1);
+        mw_service_ready(); /* interface open, privileges dropped, output in place */
+    }
     input_rc = read_loop(&e, errbuf, errlen);
-    if (cfg->command == MW_CMD_CAPTURE)
+    if (cfg->command == MW_CMD_CAPTURE) {
         live_timer(0);
+        mw_service_stopping();
+    }
     live_capture = NULL;
     mw_progress_clear(&e.progress);
     sum->stop_signal = mw_engine_stop_signal;

@@ -72,8 +72,8 @@ int mw_status_write_prometheus(const mw_status_t *s, const char *path)
                 "Packets the kernel passed to the capture.", s->kernel_received);
         metric(f, "mastwatch_kernel_dropped_total", "counter",
                 "Packets the kernel dropped: the capture did not keep up.", s->kernel_dropped);
-        metric(f, "mastwatch_interface_dropped_total", "counter",
-                "Packets the interface dropped.", s->if_dropped);
+        metric(f, "mastwatch_interface_dropped_total", "counter", "Packets the interface dropped.",
+                s->if_dropped);
     }
     fputs("# HELP mastwatch_malformed_total Packets not decoded, by reason.\n"
           "# TYPE mastwatch_malformed_total counter\n",

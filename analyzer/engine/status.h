@@ -13,12 +13,12 @@
 #include "decode/decode.h"
 
 typedef struct mw_status {
-    int64_t wall_us;     /* when taken */
-    double interval_s;   /* since the previous status (0: first) */
+    int64_t wall_us;   /* when taken */
+    double interval_s; /* since the previous status (0: first) */
     uint64_t packets, bytes;
     uint64_t packets_delta; /* since the previous status */
     uint64_t kernel_received, kernel_dropped, if_dropped;
-    int have_kernel;        /* the numbers above come from a live handle */
+    int have_kernel;                  /* the numbers above come from a live handle */
     uint64_t malformed[MW_DEC_COUNT]; /* packets stopped, by reason (index 0 unused) */
     uint64_t flows_in_memory, flows_evicted;
     uint64_t anomalies;
