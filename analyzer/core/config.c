@@ -101,6 +101,8 @@ static const char usage_capture_head[] =
         "                           (before any file is read or written: -o, --anomalies,\n"
         "                           --prometheus must be in directories USER can write)\n"
         "  -o NAME-%Y%m%d-%H%M%S.h5  names the file by the start time (strftime)\n"
+        "  -G, --rotate SEC         a new results file every SEC (name from the -o pattern);\n"
+        "                           each is complete when the next starts\n"
         "      --no-promisc         do not put the interface in promiscuous mode\n";
 
 const char *mw_config_usage(enum mw_command command)
@@ -225,6 +227,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
 {
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
+        { "rotate", required_argument, NULL, 'G' },
         { "threads", required_argument, NULL, 't' },
         { "filter", required_argument, NULL, 'f' },
         { "interface", required_argument, NULL, 'i' },
@@ -260,7 +263,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
      * names (GNU permutation; `--` ends the options) */
     optind = 0;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, live ? "o:t:f:i:s:B:d:c:Z:qh" : "o:t:f:qh", longopts,
+    while ((c = getopt_long(argc, argv, live ? "o:t:f:i:s:B:d:c:Z:G:qh" : "o:t:f:qh", longopts,
                     NULL)) != -1) {
         int rc = 0;
         switch (c) {
@@ -334,6 +337,10 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case 'c':
                 rc = parse_u64("--count", optarg, 1, UINT64_MAX, &v, errbuf, errlen);
                 cfg->max_packets = v;
+                break;
+            case 'G':
+                rc = parse_u64("-G", optarg, 1, 7 * 86400, &v, errbuf, errlen);
+                cfg->rotate_s = (unsigned)v;
                 break;
             case OPT_MAX_FLOWS:
                 rc = parse_u64("--max-flows", optarg, 16, 100000000, &v, errbuf, errlen);
@@ -555,6 +562,13 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         mw_fmt_err(errbuf, errlen, "--model needs --inventory (the model is per base station)");
         return MW_EINVAL;
     }
+    if (cfg->rotate_s && (cfg->output == NULL || strchr(cfg->output, '%') == NULL)) {
+        mw_fmt_err(errbuf, errlen,
+                "-G needs -o with a strftime pattern naming each file, e.g. "
+                "-o live-%%Y%%m%%d-%%H%%M%%S.h5");
+        return MW_EINVAL;
+    }
+    cfg->output_pattern = cfg->output;
     if (cfg->command == MW_CMD_CAPTURE && cfg->output != NULL && strchr(cfg->output, '%')) {
         /* as tcpdump -w: a service names each start's file by its time (%Y%m%d-%H%M%S) */
         time_t now = time(NULL);

@@ -49,9 +49,11 @@ typedef struct mw_config {
     uint64_t max_packets; /* -c, 0 = no limit */
     int64_t duration_us;  /* -d, 0 = no limit */
     int quiet;
-    int progress;            /* show progress when stderr is a terminal */
-    char command_line[1024]; /* as typed, for the output file */
-    char output_name[4096];  /* capture: -o with strftime(3) patterns expanded at start */
+    int progress;               /* show progress when stderr is a terminal */
+    char command_line[1024];    /* as typed, for the output file */
+    char output_name[4096];     /* capture: -o with strftime(3) patterns expanded at start */
+    const char *output_pattern; /* capture: -o as given (strftime patterns), for -G */
+    unsigned rotate_s;          /* capture -G SEC: a new results file every SEC (0 = one) */
 } mw_config_t;
 
 /*

@@ -124,6 +124,9 @@ typedef struct engine {
     sig_atomic_t status_served;   /* the SIGUSR1 request last answered */
     int prometheus_warned;
     int64_t last_watchdog_ms;
+    /* -G: the file being written now (the writer thread's, read after it ends) */
+    char current_output[4096];
+    unsigned rotated;
     mw_run_counter_names_t counter_names; /* the checkpoints' names point here */
     mw_config_t cfg_eff;                  /* cfg with the model's window applied */
     mw_memcap_t mem;                      /* --memcap and its parts */
@@ -914,25 +917,78 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
 }
 
 /* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
-static int open_writer(engine_t *e, char *errbuf, size_t errlen)
+static mw_h5_writer_t *start_writer(engine_t *e, const char *path, char *errbuf, size_t errlen)
 {
-    mw_h5_writer_t *w;
+    mw_h5_writer_t *w = mw_h5_writer_create(path, e->detect != NULL, errbuf, errlen);
     int rc;
 
-    if (e->cfg->output == NULL || e->cfg->command == MW_CMD_TRAIN)
-        return 0;
-    w = mw_h5_writer_create(e->cfg->output, e->detect != NULL, errbuf, errlen);
     if (w == NULL)
-        return MW_EIO;
+        return NULL;
     rc = mw_run_meta_start(w, e->cfg, e->workers[0], e->inventory, errbuf, errlen);
     if (rc == 0)
         rc = mw_h5_writer_start(w, errbuf, errlen);
     if (rc != 0) {
         mw_h5_writer_close(w, 0, NULL, 0);
-        return rc == MW_ENOMEM ? rc : MW_EIO;
+        return NULL;
     }
+    return w;
+}
+
+static int open_writer(engine_t *e, char *errbuf, size_t errlen)
+{
+    mw_h5_writer_t *w;
+
+    if (e->cfg->output == NULL || e->cfg->command == MW_CMD_TRAIN)
+        return 0;
+    w = start_writer(e, e->cfg->output, errbuf, errlen);
+    if (w == NULL)
+        return MW_EIO;
+    snprintf(e->current_output, sizeof(e->current_output), "%s", e->cfg->output);
     mw_flow_sink_set_writer(e->sink, w);
     return 0;
+}
+
+/*
+ * -G (writer thread): the next file starts first, so a failure to start it
+ * keeps the rows going to the current one; then the current file gets its
+ * counters (the run's totals up to now) and span, and its final name.
+ */
+static mw_h5_writer_t *rotate_output(void *ctx, mw_h5_writer_t *old, const char *const *names,
+        const uint64_t *values, size_t n, int64_t first_us, int64_t last_us)
+{
+    engine_t *e = ctx;
+    char name[sizeof(e->current_output)], err[MW_ERRBUF_SIZE] = "";
+    time_t now = time(NULL);
+    struct tm tm;
+    mw_h5_writer_t *next;
+    int rc = 0;
+
+    if (localtime_r(&now, &tm) == NULL ||
+            strftime(name, sizeof(name), e->cfg->output_pattern, &tm) == 0 ||
+            strcmp(name, e->current_output) == 0) {
+        mw_log_warn("-G: the pattern %s gives no new name now; %s goes on", e->cfg->output_pattern,
+                e->current_output);
+        return NULL;
+    }
+    next = start_writer(e, name, err, sizeof(err));
+    if (next == NULL) {
+        mw_log_warn("-G: cannot start %s (%s); %s goes on", name, err, e->current_output);
+        return NULL;
+    }
+    if (n > 0)
+        rc |= mw_h5_writer_counters(old, "counters", names, values, n, err, sizeof(err));
+    rc |= mw_h5_writer_attr_int64(old, "first_us", first_us);
+    rc |= mw_h5_writer_attr_int64(old, "last_us", last_us);
+    rc |= mw_h5_writer_attr_int64(old, "complete", 1); /* its period is whole */
+    if (e->detect != NULL)
+        rc |= mw_h5_writer_detection_tables(old);
+    rc |= mw_h5_writer_close(old, 1, err, sizeof(err));
+    if (rc != 0)
+        mw_log_warn("-G: completing %s failed (%s); it stays as %s.partial for recover",
+                e->current_output, err[0] ? err : "disk full?", e->current_output);
+    e->rotated++;
+    snprintf(e->current_output, sizeof(e->current_output), "%s", name);
+    return next;
 }
 
 static int open_output(engine_t *e, char *errbuf, size_t errlen)
@@ -953,6 +1009,10 @@ static int open_output(engine_t *e, char *errbuf, size_t errlen)
             .tick = e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL,
             .ctx = e };
     }
+    if (e->cfg->rotate_s && e->cfg->output != NULL)
+        sp.rotation = (mw_flow_rotation_t){
+            .interval_ms = (int64_t)e->cfg->rotate_s * 1000, .rotate = rotate_output, .ctx = e
+        };
     /* the writer comes later (open_writer): its tables need a worker's nDPI names */
     e->sink = mw_flow_sink_create(&sp, errbuf, errlen);
     return e->sink ? 0 : MW_ENOMEM;
@@ -1102,6 +1162,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         goto out;
     }
     rc = input_rc;
+    sum->output_files = e.rotated;
     if (json_failed) {
         sum->output_failed = 1;
         mw_fmt_err(errbuf, errlen,

@@ -39,6 +39,7 @@ typedef struct mw_run_summary {
     uint64_t stations_scored; /* base stations a detection run scored (0: not an all-clear) */
     uint64_t memcap;          /* --memcap in bytes */
     uint64_t flow_cap;        /* flows held at most, from --max-flows and the memory cap */
+    uint64_t output_files;    /* results files completed by -G before the last one */
     mw_shed_t shed;           /* what the memory parts shed (flows: flows_evicted) */
 } mw_run_summary_t;
 

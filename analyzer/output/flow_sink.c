@@ -109,10 +109,39 @@ static void flush_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
     }
 }
 
+/* -G: the current file is completed and the next one takes the rows that follow. */
+static mw_h5_writer_t *rotate_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
+{
+    const char *names[MW_SINK_MAX_COUNTERS];
+    uint64_t values[MW_SINK_MAX_COUNTERS];
+    int64_t first_us, last_us;
+    mw_h5_writer_t *next;
+    size_t n;
+
+    if (w == NULL || s->failed)
+        return w;
+    pthread_mutex_lock(&s->mu);
+    n = s->checkpoint_n;
+    memcpy(names, s->checkpoint_names, n * sizeof(*names));
+    memcpy(values, s->checkpoint_values, n * sizeof(*values));
+    first_us = s->checkpoint_first_us;
+    last_us = s->checkpoint_last_us;
+    pthread_mutex_unlock(&s->mu);
+    next = s->params.rotation.rotate(
+            s->params.rotation.ctx, w, names, values, n, first_us, last_us);
+    if (next == NULL)
+        return w;
+    pthread_mutex_lock(&s->mu);
+    s->params.writer = next;
+    pthread_mutex_unlock(&s->mu);
+    return next;
+}
+
 static void *sink_main(void *arg)
 {
     mw_flow_sink_t *s = arg;
-    int64_t last_flush = now_ms();
+    int64_t last_flush = now_ms(), last_rotate = now_ms();
+    int64_t rotate_ms = s->params.rotation.rotate != NULL ? s->params.rotation.interval_ms : 0;
     mw_h5_writer_t *w = NULL;
 
     mw_h5_quiet(); /* HDF5's error settings are per thread */
@@ -124,7 +153,10 @@ static void *sink_main(void *arg)
         struct timespec ts;
 
         pthread_mutex_lock(&s->mu);
-        deadline_after(&ts, s->params.flush_interval_ms);
+        deadline_after(&ts, rotate_ms > 0
+                                    ? (int)MW_MAX(1, MW_MIN((int64_t)s->params.flush_interval_ms,
+                                                             last_rotate + rotate_ms - now_ms()))
+                                    : s->params.flush_interval_ms);
         while (s->queued == 0 && !s->stopping) {
             if (pthread_cond_timedwait(&s->not_empty, &s->mu, &ts) != 0)
                 break;
@@ -147,6 +179,10 @@ static void *sink_main(void *arg)
             s->params.observer.observe(
                     s->params.observer.ctx, batch, n, s->failed ? NULL : w, watermark);
         write_batch(s, w, batch, n);
+        if (rotate_ms > 0 && !stop && now_ms() - last_rotate >= rotate_ms) {
+            w = rotate_writer(s, w);
+            last_rotate += rotate_ms * ((now_ms() - last_rotate) / rotate_ms);
+        }
         if (now_ms() - last_flush >= s->params.flush_interval_ms) {
             if (s->params.observer.tick != NULL) {
                 struct timespec wall;

@@ -32,9 +32,23 @@ typedef struct mw_flow_observer {
     void *ctx;
 } mw_flow_observer_t;
 
+/*
+ * -G: every interval_ms the writer thread hands the current file to rotate(),
+ * which completes it and returns the next one (or NULL to keep writing the
+ * old one, which it then must not have closed). The counters are those of
+ * the latest checkpoint (mw_flow_sink_checkpoint); n = 0 before the first.
+ */
+typedef struct mw_flow_rotation {
+    int64_t interval_ms; /* 0 = never */
+    mw_h5_writer_t *(*rotate)(void *ctx, mw_h5_writer_t *old, const char *const *names,
+            const uint64_t *values, size_t n, int64_t first_us, int64_t last_us);
+    void *ctx;
+} mw_flow_rotation_t;
+
 typedef struct mw_flow_sink_params {
     mw_h5_writer_t *writer;      /* ownership passes to the sink; NULL = count only */
     mw_flow_observer_t observer; /* optional */
+    mw_flow_rotation_t rotation; /* optional */
     int flush_interval_ms;       /* 0 = 2000 */
     size_t max_queued;           /* records; 0 = 1 << 18 */
 } mw_flow_sink_params_t;

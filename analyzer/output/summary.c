@@ -50,6 +50,9 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     if (cfg->command == MW_CMD_TRAIN)
         fprintf(out, "trained      %llu flow records of base stations\n",
                 (unsigned long long)s->trained_records);
-    if (cfg->output != NULL && !s->output_failed)
+    if (cfg->output != NULL && !s->output_failed && s->output_files > 0)
+        fprintf(out, "output       %llu files rotated every %u s (-G), named by %s\n",
+                (unsigned long long)s->output_files + 1, cfg->rotate_s, cfg->output_pattern);
+    else if (cfg->output != NULL && !s->output_failed)
         fprintf(out, "output       %s\n", cfg->output);
 }
