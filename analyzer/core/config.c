@@ -45,6 +45,9 @@ static const char usage_overview[] =
         "  model show MODEL.h5           summarise a model\n"
         "  model merge -o OUT.h5 MODEL.h5...  merge models (sums, as if trained together)\n"
         "  recover FILE.h5.partial       complete the results of a run that was killed\n"
+        "  batch --config B.yaml -o OUTDIR SPOOL...\n"
+        "                                nightly run over a spool of captures (per-site\n"
+        "                                inventory/model, resumable, parallel, one index)\n"
         "\n"
         "  mastwatch COMMAND --help      options of one command\n"
         "  mastwatch --version           versions of mastwatch, nDPI, libpcap\n";
@@ -362,6 +365,10 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
         cfg->command = MW_CMD_VERSION;
+        return 0;
+    }
+    if (strcmp(cmd, "batch") == 0) { /* own options: analyzer/batch/batch_opts.c */
+        cfg->command = MW_CMD_BATCH;
         return 0;
     }
     if (strcmp(cmd, "inventory") == 0) {
