@@ -6,12 +6,13 @@
  * unwritable output); 2 usage or configuration error; 128+N an offline
  * analysis stopped by signal N (its output is still complete and valid).
  * A live capture stopped by SIGINT/SIGTERM is a normal end: 0.
- * recover: 0 recovered, 1 failed, 2 usage.
+ * recover: 0 recovered, 1 failed, 2 usage. batch: analyzer/batch/batch.h.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "batch/batch.h"
 #include "capture/capture.h"
 #include "classify/classify_ndpi.h"
 #include "core/config.h"
@@ -154,8 +155,9 @@ int main(int argc, char **argv)
         return 2;
     }
     switch (cfg.command) {
-        case MW_CMD_HELP:
-            fputs(mw_config_usage(cfg.help_for), stdout);
+        case MW_CMD_HELP: /* batch parses its own options (analyzer/batch/) */
+            fputs(cfg.help_for == MW_CMD_BATCH ? mw_batch_usage() : mw_config_usage(cfg.help_for),
+                    stdout);
             return 0;
         case MW_CMD_VERSION:
             return print_version();
@@ -179,6 +181,8 @@ int main(int argc, char **argv)
         case MW_CMD_ANALYZE:
         case MW_CMD_CAPTURE:
             return run_engine(&cfg);
+        case MW_CMD_BATCH:
+            return mw_batch_main(argc - 1, argv + 1);
         default:
             fputs(mw_config_usage(MW_CMD_NONE), stderr);
             return 2;

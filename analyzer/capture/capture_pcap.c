@@ -1,7 +1,8 @@
 /*
  * capture_pcap.c - libpcap behind mw_capture_t; the only file that calls
  * libpcap. Offline inputs are opened one after the other with microsecond
- * timestamps (pcap and pcapng alike); a file that fails to open or breaks
+ * timestamps (pcap and pcapng alike, plain or gzip/zstd compressed:
+ * capture_decomp.c); a file that fails to open or breaks
  * mid-way is reported and the next file follows. Live capture uses
  * pcap_create/activate so the kernel ring size (TPACKET_V3) can be set;
  * immediate mode is left off because it forces the slower TPACKET_V2. With
@@ -9,6 +10,8 @@
  * it with mw_capture_break() (pcap_breakloop) from a timer and on signals.
  */
 #include "capture/capture.h"
+
+#include "capture/capture_decomp.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -79,7 +82,20 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->cur_file = cap->next_file++;
     cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
     perr[0] = '\0';
-    cap->pcap = pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    if (strcmp(name, "-") == 0) {
+        cap->pcap =
+                pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, perr);
+    } else {
+        /* gzip and zstd files are decompressed on the fly (capture_decomp.c) */
+        FILE *fp = mw__capture_fopen(name, NULL, errbuf, errlen);
+        if (fp == NULL) {
+            cap->done_bytes += cap->cur_size;
+            return MW_EFORMAT;
+        }
+        cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+        if (cap->pcap == NULL)
+            fclose(fp); /* libpcap closes it only once it has taken it */
+    }
     if (cap->pcap == NULL) {
         cap->done_bytes += cap->cur_size;
         mw_fmt_err(errbuf, errlen, "%s: cannot read capture: %s", name, perr);

@@ -48,6 +48,9 @@ static const char usage_overview[] =
         "  model show MODEL.h5           summarise a model\n"
         "  model merge -o OUT.h5 MODEL.h5...  merge models (sums, as if trained together)\n"
         "  recover FILE.h5.partial       complete the results of a run that was killed\n"
+        "  batch --config B.yaml -o OUTDIR SPOOL...\n"
+        "                                nightly run over a spool of captures (per-site\n"
+        "                                inventory/model, resumable, parallel, one index)\n"
         "\n"
         "  mastwatch help COMMAND        options of one command (or COMMAND --help)\n"
         "Options may come before or after file names; `--` ends them.\n"
@@ -389,6 +392,7 @@ static const struct {
     { "model", "show", MW_CMD_MODEL_SHOW },
     { "model", "merge", MW_CMD_MODEL_MERGE },
     { "recover", NULL, MW_CMD_RECOVER },
+    { "batch", NULL, MW_CMD_BATCH },
 };
 
 /* "model merge" -> MW_CMD_MODEL_MERGE; sub may be NULL; MW_CMD_NONE when unknown. */
@@ -456,6 +460,10 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
     }
     if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0 || strcmp(cmd, "version") == 0) {
         cfg->command = MW_CMD_VERSION;
+        return 0;
+    }
+    if (strcmp(cmd, "batch") == 0) { /* own options: analyzer/batch/batch_opts.c */
+        cfg->command = MW_CMD_BATCH;
         return 0;
     }
     if (strcmp(cmd, "inventory") == 0) {

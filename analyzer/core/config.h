@@ -19,6 +19,7 @@ enum mw_command {
     MW_CMD_MODEL_SHOW,
     MW_CMD_MODEL_MERGE,
     MW_CMD_RECOVER,
+    MW_CMD_BATCH, /* argv goes to mw_batch_main() as it is */
 };
 
 typedef struct mw_config {

@@ -11,6 +11,8 @@
 
 /* The /flows compound type, equal to mw_flow_record_t in memory. Caller closes it. */
 hid_t mw__h5_flow_type(void);
+/* The /anomalies compound type, equal to mw_anomaly_record_t in memory. Caller closes it. */
+hid_t mw__h5_anomaly_type(void);
 /* Grows the 1-D dataset ds to at + count rows and writes rows (of type) at row at; 0 or -1. */
 int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const void *rows);
 

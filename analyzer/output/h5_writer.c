@@ -785,7 +785,7 @@ int mw_h5_writer_text(
     return rc;
 }
 
-static hid_t anomaly_type(void)
+hid_t mw__h5_anomaly_type(void)
 {
     hid_t t = H5Tcreate(H5T_COMPOUND, sizeof(mw_anomaly_record_t));
     hid_t app = mw__h5_fixed_string(MW_ANOMALY_APP_LEN);
@@ -924,7 +924,7 @@ static int table_open(mw_h5_writer_t *w, int which)
         return 0;
     if (w->started)
         return MW_EIO; /* tables are made before the start (SWMR creates no objects) */
-    t->type = which == T_ANOMALIES       ? anomaly_type()
+    t->type = which == T_ANOMALIES       ? mw__h5_anomaly_type()
               : which == T_ANOMALY_FLOWS ? anomaly_flow_type()
               : which == T_COVERAGE      ? coverage_type()
                                          : window_type();

@@ -31,7 +31,8 @@ def main():
 
     # help for every command, both spellings, same text
     for words in (["analyze"], ["capture"], ["train"], ["recover"], ["inventory"],
-                  ["inventory", "check"], ["model"], ["model", "show"], ["model", "merge"]):
+                  ["inventory", "check"], ["model"], ["model", "show"], ["model", "merge"],
+                  ["batch"]):
         a = run([mw, "help"] + words)
         b = run([mw] + words + ["--help"])
         fails.check(a.returncode == 0 and a.stdout.startswith("usage: mastwatch " + words[0]),
