@@ -42,8 +42,15 @@ static void on_usr1(int sig)
     mw_engine_request_status();
 }
 
+static void on_usr2(int sig)
+{
+    (void)sig;
+    mw_engine_request_reload();
+}
+
 /* As the daemons operators know: INT/TERM stop with everything written, HUP
- * reopens the anomaly feed, USR1 prints a status line; none loses a flow. */
+ * reopens the anomaly feed, USR1 prints a status line, USR2 reloads the
+ * inventory, model and suppressions; none loses a flow. */
 static void install_signals(void)
 {
     struct sigaction sa;
@@ -55,13 +62,14 @@ static void install_signals(void)
     sigaction(SIGHUP, &sa, NULL);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
+    sa.sa_handler = on_usr2;
+    sigaction(SIGUSR2, &sa, NULL);
     sa.sa_flags = 0;
     sa.sa_handler = on_stop_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sa.sa_handler = SIG_IGN;
     sigaction(SIGPIPE, &sa, NULL);
-    sigaction(SIGUSR2, &sa, NULL); /* reload is not implemented: never die of it */
 }
 
 static int print_version(void)

@@ -50,6 +50,12 @@
 
 volatile sig_atomic_t mw_engine_stop_signal;
 volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
+volatile sig_atomic_t mw_engine_reload_requests;
+
+void mw_engine_request_reload(void)
+{
+    mw_engine_reload_requests++;
+}
 
 void mw_engine_request_reopen(void)
 {
@@ -105,7 +111,14 @@ typedef struct engine {
     mw_run_summary_t *sum;
     mw_capture_t *cap;
     mw_flow_sink_t *sink;
-    mw_inventory_t *inventory;
+    mw_inventory_t *inventory; /* the one in force: the writer thread swaps it on SIGUSR2 */
+    /* what the reader and the workers read, swapped with inventory */
+    const mw_inventory_t *_Atomic inventory_live;
+    mw_inventory_t **retired; /* replaced inventories: records in flight may still use them */
+    size_t nretired;
+    sig_atomic_t reload_served;   /* the SIGUSR2 request last served (writer thread) */
+    uint64_t anomalies_before[4]; /* of detection runs a reload ended, by severity */
+    uint64_t reloads;
     mw_worker_t **workers;
     unsigned nworkers;
     int threaded;
@@ -247,7 +260,7 @@ static int is_ip_in_ip_tunnel(const mw_packet_t *p)
 static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
 {
     engine_t *e = ctx;
-    mw_plane_assign(e->inventory, rec, NULL);
+    mw_plane_assign(atomic_load_explicit(&e->inventory_live, memory_order_acquire), rec, NULL);
 }
 
 /* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
@@ -274,7 +287,8 @@ static void track_tunnel(engine_t *e, const mw_packet_t *p, mw_tunnel_ref_t *ref
         }
         f->rec.ndpi_done = 1;
         /* early, so inner flows learn the tunnel's base station */
-        mw_plane_assign(e->inventory, &f->rec, NULL);
+        mw_plane_assign(
+                atomic_load_explicit(&e->inventory_live, memory_order_acquire), &f->rec, NULL);
     }
     ref->flow_id = f->rec.flow_id;
     ref->key = f->hash;
@@ -641,7 +655,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
             .sink = e->sink,
-            .inventory = e->inventory,
+            .inventory = &e->inventory_live,
             .threaded = e->threaded };
         e->workers[i] = mw_worker_create(&wp, errbuf, errlen);
         if (e->workers[i] == NULL)
@@ -752,6 +766,9 @@ static void destroy(engine_t *e)
     mw_trainer_destroy(e->trainer);
     mw_model_destroy(e->model);
     mw_inventory_destroy(e->inventory);
+    for (size_t k = 0; k < e->nretired; k++)
+        mw_inventory_destroy(e->retired[k]);
+    free(e->retired);
     free((void *)e->input_first_frame);
 }
 
@@ -827,15 +844,25 @@ static int load_inputs(engine_t *e, char *errbuf, size_t errlen)
         e->inventory = mw_inventory_load(cfg->inventory, errbuf, errlen);
         if (e->inventory == NULL)
             return MW_EINVAL;
+        atomic_store_explicit(&e->inventory_live, e->inventory, memory_order_release);
     }
     return open_baseline(e, errbuf, errlen);
 }
 
+static int model_fits_site(engine_t *e, const mw_model_t *model, const mw_inventory_t *inv,
+        char *errbuf, size_t errlen);
+
 /* A model of another site, or one that knows none of this inventory's stations, is refused. */
 static int check_model_site(engine_t *e, char *errbuf, size_t errlen)
 {
-    const mw_model_meta_t *meta = mw_model_meta_const(e->model);
-    const char *site = mw_inventory_site(e->inventory);
+    return model_fits_site(e, e->model, e->inventory, errbuf, errlen);
+}
+
+static int model_fits_site(engine_t *e, const mw_model_t *model, const mw_inventory_t *inv,
+        char *errbuf, size_t errlen)
+{
+    const mw_model_meta_t *meta = mw_model_meta_const(model);
+    const char *site = mw_inventory_site(inv);
     size_t i, known = 0;
 
     if (site != NULL && meta->site[0] != '\0' && strcmp(site, meta->site) != 0) {
@@ -845,11 +872,11 @@ static int check_model_site(engine_t *e, char *errbuf, size_t errlen)
                 e->cfg->model, meta->site, e->cfg->inventory, site);
         return MW_EINVAL;
     }
-    for (i = 0; i < mw_model_station_count(e->model); i++) {
-        const mw_station_t *st = mw_model_station_at(e->model, i);
+    for (i = 0; i < mw_model_station_count(model); i++) {
+        const mw_station_t *st = mw_model_station_at(model, i);
         if (strncmp(st->id, MW_GROUP_PREFIX, strlen(MW_GROUP_PREFIX)) == 0)
             known++; /* a role group scores any station of its type */
-        else if (mw_inventory_bs_find(e->inventory, st->id) != 0)
+        else if (mw_inventory_bs_find(inv, st->id) != 0)
             known++;
         else
             mw_log_warn("model station %s is not in the inventory %s", st->id, e->cfg->inventory);
@@ -991,6 +1018,116 @@ static mw_h5_writer_t *rotate_output(void *ctx, mw_h5_writer_t *old, const char 
     return next;
 }
 
+/* The same base stations in the same order: the results' bs_index keeps its meaning. */
+static int same_stations(const mw_inventory_t *a, const mw_inventory_t *b)
+{
+    size_t i, n = mw_inventory_bs_count(a);
+
+    if (n != mw_inventory_bs_count(b))
+        return 0;
+    for (i = 1; i <= n; i++)
+        if (strcmp(mw_inventory_bs_id(a, i), mw_inventory_bs_id(b, i)) != 0)
+            return 0;
+    return 1;
+}
+
+/*
+ * SIGUSR2, in the writer thread (the only one that reads HDF5 and switches
+ * TZ while an inventory loads): everything new is loaded and checked first,
+ * so any failure leaves the run as it was. Then the detection run in force
+ * ends (its open incidents and windows are written as they stand) and a new
+ * one starts with the new model, inventory and suppressions; the workers
+ * pick the new inventory up for the records they finish next. Flows in
+ * memory are untouched.
+ */
+static void reload(engine_t *e, mw_h5_writer_t *w)
+{
+    const mw_config_t *cfg = e->cfg;
+    char err[MW_ERRBUF_SIZE] = "";
+    mw_inventory_t *inv = e->inventory, *fresh = NULL;
+    mw_model_t *model = NULL;
+    mw_detect_run_t *detect = NULL;
+    mw_inventory_t **grown;
+    uint64_t counts[4];
+    unsigned k;
+
+    if (cfg->inventory != NULL) {
+        fresh = mw_inventory_load(cfg->inventory, err, sizeof(err));
+        if (fresh == NULL)
+            goto refused;
+        if (!same_stations(fresh, e->inventory)) {
+            snprintf(err, sizeof(err),
+                    "%s: its base stations changed (names or order): restart to apply it",
+                    cfg->inventory);
+            goto refused;
+        }
+        inv = fresh;
+    }
+    if (e->detect != NULL) {
+        mw_detect_params_t dp = { .inv = inv,
+            .name = proto_name,
+            .name_ctx = e,
+            .suppress_path = cfg->suppress,
+            .live = cfg->command == MW_CMD_CAPTURE,
+            .memcap = &e->mem,
+            .sink = mw_anomaly_sinks_detect_sink(e->sinks) };
+        model = mw_h5_model_load(cfg->model, err, sizeof(err));
+        if (model == NULL || model_fits_site(e, model, inv, err, sizeof(err)) != 0)
+            goto refused;
+        dp.model = model;
+        detect = mw_detect_run_create(&dp, err, sizeof(err));
+        if (detect == NULL)
+            goto refused;
+        mw_anomaly_sinks_set_writer(e->sinks, w);
+        mw_detect_run_finish(e->detect);
+        mw_anomaly_sinks_set_writer(e->sinks, NULL);
+        mw_detect_run_counts(e->detect, counts);
+        for (k = 0; k < 4; k++)
+            e->anomalies_before[k] += counts[k];
+        mw_detect_run_destroy(e->detect);
+        mw_model_destroy(e->model);
+        e->detect = detect;
+        e->model = model;
+        mw_anomaly_sinks_set_inventory(e->sinks, inv);
+    }
+    if (fresh != NULL) {
+        grown = realloc(e->retired, (e->nretired + 1) * sizeof(*grown));
+        if (grown == NULL) { /* the old one cannot be kept for records in flight: keep it */
+            snprintf(err, sizeof(err), "out of memory");
+            if (e->detect != NULL)
+                mw_anomaly_sinks_set_inventory(e->sinks, e->inventory);
+            mw_inventory_destroy(fresh);
+            fresh = NULL;
+            goto refused;
+        }
+        e->retired = grown;
+        e->retired[e->nretired++] = e->inventory;
+        e->inventory = fresh;
+        atomic_store_explicit(&e->inventory_live, fresh, memory_order_release);
+    }
+    e->reloads++;
+    mw_log_warn("reloaded (SIGUSR2):%s%s%s%s%s%s", cfg->inventory ? " inventory " : "",
+            cfg->inventory ? cfg->inventory : "", cfg->model ? ", model " : "",
+            cfg->model ? cfg->model : "", cfg->suppress ? ", suppressions " : "",
+            cfg->suppress ? cfg->suppress : "");
+    return;
+refused:
+    mw_log_warn("reload (SIGUSR2) refused, nothing changed: %s", err[0] ? err : "error");
+    mw_detect_run_destroy(detect);
+    mw_model_destroy(model);
+    mw_inventory_destroy(fresh);
+}
+
+static void maintain(void *ctx, mw_h5_writer_t *w)
+{
+    engine_t *e = ctx;
+
+    if (mw_engine_reload_requests == e->reload_served)
+        return;
+    e->reload_served = mw_engine_reload_requests;
+    reload(e, w);
+}
+
 static int open_output(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_flow_sink_params_t sp = { 0 };
@@ -1007,7 +1144,10 @@ static int open_output(engine_t *e, char *errbuf, size_t errlen)
             .watermark = watermark_of,
             .finish = finish_detect,
             .tick = e->cfg->command == MW_CMD_CAPTURE ? tick_detect : NULL,
+            .maintain = maintain,
             .ctx = e };
+    } else {
+        sp.observer = (mw_flow_observer_t){ .maintain = maintain, .ctx = e };
     }
     if (e->cfg->rotate_s && e->cfg->output != NULL)
         sp.rotation = (mw_flow_rotation_t){
@@ -1112,6 +1252,8 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         const mw_coverage_record_t *rows;
         size_t nrows;
         mw_detect_run_counts(e.detect, sum->anomalies);
+        for (unsigned k = 0; k < 4; k++)
+            sum->anomalies[k] += e.anomalies_before[k];
         rows = mw_detect_run_coverage(e.detect, &nrows);
         sum->stations_scored = (uint64_t)mw_coverage_print(stderr, e.inventory, rows, nrows);
         mw_detect_run_shed(e.detect, &sum->shed);
@@ -1163,6 +1305,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     }
     rc = input_rc;
     sum->output_files = e.rotated;
+    sum->reloads = e.reloads;
     if (json_failed) {
         sum->output_failed = 1;
         mw_fmt_err(errbuf, errlen,

@@ -40,6 +40,7 @@ typedef struct mw_run_summary {
     uint64_t memcap;          /* --memcap in bytes */
     uint64_t flow_cap;        /* flows held at most, from --max-flows and the memory cap */
     uint64_t output_files;    /* results files completed by -G before the last one */
+    uint64_t reloads;         /* SIGUSR2 reloads applied */
     mw_shed_t shed;           /* what the memory parts shed (flows: flows_evicted) */
 } mw_run_summary_t;
 
@@ -52,6 +53,9 @@ void mw_engine_request_stop(int sig);
 /* Counters the SIGHUP and SIGUSR1 handlers bump: the writer thread reopens the
  * --anomalies feed, the reader prints a status line, when they change. */
 extern volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
+/* SIGUSR2: the writer thread reloads the inventory, the model and the suppressions. */
+extern volatile sig_atomic_t mw_engine_reload_requests;
+void mw_engine_request_reload(void); /* async-signal-safe */
 void mw_engine_request_reopen(void); /* async-signal-safe */
 void mw_engine_request_status(void); /* async-signal-safe */
 

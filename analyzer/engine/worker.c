@@ -69,7 +69,7 @@ static void assign_plane(void *ctx, mw_flow_record_t *rec)
     mw_plane_hint_t hint = { .master_name = mw_classifier_protocol_name(w->dpi, rec->master_proto),
         .app_name = mw_classifier_protocol_name(w->dpi, rec->app_proto) };
 
-    mw_plane_assign(w->params.inventory, rec, &hint);
+    mw_plane_assign(atomic_load_explicit(w->params.inventory, memory_order_acquire), rec, &hint);
 }
 
 static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)

@@ -23,7 +23,9 @@ struct mw_inventory;
 
 typedef struct mw_worker_params {
     unsigned index;
-    const struct mw_inventory *inventory; /* may be NULL: planes from ports and nDPI only */
+    /* the inventory in force (NULL: planes from ports and nDPI only); a reload (SIGUSR2)
+     * swaps it, the worker reads it for each record */
+    const struct mw_inventory *_Atomic const *inventory;
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;

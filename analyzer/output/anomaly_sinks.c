@@ -44,6 +44,11 @@ void mw_anomaly_sinks_destroy(mw_anomaly_sinks_t *s)
     free(s);
 }
 
+void mw_anomaly_sinks_set_inventory(mw_anomaly_sinks_t *s, const mw_inventory_t *inv)
+{
+    s->p.inv = inv;
+}
+
 void mw_anomaly_sinks_set_writer(mw_anomaly_sinks_t *s, mw_h5_writer_t *w)
 {
     s->w = w;

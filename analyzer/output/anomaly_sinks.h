@@ -33,6 +33,8 @@ typedef struct mw_anomaly_sinks mw_anomaly_sinks_t;
 
 mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p);
 void mw_anomaly_sinks_destroy(mw_anomaly_sinks_t *s); /* NULL-safe */
+/* The inventory that names stations in the feeds from now on (a reload). */
+void mw_anomaly_sinks_set_inventory(mw_anomaly_sinks_t *s, const mw_inventory_t *inv);
 /* The HDF5 file for the rows that follow (NULL: none); the writer thread sets it per call. */
 void mw_anomaly_sinks_set_writer(mw_anomaly_sinks_t *s, mw_h5_writer_t *w);
 /* The callbacks for mw_detect_params_t.sink. */

@@ -179,6 +179,8 @@ static void *sink_main(void *arg)
             s->params.observer.observe(
                     s->params.observer.ctx, batch, n, s->failed ? NULL : w, watermark);
         write_batch(s, w, batch, n);
+        if (s->params.observer.maintain != NULL)
+            s->params.observer.maintain(s->params.observer.ctx, s->failed ? NULL : w);
         if (rotate_ms > 0 && !stop && now_ms() - last_rotate >= rotate_ms) {
             w = rotate_writer(s, w);
             last_rotate += rotate_ms * ((now_ms() - last_rotate) / rotate_ms);

@@ -29,6 +29,8 @@ typedef struct mw_flow_observer {
     /* live runs: called every flush interval with the wall clock, so time moves on
      * when traffic stops (may be NULL) */
     void (*tick)(void *ctx, int64_t now_us, mw_h5_writer_t *w);
+    /* every turn of the writer thread, between batches: reloads (may be NULL) */
+    void (*maintain)(void *ctx, mw_h5_writer_t *w);
     void *ctx;
 } mw_flow_observer_t;
 

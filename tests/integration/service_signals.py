@@ -6,7 +6,9 @@ run fed slowly through a FIFO so the signals land mid-run:
 - logrotate "copytruncate": copy, truncate -> no NUL bytes, every line kept
   in copy + file;
 - SIGUSR1 prints a status line and the run goes on to the same records;
-- SIGUSR2 (reload, not implemented) does not kill the run;
+- SIGUSR2 reloads the inventory (and model, suppressions): records finished
+  after it use the new inventory, no flow is lost; a broken inventory is
+  refused with one line and the run goes on unchanged;
 - --prometheus writes a textfile node-exporter parses, with the final counts.
 
 usage: service_signals.py MASTWATCH PROJECT_DIR
@@ -137,7 +139,40 @@ def main():
     fails.check(rc == 0 and b"\0" not in raw, f"copytruncate: exit {rc}, NULs {raw.count(0)}")
     fails.check(b"\0" not in raw and normalized(raw) == ref_lines,
                 f"copytruncate: {len(raw.splitlines())} lines vs {len(ref_lines)}")
-    return fails.finish("HUP reopens, USR1 reports, USR2 harmless, textfile parses, no NULs")
+    # SIGUSR2: a changed inventory (the EMS address loses its role) applies to records that
+    # finish after the reload; a broken one is refused; no flow lost either way
+    inv = os.path.join(tmp, "site.yaml")
+    text = open(os.path.join(root, "captures", "site.yaml")).read()
+    open(inv, "w").write(text)
+    rl = base[:]
+    rl[rl.index("--inventory") + 1] = inv
+    out3 = os.path.join(tmp, "o3.h5")
+
+    def reload_twice(proc):
+        time.sleep(1.5)
+        open(inv, "w").write("site: demo-site\nbase_stations: [oops\n")
+        proc.send_signal(signal.SIGUSR2)
+        time.sleep(1.0)
+        open(inv, "w").write(text.replace("ems: [10.20.0.10/32, ", "ems: ["))
+        proc.send_signal(signal.SIGUSR2)
+
+    rc, err = slow_run(mw, rl + ["-o", out3], data, tmp, reload_twice)
+    fails.check(rc == 0, f"reload run: exit {rc} {err[-300:]!r}")
+    fails.check("reload (SIGUSR2) refused" in err and "reloaded (SIGUSR2)" in err,
+                f"reload messages: {err[-400:]!r}")
+    with h5py.File(out3) as a, h5py.File(ref_h5) as b:
+        fa, fb = np.sort(a["flows"][:], order="flow_id"), np.sort(b["flows"][:], order="flow_id")
+        fails.check(np.array_equal(fa["flow_id"], fb["flow_id"]) and
+                    np.array_equal(fa["c2s_packets"] + fa["s2c_packets"],
+                                   fb["c2s_packets"] + fb["s2c_packets"]),
+                    "the reload lost or changed flows")
+        roles = [n.decode() if isinstance(n, bytes) else n for n in b["meta/roles"]["name"]]
+        ems = roles.index("ems") if "ems" in roles else -1
+        before = int((fb["peer_role"] == ems).sum())
+        after = int((fa["peer_role"] == ems).sum())
+        fails.check(0 < after < before,
+                    f"EMS records: {before} undisturbed, {after} with the reload (want fewer, > 0)")
+    return fails.finish("HUP reopens, USR1 reports, USR2 reloads, textfile parses, no NULs")
 
 
 if __name__ == "__main__":
