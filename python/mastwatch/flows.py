@@ -103,9 +103,9 @@ def _derive(df, add, tables):
         if c in ("src", "dst"):
             df[c] = results.addrs(df[need[0]].values, df[need[1]].values)
         elif c == "protocol":
-            pairs = pd.MultiIndex.from_arrays([df.master_proto.values, df.app_proto.values])
-            codes, uniq = pairs.factorize()
-            text = np.array([protocol_name(m, a, t) for m, a in uniq], dtype=object)
+            pair = df.master_proto.values.astype(np.int64) << 16 | df.app_proto.values
+            codes, uniq = pd.factorize(pair)
+            text = np.array([protocol_name(u >> 16, u & 0xFFFF, t) for u in uniq], dtype=object)
             df[c] = text[codes] if len(codes) else []
         elif c == "risks":
             codes, uniq = pd.factorize(df.risk.values)
