@@ -391,7 +391,10 @@ def summarize(night, failed_reason=None):
     if night is None or night.status == "failed" or failed_reason:
         reason = failed_reason or (night.error if night else None) or "no reason given"
         meta = night.meta if night else {}
-        base.update(night=_night_meta(night, meta), failed=True, exit_status=3, verdict={
+        nm = _night_meta(night, meta)
+        if failed_reason:  # tonight's run failed: an earlier night.json is not its status
+            nm.update(status="failed", error=failed_reason)
+        base.update(night=nm, failed=True, exit_status=3, verdict={
             "state": "failed", "headline": f"The night FAILED: {reason}",
             "lines": ["No traffic of this night was judged: this is not an all-clear.",
                       "Yesterday's report does not stand in for it."],
