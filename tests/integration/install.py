@@ -8,6 +8,7 @@ accepts its file.
 
 usage: install.py BUILD_DIR
 """
+import glob
 import os
 import re
 import shutil
@@ -34,6 +35,23 @@ def main():
     for b in ("mastwatch", "mw-scengen", "mastwatch-nightly"):
         p = os.path.join(root, "bin", b)
         fails.check(os.access(p, os.X_OK), f"bin/{b} missing or not executable")
+    for b in ("mastwatch-morning", "mastwatch-report", "mastwatch-flows"):
+        fails.check(os.access(os.path.join(root, "bin", b), os.X_OK), f"bin/{b} missing")
+    # the installed module imports from its install path alone, and its tools run
+    pydirs = glob.glob(os.path.join(root, "lib", "python3*", "dist-packages"))
+    fails.check(len(pydirs) == 1 and os.path.exists(os.path.join(pydirs[0], "mastwatch",
+                                                                  "morning.py")),
+                f"python module not installed: {pydirs}")
+    if pydirs:
+        env2 = dict(os.environ, PYTHONPATH=pydirs[0])
+        r = run(["/usr/bin/python3", "-c", "import mastwatch.flows, mastwatch.morning; "
+                 "print(mastwatch.flows.__file__)"], env=env2, cwd="/")
+        fails.check(r.returncode == 0 and r.stdout.startswith(pydirs[0]),
+                    f"import from the install: {r.stdout!r} {r.stderr[-200:]!r}")
+        r = run([os.path.join(root, "bin", "mastwatch-report"), "/nonexistent.h5"], env=env2,
+                cwd="/")
+        fails.check(r.returncode == 2 and "Traceback" not in r.stderr,
+                    f"installed mastwatch-report: {r.returncode} {r.stderr[-200:]!r}")
     r = run([mw, "--version"])
     fails.check(r.returncode == 0 and r.stdout.startswith("mastwatch "), "installed binary runs")
 
