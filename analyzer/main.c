@@ -153,46 +153,55 @@ static int run_recover(const mw_config_t *cfg)
     return 0;
 }
 
-int main(int argc, char **argv)
+static int run_command(mw_config_t *cfg, int argc, char **argv)
 {
-    mw_config_t cfg;
-    char err[MW_ERRBUF_SIZE] = "";
-
-    if (mw_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
-        mw_log_error("%s", err);
-        return 2;
-    }
-    switch (cfg.command) {
+    switch (cfg->command) {
         case MW_CMD_HELP: /* batch parses its own options (analyzer/batch/) */
-            fputs(cfg.help_for == MW_CMD_BATCH ? mw_batch_usage() : mw_config_usage(cfg.help_for),
+            fputs(cfg->help_for == MW_CMD_BATCH ? mw_batch_usage() : mw_config_usage(cfg->help_for),
                     stdout);
             return 0;
         case MW_CMD_VERSION:
             return print_version();
         case MW_CMD_INVENTORY_CHECK:
-            return run_inventory_check(&cfg);
+            return run_inventory_check(cfg);
         case MW_CMD_RECOVER:
-            return run_recover(&cfg);
+            return run_recover(cfg);
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
-            return run_model_job(&cfg);
+            return run_model_job(cfg);
         case MW_CMD_TRAIN:
-            switch (mw_inputs_are_results(&cfg)) {
+            switch (mw_inputs_are_results(cfg)) {
                 case 1:
-                    return run_model_job(&cfg);
+                    return run_model_job(cfg);
                 case -1:
                     mw_log_error("train: give either captures or results files, not both");
                     return 2;
                 default:
-                    return run_engine(&cfg);
+                    return run_engine(cfg);
             }
         case MW_CMD_ANALYZE:
         case MW_CMD_CAPTURE:
-            return run_engine(&cfg);
+            return run_engine(cfg);
         case MW_CMD_BATCH:
             return mw_batch_main(argc - 1, argv + 1);
         default:
             fputs(mw_config_usage(MW_CMD_NONE), stderr);
             return 2;
     }
+}
+
+int main(int argc, char **argv)
+{
+    mw_config_t cfg;
+    char err[MW_ERRBUF_SIZE] = "";
+    int rc;
+
+    if (mw_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
+        mw_log_error("%s", err);
+        mw_config_free(&cfg);
+        return 2;
+    }
+    rc = run_command(&cfg, argc, argv);
+    mw_config_free(&cfg);
+    return rc;
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/config_file.h"
 #include "core/memcap.h"
 #include "core/mw.h"
 
@@ -34,6 +35,7 @@ enum {
     OPT_MEMCAP,
     OPT_STATUS,
     OPT_PROMETHEUS,
+    OPT_CONFIG,
 };
 
 static const char usage_overview[] =
@@ -83,6 +85,8 @@ static const char usage_common[] =
         "      --prometheus FILE    write the same as a Prometheus textfile (node-exporter) "
         "with\n"
         "                           each status (every 15 s without --status)\n"
+        "      --config FILE        settings from YAML (long option: value); the command line "
+        "wins\n"
         "  -q, --quiet              no progress, no summary\n"
         "      --no-progress        no progress line\n"
         "  -h, --help               this help\n";
@@ -226,38 +230,51 @@ static void record_command_line(mw_config_t *cfg, int argc, char **argv)
     }
 }
 
+static const struct option longopts[] = {
+    { "output", required_argument, NULL, 'o' },
+    { "rotate", required_argument, NULL, 'G' },
+    { "config", required_argument, NULL, OPT_CONFIG },
+    { "threads", required_argument, NULL, 't' },
+    { "filter", required_argument, NULL, 'f' },
+    { "interface", required_argument, NULL, 'i' },
+    { "snaplen", required_argument, NULL, 's' },
+    { "buffer-size", required_argument, NULL, 'B' },
+    { "duration", required_argument, NULL, 'd' },
+    { "count", required_argument, NULL, 'c' },
+    { "user", required_argument, NULL, 'Z' },
+    { "quiet", no_argument, NULL, 'q' },
+    { "help", no_argument, NULL, 'h' },
+    { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
+    { "memcap", required_argument, NULL, OPT_MEMCAP },
+    { "idle-timeout", required_argument, NULL, OPT_IDLE },
+    { "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
+    { "active-timeout", required_argument, NULL, OPT_ACTIVE },
+    { "inventory", required_argument, NULL, OPT_INVENTORY },
+    { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
+    { "model", required_argument, NULL, OPT_MODEL },
+    { "anomalies", required_argument, NULL, OPT_ANOMALIES },
+    { "suppress", required_argument, NULL, OPT_SUPPRESS },
+    { "syslog", no_argument, NULL, OPT_SYSLOG },
+    { "window", required_argument, NULL, OPT_WINDOW },
+    { "status", required_argument, NULL, OPT_STATUS },
+    { "prometheus", required_argument, NULL, OPT_PROMETHEUS },
+    { NULL, 0, NULL, 0 },
+};
+
+/* For --config files: 1 the option takes a value, 0 a flag, -1 no such long option. */
+static int option_takes_value(const char *name)
+{
+    size_t i;
+
+    for (i = 0; longopts[i].name != NULL; i++)
+        if (strcmp(longopts[i].name, name) == 0)
+            return longopts[i].has_arg == required_argument;
+    return -1;
+}
+
 static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen)
 {
-    static const struct option longopts[] = {
-        { "output", required_argument, NULL, 'o' },
-        { "rotate", required_argument, NULL, 'G' },
-        { "threads", required_argument, NULL, 't' },
-        { "filter", required_argument, NULL, 'f' },
-        { "interface", required_argument, NULL, 'i' },
-        { "snaplen", required_argument, NULL, 's' },
-        { "buffer-size", required_argument, NULL, 'B' },
-        { "duration", required_argument, NULL, 'd' },
-        { "count", required_argument, NULL, 'c' },
-        { "user", required_argument, NULL, 'Z' },
-        { "quiet", no_argument, NULL, 'q' },
-        { "help", no_argument, NULL, 'h' },
-        { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
-        { "memcap", required_argument, NULL, OPT_MEMCAP },
-        { "idle-timeout", required_argument, NULL, OPT_IDLE },
-        { "tcp-idle-timeout", required_argument, NULL, OPT_TCP_IDLE },
-        { "active-timeout", required_argument, NULL, OPT_ACTIVE },
-        { "inventory", required_argument, NULL, OPT_INVENTORY },
-        { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-        { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
-        { "model", required_argument, NULL, OPT_MODEL },
-        { "anomalies", required_argument, NULL, OPT_ANOMALIES },
-        { "suppress", required_argument, NULL, OPT_SUPPRESS },
-        { "syslog", no_argument, NULL, OPT_SYSLOG },
-        { "window", required_argument, NULL, OPT_WINDOW },
-        { "status", required_argument, NULL, OPT_STATUS },
-        { "prometheus", required_argument, NULL, OPT_PROMETHEUS },
-        { NULL, 0, NULL, 0 },
-    };
     int live = cfg->command == MW_CMD_CAPTURE;
     uint64_t v = 0;
     int c;
@@ -316,6 +333,8 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_PROMETHEUS:
                 cfg->prometheus = optarg;
                 break;
+            case OPT_CONFIG:
+                break; /* read before parsing (with_config_file) */
             case OPT_WINDOW:
                 rc = parse_u64("--window", optarg, 10, 86400, &v, errbuf, errlen);
                 cfg->window_us = (int64_t)v * 1000000;
@@ -434,6 +453,52 @@ static int asks_help(int argc, char **argv)
     return 0;
 }
 
+/*
+ * --config FILE: its settings become options placed before the command
+ * line's, so what is typed wins. The new argument vector lives in cfg
+ * (mw_config_free) because cfg's strings point into it.
+ */
+static int with_config_file(mw_config_t *cfg, int *argc, char ***argv, char *errbuf, size_t errlen)
+{
+    const char *path = NULL;
+    char **out;
+    int i, n = 0, rc;
+
+    for (i = 2; i < *argc && strcmp((*argv)[i], "--") != 0; i++) {
+        if (strcmp((*argv)[i], "--config") == 0 && i + 1 < *argc)
+            path = (*argv)[i + 1];
+        else if (strncmp((*argv)[i], "--config=", 9) == 0)
+            path = (*argv)[i] + 9;
+    }
+    if (path == NULL)
+        return 0;
+    rc = mw_config_file_load(path, option_takes_value, &cfg->config_args, errbuf, errlen);
+    if (rc != 0)
+        return rc;
+    out = calloc((size_t)*argc + cfg->config_args.argc + 1, sizeof(*out));
+    if (out == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    out[n++] = (*argv)[0];
+    out[n++] = (*argv)[1];
+    for (i = 0; i < (int)cfg->config_args.argc; i++)
+        out[n++] = cfg->config_args.argv[i];
+    for (i = 2; i < *argc; i++)
+        out[n++] = (*argv)[i];
+    cfg->config_argv = out;
+    *argc = n;
+    *argv = out;
+    return 0;
+}
+
+void mw_config_free(mw_config_t *cfg)
+{
+    free(cfg->config_argv);
+    cfg->config_argv = NULL;
+    mw_config_args_free(&cfg->config_args);
+}
+
 int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen)
 {
     const char *cmd;
@@ -536,6 +601,9 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
                 "usage: mastwatch model show MODEL.h5 | model merge -o OUT.h5 MODEL.h5...");
         return MW_EINVAL;
     }
+    rc = with_config_file(cfg, &argc, &argv, errbuf, errlen);
+    if (rc != 0)
+        return rc;
     if (strcmp(cmd, "analyze") == 0)
         cfg->command = MW_CMD_ANALYZE;
     else if (strcmp(cmd, "train") == 0)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/config_file.h"
+
 enum mw_command {
     MW_CMD_NONE = 0,
     MW_CMD_HELP,
@@ -50,11 +52,13 @@ typedef struct mw_config {
     uint64_t max_packets; /* -c, 0 = no limit */
     int64_t duration_us;  /* -d, 0 = no limit */
     int quiet;
-    int progress;               /* show progress when stderr is a terminal */
-    char command_line[1024];    /* as typed, for the output file */
-    char output_name[4096];     /* capture: -o with strftime(3) patterns expanded at start */
-    const char *output_pattern; /* capture: -o as given (strftime patterns), for -G */
-    unsigned rotate_s;          /* capture -G SEC: a new results file every SEC (0 = one) */
+    int progress;                 /* show progress when stderr is a terminal */
+    char command_line[1024];      /* as typed, for the output file */
+    char output_name[4096];       /* capture: -o with strftime(3) patterns expanded at start */
+    const char *output_pattern;   /* capture: -o as given (strftime patterns), for -G */
+    mw_config_args_t config_args; /* --config FILE's settings as options */
+    char **config_argv;           /* the argument vector with them (cfg points into it) */
+    unsigned rotate_s;            /* capture -G SEC: a new results file every SEC (0 = one) */
 } mw_config_t;
 
 /*
@@ -62,6 +66,9 @@ typedef struct mw_config {
  * errors). For --help/--version sets command and returns 0.
  */
 int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_t errlen);
+
+/* Frees what --config allocated (cfg's strings may point into it). */
+void mw_config_free(mw_config_t *cfg);
 
 /* The command's name as typed ("analyze", "model" for model show/merge). */
 const char *mw_command_name(enum mw_command command);

@@ -83,6 +83,26 @@ def main():
     r = run([mw, "model", "merge", m1, model, "-o", m2])
     fails.check(r.returncode == 0 and os.path.exists(m2), f"merge, -o last: {r.stderr!r}")
 
+    # --config FILE: the same settings from YAML give the same records; the command line wins
+    conf = os.path.join(tmp, "mw.yaml")
+    feed_file, feed_cli = os.path.join(tmp, "file.jsonl"), os.path.join(tmp, "cli.jsonl")
+    with open(conf, "w") as f:
+        f.write(f"# settings\ninventory: {site}\nmodel: {model}\nquiet: true\n"
+                f"anomalies: {feed_file}\n")
+    viaconf = os.path.join(tmp, "viaconf.h5")
+    r = run([mw, "analyze", "--config", conf, "--anomalies", feed_cli, "-o", viaconf, cap])
+    fails.check(r.returncode == 0 and os.path.exists(viaconf), f"--config: {r.stderr!r}")
+    if r.returncode == 0:
+        fails.check(np.array_equal(flows(viaconf), flows(before)), "--config: other records")
+        fails.check(os.path.exists(feed_cli) and not os.path.exists(feed_file),
+                    "--config: the command line's --anomalies did not win")
+    for text, want in (("bogus: 1\n", "unknown setting 'bogus'"), ("quiet: maybe\n", "true or false"),
+                       ("a: [1\n", "mw.yaml:2:"), ("- inventory\n", "mapping")):
+        open(conf, "w").write(text)
+        r = run([mw, "analyze", "--config", conf, "-o", os.path.join(tmp, "never.h5"), cap])
+        fails.check(r.returncode == 2 and want in r.stderr and r.stderr.count("\n") == 1,
+                    f"--config {text!r}: exit {r.returncode} {r.stderr!r}")
+
     # an unknown option names the command's help
     r = run([mw, "train", "--bogus"])
     fails.check(r.returncode == 2 and "help train" in r.stderr, f"train --bogus: {r.stderr!r}")
