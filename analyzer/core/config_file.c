@@ -93,8 +93,8 @@ int mw_config_file_load(const char *path, int (*takes_value)(const char *name),
         int kind, flag;
 
         if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE || v->type != YAML_SCALAR_NODE) {
-            mw_fmt_err(errbuf, errlen, "%s:%zu: each setting is 'option: value' (one value)",
-                    path, (k ? k->start_mark.line : 0) + 1);
+            mw_fmt_err(errbuf, errlen, "%s:%zu: each setting is 'option: value' (one value)", path,
+                    (k ? k->start_mark.line : 0) + 1);
             rc = MW_EINVAL;
             break;
         }
@@ -102,8 +102,9 @@ int mw_config_file_load(const char *path, int (*takes_value)(const char *name),
         value = (const char *)v->data.scalar.value;
         kind = strcmp(name, "config") == 0 ? -1 : takes_value(name);
         if (kind < 0) {
-            mw_fmt_err(errbuf, errlen, "%s:%zu: unknown setting '%s' (the long option names of "
-                                       "'mastwatch help COMMAND')",
+            mw_fmt_err(errbuf, errlen,
+                    "%s:%zu: unknown setting '%s' (the long option names of "
+                    "'mastwatch help COMMAND')",
                     path, k->start_mark.line + 1, name);
             rc = MW_EINVAL;
             break;
@@ -118,8 +119,8 @@ int mw_config_file_load(const char *path, int (*takes_value)(const char *name),
                 rc = push(args, opt, &cap);
             }
         } else if (value[0] == '\0') {
-            mw_fmt_err(errbuf, errlen, "%s:%zu: %s needs a value", path, v->start_mark.line + 1,
-                    name);
+            mw_fmt_err(
+                    errbuf, errlen, "%s:%zu: %s needs a value", path, v->start_mark.line + 1, name);
             rc = MW_EINVAL;
         } else {
             rc = push(args, opt, &cap);

@@ -35,6 +35,7 @@ enum mw_detector_id {
     MW_DET_DNS,
     MW_DET_TIME_SOURCE,
     MW_DET_RATE,
+    MW_DET_CAPTURE_HEALTH, /* live: drops, one-way capture (detect_health.c) */
     MW_DET_COUNT
 };
 

@@ -55,6 +55,11 @@ void mw_detect_run_records(
 void mw_detect_run_finish(mw_detect_run_t *run);
 /* Live: time passes without records (closes windows and incidents). */
 void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us);
+/* Live: the capture lost packets between from_us and to_us (dropped by the kernel, or by
+ * the interface when interface is set, while passed were captured): a capture_health
+ * anomaly when the share passes its limit (detect_health.c). */
+void mw_detect_run_capture_drops(mw_detect_run_t *run, int64_t from_us, int64_t to_us,
+        uint64_t dropped, uint64_t passed, int interface);
 /* anomalies handed out, by severity (index 1..3) */
 void mw_detect_run_counts(const mw_detect_run_t *run, uint64_t counts[4]);
 /* Per base station (index = bs_index, row 0 = flows of no base station), nrows OUT;

@@ -200,7 +200,11 @@ static void display_filter(mw_anomaly_record_t *r)
     mw_fmt_addr(peer, sizeof(peer), r->peer_hi, r->peer_lo);
     if (l4 != NULL && r->n_ports == 1 && r->service_port != 0)
         snprintf(port, sizeof(port), " && %s.port==%u", l4, r->service_port);
-    if (r->peer_hi == 0 && r->peer_lo == 0) /* window evidence with no single peer */
+    if (r->detector == MW_DET_CAPTURE_HEALTH) /* the capture, not a station: its time */
+        snprintf(r->wireshark, sizeof(r->wireshark),
+                "frame.time_epoch >= %lld && frame.time_epoch < %lld",
+                (long long)(r->start_us / 1000000), (long long)(r->end_us / 1000000 + 1));
+    else if (r->peer_hi == 0 && r->peer_lo == 0) /* window evidence with no single peer */
         snprintf(r->wireshark, sizeof(r->wireshark), "%s==%s", field, local);
     else
         snprintf(r->wireshark, sizeof(r->wireshark), "%s==%s && %s==%s%s%s", field, local, field,

@@ -12,7 +12,7 @@
 
 extern const mw_detector_ops_t mw_det_new_peer, mw_det_new_service, mw_det_direction,
         mw_det_leakage, mw_det_volume, mw_det_beacon, mw_det_off_hours, mw_det_cleartext,
-        mw_det_risk, mw_det_dns, mw_det_time_source, mw_det_rate;
+        mw_det_risk, mw_det_dns, mw_det_time_source, mw_det_rate, mw_det_capture_health;
 
 /* Indexed by enum mw_detector_id. */
 const mw_detector_ops_t *const mw_detectors[] = {
@@ -28,6 +28,7 @@ const mw_detector_ops_t *const mw_detectors[] = {
     &mw_det_dns,
     &mw_det_time_source,
     &mw_det_rate,
+    &mw_det_capture_health,
 };
 const size_t mw_detector_count = sizeof(mw_detectors) / sizeof(mw_detectors[0]);
 

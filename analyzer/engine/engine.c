@@ -118,6 +118,12 @@ typedef struct engine {
     size_t nretired;
     sig_atomic_t reload_served;   /* the SIGUSR2 request last served (writer thread) */
     uint64_t anomalies_before[4]; /* of detection runs a reload ended, by severity */
+    /* live drops: the reader adds each minute's, the writer thread judges them */
+    _Atomic uint64_t drops_kernel, drops_if, drops_passed;
+    _Atomic int64_t drops_until_us;
+    int64_t drops_from_us; /* writer thread: start of the drops not judged yet */
+    int64_t last_drop_check_ms;
+    mw_capture_stats_t drop_base; /* reader: the counters at the last check */
     uint64_t reloads;
     mw_worker_t **workers;
     unsigned nworkers;
@@ -483,6 +489,45 @@ static int64_t wall_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+#define DROP_CHECK_MS 60000
+
+/* Live, once a minute (reader): the capture's drop counters since the last check. */
+static void post_drops(engine_t *e)
+{
+    mw_capture_stats_t cs;
+
+    e->last_drop_check_ms = mw_monotonic_ms();
+    if (mw_capture_get_stats(e->cap, &cs) != 0 || !cs.have)
+        return;
+    /* the kernel's counters are 32-bit on some paths: a wrap restarts the base */
+    if (cs.received >= e->drop_base.received && cs.dropped >= e->drop_base.dropped &&
+            cs.if_dropped >= e->drop_base.if_dropped) {
+        atomic_fetch_add(&e->drops_kernel, cs.dropped - e->drop_base.dropped);
+        atomic_fetch_add(&e->drops_if, cs.if_dropped - e->drop_base.if_dropped);
+        atomic_fetch_add(&e->drops_passed, cs.received - e->drop_base.received);
+        atomic_store(&e->drops_until_us, wall_us());
+    }
+    e->drop_base = cs;
+}
+
+/* Writer thread: what the reader posted, judged by the capture_health detector. */
+static void judge_drops(engine_t *e)
+{
+    int64_t until = atomic_load(&e->drops_until_us);
+    uint64_t kernel, iface, passed;
+
+    if (e->detect == NULL || until == 0 || until == e->drops_from_us)
+        return;
+    kernel = atomic_exchange(&e->drops_kernel, 0);
+    iface = atomic_exchange(&e->drops_if, 0);
+    passed = atomic_exchange(&e->drops_passed, 0);
+    if (e->drops_from_us == 0)
+        e->drops_from_us = until - DROP_CHECK_MS * 1000LL;
+    mw_detect_run_capture_drops(e->detect, e->drops_from_us, until, kernel, passed, 0);
+    mw_detect_run_capture_drops(e->detect, e->drops_from_us, until, iface, passed, 1);
+    e->drops_from_us = until;
+}
+
 static int status_due(engine_t *e)
 {
     int64_t every_ms = e->cfg->status_s ? (int64_t)e->cfg->status_s * 1000
@@ -613,8 +658,11 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
                 checkpoint(e);
             if (status_due(e))
                 emit_status(e);
-            if (live)
+            if (live) {
                 mw_service_watchdog(mw_monotonic_ms(), &e->last_watchdog_ms);
+                if (mw_monotonic_ms() - e->last_drop_check_ms >= DROP_CHECK_MS)
+                    post_drops(e);
+            }
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
@@ -1122,6 +1170,11 @@ static void maintain(void *ctx, mw_h5_writer_t *w)
 {
     engine_t *e = ctx;
 
+    if (e->detect != NULL && e->cfg->command == MW_CMD_CAPTURE) {
+        mw_anomaly_sinks_set_writer(e->sinks, w);
+        judge_drops(e);
+        mw_anomaly_sinks_set_writer(e->sinks, NULL);
+    }
     if (mw_engine_reload_requests == e->reload_served)
         return;
     e->reload_served = mw_engine_reload_requests;

@@ -176,8 +176,30 @@ static char *detect(
     mw_detect_run_records(run, recs, n, MW_WATERMARK_FOLLOW);
     mw_detect_run_finish(run);
     mw_detect_run_destroy(run);
+    mw_anomaly_sinks_destroy(sinks); /* closes json: buf is complete */
+    return buf;
+}
+
+/* A live run fed by feed(run); returns the JSON lines (caller frees). */
+static char *detect_live(const mw_model_t *m, const mw_inventory_t *inv,
+        void (*feed)(mw_detect_run_t *run, void *ctx), void *ctx)
+{
+    char *buf = NULL, err[256];
+    size_t len = 0;
+    FILE *json = open_memstream(&buf, &len);
+    mw_anomaly_sinks_params_t sp = { .json = json, .inv = inv };
+    mw_anomaly_sinks_t *sinks = mw_anomaly_sinks_create(&sp);
+    mw_detect_params_t p = { .model = m, .inv = inv, .name = name_of, .live = 1 };
+    mw_detect_run_t *run;
+
+    assert_non_null(sinks);
+    p.sink = mw_anomaly_sinks_detect_sink(sinks);
+    run = mw_detect_run_create(&p, err, sizeof(err));
+    assert_non_null(run);
+    feed(run, ctx);
+    mw_detect_run_finish(run);
+    mw_detect_run_destroy(run);
     mw_anomaly_sinks_destroy(sinks);
-    fclose(json);
     return buf;
 }
 
@@ -193,6 +215,74 @@ static int count(const char *json, const char *detector)
         p += strlen(key);
     }
     return n;
+}
+
+typedef struct {
+    uint64_t dropped, passed;
+    int interface;
+    int reply; /* one-way case: packets back per TCP record */
+} health_case_t;
+
+static void feed_drops(mw_detect_run_t *run, void *ctx)
+{
+    const health_case_t *h = ctx;
+    mw_detect_run_capture_drops(run, T0, T0 + MIN, h->dropped, h->passed, h->interface);
+}
+
+static void feed_tcp(mw_detect_run_t *run, void *ctx)
+{
+    const health_case_t *h = ctx;
+    static mw_flow_record_t recs[60];
+    size_t i;
+
+    for (i = 0; i < 60; i++) {
+        recs[i] = flow(T0 + (int64_t)i * 5000000, v4(192, 0, 2, 7), 443, 1, MW_SVC_NONE,
+                MW_PLANE_MANAGEMENT, MW_ROLE_UNKNOWN, 0, 300, 0);
+        recs[i].c2s.packets = 3;
+        recs[i].s2c.packets = (uint64_t)h->reply;
+    }
+    mw_detect_run_records(run, recs, 60, MW_WATERMARK_FOLLOW);
+    mw_detect_run_tick(run, T0 + 3 * 3600 * 1000000LL);
+}
+
+/* Live capture health: drops past 0.1 % (and 100 packets) and a capture that sees one
+ * direction only are anomalies of the capture; below the limits nothing. */
+static void test_capture_health(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    health_case_t few = { .dropped = 50, .passed = 1000000 };
+    health_case_t thin = { .dropped = 900, .passed = 1000000 };
+    health_case_t some = { .dropped = 5000, .passed = 1000000 };
+    health_case_t many = { .dropped = 100000, .passed = 1000000, .interface = 1 };
+    health_case_t one_way = { .reply = 0 }, both_ways = { .reply = 2 };
+    char *json;
+    (void)state;
+
+    json = detect_live(m, inv, feed_drops, &few);
+    assert_int_equal(count(json, "capture_health"), 0);
+    free(json);
+    json = detect_live(m, inv, feed_drops, &thin);
+    assert_int_equal(count(json, "capture_health"), 0);
+    free(json);
+    json = detect_live(m, inv, feed_drops, &some);
+    assert_true(count(json, "capture_health") >= 1);
+    assert_non_null(strstr(json, "the kernel dropped 5000 packets"));
+    assert_non_null(strstr(json, "\"severity\":\"medium\""));
+    free(json);
+    json = detect_live(m, inv, feed_drops, &many);
+    assert_non_null(strstr(json, "the interface dropped 100000 packets"));
+    assert_non_null(strstr(json, "\"severity\":\"high\""));
+    free(json);
+    json = detect_live(m, inv, feed_tcp, &one_way);
+    assert_true(count(json, "capture_health") >= 1);
+    assert_non_null(strstr(json, "one direction only"));
+    free(json);
+    json = detect_live(m, inv, feed_tcp, &both_ways);
+    assert_int_equal(count(json, "capture_health"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
 }
 
 static void test_clean_day_is_quiet(void **state)
@@ -505,6 +595,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_day_is_quiet),
+        cmocka_unit_test(test_capture_health),
         cmocka_unit_test(test_novelty_detectors),
         cmocka_unit_test(test_volume_needs_learning_and_constant_series),
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
