@@ -19,6 +19,7 @@ enum mw_command {
     MW_CMD_MODEL_SHOW,
     MW_CMD_MODEL_MERGE,
     MW_CMD_RECOVER,
+    MW_CMD_EXTRACT,
 };
 
 typedef struct mw_config {
@@ -50,6 +51,11 @@ typedef struct mw_config {
     int64_t duration_us;  /* -d, 0 = no limit */
     int quiet;
     int progress;            /* show progress when stderr is a terminal */
+    const char *pcap_ring;   /* capture --pcap-ring DIR: rolling pcap store */
+    uint64_t pcap_ring_size; /* --pcap-ring-size bytes */
+    int64_t pcap_ring_age_s; /* --pcap-ring-age, 0 = no age limit */
+    int argc;                /* extract: its own arguments (after the command name) */
+    char **argv;
     char command_line[1024]; /* as typed, for the output file */
     char output_name[4096];  /* capture: -o with strftime(3) patterns expanded at start */
 } mw_config_t;
