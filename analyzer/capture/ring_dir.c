@@ -75,7 +75,8 @@ static int by_time(const void *a, const void *b)
     return strcmp(x->path, y->path);
 }
 
-int mw_ring_dir_list(const char *dir, mw_ring_file_t **files, size_t *n, char *errbuf, size_t errlen)
+int mw_ring_dir_list(
+        const char *dir, mw_ring_file_t **files, size_t *n, char *errbuf, size_t errlen)
 {
     DIR *d = opendir(dir);
     struct dirent *de;

@@ -27,7 +27,8 @@ typedef struct mw_ring_file {
  * file with no packet sorts last. Returns 0 (n may be 0) or a negative
  * MW_E* with a message when dir cannot be read.
  */
-int mw_ring_dir_list(const char *dir, mw_ring_file_t **files, size_t *n, char *errbuf, size_t errlen);
+int mw_ring_dir_list(
+        const char *dir, mw_ring_file_t **files, size_t *n, char *errbuf, size_t errlen);
 
 void mw_ring_dir_free(mw_ring_file_t *files, size_t n);
 
