@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -171,8 +172,14 @@ static int resolve_ring(job_t *j, char *errbuf, size_t errlen)
         return MW_EIO;
     }
     if (taken == 0) {
-        mw_fmt_err(errbuf, errlen, "%s: no ring file covers that time (the ring keeps %s .. %s)",
-                j->o->ring, "its oldest file", "now");
+        time_t t = (time_t)(j->ring[0].first_ns / 1000000000);
+        struct tm tm;
+        char since[32] = "?";
+        if (j->ring[0].first_ns != INT64_MAX && gmtime_r(&t, &tm) != NULL)
+            strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        mw_fmt_err(errbuf, errlen,
+                "%s: no ring file holds that time (the ring's oldest packet is from %s)",
+                j->o->ring, since);
         return MW_EIO;
     }
     return 0;
