@@ -20,6 +20,7 @@
 #include "core/mw.h"
 #include "engine/baseline_jobs.h"
 #include "engine/engine.h"
+#include "engine/extract.h"
 #include "output/h5_recover.h"
 #include "output/summary.h"
 
@@ -166,6 +167,8 @@ static int run_command(mw_config_t *cfg, int argc, char **argv)
             return run_inventory_check(cfg);
         case MW_CMD_RECOVER:
             return run_recover(cfg);
+        case MW_CMD_EXTRACT:
+            return mw_extract_main(cfg->argc, cfg->argv);
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
             return run_model_job(cfg);

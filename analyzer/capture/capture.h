@@ -18,10 +18,12 @@ typedef struct mw_capture_params {
     int snaplen;        /* bytes per packet, 0 = 262144 */
     int buffer_mb;      /* live kernel ring size, 0 = 64 MB */
     int promisc;        /* live: promiscuous mode */
+    int nano;           /* offline: read nanosecond timestamps (ts_ns exact); live always tries */
 } mw_capture_params_t;
 
 typedef struct mw_raw_packet {
     int64_t ts_us;
+    int64_t ts_ns; /* the same time in nanoseconds, as precise as the source gives it */
     uint32_t caplen, wirelen;
     int dlt;
     uint32_t file_index; /* offline: which of params.files it came from */
@@ -51,6 +53,9 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
 void mw_capture_break(mw_capture_t *cap);
 
 int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out /* OUT */);
+
+/* The link type (DLT_*) of the live handle or of the file being read, -1 before any. */
+int mw_capture_datalink(const mw_capture_t *cap);
 
 /* Offline progress: bytes of all files, and bytes consumed so far. */
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap);

@@ -33,6 +33,7 @@ struct mw_capture {
     int dlt;
     uint64_t total_bytes, done_bytes, cur_size;
     int live;
+    int nano; /* the handle gives nanoseconds in tv_usec */
 };
 
 static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_t errlen)
@@ -56,8 +57,9 @@ static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_
 }
 
 /* Microseconds since the epoch; absurd seconds (a pcapng if_tsresol of 1 s times a
- * large count, a corrupt header) are clamped so the product cannot overflow. */
-static int64_t ts_of(const struct pcap_pkthdr *hdr)
+ * large count, a corrupt header) are clamped so the product cannot overflow. With a
+ * nanosecond handle tv_usec holds nanoseconds: rounded down, as libpcap's micro does. */
+static int64_t ts_of(const struct pcap_pkthdr *hdr, int nano)
 {
     const int64_t max_s = INT64_MAX / 2000000; /* ~146,000 years */
     int64_t s = (int64_t)hdr->ts.tv_sec, us = (int64_t)hdr->ts.tv_usec;
@@ -66,9 +68,26 @@ static int64_t ts_of(const struct pcap_pkthdr *hdr)
         s = max_s;
     else if (s < -max_s)
         s = -max_s;
+    if (nano)
+        us = us >= 0 && us <= 999999999 ? us / 1000 : 0;
     if (us < 0 || us > 999999)
         us = 0;
     return s * 1000000 + us;
+}
+
+/* The same in nanoseconds (clamped to ~146 years either side of 1970). */
+static int64_t ts_ns_of(const struct pcap_pkthdr *hdr, int nano)
+{
+    const int64_t max_s = INT64_MAX / 2000000000;
+    int64_t s = (int64_t)hdr->ts.tv_sec, frac = (int64_t)hdr->ts.tv_usec;
+
+    if (s > max_s)
+        s = max_s;
+    else if (s < -max_s)
+        s = -max_s;
+    if (frac < 0 || frac > (nano ? 999999999 : 999999))
+        frac = 0;
+    return s * 1000000000 + (nano ? frac : frac * 1000);
 }
 
 /* Opens files[next_file]; on failure the index still advances. */
@@ -82,9 +101,10 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->cur_file = cap->next_file++;
     cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
     perr[0] = '\0';
+    cap->nano = cap->params.nano;
     if (strcmp(name, "-") == 0) {
-        cap->pcap =
-                pcap_open_offline_with_tstamp_precision(name, PCAP_TSTAMP_PRECISION_MICRO, perr);
+        cap->pcap = pcap_open_offline_with_tstamp_precision(
+                name, cap->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, perr);
     } else {
         /* gzip and zstd files are decompressed on the fly (capture_decomp.c) */
         FILE *fp = mw__capture_fopen(name, NULL, errbuf, errlen);
@@ -92,7 +112,8 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
             cap->done_bytes += cap->cur_size;
             return MW_EFORMAT;
         }
-        cap->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_MICRO, perr);
+        cap->pcap = pcap_fopen_offline_with_tstamp_precision(
+                fp, cap->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, perr);
         if (cap->pcap == NULL)
             fclose(fp); /* libpcap closes it only once it has taken it */
     }
@@ -134,8 +155,10 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
                 pcap_geterr(cap->pcap));
         goto fail;
     }
-    /* not every interface offers microseconds: then libpcap's own precision stays */
-    (void)pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_MICRO);
+    /* nanoseconds when the interface offers them (the --pcap-ring files keep them), else
+     * microseconds, else libpcap's own precision stays */
+    if (pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_NANO) != 0)
+        (void)pcap_set_tstamp_precision(cap->pcap, PCAP_TSTAMP_PRECISION_MICRO);
     rc = pcap_activate(cap->pcap);
     if (rc < 0) {
         mw_fmt_err(errbuf, errlen, "%s: cannot capture: %s", p->iface,
@@ -146,6 +169,7 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
         fprintf(stderr, "mastwatch: warning: %s: %s\n", p->iface,
                 rc == PCAP_WARNING ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
     cap->dlt = pcap_datalink(cap->pcap);
+    cap->nano = pcap_get_tstamp_precision(cap->pcap) == PCAP_TSTAMP_PRECISION_NANO;
     if (apply_filter(cap, p->iface, errbuf, errlen) != 0)
         goto fail;
     return cap;
@@ -217,7 +241,8 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
         }
         rc = pcap_next_ex(cap->pcap, &hdr, &data);
         if (rc == 1) {
-            out->ts_us = ts_of(hdr);
+            out->ts_us = ts_of(hdr, cap->nano);
+            out->ts_ns = ts_ns_of(hdr, cap->nano);
             out->caplen = hdr->caplen;
             out->wirelen = hdr->len;
             out->dlt = cap->dlt;
@@ -265,6 +290,11 @@ int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out)
     out->if_dropped = ps.ps_ifdrop;
     out->have = 1;
     return 0;
+}
+
+int mw_capture_datalink(const mw_capture_t *cap)
+{
+    return cap->pcap != NULL ? cap->dlt : -1;
 }
 
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap)

@@ -36,6 +36,9 @@ enum {
     OPT_STATUS,
     OPT_PROMETHEUS,
     OPT_CONFIG,
+    OPT_PCAP_RING,
+    OPT_PCAP_RING_SIZE,
+    OPT_PCAP_RING_AGE,
 };
 
 static const char usage_overview[] =
@@ -53,6 +56,8 @@ static const char usage_overview[] =
         "  batch --config B.yaml -o OUTDIR SPOOL...\n"
         "                                nightly run over a spool of captures (per-site\n"
         "                                inventory/model, resumable, parallel, one index)\n"
+        "  extract --results RUN.h5 --anomaly ID -o OUT.pcap [SOURCE...]\n"
+        "                                write the packets of an anomaly, a flow or a time range\n"
         "\n"
         "  mastwatch help COMMAND        options of one command (or COMMAND --help)\n"
         "Options may come before or after file names; `--` ends them.\n"
@@ -110,7 +115,36 @@ static const char usage_capture_head[] =
         "  -o NAME-%Y%m%d-%H%M%S.h5  names the file by the start time (strftime)\n"
         "  -G, --rotate SEC         a new results file every SEC (name from the -o pattern);\n"
         "                           each is complete when the next starts\n"
-        "      --no-promisc         do not put the interface in promiscuous mode\n";
+        "      --no-promisc         do not put the interface in promiscuous mode\n"
+        "      --pcap-ring DIR      also keep every packet read in a rolling pcap store in DIR:\n"
+        "                           ring-YYYYmmdd-HHMMSS.pcap (UTC start), nanosecond pcap,\n"
+        "                           for 'mastwatch extract --ring DIR'\n"
+        "      --pcap-ring-size SIZE  total size of the store (K/M/G; at least 1M): files of\n"
+        "                           SIZE/16 (64 MB at most), the oldest deleted first\n"
+        "      --pcap-ring-age DURATION  also delete files older than DURATION (s, m, h, d)\n";
+
+static const char usage_extract[] =
+        "usage: mastwatch extract --results RUN.h5 --anomaly ID -o OUT.pcap [SOURCE...]\n"
+        "       mastwatch extract --results RUN.h5 --flow FLOW_ID -o OUT.pcap [SOURCE...]\n"
+        "       mastwatch extract --from TIME --to TIME [--filter BPF] -o OUT.pcap SOURCE...\n"
+        "Writes the packets of an anomaly (every packet of the flows it links, both\n"
+        "directions, from 1 s before its start to 1 s after its end), of one flow record,\n"
+        "or of a time range to a pcap file (nanosecond timestamps) for Wireshark. Flows in\n"
+        "GTP-U are matched on their inner 5-tuple: the tunnel packets are written.\n"
+        "SOURCE: the capture files of the run (default: the results' `sources` when they\n"
+        "still exist), or --ring DIR, the --pcap-ring store of a live capture.\n\n"
+        "      --results RUN.h5     results file of analyze or capture\n"
+        "      --anomaly ID         anomaly_id in /anomalies\n"
+        "      --flow FLOW_ID       flow_id in /flows\n"
+        "      --from TIME          start of a time range: epoch seconds (1794187802.5) or UTC\n"
+        "      --to TIME            ISO 8601 (2026-11-09T01:30:02Z, fractions allowed)\n"
+        "  -f, --filter BPF         only packets this BPF filter passes\n"
+        "      --ring DIR           read the pcap ring in DIR instead of capture files\n"
+        "  -o, --output OUT.pcap    output; an existing file is refused without --force\n"
+        "      --force              overwrite OUT.pcap\n"
+        "  -q, --quiet              no summary lines\n"
+        "Exit status: 0 written, 1 failed (no such anomaly, sources missing, nothing\n"
+        "matched, ...), 2 usage.\n";
 
 const char *mw_config_usage(enum mw_command command)
 {
@@ -139,6 +173,8 @@ const char *mw_config_usage(enum mw_command command)
                    "(complete=0, recovered=1): every flow row up to the run's last flush.\n"
                    "The .partial is removed once FILE.h5 is in place; an existing FILE.h5 is\n"
                    "never replaced.\n";
+        case MW_CMD_EXTRACT:
+            return usage_extract;
         case MW_CMD_MODEL_SHOW:
         case MW_CMD_MODEL_MERGE:
             return "usage: mastwatch model show MODEL.h5\n"
@@ -202,6 +238,37 @@ bad:
     return MW_EINVAL;
 }
 
+/* "90", "90s", "30m", "24h", "7d": seconds. */
+static int parse_duration(const char *opt, const char *s, int64_t *out, char *errbuf, size_t errlen)
+{
+    char *end;
+    unsigned long long v;
+    int64_t mult = 1;
+
+    errno = 0;
+    if (s == NULL || *s < '0' || *s > '9')
+        goto bad;
+    v = strtoull(s, &end, 10);
+    if (errno != 0)
+        goto bad;
+    if (*end == 'm')
+        mult = 60;
+    else if (*end == 'h')
+        mult = 3600;
+    else if (*end == 'd')
+        mult = 86400;
+    if (*end == 's' || mult != 1)
+        end++;
+    if (*end != '\0' || v == 0 || v > (unsigned long long)(100LL * 365 * 86400) / (uint64_t)mult)
+        goto bad;
+    *out = (int64_t)v * mult;
+    return 0;
+bad:
+    mw_fmt_err(errbuf, errlen, "%s: expected a duration (e.g. 3600, 90m, 24h, 7d), got '%s'", opt,
+            s ? s : "");
+    return MW_EINVAL;
+}
+
 static void set_defaults(mw_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
@@ -234,6 +301,9 @@ static const struct option longopts[] = {
     { "output", required_argument, NULL, 'o' },
     { "rotate", required_argument, NULL, 'G' },
     { "config", required_argument, NULL, OPT_CONFIG },
+    { "pcap-ring", required_argument, NULL, OPT_PCAP_RING },
+    { "pcap-ring-size", required_argument, NULL, OPT_PCAP_RING_SIZE },
+    { "pcap-ring-age", required_argument, NULL, OPT_PCAP_RING_AGE },
     { "threads", required_argument, NULL, 't' },
     { "filter", required_argument, NULL, 'f' },
     { "interface", required_argument, NULL, 'i' },
@@ -335,6 +405,17 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 break;
             case OPT_CONFIG:
                 break; /* read before parsing (with_config_file) */
+            case OPT_PCAP_RING:
+                cfg->pcap_ring = optarg;
+                break;
+            case OPT_PCAP_RING_SIZE:
+                rc = parse_bytes("--pcap-ring-size", optarg, 1ULL << 20, &cfg->pcap_ring_size,
+                        errbuf, errlen);
+                break;
+            case OPT_PCAP_RING_AGE:
+                rc = parse_duration(
+                        "--pcap-ring-age", optarg, &cfg->pcap_ring_age_s, errbuf, errlen);
+                break;
             case OPT_WINDOW:
                 rc = parse_u64("--window", optarg, 10, 86400, &v, errbuf, errlen);
                 cfg->window_us = (int64_t)v * 1000000;
@@ -412,6 +493,7 @@ static const struct {
     { "model", "merge", MW_CMD_MODEL_MERGE },
     { "recover", NULL, MW_CMD_RECOVER },
     { "batch", NULL, MW_CMD_BATCH },
+    { "extract", NULL, MW_CMD_EXTRACT },
 };
 
 /* "model merge" -> MW_CMD_MODEL_MERGE; sub may be NULL; MW_CMD_NONE when unknown. */
@@ -601,6 +683,13 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
                 "usage: mastwatch model show MODEL.h5 | model merge -o OUT.h5 MODEL.h5...");
         return MW_EINVAL;
     }
+    if (strcmp(cmd, "extract") == 0) { /* its options: engine/extract_args.c */
+        cfg->command = asks_help(argc - 2, argv + 2) ? MW_CMD_HELP : MW_CMD_EXTRACT;
+        cfg->help_for = MW_CMD_EXTRACT;
+        cfg->argc = argc - 1;
+        cfg->argv = argv + 1;
+        return 0;
+    }
     rc = with_config_file(cfg, &argc, &argv, errbuf, errlen);
     if (rc != 0)
         return rc;
@@ -638,6 +727,10 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         mw_fmt_err(errbuf, errlen, "--model needs --inventory (the model is per base station)");
         return MW_EINVAL;
     }
+    if (cfg->rotate_s && cfg->command != MW_CMD_CAPTURE) {
+        mw_fmt_err(errbuf, errlen, "-G/--rotate is for capture (a live run)");
+        return MW_EINVAL;
+    }
     if (cfg->rotate_s && (cfg->output == NULL || strchr(cfg->output, '%') == NULL)) {
         mw_fmt_err(errbuf, errlen,
                 "-G needs -o with a strftime pattern naming each file, e.g. "
@@ -657,6 +750,14 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
             return MW_EINVAL;
         }
         cfg->output = cfg->output_name;
+    }
+    if ((cfg->pcap_ring != NULL || cfg->pcap_ring_size != 0 || cfg->pcap_ring_age_s != 0) &&
+            (cfg->command != MW_CMD_CAPTURE || cfg->pcap_ring == NULL ||
+                    cfg->pcap_ring_size == 0)) {
+        mw_fmt_err(errbuf, errlen,
+                "--pcap-ring DIR --pcap-ring-size SIZE [--pcap-ring-age D]: "
+                "capture only, DIR and SIZE together");
+        return MW_EINVAL;
     }
     if (cfg->command == MW_CMD_CAPTURE) {
         if (cfg->iface == NULL) {

@@ -22,6 +22,7 @@ enum mw_command {
     MW_CMD_MODEL_MERGE,
     MW_CMD_RECOVER,
     MW_CMD_BATCH, /* argv goes to mw_batch_main() as it is */
+    MW_CMD_EXTRACT,
 };
 
 typedef struct mw_config {
@@ -59,6 +60,11 @@ typedef struct mw_config {
     mw_config_args_t config_args; /* --config FILE's settings as options */
     char **config_argv;           /* the argument vector with them (cfg points into it) */
     unsigned rotate_s;            /* capture -G SEC: a new results file every SEC (0 = one) */
+    const char *pcap_ring;        /* capture --pcap-ring DIR: rolling pcap store */
+    uint64_t pcap_ring_size;      /* --pcap-ring-size bytes */
+    int64_t pcap_ring_age_s;      /* --pcap-ring-age, 0 = no age limit */
+    int argc;                     /* extract: its own arguments (after the command name) */
+    char **argv;
 } mw_config_t;
 
 /*

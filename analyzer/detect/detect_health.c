@@ -16,9 +16,9 @@
 #define SLOT_US           (15LL * 60 * 1000000) /* one-way share per quarter hour */
 #define ONE_WAY_MIN_TCP   50                    /* TCP records in a slot before judging */
 #define ONE_WAY_SHARE     0.9
-#define DROP_MIN_PACKETS  100    /* dropped in one report before it counts */
-#define DROP_SHARE_MEDIUM 0.001  /* 0.1 % of what the kernel passed */
-#define DROP_SHARE_HIGH   0.05   /* 5 %: a large part of the traffic is not seen */
+#define DROP_MIN_PACKETS  100   /* dropped in one report before it counts */
+#define DROP_SHARE_MEDIUM 0.001 /* 0.1 % of what the kernel passed */
+#define DROP_SHARE_HIGH   0.05  /* 5 %: a large part of the traffic is not seen */
 
 enum { KIND_DROPS = 0, KIND_ONE_WAY = 1 };
 

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "capture/pcap_ring.h"
 #include "classify/classify_ndpi.h"
 #include "classify/inventory.h"
 #include "classify/plane.h"
@@ -110,6 +111,7 @@ typedef struct engine {
     const mw_config_t *cfg;
     mw_run_summary_t *sum;
     mw_capture_t *cap;
+    mw_pcap_ring_t *ring; /* --pcap-ring: every packet read is also stored */
     mw_flow_sink_t *sink;
     mw_inventory_t *inventory; /* the one in force: the writer thread swaps it on SIGUSR2 */
     /* what the reader and the workers read, swapped with inventory */
@@ -622,6 +624,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         int rc = mw_capture_next(e->cap, &raw, err, sizeof(err));
 
         if (rc == 1) {
+            if (e->ring != NULL)
+                mw_pcap_ring_write(e->ring, &raw);
             handle_packet(e, &raw);
             if (e->cfg->max_packets && e->sum->packets >= e->cfg->max_packets)
                 break;
@@ -643,6 +647,7 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
             since_check = 0;
             if (limits_reached(e))
                 break;
+            mw_pcap_ring_tick(e->ring);
             if (rc == 0)
                 publish_all(e); /* quiet link: hand over what is queued */
             if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
@@ -808,6 +813,8 @@ static void destroy(engine_t *e)
     free(e->workers);
     mw_flow_table_destroy(e->tunnels);
     mw_frag_table_destroy(e->frags);
+    if (e->ring != NULL)
+        e->sum->pcap_ring_dropped = mw_pcap_ring_close(e->ring);
     mw_capture_close(e->cap);
     mw_detect_run_destroy(e->detect);
     mw_anomaly_sinks_destroy(e->sinks); /* closes the JSON feed */
@@ -1247,6 +1254,18 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     rc = load_inputs(&e, errbuf, errlen);
     if (rc != 0)
         goto out;
+    if (cfg->pcap_ring != NULL) { /* after -Z: the store is written as the user */
+        mw_pcap_ring_params_t rp = { .dir = cfg->pcap_ring,
+            .max_bytes = cfg->pcap_ring_size,
+            .max_age_s = cfg->pcap_ring_age_s,
+            .dlt = mw_capture_datalink(e.cap),
+            .snaplen = cfg->snaplen > 0 ? (uint32_t)cfg->snaplen : 262144 };
+        e.ring = mw_pcap_ring_open(&rp, errbuf, errlen);
+        if (e.ring == NULL) {
+            rc = MW_EIO;
+            goto out;
+        }
+    }
     /* With a baseline, records are cut at every window so windows see bytes when they happen. */
     e.cfg_eff = *cfg_in;
     if (e.model != NULL && !cfg_in->active_timeout_set)
@@ -1282,6 +1301,8 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         mw_service_ready(); /* interface open, privileges dropped, output in place */
     }
     input_rc = read_loop(&e, errbuf, errlen);
+    sum->pcap_ring_dropped = mw_pcap_ring_close(e.ring); /* complete and synced */
+    e.ring = NULL;
     if (cfg->command == MW_CMD_CAPTURE) {
         live_timer(0);
         mw_service_stopping();

@@ -28,6 +28,7 @@ typedef struct mw_run_summary {
     uint64_t clock_ahead;       /* packets more than a day newer than the one before */
     uint32_t peak_flows;
     uint64_t kernel_received, kernel_dropped, if_dropped;
+    uint64_t pcap_ring_dropped; /* packets --pcap-ring could not store (write errors) */
     int64_t first_us, last_us;
     double elapsed_s;
     unsigned input_errors; /* files that could not be read to the end */

@@ -32,6 +32,9 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
         fprintf(out, "kernel       %llu received, %llu dropped, %llu dropped by interface\n",
                 (unsigned long long)s->kernel_received, (unsigned long long)s->kernel_dropped,
                 (unsigned long long)s->if_dropped);
+    if (cfg->pcap_ring != NULL)
+        fprintf(out, "pcap ring    %s, %llu packets not stored (pcap_ring_dropped)\n",
+                cfg->pcap_ring, (unsigned long long)s->pcap_ring_dropped);
     fprintf(out, "memory       cap %llu MB: at most %llu flows in memory, %llu evicted",
             (unsigned long long)(s->memcap >> 20), (unsigned long long)s->flow_cap,
             (unsigned long long)s->flows_evicted);

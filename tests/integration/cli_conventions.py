@@ -30,7 +30,7 @@ def main():
     model = os.path.join(root, "models", "demo-site.h5")
 
     # help for every command, both spellings, same text
-    for words in (["analyze"], ["capture"], ["train"], ["recover"], ["inventory"],
+    for words in (["analyze"], ["capture"], ["train"], ["recover"], ["extract"], ["inventory"],
                   ["inventory", "check"], ["model"], ["model", "show"], ["model", "merge"],
                   ["batch"]):
         a = run([mw, "help"] + words)
