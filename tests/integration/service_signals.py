@@ -88,7 +88,7 @@ def main():
     ref_lines = normalized(open(ref_feed, "rb").read())
     fails.check(len(ref_lines) > 0, "the reference run reports anomalies")
 
-    # logrotate create + SIGHUP, with SIGUSR1 and SIGUSR2 on the way
+    # logrotate create + SIGHUP, with SIGUSR1 on the way
     feed, out = os.path.join(tmp, "feed.jsonl"), os.path.join(tmp, "o.h5")
     prom = os.path.join(tmp, "mastwatch.prom")
 
