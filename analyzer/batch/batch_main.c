@@ -445,9 +445,11 @@ static int setup(run_t *r)
 int mw__batch_run(const mw_batch_opts_t *opts, const mw_batch_driver_t *drv)
 {
     run_t r;
+    mw_batch_pool_t pool;
     char started[MW_BATCH_UTC_LEN];
     int stop, code;
 
+    memset(&pool, 0, sizeof(pool));
     if (drv == NULL)
         drv = &local_driver;
     memset(&r, 0, sizeof(r));
@@ -463,17 +465,24 @@ int mw__batch_run(const mw_batch_opts_t *opts, const mw_batch_driver_t *drv)
     if (!opts->quiet)
         fprintf(stderr, "mastwatch: batch %s: %zu captures to analyze, %u at a time\n", opts->night,
                 r.njobs, opts->jobs);
-    {
-        mw_batch_pool_t pool = { r.exe, r.nightdir, opts, r.jobs, r.njobs,
-            { &r, job_prepare, job_finished, NULL, NULL }, record_job, &r };
-        stop = mw__batch_exec_pending_stop();
-        if (stop == 0)
-            stop = drv->analyze(drv->ctx, &pool);
-        if (stop < 0) {
-            if (r.error[0] == '\0')
-                snprintf(r.error, sizeof(r.error), "cannot run the analysis processes");
-            stop = 0;
-        }
+    /* the driver may still look at the jobs while training: pool lives until the end */
+    pool.exe = r.exe;
+    pool.nightdir = r.nightdir;
+    pool.opts = opts;
+    pool.jobs = r.jobs;
+    pool.njobs = r.njobs;
+    pool.local.ctx = &r;
+    pool.local.prepare = job_prepare;
+    pool.local.finished = job_finished;
+    pool.record = record_job;
+    pool.ctx = &r;
+    stop = mw__batch_exec_pending_stop();
+    if (stop == 0)
+        stop = drv->analyze(drv->ctx, &pool);
+    if (stop < 0) {
+        if (r.error[0] == '\0')
+            snprintf(r.error, sizeof(r.error), "cannot run the analysis processes");
+        stop = 0;
     }
     code = finish_night(&r, stop, started, drv);
     stop = mw__batch_exec_pending_stop();
