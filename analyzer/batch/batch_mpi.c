@@ -153,8 +153,8 @@ static int serve(void *ctx)
     for (;;) {
         mw_batch_msg_t msg = { 0 };
         int from = -1, tag = 0, got;
-        got = mw__batch_msg_recv(&msg, MPI_ANY_SOURCE, MPI_ANY_TAG, 0, &from, &tag, err,
-                sizeof(err));
+        got = mw__batch_msg_recv(
+                &msg, MPI_ANY_SOURCE, MPI_ANY_TAG, 0, &from, &tag, err, sizeof(err));
         if (got != 0) {
             if (got < 0) {
                 fprintf(stderr, "mastwatch: batch: %s\n", err);

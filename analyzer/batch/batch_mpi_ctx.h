@@ -34,8 +34,8 @@ typedef struct mw_batch_mpi {
 int mw__batch_mpi_worker(mw_batch_mpi_t *m);
 
 /* rank 0's train step (mw_batch_train_fn, ctx = mw_batch_mpi_t). */
-int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site,
-        char *const *fresh, size_t nfresh, const char *out, const char *log);
+int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site, char *const *fresh,
+        size_t nfresh, const char *out, const char *log);
 
 /* A non-zero rank's side of one mw__batch_mpi_train (its TRAIN message in msg). */
 int mw__batch_mpi_train_part(mw_batch_mpi_t *m, void *msg);

@@ -151,8 +151,8 @@ int mw__batch_msg_recv(mw_batch_msg_t *m, int source, int tag, int wait, int *fr
     }
     m->cap = m->len = (size_t)count;
     /* the probed message itself: same source and tag, nothing can overtake it */
-    rc = MPI_Recv(m->p, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD,
-            MPI_STATUS_IGNORE);
+    rc = MPI_Recv(
+            m->p, count, MPI_BYTE, st.MPI_SOURCE, st.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (rc != MPI_SUCCESS) {
         mw__batch_mpi_err(rc, "MPI_Recv", errbuf, errlen);
         return -1;
@@ -184,8 +184,7 @@ static unsigned char *slurp(const char *path, uint64_t *size)
 
     if (f == NULL)
         return NULL;
-    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 &&
-            (p = malloc((size_t)st.st_size)) != NULL &&
+    if (fstat(fileno(f), &st) == 0 && st.st_size > 0 && (p = malloc((size_t)st.st_size)) != NULL &&
             fread(p, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
         free(p);
         p = NULL;
@@ -245,8 +244,8 @@ int mw__batch_msg_recv_file(const char *path, int rank, int *got, char *errbuf, 
     }
     for (off = 0; off < size; off += MW_MSG_CHUNK) {
         int n = (int)MW_MIN((uint64_t)MW_MSG_CHUNK, size - off);
-        rc = MPI_Recv(p + off, n, MPI_BYTE, rank, MW_TAG_MODEL_DATA, MPI_COMM_WORLD,
-                MPI_STATUS_IGNORE);
+        rc = MPI_Recv(
+                p + off, n, MPI_BYTE, rank, MW_TAG_MODEL_DATA, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
         if (rc != MPI_SUCCESS) {
             mw__batch_mpi_err(rc, "MPI_Recv", errbuf, errlen);
             free(p);

@@ -58,15 +58,14 @@ static int reduce(mw_batch_mpi_t *m, mw_batch_site_t *site, char *const *files, 
     for (step = 1; step < m->size; step <<= 1) {
         int got = 0;
         if (m->rank % (2 * step) == step) {
-            if (mw__batch_msg_send_file(have ? mine : NULL, !ok, m->rank - step, err,
-                        sizeof(err)) != 0)
+            if (mw__batch_msg_send_file(
+                        have ? mine : NULL, !ok, m->rank - step, err, sizeof(err)) != 0)
                 goto broken;
             break;
         }
         if (m->rank + step >= m->size)
             continue;
-        if (mw__batch_msg_recv_file(ok ? recv : NULL, m->rank + step, &got, err,
-                    sizeof(err)) != 0)
+        if (mw__batch_msg_recv_file(ok ? recv : NULL, m->rank + step, &got, err, sizeof(err)) != 0)
             goto broken;
         if (got < 0)
             ok = 0;
@@ -101,8 +100,8 @@ static int owner_of(const mw_batch_mpi_t *m, const char *results)
     return 0;
 }
 
-int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site,
-        char *const *fresh, size_t nfresh, const char *out, const char *log)
+int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site, char *const *fresh,
+        size_t nfresh, const char *out, const char *log)
 {
     mw_batch_mpi_t *m = ctx;
     char **mine = calloc(nfresh + 1, sizeof(*mine));
@@ -115,7 +114,8 @@ int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site,
         return -1;
     for (r = 1; r < m->size; r++) {
         mw_batch_msg_t msg = { 0 };
-        char *part = mw__batch_printf("%s/train-%s.rank%d.tmp.h5", m->pool->nightdir, site->name, r);
+        char *part =
+                mw__batch_printf("%s/train-%s.rank%d.tmp.h5", m->pool->nightdir, site->name, r);
         char *plog = mw__batch_printf("%s/train-%s.rank%d.log", m->pool->nightdir, site->name, r);
         size_t k = 0;
         for (i = 0; i < nfresh; i++)
@@ -128,9 +128,9 @@ int mw__batch_mpi_train(void *ctx, const char *exe, const mw_batch_site_t *site,
         for (i = 0; i < nfresh; i++)
             if (owner_of(m, fresh[i]) == r)
                 mw__batch_msg_str(&msg, fresh[i]);
-        rc = part != NULL && plog != NULL ? mw__batch_msg_send(&msg, r, MW_TAG_TRAIN, err,
-                                                    sizeof(err))
-                                          : -1;
+        rc = part != NULL && plog != NULL
+                     ? mw__batch_msg_send(&msg, r, MW_TAG_TRAIN, err, sizeof(err))
+                     : -1;
         mw__batch_msg_free(&msg);
         free(part);
         free(plog);

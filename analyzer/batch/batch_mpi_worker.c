@@ -81,8 +81,8 @@ static int take_assign(worker_t *w, mw_batch_msg_t *msg)
     return 0;
 }
 
-static int send_result(worker_t *w, const wjob_t *j, int kind, const mw_batch_record_t *rec,
-        const char *error)
+static int send_result(
+        worker_t *w, const wjob_t *j, int kind, const mw_batch_record_t *rec, const char *error)
 {
     mw_batch_msg_t msg = { 0 };
     int rc;
@@ -115,8 +115,8 @@ static int poll0(void *ctx)
 
     while (!w->broken && !w->end) {
         mw_batch_msg_t msg = { 0 };
-        int tag = 0, got = mw__batch_msg_recv(&msg, 0, MPI_ANY_TAG, 0, NULL, &tag, w->err,
-                sizeof(w->err));
+        int tag = 0,
+            got = mw__batch_msg_recv(&msg, 0, MPI_ANY_TAG, 0, NULL, &tag, w->err, sizeof(w->err));
         if (got == 1)
             break;
         if (got < 0)
@@ -175,8 +175,8 @@ static int finished(void *ctx, size_t i, int wstatus, int errno_value, int stopp
     worker_t *w = ctx;
     mw_batch_record_t rec;
     char err[MW_ERRBUF_SIZE];
-    int rc = mw__batch_job_finish(&w->v[i]->j, w->m->opts->night, wstatus, errno_value, stopping,
-            &rec, err, sizeof(err));
+    int rc = mw__batch_job_finish(
+            &w->v[i]->j, w->m->opts->night, wstatus, errno_value, stopping, &rec, err, sizeof(err));
 
     if (rc == 1)
         return send_result(w, w->v[i], MW_RES_DISCARDED, NULL, NULL);
