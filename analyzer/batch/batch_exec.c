@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,7 +126,7 @@ int mw__batch_exec_run(const char *exe, size_t n, unsigned jobs, const mw_batch_
     slot_t *slots = calloc(jobs, sizeof(*slots));
     size_t next = 0;
     unsigned running = 0, i;
-    int sfd, stop = 0, failed = 0;
+    int sfd, stop = 0, failed = 0, exhausted = 0;
 
     stop_set(&s);
     if (slots == NULL)
@@ -138,11 +139,17 @@ int mw__batch_exec_run(const char *exe, size_t n, unsigned jobs, const mw_batch_
     for (;;) {
         struct signalfd_siginfo si;
         ssize_t got;
-        while (!stop && !failed && next < n && running < jobs) {
+        while (!stop && !failed && !exhausted && running < jobs) {
             char *const *argv = NULL;
-            int log_fd = -1;
-            size_t job = next++;
+            int log_fd = -1, more;
+            size_t job = next;
             pid_t pid;
+            more = ops->next != NULL ? ops->next(ops->ctx, &job) : next < n ? 1 : -1;
+            if (more <= 0) {
+                exhausted = more < 0;
+                break;
+            }
+            next++;
             if (ops->prepare(ops->ctx, job, &argv, &log_fd) != 0)
                 continue;
             pid = spawn(exe, argv, log_fd);
@@ -159,8 +166,20 @@ int mw__batch_exec_run(const char *exe, size_t n, unsigned jobs, const mw_batch_
             slots[i].job = job;
             running++;
         }
-        if (running == 0)
+        if (running == 0 && (exhausted || stop || failed))
             break;
+        if (ops->tick != NULL) {
+            /* jobs may come from elsewhere: wake up now and then to look */
+            struct pollfd pfd = { sfd, POLLIN, 0 };
+            int ready = poll(&pfd, 1, MW_BATCH_EXEC_TICK_MS);
+            if (ready == 0 || (ready < 0 && errno == EINTR)) {
+                if (ops->tick(ops->ctx) != 0 && !failed) {
+                    failed = 1;
+                    signal_all(slots, jobs, SIGTERM);
+                }
+                continue;
+            }
+        }
         got = read(sfd, &si, sizeof(si));
         if (got < 0 && errno == EINTR)
             continue;

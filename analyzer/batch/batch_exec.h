@@ -23,15 +23,27 @@ typedef struct mw_batch_exec_ops {
      * batch (e.g. the state cannot be written).
      */
     int (*finished)(void *ctx, size_t i, int wait_status, int errno_value, int stopping);
+    /*
+     * Optional (NULL: jobs 0..n-1 in order): the next job into *i; 1 = one,
+     * 0 = none yet (asked again after tick()), -1 = no more. Lets jobs come
+     * from elsewhere while the pool runs (MPI ranks, batch_mpi.c).
+     */
+    int (*next)(void *ctx, size_t *i);
+    /*
+     * Optional: called at least every MW_BATCH_EXEC_TICK_MS while the pool
+     * waits. Non-zero stops the batch as finished() does.
+     */
+    int (*tick)(void *ctx);
 } mw_batch_exec_ops_t;
 
+#define MW_BATCH_EXEC_TICK_MS 5
+
 /*
- * Runs jobs 0..n-1 in order, at most `jobs` at once, each as exe with its
- * argv (a child dies with the batch: PR_SET_PDEATHSIG). Returns the signal
- * that stopped the batch (0 = none), or -1 when finished() asked to stop.
- * SIGINT/SIGTERM/SIGHUP are blocked from mw__batch_exec_block_signals() on
- * and read here; after a stop, running children get SIGTERM (a second
- * signal: SIGKILL) and are waited for, and no new job starts.
+ * Runs jobs 0..n-1 in order (or as ops->next hands them out), at most `jobs` at once, each as exe
+ * with its argv (a child dies with the batch: PR_SET_PDEATHSIG). Returns the signal that stopped
+ * the batch (0 = none), or -1 when finished() asked to stop. SIGINT/SIGTERM/SIGHUP are blocked from
+ * mw__batch_exec_block_signals() on and read here; after a stop, running children get SIGTERM (a
+ * second signal: SIGKILL) and are waited for, and no new job starts.
  */
 int mw__batch_exec_run(const char *exe, size_t n, unsigned jobs, const mw_batch_exec_ops_t *ops);
 

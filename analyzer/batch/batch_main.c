@@ -21,15 +21,16 @@
 
 #include "batch/batch_config.h"
 #include "batch/batch_exec.h"
+#include "batch/batch_job.h"
 #include "batch/batch_night.h"
+#include "batch/batch_mpi.h"
 #include "batch/batch_opts.h"
+#include "batch/batch_run.h"
 #include "batch/batch_spool.h"
 #include "batch/batch_state.h"
 #include "batch/batch_train.h"
 #include "batch/batch_util.h"
 #include "core/mw.h"
-
-#define MW_BATCH_ARGV 16
 
 static const char batch_usage[] =
         "usage: mastwatch batch --config BATCH.yaml -o OUTDIR [options] SPOOL...\n"
@@ -56,18 +57,6 @@ const char *mw_batch_usage(void)
     return batch_usage;
 }
 
-typedef struct job {
-    const mw_batch_file_t *file;
-    const mw_batch_site_t *site;
-    char *base;     /* captures/SITE/NAME, relative to the night directory */
-    char *results;  /* absolute paths */
-    char *anom_tmp; /* analyze writes here; renamed to anom once it is done */
-    char *anom;
-    char *log;
-    char *argv[MW_BATCH_ARGV];
-    char started[MW_BATCH_UTC_LEN];
-} job_t;
-
 typedef struct run {
     const mw_batch_opts_t *opts;
     mw_batch_config_t *cfg;
@@ -75,7 +64,7 @@ typedef struct run {
     char *nightdir; /* absolute */
     char exe[PATH_MAX];
     mw_batch_files_t files;
-    job_t *jobs;
+    mw_batch_job_t *jobs;
     size_t njobs, ndone;
     mw_batch_record_t *extra; /* this run's not-matched and too-young captures */
     size_t nextra;
@@ -146,25 +135,19 @@ static int name_taken(const run_t *r, const char *base, size_t upto)
 
 static int name_job(run_t *r, size_t k)
 {
-    job_t *j = &r->jobs[k];
-    char *stem = stem_of(j->file->path);
+    mw_batch_job_t *j = &r->jobs[k];
+    char *stem = stem_of(j->path), *base;
 
     if (stem == NULL)
         return MW_ENOMEM;
-    j->base = mw__batch_printf("captures/%s/%s", j->site->name, stem[0] ? stem : "capture");
-    if (j->base != NULL && name_taken(r, j->base, k)) {
-        free(j->base);
-        j->base = mw__batch_printf("captures/%s/%s-%08x", j->site->name, stem[0] ? stem : "capture",
-                fnv1a(j->file->path, j->file->size, j->file->mtime_ns));
+    base = mw__batch_printf("captures/%s/%s", j->site, stem[0] ? stem : "capture");
+    if (base != NULL && name_taken(r, base, k)) {
+        free(base);
+        base = mw__batch_printf("captures/%s/%s-%08x", j->site, stem[0] ? stem : "capture",
+                fnv1a(j->path, j->size, j->mtime_ns));
     }
     free(stem);
-    if (j->base == NULL)
-        return MW_ENOMEM;
-    j->results = mw__batch_printf("%s/%s.h5", r->nightdir, j->base);
-    j->anom = mw__batch_printf("%s/%s.anomalies.jsonl", r->nightdir, j->base);
-    j->anom_tmp = mw__batch_printf("%s/%s.anomalies.jsonl.partial", r->nightdir, j->base);
-    j->log = mw__batch_printf("%s/%s.log", r->nightdir, j->base);
-    return j->results && j->anom && j->anom_tmp && j->log ? 0 : MW_ENOMEM;
+    return mw__batch_job_name(j, base, r->nightdir);
 }
 
 /* ---- stale files --------------------------------------------------------- */
@@ -199,132 +182,52 @@ static void sweep(const char *dir, int depth)
 static int job_prepare(void *ctx, size_t i, char *const **argv, int *log_fd)
 {
     run_t *r = ctx;
-    job_t *j = &r->jobs[i];
-    char err[MW_ERRBUF_SIZE];
-    char *dir = mw__batch_dirname(j->results);
-    size_t k = 0;
 
-    if (dir == NULL || mw__batch_mkdirs(dir, err, sizeof(err)) != 0) {
-        free(dir);
-        return -1; /* finished() is not called: the capture stays pending */
-    }
-    free(dir);
-    (void)unlink(j->results);
-    (void)unlink(j->anom);
-    (void)unlink(j->anom_tmp);
-    *log_fd = open(j->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    mw__batch_utc(mw__batch_now(), j->started);
-    j->argv[k++] = (char *)"mastwatch";
-    j->argv[k++] = (char *)"analyze";
-    j->argv[k++] = (char *)"-q";
-    j->argv[k++] = (char *)"--inventory";
-    j->argv[k++] = j->site->inventory;
-    if (j->site->model != NULL) {
-        j->argv[k++] = (char *)"--model";
-        j->argv[k++] = j->site->model;
-        j->argv[k++] = (char *)"--anomalies";
-        j->argv[k++] = j->anom_tmp;
-    }
-    j->argv[k++] = (char *)"-o";
-    j->argv[k++] = j->results;
-    j->argv[k++] = (char *)"--";
-    j->argv[k++] = j->file->path;
-    j->argv[k] = NULL;
-    *argv = j->argv;
-    return 0;
+    return mw__batch_job_prepare(&r->jobs[i], argv, log_fd);
 }
 
-/* analyze's first "mastwatch: " line in the log, without the prefix. */
-static char *error_from_log(const char *log)
+/* Appends a finished capture to the state (one writer: this process). */
+static int record_job(void *ctx, size_t i, const mw_batch_record_t *rec)
 {
-    FILE *f = fopen(log, "r");
-    char *line = NULL, *out = NULL;
-    size_t cap = 0;
+    run_t *r = ctx;
+    char err[MW_ERRBUF_SIZE];
+    int ok = rec->status == MW_BS_DONE;
 
-    if (f == NULL)
-        return NULL;
-    while (out == NULL && getline(&line, &cap, f) > 0) {
-        if (strncmp(line, "mastwatch: ", 11) != 0)
-            continue;
-        line[strcspn(line, "\n")] = '\0';
-        out = strdup(line + 11);
+    if (mw__batch_state_append(r->st, rec, err, sizeof(err)) != 0) {
+        snprintf(r->error, sizeof(r->error), "%s", err);
+        fprintf(stderr, "mastwatch: batch: %s\n", err);
+        return -1;
     }
-    free(line);
-    fclose(f);
-    return out;
+    r->ndone++;
+    if (!r->opts->quiet || !ok)
+        fprintf(stderr, "mastwatch: batch: [%zu/%zu] %s %s%s%s\n", r->ndone, r->njobs,
+                ok ? "done" : "FAILED", r->jobs[i].path, rec->error ? ": " : "",
+                rec->error ? rec->error : "");
+    return 0;
 }
 
 static int job_finished(void *ctx, size_t i, int wstatus, int errno_value, int stopping)
 {
     run_t *r = ctx;
-    job_t *j = &r->jobs[i];
     mw_batch_record_t rec;
     char err[MW_ERRBUF_SIZE];
-    struct stat st;
-    int ok = wstatus >= 0 && WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, rc;
+    int rc = mw__batch_job_finish(
+            &r->jobs[i], r->opts->night, wstatus, errno_value, stopping, &rec, err, sizeof(err));
 
-    if (stopping && !ok) {
-        /* stopped by us: not a result; done again next run */
-        (void)unlink(j->results);
-        (void)unlink(j->anom_tmp);
+    if (rc == 1) {
         if (!r->opts->quiet)
             fprintf(stderr, "mastwatch: batch: %s: interrupted, left for the next run\n",
-                    j->file->path);
+                    r->jobs[i].path);
         return 0;
     }
-    memset(&rec, 0, sizeof(rec));
-    memcpy(rec.night, r->opts->night, sizeof(rec.night));
-    rec.size = j->file->size;
-    rec.mtime_ns = j->file->mtime_ns;
-    memcpy(rec.started_utc, j->started, sizeof(rec.started_utc));
-    mw__batch_utc(mw__batch_now(), rec.finished_utc);
-    rec.path = j->file->path;
-    rec.site = j->site->name;
-    rec.status = ok ? MW_BS_DONE : MW_BS_FAILED;
-    rec.exit_code = wstatus < 0          ? -1
-                    : WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-                                         : 128 + WTERMSIG(wstatus);
-    if (wstatus < 0)
-        rec.error = mw__batch_printf("cannot start analyze: %s", strerror(errno_value));
-    else if (WIFSIGNALED(wstatus))
-        rec.error = mw__batch_printf("analyze was killed by signal %d", WTERMSIG(wstatus));
-    else if (!ok)
-        rec.error = error_from_log(j->log);
-    rec.log = mw__batch_printf("%s.log", j->base);
-    /* only a results file analyze finished (renamed from .partial) counts */
-    if (stat(j->results, &st) == 0) {
-        if (mw__batch_fsync_path(j->results, err, sizeof(err)) != 0)
-            goto fail;
-        rec.results = mw__batch_printf("%s.h5", j->base);
-        if (stat(j->anom_tmp, &st) == 0) {
-            if (mw__batch_commit(j->anom_tmp, j->anom, err, sizeof(err)) != 0)
-                goto fail;
-            rec.anomalies = mw__batch_printf("%s.anomalies.jsonl", j->base);
-        }
+    if (rc != 0) {
+        snprintf(r->error, sizeof(r->error), "%s", err);
+        fprintf(stderr, "mastwatch: batch: %s\n", err);
+        return -1;
     }
-    if (mw__batch_fsync_parent(j->results, err, sizeof(err)) != 0)
-        goto fail;
-    rc = mw__batch_state_append(r->st, &rec, err, sizeof(err));
-    if (rc != 0)
-        goto fail;
-    r->ndone++;
-    if (!r->opts->quiet || !ok)
-        fprintf(stderr, "mastwatch: batch: [%zu/%zu] %s %s%s%s\n", r->ndone, r->njobs,
-                ok ? "done" : "FAILED", j->file->path, rec.error ? ": " : "",
-                rec.error ? rec.error : "");
-    free(rec.error);
-    free(rec.log);
-    free(rec.results);
-    free(rec.anomalies);
-    return 0;
-fail:
-    snprintf(r->error, sizeof(r->error), "%s", err);
-    fprintf(stderr, "mastwatch: batch: %s\n", err);
-    free(rec.error);
-    free(rec.log);
-    free(rec.results);
-    free(rec.anomalies);
-    return -1;
+    rc = record_job(r, i, &rec);
+    mw__batch_job_record_free(&rec);
+    return rc;
 }
 
 /* ---- the run ------------------------------------------------------------- */
@@ -374,8 +277,16 @@ static int plan(run_t *r, char *errbuf, size_t errlen)
             add_extra(r, f, MW_BS_NOT_MATCHED);
             continue;
         }
-        r->jobs[r->njobs].file = f;
-        r->jobs[r->njobs].site = mw__batch_config_site(r->cfg, (size_t)site);
+        {
+            const mw_batch_site_t *st = mw__batch_config_site(r->cfg, (size_t)site);
+            mw_batch_job_t *j = &r->jobs[r->njobs];
+            j->path = f->path;
+            j->size = f->size;
+            j->mtime_ns = f->mtime_ns;
+            j->site = st->name;
+            j->inventory = st->inventory;
+            j->model = st->model;
+        }
         if (name_job(r, r->njobs) != 0) {
             r->njobs++;
             mw_fmt_err(errbuf, errlen, "out of memory");
@@ -424,13 +335,8 @@ static void free_run(run_t *r)
 {
     size_t i;
 
-    for (i = 0; r->jobs != NULL && i < r->njobs; i++) {
-        free(r->jobs[i].base);
-        free(r->jobs[i].results);
-        free(r->jobs[i].anom);
-        free(r->jobs[i].anom_tmp);
-        free(r->jobs[i].log);
-    }
+    for (i = 0; r->jobs != NULL && i < r->njobs; i++)
+        mw__batch_job_free(&r->jobs[i]);
     free(r->jobs);
     free(r->extra);
     mw__batch_spool_free(&r->files);
@@ -439,7 +345,7 @@ static void free_run(run_t *r)
     free(r->nightdir);
 }
 
-static int finish_night(run_t *r, int stop, const char *started)
+static int finish_night(run_t *r, int stop, const char *started, const mw_batch_driver_t *drv)
 {
     mw_batch_night_t nt;
     char err[MW_ERRBUF_SIZE] = "";
@@ -463,7 +369,8 @@ static int finish_night(run_t *r, int stop, const char *started)
         return stop ? 128 + stop : 3;
     }
     if (r->opts->train && stop == 0 && r->error[0] == '\0')
-        train_failed = mw__batch_train(r->exe, &nt, r->st);
+        train_failed = mw__batch_train(r->exe, &nt, r->st,
+                drv != NULL ? drv->train : mw__batch_train_local, drv != NULL ? drv->ctx : NULL);
     if (!r->opts->quiet || nt.failed || nt.not_matched)
         fprintf(stderr,
                 "mastwatch: batch %s: %zu captures: %zu done, %zu failed, %zu not matched, %zu "
@@ -480,20 +387,122 @@ static int finish_night(run_t *r, int stop, const char *started)
     return code;
 }
 
-int mw_batch_main(int argc, char **argv)
+/* This process analyzes everything itself, --jobs children at a time. */
+static int analyze_local(void *ctx, const mw_batch_pool_t *pool)
 {
-    mw_batch_opts_t opts;
-    run_t r;
-    char err[MW_ERRBUF_SIZE] = "", started[MW_BATCH_UTC_LEN];
+    (void)ctx;
+    return mw__batch_exec_run(pool->exe, pool->njobs, pool->opts->jobs, &pool->local);
+}
+
+static const mw_batch_driver_t local_driver = { NULL, NULL, analyze_local, mw__batch_train_local };
+
+/* Config, spool, lock, sweep, plan. 0, or the exit status (message printed). */
+static int setup(run_t *r)
+{
+    const mw_batch_opts_t *opts = r->opts;
+    char err[MW_ERRBUF_SIZE] = "";
     char *outdir = NULL;
     ssize_t n;
     size_t i;
-    int busy = 0, stop, code;
-    int64_t now = mw__batch_now();
+    int busy = 0;
 
+    r->cfg = mw__batch_config_load(opts->config, err, sizeof(err));
+    if (r->cfg == NULL) {
+        fprintf(stderr, "mastwatch: %s\n", err);
+        return 2;
+    }
+    for (i = 0; i < opts->nspool; i++)
+        if (mw__batch_spool_add(&r->files, opts->spool[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "mastwatch: batch: %s\n", err);
+            return 2;
+        }
+    mw__batch_spool_finish(&r->files);
+    n = readlink("/proc/self/exe", r->exe, sizeof(r->exe) - 1);
+    if (n <= 0) {
+        fprintf(stderr, "mastwatch: batch: cannot find this program (/proc/self/exe)\n");
+        return 3;
+    }
+    r->exe[n] = '\0';
+    if (mw__batch_exec_block_signals() != 0 ||
+            mw__batch_mkdirs(opts->outdir, err, sizeof(err)) != 0 ||
+            (outdir = mw__batch_abspath(opts->outdir)) == NULL ||
+            (r->st = mw__batch_state_open(outdir, &busy, err, sizeof(err))) == NULL) {
+        fprintf(stderr, "mastwatch: batch: %s\n", err[0] ? err : "cannot set up");
+        free(outdir);
+        return 3;
+    }
+    r->nightdir = mw__batch_printf("%s/%s", outdir, opts->night);
+    sweep(outdir, 0);
+    free(outdir);
+    if (r->nightdir == NULL || mw__batch_mkdirs(r->nightdir, err, sizeof(err)) != 0 ||
+            plan(r, err, sizeof(err)) != 0) {
+        fprintf(stderr, "mastwatch: batch: %s\n", err[0] ? err : "out of memory");
+        return 3;
+    }
+    return 0;
+}
+
+int mw__batch_run(const mw_batch_opts_t *opts, const mw_batch_driver_t *drv)
+{
+    run_t r;
+    mw_batch_pool_t pool;
+    char started[MW_BATCH_UTC_LEN];
+    int stop, code;
+
+    memset(&pool, 0, sizeof(pool));
+    if (drv == NULL)
+        drv = &local_driver;
     memset(&r, 0, sizeof(r));
-    mw__batch_utc(now, started);
-    if (mw__batch_opts_parse(&opts, argc, argv, now, err, sizeof(err)) != 0) {
+    mw__batch_utc(mw__batch_now(), started);
+    r.opts = opts;
+    code = setup(&r);
+    if (drv->setup_done != NULL)
+        drv->setup_done(drv->ctx, code, code == 0 ? r.nightdir : NULL);
+    if (code != 0) {
+        free_run(&r);
+        return code;
+    }
+    if (!opts->quiet)
+        fprintf(stderr, "mastwatch: batch %s: %zu captures to analyze, %u at a time\n", opts->night,
+                r.njobs, opts->jobs);
+    /* the driver may still look at the jobs while training: pool lives until the end */
+    pool.exe = r.exe;
+    pool.nightdir = r.nightdir;
+    pool.opts = opts;
+    pool.jobs = r.jobs;
+    pool.njobs = r.njobs;
+    pool.local.ctx = &r;
+    pool.local.prepare = job_prepare;
+    pool.local.finished = job_finished;
+    pool.record = record_job;
+    pool.ctx = &r;
+    stop = mw__batch_exec_pending_stop();
+    if (stop == 0)
+        stop = drv->analyze(drv->ctx, &pool);
+    if (stop < 0) {
+        if (r.error[0] == '\0')
+            snprintf(r.error, sizeof(r.error), "cannot run the analysis processes");
+        stop = 0;
+    }
+    code = finish_night(&r, stop, started, drv);
+    stop = mw__batch_exec_pending_stop();
+    if (stop != 0 && code < 128)
+        code = 128 + stop;
+    free_run(&r);
+    return code;
+}
+
+int mw_batch_main(int argc, char **argv)
+{
+    mw_batch_opts_t opts;
+    char err[MW_ERRBUF_SIZE] = "";
+
+#ifdef MW_HAVE_MPI
+    /* started by mpirun: the ranks share the run (batch_mpi.c) */
+    if (mw__batch_mpi_launched())
+        return mw__batch_mpi_main(argc, argv);
+#endif
+    if (mw__batch_opts_parse(&opts, argc, argv, mw__batch_now(), err, sizeof(err)) != 0) {
         fprintf(stderr, "mastwatch: %s\n", err);
         return 2;
     }
@@ -501,62 +510,5 @@ int mw_batch_main(int argc, char **argv)
         fputs(batch_usage, stdout);
         return 0;
     }
-    r.opts = &opts;
-    r.cfg = mw__batch_config_load(opts.config, err, sizeof(err));
-    if (r.cfg == NULL) {
-        fprintf(stderr, "mastwatch: %s\n", err);
-        return 2;
-    }
-    for (i = 0; i < opts.nspool; i++)
-        if (mw__batch_spool_add(&r.files, opts.spool[i], err, sizeof(err)) != 0) {
-            fprintf(stderr, "mastwatch: batch: %s\n", err);
-            free_run(&r);
-            return 2;
-        }
-    mw__batch_spool_finish(&r.files);
-    n = readlink("/proc/self/exe", r.exe, sizeof(r.exe) - 1);
-    if (n <= 0) {
-        fprintf(stderr, "mastwatch: batch: cannot find this program (/proc/self/exe)\n");
-        free_run(&r);
-        return 3;
-    }
-    r.exe[n] = '\0';
-    if (mw__batch_exec_block_signals() != 0 ||
-            mw__batch_mkdirs(opts.outdir, err, sizeof(err)) != 0 ||
-            (outdir = mw__batch_abspath(opts.outdir)) == NULL ||
-            (r.st = mw__batch_state_open(outdir, &busy, err, sizeof(err))) == NULL) {
-        fprintf(stderr, "mastwatch: batch: %s\n", err[0] ? err : "cannot set up");
-        free(outdir);
-        free_run(&r);
-        return 3;
-    }
-    r.nightdir = mw__batch_printf("%s/%s", outdir, opts.night);
-    sweep(outdir, 0);
-    free(outdir);
-    if (r.nightdir == NULL || mw__batch_mkdirs(r.nightdir, err, sizeof(err)) != 0 ||
-            plan(&r, err, sizeof(err)) != 0) {
-        fprintf(stderr, "mastwatch: batch: %s\n", err[0] ? err : "out of memory");
-        free_run(&r);
-        return 3;
-    }
-    if (!opts.quiet)
-        fprintf(stderr, "mastwatch: batch %s: %zu captures to analyze, %u at a time\n", opts.night,
-                r.njobs, opts.jobs);
-    {
-        mw_batch_exec_ops_t ops = { &r, job_prepare, job_finished };
-        stop = mw__batch_exec_pending_stop();
-        if (stop == 0)
-            stop = mw__batch_exec_run(r.exe, r.njobs, opts.jobs, &ops);
-        if (stop < 0) {
-            if (r.error[0] == '\0')
-                snprintf(r.error, sizeof(r.error), "cannot run the analysis processes");
-            stop = 0;
-        }
-    }
-    code = finish_night(&r, stop, started);
-    stop = mw__batch_exec_pending_stop();
-    if (stop != 0 && code < 128)
-        code = 128 + stop;
-    free_run(&r);
-    return code;
+    return mw__batch_run(&opts, NULL);
 }

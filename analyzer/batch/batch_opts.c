@@ -92,6 +92,7 @@ int mw__batch_opts_parse(
                 if (parse_num("--jobs", optarg, 1, 256, &v, errbuf, errlen) != 0)
                     return MW_EINVAL;
                 o->jobs = (unsigned)v;
+                o->jobs_set = 1;
                 break;
             case OPT_NIGHT:
                 if (parse_night(optarg, o->night) != 0) {

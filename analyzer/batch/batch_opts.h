@@ -11,6 +11,7 @@ typedef struct mw_batch_opts {
     const char *config;       /* --config batch.yaml */
     const char *outdir;       /* -o OUTDIR */
     unsigned jobs;            /* --jobs N (default: online CPUs) */
+    int jobs_set;             /* --jobs was given (MPI ranks default to 1 each) */
     char night[11];           /* --night YYYY-MM-DD (default: local date at start) */
     int64_t min_age_s;        /* --min-age SECONDS (default 60) */
     int train;                /* --train */

@@ -57,8 +57,33 @@ out:
     return rc;
 }
 
+int mw__batch_train_local(void *ctx, const char *exe, const mw_batch_site_t *site,
+        char *const *fresh, size_t nfresh, const char *out, const char *log)
+{
+    char **argv = calloc(nfresh + 8, sizeof(char *));
+    size_t i, k = 0;
+    int rc;
+
+    (void)ctx;
+    if (argv == NULL)
+        return -1;
+    argv[k++] = (char *)"mastwatch";
+    argv[k++] = (char *)"train";
+    argv[k++] = (char *)"-q";
+    argv[k++] = (char *)"--inventory";
+    argv[k++] = site->inventory;
+    argv[k++] = (char *)"-o";
+    argv[k++] = (char *)out;
+    for (i = 0; i < nfresh; i++)
+        argv[k++] = fresh[i];
+    argv[k] = NULL;
+    rc = run_child(exe, argv, log);
+    free(argv);
+    return rc;
+}
+
 static int train_site(const char *exe, const mw_batch_night_t *nt, mw_batch_state_t *st,
-        const mw_batch_site_t *site)
+        const mw_batch_site_t *site, mw_batch_train_fn train_fn, void *ctx)
 {
     char **argv = calloc(nt->n + 12, sizeof(char *));
     char **fresh = calloc(nt->n + 1, sizeof(char *));
@@ -97,20 +122,10 @@ static int train_site(const char *exe, const mw_batch_night_t *nt, mw_batch_stat
         rc = 0;
         goto out;
     }
-    argv[k++] = (char *)"mastwatch";
-    argv[k++] = (char *)"train";
-    argv[k++] = (char *)"-q";
-    argv[k++] = (char *)"--inventory";
-    argv[k++] = site->inventory;
-    argv[k++] = (char *)"-o";
-    argv[k++] = tmp;
-    for (i = 0; i < nfresh; i++) {
+    for (i = 0; i < nfresh; i++)
         if (fresh[i] == NULL)
             goto out;
-        argv[k++] = fresh[i];
-    }
-    argv[k] = NULL;
-    if (run_child(exe, argv, log) != 0) {
+    if (train_fn(ctx, exe, site, fresh, nfresh, tmp, log) != 0) {
         fprintf(stderr, "mastwatch: batch: train %s: training failed (see %s)\n", site->name, log);
         goto out;
     }
@@ -162,7 +177,8 @@ out:
     return rc;
 }
 
-int mw__batch_train(const char *exe, const mw_batch_night_t *nt, mw_batch_state_t *st)
+int mw__batch_train(const char *exe, const mw_batch_night_t *nt, mw_batch_state_t *st,
+        mw_batch_train_fn train_fn, void *ctx)
 {
     size_t i;
     int failed = 0;
@@ -173,7 +189,7 @@ int mw__batch_train(const char *exe, const mw_batch_night_t *nt, mw_batch_state_
             fprintf(stderr, "mastwatch: batch: train %s: no model configured\n", s->name);
             continue;
         }
-        if (train_site(exe, nt, st, s) != 0)
+        if (train_site(exe, nt, st, s, train_fn, ctx) != 0)
             failed++;
     }
     return failed;
