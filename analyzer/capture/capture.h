@@ -52,6 +52,14 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
 /* Async-signal-safe: makes a blocked read return soon. */
 void mw_capture_break(mw_capture_t *cap);
 
+/* Live: 1 the interface is up and running, 0 down or gone, -1 unknown (not Linux sysfs). */
+int mw_capture_link_up(const mw_capture_t *cap);
+/* Live: closes the handle (its counters are kept) after the interface went down or away. */
+void mw_capture_suspend(mw_capture_t *cap);
+/* Live: opens the interface again with the same settings. 0, or MW_E* with the reason;
+ * *permanent is set when trying again cannot help (no privileges: -Z gave them up). */
+int mw_capture_reopen(mw_capture_t *cap, int *permanent, char *errbuf, size_t errlen);
+
 int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out /* OUT */);
 
 /* The link type (DLT_*) of the live handle or of the file being read, -1 before any. */

@@ -11,6 +11,9 @@
  */
 #include "capture/capture.h"
 
+#include <net/if.h>
+#include <unistd.h>
+
 #include "capture/capture_decomp.h"
 
 #include <errno.h>
@@ -19,10 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "core/mw.h"
 
 #define MW_DEFAULT_SNAPLEN 262144
+#define DRAIN_MS           400 /* > the ring block timeout: its last block is retired and read */
 #define MW_LIVE_TIMEOUT_MS 100 /* how often a quiet live read returns to check for stop */
 
 struct mw_capture {
@@ -34,7 +39,19 @@ struct mw_capture {
     uint64_t total_bytes, done_bytes, cur_size;
     int live;
     int nano; /* the handle gives nanoseconds in tv_usec */
+    /* live: the counters of handles closed when the interface went away, so the run's
+     * numbers keep growing across a reopen */
+    mw_capture_stats_t closed;
+    int perm_denied;    /* the last activation failed for lack of privileges */
+    int64_t failing_ms; /* live: when reads began to fail (0: they do not) */
 };
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_t errlen)
 {
@@ -132,7 +149,7 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     return rc;
 }
 
-static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
+static int activate_live(mw_capture_t *cap, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
     const mw_capture_params_t *p = &cap->params;
@@ -140,6 +157,7 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
 
     perr[0] = '\0';
     cap->live = 1;
+    cap->perm_denied = 0;
     cap->pcap = pcap_create(p->iface, perr);
     if (cap->pcap == NULL) {
         mw_fmt_err(errbuf, errlen, "%s: %s", p->iface, perr);
@@ -163,6 +181,7 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
     if (rc < 0) {
         mw_fmt_err(errbuf, errlen, "%s: cannot capture: %s", p->iface,
                 rc == PCAP_ERROR ? pcap_geterr(cap->pcap) : pcap_statustostr(rc));
+        cap->perm_denied = rc == PCAP_ERROR_PERM_DENIED;
         goto fail;
     }
     if (rc > 0) /* a warning: capture works, but not as asked (e.g. no promiscuous mode) */
@@ -172,10 +191,84 @@ static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->nano = pcap_get_tstamp_precision(cap->pcap) == PCAP_TSTAMP_PRECISION_NANO;
     if (apply_filter(cap, p->iface, errbuf, errlen) != 0)
         goto fail;
-    return cap;
+    return 0;
 fail:
+    if (cap->pcap != NULL) {
+        pcap_t *h = cap->pcap;
+        cap->pcap = NULL;
+        pcap_close(h);
+    }
+    return MW_EIO;
+}
+
+static mw_capture_t *open_live(mw_capture_t *cap, char *errbuf, size_t errlen)
+{
+    if (activate_live(cap, errbuf, errlen) == 0)
+        return cap;
     mw_capture_close(cap);
     return NULL;
+}
+
+static int read_sysfs(const char *iface, const char *what, char *text, size_t len)
+{
+    char path[128];
+    FILE *f;
+    int ok;
+
+    snprintf(path, sizeof(path), "/sys/class/net/%s/%s", iface, what);
+    f = fopen(path, "re");
+    if (f == NULL)
+        return 0;
+    ok = fgets(text, (int)len, f) != NULL;
+    fclose(f);
+    return ok;
+}
+
+int mw_capture_link_up(const mw_capture_t *cap)
+{
+    char flags[32], oper[32];
+    unsigned long bits;
+
+    if (!cap->live || strchr(cap->params.iface, '/') != NULL || cap->params.iface[0] == '.')
+        return -1;
+    if (!read_sysfs(cap->params.iface, "flags", flags, sizeof(flags)))
+        return access("/sys/class/net", F_OK) == 0 ? 0 : -1; /* gone, or no sysfs */
+    if (sscanf(flags, "%lx", &bits) != 1)
+        return -1;
+    if (!(bits & IFF_UP))
+        return 0; /* set down */
+    /* the carrier: "up", or "unknown" for interfaces that do not report it (lo) */
+    if (read_sysfs(cap->params.iface, "operstate", oper, sizeof(oper)) &&
+            (strncmp(oper, "down", 4) == 0 || strncmp(oper, "lowerlayerdown", 14) == 0 ||
+                    strncmp(oper, "notpresent", 10) == 0))
+        return 0;
+    return 1;
+}
+
+void mw_capture_suspend(mw_capture_t *cap)
+{
+    struct pcap_stat ps;
+    pcap_t *h = cap->pcap;
+
+    if (!cap->live || h == NULL)
+        return;
+    if (pcap_stats(h, &ps) == 0) {
+        cap->closed.received += ps.ps_recv;
+        cap->closed.dropped += ps.ps_drop;
+        cap->closed.if_dropped += ps.ps_ifdrop;
+    }
+    cap->pcap = NULL; /* first: a signal handler's mw_capture_break() sees no handle */
+    pcap_close(h);
+}
+
+int mw_capture_reopen(mw_capture_t *cap, int *permanent, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    mw_capture_suspend(cap);
+    rc = activate_live(cap, errbuf, errlen);
+    *permanent = rc != 0 && cap->perm_denied;
+    return rc;
 }
 
 mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, size_t errlen)
@@ -241,6 +334,7 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
         }
         rc = pcap_next_ex(cap->pcap, &hdr, &data);
         if (rc == 1) {
+            cap->failing_ms = 0;
             out->ts_us = ts_of(hdr, cap->nano);
             out->ts_ns = ts_ns_of(hdr, cap->nano);
             out->caplen = hdr->caplen;
@@ -253,8 +347,18 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
         if (rc == 0)
             return 0; /* live timeout */
         if (cap->live) {
+            struct timespec pause = { 0, 10 * 1000000L };
             if (rc == PCAP_ERROR_BREAK)
                 return 0; /* woken by mw_capture_break(): the caller checks why */
+            /* the interface went away: the kernel still hands over the ring block it was
+             * filling once that block's timeout retires it - read it before giving up */
+            if (cap->failing_ms == 0)
+                cap->failing_ms = now_ms();
+            if (now_ms() - cap->failing_ms < DRAIN_MS) {
+                nanosleep(&pause, NULL);
+                continue;
+            }
+            cap->failing_ms = 0;
             mw_fmt_err(errbuf, errlen, "%s: %s", cap->params.iface, pcap_geterr(cap->pcap));
             return MW_EIO;
         }
@@ -281,14 +385,17 @@ int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out)
     struct pcap_stat ps;
 
     memset(out, 0, sizeof(*out));
-    if (!cap->live || cap->pcap == NULL)
+    if (!cap->live)
+        return 0;
+    *out = cap->closed;
+    out->have = 1;
+    if (cap->pcap == NULL) /* the interface is away: what the closed handles counted */
         return 0;
     if (pcap_stats(cap->pcap, &ps) != 0)
         return MW_EIO;
-    out->received = ps.ps_recv;
-    out->dropped = ps.ps_drop;
-    out->if_dropped = ps.ps_ifdrop;
-    out->have = 1;
+    out->received += ps.ps_recv;
+    out->dropped += ps.ps_drop;
+    out->if_dropped += ps.ps_ifdrop;
     return 0;
 }
 

@@ -20,7 +20,7 @@
 #define DROP_SHARE_MEDIUM 0.001 /* 0.1 % of what the kernel passed */
 #define DROP_SHARE_HIGH   0.05  /* 5 %: a large part of the traffic is not seen */
 
-enum { KIND_DROPS = 0, KIND_ONE_WAY = 1 };
+enum { KIND_DROPS = 0, KIND_ONE_WAY = 1, KIND_LOST = 2 };
 
 typedef struct health {
     int64_t slot; /* start of the slot being counted, -1 none */
@@ -120,11 +120,31 @@ void mw_detect_run_capture_drops(mw_detect_run_t *run, int64_t from_us, int64_t 
     mw_detect_report(ctx, &ev);
 }
 
+void mw_detect_run_capture_lost(mw_detect_run_t *run, int64_t from_us, int64_t to_us)
+{
+    mw_evidence_t ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.detector = MW_DET_CAPTURE_HEALTH;
+    ev.severity = MW_SEV_HIGH;
+    ev.kind = KIND_LOST;
+    ev.group = 2;
+    ev.start_us = from_us;
+    ev.end_us = to_us;
+    ev.value = (double)(to_us - from_us) / 1e6;
+    mw_detect_report((mw_detect_ctx_t *)run, &ev);
+}
+
 static void health_explain(
         const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
     (void)ctx;
-    if (a->kind == KIND_ONE_WAY)
+    if (a->kind == KIND_LOST)
+        snprintf(out, len,
+                "capture health: the interface was down or gone for %.0f s and was opened "
+                "again: nothing in that time was seen",
+                a->value);
+    else if (a->kind == KIND_ONE_WAY)
         snprintf(out, len,
                 "capture health: %.0f%% of TCP sessions (%llu of %llu) show packets in one "
                 "direction only (limit %.0f%%): the capture point sees one way (a SPAN port "

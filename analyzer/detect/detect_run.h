@@ -58,6 +58,8 @@ void mw_detect_run_tick(mw_detect_run_t *run, int64_t now_us);
 /* Live: the capture lost packets between from_us and to_us (dropped by the kernel, or by
  * the interface when interface is set, while passed were captured): a capture_health
  * anomaly when the share passes its limit (detect_health.c). */
+/* Live: the interface was away from from_us to to_us: nothing in it was seen. */
+void mw_detect_run_capture_lost(mw_detect_run_t *run, int64_t from_us, int64_t to_us);
 void mw_detect_run_capture_drops(mw_detect_run_t *run, int64_t from_us, int64_t to_us,
         uint64_t dropped, uint64_t passed, int interface);
 /* anomalies handed out, by severity (index 1..3) */

@@ -126,6 +126,12 @@ typedef struct engine {
     int64_t drops_from_us; /* writer thread: start of the drops not judged yet */
     int64_t last_drop_check_ms;
     mw_capture_stats_t drop_base; /* reader: the counters at the last check */
+    /* the interface went away (reader sets; status and the writer thread read) */
+    _Atomic int capture_down;
+    _Atomic int64_t lost_from_us, lost_until_us; /* the last loss, for capture_health */
+    int64_t lost_served_us;                      /* writer thread: the loss last reported */
+    int64_t last_link_check_ms, link_down_ms, link_down_wall_us; /* reader: check_link() */
+    int link_waiting; /* reader: wait_for_interface() runs (the handle is gone) */
     uint64_t reloads;
     mw_worker_t **workers;
     unsigned nworkers;
@@ -579,6 +585,7 @@ static void emit_status(engine_t *e)
         s.flows_evicted += ts.evicted;
     }
     s.anomalies = e->sinks ? mw_anomaly_sinks_count(e->sinks) : 0;
+    s.capture_down = atomic_load(&e->capture_down);
     if (e->cfg->command == MW_CMD_CAPTURE)
         s.lag_us = MW_MAX(0, s.wall_us - producers_progress(e));
     if (e->cfg->status_s || asked || e->cfg->prometheus == NULL) {
@@ -612,6 +619,129 @@ static void checkpoint(engine_t *e)
 }
 
 /* The read loop. Returns 0, or the last input error. */
+#define REOPEN_MS 2000
+
+#define LINK_CHECK_MS 1000
+
+/*
+ * An interface that is set down (or loses its carrier) keeps its capture
+ * handle but delivers nothing: the loop notices from the link flags, says
+ * so, and reports the time it was down once it is back.
+ */
+static void check_link(engine_t *e)
+{
+    int up = mw_capture_link_up(e->cap);
+
+    e->last_link_check_ms = mw_monotonic_ms();
+    if (up < 0 || atomic_load(&e->capture_down) == 1 - up || e->link_waiting)
+        return; /* unknown, no change, or wait_for_interface() owns the state */
+    if (!up) {
+        mw_log_warn("%s: the link is down; capturing resumes when it is up again", e->cfg->iface);
+        atomic_store(&e->capture_down, 1);
+        e->link_down_wall_us = wall_us();
+        e->link_down_ms = mw_monotonic_ms();
+        e->sum->capture_losses++;
+    } else if (atomic_load(&e->capture_down)) {
+        uint64_t secs = (uint64_t)((mw_monotonic_ms() - e->link_down_ms) / 1000);
+        mw_log_warn(
+                "%s: the link is up again after %llu s", e->cfg->iface, (unsigned long long)secs);
+        atomic_store(&e->capture_down, 0);
+        atomic_store(&e->lost_from_us, e->link_down_wall_us);
+        atomic_store(&e->lost_until_us, wall_us());
+        e->sum->capture_lost_s += secs;
+    }
+}
+
+/* What the loop does on every check, also while the interface is away. */
+static int housekeeping(engine_t *e, int live, char *errbuf, size_t errlen)
+{
+    mw_pcap_ring_tick(e->ring);
+    if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
+        publish_all(e);
+        send_ticks(e, wall_us());
+        e->last_tick_ms = mw_monotonic_ms();
+    }
+    if (mw_flow_sink_failed(e->sink, errbuf, errlen)) {
+        e->sum->output_failed = 1;
+        return MW_EIO;
+    }
+    if (mw_monotonic_ms() - e->last_checkpoint_ms >= CHECKPOINT_MS)
+        checkpoint(e);
+    if (status_due(e))
+        emit_status(e);
+    if (live) {
+        mw_service_watchdog(mw_monotonic_ms(), &e->last_watchdog_ms);
+        if (mw_monotonic_ms() - e->last_drop_check_ms >= DROP_CHECK_MS)
+            post_drops(e);
+        if (mw_monotonic_ms() - e->last_link_check_ms >= LINK_CHECK_MS)
+            check_link(e);
+    }
+    return 0;
+}
+
+/*
+ * The interface went down or was deleted: flows in memory stay, time keeps
+ * moving (idle flows are still written, the status and watchdog go on) and
+ * the interface is opened again every REOPEN_MS until it is back or the run
+ * is stopped. 0 when capturing again (or stopped), MW_EIO when it cannot
+ * come back (no privileges left after -Z), or the output failed.
+ */
+static int wait_for_interface(engine_t *e, const char *why, char *errbuf, size_t errlen)
+{
+    int64_t lost_wall = wall_us(), lost_ms = mw_monotonic_ms(), tried_ms = lost_ms;
+    const char *iface = e->cfg->iface;
+    char err[MW_ERRBUF_SIZE] = "";
+    int permanent = 0, rc;
+
+    mw_log_warn("%s: the capture was lost; flows in memory are kept, the interface is opened "
+                "again every %d s",
+            why[0] ? why : iface, REOPEN_MS / 1000);
+    if (atomic_load(&e->capture_down)) { /* check_link() saw it go down first */
+        lost_wall = e->link_down_wall_us;
+        lost_ms = e->link_down_ms;
+    } else {
+        e->sum->capture_losses++;
+    }
+    e->link_waiting = 1;
+    live_capture = NULL;
+    mw_capture_suspend(e->cap);
+    atomic_store(&e->capture_down, 1);
+    while (!mw_engine_stop_signal) {
+        struct timespec pause = { 0, 200 * 1000000L };
+        nanosleep(&pause, NULL);
+        rc = housekeeping(e, 1, errbuf, errlen);
+        if (rc != 0)
+            return rc;
+        if (mw_monotonic_ms() - tried_ms < REOPEN_MS)
+            continue;
+        tried_ms = mw_monotonic_ms();
+        if (mw_capture_reopen(e->cap, &permanent, err, sizeof(err)) == 0) {
+            live_capture = e->cap;
+            e->link_waiting = 0;
+            atomic_store(&e->capture_down, 0);
+            atomic_store(&e->lost_from_us, lost_wall);
+            atomic_store(&e->lost_until_us, wall_us());
+            e->sum->capture_lost_s += (uint64_t)((mw_monotonic_ms() - lost_ms) / 1000);
+            mw_log_warn("%s: capturing again after %.0f s", iface,
+                    (double)(mw_monotonic_ms() - lost_ms) / 1000.0);
+            return 0;
+        }
+        if (permanent) {
+            mw_fmt_err(errbuf, errlen,
+                    "%s: cannot open the interface again (%s): without root or CAP_NET_RAW "
+                    "(-Z gave them up) a lost interface cannot be reopened - run it as the "
+                    "systemd unit (capabilities) instead; everything until the loss is written",
+                    iface, err);
+            e->sum->input_errors++;
+            e->link_waiting = 0;
+            return MW_EIO;
+        }
+    }
+    e->link_waiting = 0;
+    e->sum->capture_lost_s += (uint64_t)((mw_monotonic_ms() - lost_ms) / 1000);
+    return 0;
+}
+
 static int read_loop(engine_t *e, char *errbuf, size_t errlen)
 {
     int live = e->cfg->command == MW_CMD_CAPTURE;
@@ -634,6 +764,14 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         } else if (rc < 0) {
             if (mw_engine_stop_signal)
                 break; /* the signal interrupted the read: a stop, not a broken input */
+            if (live) {
+                /* the interface went down or away: keep everything, wait for it */
+                int wrc = wait_for_interface(e, err, errbuf, errlen);
+                if (wrc == 0)
+                    continue;
+                result = wrc;
+                break;
+            }
             mw_log_error("%s", err); /* now, so it is next to the file's progress */
             e->sum->input_errors++;
             mw_fmt_err(errbuf, errlen, "%u of %zu inputs could not be read completely",
@@ -647,27 +785,10 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
             since_check = 0;
             if (limits_reached(e))
                 break;
-            mw_pcap_ring_tick(e->ring);
             if (rc == 0)
                 publish_all(e); /* quiet link: hand over what is queued */
-            if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
-                publish_all(e);
-                send_ticks(e, wall_us());
-                e->last_tick_ms = mw_monotonic_ms();
-            }
-            if (mw_flow_sink_failed(e->sink, errbuf, errlen)) {
-                e->sum->output_failed = 1;
+            if (housekeeping(e, live, errbuf, errlen) != 0)
                 return MW_EIO;
-            }
-            if (mw_monotonic_ms() - e->last_checkpoint_ms >= CHECKPOINT_MS)
-                checkpoint(e);
-            if (status_due(e))
-                emit_status(e);
-            if (live) {
-                mw_service_watchdog(mw_monotonic_ms(), &e->last_watchdog_ms);
-                if (mw_monotonic_ms() - e->last_drop_check_ms >= DROP_CHECK_MS)
-                    post_drops(e);
-            }
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
@@ -1178,8 +1299,13 @@ static void maintain(void *ctx, mw_h5_writer_t *w)
     engine_t *e = ctx;
 
     if (e->detect != NULL && e->cfg->command == MW_CMD_CAPTURE) {
+        int64_t until = atomic_load(&e->lost_until_us);
         mw_anomaly_sinks_set_writer(e->sinks, w);
         judge_drops(e);
+        if (until != 0 && until != e->lost_served_us) {
+            mw_detect_run_capture_lost(e->detect, atomic_load(&e->lost_from_us), until);
+            e->lost_served_us = until;
+        }
         mw_anomaly_sinks_set_writer(e->sinks, NULL);
     }
     if (mw_engine_reload_requests == e->reload_served)

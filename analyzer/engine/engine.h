@@ -42,6 +42,8 @@ typedef struct mw_run_summary {
     uint64_t flow_cap;        /* flows held at most, from --max-flows and the memory cap */
     uint64_t output_files;    /* results files completed by -G before the last one */
     uint64_t reloads;         /* SIGUSR2 reloads applied */
+    uint64_t capture_losses;  /* live: times the interface went down or away */
+    uint64_t capture_lost_s;  /* ... and the seconds it was away */
     mw_shed_t shed;           /* what the memory parts shed (flows: flows_evicted) */
 } mw_run_summary_t;
 

@@ -60,6 +60,8 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("kernel_dropped", s->kernel_dropped);
     ADD("interface_dropped", s->if_dropped);
     ADD("input_errors", s->input_errors);
+    ADD("capture_losses", s->capture_losses);
+    ADD("capture_lost_s", s->capture_lost_s);
     ADD("pcap_ring_dropped", s->pcap_ring_dropped);
     for (i = 1; i < MW_DEC_COUNT; i++) {
         snprintf(event_names[0][i], sizeof(event_names[0][i]), "skipped.%s",

@@ -33,9 +33,10 @@ void mw_status_format_line(const mw_status_t *s, char *buf, size_t len)
     if (s->lag_us >= 0)
         snprintf(lag, sizeof(lag), "lag %.1f s", (double)s->lag_us / 1e6);
     snprintf(buf, len,
-            "status: %llu packets (%.0f/s), %s, malformed %llu, flows %llu in memory, %llu "
+            "status: %s%llu packets (%.0f/s), %s, malformed %llu, flows %llu in memory, %llu "
             "evicted, anomalies %llu, %s",
-            (unsigned long long)s->packets, pps, kernel, (unsigned long long)malformed_total(s),
+            s->capture_down ? "CAPTURE DOWN (reopening), " : "", (unsigned long long)s->packets,
+            pps, kernel, (unsigned long long)malformed_total(s),
             (unsigned long long)s->flows_in_memory, (unsigned long long)s->flows_evicted,
             (unsigned long long)s->anomalies, lag);
 }
@@ -86,6 +87,9 @@ int mw_status_write_prometheus(const mw_status_t *s, const char *path)
     metric(f, "mastwatch_flows_evicted_total", "counter",
             "Flows pushed out by the memory or flow cap before they ended.", s->flows_evicted);
     metric(f, "mastwatch_anomalies_total", "counter", "Anomalies reported.", s->anomalies);
+    if (s->have_kernel)
+        metric(f, "mastwatch_capture_up", "gauge",
+                "1 while the interface captures, 0 while it is away.", !s->capture_down);
     if (s->lag_us >= 0)
         fprintf(f,
                 "# HELP mastwatch_detection_lag_seconds Detection behind the wire.\n"

@@ -22,7 +22,8 @@ typedef struct mw_status {
     uint64_t malformed[MW_DEC_COUNT]; /* packets stopped, by reason (index 0 unused) */
     uint64_t flows_in_memory, flows_evicted;
     uint64_t anomalies;
-    int64_t lag_us; /* detection behind the wire (live), -1 unknown */
+    int64_t lag_us;   /* detection behind the wire (live), -1 unknown */
+    int capture_down; /* live: the interface is away, being opened again */
 } mw_status_t;
 
 /* The one-line status (no newline) into buf. */

@@ -32,6 +32,11 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
         fprintf(out, "kernel       %llu received, %llu dropped, %llu dropped by interface\n",
                 (unsigned long long)s->kernel_received, (unsigned long long)s->kernel_dropped,
                 (unsigned long long)s->if_dropped);
+    if (s->capture_losses > 0)
+        fprintf(out, "interface    lost %llu times, %llu s in all (reopened each time)\n",
+                (unsigned long long)s->capture_losses, (unsigned long long)s->capture_lost_s);
+    if (s->reloads > 0)
+        fprintf(out, "reloads      %llu (SIGUSR2)\n", (unsigned long long)s->reloads);
     if (cfg->pcap_ring != NULL)
         fprintf(out, "pcap ring    %s, %llu packets not stored (pcap_ring_dropped)\n",
                 cfg->pcap_ring, (unsigned long long)s->pcap_ring_dropped);
