@@ -102,10 +102,11 @@ static int run_engine(const mw_config_t *cfg)
 
     install_signals();
     mw_log_set_quiet(cfg->quiet);
-    if (cfg->output == NULL && cfg->command != MW_CMD_TRAIN)
-        mw_log_warn("no -o: flow records are not saved (%s); add -o FILE.h5 to keep them",
-                cfg->anomalies != NULL ? "the anomalies go to --anomalies" : "summary only");
     rc = mw_engine_run(cfg, &sum, err, sizeof(err));
+    /* said after the run, so an error stays one line */
+    if (rc == 0 && cfg->output == NULL && cfg->command != MW_CMD_TRAIN)
+        mw_log_warn("no -o: the flow records were not saved (%s); add -o FILE.h5 to keep them",
+                cfg->anomalies != NULL ? "the anomalies went to --anomalies" : "summary only");
     if (!cfg->quiet && sum.started)
         mw_summary_print(stderr, cfg, &sum);
     if (rc != 0) {
