@@ -286,7 +286,10 @@ void mw_flow_sink_push(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n
         s->queued += take;
         recs += take;
         n -= take;
-        pthread_cond_signal(&s->not_empty);
+        /* wake the writer for a quarter queue, not per batch (a context switch each):
+         * otherwise it comes every flush interval by itself */
+        if (s->queued >= s->cap / 4)
+            pthread_cond_signal(&s->not_empty);
     }
     pthread_mutex_unlock(&s->mu);
 }
