@@ -15,6 +15,8 @@ service_name, plane_name, local_role_name/peer_role_name, orient_name and bs (ba
 Only the members those need are read from the file (an HDF5 field selection), so a few columns
 of a big night cost a few columns of memory. A night adds `site` and `capture` (categorical).
 """
+import glob
+import os
 import sys
 
 import numpy as np
@@ -147,11 +149,21 @@ def _file_chunks(path, columns, chunk_rows, raw, extra):
 
 
 def _sources(source):
-    """[(results path, extra columns)] of a results file or of a night's done captures."""
+    """[(results path, extra columns)] of a results file, a night's done captures, or several
+    of them: a list, or a glob such as "out/2026-11-*" (a month of nights, in name order)."""
+    if isinstance(source, (list, tuple)):
+        return [x for s in source for x in _sources(s)]
+    if isinstance(source, str) and any(ch in source for ch in "*?[") and \
+            not os.path.exists(source):
+        found = sorted(glob.glob(source))
+        if not found:
+            raise OSError(f"no file or night matches {source}")
+        return [x for s in found for x in _sources(s)]
     if not results.is_night(source):
         return [(source, {})]
     night = results.Night(source)
-    return [(p, {"site": c.get("site") or "", "capture": c.get("results") or ""})
+    extra = {"night": night.name} if getattr(night, "name", None) else {}
+    return [(p, dict(extra, site=c.get("site") or "", capture=c.get("results") or ""))
             for c, p in night.results_files()]
 
 
@@ -162,7 +174,8 @@ def iter_chunks(source, columns=None, chunk_rows=1 << 20, raw=False):
 
 
 def load(source, columns=None, chunk_rows=None, raw=False):
-    """The flows of a results file, a night directory or its night.json.
+    """The flows of a results file, a night directory or its night.json, or of several: a list
+    or a glob of them ("out/2026-11-*": a month of nights, with a `night` column).
 
     columns: raw members and/or readable columns (module doc); None = all of them.
     chunk_rows: None returns one DataFrame; a number returns an iterator of DataFrames of at
@@ -175,7 +188,7 @@ def load(source, columns=None, chunk_rows=None, raw=False):
     if len(parts) == 1:
         return parts[0]
     df = pd.concat(parts, ignore_index=True)
-    for k in ("site", "capture"):
+    for k in ("night", "site", "capture"):
         if k in df:
             df[k] = df[k].astype("category")
     return df

@@ -85,6 +85,28 @@ class Flows(unittest.TestCase):
         chunked = flows.load(os.path.join(night, "night.json"), columns=["bs"], chunk_rows=500)
         self.assertEqual(sum(len(p) for p in chunked), len(df))
 
+    def test_a_month_of_nights_by_glob(self):
+        # two nights under one tree, read as one table by a glob, in chunks, with a night column
+        tree = os.path.join(TMP.name, "tree")
+        if not os.path.isdir(tree):
+            os.makedirs(tree)
+            for name in ("2026-11-01", "2026-11-02"):
+                os.symlink(os.path.join(TMP.name, "night"), os.path.join(tree, name))
+        one = flows.load(os.path.join(TMP.name, "night"), columns=["flow_id"])
+        month = flows.load(os.path.join(tree, "2026-11-*"), columns=["flow_id", "c2s_bytes"])
+        self.assertEqual(len(month), 2 * len(one))
+        self.assertEqual(month.night.dtype.name, "category")
+        self.assertTrue((month.night.astype(str) != "").all())
+        parts = list(flows.load(os.path.join(tree, "2026-11-*"), columns=["flow_id"],
+                                chunk_rows=1000))
+        self.assertEqual(sum(len(p) for p in parts), len(month))
+        self.assertTrue(all(len(p) <= 1000 for p in parts))
+        both = flows.load([os.path.join(tree, "2026-11-01"), os.path.join(tree, "2026-11-02")],
+                          columns=["flow_id"])
+        self.assertEqual(len(both), len(month))
+        with self.assertRaises(OSError):
+            flows.load(os.path.join(tree, "1999-*"))
+
     def test_unknown_column_is_refused(self):
         with self.assertRaises(KeyError):
             flows.load(h5(), columns=["flow_id", "no_such_member"])
