@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """capture -G (issue 12): over ~10 s with -G 2 a live capture on lo yields
-5-6 results files named by the -o strftime pattern; each finished one is
+6-7 results files named by the -o strftime pattern whose flows and packets
+sum to those of a one-file capture of the same traffic; each finished one is
 complete and readable at once (while the capture runs on); no flow is in
 two files and every flow the test sent is in one; counters are the run's
 totals up to each file's end (non-decreasing), the last has them all.
@@ -41,6 +42,11 @@ def main():
     proc = subprocess.Popen([mw, "capture", "-i", "lo", "-q", "-G", "2", "--idle-timeout", "1",
                              "-f", "udp and port 45999", "-o", pattern], stderr=subprocess.PIPE,
                             text=True)
+    # the same traffic into one file, for the sum
+    single = os.path.join(tmp, "single.h5")
+    one = subprocess.Popen([mw, "capture", "-i", "lo", "-q", "--idle-timeout", "1",
+                            "-f", "udp and port 45999", "-o", single], stderr=subprocess.PIPE,
+                           text=True)
     time.sleep(1.0)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind(("127.0.0.1", 0))
@@ -69,7 +75,9 @@ def main():
                     pass
     time.sleep(2.0)  # the last flows end (idle 1 s)
     proc.send_signal(signal.SIGTERM)
+    one.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
+    one.communicate(timeout=60)
     fails.check(proc.returncode == 0, f"capture -G: exit {proc.returncode} {err[-300:]!r}")
     fails.check(seen_complete_while_running, "no finished file was complete while it ran")
     files = sorted(glob.glob(os.path.join(tmp, "live-*.h5")))
@@ -93,6 +101,16 @@ def main():
     fails.check(sent_ports <= ports, f"ports sent but in no file: {sorted(sent_ports - ports)}")
     fails.check(prev_packets >= i, f"the last file counts {prev_packets} packets, {i} were sent")
     per_file = [len(h5py.File(p, "r")["flows"]) for p in files]
+    with h5py.File(single, "r") as f:
+        n_single = len(f["flows"])
+        single_pkts = int((f["flows"]["c2s_packets"] + f["flows"]["s2c_packets"]).sum())
+    rot_pkts = 0
+    for p in files:
+        with h5py.File(p, "r") as f:
+            rot_pkts += int((f["flows"]["c2s_packets"] + f["flows"]["s2c_packets"]).sum())
+    fails.check(sum(per_file) == n_single and rot_pkts == single_pkts,
+                f"rotated files: {sum(per_file)} flows / {rot_pkts} packets, the one-file run "
+                f"{n_single} / {single_pkts}")
     fails.check(sum(1 for n in per_file if n > 0) >= 4, f"flows per file {per_file}")
     print(f"{len(files)} files, flows per file {per_file}, {len(ids)} flows, {i} packets sent")
     return fails.finish("-G: files complete at once, every flow once, counters in order")
