@@ -19,6 +19,8 @@ usage: batch.py MASTWATCH MW-SCENGEN SOURCE_DIR
 """
 import gzip
 import json
+import hashlib
+import re
 import os
 import shutil
 import signal
@@ -105,6 +107,53 @@ def same_tables(x, y):
         if x[k][0] != y[k][0] or not x[k][1].equals(y[k][1]) or not x[k][2].equals(y[k][2]):
             return False
     return True
+
+
+def digest(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def train_checks(mw, src, tmp, fails):
+    model = os.path.join(tmp, "train-model.h5")
+    shutil.copy(os.path.join(src, "models", "demo-site.h5"), model)
+    before = digest(model)
+    old = time.time() - 3600
+    for kind, pcap in (("clean", "clean-week.pcap"), ("incident", "incident-day.pcap")):
+        spool = os.path.join(tmp, f"train-{kind}", "north")
+        os.makedirs(spool)
+        shutil.copy(os.path.join(src, "captures", pcap), spool)
+        os.utime(os.path.join(spool, pcap), (old, old))
+    cfg = os.path.join(tmp, "train.yaml")
+    with open(cfg, "w") as f:
+        f.write("sites:\n  - name: north\n    match: [\"*/north/*\"]\n"
+                f"    inventory: {src}/captures/site.yaml\n    model: {model}\n")
+    # an incident night: high anomalies, the model stays as it was
+    out_i = os.path.join(tmp, "train-out-incident")
+    r = run([mw, "batch", "--config", cfg, "-o", out_i, "--night", NIGHT, "--train",
+             os.path.join(tmp, "train-incident")])
+    fails.check(r.returncode == 1 and digest(model) == before and "unchanged" in r.stderr,
+                f"--train after an incident: exit {r.returncode}, model changed "
+                f"{digest(model) != before}, {r.stderr[-300:]!r}")
+    # a clean night: trained in, the old model kept as .prev; a rerun does not fold it twice
+    out_c = os.path.join(tmp, "train-out-clean")
+    r = run([mw, "batch", "--config", cfg, "-o", out_c, "--night", NIGHT, "--train",
+             os.path.join(tmp, "train-clean")])
+    after = digest(model)
+    prev = model[:-3] + ".prev" if os.path.exists(model[:-3] + ".prev") else model + ".prev"
+    fails.check(r.returncode == 0 and after != before and os.path.exists(prev) and
+                digest(prev) == before, f"--train of a clean night: exit {r.returncode}, "
+                f"changed {after != before}, prev {os.path.exists(prev)}, {r.stderr[-300:]!r}")
+    # the same week again: each station's records add up (the span stays 7 days)
+    old_show = run([mw, "model", "show", prev]).stdout
+    show = run([mw, "model", "show", model])
+    rec = [re.search(r"^enb-001\s+[0-9.]+\s+(\d+)", t, re.M) for t in (old_show, show.stdout)]
+    fails.check(show.returncode == 0 and all(rec) and
+                int(rec[1].group(1)) == 2 * int(rec[0].group(1)),
+                f"trained model: enb-001 records {[m.group(1) if m else None for m in rec]}")
+    r = run([mw, "batch", "--config", cfg, "-o", out_c, "--night", NIGHT, "--train",
+             os.path.join(tmp, "train-clean")])
+    fails.check(r.returncode == 0 and digest(model) == after,
+                f"--train rerun folded the night again: exit {r.returncode} {r.stderr[-200:]!r}")
 
 
 def main():
@@ -241,6 +290,9 @@ def main():
                         want in lines_[0], f"config {text!r}: {r.returncode} {r.stderr!r}")
         r = run([mw, "batch", "-o", tmp, spool])
         fails.check(r.returncode == 2, "no --config: exit 2")
+
+        # 8. --train folds a clean night into the model once, and leaves it after an incident
+        train_checks(mw, src, tmp, fails)
     return fails.finish("batch: night, rerun, resume after SIGKILL, jobs, late file, lock, config")
 
 
