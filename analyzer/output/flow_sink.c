@@ -30,6 +30,8 @@ struct mw_flow_sink {
     int64_t checkpoint_first_us, checkpoint_last_us;
 };
 
+#define WAKE_RECORDS 2048
+
 static void deadline_after(struct timespec *ts, int ms)
 {
     clock_gettime(CLOCK_REALTIME, ts);
@@ -286,9 +288,10 @@ void mw_flow_sink_push(mw_flow_sink_t *s, const mw_flow_record_t *recs, size_t n
         s->queued += take;
         recs += take;
         n -= take;
-        /* wake the writer for a quarter queue, not per batch (a context switch each):
-         * otherwise it comes every flush interval by itself */
-        if (s->queued >= s->cap / 4)
+        /* wake the writer every WAKE_RECORDS, not per batch (a context switch each), nor
+         * per quarter queue (it would touch megabytes more of both buffers); otherwise it
+         * comes every flush interval by itself */
+        if (s->queued >= MW_MIN(s->cap / 4, (size_t)WAKE_RECORDS))
             pthread_cond_signal(&s->not_empty);
     }
     pthread_mutex_unlock(&s->mu);
