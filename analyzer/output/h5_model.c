@@ -569,8 +569,13 @@ static int check_storage(reader_t *r, const char *name, hid_t dcpl, size_t row, 
     int nf = H5Pget_nfilters(dcpl), i;
 
     *deflated = 0;
-    if (layout != H5D_CONTIGUOUS && layout != H5D_CHUNKED && layout != H5D_COMPACT)
-        return bad(r, "/%s: not stored in the file (virtual or unknown layout)", name);
+    /* compact data is refused too: mastwatch never writes it, and libhdf5 1.10.8 reads
+     * past a compact buffer shorter than the dataspace says (found by fuzz_model) */
+    if (layout != H5D_CONTIGUOUS && layout != H5D_CHUNKED)
+        return bad(r,
+                "/%s: not stored as mastwatch stores tables (compact, virtual or unknown "
+                "layout)",
+                name);
     if (H5Pget_external_count(dcpl) != 0)
         return bad(r, "/%s: raw data in external files", name);
     if (nf < 0 || nf > 4)
