@@ -75,6 +75,17 @@ def retype(f, table, field, new):
     replace(f, table, arr)
 
 
+def compact(f, name):
+    """The table again with compact storage (its rows in the object header)."""
+    arr = f[name][()]
+    del f[name]
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    ds = h5py.h5d.create(f.id, name.encode(), h5py.h5t.py_create(arr.dtype),
+                         h5py.h5s.create_simple(arr.shape), dcpl=dcpl)
+    ds.write(h5py.h5s.ALL, h5py.h5s.ALL, arr)
+
+
 def set_attr(name, value):
     def fn(f):
         del f.attrs[name]
@@ -91,6 +102,8 @@ MODEL_CASES = [
     ("2d-stations", lambda f: replace(f, "stations", f["stations"][()].reshape(-1, 1)), "1-D"),
     ("2d-tuples", lambda f: replace(f, "tuples", f["tuples"][()][:486].reshape(2, -1)), "1-D"),
     ("scalar-table", lambda f: replace(f, "hours", f["hours"][0]), "1-D"),
+    # compact storage: never written by mastwatch, and libhdf5 reads past a short one
+    ("compact-table", lambda f: compact(f, "stations"), "compact"),
     ("oversized-dims", lambda f: replace(f, "tuples", shape=(10**9,), dtype=f["tuples"].dtype,
                                          chunks=(4096,), compression="gzip"), "rows"),
     ("dims-beyond-file", lambda f: replace(f, "tuples", shape=(2_000_000,),
