@@ -77,14 +77,8 @@ static int add_file(mw_batch_files_t *files, const char *path, const struct stat
 {
     mw_batch_file_t *f;
 
-    if (files->n == files->cap) {
-        size_t cap = files->cap ? files->cap * 2 : 64;
-        mw_batch_file_t *v = realloc(files->v, cap * sizeof(*v));
-        if (v == NULL)
-            return MW_ENOMEM;
-        files->v = v;
-        files->cap = cap;
-    }
+    if (mw_grow((void **)&files->v, &files->cap, files->n + 1, sizeof(*files->v)) != 0)
+        return MW_ENOMEM;
     f = &files->v[files->n];
     f->path = mw__batch_abspath(path);
     if (f->path == NULL)

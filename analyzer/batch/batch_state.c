@@ -127,14 +127,8 @@ static void copy_fixed(char *dst, size_t len, const char *src)
 
 static int push(mw_batch_state_t *st, mw_batch_record_t *r)
 {
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 64;
-        mw_batch_record_t *v = realloc(st->v, cap * sizeof(*v));
-        if (v == NULL)
-            return MW_ENOMEM;
-        st->v = v;
-        st->cap = cap;
-    }
+    if (mw_grow((void **)&st->v, &st->cap, st->n + 1, sizeof(*st->v)) != 0)
+        return MW_ENOMEM;
     st->v[st->n++] = *r;
     memset(r, 0, sizeof(*r));
     return 0;

@@ -83,14 +83,8 @@ static void warn(mw_pcap_ring_t *r, int err, const char *what, const char *path)
 
 static int push_closed(mw_pcap_ring_t *r, char *path, uint64_t size, int64_t end_s)
 {
-    if (r->nfiles == r->cap) {
-        size_t ncap = r->cap ? r->cap * 2 : 64;
-        closed_file_t *nv = realloc(r->files, ncap * sizeof(*nv));
-        if (nv == NULL)
-            return MW_ENOMEM;
-        r->files = nv;
-        r->cap = ncap;
-    }
+    if (mw_grow((void **)&r->files, &r->cap, r->nfiles + 1, sizeof(*r->files)) != 0)
+        return MW_ENOMEM;
     r->files[r->nfiles++] = (closed_file_t){ .path = path, .size = size, .end_s = end_s };
     r->closed_bytes += size;
     return 0;

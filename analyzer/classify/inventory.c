@@ -224,24 +224,6 @@ static int get_list(loader_t *ld, const slot_t *s, const char *name, yaml_node_t
     return MW_OK;
 }
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-    size_t ncap;
-    void *p;
-
-    if (need <= *cap)
-        return MW_OK;
-    ncap = *cap ? *cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    p = realloc(*arr, ncap * elem);
-    if (p == NULL)
-        return MW_ENOMEM;
-    *arr = p;
-    *cap = ncap;
-    return MW_OK;
-}
-
 static int fail_nomem(loader_t *ld)
 {
     mw_fmt_err(ld->errbuf, ld->errlen, "%s:0: out of memory", ld->path);
@@ -315,7 +297,7 @@ static int add_prefix(loader_t *ld, yaml_node_t *n, uint8_t role, uint16_t bs_in
         return fail_at(ld, node_line(n), "a prefix must be text like 10.0.0.0/24");
     if (inv->n_pfx >= MW_INVENTORY_MAX_PREFIXES)
         return fail_at(ld, node_line(n), "more than %u prefixes", MW_INVENTORY_MAX_PREFIXES);
-    if (grow((void **)&inv->pfx, &inv->cap_pfx, inv->n_pfx + 1, sizeof(*inv->pfx)) < 0)
+    if (mw_grow((void **)&inv->pfx, &inv->cap_pfx, inv->n_pfx + 1, sizeof(*inv->pfx)) < 0)
         return fail_nomem(ld);
     p = &inv->pfx[inv->n_pfx];
     memset(p, 0, sizeof(*p));
@@ -508,7 +490,7 @@ static int parse_window(loader_t *ld, yaml_node_t *map)
     if (inv->n_win >= MW_INVENTORY_MAX_WINDOWS)
         return fail_at(
                 ld, node_line(map), "more than %u maintenance windows", MW_INVENTORY_MAX_WINDOWS);
-    if (grow((void **)&inv->win, &inv->cap_win, inv->n_win + 1, sizeof(w)) < 0)
+    if (mw_grow((void **)&inv->win, &inv->cap_win, inv->n_win + 1, sizeof(w)) < 0)
         return fail_nomem(ld);
     inv->win[inv->n_win++] = w;
     return MW_OK;
@@ -576,7 +558,7 @@ static int parse_one_bs(loader_t *ld, yaml_node_t *map)
         return fail_at(ld, node_line(s[BS_ID].val),
                 "duplicate base station id '%s' (first at line %u)", quote(id, q, sizeof(q)),
                 inv->bs[*slot - 1].line);
-    if (grow((void **)&inv->bs, &inv->cap_bs, inv->n_bs + 1, sizeof(*inv->bs)) < 0)
+    if (mw_grow((void **)&inv->bs, &inv->cap_bs, inv->n_bs + 1, sizeof(*inv->bs)) < 0)
         return fail_nomem(ld);
     b = &inv->bs[inv->n_bs];
     memset(b, 0, sizeof(*b));
@@ -685,7 +667,7 @@ static int32_t local_offset(int64_t t)
 
 static int tz_push(mw_inventory_t *inv, int64_t from, int32_t offset)
 {
-    if (grow((void **)&inv->tz, &inv->cap_tz, inv->n_tz + 1, sizeof(*inv->tz)) < 0)
+    if (mw_grow((void **)&inv->tz, &inv->cap_tz, inv->n_tz + 1, sizeof(*inv->tz)) < 0)
         return MW_ENOMEM;
     inv->tz[inv->n_tz].from = from;
     inv->tz[inv->n_tz].offset = offset;
@@ -770,7 +752,7 @@ static int read_file(loader_t *ld)
         return MW_EIO;
     }
     for (;;) {
-        if (grow((void **)&inv->yaml, &cap, inv->yaml_len + 4096 + 1, 1) < 0) {
+        if (mw_grow((void **)&inv->yaml, &cap, inv->yaml_len + 4096 + 1, 1) < 0) {
             rc = fail_nomem(ld);
             break;
         }

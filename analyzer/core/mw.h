@@ -39,6 +39,10 @@ static inline int64_t mw_span_us(int64_t first, int64_t last)
 #define MW_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MW_UNUSED(x) ((void)(x))
 
+/* Makes room for need elements of elem bytes in *v (capacity *cap, doubled as needed);
+ * 0, or MW_ENOMEM with *v unchanged. */
+int mw_grow(void **v, size_t *cap, size_t need, size_t elem);
+
 /* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */
 void mw_fmt_errno(char *errbuf, size_t errlen, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

@@ -83,23 +83,6 @@ uint64_t mw_incidents_dropped(const mw_incidents_t *in)
     return in->dropped;
 }
 
-static int grow(void **v, size_t *cap, size_t elem, size_t need)
-{
-    size_t c = *cap ? *cap : 16;
-    void *n;
-
-    if (need <= *cap)
-        return 0;
-    while (c < need)
-        c *= 2;
-    n = realloc(*v, c * elem);
-    if (n == NULL)
-        return MW_ENOMEM;
-    *v = n;
-    *cap = c;
-    return 0;
-}
-
 static key_state_t *key_for(mw_incidents_t *in, const mw_evidence_t *ev, int64_t gap_us)
 {
     inc_key_t k;
@@ -114,7 +97,7 @@ static key_state_t *key_for(mw_incidents_t *in, const mw_evidence_t *ev, int64_t
     fp = XXH3_64bits(&k, sizeof(k)) | 1;
     if (mw_fpmap_get(&in->index, fp, &pos))
         return &in->keys[pos];
-    if (grow((void **)&in->keys, &in->capkeys, sizeof(*in->keys), in->nkeys + 1) != 0 ||
+    if (mw_grow((void **)&in->keys, &in->capkeys, in->nkeys + 1, sizeof(*in->keys)) != 0 ||
             mw_fpmap_put(&in->index, fp, in->nkeys) != 0)
         return NULL;
     ks = &in->keys[in->nkeys++];
@@ -304,7 +287,7 @@ void mw_incidents_add(mw_incidents_t *in, const mw_evidence_t *ev, int64_t gap_u
         return;
     }
     ks = key_for(in, ev, gap_us);
-    if (ks == NULL || grow((void **)&ks->ev, &ks->cap, sizeof(*ev), ks->n + 1) != 0) {
+    if (ks == NULL || mw_grow((void **)&ks->ev, &ks->cap, ks->n + 1, sizeof(*ev)) != 0) {
         in->dropped++;
         return;
     }
@@ -335,7 +318,7 @@ static void finish(mw_incidents_t *in, key_state_t *ks, size_t n)
         f.rec.incident_id = f.rec.anomaly_id; /* live: each anomaly is its own incident */
         ks->open_id = 0;
         hand_out(in, &f, MW_INCIDENT_FINAL);
-    } else if (grow((void **)&in->done, &in->capdone, sizeof(f), in->ndone + 1) == 0) {
+    } else if (mw_grow((void **)&in->done, &in->capdone, in->ndone + 1, sizeof(f)) == 0) {
         in->done[in->ndone++] = f;
         in->bytes += sizeof(f);
     } else {
