@@ -1179,9 +1179,7 @@ static mw_h5_writer_t *rotate_output(void *ctx, mw_h5_writer_t *old, const char 
         return NULL;
     }
     if (n > 0)
-        rc |= mw_h5_writer_counters(old, "counters", names, values, n, err, sizeof(err));
-    rc |= mw_h5_writer_attr_int64(old, "first_us", first_us);
-    rc |= mw_h5_writer_attr_int64(old, "last_us", last_us);
+        rc |= mw_h5_writer_progress(old, names, values, n, first_us, last_us, err, sizeof(err));
     rc |= mw_h5_writer_attr_int64(old, "complete", 1); /* its period is whole */
     if (e->detect != NULL)
         rc |= mw_h5_writer_detection_tables(old);

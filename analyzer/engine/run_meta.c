@@ -276,10 +276,9 @@ int mw_run_meta_finish(mw_h5_writer_t *w, const mw_run_summary_t *sum, char *err
     if (w == NULL)
         return 0;
     n = mw_run_counters(sum, &store, names, values, MW_RUN_MAX_COUNTERS);
-    if (mw_h5_writer_counters(w, "counters", names, values, n, errbuf, errlen) != 0)
+    if (mw_h5_writer_progress(w, names, values, n, sum->first_us, sum->last_us, errbuf, errlen) !=
+            0)
         return MW_EIO;
-    rc |= mw_h5_writer_attr_int64(w, "first_us", sum->first_us);
-    rc |= mw_h5_writer_attr_int64(w, "last_us", sum->last_us);
     rc |= mw_h5_writer_attr_int64(w, "stop_signal", sum->stop_signal);
     /* complete = every input read to its end, no signal, no limit hit */
     rc |= mw_h5_writer_attr_int64(w, "complete", sum->input_errors == 0 && sum->stop_signal == 0);

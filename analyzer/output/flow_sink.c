@@ -12,6 +12,13 @@
 
 #include "core/mw.h"
 
+typedef struct checkpoint {
+    const char *names[MW_SINK_MAX_COUNTERS];
+    uint64_t values[MW_SINK_MAX_COUNTERS];
+    size_t n;
+    int64_t first_us, last_us;
+} checkpoint_t;
+
 struct mw_flow_sink {
     mw_flow_sink_params_t params;
     pthread_t thread;
@@ -24,10 +31,7 @@ struct mw_flow_sink {
     char err[MW_ERRBUF_SIZE];
     /* the latest checkpoint, written at the next flush (writer thread only) */
     int checkpoint_pending;
-    size_t checkpoint_n;
-    const char *checkpoint_names[MW_SINK_MAX_COUNTERS];
-    uint64_t checkpoint_values[MW_SINK_MAX_COUNTERS];
-    int64_t checkpoint_first_us, checkpoint_last_us;
+    checkpoint_t checkpoint;
 };
 
 #define WAKE_RECORDS 2048
@@ -71,29 +75,19 @@ static void write_batch(
 
 static int write_checkpoint(mw_flow_sink_t *s, mw_h5_writer_t *w, char *err, size_t errlen)
 {
-    const char *names[MW_SINK_MAX_COUNTERS];
-    uint64_t values[MW_SINK_MAX_COUNTERS];
-    int64_t first_us, last_us;
-    size_t n;
+    checkpoint_t cp;
+    int pending;
 
     pthread_mutex_lock(&s->mu);
-    n = s->checkpoint_pending ? s->checkpoint_n : 0;
-    memcpy(names, s->checkpoint_names, n * sizeof(*names));
-    memcpy(values, s->checkpoint_values, n * sizeof(*values));
-    first_us = s->checkpoint_first_us;
-    last_us = s->checkpoint_last_us;
+    pending = s->checkpoint_pending;
+    if (pending)
+        cp = s->checkpoint;
     s->checkpoint_pending = 0;
     pthread_mutex_unlock(&s->mu);
-    if (n == 0)
+    if (!pending || cp.n == 0)
         return 0;
-    if (mw_h5_writer_counters(w, "counters", names, values, n, err, errlen) != 0)
-        return MW_EIO;
-    if (mw_h5_writer_attr_int64(w, "first_us", first_us) != 0 ||
-            mw_h5_writer_attr_int64(w, "last_us", last_us) != 0) {
-        mw_fmt_err(err, errlen, "HDF5: cannot write the file attributes (disk full?)");
-        return MW_EIO;
-    }
-    return 0;
+    return mw_h5_writer_progress(
+            w, cp.names, cp.values, cp.n, cp.first_us, cp.last_us, err, errlen);
 }
 
 static void flush_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
@@ -114,23 +108,16 @@ static void flush_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
 /* -G: the current file is completed and the next one takes the rows that follow. */
 static mw_h5_writer_t *rotate_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
 {
-    const char *names[MW_SINK_MAX_COUNTERS];
-    uint64_t values[MW_SINK_MAX_COUNTERS];
-    int64_t first_us, last_us;
+    checkpoint_t cp;
     mw_h5_writer_t *next;
-    size_t n;
 
     if (w == NULL || s->failed)
         return w;
     pthread_mutex_lock(&s->mu);
-    n = s->checkpoint_n;
-    memcpy(names, s->checkpoint_names, n * sizeof(*names));
-    memcpy(values, s->checkpoint_values, n * sizeof(*values));
-    first_us = s->checkpoint_first_us;
-    last_us = s->checkpoint_last_us;
+    cp = s->checkpoint;
     pthread_mutex_unlock(&s->mu);
     next = s->params.rotation.rotate(
-            s->params.rotation.ctx, w, names, values, n, first_us, last_us);
+            s->params.rotation.ctx, w, cp.names, cp.values, cp.n, cp.first_us, cp.last_us);
     if (next == NULL)
         return w;
     pthread_mutex_lock(&s->mu);
@@ -212,11 +199,11 @@ void mw_flow_sink_checkpoint(mw_flow_sink_t *s, const char *const *names, const 
 {
     n = MW_MIN(n, (size_t)MW_SINK_MAX_COUNTERS);
     pthread_mutex_lock(&s->mu);
-    memcpy(s->checkpoint_names, names, n * sizeof(*names));
-    memcpy(s->checkpoint_values, values, n * sizeof(*values));
-    s->checkpoint_n = n;
-    s->checkpoint_first_us = first_us;
-    s->checkpoint_last_us = last_us;
+    memcpy(s->checkpoint.names, names, n * sizeof(*names));
+    memcpy(s->checkpoint.values, values, n * sizeof(*values));
+    s->checkpoint.n = n;
+    s->checkpoint.first_us = first_us;
+    s->checkpoint.last_us = last_us;
     s->checkpoint_pending = 1;
     pthread_mutex_unlock(&s->mu);
 }

@@ -739,6 +739,19 @@ int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *va
     return mw__h5_attr_string(w->file, name, value);
 }
 
+int mw_h5_writer_progress(mw_h5_writer_t *w, const char *const *names, const uint64_t *values,
+        size_t count, int64_t first_us, int64_t last_us, char *errbuf, size_t errlen)
+{
+    if (mw_h5_writer_counters(w, "counters", names, values, count, errbuf, errlen) != 0)
+        return MW_EIO;
+    if (mw_h5_writer_attr_int64(w, "first_us", first_us) != 0 ||
+            mw_h5_writer_attr_int64(w, "last_us", last_us) != 0) {
+        mw_fmt_err(errbuf, errlen, "HDF5: cannot write the file attributes (disk full?)");
+        return MW_EIO;
+    }
+    return 0;
+}
+
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value)
 {
     hid_t a;

@@ -54,6 +54,11 @@ int mw_h5_writer_name_table(mw_h5_writer_t *w, const char *name, const char *con
 int mw_h5_writer_counters(mw_h5_writer_t *w, const char *name, const char *const *names,
         const uint64_t *values, size_t count, char *errbuf, size_t errlen);
 
+/* /stats/counters and the first_us/last_us attributes in one go (in place after the
+ * start): a checkpoint, a rotated file's end, the run's end. 0 or MW_EIO + message. */
+int mw_h5_writer_progress(mw_h5_writer_t *w, const char *const *names, const uint64_t *values,
+        size_t count, int64_t first_us, int64_t last_us, char *errbuf, size_t errlen);
+
 /* Root attributes. Strings only before the start; int64 after it only in place. */
 int mw_h5_writer_attr_string(mw_h5_writer_t *w, const char *name, const char *value);
 int mw_h5_writer_attr_int64(mw_h5_writer_t *w, const char *name, int64_t value);
