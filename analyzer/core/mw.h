@@ -43,6 +43,9 @@ static inline int64_t mw_span_us(int64_t first, int64_t last)
  * 0, or MW_ENOMEM with *v unchanged. */
 int mw_grow(void **v, size_t *cap, size_t need, size_t elem);
 
+/* CPU seconds the calling thread has used so far. */
+double mw_thread_cpu_s(void);
+
 /* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */
 void mw_fmt_errno(char *errbuf, size_t errlen, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 4, 5)));

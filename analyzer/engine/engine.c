@@ -880,6 +880,7 @@ static void collect_stats(engine_t *e)
         e->sum->flows_evicted += ws.flows.evicted;
         e->sum->alloc_failures += ws.alloc_failures;
         e->sum->peak_flows += ws.flows.peak;
+        e->sum->cpu_workers_s += ws.cpu_s;
     }
     if (e->tunnels) {
         mw_flow_table_get_stats(e->tunnels, &ts);
@@ -914,10 +915,11 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     if (e->tunnels != NULL)
         mw_flow_table_flush(e->tunnels, reason);
     mw_record_batch_flush(&e->tunnel_batch);
+    e->sum->cpu_reader_s = mw_thread_cpu_s(); /* with an inline worker, its time too */
     collect_stats(e);
     if (e->sink != NULL) {
         e->sum->flows_written = mw_flow_sink_count(e->sink);
-        w = mw_flow_sink_finish(e->sink, &failed, errbuf, errlen);
+        w = mw_flow_sink_finish(e->sink, &failed, &e->sum->cpu_writer_s, errbuf, errlen);
         e->sink = NULL;
         if (failed)
             e->sum->output_failed = 1;

@@ -31,6 +31,9 @@ typedef struct mw_run_summary {
     uint64_t pcap_ring_dropped; /* packets --pcap-ring could not store (write errors) */
     int64_t first_us, last_us;
     double elapsed_s;
+    /* CPU seconds by thread: the reader (with the worker when -t 1 runs it inline), the
+     * worker threads together, the writer thread */
+    double cpu_reader_s, cpu_workers_s, cpu_writer_s;
     unsigned input_errors; /* files that could not be read to the end */
     int stop_signal;       /* signal that stopped the run, 0 if none */
     int output_failed;

@@ -31,6 +31,7 @@ struct mw_worker {
     int running;
     int64_t last_sweep_us;
     uint64_t packets, alloc_failures;
+    double cpu_s; /* threaded: the thread's CPU time, once it ended */
     _Atomic int64_t progress_us; /* read by the writer thread for its watermark */
     /* for status lines, refreshed at each sweep (any thread may read them) */
     _Atomic uint64_t live_flows, live_evicted;
@@ -221,6 +222,7 @@ static void *worker_main(void *arg)
         }
         mw_ring_release(w->ring);
     }
+    w->cpu_s = mw_thread_cpu_s();
     return NULL;
 }
 
@@ -277,6 +279,7 @@ struct mw_classifier *mw_worker_classifier(mw_worker_t *w)
 void mw_worker_get_stats(const mw_worker_t *w, mw_worker_stats_t *out)
 {
     out->packets = w->packets;
+    out->cpu_s = w->cpu_s;
     out->alloc_failures = w->alloc_failures;
     mw_flow_table_get_stats(w->flows, &out->flows);
 }

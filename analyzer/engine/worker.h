@@ -34,6 +34,7 @@ typedef struct mw_worker_params {
 
 typedef struct mw_worker_stats {
     uint64_t packets;
+    double cpu_s; /* the worker thread's CPU time (0 inline: the reader's) */
     uint64_t alloc_failures;
     mw_flow_table_stats_t flows;
 } mw_worker_stats_t;

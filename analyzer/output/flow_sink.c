@@ -28,6 +28,7 @@ struct mw_flow_sink {
     size_t queued, cap;
     int stopping, failed;
     uint64_t count;
+    double cpu_s; /* the writer thread's, once it ended */
     char err[MW_ERRBUF_SIZE];
     /* the latest checkpoint, written at the next flush (writer thread only) */
     int checkpoint_pending;
@@ -191,6 +192,7 @@ static void *sink_main(void *arg)
     }
     if (s->params.observer.finish != NULL)
         s->params.observer.finish(s->params.observer.ctx, s->failed ? NULL : w);
+    s->cpu_s = mw_thread_cpu_s();
     return NULL;
 }
 
@@ -306,7 +308,8 @@ uint64_t mw_flow_sink_count(mw_flow_sink_t *s)
     return n;
 }
 
-mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *s, int *failed, char *errbuf, size_t errlen)
+mw_h5_writer_t *mw_flow_sink_finish(
+        mw_flow_sink_t *s, int *failed, double *cpu_s, char *errbuf, size_t errlen)
 {
     mw_h5_writer_t *w;
 
@@ -316,6 +319,7 @@ mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *s, int *failed, char *errbuf
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->thread, NULL);
     *failed = s->failed;
+    *cpu_s = s->cpu_s;
     if (s->failed)
         mw_fmt_err(errbuf, errlen, "%s", s->err);
     w = s->params.writer;

@@ -81,9 +81,10 @@ void mw_flow_sink_checkpoint(mw_flow_sink_t *sink, const char *const *names, con
 
 /*
  * Drains the queue, stops the thread and hands the writer back (NULL when
- * none) so the caller can add metadata and close it. Frees sink.
+ * none) so the caller can add metadata and close it; *cpu_s is the CPU time
+ * the writer thread used. Frees sink.
  */
-mw_h5_writer_t *mw_flow_sink_finish(
-        mw_flow_sink_t *sink, int *failed /* OUT */, char *errbuf, size_t errlen);
+mw_h5_writer_t *mw_flow_sink_finish(mw_flow_sink_t *sink, int *failed /* OUT */,
+        double *cpu_s /* OUT */, char *errbuf, size_t errlen);
 
 #endif
