@@ -16,9 +16,11 @@
 #include "classify/hostname.h"
 #include "classify/ndpi_compat.h"
 #include "core/mw.h"
+#include "core/pool.h"
 
 struct mw_classifier {
     struct ndpi_detection_module_struct *ndpi;
+    mw_pool_t *flows; /* nDPI's per-flow state: one pool per worker, no malloc per flow */
 };
 
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
@@ -29,8 +31,15 @@ mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
         return NULL;
     }
+    c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
+    if (c->flows == NULL) {
+        free(c);
+        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
+        return NULL;
+    }
     c->ndpi = mw_ndpi_module_new();
     if (c->ndpi == NULL) {
+        mw_pool_destroy(c->flows);
         free(c);
         mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
         return NULL;
@@ -43,6 +52,7 @@ void mw_classifier_destroy(mw_classifier_t *c)
     if (c == NULL)
         return;
     ndpi_exit_detection_module(c->ndpi);
+    mw_pool_destroy(c->flows);
     free(c);
 }
 
@@ -51,9 +61,9 @@ size_t mw_classifier_flow_bytes(void)
     return SIZEOF_FLOW_STRUCT;
 }
 
-void *mw_classifier_flow_new(void)
+void *mw_classifier_flow_new(mw_classifier_t *c)
 {
-    struct ndpi_flow_struct *f = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
+    struct ndpi_flow_struct *f = mw_pool_get(c->flows);
 
     if (f != NULL)
         memset(f, 0, SIZEOF_FLOW_STRUCT);
@@ -76,9 +86,11 @@ static void copy_labels(struct ndpi_flow_struct *f, ndpi_protocol proto, mw_flow
     }
 }
 
-static void free_state(void **state)
+/* What nDPI allocated inside the state goes back to nDPI, the state to the pool. */
+static void free_state(mw_classifier_t *c, void **state)
 {
-    ndpi_free_flow((struct ndpi_flow_struct *)*state);
+    ndpi_free_flow_data((struct ndpi_flow_struct *)*state);
+    mw_pool_put(c->flows, *state);
     *state = NULL;
 }
 
@@ -103,7 +115,7 @@ int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, u
     }
     copy_labels(f, proto, rec);
     rec->ndpi_done = 1;
-    free_state(state);
+    free_state(c, state);
     return 1;
 }
 
@@ -132,7 +144,7 @@ void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *re
     proto = mw_ndpi_giveup(c->ndpi, f);
     copy_labels(f, proto, rec);
     rec->ndpi_done = 0;
-    free_state(state);
+    free_state(c, state);
 }
 
 unsigned mw_classifier_num_protocols(const mw_classifier_t *c)

@@ -22,7 +22,7 @@ mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen);
 void mw_classifier_destroy(mw_classifier_t *c); /* NULL-safe */
 
 /* New per-flow state, or NULL when out of memory. */
-void *mw_classifier_flow_new(void);
+void *mw_classifier_flow_new(mw_classifier_t *c);
 /* Bytes of one flow's nDPI state (what mw_classifier_flow_new allocates). */
 size_t mw_classifier_flow_bytes(void);
 

@@ -10,6 +10,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -177,7 +178,7 @@ void mw_worker_packet(
     if (f->host_tries < HOST_TRIES && l3->payload_len > 0)
         find_host(f, l3, frame);
     if (f->user == NULL && f->user_packets == 0) {
-        f->user = mw_classifier_flow_new();
+        f->user = mw_classifier_flow_new(w->dpi);
         if (f->user == NULL) {
             w->alloc_failures++;
             return;
@@ -202,6 +203,10 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us)
 static void *worker_main(void *arg)
 {
     mw_worker_t *w = arg;
+    char name[16];
+
+    snprintf(name, sizeof(name), "mw-worker%u", w->params.index % 1000u);
+    pthread_setname_np(pthread_self(), name); /* top -H, perf: which thread is busy */
 
     for (;;) {
         size_t len;

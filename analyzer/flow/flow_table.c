@@ -1,9 +1,11 @@
 /*
  * flow_table.c - hash table with chaining plus an LRU list.
  *
- * Buckets are a power of two sized for max_flows; entries are malloc'ed on
- * demand up to max_flows and recycled through a free list, so memory grows
- * with the traffic and never past the cap. Two LRU lists double as idle
+ * Flows come from a per-table pool (core/pool.c: huge-page blocks, no
+ * malloc per flow) and go back to it, up to max_flows. The buckets start
+ * small and double whenever the flows in the table outnumber them, so a
+ * quiet link does not pay for the cache misses of a table sized for the
+ * cap. Two LRU lists double as idle
  * queues, one per idle timeout (open TCP connections wait longer than the
  * rest): with packets in time order a list's tail is its flow idle the
  * longest, so expiry stops at the first flow that is still active.
@@ -18,68 +20,87 @@
 #include <string.h>
 
 #include "core/mw.h"
+#include "core/pool.h"
 
 struct mw_flow_table {
     mw_flow_table_params_t params;
     mw_flow_t **buckets;
-    uint64_t bucket_mask;
+    uint64_t bucket_mask, max_buckets;
     mw_flow_t *lru_head[2], *lru_tail[2]; /* [0] short idle, [1] open TCP */
     int64_t idle_us[2];
-    mw_flow_t *free_list;
+    mw_pool_t *pool;
     mw_flow_table_stats_t stats;
 };
+
+#define MIN_BUCKETS 1024u
 
 mw_flow_table_t *mw_flow_table_create(
         const mw_flow_table_params_t *params, char *errbuf, size_t errlen)
 {
     mw_flow_table_t *t;
-    uint64_t nb = 1024;
+    uint64_t max_buckets = MIN_BUCKETS;
 
     if (params == NULL || params->max_flows == 0 || params->emit == NULL ||
             params->idle_timeout_us <= 0 || params->active_timeout_us <= 0) {
         mw_fmt_err(errbuf, errlen, "flow table: invalid parameters");
         return NULL;
     }
-    while (nb < params->max_flows && nb < (1u << 30))
-        nb <<= 1;
+    while (max_buckets < params->max_flows && max_buckets < (1u << 30))
+        max_buckets <<= 1;
     t = calloc(1, sizeof(*t));
     if (t == NULL)
-        goto fail_table;
-    t->buckets = calloc(nb, sizeof(*t->buckets));
-    if (t->buckets == NULL)
-        goto fail_buckets;
+        goto fail;
+    t->max_buckets = max_buckets;
+    t->bucket_mask = MW_MIN(max_buckets, (uint64_t)MIN_BUCKETS) - 1;
+    t->buckets = calloc(t->bucket_mask + 1, sizeof(*t->buckets));
+    t->pool = mw_pool_create(sizeof(mw_flow_t));
+    if (t->buckets == NULL || t->pool == NULL)
+        goto fail;
     t->params = *params;
-    t->bucket_mask = nb - 1;
     t->idle_us[0] = params->idle_timeout_us;
     /* open TCP connections never wait less than everything else */
     t->idle_us[1] = MW_MAX(params->tcp_idle_timeout_us, params->idle_timeout_us);
     return t;
 
-fail_buckets:
-    free(t);
-fail_table:
+fail:
+    if (t != NULL) {
+        free(t->buckets);
+        mw_pool_destroy(t->pool);
+        free(t);
+    }
     mw_fmt_err(errbuf, errlen, "flow table: out of memory for %u flows", params->max_flows);
     return NULL;
-}
-
-static void free_chain(mw_flow_t *f, int via_lru)
-{
-    while (f != NULL) {
-        mw_flow_t *next = via_lru ? f->lru_next : f->hnext;
-        free(f);
-        f = next;
-    }
 }
 
 void mw_flow_table_destroy(mw_flow_table_t *t)
 {
     if (t == NULL)
         return;
-    free_chain(t->lru_head[0], 1);
-    free_chain(t->lru_head[1], 1);
-    free_chain(t->free_list, 0);
+    mw_pool_destroy(t->pool); /* every flow, live or free, at once */
     free(t->buckets);
     free(t);
+}
+
+/* Doubles the buckets when the flows outnumber them; without memory the chains just grow. */
+static void grow_buckets(mw_flow_table_t *t)
+{
+    uint64_t n = (t->bucket_mask + 1) * 2, i;
+    mw_flow_t **b;
+
+    if (n > t->max_buckets || (b = calloc(n, sizeof(*b))) == NULL)
+        return;
+    for (i = 0; i <= t->bucket_mask; i++) {
+        mw_flow_t *f = t->buckets[i];
+        while (f != NULL) {
+            mw_flow_t *next = f->hnext;
+            f->hnext = b[f->hash & (n - 1)];
+            b[f->hash & (n - 1)] = f;
+            f = next;
+        }
+    }
+    free(t->buckets);
+    t->buckets = b;
+    t->bucket_mask = n - 1;
 }
 
 /* Which idle class a flow is in: open TCP connections wait longer. */
@@ -246,8 +267,7 @@ static void remove_flow(mw_flow_table_t *t, mw_flow_t *f, enum mw_end_reason rea
     lru_unlink(t, f);
     bucket_unlink(t, f);
     f->user = NULL;
-    f->hnext = t->free_list;
-    t->free_list = f;
+    mw_pool_put(t->pool, f);
     t->stats.active--;
 }
 
@@ -259,11 +279,7 @@ static mw_flow_t *alloc_flow(mw_flow_table_t *t)
         remove_flow(t, lru_oldest(t), MW_END_EVICTED);
         t->stats.evicted++;
     }
-    f = t->free_list;
-    if (f != NULL)
-        t->free_list = f->hnext;
-    else
-        f = malloc(sizeof(*f));
+    f = mw_pool_get(t->pool);
     if (f != NULL)
         memset(f, 0, sizeof(*f));
     return f;
@@ -347,7 +363,8 @@ mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const
         t->buckets[hash & t->bucket_mask] = f;
         record_start(f, p, l3, a_is_src, kind, tunnel_flow_id);
         t->stats.created++;
-        t->stats.active++;
+        if (++t->stats.active > t->bucket_mask + 1)
+            grow_buckets(t);
         if (t->stats.active > t->stats.peak)
             t->stats.peak = t->stats.active;
     } else {

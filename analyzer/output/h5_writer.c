@@ -42,6 +42,7 @@
 
 #include "core/mw.h"
 #include "core/output_path.h"
+#include "output/h5_chunk.h"
 #include "output/h5_internal.h"
 #include "detect/anomaly.h"
 
@@ -67,6 +68,7 @@ struct mw_h5_writer {
     int started; /* the file is NAME.partial, open in SWMR write mode */
     mw_flow_record_t *buf;
     size_t buffered;
+    mw_h5_chunker_t *chunker; /* whole /flows chunks, written directly */
     uint64_t rows; /* rows in the file */
     int failed;    /* a write failed: later writes are refused, the file stays .partial */
     /* the rows journal (NAME.partial.rows): flushed rows of the open chunk */
@@ -184,8 +186,9 @@ static hid_t chunked_dcpl(hsize_t chunk_rows)
 
     if (dcpl < 0)
         return -1;
+    /* every row is written: filling a new chunk with fill values first is wasted work */
     if (H5Pset_chunk(dcpl, 1, &chunk_rows) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-            H5Pset_deflate(dcpl, 1) < 0) {
+            H5Pset_deflate(dcpl, 1) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
         H5Pclose(dcpl);
         return -1;
     }
@@ -269,7 +272,9 @@ mw_h5_writer_t *mw_h5_writer_create(
     w->partial_path = concat(path, ".partial");
     w->tmp_path = concat(path, suffix);
     w->buf = malloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
-    if (w->path == NULL || w->partial_path == NULL || w->tmp_path == NULL || w->buf == NULL)
+    w->chunker = mw_h5_chunker_create(sizeof(*w->buf), MW_H5_CHUNK_ROWS);
+    if (w->path == NULL || w->partial_path == NULL || w->tmp_path == NULL || w->buf == NULL ||
+            w->chunker == NULL)
         goto fail_alloc;
     /* Probe with open() first: its errno gives a clearer message than HDF5's stack.
      * O_EXCL never follows a symlink; HDF5 then creates the file exclusively too. */
@@ -453,6 +458,19 @@ int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const v
     return rc;
 }
 
+/* A chunk's worth from a chunk boundary goes straight to the file; anything else (the
+ * first rows after a flush without a journal) through H5Dwrite. */
+static int write_flow_rows(mw_h5_writer_t *w)
+{
+    hsize_t size = w->rows + w->buffered;
+
+    if (w->rows % MW_H5_CHUNK_ROWS != 0)
+        return mw__h5_write_rows(w->flows, w->flow_type, w->rows, w->buffered, w->buf);
+    if (H5Dset_extent(w->flows, &size) < 0)
+        return -1;
+    return mw_h5_chunker_write(w->chunker, w->flows, w->rows, w->buf, w->buffered);
+}
+
 static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
     int rc = MW_EIO;
@@ -461,7 +479,7 @@ static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
         return 0;
     if (w->failed)
         return MW_EIO;
-    if (mw__h5_write_rows(w->flows, w->flow_type, w->rows, w->buffered, w->buf) == 0) {
+    if (write_flow_rows(w) == 0) {
         w->rows += w->buffered;
         w->buffered = 0;
         rc = 0;
@@ -1041,6 +1059,7 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
     if (rc != 0 && errbuf != NULL && errlen > 0 && errbuf[0] == '\0')
         mw_fmt_err(errbuf, errlen, "HDF5: writing %s failed (disk full?)", w->partial_path);
     free(w->buf);
+    mw_h5_chunker_destroy(w->chunker);
     free(w->journal_path);
     free(w->tmp_path);
     free(w->partial_path);

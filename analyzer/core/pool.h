@@ -1,0 +1,23 @@
+/*
+ * pool.h - fixed-size object pools (flows, nDPI flow state): huge-page
+ * backed blocks, no malloc per object, one pool per thread.
+ */
+#ifndef MW_POOL_H
+#define MW_POOL_H
+
+#include <stddef.h>
+
+typedef struct mw_pool mw_pool_t;
+
+/* NULL when out of memory or obj_size is 0 or over 512 kB. */
+mw_pool_t *mw_pool_create(size_t obj_size);
+void mw_pool_destroy(mw_pool_t *pool); /* NULL-safe; frees every object at once */
+
+/* An object (contents undefined, 16-byte aligned), NULL when out of memory. */
+void *mw_pool_get(mw_pool_t *pool);
+void mw_pool_put(mw_pool_t *pool, void *obj); /* NULL-safe */
+
+size_t mw_pool_bytes(const mw_pool_t *pool); /* memory taken from the system */
+size_t mw_pool_live(const mw_pool_t *pool);  /* objects handed out and not put back */
+
+#endif
