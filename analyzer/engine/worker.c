@@ -32,7 +32,7 @@ struct mw_worker {
     int running;
     int64_t last_sweep_us;
     uint64_t packets, alloc_failures;
-    double cpu_s; /* threaded: the thread's CPU time, once it ended */
+    double cpu_s;                /* threaded: the thread's CPU time, once it ended */
     _Atomic int64_t progress_us; /* read by the writer thread for its watermark */
     /* for status lines, refreshed at each sweep (any thread may read them) */
     _Atomic uint64_t live_flows, live_evicted;

@@ -137,7 +137,7 @@ static void *sink_main(void *arg)
     mw_h5_writer_t *w = NULL;
 
     pthread_setname_np(pthread_self(), "mw-writer"); /* top -H, perf: which thread is busy */
-    mw_h5_quiet(); /* HDF5's error settings are per thread */
+    mw_h5_quiet();                                   /* HDF5's error settings are per thread */
     for (;;) {
         mw_flow_record_t *batch;
         size_t n;

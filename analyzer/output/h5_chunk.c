@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFLATE_LEVEL   1 /* as the dataset's pipeline declares (H5Pset_deflate(dcpl, 1)) */
+#define DEFLATE_LEVEL   1    /* as the dataset's pipeline declares (H5Pset_deflate(dcpl, 1)) */
 #define MASK_NO_DEFLATE 0x2u /* filter 1 of the pipeline (0 shuffle, 1 deflate) not applied */
 #define SHUFFLE_BLOCK   64u  /* elements per pass: their bytes stay in cache while transposed */
 

@@ -69,8 +69,8 @@ struct mw_h5_writer {
     mw_flow_record_t *buf;
     size_t buffered;
     mw_h5_chunker_t *chunker; /* whole /flows chunks, written directly */
-    uint64_t rows; /* rows in the file */
-    int failed;    /* a write failed: later writes are refused, the file stays .partial */
+    uint64_t rows;            /* rows in the file */
+    int failed; /* a write failed: later writes are refused, the file stays .partial */
     /* the rows journal (NAME.partial.rows): flushed rows of the open chunk */
     char *journal_path;
     int jfd;
