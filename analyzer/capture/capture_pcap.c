@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <pcap/pcap.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -137,6 +138,9 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
             cap->iobuf = malloc(MW_FILE_IOBUF);
         if (cap->iobuf != NULL)
             (void)setvbuf(fp, cap->iobuf, _IOFBF, MW_FILE_IOBUF);
+        /* only the reader thread touches the stream: libpcap's two freads a packet need
+         * not take and drop its lock each */
+        (void)__fsetlocking(fp, FSETLOCKING_BYCALLER);
         cap->pcap = pcap_fopen_offline_with_tstamp_precision(
                 fp, cap->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, perr);
         if (cap->pcap == NULL)

@@ -376,7 +376,7 @@ static void publish_all(engine_t *e)
     if (!e->threaded)
         return;
     for (i = 0; i < e->nworkers; i++)
-        mw_ring_publish(mw_worker_ring(e->workers[i]));
+        mw_ring_flush(mw_worker_ring(e->workers[i]));
 }
 
 /*

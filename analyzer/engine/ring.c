@@ -3,8 +3,13 @@
  * fill level. The producer publishes head in batches and the consumer
  * releases tail per entry, so the shared cache lines move rarely. A side
  * that finds nothing to do sleeps on a condition variable with a short
- * timeout; the other side signals only when it sees a sleeper, and the
- * timeout bounds the cost of a missed wake-up.
+ * timeout. Wake-ups go with hysteresis: the producer wakes a sleeping
+ * consumer only once an eighth of the ring is waiting (or when it hands
+ * everything over: mw_ring_flush), and the consumer wakes a blocked
+ * producer only once half the ring is free - waking per batch made the
+ * two threads ping-pong, a futex call and a context switch every few
+ * packets, when the workers outnumber the cores. The timeouts bound the
+ * cost of a wake-up not given.
  */
 #include "engine/ring.h"
 
@@ -24,6 +29,7 @@ struct mw_ring {
     size_t size, mask;
     _Alignas(64) atomic_size_t head; /* published by producer */
     size_t head_local;               /* producer: committed, maybe unpublished */
+    size_t wake_bytes;               /* producer: wake a sleeping consumer from this fill */
     size_t reserved_len;
     unsigned unpublished;
     _Alignas(64) atomic_size_t tail; /* released by consumer */
@@ -52,6 +58,7 @@ mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
     }
     r->size = size;
     r->mask = size - 1;
+    r->wake_bytes = size / 8;
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
     atomic_init(&r->consumer_sleeping, 0);
@@ -132,7 +139,7 @@ void *mw_ring_reserve(mw_ring_t *r, size_t len)
     r->reserved_len = pad + need;
     while (r->size - (r->head_local - atomic_load_explicit(&r->tail, memory_order_acquire)) <
             pad + need) {
-        mw_ring_publish(r); /* the consumer may be waiting for what we hold */
+        mw_ring_flush(r); /* the consumer may be waiting for what we hold */
         sleep_on(r, &r->producer_sleeping, producer_ready, 1);
     }
     if (pad) {
@@ -154,6 +161,14 @@ void mw_ring_commit(mw_ring_t *r)
 }
 
 void mw_ring_publish(mw_ring_t *r)
+{
+    r->unpublished = 0;
+    atomic_store_explicit(&r->head, r->head_local, memory_order_release);
+    if (r->head_local - atomic_load_explicit(&r->tail, memory_order_relaxed) >= r->wake_bytes)
+        wake(r, &r->consumer_sleeping);
+}
+
+void mw_ring_flush(mw_ring_t *r)
 {
     r->unpublished = 0;
     atomic_store_explicit(&r->head, r->head_local, memory_order_release);
@@ -194,6 +209,8 @@ void mw_ring_release(mw_ring_t *r)
 {
     size_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
 
-    atomic_store_explicit(&r->tail, tail + r->cur_len, memory_order_release);
-    wake(r, &r->producer_sleeping);
+    tail += r->cur_len;
+    atomic_store_explicit(&r->tail, tail, memory_order_release);
+    if (atomic_load_explicit(&r->head, memory_order_relaxed) - tail <= r->size / 2)
+        wake(r, &r->producer_sleeping);
 }

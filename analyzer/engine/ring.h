@@ -20,8 +20,11 @@ void mw_ring_destroy(mw_ring_t *ring); /* NULL-safe */
 /* Producer: space for len bytes (blocks while full), then commit. */
 void *mw_ring_reserve(mw_ring_t *ring, size_t len);
 void mw_ring_commit(mw_ring_t *ring);
-/* Producer: makes committed entries visible to the consumer (batching). */
+/* Producer: makes committed entries visible to the consumer (batching); wakes it only
+ * once enough is waiting. */
 void mw_ring_publish(mw_ring_t *ring);
+/* Producer: the same, and wakes the consumer for whatever is waiting (quiet link, end). */
+void mw_ring_flush(mw_ring_t *ring);
 
 /*
  * Consumer: next entry or NULL after waiting up to wait_ms for one. *len

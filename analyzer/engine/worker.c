@@ -20,8 +20,8 @@
 #include "core/mw.h"
 
 #define SWEEP_INTERVAL_US 1000000
-#define HOST_TRIES        4 /* the name is in the first payload packet or two of a flow */
-#define RING_SIZE         (16u << 20)
+#define HOST_TRIES        4          /* the name is in the first payload packet or two of a flow */
+#define RING_SIZE         (4u << 20) /* thousands of packets: enough to batch wake-ups */
 
 struct mw_worker {
     mw_worker_params_t params;
@@ -255,7 +255,7 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
         item->type = MW_WORK_END;
         item->frame_len = (uint32_t)reason;
         mw_ring_commit(w->ring);
-        mw_ring_publish(w->ring);
+        mw_ring_flush(w->ring);
         pthread_join(w->thread, NULL);
         w->running = 0;
         return;
