@@ -154,6 +154,43 @@ static void test_cap_evicts_lru(void **state)
     mw_flow_table_destroy(t);
 }
 
+/* 20,000 live flows (the buckets start at 1,024 and double as flows arrive): after the
+ * growth every flow is found again by its answer, none is created twice or lost. */
+static void test_buckets_grow_with_live_flows(void **state)
+{
+    sink_t s = { .n = 0 };
+    mw_flow_table_t *t = make_table(&s, 100000);
+    mw_flow_table_stats_t st;
+    mw_packet_t p;
+    int dir, i;
+    (void)state;
+
+    for (i = 0; i < 20000; i++) {
+        packet(&p, (uint8_t)(1 + i % 200), (uint16_t)(1024 + i / 200), 2, 53, 17, 0, 1.0,
+                (uint64_t)(i + 1), 80);
+        assert_non_null(feed(t, &p, &dir));
+        assert_int_equal(dir, 0);
+    }
+    for (i = 0; i < 20000; i++) {
+        mw_flow_t *f;
+        packet(&p, 2, 53, (uint8_t)(1 + i % 200), (uint16_t)(1024 + i / 200), 17, 0, 2.0,
+                (uint64_t)(20001 + i), 120);
+        f = feed(t, &p, &dir);
+        assert_non_null(f);
+        assert_int_equal(dir, 1); /* the answer of the flow made above, not a new one */
+        assert_int_equal(f->rec.flow_id, (uint64_t)(i + 1) * 2);
+    }
+    mw_flow_table_get_stats(t, &st);
+    assert_int_equal(st.created, 20000);
+    assert_int_equal(st.active, 20000);
+    assert_int_equal(st.evicted, 0);
+    mw_flow_table_flush(t, MW_END_EOF);
+    mw_flow_table_get_stats(t, &st);
+    assert_int_equal(st.emitted, 20000);
+    assert_int_equal(st.active, 0);
+    mw_flow_table_destroy(t);
+}
+
 /* An open TCP connection survives a gap that ends a UDP flow; a closed one does not. */
 static void test_tcp_idle_class(void **state)
 {
@@ -218,6 +255,7 @@ int main(void)
         cmocka_unit_test(test_directions_and_stats),
         cmocka_unit_test(test_idle_and_active_split),
         cmocka_unit_test(test_cap_evicts_lru),
+        cmocka_unit_test(test_buckets_grow_with_live_flows),
         cmocka_unit_test(test_tcp_idle_class),
         cmocka_unit_test(test_port_reuse_after_fin),
     };
