@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "core/mw.h"
@@ -23,6 +24,7 @@
 #define ENTRY_HDR     8u
 #define SKIP_MARK     0xffffffffu
 #define PUBLISH_BATCH 64
+#define HUGE_PAGE     (2u << 20)
 
 struct mw_ring {
     uint8_t *buf;
@@ -51,7 +53,11 @@ mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
     if (r == NULL)
         goto fail;
     *r = (mw_ring_t){ 0 };
-    r->buf = malloc(size);
+    /* huge pages where the system allows: the whole ring is touched within seconds, and
+     * one fault per 2 MB beats 512 */
+    r->buf = aligned_alloc(size >= HUGE_PAGE ? HUGE_PAGE : 4096, size);
+    if (r->buf != NULL && size >= HUGE_PAGE)
+        (void)madvise(r->buf, size, MADV_HUGEPAGE);
     if (r->buf == NULL) {
         free(r);
         goto fail;

@@ -52,7 +52,7 @@ typedef struct mw_flow_sink_params {
     mw_flow_observer_t observer; /* optional */
     mw_flow_rotation_t rotation; /* optional */
     int flush_interval_ms;       /* 0 = 2000 */
-    size_t max_queued;           /* records; 0 = 1 << 18 */
+    size_t max_queued;           /* records; 0 = 16384 (8 MB a buffer) */
 } mw_flow_sink_params_t;
 
 mw_flow_sink_t *mw_flow_sink_create(
