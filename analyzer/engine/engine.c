@@ -318,7 +318,7 @@ static void dispatch(
         engine_t *e, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
-    mw_flow_key_t key;
+    mw_flow_ref_t flow;
     mw_work_item_t *item;
     uint32_t copy_len;
     mw_worker_t *w;
@@ -326,12 +326,17 @@ static void dispatch(
 
     e->sum->tracked_packets++;
     if (e->nworkers == 1 && !e->threaded) {
-        mw_worker_packet(e->workers[0], p, frame, tunnel);
+        mw_worker_packet(e->workers[0], p, frame, tunnel, NULL);
         return;
     }
+    /* the key and hash that choose the worker go with the packet: the worker does not
+     * compute them again */
     mw_flow_key_make(
-            &key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
-    w = e->workers[mw_flow_key_hash(&key) % e->nworkers];
+            &flow.key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
+    flow.hash = mw_flow_key_hash(&flow.key);
+    flow.a_is_src = a_is_src;
+    flow.pad_ = 0;
+    w = e->workers[flow.hash % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
     if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
@@ -341,6 +346,7 @@ static void dispatch(
     item->type = MW_WORK_PACKET;
     item->frame_len = copy_len;
     item->tunnel = *tunnel;
+    item->flow = flow;
     item->pkt = *p;
     memcpy(item + 1, frame, copy_len);
     mw_ring_commit(mw_worker_ring(w));

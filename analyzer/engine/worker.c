@@ -140,8 +140,8 @@ fail:
     return NULL;
 }
 
-void mw_worker_packet(
-        mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
+void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
+        const mw_tunnel_ref_t *tunnel, const mw_flow_ref_t *flow)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     /* GTP-U carries subscribers (inner flows); IP-in-IP carries plain flows with a tunnel link */
@@ -160,7 +160,10 @@ void mw_worker_packet(
         atomic_store_explicit(&w->progress_us, p->ts_us, memory_order_release);
         publish_live(w);
     }
-    f = mw_flow_table_account(w->flows, p, l3, kind, tunnel->ctx, tunnel->flow_id, &dir);
+    f = flow != NULL
+                ? mw_flow_table_account_key(w->flows, p, l3, &flow->key, flow->hash, flow->a_is_src,
+                          tunnel->flow_id, &dir)
+                : mw_flow_table_account(w->flows, p, l3, kind, tunnel->ctx, tunnel->flow_id, &dir);
     if (f == NULL) {
         w->alloc_failures++;
         return;
@@ -216,7 +219,8 @@ static void *worker_main(void *arg)
             continue;
         }
         if (item->type == MW_WORK_PACKET) {
-            mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel);
+            mw_worker_packet(
+                    w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel, &item->flow);
         } else if (item->type == MW_WORK_TICK) {
             mw_worker_tick(w, item->pkt.ts_us);
         } else {

@@ -11,6 +11,7 @@
 
 #include "decode/packet.h"
 #include "engine/ring.h"
+#include "flow/flow_key.h"
 #include "flow/flow_table.h"
 #include "output/flow_sink.h"
 
@@ -49,11 +50,20 @@ typedef struct mw_tunnel_ref {
     uint8_t pad_[5];
 } mw_tunnel_ref_t;
 
+/* The flow a packet belongs to, as the dispatcher computed it to choose the worker. */
+typedef struct mw_flow_ref {
+    mw_flow_key_t key;
+    uint64_t hash;
+    int32_t a_is_src;
+    uint32_t pad_;
+} mw_flow_ref_t;
+
 /* Work item header in the ring; the frame bytes follow it. */
 typedef struct mw_work_item {
     uint32_t type; /* MW_WORK_* */
     uint32_t frame_len;
     mw_tunnel_ref_t tunnel;
+    mw_flow_ref_t flow;
     mw_packet_t pkt;
 } mw_work_item_t;
 
@@ -66,8 +76,9 @@ int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen);
 mw_ring_t *mw_worker_ring(mw_worker_t *w);
 
 /* Inline use (or from the worker thread). */
-void mw_worker_packet(
-        mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel);
+/* flow: the packet's key and hash when the dispatcher has them, NULL to compute them here */
+void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame,
+        const mw_tunnel_ref_t *tunnel, const mw_flow_ref_t *flow);
 void mw_worker_tick(mw_worker_t *w, int64_t now_us);
 
 /* Flushes every flow with reason, drains, stops the thread if any. */

@@ -338,15 +338,22 @@ mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const
         uint8_t kind, uint64_t tunnel_ctx, uint64_t tunnel_flow_id, int *dir)
 {
     mw_flow_key_t key;
-    mw_flow_t *f;
-    uint64_t hash;
     int a_is_src;
-    enum mw_end_reason reason;
 
     mw_flow_key_make(&key, p, l3, kind, tunnel_ctx, &a_is_src);
-    hash = mw_flow_key_hash(&key);
+    return mw_flow_table_account_key(
+            t, p, l3, &key, mw_flow_key_hash(&key), a_is_src, tunnel_flow_id, dir);
+}
+
+mw_flow_t *mw_flow_table_account_key(mw_flow_table_t *t, const mw_packet_t *p, const mw_l3_t *l3,
+        const mw_flow_key_t *key, uint64_t hash, int a_is_src, uint64_t tunnel_flow_id, int *dir)
+{
+    uint8_t kind = key->kind;
+    mw_flow_t *f;
+    enum mw_end_reason reason;
+
     for (f = t->buckets[hash & t->bucket_mask]; f != NULL; f = f->hnext)
-        if (f->hash == hash && mw_flow_key_equal(&f->key, &key))
+        if (f->hash == hash && mw_flow_key_equal(&f->key, key))
             break;
 
     if (f != NULL && must_split(t, f, p, l3, &reason)) {
@@ -357,7 +364,7 @@ mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const
         f = alloc_flow(t);
         if (f == NULL)
             return NULL;
-        f->key = key;
+        f->key = *key;
         f->hash = hash;
         f->hnext = t->buckets[hash & t->bucket_mask];
         t->buckets[hash & t->bucket_mask] = f;

@@ -74,6 +74,12 @@ void mw_flow_table_destroy(mw_flow_table_t *table); /* NULL-safe; flows are drop
 mw_flow_t *mw_flow_table_account(mw_flow_table_t *table, const mw_packet_t *p, const mw_l3_t *l3,
         uint8_t kind, uint64_t tunnel_ctx, uint64_t tunnel_flow_id, int *dir /* OUT */);
 
+/* The same with the packet's canonical key, its hash and a_is_src already computed
+ * (mw_flow_key_make, mw_flow_key_hash): the dispatcher computed them once already. */
+mw_flow_t *mw_flow_table_account_key(mw_flow_table_t *table, const mw_packet_t *p,
+        const mw_l3_t *l3, const mw_flow_key_t *key, uint64_t hash, int a_is_src,
+        uint64_t tunnel_flow_id, int *dir /* OUT */);
+
 /* Emits every flow idle at now_us. Cheap when nothing expired. */
 void mw_flow_table_expire(mw_flow_table_t *table, int64_t now_us);
 
