@@ -24,7 +24,7 @@
 
 struct mw_h5_chunker {
     size_t elem_size, rows, bytes;
-    uint8_t *padded, *shuffled, *deflated;
+    uint8_t *shuffled, *deflated;
     size_t deflated_cap;
     struct libdeflate_compressor *compressor;
 };
@@ -41,10 +41,9 @@ mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows)
     c->compressor = libdeflate_alloc_compressor(DEFLATE_LEVEL);
     if (c->compressor != NULL)
         c->deflated_cap = libdeflate_zlib_compress_bound(c->compressor, c->bytes);
-    c->padded = malloc(c->bytes);
     c->shuffled = malloc(c->bytes);
     c->deflated = malloc(c->deflated_cap ? c->deflated_cap : 1);
-    if (c->compressor == NULL || c->padded == NULL || c->shuffled == NULL || c->deflated == NULL) {
+    if (c->compressor == NULL || c->shuffled == NULL || c->deflated == NULL) {
         mw_h5_chunker_destroy(c);
         return NULL;
     }
@@ -57,20 +56,20 @@ void mw_h5_chunker_destroy(mw_h5_chunker_t *c)
         return;
     if (c->compressor != NULL)
         libdeflate_free_compressor(c->compressor);
-    free(c->padded);
     free(c->shuffled);
     free(c->deflated);
     free(c);
 }
 
 /* HDF5's shuffle: byte j of element i goes to out[j * rows + i] (whole elements only, as
- * a chunk always is). */
-static void shuffle(const uint8_t *in, uint8_t *out, size_t elem_size, size_t rows)
+ * a chunk always is). Elements from n on are zeros: the last chunk of a run, padded, costs
+ * what its rows cost, not a whole chunk. */
+static void shuffle(const uint8_t *in, uint8_t *out, size_t elem_size, size_t rows, size_t n)
 {
     size_t i0, i, j;
 
-    for (i0 = 0; i0 < rows; i0 += SHUFFLE_BLOCK) {
-        size_t end = rows - i0 < SHUFFLE_BLOCK ? rows : i0 + SHUFFLE_BLOCK;
+    for (i0 = 0; i0 < n; i0 += SHUFFLE_BLOCK) {
+        size_t end = n - i0 < SHUFFLE_BLOCK ? n : i0 + SHUFFLE_BLOCK;
         for (j = 0; j < elem_size; j++) {
             uint8_t *o = out + j * rows;
             const uint8_t *src = in + j;
@@ -78,24 +77,21 @@ static void shuffle(const uint8_t *in, uint8_t *out, size_t elem_size, size_t ro
                 o[i] = src[i * elem_size];
         }
     }
+    if (n < rows)
+        for (j = 0; j < elem_size; j++)
+            memset(out + j * rows + n, 0, rows - n);
 }
 
 int mw_h5_chunker_write(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n)
 {
     hsize_t offset = at;
-    const uint8_t *whole = rows;
     uint32_t mask = 0;
     size_t out_len;
 
     if (n == 0 || n > c->rows || at % c->rows != 0)
         return -1;
-    if (n < c->rows) {
-        /* the last chunk: rows past the dataset's extent are never read */
-        memcpy(c->padded, rows, n * c->elem_size);
-        memset(c->padded + n * c->elem_size, 0, c->bytes - n * c->elem_size);
-        whole = c->padded;
-    }
-    shuffle(whole, c->shuffled, c->elem_size, c->rows);
+    /* the last chunk is padded with zeros: rows past the dataset's extent are never read */
+    shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
     out_len = libdeflate_zlib_compress(
             c->compressor, c->shuffled, c->bytes, c->deflated, c->deflated_cap);
     if (out_len == 0 || out_len >= c->bytes)
