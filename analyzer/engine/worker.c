@@ -36,6 +36,8 @@ struct mw_worker {
     _Atomic int64_t progress_us; /* read by the writer thread for its watermark */
     /* for status lines, refreshed at each sweep (any thread may read them) */
     _Atomic uint64_t live_flows, live_evicted;
+    _Atomic int failed;       /* the thread could not create its nDPI module */
+    char err[MW_ERRBUF_SIZE]; /* why, once failed is set */
     mw_record_batch_t batch;
 };
 
@@ -126,9 +128,11 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     w->flows = mw_flow_table_create(&tp, errbuf, errlen);
     if (w->flows == NULL)
         goto fail;
-    w->dpi = mw_classifier_create(errbuf, errlen);
-    if (w->dpi == NULL)
-        goto fail;
+    if (params->dpi_create_lock == NULL) {
+        w->dpi = mw_classifier_create(errbuf, errlen);
+        if (w->dpi == NULL)
+            goto fail;
+    }
     if (params->threaded) {
         w->ring = mw_ring_create(RING_SIZE, errbuf, errlen);
         if (w->ring == NULL)
@@ -210,6 +214,16 @@ static void *worker_main(void *arg)
 
     snprintf(name, sizeof(name), "mw-worker%u", w->params.index % 1000u);
     pthread_setname_np(pthread_self(), name); /* top -H, perf: which thread is busy */
+    if (w->dpi == NULL) {
+        char err[MW_ERRBUF_SIZE];
+        pthread_mutex_lock(w->params.dpi_create_lock);
+        w->dpi = mw_classifier_create(err, sizeof(err));
+        pthread_mutex_unlock(w->params.dpi_create_lock);
+        if (w->dpi == NULL) {
+            memcpy(w->err, err, sizeof(err));
+            atomic_store(&w->failed, 1);
+        }
+    }
 
     for (;;) {
         size_t len;
@@ -218,7 +232,9 @@ static void *worker_main(void *arg)
             mw_record_batch_flush(&w->batch); /* idle: let records reach the file */
             continue;
         }
-        if (item->type == MW_WORK_PACKET) {
+        if (item->type == MW_WORK_PACKET && w->dpi == NULL) {
+            w->packets++; /* no module: the run fails, the packets are only counted */
+        } else if (item->type == MW_WORK_PACKET) {
             mw_worker_packet(
                     w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel, &item->flow);
         } else if (item->type == MW_WORK_TICK) {
@@ -266,6 +282,14 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
     }
     mw_flow_table_flush(w->flows, reason);
     mw_record_batch_flush(&w->batch);
+}
+
+int mw_worker_failed(mw_worker_t *w, char *errbuf, size_t errlen)
+{
+    if (!atomic_load(&w->failed))
+        return 0;
+    mw_fmt_err(errbuf, errlen, "%s", w->err);
+    return 1;
 }
 
 void mw_worker_live(const mw_worker_t *w, uint64_t *flows, uint64_t *evicted)

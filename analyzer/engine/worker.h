@@ -7,6 +7,7 @@
 #ifndef MW_WORKER_H
 #define MW_WORKER_H
 
+#include <pthread.h>
 #include <stdint.h>
 
 #include "decode/packet.h"
@@ -31,6 +32,10 @@ typedef struct mw_worker_params {
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;
     int threaded; /* 1: own thread fed by a ring */
+    /* threaded workers but the first create their nDPI module in their own thread, while
+     * the reader already reads, one at a time under this lock (nDPI's creation is not
+     * thread-safe); NULL: created by mw_worker_create */
+    pthread_mutex_t *dpi_create_lock;
 } mw_worker_params_t;
 
 typedef struct mw_worker_stats {
@@ -83,6 +88,10 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us);
 
 /* Flushes every flow with reason, drains, stops the thread if any. */
 void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason);
+
+/* 1 when the worker's thread could not create its nDPI module (errbuf says why): it
+ * dropped its packets, and the run must fail. */
+int mw_worker_failed(mw_worker_t *w, char *errbuf, size_t errlen);
 
 /* The worker's nDPI module, for name tables once the run is over. */
 struct mw_classifier *mw_worker_classifier(mw_worker_t *w);
