@@ -19,6 +19,14 @@ typedef struct mw_capture_params {
     int buffer_mb;      /* live kernel ring size, 0 = 64 MB */
     int promisc;        /* live: promiscuous mode */
     int nano;           /* offline: read nanosecond timestamps (ts_ns exact); live always tries */
+    /* live, several readers of one interface (--readers): the socket joins a PACKET_FANOUT
+     * group that spreads the flows over the readers by a symmetric hash of the (outer)
+     * addresses and ports, fragments reassembled first so a datagram stays together.
+     * fanout 0: no group; fanout_group 0 with fanout set: a new group (its id is then in
+     * mw_capture_fanout_group()) */
+    int fanout;
+    unsigned fanout_group;
+    int nonblock; /* live: reads return 0 at once when nothing waits (mw_capture_wait) */
 } mw_capture_params_t;
 
 typedef struct mw_raw_packet {
@@ -51,6 +59,12 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
 
 /* Async-signal-safe: makes a blocked read return soon. */
 void mw_capture_break(mw_capture_t *cap);
+
+/* Live, nonblock: waits up to ms for packets to read. 1 when there may be some, 0 not. */
+int mw_capture_wait(mw_capture_t *cap, int ms);
+
+/* Live, fanout: the group's id (to open the next reader of the same interface into it). */
+unsigned mw_capture_fanout_group(const mw_capture_t *cap);
 
 /* Live: 1 the interface is up and running, 0 down or gone, -1 unknown (not Linux sysfs). */
 int mw_capture_link_up(const mw_capture_t *cap);

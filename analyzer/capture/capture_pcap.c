@@ -12,9 +12,11 @@
 #include "capture/capture.h"
 
 #include <net/if.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include "capture/capture_decomp.h"
+#include "capture/fanout.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -44,9 +46,10 @@ struct mw_capture {
     /* live: the counters of handles closed when the interface went away, so the run's
      * numbers keep growing across a reopen */
     mw_capture_stats_t closed;
-    int perm_denied;    /* the last activation failed for lack of privileges */
-    int64_t failing_ms; /* live: when reads began to fail (0: they do not) */
-    char *iobuf;        /* offline: the stdio buffer of the file being read */
+    int perm_denied;       /* the last activation failed for lack of privileges */
+    int64_t failing_ms;    /* live: when reads began to fail (0: they do not) */
+    char *iobuf;           /* offline: the stdio buffer of the file being read */
+    unsigned fanout_group; /* live, fanout: the group joined (0 before the first join) */
 };
 
 static int64_t now_ms(void)
@@ -203,6 +206,13 @@ static int activate_live(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->nano = pcap_get_tstamp_precision(cap->pcap) == PCAP_TSTAMP_PRECISION_NANO;
     if (apply_filter(cap, p->iface, errbuf, errlen) != 0)
         goto fail;
+    if (p->nonblock && pcap_setnonblock(cap->pcap, 1, perr) != 0) {
+        mw_fmt_err(errbuf, errlen, "%s: cannot read without blocking: %s", p->iface, perr);
+        goto fail;
+    }
+    if (p->fanout && mw__fanout_join(pcap_fileno(cap->pcap), p->iface, &cap->fanout_group, errbuf,
+                             errlen) != 0)
+        goto fail;
     return 0;
 fail:
     if (cap->pcap != NULL) {
@@ -294,6 +304,7 @@ mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, s
         return NULL;
     }
     cap->params = *params;
+    cap->fanout_group = params->fanout_group;
     if (params->iface != NULL)
         return open_live(cap, errbuf, errlen);
     if (params->nfiles == 0) {
@@ -390,6 +401,23 @@ void mw_capture_break(mw_capture_t *cap)
 {
     if (cap != NULL && cap->pcap != NULL)
         pcap_breakloop(cap->pcap);
+}
+
+int mw_capture_wait(mw_capture_t *cap, int ms)
+{
+    struct pollfd pfd = { .events = POLLIN };
+
+    if (cap->pcap == NULL || (pfd.fd = pcap_get_selectable_fd(cap->pcap)) < 0) {
+        struct timespec pause = { ms / 1000, (long)(ms % 1000) * 1000000L };
+        nanosleep(&pause, NULL);
+        return 0;
+    }
+    return poll(&pfd, 1, ms) > 0;
+}
+
+unsigned mw_capture_fanout_group(const mw_capture_t *cap)
+{
+    return cap->fanout_group;
 }
 
 int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out)

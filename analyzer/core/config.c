@@ -39,6 +39,7 @@ enum {
     OPT_PCAP_RING,
     OPT_PCAP_RING_SIZE,
     OPT_PCAP_RING_AGE,
+    OPT_READERS,
 };
 
 static const char usage_overview[] =
@@ -115,6 +116,9 @@ static const char usage_capture_head[] =
         "  -o NAME-%Y%m%d-%H%M%S.h5  names the file by the start time (strftime)\n"
         "  -G, --rotate SEC         a new results file every SEC (name from the -o pattern);\n"
         "                           each is complete when the next starts\n"
+        "      --readers N          N reader threads share the interface (PACKET_FANOUT by\n"
+        "                           flow); GTP-U still spreads over the workers by the inner\n"
+        "                           flow (default 1)\n"
         "      --no-promisc         do not put the interface in promiscuous mode\n"
         "      --pcap-ring DIR      also keep every packet read in a rolling pcap store in DIR:\n"
         "                           ring-YYYYmmdd-HHMMSS.pcap (UTC start), nanosecond pcap,\n"
@@ -273,6 +277,7 @@ static void set_defaults(mw_config_t *cfg)
 {
     memset(cfg, 0, sizeof(*cfg));
     cfg->threads = 1;
+    cfg->readers = 1;
     cfg->max_flows = 1000000;
     cfg->memcap = MW_MEMCAP_DEFAULT;
     cfg->idle_timeout_us = 120LL * 1000000;
@@ -305,6 +310,7 @@ static const struct option longopts[] = {
     { "pcap-ring-size", required_argument, NULL, OPT_PCAP_RING_SIZE },
     { "pcap-ring-age", required_argument, NULL, OPT_PCAP_RING_AGE },
     { "threads", required_argument, NULL, 't' },
+    { "readers", required_argument, NULL, OPT_READERS },
     { "filter", required_argument, NULL, 'f' },
     { "interface", required_argument, NULL, 'i' },
     { "snaplen", required_argument, NULL, 's' },
@@ -423,6 +429,10 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case 't':
                 rc = parse_u64("--threads", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
                 cfg->threads = (unsigned)v;
+                break;
+            case OPT_READERS:
+                rc = parse_u64("--readers", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
+                cfg->readers = (unsigned)v;
                 break;
             case 's':
                 rc = parse_u64("--snaplen", optarg, 64, 262144, &v, errbuf, errlen);
@@ -757,6 +767,12 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         mw_fmt_err(errbuf, errlen,
                 "--pcap-ring DIR --pcap-ring-size SIZE [--pcap-ring-age D]: "
                 "capture only, DIR and SIZE together");
+        return MW_EINVAL;
+    }
+    if (cfg->readers > 1 && (cfg->command != MW_CMD_CAPTURE || cfg->pcap_ring != NULL)) {
+        mw_fmt_err(errbuf, errlen,
+                "--readers N: capture only, and not with --pcap-ring "
+                "(the store is written by one reader)");
         return MW_EINVAL;
     }
     if (cfg->command == MW_CMD_CAPTURE) {

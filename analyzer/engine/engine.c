@@ -107,6 +107,40 @@ static void live_timer(int on)
 #define CHECKPOINT_MS    1000
 #define PROMETHEUS_MS    15000 /* --prometheus without --status */
 
+struct engine;
+
+/*
+ * A reader: its capture, its GTP-U tunnel and fragment tables, its packet
+ * clock and counters. Reader 0 is the run's own thread: it does every
+ * housekeeping task (ticks, status, checkpoints, drops, link checks). With
+ * --readers N the others read their share of the interface (one
+ * PACKET_FANOUT group: each outer flow, so each tunnel, on one reader) in
+ * threads of their own and dispatch to the same workers, each through its
+ * own rings.
+ */
+typedef struct reader {
+    struct engine *e;
+    unsigned index;
+    mw_capture_t *cap;
+    mw_run_summary_t *sum; /* reader 0: the run's; others: own_sum, added at the end */
+    mw_run_summary_t own_sum;
+    mw_flow_table_t *tunnels;
+    mw_frag_table_t *frags;
+    mw_record_batch_t tunnel_batch;
+    int64_t last_packet_tick_us;
+    int64_t prev_ts_us; /* the packet before: clock jumps are counted */
+    uint32_t prev_file;
+    int order_warned;
+    _Atomic int64_t progress_us; /* tunnel records come from the reader */
+    /* helpers (index > 0): their thread, and what reader 0 reads of them while they run */
+    pthread_t thread;
+    int running;
+    int64_t last_tick_ms, last_stats_ms;
+    _Atomic uint64_t live_packets, live_bytes;
+    _Atomic uint64_t stat_received, stat_dropped, stat_if_dropped;
+    double cpu_s;
+} reader_t;
+
 typedef struct engine {
     const mw_config_t *cfg;
     mw_run_summary_t *sum;
@@ -138,13 +172,9 @@ typedef struct engine {
     pthread_mutex_t dpi_create_lock; /* workers' threads create their nDPI modules in turn */
     int dpi_create_lock_ready;
     int threaded;
-    mw_flow_table_t *tunnels;
-    mw_frag_table_t *frags;
-    mw_record_batch_t tunnel_batch;
-    int64_t last_packet_tick_us;
-    int64_t prev_ts_us; /* the packet before: clock jumps are counted */
-    uint32_t prev_file;
-    int order_warned;
+    reader_t *readers; /* [0] is this thread's (its capture is cap) */
+    unsigned nreaders;
+    _Atomic int readers_stop; /* helpers: end the read loop */
     uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
@@ -164,7 +194,6 @@ typedef struct engine {
     mw_detect_run_t *detect;
     mw_anomaly_sinks_t *sinks;
     FILE *json;
-    _Atomic int64_t reader_progress_us; /* tunnel records come from the reader */
     /* offline: the frame number of each input's first packet (0 = not reached yet); the
      * reader writes, the writer thread reads to name an anomaly's source file */
     _Atomic uint64_t *input_first_frame;
@@ -177,9 +206,14 @@ typedef struct engine {
  */
 static int64_t producers_progress(engine_t *e)
 {
-    int64_t min = atomic_load(&e->reader_progress_us);
+    int64_t min = e->readers ? atomic_load(&e->readers[0].progress_us) : 0;
     unsigned i;
 
+    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+        int64_t p = atomic_load(&e->readers[i].progress_us);
+        if (p < min)
+            min = p;
+    }
     for (i = 0; e->workers != NULL && i < e->nworkers; i++) {
         int64_t p = e->workers[i] ? mw_worker_progress(e->workers[i]) : 0;
         if (p < min)
@@ -255,10 +289,10 @@ static void finish_detect(void *ctx, mw_h5_writer_t *w)
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 {
-    engine_t *e = ctx;
+    reader_t *rd = ctx;
 
     (void)reason;
-    mw_record_batch_add(&e->tunnel_batch, &f->rec);
+    mw_record_batch_add(&rd->tunnel_batch, &f->rec);
 }
 
 static int is_gtp_u_tunnel(const mw_packet_t *p)
@@ -282,15 +316,16 @@ static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
 /* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
  * whether the packet goes up (sent by the base station) or down: the inner flow learns
  * from it which side is the subscriber. */
-static void track_tunnel(engine_t *e, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
+static void track_tunnel(
+        engine_t *e, reader_t *rd, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
 {
     mw_flow_t *f;
     int dir;
 
     memset(ref, 0, sizeof(*ref));
-    f = mw_flow_table_account(e->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
+    f = mw_flow_table_account(rd->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
-        e->sum->alloc_failures++;
+        rd->sum->alloc_failures++;
         return;
     }
     if (f->rec.app_proto == 0) {
@@ -313,11 +348,11 @@ static void track_tunnel(engine_t *e, const mw_packet_t *p, mw_tunnel_ref_t *ref
         ref->uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
     else if (f->rec.initiator == MW_INIT_PEER)
         ref->uplink = dir == 1 ? 1 : 2;
-    e->sum->tunnel_packets++;
+    rd->sum->tunnel_packets++;
 }
 
-static void dispatch(
-        engine_t *e, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
+static void dispatch(engine_t *e, reader_t *rd, const mw_packet_t *p, const uint8_t *frame,
+        const mw_tunnel_ref_t *tunnel)
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     mw_flow_ref_t flow;
@@ -326,7 +361,7 @@ static void dispatch(
     mw_worker_t *w;
     int a_is_src;
 
-    e->sum->tracked_packets++;
+    rd->sum->tracked_packets++;
     if (e->nworkers == 1 && !e->threaded) {
         mw_worker_packet(e->workers[0], p, frame, tunnel, NULL);
         return;
@@ -340,9 +375,9 @@ static void dispatch(
     flow.pad_ = 0;
     w = e->workers[flow.hash % e->nworkers];
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
-    item = mw_ring_reserve(mw_worker_ring(w), sizeof(*item) + copy_len);
+    item = mw_ring_reserve(mw_worker_ring(w, rd->index), sizeof(*item) + copy_len);
     if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
-        e->sum->alloc_failures++;
+        rd->sum->alloc_failures++;
         return;
     }
     item->type = MW_WORK_PACKET;
@@ -351,16 +386,16 @@ static void dispatch(
     item->flow = flow;
     item->pkt = *p;
     memcpy(item + 1, frame, copy_len);
-    mw_ring_commit(mw_worker_ring(w));
+    mw_ring_commit(mw_worker_ring(w, rd->index));
 }
 
-static void send_ticks(engine_t *e, int64_t now_us)
+static void send_ticks(engine_t *e, reader_t *rd, int64_t now_us)
 {
     unsigned i;
 
     for (i = 0; i < e->nworkers; i++) {
         if (e->threaded) {
-            mw_ring_t *r = mw_worker_ring(e->workers[i]);
+            mw_ring_t *r = mw_worker_ring(e->workers[i], rd->index);
             mw_work_item_t *item = mw_ring_reserve(r, sizeof(*item));
             if (item == NULL)
                 continue; /* only an item over half the ring is refused: never a tick */
@@ -373,18 +408,18 @@ static void send_ticks(engine_t *e, int64_t now_us)
             mw_worker_tick(e->workers[i], now_us);
         }
     }
-    mw_flow_table_expire(e->tunnels, now_us);
-    mw_record_batch_flush(&e->tunnel_batch);
+    mw_flow_table_expire(rd->tunnels, now_us);
+    mw_record_batch_flush(&rd->tunnel_batch);
 }
 
-static void publish_all(engine_t *e)
+static void publish_all(engine_t *e, reader_t *rd)
 {
     unsigned i;
 
     if (!e->threaded)
         return;
     for (i = 0; i < e->nworkers; i++)
-        mw_ring_flush(mw_worker_ring(e->workers[i]));
+        mw_ring_flush(mw_worker_ring(e->workers[i], rd->index));
 }
 
 /*
@@ -394,84 +429,87 @@ static void publish_all(engine_t *e)
  * seen, expired) it goes to the flow of its addresses and protocol with
  * ports 0, so its bytes still count somewhere (and the orphan is counted).
  */
-static void later_fragment(engine_t *e, mw_packet_t *p, const uint8_t *frame)
+static void later_fragment(engine_t *e, reader_t *rd, mw_packet_t *p, const uint8_t *frame)
 {
     mw_tunnel_ref_t none = { 0 };
     uint8_t tag = 0;
 
-    if (mw_frag_table_join(e->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
-        track_tunnel(e, p, &none);
+    if (mw_frag_table_join(rd->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
+        track_tunnel(e, rd, p, &none);
         return;
     }
-    dispatch(e, p, frame, &none);
+    dispatch(e, rd, p, frame, &none);
 }
 
 /* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
-static void note_clock(engine_t *e, const mw_raw_packet_t *raw)
+static void note_clock(engine_t *e, reader_t *rd, const mw_raw_packet_t *raw)
 {
-    if (e->prev_ts_us - raw->ts_us > PACKET_TICK_US) {
-        e->sum->clock_back++;
-        if (raw->file_index != e->prev_file && !e->order_warned && e->cfg->nfiles > 1) {
-            e->order_warned = 1;
+    if (rd->prev_ts_us - raw->ts_us > PACKET_TICK_US) {
+        rd->sum->clock_back++;
+        if (raw->file_index != rd->prev_file && !rd->order_warned && e->cfg->nfiles > 1) {
+            rd->order_warned = 1;
             mw_log_warn("%s starts %.0f s before the previous input ended: give inputs in time "
                         "order (flows and windows are cut where time goes back)",
-                    e->cfg->files[raw->file_index], (double)(e->prev_ts_us - raw->ts_us) / 1e6);
+                    e->cfg->files[raw->file_index], (double)(rd->prev_ts_us - raw->ts_us) / 1e6);
         }
-    } else if (raw->ts_us - e->prev_ts_us > CLOCK_AHEAD_US) {
-        e->sum->clock_ahead++;
+    } else if (raw->ts_us - rd->prev_ts_us > CLOCK_AHEAD_US) {
+        rd->sum->clock_ahead++;
     }
-    e->prev_file = raw->file_index;
+    rd->prev_file = raw->file_index;
 }
 
-static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
+static void handle_packet(engine_t *e, reader_t *rd, const mw_raw_packet_t *raw)
 {
+    mw_run_summary_t *sum = rd->sum;
     mw_packet_t p;
     mw_tunnel_ref_t tunnel = { 0 };
     int rc;
 
-    e->sum->packets++;
-    e->sum->bytes += raw->wirelen;
+    sum->packets++;
+    sum->bytes += raw->wirelen;
     if (e->input_first_frame != NULL && raw->file_index < e->cfg->nfiles &&
             atomic_load_explicit(&e->input_first_frame[raw->file_index], memory_order_relaxed) == 0)
-        atomic_store(&e->input_first_frame[raw->file_index], e->sum->packets);
-    if (e->sum->first_us == 0 || raw->ts_us < e->sum->first_us)
-        e->sum->first_us = raw->ts_us;
-    if (raw->ts_us > e->sum->last_us)
-        e->sum->last_us = raw->ts_us;
+        atomic_store(&e->input_first_frame[raw->file_index], sum->packets);
+    if (sum->first_us == 0 || raw->ts_us < sum->first_us)
+        sum->first_us = raw->ts_us;
+    if (raw->ts_us > sum->last_us)
+        sum->last_us = raw->ts_us;
 
-    if (e->sum->packets > 1)
-        note_clock(e, raw);
-    e->prev_ts_us = raw->ts_us;
+    if (sum->packets > 1)
+        note_clock(e, rd, raw);
+    rd->prev_ts_us = raw->ts_us;
     /* a clock that jumps back (a bogus future packet, files out of order) must not stall
      * expiry: a tick goes out whenever packet time moved a second, either way */
-    if (raw->ts_us - e->last_packet_tick_us >= PACKET_TICK_US ||
-            e->last_packet_tick_us - raw->ts_us >= PACKET_TICK_US) {
+    if (raw->ts_us - rd->last_packet_tick_us >= PACKET_TICK_US ||
+            rd->last_packet_tick_us - raw->ts_us >= PACKET_TICK_US) {
         /* every second of packet time: idle flows out everywhere, progress published */
-        send_ticks(e, raw->ts_us);
-        e->last_packet_tick_us = raw->ts_us;
-        atomic_store(&e->reader_progress_us, raw->ts_us);
+        send_ticks(e, rd, raw->ts_us);
+        rd->last_packet_tick_us = raw->ts_us;
+        atomic_store(&rd->progress_us, raw->ts_us);
     }
     p.ts_us = raw->ts_us;
-    p.frame = e->sum->packets;
+    /* flow ids are 2 x the frame number: with several readers each numbers its own packets
+     * in its own residue class, so ids stay unique (one reader: the packet's number) */
+    p.frame = (sum->packets - 1) * e->nreaders + rd->index + 1;
     p.wirelen = raw->wirelen;
     rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
     if (rc == MW_DEC_IP_FRAGMENT_LATER) {
-        later_fragment(e, &p, raw->data);
+        later_fragment(e, rd, &p, raw->data);
         return;
     }
     if (rc != MW_DEC_OK) {
-        e->sum->decode_events[rc]++;
+        sum->decode_events[rc]++;
         return;
     }
     if (p.soft_event)
-        e->sum->soft_events[p.soft_event]++;
+        sum->soft_events[p.soft_event]++;
     if (!is_gtp_u_tunnel(&p))
         p.has_gtp = 0;
     if (p.outer.frag == MW_FRAG_FIRST)
-        mw_frag_table_remember(e->frags, &p.outer, 0,
+        mw_frag_table_remember(rd->frags, &p.outer, 0,
                 is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
     if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
-        track_tunnel(e, &p, &tunnel);
+        track_tunnel(e, rd, &p, &tunnel);
         if (!mw_packet_has_inner(&p))
             return; /* echo, end marker, bad inner packet: the tunnel flow has it */
         /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
@@ -480,11 +518,11 @@ static void handle_packet(engine_t *e, const mw_raw_packet_t *raw)
         tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
         /* fragments inside a tunnel: the datagram is known per tunnel flow */
         if (p.inner.frag == MW_FRAG_FIRST)
-            mw_frag_table_remember(e->frags, &p.inner, tunnel.key, 0, p.ts_us);
+            mw_frag_table_remember(rd->frags, &p.inner, tunnel.key, 0, p.ts_us);
         else if (p.inner.frag == MW_FRAG_LATER)
-            mw_frag_table_join(e->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
+            mw_frag_table_join(rd->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
     }
-    dispatch(e, &p, raw->data, &tunnel);
+    dispatch(e, rd, &p, raw->data, &tunnel);
 }
 
 static int limits_reached(engine_t *e)
@@ -507,13 +545,28 @@ static int64_t wall_us(void)
 
 #define DROP_CHECK_MS 60000
 
+/* The interface's counters: reader 0's handle and what the helpers posted of theirs. */
+static int live_stats(engine_t *e, mw_capture_stats_t *cs)
+{
+    unsigned i;
+
+    if (mw_capture_get_stats(e->cap, cs) != 0)
+        return MW_EIO;
+    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+        cs->received += atomic_load(&e->readers[i].stat_received);
+        cs->dropped += atomic_load(&e->readers[i].stat_dropped);
+        cs->if_dropped += atomic_load(&e->readers[i].stat_if_dropped);
+    }
+    return 0;
+}
+
 /* Live, once a minute (reader): the capture's drop counters since the last check. */
 static void post_drops(engine_t *e)
 {
     mw_capture_stats_t cs;
 
     e->last_drop_check_ms = mw_monotonic_ms();
-    if (mw_capture_get_stats(e->cap, &cs) != 0 || !cs.have)
+    if (live_stats(e, &cs) != 0 || !cs.have)
         return;
     /* the kernel's counters are 32-bit on some paths: a wrap restarts the base */
     if (cs.received >= e->drop_base.received && cs.dropped >= e->drop_base.dropped &&
@@ -573,8 +626,7 @@ static void emit_status(engine_t *e)
     s.interval_s = e->last_status_ms ? (double)(now_ms - e->last_status_ms) / 1000.0 : 0.0;
     s.packets = e->sum->packets;
     s.bytes = e->sum->bytes;
-    s.packets_delta = s.packets - e->last_status_packets;
-    if (mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
+    if (live_stats(e, &cs) == 0 && cs.have) {
         s.have_kernel = 1;
         s.kernel_received = cs.received;
         s.kernel_dropped = cs.dropped;
@@ -587,11 +639,16 @@ static void emit_status(engine_t *e)
         s.flows_in_memory += flows;
         s.flows_evicted += evicted;
     }
-    if (e->tunnels != NULL) {
-        mw_flow_table_get_stats(e->tunnels, &ts);
+    if (e->readers != NULL && e->readers[0].tunnels != NULL) {
+        mw_flow_table_get_stats(e->readers[0].tunnels, &ts);
         s.flows_in_memory += ts.active;
         s.flows_evicted += ts.evicted;
     }
+    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+        s.packets += atomic_load(&e->readers[i].live_packets);
+        s.bytes += atomic_load(&e->readers[i].live_bytes);
+    }
+    s.packets_delta = s.packets - e->last_status_packets;
     s.anomalies = e->sinks ? mw_anomaly_sinks_count(e->sinks) : 0;
     s.capture_down = atomic_load(&e->capture_down);
     if (e->cfg->command == MW_CMD_CAPTURE)
@@ -676,8 +733,8 @@ static int housekeeping(engine_t *e, int live, char *errbuf, size_t errlen)
 {
     mw_pcap_ring_tick(e->ring);
     if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
-        publish_all(e);
-        send_ticks(e, wall_us());
+        publish_all(e, &e->readers[0]);
+        send_ticks(e, &e->readers[0], wall_us());
         e->last_tick_ms = mw_monotonic_ms();
     }
     if (mw_flow_sink_failed(e->sink, errbuf, errlen) || workers_failed(e, errbuf, errlen)) {
@@ -775,7 +832,7 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         if (rc == 1) {
             if (e->ring != NULL)
                 mw_pcap_ring_write(e->ring, &raw);
-            handle_packet(e, &raw);
+            handle_packet(e, &e->readers[0], &raw);
             if (e->cfg->max_packets && e->sum->packets >= e->cfg->max_packets)
                 break;
         } else if (rc == MW_EEOF) {
@@ -805,17 +862,130 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
             if (limits_reached(e))
                 break;
             if (rc == 0)
-                publish_all(e); /* quiet link: hand over what is queued */
+                publish_all(e, &e->readers[0]); /* quiet link: hand over what is queued */
             if (housekeeping(e, live, errbuf, errlen) != 0)
                 return MW_EIO;
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
     }
-    publish_all(e);
+    publish_all(e, &e->readers[0]);
     if (e->cfg->prometheus != NULL)
         emit_status(e); /* the textfile ends with the run's last numbers */
     return result;
+}
+
+/* A helper's second: ticks for its tunnels and workers, its counters for reader 0. */
+static void helper_tick(engine_t *e, reader_t *rd)
+{
+    mw_capture_stats_t cs;
+
+    if (mw_monotonic_ms() - rd->last_tick_ms >= LIVE_TICK_MS) {
+        publish_all(e, rd);
+        send_ticks(e, rd, wall_us());
+        atomic_store(&rd->progress_us, wall_us());
+        rd->last_tick_ms = mw_monotonic_ms();
+    }
+    atomic_store(&rd->live_packets, rd->sum->packets);
+    atomic_store(&rd->live_bytes, rd->sum->bytes);
+    if (mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
+        atomic_store(&rd->stat_received, cs.received);
+        atomic_store(&rd->stat_dropped, cs.dropped);
+        atomic_store(&rd->stat_if_dropped, cs.if_dropped);
+    }
+}
+
+/* A helper's interface went away: it is opened again every REOPEN_MS, as reader 0 does;
+ * 0 when reading again, -1 when the run stops or it cannot come back (reader 0 says why). */
+static int helper_reopen(engine_t *e, reader_t *rd)
+{
+    int64_t tried_ms = mw_monotonic_ms();
+    char err[MW_ERRBUF_SIZE];
+    int permanent = 0;
+
+    mw_capture_suspend(rd->cap);
+    while (!atomic_load(&e->readers_stop) && !mw_engine_stop_signal) {
+        struct timespec pause = { 0, 200 * 1000000L };
+        nanosleep(&pause, NULL);
+        helper_tick(e, rd);
+        if (mw_monotonic_ms() - tried_ms < REOPEN_MS)
+            continue;
+        tried_ms = mw_monotonic_ms();
+        if (mw_capture_reopen(rd->cap, &permanent, err, sizeof(err)) == 0)
+            return 0;
+        if (permanent)
+            return -1;
+    }
+    return -1;
+}
+
+/* The loop of readers 1..N-1: read, decode, track tunnels, dispatch; never blocks long
+ * (nonblocking handle, polled) so a stop or a tick is never late. */
+static void *reader_main(void *arg)
+{
+    reader_t *rd = arg;
+    engine_t *e = rd->e;
+    char name[16];
+    unsigned since_tick = 0;
+
+    snprintf(name, sizeof(name), "mw-reader%u", rd->index % 1000u);
+    pthread_setname_np(pthread_self(), name);
+    rd->last_tick_ms = mw_monotonic_ms();
+    while (!atomic_load(&e->readers_stop) && !mw_engine_stop_signal) {
+        mw_raw_packet_t raw;
+        char err[MW_ERRBUF_SIZE] = "";
+        int rc = mw_capture_next(rd->cap, &raw, err, sizeof(err));
+
+        if (rc == 1) {
+            handle_packet(e, rd, &raw);
+            if (++since_tick >= 1024) {
+                since_tick = 0;
+                helper_tick(e, rd);
+            }
+        } else if (rc == 0) {
+            publish_all(e, rd); /* quiet: hand over what is queued */
+            helper_tick(e, rd);
+            mw_capture_wait(rd->cap, 100);
+        } else if (helper_reopen(e, rd) != 0) {
+            break;
+        }
+    }
+    helper_tick(e, rd);
+    publish_all(e, rd);
+    rd->cpu_s = mw_thread_cpu_s();
+    return NULL;
+}
+
+/* Live --readers N: the helpers' captures, opened (as root) into reader 0's fanout group. */
+static int open_helper_captures(
+        engine_t *e, const mw_capture_params_t *cp0, char *errbuf, size_t errlen)
+{
+    mw_capture_params_t cp = *cp0;
+    unsigned i;
+
+    cp.fanout = 1;
+    cp.fanout_group = mw_capture_fanout_group(e->cap);
+    cp.nonblock = 1;
+    for (i = 1; i < e->nreaders; i++) {
+        e->readers[i].cap = mw_capture_open(&cp, errbuf, errlen);
+        if (e->readers[i].cap == NULL)
+            return MW_EIO;
+    }
+    return 0;
+}
+
+static int start_helpers(engine_t *e, char *errbuf, size_t errlen)
+{
+    unsigned i;
+
+    for (i = 1; i < e->nreaders; i++) {
+        if (pthread_create(&e->readers[i].thread, NULL, reader_main, &e->readers[i]) != 0) {
+            mw_fmt_err(errbuf, errlen, "cannot start reader thread %u", i);
+            return MW_ENOMEM;
+        }
+        e->readers[i].running = 1;
+    }
+    return 0;
 }
 
 static int create_workers(engine_t *e, char *errbuf, size_t errlen)
@@ -824,7 +994,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
     unsigned i;
 
     e->nworkers = cfg->threads ? cfg->threads : 1;
-    e->threaded = e->nworkers > 1;
+    e->threaded = e->nworkers > 1 || e->nreaders > 1; /* no inline worker for two readers */
     e->workers = calloc(e->nworkers, sizeof(*e->workers));
     if (e->workers == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory");
@@ -859,6 +1029,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .sink = e->sink,
             .inventory = &e->inventory_live,
             .threaded = e->threaded,
+            .readers = e->nreaders,
             .dpi_create_lock = e->threaded && i > 0 ? &e->dpi_create_lock : NULL };
         e->workers[i] = mw_worker_create(&wp, errbuf, errlen);
         if (e->workers[i] == NULL)
@@ -869,35 +1040,65 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
     return 0;
 }
 
-static int create_tunnel_table(engine_t *e, char *errbuf, size_t errlen)
+/* Each reader's tunnel and fragment tables; the tunnel table's cap is shared out. */
+static int create_reader_tables(engine_t *e, char *errbuf, size_t errlen)
 {
-    uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *));
-    mw_flow_table_params_t tp = { .max_flows = (uint32_t)MW_MAX(
-                                          MW_MIN(e->cfg->max_flows / 8, by_bytes), 1024u),
-        .idle_timeout_us = e->cfg->idle_timeout_us,
-        .tcp_idle_timeout_us = e->cfg->tcp_idle_timeout_us,
-        .active_timeout_us = e->cfg->active_timeout_us,
-        .emit = on_tunnel_emit,
-        .emit_ctx = e };
+    uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *)) / e->nreaders;
+    unsigned i;
 
-    e->tunnel_batch.sink = e->sink;
-    e->tunnel_batch.hook = assign_tunnel_plane;
-    e->tunnel_batch.hook_ctx = e;
-    e->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
-    if (e->tunnels == NULL)
-        return MW_ENOMEM;
-    e->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
-                                            .timeout_us = FRAG_TIMEOUT_US },
-            errbuf, errlen);
     e->gtp_id = mw_classifier_gtp_id();
     e->gtp_u_id = mw_classifier_gtp_u_id();
     e->ip_in_ip_id = mw_classifier_ip_in_ip_id();
-    return e->frags ? 0 : MW_ENOMEM;
+    for (i = 0; i < e->nreaders; i++) {
+        reader_t *rd = &e->readers[i];
+        mw_flow_table_params_t tp = { .max_flows = (uint32_t)MW_MAX(
+                                              MW_MIN(e->cfg->max_flows / 8 / e->nreaders, by_bytes),
+                                              1024u),
+            .idle_timeout_us = e->cfg->idle_timeout_us,
+            .tcp_idle_timeout_us = e->cfg->tcp_idle_timeout_us,
+            .active_timeout_us = e->cfg->active_timeout_us,
+            .emit = on_tunnel_emit,
+            .emit_ctx = rd };
+
+        rd->tunnel_batch.sink = e->sink;
+        rd->tunnel_batch.hook = assign_tunnel_plane;
+        rd->tunnel_batch.hook_ctx = e;
+        rd->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
+        if (rd->tunnels == NULL)
+            return MW_ENOMEM;
+        rd->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
+                                                 .timeout_us = FRAG_TIMEOUT_US },
+                errbuf, errlen);
+        if (rd->frags == NULL)
+            return MW_ENOMEM;
+    }
+    return 0;
+}
+
+/* A helper's counters into the run's summary, once its thread has ended. */
+static void add_reader_counts(mw_run_summary_t *sum, const mw_run_summary_t *r)
+{
+    unsigned k;
+
+    sum->packets += r->packets;
+    sum->bytes += r->bytes;
+    for (k = 0; k < MW_DEC_COUNT; k++) {
+        sum->decode_events[k] += r->decode_events[k];
+        sum->soft_events[k] += r->soft_events[k];
+    }
+    sum->tracked_packets += r->tracked_packets;
+    sum->tunnel_packets += r->tunnel_packets;
+    sum->alloc_failures += r->alloc_failures;
+    sum->clock_back += r->clock_back;
+    sum->clock_ahead += r->clock_ahead;
+    if (r->first_us != 0 && (sum->first_us == 0 || r->first_us < sum->first_us))
+        sum->first_us = r->first_us;
+    if (r->last_us > sum->last_us)
+        sum->last_us = r->last_us;
 }
 
 static void collect_stats(engine_t *e)
 {
-    mw_flow_table_stats_t ts;
     mw_capture_stats_t cs;
     unsigned i;
 
@@ -911,39 +1112,67 @@ static void collect_stats(engine_t *e)
         e->sum->peak_flows += ws.flows.peak;
         e->sum->cpu_workers_s += ws.cpu_s;
     }
-    if (e->tunnels) {
-        mw_flow_table_get_stats(e->tunnels, &ts);
-        e->sum->flows_evicted += ts.evicted;
-        e->sum->peak_flows += ts.peak;
+    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
+        reader_t *rd = &e->readers[i];
+        if (i > 0) {
+            add_reader_counts(e->sum, &rd->own_sum);
+            e->sum->cpu_reader_s += rd->cpu_s;
+        }
+        if (i < MW_ARRAY_LEN(e->sum->reader_packets))
+            e->sum->reader_packets[i] = rd->sum->packets;
+        if (rd->tunnels) {
+            mw_flow_table_stats_t ts;
+            mw_flow_table_get_stats(rd->tunnels, &ts);
+            e->sum->flows_evicted += ts.evicted;
+            e->sum->peak_flows += ts.peak;
+        }
+        if (rd->frags) {
+            mw_frag_table_stats_t fs;
+            mw_frag_table_get_stats(rd->frags, &fs);
+            e->sum->fragments_joined += fs.joined;
+            e->sum->fragments_orphan += fs.orphans;
+            e->sum->fragments_expired += fs.expired;
+            e->sum->frag_table_full += fs.full;
+        }
+        if (rd->cap && mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
+            e->sum->kernel_received += cs.received;
+            e->sum->kernel_dropped += cs.dropped;
+            e->sum->if_dropped += cs.if_dropped;
+        }
     }
-    if (e->frags) {
-        mw_frag_table_stats_t fs;
-        mw_frag_table_get_stats(e->frags, &fs);
-        e->sum->fragments_joined = fs.joined;
-        e->sum->fragments_orphan = fs.orphans;
-        e->sum->fragments_expired = fs.expired;
-        e->sum->frag_table_full = fs.full;
-    }
-    if (e->cap && mw_capture_get_stats(e->cap, &cs) == 0 && cs.have) {
-        e->sum->kernel_received = cs.received;
-        e->sum->kernel_dropped = cs.dropped;
-        e->sum->if_dropped = cs.if_dropped;
+    e->sum->readers = e->nreaders;
+}
+
+/* Helpers end their loops, hand over what they hold and are joined. */
+static void stop_readers(engine_t *e)
+{
+    unsigned i;
+
+    atomic_store(&e->readers_stop, 1);
+    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+        if (e->readers[i].running) {
+            pthread_join(e->readers[i].thread, NULL);
+            e->readers[i].running = 0;
+        }
     }
 }
 
-/* Stops workers and the sink; returns the writer for the metadata. */
+/* Stops readers, workers and the sink; returns the writer for the metadata. */
 static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbuf, size_t errlen)
 {
     mw_h5_writer_t *w = NULL;
     int failed = 0;
     unsigned i;
 
+    stop_readers(e);
     for (i = 0; i < e->nworkers; i++)
         if (e->workers[i] != NULL)
             mw_worker_finish(e->workers[i], reason);
-    if (e->tunnels != NULL)
-        mw_flow_table_flush(e->tunnels, reason);
-    mw_record_batch_flush(&e->tunnel_batch);
+    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
+        if (e->readers[i].tunnels != NULL)
+            mw_flow_table_flush(e->readers[i].tunnels, reason);
+        mw_record_batch_flush(&e->readers[i].tunnel_batch);
+    }
     e->sum->cpu_reader_s = mw_thread_cpu_s(); /* with an inline worker, its time too */
     if (workers_failed(e, errbuf, errlen))
         e->sum->output_failed = 1;
@@ -962,13 +1191,19 @@ static void destroy(engine_t *e)
 {
     unsigned i;
 
+    stop_readers(e); /* an error path may come here with helpers still reading */
     for (i = 0; i < e->nworkers && e->workers; i++)
         mw_worker_destroy(e->workers[i]);
     free(e->workers);
     if (e->dpi_create_lock_ready)
         pthread_mutex_destroy(&e->dpi_create_lock);
-    mw_flow_table_destroy(e->tunnels);
-    mw_frag_table_destroy(e->frags);
+    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
+        mw_flow_table_destroy(e->readers[i].tunnels);
+        mw_frag_table_destroy(e->readers[i].frags);
+        if (i > 0)
+            mw_capture_close(e->readers[i].cap);
+    }
+    free(e->readers);
     if (e->ring != NULL)
         e->sum->pcap_ring_dropped = mw_pcap_ring_close(e->ring);
     mw_capture_close(e->cap);
@@ -1399,9 +1634,21 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     rc = mw_config_check_outputs(cfg, errbuf, errlen);
     if (rc != 0)
         return rc;
+    e.nreaders = cfg->command == MW_CMD_CAPTURE && cfg->readers > 1 ? cfg->readers : 1;
+    e.readers = calloc(e.nreaders, sizeof(*e.readers));
+    if (e.readers == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory");
+        return MW_ENOMEM;
+    }
+    for (unsigned i = 0; i < e.nreaders; i++) {
+        e.readers[i].e = &e;
+        e.readers[i].index = i;
+        e.readers[i].sum = i == 0 ? sum : &e.readers[i].own_sum;
+    }
     /* the capture opens (as root when live) and root is given up before any file is parsed */
-    e.cap = mw_capture_open(&cp, errbuf, errlen);
-    if (e.cap == NULL) {
+    cp.fanout = e.nreaders > 1;
+    e.cap = e.readers[0].cap = mw_capture_open(&cp, errbuf, errlen);
+    if (e.cap == NULL || (e.nreaders > 1 && open_helper_captures(&e, &cp, errbuf, errlen) != 0)) {
         destroy(&e);
         return MW_EIO; /* missing input is a failed run (exit 1), not a usage error */
     }
@@ -1443,7 +1690,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         goto out;
     rc = create_workers(&e, errbuf, errlen);
     if (rc == 0)
-        rc = create_tunnel_table(&e, errbuf, errlen);
+        rc = create_reader_tables(&e, errbuf, errlen);
     if (rc == 0)
         rc = open_writer(&e, errbuf, errlen);
     if (rc != 0) {
@@ -1452,6 +1699,12 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         goto out;
     }
 
+    if (start_helpers(&e, errbuf, errlen) != 0) {
+        writer = drain(&e, MW_END_SHUTDOWN, err2, sizeof(err2));
+        mw_h5_writer_close(writer, 0, NULL, 0);
+        rc = MW_ENOMEM;
+        goto out;
+    }
     sum->started = 1;
     mw_progress_init(&e.progress, cfg->progress && !cfg->quiet);
     live_capture = e.cap;

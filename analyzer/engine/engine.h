@@ -27,6 +27,8 @@ typedef struct mw_run_summary {
     uint64_t clock_back;        /* packets more than a second older than the one before */
     uint64_t clock_ahead;       /* packets more than a day newer than the one before */
     uint32_t peak_flows;
+    unsigned readers;           /* capture --readers (1 otherwise) */
+    uint64_t reader_packets[8]; /* packets each of the first readers read */
     uint64_t kernel_received, kernel_dropped, if_dropped;
     uint64_t pcap_ring_dropped; /* packets --pcap-ring could not store (write errors) */
     int64_t first_us, last_us;

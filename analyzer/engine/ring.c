@@ -9,7 +9,9 @@
  * producer only once half the ring is free - waking per batch made the
  * two threads ping-pong, a futex call and a context switch every few
  * packets, when the workers outnumber the cores. The timeouts bound the
- * cost of a wake-up not given.
+ * cost of a wake-up not given. A consumer that reads several rings (one
+ * per reader, --readers) sleeps on one bell they share: any of its
+ * producers can wake it.
  */
 #include "engine/ring.h"
 
@@ -26,6 +28,13 @@
 #define PUBLISH_BATCH 64
 #define HUGE_PAGE     (2u << 20)
 
+/* Where a side sleeps: the producer on its ring's own, the consumer on its bell. */
+struct mw_ring_bell {
+    _Alignas(64) atomic_int sleeping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
 struct mw_ring {
     uint8_t *buf;
     size_t size, mask;
@@ -36,12 +45,50 @@ struct mw_ring {
     unsigned unpublished;
     _Alignas(64) atomic_size_t tail; /* released by consumer */
     size_t cur_len;                  /* consumer: entry being read */
-    _Alignas(64) atomic_int consumer_sleeping, producer_sleeping;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    mw_ring_bell_t producer;         /* the producer waits here while the ring is full */
+    mw_ring_bell_t own_bell;         /* the consumer's, unless it shares one */
+    mw_ring_bell_t *bell;
 };
 
-mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
+static int bell_init(mw_ring_bell_t *b)
+{
+    atomic_init(&b->sleeping, 0);
+    if (pthread_mutex_init(&b->mu, NULL) != 0)
+        return MW_ENOMEM;
+    if (pthread_cond_init(&b->cv, NULL) != 0) {
+        pthread_mutex_destroy(&b->mu);
+        return MW_ENOMEM;
+    }
+    return 0;
+}
+
+static void bell_fini(mw_ring_bell_t *b)
+{
+    pthread_cond_destroy(&b->cv);
+    pthread_mutex_destroy(&b->mu);
+}
+
+mw_ring_bell_t *mw_ring_bell_create(char *errbuf, size_t errlen)
+{
+    mw_ring_bell_t *b = aligned_alloc(64, sizeof(*b));
+
+    if (b == NULL || bell_init(b) != 0) {
+        free(b);
+        mw_fmt_err(errbuf, errlen, "out of memory for a ring's bell");
+        return NULL;
+    }
+    return b;
+}
+
+void mw_ring_bell_destroy(mw_ring_bell_t *b)
+{
+    if (b == NULL)
+        return;
+    bell_fini(b);
+    free(b);
+}
+
+mw_ring_t *mw_ring_create(size_t size, mw_ring_bell_t *bell, char *errbuf, size_t errlen)
 {
     mw_ring_t *r;
 
@@ -67,19 +114,18 @@ mw_ring_t *mw_ring_create(size_t size, char *errbuf, size_t errlen)
     r->wake_bytes = size / 8;
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
-    atomic_init(&r->consumer_sleeping, 0);
-    atomic_init(&r->producer_sleeping, 0);
-    if (pthread_mutex_init(&r->mu, NULL) != 0) {
+    if (bell_init(&r->producer) != 0) {
         free(r->buf);
         free(r);
         goto fail;
     }
-    if (pthread_cond_init(&r->cv, NULL) != 0) {
-        pthread_mutex_destroy(&r->mu);
+    if (bell_init(&r->own_bell) != 0) {
+        bell_fini(&r->producer);
         free(r->buf);
         free(r);
         goto fail;
     }
+    r->bell = bell != NULL ? bell : &r->own_bell;
     return r;
 fail:
     mw_fmt_err(errbuf, errlen, "out of memory for a %zu-byte packet ring", size);
@@ -90,36 +136,42 @@ void mw_ring_destroy(mw_ring_t *r)
 {
     if (r == NULL)
         return;
-    pthread_cond_destroy(&r->cv);
-    pthread_mutex_destroy(&r->mu);
+    bell_fini(&r->own_bell);
+    bell_fini(&r->producer);
     free(r->buf);
     free(r);
 }
 
-static void sleep_on(mw_ring_t *r, atomic_int *flag, int (*ready)(mw_ring_t *), int wait_ms)
+static void deadline_in(struct timespec *ts, int wait_ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_nsec += (long)wait_ms * 1000000L;
+    while (ts->tv_nsec >= 1000000000L) {
+        ts->tv_nsec -= 1000000000L;
+        ts->tv_sec++;
+    }
+}
+
+static void sleep_on(mw_ring_bell_t *b, int (*ready)(mw_ring_t *const *, unsigned),
+        mw_ring_t *const *rings, unsigned n, int wait_ms)
 {
     struct timespec ts;
 
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)wait_ms * 1000000L;
-    while (ts.tv_nsec >= 1000000000L) {
-        ts.tv_nsec -= 1000000000L;
-        ts.tv_sec++;
-    }
-    pthread_mutex_lock(&r->mu);
-    atomic_store(flag, 1);
-    if (!ready(r))
-        pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-    atomic_store(flag, 0);
-    pthread_mutex_unlock(&r->mu);
+    deadline_in(&ts, wait_ms);
+    pthread_mutex_lock(&b->mu);
+    atomic_store(&b->sleeping, 1);
+    if (!ready(rings, n))
+        pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+    atomic_store(&b->sleeping, 0);
+    pthread_mutex_unlock(&b->mu);
 }
 
-static void wake(mw_ring_t *r, atomic_int *flag)
+static void wake(mw_ring_bell_t *b)
 {
-    if (atomic_load(flag)) {
-        pthread_mutex_lock(&r->mu);
-        pthread_cond_signal(&r->cv);
-        pthread_mutex_unlock(&r->mu);
+    if (atomic_load(&b->sleeping)) {
+        pthread_mutex_lock(&b->mu);
+        pthread_cond_signal(&b->cv);
+        pthread_mutex_unlock(&b->mu);
     }
 }
 
@@ -128,8 +180,11 @@ static size_t entry_size(size_t len)
     return (ENTRY_HDR + len + 7u) & ~(size_t)7u;
 }
 
-static int producer_ready(mw_ring_t *r)
+static int producer_ready(mw_ring_t *const *rings, unsigned n)
 {
+    mw_ring_t *r = rings[0];
+
+    (void)n;
     return r->size - (r->head_local - atomic_load(&r->tail)) >= r->reserved_len;
 }
 
@@ -146,7 +201,7 @@ void *mw_ring_reserve(mw_ring_t *r, size_t len)
     while (r->size - (r->head_local - atomic_load_explicit(&r->tail, memory_order_acquire)) <
             pad + need) {
         mw_ring_flush(r); /* the consumer may be waiting for what we hold */
-        sleep_on(r, &r->producer_sleeping, producer_ready, 1);
+        sleep_on(&r->producer, producer_ready, &r, 1, 1);
     }
     if (pad) {
         *(uint32_t *)(r->buf + pos) = SKIP_MARK;
@@ -171,19 +226,33 @@ void mw_ring_publish(mw_ring_t *r)
     r->unpublished = 0;
     atomic_store_explicit(&r->head, r->head_local, memory_order_release);
     if (r->head_local - atomic_load_explicit(&r->tail, memory_order_relaxed) >= r->wake_bytes)
-        wake(r, &r->consumer_sleeping);
+        wake(r->bell);
 }
 
 void mw_ring_flush(mw_ring_t *r)
 {
     r->unpublished = 0;
     atomic_store_explicit(&r->head, r->head_local, memory_order_release);
-    wake(r, &r->consumer_sleeping);
+    wake(r->bell);
 }
 
-static int consumer_ready(mw_ring_t *r)
+static int consumer_ready(mw_ring_t *const *rings, unsigned n)
 {
-    return atomic_load(&r->head) != atomic_load(&r->tail);
+    unsigned i;
+
+    for (i = 0; i < n; i++)
+        if (atomic_load(&rings[i]->head) != atomic_load(&rings[i]->tail))
+            return 1;
+    return 0;
+}
+
+int mw_ring_wait_any(mw_ring_t *const *rings, unsigned n, int wait_ms)
+{
+    if (n == 0)
+        return 0;
+    if (!consumer_ready(rings, n))
+        sleep_on(rings[0]->bell, consumer_ready, rings, n, wait_ms);
+    return consumer_ready(rings, n);
 }
 
 void *mw_ring_peek(mw_ring_t *r, size_t *len, int wait_ms)
@@ -195,7 +264,7 @@ void *mw_ring_peek(mw_ring_t *r, size_t *len, int wait_ms)
     if (head == tail) {
         if (wait_ms <= 0)
             return NULL;
-        sleep_on(r, &r->consumer_sleeping, consumer_ready, wait_ms);
+        sleep_on(r->bell, consumer_ready, &r, 1, wait_ms);
         head = atomic_load_explicit(&r->head, memory_order_acquire);
         if (head == tail)
             return NULL;
@@ -218,5 +287,5 @@ void mw_ring_release(mw_ring_t *r)
     tail += r->cur_len;
     atomic_store_explicit(&r->tail, tail, memory_order_release);
     if (atomic_load_explicit(&r->head, memory_order_relaxed) - tail <= r->size / 2)
-        wake(r, &r->producer_sleeping);
+        wake(&r->producer);
 }

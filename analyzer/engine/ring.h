@@ -13,8 +13,14 @@
 #include <stdint.h>
 
 typedef struct mw_ring mw_ring_t;
+/* What a consumer sleeps on; one bell can serve every ring a consumer reads. */
+typedef struct mw_ring_bell mw_ring_bell_t;
 
-mw_ring_t *mw_ring_create(size_t size_pow2, char *errbuf, size_t errlen);
+mw_ring_bell_t *mw_ring_bell_create(char *errbuf, size_t errlen);
+void mw_ring_bell_destroy(mw_ring_bell_t *bell); /* NULL-safe; after its rings */
+
+/* bell: the consumer's, shared by all the rings it reads (NULL: the ring's own). */
+mw_ring_t *mw_ring_create(size_t size_pow2, mw_ring_bell_t *bell, char *errbuf, size_t errlen);
 void mw_ring_destroy(mw_ring_t *ring); /* NULL-safe */
 
 /* Producer: space for len bytes (blocks while full), then commit. */
@@ -32,5 +38,9 @@ void mw_ring_flush(mw_ring_t *ring);
  */
 void *mw_ring_peek(mw_ring_t *ring, size_t *len /* OUT */, int wait_ms);
 void mw_ring_release(mw_ring_t *ring);
+
+/* Consumer of n rings sharing one bell: waits up to wait_ms until any holds an entry;
+ * 1 when one does. */
+int mw_ring_wait_any(mw_ring_t *const *rings, unsigned n, int wait_ms);
 
 #endif

@@ -27,7 +27,9 @@ struct mw_worker {
     mw_worker_params_t params;
     mw_flow_table_t *flows;
     mw_classifier_t *dpi;
-    mw_ring_t *ring;
+    mw_ring_bell_t *bell; /* the worker sleeps here for any of its rings */
+    mw_ring_t **rings;    /* one per reader */
+    unsigned nrings;
     pthread_t thread;
     int running;
     int64_t last_sweep_us;
@@ -134,9 +136,19 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
             goto fail;
     }
     if (params->threaded) {
-        w->ring = mw_ring_create(RING_SIZE, errbuf, errlen);
-        if (w->ring == NULL)
+        unsigned i, n = params->readers ? params->readers : 1;
+        w->bell = mw_ring_bell_create(errbuf, errlen);
+        w->rings = calloc(n, sizeof(*w->rings));
+        if (w->bell == NULL || w->rings == NULL) {
+            mw_fmt_err(errbuf, errlen, "out of memory for a worker's rings");
             goto fail;
+        }
+        w->nrings = n;
+        for (i = 0; i < n; i++) {
+            w->rings[i] = mw_ring_create(RING_SIZE, w->bell, errbuf, errlen);
+            if (w->rings[i] == NULL)
+                goto fail;
+        }
     }
     return w;
 fail:
@@ -207,6 +219,29 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us)
     publish_live(w);
 }
 
+#define ITEMS_PER_TURN 256 /* items from one reader's ring before the next one's */
+
+/* One item of ring r: 0 when the ring is empty, 1 when handled, -(reason + 1) for END. */
+static int take_item(mw_worker_t *w, mw_ring_t *r)
+{
+    size_t len;
+    mw_work_item_t *item = mw_ring_peek(r, &len, 0);
+    int rc = 1;
+
+    if (item == NULL)
+        return 0;
+    if (item->type == MW_WORK_PACKET && w->dpi == NULL)
+        w->packets++; /* no module: the run fails, the packets are only counted */
+    else if (item->type == MW_WORK_PACKET)
+        mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel, &item->flow);
+    else if (item->type == MW_WORK_TICK)
+        mw_worker_tick(w, item->pkt.ts_us);
+    else
+        rc = -(int)item->frame_len - 1;
+    mw_ring_release(r);
+    return rc;
+}
+
 static void *worker_main(void *arg)
 {
     mw_worker_t *w = arg;
@@ -226,26 +261,31 @@ static void *worker_main(void *arg)
     }
 
     for (;;) {
-        size_t len;
-        mw_work_item_t *item = mw_ring_peek(w->ring, &len, 50);
-        if (item == NULL) {
-            mw_record_batch_flush(&w->batch); /* idle: let records reach the file */
-            continue;
-        }
-        if (item->type == MW_WORK_PACKET && w->dpi == NULL) {
-            w->packets++; /* no module: the run fails, the packets are only counted */
-        } else if (item->type == MW_WORK_PACKET) {
-            mw_worker_packet(
-                    w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel, &item->flow);
-        } else if (item->type == MW_WORK_TICK) {
-            mw_worker_tick(w, item->pkt.ts_us);
-        } else {
-            mw_flow_table_flush(w->flows, (enum mw_end_reason)item->frame_len);
+        int any = 0, end = -1;
+        unsigned i, k;
+        for (i = 0; i < w->nrings && end < 0; i++)
+            for (k = 0; k < ITEMS_PER_TURN && end < 0; k++) {
+                int rc = take_item(w, w->rings[i]);
+                if (rc == 0)
+                    break;
+                any = 1;
+                if (rc < 0)
+                    end = -rc - 1;
+            }
+        if (end >= 0) {
+            /* the END comes on ring 0 once every reader has stopped: what the others
+             * left is in their rings already */
+            for (i = 1; i < w->nrings; i++)
+                while (take_item(w, w->rings[i]) > 0)
+                    ;
+            mw_flow_table_flush(w->flows, (enum mw_end_reason)end);
             mw_record_batch_flush(&w->batch);
-            mw_ring_release(w->ring);
             break;
         }
-        mw_ring_release(w->ring);
+        if (!any) {
+            mw_record_batch_flush(&w->batch); /* idle: let records reach the file */
+            mw_ring_wait_any(w->rings, w->nrings, 50);
+        }
     }
     w->cpu_s = mw_thread_cpu_s();
     return NULL;
@@ -261,21 +301,21 @@ int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen)
     return 0;
 }
 
-mw_ring_t *mw_worker_ring(mw_worker_t *w)
+mw_ring_t *mw_worker_ring(mw_worker_t *w, unsigned reader)
 {
-    return w->ring;
+    return w->rings[reader];
 }
 
 void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
 {
-    mw_work_item_t *item = w->running ? mw_ring_reserve(w->ring, sizeof(*item)) : NULL;
+    mw_work_item_t *item = w->running ? mw_ring_reserve(w->rings[0], sizeof(*item)) : NULL;
 
     if (item != NULL) { /* NULL only for items over half the ring: never this one */
         memset(item, 0, sizeof(*item));
         item->type = MW_WORK_END;
         item->frame_len = (uint32_t)reason;
-        mw_ring_commit(w->ring);
-        mw_ring_flush(w->ring);
+        mw_ring_commit(w->rings[0]);
+        mw_ring_flush(w->rings[0]);
         pthread_join(w->thread, NULL);
         w->running = 0;
         return;
@@ -329,6 +369,9 @@ void mw_worker_destroy(mw_worker_t *w)
     }
     mw_flow_table_destroy(w->flows);
     mw_classifier_destroy(w->dpi);
-    mw_ring_destroy(w->ring);
+    for (unsigned i = 0; i < w->nrings; i++)
+        mw_ring_destroy(w->rings[i]);
+    free(w->rings);
+    mw_ring_bell_destroy(w->bell);
     free(w);
 }

@@ -31,7 +31,8 @@ typedef struct mw_worker_params {
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;
-    int threaded; /* 1: own thread fed by a ring */
+    int threaded;     /* 1: own thread fed by rings */
+    unsigned readers; /* threaded: one ring per reader thread (0 = 1) */
     /* threaded workers but the first create their nDPI module in their own thread, while
      * the reader already reads, one at a time under this lock (nDPI's creation is not
      * thread-safe); NULL: created by mw_worker_create */
@@ -76,9 +77,10 @@ enum { MW_WORK_PACKET = 1, MW_WORK_TICK, MW_WORK_END };
 
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen);
 
-/* Threaded workers: start the thread; stop sends END(reason) and joins. */
+/* Threaded workers: start the thread; finish sends END(reason) on ring 0 and joins - once
+ * every other reader has stopped and flushed its rings. */
 int mw_worker_start(mw_worker_t *w, char *errbuf, size_t errlen);
-mw_ring_t *mw_worker_ring(mw_worker_t *w);
+mw_ring_t *mw_worker_ring(mw_worker_t *w, unsigned reader); /* the ring reader fills */
 
 /* Inline use (or from the worker thread). */
 /* flow: the packet's key and hash when the dispatcher has them, NULL to compute them here */

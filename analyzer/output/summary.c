@@ -34,6 +34,12 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     }
     if (any)
         fputc('\n', out);
+    if (s->readers > 1) {
+        fprintf(out, "readers      %u (one PACKET_FANOUT group), packets each:", s->readers);
+        for (i = 0; i < s->readers && i < MW_ARRAY_LEN(s->reader_packets); i++)
+            fprintf(out, " %llu", (unsigned long long)s->reader_packets[i]);
+        fputc('\n', out);
+    }
     if (cfg->command == MW_CMD_CAPTURE)
         fprintf(out, "kernel       %llu received, %llu dropped, %llu dropped by interface\n",
                 (unsigned long long)s->kernel_received, (unsigned long long)s->kernel_dropped,
