@@ -1180,6 +1180,7 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     if (e->sink != NULL) {
         e->sum->flows_written = mw_flow_sink_count(e->sink);
         w = mw_flow_sink_finish(e->sink, &failed, &e->sum->cpu_writer_s, errbuf, errlen);
+        e->sum->cpu_deflate_s += mw_h5_writer_deflate_cpu_s(w);
         e->sink = NULL;
         if (failed)
             e->sum->output_failed = 1;
@@ -1453,6 +1454,7 @@ static mw_h5_writer_t *rotate_output(void *ctx, mw_h5_writer_t *old, const char 
     rc |= mw_h5_writer_attr_int64(old, "complete", 1); /* its period is whole */
     if (e->detect != NULL)
         rc |= mw_h5_writer_detection_tables(old);
+    e->sum->cpu_deflate_s += mw_h5_writer_deflate_cpu_s(old); /* writer thread: read at the end */
     rc |= mw_h5_writer_close(old, 1, err, sizeof(err));
     if (rc != 0)
         mw_log_warn("-G: completing %s failed (%s); it stays as %s.partial for recover",

@@ -36,6 +36,7 @@ typedef struct mw_run_summary {
     /* CPU seconds by thread: the reader (with the worker when -t 1 runs it inline), the
      * worker threads together, the writer thread */
     double cpu_reader_s, cpu_workers_s, cpu_writer_s;
+    double cpu_deflate_s;  /* the thread that deflates /flows chunks for the writer */
     unsigned input_errors; /* files that could not be read to the end */
     int stop_signal;       /* signal that stopped the run, 0 if none */
     int output_failed;

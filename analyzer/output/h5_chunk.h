@@ -17,8 +17,27 @@ void mw_h5_chunker_destroy(mw_h5_chunker_t *c); /* NULL-safe */
 
 /*
  * Writes the chunk that starts at row at (a multiple of the chunk rows) from
- * n <= rows elements; the caller sets the dataset's extent. 0 or -1.
+ * n <= rows elements, growing the dataset to at + n rows (after writing the
+ * chunk in flight, if any). 0 or -1.
  */
 int mw_h5_chunker_write(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n);
+
+/*
+ * The same, deflated on the chunker's own thread: rows may be reused on
+ * return, the chunk reaches the file at the next collect (or write, or
+ * submit: one chunk at most is in flight). 0 or -1 (the chunk before it
+ * could not be written).
+ */
+int mw_h5_chunker_submit(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n);
+
+/* Writes the chunk in flight, waiting for its deflate: 1 written, 0 none, -1 failed. */
+int mw_h5_chunker_collect(mw_h5_chunker_t *c, hid_t ds);
+
+/* 1 with the chunk in flight's first row and rows, 0 when none is. */
+int mw_h5_chunker_pending(mw_h5_chunker_t *c, uint64_t *at /* OUT */, size_t *n /* OUT */);
+
+/* CPU seconds the deflating thread has used, once the chunk in flight is deflated (0
+ * without a thread). */
+double mw_h5_chunker_cpu_s(mw_h5_chunker_t *c);
 
 #endif

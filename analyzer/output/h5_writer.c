@@ -69,6 +69,7 @@ struct mw_h5_writer {
     mw_flow_record_t *buf;
     size_t buffered;
     mw_h5_chunker_t *chunker; /* whole /flows chunks, written directly */
+    size_t inflight;          /* rows of the chunk the chunker deflates now (after rows) */
     uint64_t rows;            /* rows in the file */
     int failed; /* a write failed: later writes are refused, the file stays .partial */
     /* the rows journal (NAME.partial.rows): flushed rows of the open chunk */
@@ -458,16 +459,38 @@ int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const v
     return rc;
 }
 
+/*
+ * The chunk the chunker deflated in the background goes into the file; once it is there
+ * (flushed) the journal forgets its rows. Then, and only then, the journal is empty: the
+ * open chunk's rows are journaled only at a flush, and a flush collects first.
+ */
+static int collect_inflight(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    int rc;
+
+    if (w->inflight == 0)
+        return 0;
+    rc = mw_h5_chunker_collect(w->chunker, w->flows);
+    if (rc >= 0) {
+        w->rows += w->inflight;
+        w->inflight = 0;
+    }
+    if (rc < 0 || H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ||
+            (w->jfd >= 0 && journal_reset(w) != 0)) {
+        w->failed = 1;
+        mw_fmt_err(errbuf, errlen, "HDF5: writing flow rows to %s failed (disk full?)",
+                w->partial_path);
+        return MW_EIO;
+    }
+    return 0;
+}
+
 /* A chunk's worth from a chunk boundary goes straight to the file; anything else (the
  * first rows after a flush without a journal) through H5Dwrite. */
 static int write_flow_rows(mw_h5_writer_t *w)
 {
-    hsize_t size = w->rows + w->buffered;
-
     if (w->rows % MW_H5_CHUNK_ROWS != 0)
         return mw__h5_write_rows(w->flows, w->flow_type, w->rows, w->buffered, w->buf);
-    if (H5Dset_extent(w->flows, &size) < 0)
-        return -1;
     return mw_h5_chunker_write(w->chunker, w->flows, w->rows, w->buf, w->buffered);
 }
 
@@ -475,10 +498,12 @@ static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
     int rc = MW_EIO;
 
-    if (w->buffered == 0)
-        return 0;
     if (w->failed)
         return MW_EIO;
+    if (collect_inflight(w, errbuf, errlen) != 0)
+        return MW_EIO;
+    if (w->buffered == 0)
+        return 0;
     if (write_flow_rows(w) == 0) {
         w->rows += w->buffered;
         w->buffered = 0;
@@ -502,18 +527,25 @@ int mw_h5_writer_append_flows(
         w->buffered += take;
         recs += take;
         n -= take;
-        if (w->buffered == MW_H5_CHUNK_ROWS) {
+        if (w->buffered == MW_H5_CHUNK_ROWS && w->jfd >= 0 && w->rows % MW_H5_CHUNK_ROWS == 0) {
+            /* deflated in the background while records keep coming; its rows stay in the
+             * journal (or in no file at all, as any row after the last flush) until the
+             * chunk is in the file */
+            if (w->failed || collect_inflight(w, errbuf, errlen) != 0)
+                return MW_EIO;
+            if (mw_h5_chunker_submit(w->chunker, w->flows, w->rows, w->buf, w->buffered) != 0) {
+                w->failed = 1;
+                mw_fmt_err(errbuf, errlen, "HDF5: writing flow rows to %s failed (disk full?)",
+                        w->partial_path);
+                return MW_EIO;
+            }
+            w->inflight = w->buffered;
+            w->buffered = 0;
+            w->journaled = 0;
+        } else if (w->buffered == MW_H5_CHUNK_ROWS) {
             int rc = write_buffered(w, errbuf, errlen);
             if (rc != 0)
                 return rc;
-            if (w->jfd >= 0) {
-                /* the whole chunk reaches the file before the journal forgets its rows */
-                if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || journal_reset(w) != 0) {
-                    w->failed = 1;
-                    mw_fmt_err(errbuf, errlen, "writing %s failed (disk full?)", w->partial_path);
-                    return MW_EIO;
-                }
-            }
         }
     }
     return 0;
@@ -524,6 +556,8 @@ int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
     int rc = 0;
 
     mw_h5_quiet();
+    if (collect_inflight(w, errbuf, errlen) != 0)
+        return MW_EIO;
     if (w->jfd >= 0) {
         /* the open chunk's new rows go to the journal, not into a rewritten chunk */
         if (w->buffered > w->journaled &&
@@ -1009,6 +1043,11 @@ int mw_h5_writer_detection_tables(mw_h5_writer_t *w)
     for (i = 0; i < T_COUNT; i++)
         rc |= table_open(w, i);
     return rc ? MW_EIO : 0;
+}
+
+double mw_h5_writer_deflate_cpu_s(mw_h5_writer_t *w)
+{
+    return w != NULL ? mw_h5_chunker_cpu_s(w->chunker) : 0.0;
 }
 
 int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t errlen)

@@ -81,6 +81,9 @@ int mw_h5_writer_append_coverage(
 /* 0 when the detection tables exist (they are made by create). */
 int mw_h5_writer_detection_tables(mw_h5_writer_t *w);
 
+/* CPU seconds of the thread that deflates /flows chunks in the background. */
+double mw_h5_writer_deflate_cpu_s(mw_h5_writer_t *w);
+
 /*
  * Flushes, closes every HDF5 identifier and, when finalize is set, fsyncs
  * and renames PATH.partial to PATH. Before the start it removes the

@@ -14,12 +14,13 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
 
     fprintf(out, "packets      %llu (%.1f MB) in %.2f s, %.0f packets/s\n",
             (unsigned long long)s->packets, (double)s->bytes / 1e6, s->elapsed_s, rate);
-    if (cfg->threads > 1)
-        fprintf(out, "cpu          reader %.2f s, %u workers %.2f s, writer %.2f s\n",
-                s->cpu_reader_s, cfg->threads, s->cpu_workers_s, s->cpu_writer_s);
+    if (cfg->threads > 1 || s->readers > 1)
+        fprintf(out,
+                "cpu          reader %.2f s, %u workers %.2f s, writer %.2f s, deflate %.2f s\n",
+                s->cpu_reader_s, cfg->threads, s->cpu_workers_s, s->cpu_writer_s, s->cpu_deflate_s);
     else
-        fprintf(out, "cpu          reader and worker %.2f s, writer %.2f s\n", s->cpu_reader_s,
-                s->cpu_writer_s);
+        fprintf(out, "cpu          reader and worker %.2f s, writer %.2f s, deflate %.2f s\n",
+                s->cpu_reader_s, s->cpu_writer_s, s->cpu_deflate_s);
     fprintf(out, "flows        %llu records, peak %u in memory, %llu evicted\n",
             (unsigned long long)s->flows_written, s->peak_flows,
             (unsigned long long)s->flows_evicted);

@@ -2,7 +2,9 @@
  * test_h5_chunk.c - chunks written directly (shuffled and deflated by
  * libdeflate) read back through HDF5's own filter pipeline exactly: whole
  * chunks, a last partial chunk, and a chunk of random bytes that does not
- * shrink (stored with its deflate bit set in the filter mask).
+ * shrink (stored with its deflate bit set in the filter mask); chunks
+ * deflated on the chunker's thread reach the file in order, and the dataset
+ * grows only with a chunk written.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,12 +66,27 @@ static void test_chunks_read_back(void **state)
     file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
     assert_true(file >= 0);
     ds = make_dataset(file, type);
-    for (i = 0; i < TOTAL; i += ROWS) {
-        size_t n = TOTAL - i < ROWS ? TOTAL - i : ROWS;
-        size = i + n;
-        assert_true(H5Dset_extent(ds, &size) >= 0);
-        assert_int_equal(mw_h5_chunker_write(c, ds, i, in + i * ELEM, n), 0);
+    /* chunks 0 and 1 deflated on the chunker's thread (submitting 1 writes 0), the last
+     * one in this thread after the one in flight; the dataset grows with each chunk */
+    assert_int_equal(mw_h5_chunker_submit(c, ds, 0, in, ROWS), 0);
+    assert_int_equal(mw_h5_chunker_submit(c, ds, ROWS, in + (size_t)ROWS * ELEM, ROWS), 0);
+    {
+        uint64_t at = 0;
+        size_t n = 0;
+        hid_t space = H5Dget_space(ds);
+        assert_true(H5Sget_simple_extent_dims(space, &size, NULL) == 1);
+        H5Sclose(space);
+        assert_int_equal(size, ROWS); /* the chunk in flight is not in the extent yet */
+        assert_int_equal(mw_h5_chunker_pending(c, &at, &n), 1);
+        assert_int_equal(at, ROWS);
+        assert_int_equal(n, ROWS);
     }
+    assert_int_equal(mw_h5_chunker_collect(c, ds), 1);
+    assert_int_equal(mw_h5_chunker_collect(c, ds), 0);
+    assert_int_equal(mw_h5_chunker_submit(c, ds, 2 * ROWS, in + 2 * (size_t)ROWS * ELEM, ROWS), 0);
+    assert_int_equal(
+            mw_h5_chunker_write(c, ds, 3 * ROWS, in + 3 * (size_t)ROWS * ELEM, TOTAL - 3 * ROWS),
+            0);
     /* only whole chunks from a chunk boundary */
     assert_int_equal(mw_h5_chunker_write(c, ds, 10, in, 5), -1);
     assert_int_equal(mw_h5_chunker_write(c, ds, 0, in, ROWS + 1), -1);
