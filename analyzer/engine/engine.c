@@ -136,7 +136,7 @@ typedef struct reader {
     pthread_t thread;
     int running;
     int64_t last_tick_ms, last_stats_ms;
-    _Atomic uint64_t live_packets, live_bytes;
+    _Atomic uint64_t live_packets, live_bytes, live_tunnels, live_tunnels_evicted;
     _Atomic uint64_t stat_received, stat_dropped, stat_if_dropped;
     double cpu_s;
 } reader_t;
@@ -647,6 +647,8 @@ static void emit_status(engine_t *e)
     for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
         s.packets += atomic_load(&e->readers[i].live_packets);
         s.bytes += atomic_load(&e->readers[i].live_bytes);
+        s.flows_in_memory += atomic_load(&e->readers[i].live_tunnels);
+        s.flows_evicted += atomic_load(&e->readers[i].live_tunnels_evicted);
     }
     s.packets_delta = s.packets - e->last_status_packets;
     s.anomalies = e->sinks ? mw_anomaly_sinks_count(e->sinks) : 0;
@@ -879,6 +881,7 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
 static void helper_tick(engine_t *e, reader_t *rd)
 {
     mw_capture_stats_t cs;
+    mw_flow_table_stats_t ts;
 
     if (mw_monotonic_ms() - rd->last_tick_ms >= LIVE_TICK_MS) {
         publish_all(e, rd);
@@ -886,8 +889,11 @@ static void helper_tick(engine_t *e, reader_t *rd)
         atomic_store(&rd->progress_us, wall_us());
         rd->last_tick_ms = mw_monotonic_ms();
     }
+    mw_flow_table_get_stats(rd->tunnels, &ts);
     atomic_store(&rd->live_packets, rd->sum->packets);
     atomic_store(&rd->live_bytes, rd->sum->bytes);
+    atomic_store(&rd->live_tunnels, ts.active);
+    atomic_store(&rd->live_tunnels_evicted, ts.evicted);
     if (mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
         atomic_store(&rd->stat_received, cs.received);
         atomic_store(&rd->stat_dropped, cs.dropped);
