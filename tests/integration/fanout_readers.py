@@ -43,11 +43,12 @@ def sh(cmd):
 
 def make_veth():
     sh(f"ip link del {A}")
-    r = sh(f"ip link add {A} type veth peer name {B} && "
-           # no IPv6 autoconfiguration: the kernel's own router solicitations are not ours
-           f"sysctl -qw net.ipv6.conf.{A}.disable_ipv6=1 net.ipv6.conf.{B}.disable_ipv6=1 && "
-           f"ip link set {A} up && ip link set {B} up")
-    if r.returncode != 0:
+    if sh(f"ip link add {A} type veth peer name {B}").returncode != 0:
+        return False
+    # no IPv6 autoconfiguration: the kernel's own router solicitations are not ours (a
+    # kernel without IPv6 has none to send)
+    sh(f"sysctl -qw net.ipv6.conf.{A}.disable_ipv6=1 net.ipv6.conf.{B}.disable_ipv6=1")
+    if sh(f"ip link set {A} up && ip link set {B} up").returncode != 0:
         return False
     for _ in range(50):
         if open(f"/sys/class/net/{A}/operstate").read().strip() == "up":
