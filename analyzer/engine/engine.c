@@ -1006,8 +1006,9 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
-    /* the flows' part of the memory cap: a record, nDPI's state, two bucket slots and the
-     * allocator's overhead each (measured: 1.63 kB per flow held with nDPI 4.2) */
+    /* the flows' part of the memory cap: a record, nDPI's state, two bucket slots and some
+     * slack for what nDPI allocates inside its state (TLS reassembly); scripts/bench-flowmem
+     * measures 1.52 kB per flow held in detection, 0.83 kB once nDPI's state is freed */
     {
         uint64_t per_flow =
                 (sizeof(mw_flow_t) + mw_classifier_flow_bytes() + 2 * sizeof(void *)) * 9 / 8 + 64;
