@@ -97,15 +97,16 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT        2152
-#define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
-#define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
-#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
-#define CLOCK_AHEAD_US   (86400LL * 1000000)
-#define PACKET_TICK_US   1000000
-#define LIVE_TICK_MS     1000
-#define CHECKPOINT_MS    1000
-#define PROMETHEUS_MS    15000 /* --prometheus without --status */
+#define GTPU_PORT         2152
+#define FRAG_TABLE_BYTES  (1u << 20) /* 16k datagrams in flight */
+#define FRAG_TIMEOUT_US   5000000    /* fragments of a datagram come within milliseconds */
+#define FRAG_TAG_TUNNEL   1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define CLOCK_AHEAD_US    (86400LL * 1000000)
+#define PACKET_TICK_US    1000000
+#define LIVE_TICK_MS      1000
+#define CHECKPOINT_MS     1000
+#define PROMETHEUS_MS     15000      /* --prometheus without --status */
+#define LIVE_SINK_RECORDS (1u << 16) /* 8 chunks; pages are touched only when a burst fills it */
 
 struct engine;
 
@@ -1616,6 +1617,10 @@ static int open_output(engine_t *e, char *errbuf, size_t errlen)
         sp.rotation = (mw_flow_rotation_t){
             .interval_ms = (int64_t)e->cfg->rotate_s * 1000, .rotate = rotate_output, .ctx = e
         };
+    /* live, a slow flush (a busy disk) must not stall the workers and then the kernel ring:
+     * the writer's queue absorbs 8 chunks; offline its back-pressure costs nothing */
+    if (e->cfg->command == MW_CMD_CAPTURE)
+        sp.max_queued = LIVE_SINK_RECORDS;
     /* the writer comes later (open_writer): its tables need a worker's nDPI names */
     e->sink = mw_flow_sink_create(&sp, errbuf, errlen);
     return e->sink ? 0 : MW_ENOMEM;

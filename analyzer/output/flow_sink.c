@@ -222,7 +222,8 @@ mw_flow_sink_t *mw_flow_sink_create(
     if (s->params.flush_interval_ms <= 0)
         s->params.flush_interval_ms = 2000;
     /* two chunks: enough to keep the writer busy, and a burst (the end of input, a big
-     * expiry sweep) holds the producers back rather than megabytes more */
+     * expiry sweep) holds the producers back rather than megabytes more (live capture asks
+     * for more) */
     s->cap = s->params.max_queued ? s->params.max_queued : (1u << 14);
     s->queue = malloc(s->cap * sizeof(*s->queue));
     s->spare = malloc(s->cap * sizeof(*s->spare));
