@@ -36,6 +36,7 @@
 #include "core/mw.h"
 #include "core/output_path.h"
 #include "engine/progress.h"
+#include "engine/reader.h"
 #include "engine/run_meta.h"
 #include "engine/status.h"
 #include "core/service.h"
@@ -97,50 +98,10 @@ static void live_timer(int on)
     setitimer(ITIMER_REAL, &it, NULL);
 }
 
-#define GTPU_PORT         2152
-#define FRAG_TABLE_BYTES  (1u << 20) /* 16k datagrams in flight */
-#define FRAG_TIMEOUT_US   5000000    /* fragments of a datagram come within milliseconds */
-#define FRAG_TAG_TUNNEL   1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
-#define CLOCK_AHEAD_US    (86400LL * 1000000)
-#define PACKET_TICK_US    1000000
 #define LIVE_TICK_MS      1000
 #define CHECKPOINT_MS     1000
 #define PROMETHEUS_MS     15000      /* --prometheus without --status */
 #define LIVE_SINK_RECORDS (1u << 16) /* 8 chunks; pages are touched only when a burst fills it */
-
-struct engine;
-
-/*
- * A reader: its capture, its GTP-U tunnel and fragment tables, its packet
- * clock and counters. Reader 0 is the run's own thread: it does every
- * housekeeping task (ticks, status, checkpoints, drops, link checks). With
- * --readers N the others read their share of the interface (one
- * PACKET_FANOUT group: each outer flow, so each tunnel, on one reader) in
- * threads of their own and dispatch to the same workers, each through its
- * own rings.
- */
-typedef struct reader {
-    struct engine *e;
-    unsigned index;
-    mw_capture_t *cap;
-    mw_run_summary_t *sum; /* reader 0: the run's; others: own_sum, added at the end */
-    mw_run_summary_t own_sum;
-    mw_flow_table_t *tunnels;
-    mw_frag_table_t *frags;
-    mw_record_batch_t tunnel_batch;
-    int64_t last_packet_tick_us;
-    int64_t prev_ts_us; /* the packet before: clock jumps are counted */
-    uint32_t prev_file;
-    int order_warned;
-    _Atomic int64_t progress_us; /* tunnel records come from the reader */
-    /* helpers (index > 0): their thread, and what reader 0 reads of them while they run */
-    pthread_t thread;
-    int running;
-    int64_t last_tick_ms, last_stats_ms;
-    _Atomic uint64_t live_packets, live_bytes, live_tunnels, live_tunnels_evicted;
-    _Atomic uint64_t stat_received, stat_dropped, stat_if_dropped;
-    double cpu_s;
-} reader_t;
 
 typedef struct engine {
     const mw_config_t *cfg;
@@ -173,10 +134,9 @@ typedef struct engine {
     pthread_mutex_t dpi_create_lock; /* workers' threads create their nDPI modules in turn */
     int dpi_create_lock_ready;
     int threaded;
-    reader_t *readers; /* [0] is this thread's (its capture is cap) */
+    mw_reader_t *readers; /* [0] is this thread's (its capture is cap) */
     unsigned nreaders;
-    _Atomic int readers_stop; /* helpers: end the read loop */
-    uint16_t gtp_id, gtp_u_id, ip_in_ip_id;
+    mw_reader_shared_t rs; /* what the readers share */
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
     int64_t last_status_ms;       /* 0: none yet */
@@ -288,244 +248,6 @@ static void finish_detect(void *ctx, mw_h5_writer_t *w)
     mw_anomaly_sinks_set_writer(e->sinks, NULL);
 }
 
-static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
-{
-    reader_t *rd = ctx;
-
-    (void)reason;
-    mw_record_batch_add(&rd->tunnel_batch, &f->rec);
-}
-
-static int is_gtp_u_tunnel(const mw_packet_t *p)
-{
-    return p->gtp_version == 1 && p->outer.l4_proto == 17 &&
-           (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
-}
-
-/* IP-in-IP whose outer header was decoded (the inner may have been broken). */
-static int is_ip_in_ip_tunnel(const mw_packet_t *p)
-{
-    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
-}
-
-static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
-{
-    engine_t *e = ctx;
-    mw_plane_assign(atomic_load_explicit(&e->inventory_live, memory_order_acquire), rec, NULL);
-}
-
-/* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
- * whether the packet goes up (sent by the base station) or down: the inner flow learns
- * from it which side is the subscriber. */
-static void track_tunnel(
-        engine_t *e, reader_t *rd, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
-{
-    mw_flow_t *f;
-    int dir;
-
-    memset(ref, 0, sizeof(*ref));
-    f = mw_flow_table_account(rd->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
-    if (f == NULL) {
-        rd->sum->alloc_failures++;
-        return;
-    }
-    if (f->rec.app_proto == 0) {
-        /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
-        if (is_ip_in_ip_tunnel(p)) {
-            f->rec.app_proto = e->ip_in_ip_id;
-        } else {
-            f->rec.master_proto = e->gtp_id;
-            f->rec.app_proto = e->gtp_u_id;
-        }
-        f->rec.ndpi_done = 1;
-        /* early, so inner flows learn the tunnel's base station */
-        mw_plane_assign(
-                atomic_load_explicit(&e->inventory_live, memory_order_acquire), &f->rec, NULL);
-    }
-    ref->flow_id = f->rec.flow_id;
-    ref->key = f->hash;
-    ref->bs_index = f->rec.bs_index;
-    if (f->rec.initiator == MW_INIT_BASE_STATION)
-        ref->uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
-    else if (f->rec.initiator == MW_INIT_PEER)
-        ref->uplink = dir == 1 ? 1 : 2;
-    rd->sum->tunnel_packets++;
-}
-
-static void dispatch(engine_t *e, reader_t *rd, const mw_packet_t *p, const uint8_t *frame,
-        const mw_tunnel_ref_t *tunnel)
-{
-    const mw_l3_t *l3 = mw_packet_flow_l3(p);
-    mw_flow_ref_t flow;
-    mw_work_item_t *item;
-    uint32_t copy_len;
-    mw_worker_t *w;
-    int a_is_src;
-
-    rd->sum->tracked_packets++;
-    if (e->nworkers == 1 && !e->threaded) {
-        mw_worker_packet(e->workers[0], p, frame, tunnel, NULL);
-        return;
-    }
-    /* the key and hash that choose the worker go with the packet: the worker does not
-     * compute them again */
-    mw_flow_key_make(
-            &flow.key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
-    flow.hash = mw_flow_key_hash(&flow.key);
-    flow.a_is_src = a_is_src;
-    flow.pad_ = 0;
-    w = e->workers[flow.hash % e->nworkers];
-    copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
-    item = mw_ring_reserve(mw_worker_ring(w, rd->index), sizeof(*item) + copy_len);
-    if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
-        rd->sum->alloc_failures++;
-        return;
-    }
-    item->type = MW_WORK_PACKET;
-    item->frame_len = copy_len;
-    item->tunnel = *tunnel;
-    item->flow = flow;
-    item->pkt = *p;
-    memcpy(item + 1, frame, copy_len);
-    mw_ring_commit(mw_worker_ring(w, rd->index));
-}
-
-static void send_ticks(engine_t *e, reader_t *rd, int64_t now_us)
-{
-    unsigned i;
-
-    for (i = 0; i < e->nworkers; i++) {
-        if (e->threaded) {
-            mw_ring_t *r = mw_worker_ring(e->workers[i], rd->index);
-            mw_work_item_t *item = mw_ring_reserve(r, sizeof(*item));
-            if (item == NULL)
-                continue; /* only an item over half the ring is refused: never a tick */
-            memset(item, 0, sizeof(*item));
-            item->type = MW_WORK_TICK;
-            item->pkt.ts_us = now_us;
-            mw_ring_commit(r);
-            mw_ring_publish(r);
-        } else {
-            mw_worker_tick(e->workers[i], now_us);
-        }
-    }
-    mw_flow_table_expire(rd->tunnels, now_us);
-    mw_record_batch_flush(&rd->tunnel_batch);
-}
-
-static void publish_all(engine_t *e, reader_t *rd)
-{
-    unsigned i;
-
-    if (!e->threaded)
-        return;
-    for (i = 0; i < e->nworkers; i++)
-        mw_ring_flush(mw_worker_ring(e->workers[i], rd->index));
-}
-
-/*
- * A later fragment of the outer IP packet: the flow of its first fragment
- * (found by the fragment table) counts it - the tunnel flow when the
- * datagram was a tunnel packet. Without a first fragment (lost, not yet
- * seen, expired) it goes to the flow of its addresses and protocol with
- * ports 0, so its bytes still count somewhere (and the orphan is counted).
- */
-static void later_fragment(engine_t *e, reader_t *rd, mw_packet_t *p, const uint8_t *frame)
-{
-    mw_tunnel_ref_t none = { 0 };
-    uint8_t tag = 0;
-
-    if (mw_frag_table_join(rd->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
-        track_tunnel(e, rd, p, &none);
-        return;
-    }
-    dispatch(e, rd, p, frame, &none);
-}
-
-/* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
-static void note_clock(engine_t *e, reader_t *rd, const mw_raw_packet_t *raw)
-{
-    if (rd->prev_ts_us - raw->ts_us > PACKET_TICK_US) {
-        rd->sum->clock_back++;
-        if (raw->file_index != rd->prev_file && !rd->order_warned && e->cfg->nfiles > 1) {
-            rd->order_warned = 1;
-            mw_log_warn("%s starts %.0f s before the previous input ended: give inputs in time "
-                        "order (flows and windows are cut where time goes back)",
-                    e->cfg->files[raw->file_index], (double)(rd->prev_ts_us - raw->ts_us) / 1e6);
-        }
-    } else if (raw->ts_us - rd->prev_ts_us > CLOCK_AHEAD_US) {
-        rd->sum->clock_ahead++;
-    }
-    rd->prev_file = raw->file_index;
-}
-
-static void handle_packet(engine_t *e, reader_t *rd, const mw_raw_packet_t *raw)
-{
-    mw_run_summary_t *sum = rd->sum;
-    mw_packet_t p;
-    mw_tunnel_ref_t tunnel = { 0 };
-    int rc;
-
-    sum->packets++;
-    sum->bytes += raw->wirelen;
-    if (e->input_first_frame != NULL && raw->file_index < e->cfg->nfiles &&
-            atomic_load_explicit(&e->input_first_frame[raw->file_index], memory_order_relaxed) == 0)
-        atomic_store(&e->input_first_frame[raw->file_index], sum->packets);
-    if (sum->first_us == 0 || raw->ts_us < sum->first_us)
-        sum->first_us = raw->ts_us;
-    if (raw->ts_us > sum->last_us)
-        sum->last_us = raw->ts_us;
-
-    if (sum->packets > 1)
-        note_clock(e, rd, raw);
-    rd->prev_ts_us = raw->ts_us;
-    /* a clock that jumps back (a bogus future packet, files out of order) must not stall
-     * expiry: a tick goes out whenever packet time moved a second, either way */
-    if (raw->ts_us - rd->last_packet_tick_us >= PACKET_TICK_US ||
-            rd->last_packet_tick_us - raw->ts_us >= PACKET_TICK_US) {
-        /* every second of packet time: idle flows out everywhere, progress published */
-        send_ticks(e, rd, raw->ts_us);
-        rd->last_packet_tick_us = raw->ts_us;
-        atomic_store(&rd->progress_us, raw->ts_us);
-    }
-    p.ts_us = raw->ts_us;
-    /* flow ids are 2 x the frame number: with several readers each numbers its own packets
-     * in its own residue class, so ids stay unique (one reader: the packet's number) */
-    p.frame = (sum->packets - 1) * e->nreaders + rd->index + 1;
-    p.wirelen = raw->wirelen;
-    rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
-    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
-        later_fragment(e, rd, &p, raw->data);
-        return;
-    }
-    if (rc != MW_DEC_OK) {
-        sum->decode_events[rc]++;
-        return;
-    }
-    if (p.soft_event)
-        sum->soft_events[p.soft_event]++;
-    if (!is_gtp_u_tunnel(&p))
-        p.has_gtp = 0;
-    if (p.outer.frag == MW_FRAG_FIRST)
-        mw_frag_table_remember(rd->frags, &p.outer, 0,
-                is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
-    if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
-        track_tunnel(e, rd, &p, &tunnel);
-        if (!mw_packet_has_inner(&p))
-            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
-        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
-         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
-         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
-        tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
-        /* fragments inside a tunnel: the datagram is known per tunnel flow */
-        if (p.inner.frag == MW_FRAG_FIRST)
-            mw_frag_table_remember(rd->frags, &p.inner, tunnel.key, 0, p.ts_us);
-        else if (p.inner.frag == MW_FRAG_LATER)
-            mw_frag_table_join(rd->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
-    }
-    dispatch(e, rd, &p, raw->data, &tunnel);
-}
-
 static int limits_reached(engine_t *e)
 {
     const mw_config_t *cfg = e->cfg;
@@ -535,13 +257,6 @@ static int limits_reached(engine_t *e)
     if (cfg->duration_us && (mw_monotonic_ms() - e->start_ms) * 1000 >= cfg->duration_us)
         return 1;
     return 0;
-}
-
-static int64_t wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 #define DROP_CHECK_MS 60000
@@ -575,7 +290,7 @@ static void post_drops(engine_t *e)
         atomic_fetch_add(&e->drops_kernel, cs.dropped - e->drop_base.dropped);
         atomic_fetch_add(&e->drops_if, cs.if_dropped - e->drop_base.if_dropped);
         atomic_fetch_add(&e->drops_passed, cs.received - e->drop_base.received);
-        atomic_store(&e->drops_until_us, wall_us());
+        atomic_store(&e->drops_until_us, mw_wall_us());
     }
     e->drop_base = cs;
 }
@@ -623,7 +338,7 @@ static void emit_status(engine_t *e)
     unsigned i;
 
     e->status_served = mw_engine_status_requests;
-    s.wall_us = wall_us();
+    s.wall_us = mw_wall_us();
     s.interval_s = e->last_status_ms ? (double)(now_ms - e->last_status_ms) / 1000.0 : 0.0;
     s.packets = e->sum->packets;
     s.bytes = e->sum->bytes;
@@ -706,7 +421,7 @@ static void check_link(engine_t *e)
     if (!up) {
         mw_log_warn("%s: the link is down; capturing resumes when it is up again", e->cfg->iface);
         atomic_store(&e->capture_down, 1);
-        e->link_down_wall_us = wall_us();
+        e->link_down_wall_us = mw_wall_us();
         e->link_down_ms = mw_monotonic_ms();
         e->sum->capture_losses++;
     } else if (atomic_load(&e->capture_down)) {
@@ -715,7 +430,7 @@ static void check_link(engine_t *e)
                 "%s: the link is up again after %llu s", e->cfg->iface, (unsigned long long)secs);
         atomic_store(&e->capture_down, 0);
         atomic_store(&e->lost_from_us, e->link_down_wall_us);
-        atomic_store(&e->lost_until_us, wall_us());
+        atomic_store(&e->lost_until_us, mw_wall_us());
         e->sum->capture_lost_s += secs;
     }
 }
@@ -736,8 +451,8 @@ static int housekeeping(engine_t *e, int live, char *errbuf, size_t errlen)
 {
     mw_pcap_ring_tick(e->ring);
     if (live && mw_monotonic_ms() - e->last_tick_ms >= LIVE_TICK_MS) {
-        publish_all(e, &e->readers[0]);
-        send_ticks(e, &e->readers[0], wall_us());
+        mw_reader_publish(&e->readers[0]);
+        mw_reader_tick(&e->readers[0], mw_wall_us());
         e->last_tick_ms = mw_monotonic_ms();
     }
     if (mw_flow_sink_failed(e->sink, errbuf, errlen) || workers_failed(e, errbuf, errlen)) {
@@ -767,7 +482,7 @@ static int housekeeping(engine_t *e, int live, char *errbuf, size_t errlen)
  */
 static int wait_for_interface(engine_t *e, const char *why, char *errbuf, size_t errlen)
 {
-    int64_t lost_wall = wall_us(), lost_ms = mw_monotonic_ms(), tried_ms = lost_ms;
+    int64_t lost_wall = mw_wall_us(), lost_ms = mw_monotonic_ms(), tried_ms = lost_ms;
     const char *iface = e->cfg->iface;
     char err[MW_ERRBUF_SIZE] = "";
     int permanent = 0, rc;
@@ -799,7 +514,7 @@ static int wait_for_interface(engine_t *e, const char *why, char *errbuf, size_t
             e->link_waiting = 0;
             atomic_store(&e->capture_down, 0);
             atomic_store(&e->lost_from_us, lost_wall);
-            atomic_store(&e->lost_until_us, wall_us());
+            atomic_store(&e->lost_until_us, mw_wall_us());
             e->sum->capture_lost_s += (uint64_t)((mw_monotonic_ms() - lost_ms) / 1000);
             mw_log_warn("%s: capturing again after %.0f s", iface,
                     (double)(mw_monotonic_ms() - lost_ms) / 1000.0);
@@ -835,7 +550,7 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
         if (rc == 1) {
             if (e->ring != NULL)
                 mw_pcap_ring_write(e->ring, &raw);
-            handle_packet(e, &e->readers[0], &raw);
+            mw_reader_packet(&e->readers[0], &raw);
             if (e->cfg->max_packets && e->sum->packets >= e->cfg->max_packets)
                 break;
         } else if (rc == MW_EEOF) {
@@ -865,134 +580,17 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
             if (limits_reached(e))
                 break;
             if (rc == 0)
-                publish_all(e, &e->readers[0]); /* quiet link: hand over what is queued */
+                mw_reader_publish(&e->readers[0]); /* quiet link: hand over what is queued */
             if (housekeeping(e, live, errbuf, errlen) != 0)
                 return MW_EIO;
             mw_progress_update(&e->progress, e->sum->packets, mw_capture_done_bytes(e->cap),
                     mw_capture_total_bytes(e->cap), live);
         }
     }
-    publish_all(e, &e->readers[0]);
+    mw_reader_publish(&e->readers[0]);
     if (e->cfg->prometheus != NULL)
         emit_status(e); /* the textfile ends with the run's last numbers */
     return result;
-}
-
-/* A helper's second: ticks for its tunnels and workers, its counters for reader 0. */
-static void helper_tick(engine_t *e, reader_t *rd)
-{
-    mw_capture_stats_t cs;
-    mw_flow_table_stats_t ts;
-
-    if (mw_monotonic_ms() - rd->last_tick_ms >= LIVE_TICK_MS) {
-        publish_all(e, rd);
-        send_ticks(e, rd, wall_us());
-        atomic_store(&rd->progress_us, wall_us());
-        rd->last_tick_ms = mw_monotonic_ms();
-    }
-    mw_flow_table_get_stats(rd->tunnels, &ts);
-    atomic_store(&rd->live_packets, rd->sum->packets);
-    atomic_store(&rd->live_bytes, rd->sum->bytes);
-    atomic_store(&rd->live_tunnels, ts.active);
-    atomic_store(&rd->live_tunnels_evicted, ts.evicted);
-    if (mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
-        atomic_store(&rd->stat_received, cs.received);
-        atomic_store(&rd->stat_dropped, cs.dropped);
-        atomic_store(&rd->stat_if_dropped, cs.if_dropped);
-    }
-}
-
-/* A helper's interface went away: it is opened again every REOPEN_MS, as reader 0 does;
- * 0 when reading again, -1 when the run stops or it cannot come back (reader 0 says why). */
-static int helper_reopen(engine_t *e, reader_t *rd)
-{
-    int64_t tried_ms = mw_monotonic_ms();
-    char err[MW_ERRBUF_SIZE];
-    int permanent = 0;
-
-    mw_capture_suspend(rd->cap);
-    while (!atomic_load(&e->readers_stop) && !mw_engine_stop_signal) {
-        struct timespec pause = { 0, 200 * 1000000L };
-        nanosleep(&pause, NULL);
-        helper_tick(e, rd);
-        if (mw_monotonic_ms() - tried_ms < REOPEN_MS)
-            continue;
-        tried_ms = mw_monotonic_ms();
-        if (mw_capture_reopen(rd->cap, &permanent, err, sizeof(err)) == 0)
-            return 0;
-        if (permanent)
-            return -1;
-    }
-    return -1;
-}
-
-/* The loop of readers 1..N-1: read, decode, track tunnels, dispatch; never blocks long
- * (nonblocking handle, polled) so a stop or a tick is never late. */
-static void *reader_main(void *arg)
-{
-    reader_t *rd = arg;
-    engine_t *e = rd->e;
-    char name[16];
-    unsigned since_tick = 0;
-
-    snprintf(name, sizeof(name), "mw-reader%u", rd->index % 1000u);
-    pthread_setname_np(pthread_self(), name);
-    rd->last_tick_ms = mw_monotonic_ms();
-    while (!atomic_load(&e->readers_stop) && !mw_engine_stop_signal) {
-        mw_raw_packet_t raw;
-        char err[MW_ERRBUF_SIZE] = "";
-        int rc = mw_capture_next(rd->cap, &raw, err, sizeof(err));
-
-        if (rc == 1) {
-            handle_packet(e, rd, &raw);
-            if (++since_tick >= 1024) {
-                since_tick = 0;
-                helper_tick(e, rd);
-            }
-        } else if (rc == 0) {
-            publish_all(e, rd); /* quiet: hand over what is queued */
-            helper_tick(e, rd);
-            mw_capture_wait(rd->cap, 100);
-        } else if (helper_reopen(e, rd) != 0) {
-            break;
-        }
-    }
-    helper_tick(e, rd);
-    publish_all(e, rd);
-    rd->cpu_s = mw_thread_cpu_s();
-    return NULL;
-}
-
-/* Live --readers N: the helpers' captures, opened (as root) into reader 0's fanout group. */
-static int open_helper_captures(
-        engine_t *e, const mw_capture_params_t *cp0, char *errbuf, size_t errlen)
-{
-    mw_capture_params_t cp = *cp0;
-    unsigned i;
-
-    cp.fanout = 1;
-    cp.fanout_group = mw_capture_fanout_group(e->cap);
-    cp.nonblock = 1;
-    for (i = 1; i < e->nreaders; i++) {
-        e->readers[i].cap = mw_capture_open(&cp, errbuf, errlen);
-        if (e->readers[i].cap == NULL)
-            return MW_EIO;
-    }
-    return 0;
-}
-
-static int start_helpers(engine_t *e, char *errbuf, size_t errlen)
-{
-    unsigned i;
-
-    for (i = 1; i < e->nreaders; i++) {
-        if (pthread_create(&e->readers[i].thread, NULL, reader_main, &e->readers[i]) != 0) {
-            mw_fmt_err(errbuf, errlen, "cannot start reader thread %u", i);
-            return MW_ENOMEM;
-        }
-        e->readers[i].running = 1;
-    }
-    return 0;
 }
 
 static int create_workers(engine_t *e, char *errbuf, size_t errlen)
@@ -1002,11 +600,14 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
 
     e->nworkers = cfg->threads ? cfg->threads : 1;
     e->threaded = e->nworkers > 1 || e->nreaders > 1; /* no inline worker for two readers */
+    e->rs.threaded = e->threaded;
     e->workers = calloc(e->nworkers, sizeof(*e->workers));
     if (e->workers == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
+    e->rs.workers = e->workers;
+    e->rs.nworkers = e->nworkers;
     /* the flows' part of the memory cap: a record, nDPI's state, two bucket slots and some
      * slack for what nDPI allocates inside its state (TLS reassembly); scripts/bench-flowmem
      * measures 1.52 kB per flow held in detection, 0.83 kB once nDPI's state is freed */
@@ -1052,34 +653,38 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
 static int create_reader_tables(engine_t *e, char *errbuf, size_t errlen)
 {
     uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *)) / e->nreaders;
+    uint32_t cap = (uint32_t)MW_MAX(MW_MIN(e->cfg->max_flows / 8 / e->nreaders, by_bytes), 1024u);
     unsigned i;
 
-    e->gtp_id = mw_classifier_gtp_id();
-    e->gtp_u_id = mw_classifier_gtp_u_id();
-    e->ip_in_ip_id = mw_classifier_ip_in_ip_id();
-    for (i = 0; i < e->nreaders; i++) {
-        reader_t *rd = &e->readers[i];
-        mw_flow_table_params_t tp = { .max_flows = (uint32_t)MW_MAX(
-                                              MW_MIN(e->cfg->max_flows / 8 / e->nreaders, by_bytes),
-                                              1024u),
-            .idle_timeout_us = e->cfg->idle_timeout_us,
-            .tcp_idle_timeout_us = e->cfg->tcp_idle_timeout_us,
-            .active_timeout_us = e->cfg->active_timeout_us,
-            .emit = on_tunnel_emit,
-            .emit_ctx = rd };
+    e->rs.cfg = e->cfg; /* with the model's window applied */
+    e->rs.gtp_id = mw_classifier_gtp_id();
+    e->rs.gtp_u_id = mw_classifier_gtp_u_id();
+    e->rs.ip_in_ip_id = mw_classifier_ip_in_ip_id();
+    for (i = 0; i < e->nreaders; i++)
+        if (mw_reader_open_tables(&e->readers[i], e->sink, cap, errbuf, errlen) != 0)
+            return MW_ENOMEM;
+    return 0;
+}
 
-        rd->tunnel_batch.sink = e->sink;
-        rd->tunnel_batch.hook = assign_tunnel_plane;
-        rd->tunnel_batch.hook_ctx = e;
-        rd->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
-        if (rd->tunnels == NULL)
+/* Live --readers N: the helpers' captures, opened (as root) into reader 0's fanout group. */
+static int open_helpers(engine_t *e, const mw_capture_params_t *cp, char *errbuf, size_t errlen)
+{
+    unsigned i;
+
+    for (i = 1; i < e->nreaders; i++)
+        if (mw_reader_open_helper(
+                    &e->readers[i], cp, mw_capture_fanout_group(e->cap), errbuf, errlen) != 0)
+            return MW_EIO;
+    return 0;
+}
+
+static int start_helpers(engine_t *e, char *errbuf, size_t errlen)
+{
+    unsigned i;
+
+    for (i = 1; i < e->nreaders; i++)
+        if (mw_reader_start(&e->readers[i], errbuf, errlen) != 0)
             return MW_ENOMEM;
-        rd->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
-                                                 .timeout_us = FRAG_TIMEOUT_US },
-                errbuf, errlen);
-        if (rd->frags == NULL)
-            return MW_ENOMEM;
-    }
     return 0;
 }
 
@@ -1121,7 +726,7 @@ static void collect_stats(engine_t *e)
         e->sum->cpu_workers_s += ws.cpu_s;
     }
     for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
-        reader_t *rd = &e->readers[i];
+        mw_reader_t *rd = &e->readers[i];
         if (i > 0) {
             add_reader_counts(e->sum, &rd->own_sum);
             e->sum->cpu_reader_s += rd->cpu_s;
@@ -1156,13 +761,9 @@ static void stop_readers(engine_t *e)
 {
     unsigned i;
 
-    atomic_store(&e->readers_stop, 1);
-    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
-        if (e->readers[i].running) {
-            pthread_join(e->readers[i].thread, NULL);
-            e->readers[i].running = 0;
-        }
-    }
+    atomic_store(&e->rs.stop, 1);
+    for (i = 1; e->readers != NULL && i < e->nreaders; i++)
+        mw_reader_join(&e->readers[i]);
 }
 
 /* Stops readers, workers and the sink; returns the writer for the metadata. */
@@ -1176,11 +777,8 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     for (i = 0; i < e->nworkers; i++)
         if (e->workers[i] != NULL)
             mw_worker_finish(e->workers[i], reason);
-    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
-        if (e->readers[i].tunnels != NULL)
-            mw_flow_table_flush(e->readers[i].tunnels, reason);
-        mw_record_batch_flush(&e->readers[i].tunnel_batch);
-    }
+    for (i = 0; e->readers != NULL && i < e->nreaders; i++)
+        mw_reader_flush(&e->readers[i], reason);
     e->sum->cpu_reader_s = mw_thread_cpu_s(); /* with an inline worker, its time too */
     if (workers_failed(e, errbuf, errlen))
         e->sum->output_failed = 1;
@@ -1207,8 +805,7 @@ static void destroy(engine_t *e)
     if (e->dpi_create_lock_ready)
         pthread_mutex_destroy(&e->dpi_create_lock);
     for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
-        mw_flow_table_destroy(e->readers[i].tunnels);
-        mw_frag_table_destroy(e->readers[i].frags);
+        mw_reader_close_tables(&e->readers[i]);
         if (i > 0)
             mw_capture_close(e->readers[i].cap);
     }
@@ -1654,15 +1251,19 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
+    e.rs.nreaders = e.nreaders;
+    e.rs.inventory = &e.inventory_live;
+    e.rs.stop_signal = &mw_engine_stop_signal;
+    atomic_init(&e.rs.stop, 0);
     for (unsigned i = 0; i < e.nreaders; i++) {
-        e.readers[i].e = &e;
+        e.readers[i].sh = &e.rs;
         e.readers[i].index = i;
         e.readers[i].sum = i == 0 ? sum : &e.readers[i].own_sum;
     }
     /* the capture opens (as root when live) and root is given up before any file is parsed */
     cp.fanout = e.nreaders > 1;
     e.cap = e.readers[0].cap = mw_capture_open(&cp, errbuf, errlen);
-    if (e.cap == NULL || (e.nreaders > 1 && open_helper_captures(&e, &cp, errbuf, errlen) != 0)) {
+    if (e.cap == NULL || open_helpers(&e, &cp, errbuf, errlen) != 0) {
         destroy(&e);
         return MW_EIO; /* missing input is a failed run (exit 1), not a usage error */
     }
@@ -1692,7 +1293,8 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
     e.cfg = cfg = &e.cfg_eff;
     if (cfg->nfiles > 0) {
-        e.input_first_frame = calloc(cfg->nfiles, sizeof(*e.input_first_frame));
+        e.input_first_frame = e.rs.input_first_frame =
+                calloc(cfg->nfiles, sizeof(*e.input_first_frame));
         if (e.input_first_frame == NULL) {
             mw_fmt_err(errbuf, errlen, "out of memory");
             rc = MW_ENOMEM;

@@ -14,6 +14,13 @@ int64_t mw_monotonic_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t mw_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 void mw_progress_init(mw_progress_t *pr, int wanted)
 {
     pr->enabled = wanted && isatty(STDERR_FILENO);

@@ -1,0 +1,434 @@
+/*
+ * reader.c - a reader's packet path (decode, tunnels, fragments, dispatch)
+ * and the helper readers' threads of `capture --readers N`.
+ */
+#include "engine/reader.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "classify/classify_ndpi.h"
+#include "classify/plane.h"
+#include "core/log.h"
+#include "core/mw.h"
+#include "engine/progress.h"
+
+#define GTPU_PORT        2152
+#define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
+#define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
+#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define CLOCK_AHEAD_US   (86400LL * 1000000)
+#define PACKET_TICK_US   1000000
+#define HELPER_TICK_MS   1000 /* a helper's wall-clock tick on a quiet link */
+#define HELPER_REOPEN_MS 2000 /* a helper's interface is opened again this often, as reader 0's */
+#define HELPER_POLL_MS   100  /* a quiet helper looks at its stop flag this often */
+#define HELPER_POST      1024 /* packets between a helper's posted counters */
+
+static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
+{
+    mw_reader_t *rd = ctx;
+
+    (void)reason;
+    mw_record_batch_add(&rd->tunnel_batch, &f->rec);
+}
+
+static int is_gtp_u_tunnel(const mw_packet_t *p)
+{
+    return p->gtp_version == 1 && p->outer.l4_proto == 17 &&
+           (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
+}
+
+/* IP-in-IP whose outer header was decoded (the inner may have been broken). */
+static int is_ip_in_ip_tunnel(const mw_packet_t *p)
+{
+    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
+}
+
+static const struct mw_inventory *inventory_of(const mw_reader_shared_t *sh)
+{
+    return atomic_load_explicit(sh->inventory, memory_order_acquire);
+}
+
+static void assign_tunnel_plane(void *ctx, mw_flow_record_t *rec)
+{
+    mw_plane_assign(inventory_of(ctx), rec, NULL);
+}
+
+int mw_reader_open_tables(
+        mw_reader_t *rd, mw_flow_sink_t *sink, uint32_t tunnel_flows, char *errbuf, size_t errlen)
+{
+    const mw_config_t *cfg = rd->sh->cfg;
+    mw_flow_table_params_t tp = { .max_flows = tunnel_flows,
+        .idle_timeout_us = cfg->idle_timeout_us,
+        .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
+        .active_timeout_us = cfg->active_timeout_us,
+        .emit = on_tunnel_emit,
+        .emit_ctx = rd };
+
+    rd->tunnel_batch.sink = sink;
+    rd->tunnel_batch.hook = assign_tunnel_plane;
+    rd->tunnel_batch.hook_ctx = rd->sh;
+    rd->tunnels = mw_flow_table_create(&tp, errbuf, errlen);
+    if (rd->tunnels == NULL)
+        return MW_ENOMEM;
+    rd->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
+                                             .timeout_us = FRAG_TIMEOUT_US },
+            errbuf, errlen);
+    return rd->frags != NULL ? 0 : MW_ENOMEM;
+}
+
+void mw_reader_close_tables(mw_reader_t *rd)
+{
+    mw_flow_table_destroy(rd->tunnels);
+    mw_frag_table_destroy(rd->frags);
+    rd->tunnels = NULL;
+    rd->frags = NULL;
+}
+
+/* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
+ * whether the packet goes up (sent by the base station) or down: the inner flow learns
+ * from it which side is the subscriber. */
+static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
+{
+    const mw_reader_shared_t *sh = rd->sh;
+    mw_flow_t *f;
+    int dir;
+
+    memset(ref, 0, sizeof(*ref));
+    f = mw_flow_table_account(rd->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
+    if (f == NULL) {
+        rd->sum->alloc_failures++;
+        return;
+    }
+    if (f->rec.app_proto == 0) {
+        /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
+        if (is_ip_in_ip_tunnel(p)) {
+            f->rec.app_proto = sh->ip_in_ip_id;
+        } else {
+            f->rec.master_proto = sh->gtp_id;
+            f->rec.app_proto = sh->gtp_u_id;
+        }
+        f->rec.ndpi_done = 1;
+        /* early, so inner flows learn the tunnel's base station */
+        mw_plane_assign(inventory_of(sh), &f->rec, NULL);
+    }
+    ref->flow_id = f->rec.flow_id;
+    ref->key = f->hash;
+    ref->bs_index = f->rec.bs_index;
+    if (f->rec.initiator == MW_INIT_BASE_STATION)
+        ref->uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
+    else if (f->rec.initiator == MW_INIT_PEER)
+        ref->uplink = dir == 1 ? 1 : 2;
+    rd->sum->tunnel_packets++;
+}
+
+static void dispatch(
+        mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
+{
+    const mw_reader_shared_t *sh = rd->sh;
+    const mw_l3_t *l3 = mw_packet_flow_l3(p);
+    mw_flow_ref_t flow;
+    mw_work_item_t *item;
+    uint32_t copy_len;
+    mw_worker_t *w;
+    int a_is_src;
+
+    rd->sum->tracked_packets++;
+    if (sh->nworkers == 1 && !sh->threaded) {
+        mw_worker_packet(sh->workers[0], p, frame, tunnel, NULL);
+        return;
+    }
+    /* the key and hash that choose the worker go with the packet: the worker does not
+     * compute them again */
+    mw_flow_key_make(
+            &flow.key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
+    flow.hash = mw_flow_key_hash(&flow.key);
+    flow.a_is_src = a_is_src;
+    flow.pad_ = 0;
+    w = sh->workers[flow.hash % sh->nworkers];
+    copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
+    item = mw_ring_reserve(mw_worker_ring(w, rd->index), sizeof(*item) + copy_len);
+    if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
+        rd->sum->alloc_failures++;
+        return;
+    }
+    item->type = MW_WORK_PACKET;
+    item->frame_len = copy_len;
+    item->tunnel = *tunnel;
+    item->flow = flow;
+    item->pkt = *p;
+    memcpy(item + 1, frame, copy_len);
+    mw_ring_commit(mw_worker_ring(w, rd->index));
+}
+
+void mw_reader_tick(mw_reader_t *rd, int64_t now_us)
+{
+    const mw_reader_shared_t *sh = rd->sh;
+    unsigned i;
+
+    for (i = 0; i < sh->nworkers; i++) {
+        if (sh->threaded) {
+            mw_ring_t *r = mw_worker_ring(sh->workers[i], rd->index);
+            mw_work_item_t *item = mw_ring_reserve(r, sizeof(*item));
+            if (item == NULL)
+                continue; /* only an item over half the ring is refused: never a tick */
+            memset(item, 0, sizeof(*item));
+            item->type = MW_WORK_TICK;
+            item->pkt.ts_us = now_us;
+            mw_ring_commit(r);
+            mw_ring_publish(r);
+        } else {
+            mw_worker_tick(sh->workers[i], now_us);
+        }
+    }
+    mw_flow_table_expire(rd->tunnels, now_us);
+    mw_record_batch_flush(&rd->tunnel_batch);
+}
+
+void mw_reader_publish(mw_reader_t *rd)
+{
+    const mw_reader_shared_t *sh = rd->sh;
+    unsigned i;
+
+    if (!sh->threaded)
+        return;
+    for (i = 0; i < sh->nworkers; i++)
+        mw_ring_flush(mw_worker_ring(sh->workers[i], rd->index));
+}
+
+void mw_reader_flush(mw_reader_t *rd, enum mw_end_reason reason)
+{
+    if (rd->tunnels != NULL)
+        mw_flow_table_flush(rd->tunnels, reason);
+    mw_record_batch_flush(&rd->tunnel_batch);
+}
+
+/*
+ * A later fragment of the outer IP packet: the flow of its first fragment
+ * (found by the fragment table) counts it - the tunnel flow when the
+ * datagram was a tunnel packet. Without a first fragment (lost, not yet
+ * seen, expired) it goes to the flow of its addresses and protocol with
+ * ports 0, so its bytes still count somewhere (and the orphan is counted).
+ */
+static void later_fragment(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame)
+{
+    mw_tunnel_ref_t none = { 0 };
+    uint8_t tag = 0;
+
+    if (mw_frag_table_join(rd->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
+        track_tunnel(rd, p, &none);
+        return;
+    }
+    dispatch(rd, p, frame, &none);
+}
+
+/* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
+static void note_clock(mw_reader_t *rd, const mw_raw_packet_t *raw)
+{
+    const mw_config_t *cfg = rd->sh->cfg;
+
+    if (rd->prev_ts_us - raw->ts_us > PACKET_TICK_US) {
+        rd->sum->clock_back++;
+        if (raw->file_index != rd->prev_file && !rd->order_warned && cfg->nfiles > 1) {
+            rd->order_warned = 1;
+            mw_log_warn("%s starts %.0f s before the previous input ended: give inputs in time "
+                        "order (flows and windows are cut where time goes back)",
+                    cfg->files[raw->file_index], (double)(rd->prev_ts_us - raw->ts_us) / 1e6);
+        }
+    } else if (raw->ts_us - rd->prev_ts_us > CLOCK_AHEAD_US) {
+        rd->sum->clock_ahead++;
+    }
+    rd->prev_file = raw->file_index;
+}
+
+void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
+{
+    const mw_reader_shared_t *sh = rd->sh;
+    mw_run_summary_t *sum = rd->sum;
+    mw_packet_t p;
+    mw_tunnel_ref_t tunnel = { 0 };
+    int rc;
+
+    sum->packets++;
+    sum->bytes += raw->wirelen;
+    if (sh->input_first_frame != NULL && raw->file_index < sh->cfg->nfiles &&
+            atomic_load_explicit(&sh->input_first_frame[raw->file_index], memory_order_relaxed) ==
+                    0)
+        atomic_store(&sh->input_first_frame[raw->file_index], sum->packets);
+    if (sum->first_us == 0 || raw->ts_us < sum->first_us)
+        sum->first_us = raw->ts_us;
+    if (raw->ts_us > sum->last_us)
+        sum->last_us = raw->ts_us;
+
+    if (sum->packets > 1)
+        note_clock(rd, raw);
+    rd->prev_ts_us = raw->ts_us;
+    /* a clock that jumps back (a bogus future packet, files out of order) must not stall
+     * expiry: a tick goes out whenever packet time moved a second, either way */
+    if (raw->ts_us - rd->last_packet_tick_us >= PACKET_TICK_US ||
+            rd->last_packet_tick_us - raw->ts_us >= PACKET_TICK_US) {
+        /* every second of packet time: idle flows out everywhere, progress published */
+        mw_reader_tick(rd, raw->ts_us);
+        rd->last_packet_tick_us = raw->ts_us;
+        atomic_store(&rd->progress_us, raw->ts_us);
+    }
+    p.ts_us = raw->ts_us;
+    /* flow ids are 2 x the frame number: with several readers each numbers its own packets
+     * in its own residue class, so ids stay unique (one reader: the packet's number) */
+    p.frame = (sum->packets - 1) * sh->nreaders + rd->index + 1;
+    p.wirelen = raw->wirelen;
+    rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
+    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
+        later_fragment(rd, &p, raw->data);
+        return;
+    }
+    if (rc != MW_DEC_OK) {
+        sum->decode_events[rc]++;
+        return;
+    }
+    if (p.soft_event)
+        sum->soft_events[p.soft_event]++;
+    if (!is_gtp_u_tunnel(&p))
+        p.has_gtp = 0;
+    if (p.outer.frag == MW_FRAG_FIRST)
+        mw_frag_table_remember(rd->frags, &p.outer, 0,
+                is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
+    if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
+        track_tunnel(rd, &p, &tunnel);
+        if (!mw_packet_has_inner(&p))
+            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
+        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
+         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
+         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
+        tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
+        /* fragments inside a tunnel: the datagram is known per tunnel flow */
+        if (p.inner.frag == MW_FRAG_FIRST)
+            mw_frag_table_remember(rd->frags, &p.inner, tunnel.key, 0, p.ts_us);
+        else if (p.inner.frag == MW_FRAG_LATER)
+            mw_frag_table_join(rd->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
+    }
+    dispatch(rd, &p, raw->data, &tunnel);
+}
+
+/* ---- helpers (capture --readers N) ---- */
+
+static int stopping(const mw_reader_t *rd)
+{
+    return atomic_load(&rd->sh->stop) || *rd->sh->stop_signal;
+}
+
+/* A helper's second: ticks for its tunnels and workers, its counters for reader 0. */
+static void helper_tick(mw_reader_t *rd)
+{
+    mw_capture_stats_t cs;
+    mw_flow_table_stats_t ts;
+
+    if (mw_monotonic_ms() - rd->last_tick_ms >= HELPER_TICK_MS) {
+        mw_reader_publish(rd);
+        mw_reader_tick(rd, mw_wall_us());
+        atomic_store(&rd->progress_us, mw_wall_us());
+        rd->last_tick_ms = mw_monotonic_ms();
+    }
+    mw_flow_table_get_stats(rd->tunnels, &ts);
+    atomic_store(&rd->live_packets, rd->sum->packets);
+    atomic_store(&rd->live_bytes, rd->sum->bytes);
+    atomic_store(&rd->live_tunnels, ts.active);
+    atomic_store(&rd->live_tunnels_evicted, ts.evicted);
+    if (mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
+        atomic_store(&rd->stat_received, cs.received);
+        atomic_store(&rd->stat_dropped, cs.dropped);
+        atomic_store(&rd->stat_if_dropped, cs.if_dropped);
+    }
+}
+
+/* A helper's interface went away: it is opened again every HELPER_REOPEN_MS, as reader 0
+ * does; 0 when reading again, -1 when the run stops or it cannot come back (reader 0 says
+ * why: it loses the same interface). */
+static int helper_reopen(mw_reader_t *rd)
+{
+    int64_t tried_ms = mw_monotonic_ms();
+    char err[MW_ERRBUF_SIZE];
+    int permanent = 0;
+
+    mw_capture_suspend(rd->cap);
+    while (!stopping(rd)) {
+        struct timespec pause = { 0, 200 * 1000000L };
+        nanosleep(&pause, NULL);
+        helper_tick(rd);
+        if (mw_monotonic_ms() - tried_ms < HELPER_REOPEN_MS)
+            continue;
+        tried_ms = mw_monotonic_ms();
+        if (mw_capture_reopen(rd->cap, &permanent, err, sizeof(err)) == 0)
+            return 0;
+        if (permanent)
+            return -1;
+    }
+    return -1;
+}
+
+/* The loop of readers 1..N-1: read, decode, track tunnels, dispatch; never blocks long
+ * (nonblocking handle, polled) so a stop or a tick is never late. */
+static void *reader_main(void *arg)
+{
+    mw_reader_t *rd = arg;
+    char name[16];
+    unsigned since_post = 0;
+
+    snprintf(name, sizeof(name), "mw-reader%u", rd->index % 1000u);
+    pthread_setname_np(pthread_self(), name);
+    rd->last_tick_ms = mw_monotonic_ms();
+    while (!stopping(rd)) {
+        mw_raw_packet_t raw;
+        char err[MW_ERRBUF_SIZE] = "";
+        int rc = mw_capture_next(rd->cap, &raw, err, sizeof(err));
+
+        if (rc == 1) {
+            mw_reader_packet(rd, &raw);
+            if (++since_post >= HELPER_POST) {
+                since_post = 0;
+                helper_tick(rd);
+            }
+        } else if (rc == 0) {
+            mw_reader_publish(rd); /* quiet: hand over what is queued */
+            helper_tick(rd);
+            mw_capture_wait(rd->cap, HELPER_POLL_MS);
+        } else if (helper_reopen(rd) != 0) {
+            break;
+        }
+    }
+    helper_tick(rd);
+    mw_reader_publish(rd);
+    rd->cpu_s = mw_thread_cpu_s();
+    return NULL;
+}
+
+int mw_reader_open_helper(mw_reader_t *rd, const mw_capture_params_t *params, unsigned fanout_group,
+        char *errbuf, size_t errlen)
+{
+    mw_capture_params_t cp = *params;
+
+    cp.fanout = 1;
+    cp.fanout_group = fanout_group;
+    cp.nonblock = 1;
+    rd->cap = mw_capture_open(&cp, errbuf, errlen);
+    return rd->cap != NULL ? 0 : MW_EIO;
+}
+
+int mw_reader_start(mw_reader_t *rd, char *errbuf, size_t errlen)
+{
+    if (pthread_create(&rd->thread, NULL, reader_main, rd) != 0) {
+        mw_fmt_err(errbuf, errlen, "cannot start reader thread %u", rd->index);
+        return MW_ENOMEM;
+    }
+    rd->running = 1;
+    return 0;
+}
+
+void mw_reader_join(mw_reader_t *rd)
+{
+    if (!rd->running)
+        return;
+    pthread_join(rd->thread, NULL);
+    rd->running = 0;
+}

@@ -1,0 +1,88 @@
+/*
+ * reader.h - a reader: it decodes each packet once, tracks the GTP-U and
+ * IP-in-IP tunnels and the IP fragments it sees, and hands each packet to
+ * the worker of its inner flow (inline with one worker, else through that
+ * worker's ring for this reader).
+ *
+ * Reader 0 runs in the run's own thread (engine.c reads for it and does the
+ * housekeeping). With `capture --readers N` readers 1..N-1 ("helpers") read
+ * their share of the interface - one PACKET_FANOUT group spreads packets by
+ * outer host pair, so each tunnel and each datagram's fragments stay on one
+ * reader - in threads of their own, and post what the status needs.
+ */
+#ifndef MW_READER_H
+#define MW_READER_H
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "capture/capture.h"
+#include "core/config.h"
+#include "engine/engine.h"
+#include "engine/worker.h"
+#include "flow/flow_table.h"
+#include "flow/frag_table.h"
+
+struct mw_inventory;
+
+/* What every reader reads and the run owns; set before the readers start. */
+typedef struct mw_reader_shared {
+    const mw_config_t *cfg;
+    mw_worker_t **workers;
+    unsigned nworkers, nreaders;
+    int threaded; /* workers have threads and rings (else one worker, inline) */
+    /* the inventory in force (a reload swaps it) */
+    const struct mw_inventory *_Atomic const *inventory;
+    uint16_t gtp_id, gtp_u_id, ip_in_ip_id;   /* nDPI ids the tunnel records carry */
+    _Atomic uint64_t *input_first_frame;      /* offline: each input's first frame (reader 0) */
+    const volatile sig_atomic_t *stop_signal; /* the run's stop request (a signal) */
+    _Atomic int stop;                         /* helpers: end the read loop */
+} mw_reader_shared_t;
+
+typedef struct mw_reader {
+    mw_reader_shared_t *sh;
+    unsigned index;
+    mw_capture_t *cap;
+    mw_run_summary_t *sum; /* reader 0: the run's; helpers: own_sum, added at the end */
+    mw_run_summary_t own_sum;
+    mw_flow_table_t *tunnels;
+    mw_frag_table_t *frags;
+    mw_record_batch_t tunnel_batch;
+    int64_t last_packet_tick_us;
+    int64_t prev_ts_us; /* the packet before: clock jumps are counted */
+    uint32_t prev_file;
+    int order_warned;
+    _Atomic int64_t progress_us; /* tunnel records come from the reader */
+    /* helpers: their thread, and what reader 0 reads of them while they run */
+    pthread_t thread;
+    int running;
+    int64_t last_tick_ms;
+    _Atomic uint64_t live_packets, live_bytes, live_tunnels, live_tunnels_evicted;
+    _Atomic uint64_t stat_received, stat_dropped, stat_if_dropped;
+    double cpu_s; /* a helper's thread CPU time, once it ended */
+} mw_reader_t;
+
+/* The tunnel and fragment tables; tunnel_flows caps the tunnel table. 0 or MW_ENOMEM. */
+int mw_reader_open_tables(
+        mw_reader_t *rd, mw_flow_sink_t *sink, uint32_t tunnel_flows, char *errbuf, size_t errlen);
+void mw_reader_close_tables(mw_reader_t *rd); /* NULL-safe parts */
+
+/* One packet read. */
+void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw);
+/* A second of packet (or wall) time: idle flows out in every worker and the tunnel table. */
+void mw_reader_tick(mw_reader_t *rd, int64_t now_us);
+/* Hands every worker what this reader queued (a quiet link, the end). */
+void mw_reader_publish(mw_reader_t *rd);
+/* Emits every tunnel record with reason (after the workers ended). */
+void mw_reader_flush(mw_reader_t *rd, enum mw_end_reason reason);
+
+/* Helpers: the capture (as root, before privileges go) into reader 0's fanout group, the
+ * thread, and its end (sh->stop set first; the thread hands over what it holds). */
+int mw_reader_open_helper(mw_reader_t *rd, const mw_capture_params_t *params, unsigned fanout_group,
+        char *errbuf, size_t errlen);
+int mw_reader_start(mw_reader_t *rd, char *errbuf, size_t errlen);
+void mw_reader_join(mw_reader_t *rd);
+
+#endif
