@@ -461,10 +461,12 @@ int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const v
 
 /*
  * The chunk the chunker deflated in the background goes into the file; once it is there
- * (flushed) the journal forgets its rows. Then, and only then, the journal is empty: the
- * open chunk's rows are journaled only at a flush, and a flush collects first.
+ * (flushed: durable) the journal forgets its rows. Then, and only then, the journal is
+ * empty: the open chunk's rows are journaled only at a flush, and a flush collects first.
+ * Closing does not flush here: the final attributes (complete=1) are already written, and
+ * must not reach the disk before the file has its final name.
  */
-static int collect_inflight(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+static int collect_chunk(mw_h5_writer_t *w, int durable, char *errbuf, size_t errlen)
 {
     int rc;
 
@@ -475,8 +477,8 @@ static int collect_inflight(mw_h5_writer_t *w, char *errbuf, size_t errlen)
         w->rows += w->inflight;
         w->inflight = 0;
     }
-    if (rc < 0 || H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ||
-            (w->jfd >= 0 && journal_reset(w) != 0)) {
+    if (rc < 0 || (durable && (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ||
+                                      (w->jfd >= 0 && journal_reset(w) != 0)))) {
         w->failed = 1;
         mw_fmt_err(errbuf, errlen, "HDF5: writing flow rows to %s failed (disk full?)",
                 w->partial_path);
@@ -500,7 +502,7 @@ static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 
     if (w->failed)
         return MW_EIO;
-    if (collect_inflight(w, errbuf, errlen) != 0)
+    if (collect_chunk(w, 1, errbuf, errlen) != 0)
         return MW_EIO;
     if (w->buffered == 0)
         return 0;
@@ -531,7 +533,7 @@ int mw_h5_writer_append_flows(
             /* deflated in the background while records keep coming; its rows stay in the
              * journal (or in no file at all, as any row after the last flush) until the
              * chunk is in the file */
-            if (w->failed || collect_inflight(w, errbuf, errlen) != 0)
+            if (w->failed || collect_chunk(w, 1, errbuf, errlen) != 0)
                 return MW_EIO;
             if (mw_h5_chunker_submit(w->chunker, w->flows, w->rows, w->buf, w->buffered) != 0) {
                 w->failed = 1;
@@ -556,7 +558,7 @@ int mw_h5_writer_flush(mw_h5_writer_t *w, char *errbuf, size_t errlen)
     int rc = 0;
 
     mw_h5_quiet();
-    if (collect_inflight(w, errbuf, errlen) != 0)
+    if (collect_chunk(w, 1, errbuf, errlen) != 0)
         return MW_EIO;
     if (w->jfd >= 0) {
         /* the open chunk's new rows go to the journal, not into a rewritten chunk */
@@ -1058,6 +1060,8 @@ int mw_h5_writer_close(mw_h5_writer_t *w, int finalize, char *errbuf, size_t err
         return 0;
     mw_h5_quiet();
     had_file = w->file >= 0;
+    if (had_file && !w->failed && collect_chunk(w, 0, errbuf, errlen) != 0)
+        rc = MW_EIO;
     if (had_file && !w->failed)
         rc = write_buffered(w, errbuf, errlen);
     if (w->flows >= 0 && H5Dclose(w->flows) < 0)
