@@ -19,7 +19,6 @@ usage: batch.py MASTWATCH MW-SCENGEN SOURCE_DIR
 """
 import gzip
 import json
-import hashlib
 import re
 import os
 import shutil
@@ -33,7 +32,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from mwtest import Failures, run
+from mwtest import Failures, file_sha256, run
 
 NIGHT = "2026-11-30"
 
@@ -109,14 +108,11 @@ def same_tables(x, y):
     return True
 
 
-def digest(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
 
 def train_checks(mw, src, tmp, fails):
     model = os.path.join(tmp, "train-model.h5")
     shutil.copy(os.path.join(src, "models", "demo-site.h5"), model)
-    before = digest(model)
+    before = file_sha256(model)
     old = time.time() - 3600
     for kind, pcap in (("clean", "clean-week.pcap"), ("incident", "incident-day.pcap")):
         spool = os.path.join(tmp, f"train-{kind}", "north")
@@ -131,17 +127,17 @@ def train_checks(mw, src, tmp, fails):
     out_i = os.path.join(tmp, "train-out-incident")
     r = run([mw, "batch", "--config", cfg, "-o", out_i, "--night", NIGHT, "--train",
              os.path.join(tmp, "train-incident")])
-    fails.check(r.returncode == 1 and digest(model) == before and "unchanged" in r.stderr,
+    fails.check(r.returncode == 1 and file_sha256(model) == before and "unchanged" in r.stderr,
                 f"--train after an incident: exit {r.returncode}, model changed "
-                f"{digest(model) != before}, {r.stderr[-300:]!r}")
+                f"{file_sha256(model) != before}, {r.stderr[-300:]!r}")
     # a clean night: trained in, the old model kept as .prev; a rerun does not fold it twice
     out_c = os.path.join(tmp, "train-out-clean")
     r = run([mw, "batch", "--config", cfg, "-o", out_c, "--night", NIGHT, "--train",
              os.path.join(tmp, "train-clean")])
-    after = digest(model)
+    after = file_sha256(model)
     prev = model[:-3] + ".prev" if os.path.exists(model[:-3] + ".prev") else model + ".prev"
     fails.check(r.returncode == 0 and after != before and os.path.exists(prev) and
-                digest(prev) == before, f"--train of a clean night: exit {r.returncode}, "
+                file_sha256(prev) == before, f"--train of a clean night: exit {r.returncode}, "
                 f"changed {after != before}, prev {os.path.exists(prev)}, {r.stderr[-300:]!r}")
     # the same week again: each station's records add up (the span stays 7 days)
     old_show = run([mw, "model", "show", prev]).stdout
@@ -152,7 +148,7 @@ def train_checks(mw, src, tmp, fails):
                 f"trained model: enb-001 records {[m.group(1) if m else None for m in rec]}")
     r = run([mw, "batch", "--config", cfg, "-o", out_c, "--night", NIGHT, "--train",
              os.path.join(tmp, "train-clean")])
-    fails.check(r.returncode == 0 and digest(model) == after,
+    fails.check(r.returncode == 0 and file_sha256(model) == after,
                 f"--train rerun folded the night again: exit {r.returncode} {r.stderr[-200:]!r}")
 
 

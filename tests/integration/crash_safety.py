@@ -19,7 +19,6 @@ Timing is never a pass/fail criterion: moments only decide where a run dies.
 
 usage: crash_safety.py MASTWATCH SOURCE_DIR [MOMENTS]
 """
-import hashlib
 import os
 import random
 import shutil
@@ -34,7 +33,7 @@ import time
 import h5py
 import pandas as pd
 
-from mwtest import Failures, mw_flows, run
+from mwtest import Failures, file_sha256, mw_flows, run
 
 SEED = 20261130
 CHUNK, PAUSE = 65536, 0.04  # FIFO feed: ~1.6 MB/s, clean-week.pcap in ~7 s
@@ -240,14 +239,11 @@ def kill_capture(mw, root, fails, moments, tmp):
         print(f"  reader saw {seen:6d} rows before the kill, partial {n:6d}, recovered {rec:6d}")
 
 
-def sha(path):
-    return hashlib.sha256(open(path, "rb").read()).hexdigest()
-
 
 def unsafe_outputs(mw, root, fails, tmp):
     cap = os.path.join(tmp, "in.pcap")
     shutil.copy(os.path.join(root, "captures", "incident-day.pcap"), cap)
-    before = sha(cap)
+    before = file_sha256(cap)
     d = os.path.join(tmp, "outs")
     os.mkdir(d)
     cases = [("input", ["-o", cap], 2), ("device", ["-o", "/dev/null"], 2),
@@ -258,7 +254,7 @@ def unsafe_outputs(mw, root, fails, tmp):
         fails.check(r.returncode == code and one_line_error(r.stderr),
                     f"-o {name}: exit {r.returncode}: {r.stderr!r}")
         print(f"-o {name}: exit {r.returncode} in {time.time() - t0:.2f} s: {r.stderr.strip()}")
-    fails.check(sha(cap) == before, "-o input: the capture changed")
+    fails.check(file_sha256(cap) == before, "-o input: the capture changed")
     fails.check(stat.S_ISCHR(os.stat("/dev/null").st_mode), "-o /dev/null: not a device any more")
     fails.check(os.listdir(d) == [], f"refused runs left files: {os.listdir(d)}")
     # a symlink planted at X.h5.partial: refused, its target untouched
@@ -280,7 +276,7 @@ def unsafe_outputs(mw, root, fails, tmp):
                  "-o", os.path.join(d, "y.h5"), cap])
         fails.check(r.returncode == 2 and one_line_error(r.stderr),
                     f"--anomalies {name}: exit {r.returncode}: {r.stderr!r}")
-    fails.check(sha(cap) == before and os.listdir(d) == [],
+    fails.check(file_sha256(cap) == before and os.listdir(d) == [],
                 f"--anomalies refusals touched something: {os.listdir(d)}")
 
 

@@ -1,4 +1,5 @@
 """Shared helpers for mastwatch's integration tests (run with /usr/bin/python3)."""
+import hashlib
 import os
 import subprocess
 import sys
@@ -18,6 +19,12 @@ def shared_captures(shared):
         print(f"SKIP: {caps} is absent")
         sys.exit(SKIP)
     return caps
+
+
+def file_sha256(path):
+    """The file's SHA-256, hex: proof that a run left a file untouched."""
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
 
 
 def run(args, **kw):
