@@ -52,13 +52,6 @@ struct mw_capture {
     unsigned fanout_group; /* live, fanout: the group joined (0 before the first join) */
 };
 
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_t errlen)
 {
     struct bpf_program prog;
@@ -376,8 +369,8 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
             /* the interface went away: the kernel still hands over the ring block it was
              * filling once that block's timeout retires it - read it before giving up */
             if (cap->failing_ms == 0)
-                cap->failing_ms = now_ms();
-            if (now_ms() - cap->failing_ms < DRAIN_MS) {
+                cap->failing_ms = mw_monotonic_ms();
+            if (mw_monotonic_ms() - cap->failing_ms < DRAIN_MS) {
                 nanosleep(&pause, NULL);
                 continue;
             }

@@ -43,7 +43,13 @@ static inline int64_t mw_span_us(int64_t first, int64_t last)
  * 0, or MW_ENOMEM with *v unchanged. */
 int mw_grow(void **v, size_t *cap, size_t need, size_t elem);
 
-/* CPU seconds the calling thread has used so far. */
+/* Clocks (core/clock.c): monotonic milliseconds, the wall clock in microseconds since
+ * the Unix epoch, the CLOCK_REALTIME deadline ms from now that pthread_cond_timedwait
+ * takes, and the CPU seconds the calling thread has used so far. */
+struct timespec;
+int64_t mw_monotonic_ms(void);
+int64_t mw_wall_us(void);
+void mw_deadline_in(struct timespec *ts /* OUT */, int ms);
 double mw_thread_cpu_s(void);
 
 /* Formats "what: strerror(errnum)" into errbuf, like libpcap's helper. */

@@ -7,19 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t mw_monotonic_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t mw_wall_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "core/mw.h"
 
 void mw_progress_init(mw_progress_t *pr, int wanted)
 {

@@ -13,9 +13,6 @@ typedef struct mw_progress {
     uint64_t last_packets;
 } mw_progress_t;
 
-int64_t mw_monotonic_ms(void);
-/* Wall clock, microseconds since the Unix epoch. */
-int64_t mw_wall_us(void);
 void mw_progress_init(mw_progress_t *pr, int wanted);
 void mw_progress_update(
         mw_progress_t *pr, uint64_t packets, uint64_t done_bytes, uint64_t total_bytes, int live);

@@ -12,7 +12,6 @@
 #include "classify/plane.h"
 #include "core/log.h"
 #include "core/mw.h"
-#include "engine/progress.h"
 
 #define GTPU_PORT        2152
 #define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */

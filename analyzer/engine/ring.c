@@ -142,22 +142,12 @@ void mw_ring_destroy(mw_ring_t *r)
     free(r);
 }
 
-static void deadline_in(struct timespec *ts, int wait_ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_nsec += (long)wait_ms * 1000000L;
-    while (ts->tv_nsec >= 1000000000L) {
-        ts->tv_nsec -= 1000000000L;
-        ts->tv_sec++;
-    }
-}
-
 static void sleep_on(mw_ring_bell_t *b, int (*ready)(mw_ring_t *const *, unsigned),
         mw_ring_t *const *rings, unsigned n, int wait_ms)
 {
     struct timespec ts;
 
-    deadline_in(&ts, wait_ms);
+    mw_deadline_in(&ts, wait_ms);
     pthread_mutex_lock(&b->mu);
     atomic_store(&b->sleeping, 1);
     if (!ready(rings, n))

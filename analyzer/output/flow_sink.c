@@ -37,24 +37,6 @@ struct mw_flow_sink {
 
 #define WAKE_RECORDS 2048
 
-static void deadline_after(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_nsec -= 1000000000L;
-        ts->tv_sec++;
-    }
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void write_batch(
         mw_flow_sink_t *s, mw_h5_writer_t *w, const mw_flow_record_t *recs, size_t n)
 {
@@ -132,7 +114,7 @@ static mw_h5_writer_t *rotate_writer(mw_flow_sink_t *s, mw_h5_writer_t *w)
 static void *sink_main(void *arg)
 {
     mw_flow_sink_t *s = arg;
-    int64_t last_flush = now_ms(), last_rotate = now_ms();
+    int64_t last_flush = mw_monotonic_ms(), last_rotate = mw_monotonic_ms();
     int64_t rotate_ms = s->params.rotation.rotate != NULL ? s->params.rotation.interval_ms : 0;
     mw_h5_writer_t *w = NULL;
 
@@ -146,10 +128,10 @@ static void *sink_main(void *arg)
         struct timespec ts;
 
         pthread_mutex_lock(&s->mu);
-        deadline_after(&ts, rotate_ms > 0
-                                    ? (int)MW_MAX(1, MW_MIN((int64_t)s->params.flush_interval_ms,
-                                                             last_rotate + rotate_ms - now_ms()))
-                                    : s->params.flush_interval_ms);
+        mw_deadline_in(&ts,
+                rotate_ms > 0 ? (int)MW_MAX(1, MW_MIN((int64_t)s->params.flush_interval_ms,
+                                                       last_rotate + rotate_ms - mw_monotonic_ms()))
+                              : s->params.flush_interval_ms);
         while (s->queued == 0 && !s->stopping) {
             if (pthread_cond_timedwait(&s->not_empty, &s->mu, &ts) != 0)
                 break;
@@ -174,19 +156,16 @@ static void *sink_main(void *arg)
         write_batch(s, w, batch, n);
         if (s->params.observer.maintain != NULL)
             s->params.observer.maintain(s->params.observer.ctx, s->failed ? NULL : w);
-        if (rotate_ms > 0 && !stop && now_ms() - last_rotate >= rotate_ms) {
+        if (rotate_ms > 0 && !stop && mw_monotonic_ms() - last_rotate >= rotate_ms) {
             w = rotate_writer(s, w);
-            last_rotate += rotate_ms * ((now_ms() - last_rotate) / rotate_ms);
+            last_rotate += rotate_ms * ((mw_monotonic_ms() - last_rotate) / rotate_ms);
         }
-        if (now_ms() - last_flush >= s->params.flush_interval_ms) {
+        if (mw_monotonic_ms() - last_flush >= s->params.flush_interval_ms) {
             if (s->params.observer.tick != NULL) {
-                struct timespec wall;
-                clock_gettime(CLOCK_REALTIME, &wall);
-                s->params.observer.tick(s->params.observer.ctx,
-                        (int64_t)wall.tv_sec * 1000000 + wall.tv_nsec / 1000, s->failed ? NULL : w);
+                s->params.observer.tick(s->params.observer.ctx, mw_wall_us(), s->failed ? NULL : w);
             }
             flush_writer(s, w);
-            last_flush = now_ms();
+            last_flush = mw_monotonic_ms();
         }
         if (stop && n == 0)
             break;
