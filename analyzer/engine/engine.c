@@ -129,14 +129,12 @@ typedef struct engine {
     int64_t last_link_check_ms, link_down_ms, link_down_wall_us; /* reader: check_link() */
     int link_waiting; /* reader: wait_for_interface() runs (the handle is gone) */
     uint64_t reloads;
-    mw_worker_t **workers;
-    unsigned nworkers;
     pthread_mutex_t dpi_create_lock; /* workers' threads create their nDPI modules in turn */
     int dpi_create_lock_ready;
-    int threaded;
     mw_reader_t *readers; /* [0] is this thread's (its capture is cap) */
-    unsigned nreaders;
-    mw_reader_shared_t rs; /* what the readers share */
+    /* what the readers share, and the one copy of the workers, their count, whether they
+     * have threads, the readers' count and each input's first frame */
+    mw_reader_shared_t rs;
     mw_progress_t progress;
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
     int64_t last_status_ms;       /* 0: none yet */
@@ -155,9 +153,6 @@ typedef struct engine {
     mw_detect_run_t *detect;
     mw_anomaly_sinks_t *sinks;
     FILE *json;
-    /* offline: the frame number of each input's first packet (0 = not reached yet); the
-     * reader writes, the writer thread reads to name an anomaly's source file */
-    _Atomic uint64_t *input_first_frame;
 } engine_t;
 
 /*
@@ -170,13 +165,13 @@ static int64_t producers_progress(engine_t *e)
     int64_t min = e->readers ? atomic_load(&e->readers[0].progress_us) : 0;
     unsigned i;
 
-    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+    for (i = 1; e->readers != NULL && i < e->rs.nreaders; i++) {
         int64_t p = atomic_load(&e->readers[i].progress_us);
         if (p < min)
             min = p;
     }
-    for (i = 0; e->workers != NULL && i < e->nworkers; i++) {
-        int64_t p = e->workers[i] ? mw_worker_progress(e->workers[i]) : 0;
+    for (i = 0; e->rs.workers != NULL && i < e->rs.nworkers; i++) {
+        int64_t p = e->rs.workers[i] ? mw_worker_progress(e->rs.workers[i]) : 0;
         if (p < min)
             min = p;
     }
@@ -187,8 +182,8 @@ static int64_t producers_progress(engine_t *e)
 static const char *proto_name(void *ctx, unsigned id)
 {
     engine_t *e = ctx;
-    return e->workers && e->workers[0]
-                   ? mw_classifier_protocol_name(mw_worker_classifier(e->workers[0]), id)
+    return e->rs.workers && e->rs.workers[0]
+                   ? mw_classifier_protocol_name(mw_worker_classifier(e->rs.workers[0]), id)
                    : "";
 }
 
@@ -268,7 +263,7 @@ static int live_stats(engine_t *e, mw_capture_stats_t *cs)
 
     if (mw_capture_get_stats(e->cap, cs) != 0)
         return MW_EIO;
-    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+    for (i = 1; e->readers != NULL && i < e->rs.nreaders; i++) {
         cs->received += atomic_load(&e->readers[i].stat_received);
         cs->dropped += atomic_load(&e->readers[i].stat_dropped);
         cs->if_dropped += atomic_load(&e->readers[i].stat_if_dropped);
@@ -349,9 +344,9 @@ static void emit_status(engine_t *e)
         s.if_dropped = cs.if_dropped;
     }
     memcpy(s.malformed, e->sum->decode_events, sizeof(s.malformed));
-    for (i = 0; e->workers != NULL && i < e->nworkers; i++) {
+    for (i = 0; e->rs.workers != NULL && i < e->rs.nworkers; i++) {
         uint64_t flows, evicted;
-        mw_worker_live(e->workers[i], &flows, &evicted);
+        mw_worker_live(e->rs.workers[i], &flows, &evicted);
         s.flows_in_memory += flows;
         s.flows_evicted += evicted;
     }
@@ -360,7 +355,7 @@ static void emit_status(engine_t *e)
         s.flows_in_memory += ts.active;
         s.flows_evicted += ts.evicted;
     }
-    for (i = 1; e->readers != NULL && i < e->nreaders; i++) {
+    for (i = 1; e->readers != NULL && i < e->rs.nreaders; i++) {
         s.packets += atomic_load(&e->readers[i].live_packets);
         s.bytes += atomic_load(&e->readers[i].live_bytes);
         s.flows_in_memory += atomic_load(&e->readers[i].live_tunnels);
@@ -440,8 +435,8 @@ static int workers_failed(engine_t *e, char *errbuf, size_t errlen)
 {
     unsigned i;
 
-    for (i = 0; i < e->nworkers; i++)
-        if (e->workers[i] != NULL && mw_worker_failed(e->workers[i], errbuf, errlen))
+    for (i = 0; i < e->rs.nworkers; i++)
+        if (e->rs.workers[i] != NULL && mw_worker_failed(e->rs.workers[i], errbuf, errlen))
             return 1;
     return 0;
 }
@@ -598,16 +593,14 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
     const mw_config_t *cfg = e->cfg;
     unsigned i;
 
-    e->nworkers = cfg->threads ? cfg->threads : 1;
-    e->threaded = e->nworkers > 1 || e->nreaders > 1; /* no inline worker for two readers */
-    e->rs.threaded = e->threaded;
-    e->workers = calloc(e->nworkers, sizeof(*e->workers));
-    if (e->workers == NULL) {
+    e->rs.nworkers = cfg->threads ? cfg->threads : 1;
+    e->rs.threaded =
+            e->rs.nworkers > 1 || e->rs.nreaders > 1; /* no inline worker for two readers */
+    e->rs.workers = calloc(e->rs.nworkers, sizeof(*e->rs.workers));
+    if (e->rs.workers == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
-    e->rs.workers = e->workers;
-    e->rs.nworkers = e->nworkers;
     /* the flows' part of the memory cap: a record, nDPI's state, two bucket slots and some
      * slack for what nDPI allocates inside its state (TLS reassembly); scripts/bench-flowmem
      * measures 1.52 kB per flow held in detection, 0.83 kB once nDPI's state is freed */
@@ -616,34 +609,34 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
                 (sizeof(mw_flow_t) + mw_classifier_flow_bytes() + 2 * sizeof(void *)) * 9 / 8 + 64;
         uint64_t by_bytes = e->mem.flows / per_flow;
         e->sum->flow_cap = by_bytes < cfg->max_flows ? by_bytes : cfg->max_flows;
-        if (e->sum->flow_cap < 16u * e->nworkers)
-            e->sum->flow_cap = 16u * e->nworkers;
+        if (e->sum->flow_cap < 16u * e->rs.nworkers)
+            e->sum->flow_cap = 16u * e->rs.nworkers;
     }
     /* nDPI module creation is not thread-safe: one after the other. The first here (the
      * writer thread reads its name tables); the others in their own threads under a lock,
      * while the reader already reads (each ~10 ms: no longer added to the run's wall time). */
-    if (e->threaded) {
+    if (e->rs.threaded) {
         if (pthread_mutex_init(&e->dpi_create_lock, NULL) != 0) {
             mw_fmt_err(errbuf, errlen, "cannot create a lock");
             return MW_ENOMEM;
         }
         e->dpi_create_lock_ready = 1;
     }
-    for (i = 0; i < e->nworkers; i++) {
+    for (i = 0; i < e->rs.nworkers; i++) {
         mw_worker_params_t wp = { .index = i,
-            .max_flows = (uint32_t)(e->sum->flow_cap / e->nworkers),
+            .max_flows = (uint32_t)(e->sum->flow_cap / e->rs.nworkers),
             .idle_timeout_us = cfg->idle_timeout_us,
             .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
             .sink = e->sink,
             .inventory = &e->inventory_live,
-            .threaded = e->threaded,
-            .readers = e->nreaders,
-            .dpi_create_lock = e->threaded && i > 0 ? &e->dpi_create_lock : NULL };
-        e->workers[i] = mw_worker_create(&wp, errbuf, errlen);
-        if (e->workers[i] == NULL)
+            .threaded = e->rs.threaded,
+            .readers = e->rs.nreaders,
+            .dpi_create_lock = e->rs.threaded && i > 0 ? &e->dpi_create_lock : NULL };
+        e->rs.workers[i] = mw_worker_create(&wp, errbuf, errlen);
+        if (e->rs.workers[i] == NULL)
             return MW_ENOMEM;
-        if (e->threaded && mw_worker_start(e->workers[i], errbuf, errlen) != 0)
+        if (e->rs.threaded && mw_worker_start(e->rs.workers[i], errbuf, errlen) != 0)
             return MW_ENOMEM;
     }
     return 0;
@@ -652,15 +645,16 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
 /* Each reader's tunnel and fragment tables; the tunnel table's cap is shared out. */
 static int create_reader_tables(engine_t *e, char *errbuf, size_t errlen)
 {
-    uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *)) / e->nreaders;
-    uint32_t cap = (uint32_t)MW_MAX(MW_MIN(e->cfg->max_flows / 8 / e->nreaders, by_bytes), 1024u);
+    uint64_t by_bytes = e->mem.tunnels / (sizeof(mw_flow_t) + 2 * sizeof(void *)) / e->rs.nreaders;
+    uint32_t cap =
+            (uint32_t)MW_MAX(MW_MIN(e->cfg->max_flows / 8 / e->rs.nreaders, by_bytes), 1024u);
     unsigned i;
 
     e->rs.cfg = e->cfg; /* with the model's window applied */
     e->rs.gtp_id = mw_classifier_gtp_id();
     e->rs.gtp_u_id = mw_classifier_gtp_u_id();
     e->rs.ip_in_ip_id = mw_classifier_ip_in_ip_id();
-    for (i = 0; i < e->nreaders; i++)
+    for (i = 0; i < e->rs.nreaders; i++)
         if (mw_reader_open_tables(&e->readers[i], e->sink, cap, errbuf, errlen) != 0)
             return MW_ENOMEM;
     return 0;
@@ -671,7 +665,7 @@ static int open_helpers(engine_t *e, const mw_capture_params_t *cp, char *errbuf
 {
     unsigned i;
 
-    for (i = 1; i < e->nreaders; i++)
+    for (i = 1; i < e->rs.nreaders; i++)
         if (mw_reader_open_helper(
                     &e->readers[i], cp, mw_capture_fanout_group(e->cap), errbuf, errlen) != 0)
             return MW_EIO;
@@ -682,7 +676,7 @@ static int start_helpers(engine_t *e, char *errbuf, size_t errlen)
 {
     unsigned i;
 
-    for (i = 1; i < e->nreaders; i++)
+    for (i = 1; i < e->rs.nreaders; i++)
         if (mw_reader_start(&e->readers[i], errbuf, errlen) != 0)
             return MW_ENOMEM;
     return 0;
@@ -715,17 +709,17 @@ static void collect_stats(engine_t *e)
     mw_capture_stats_t cs;
     unsigned i;
 
-    for (i = 0; i < e->nworkers; i++) {
+    for (i = 0; i < e->rs.nworkers; i++) {
         mw_worker_stats_t ws;
-        if (e->workers[i] == NULL)
+        if (e->rs.workers[i] == NULL)
             continue;
-        mw_worker_get_stats(e->workers[i], &ws);
+        mw_worker_get_stats(e->rs.workers[i], &ws);
         e->sum->flows_evicted += ws.flows.evicted;
         e->sum->alloc_failures += ws.alloc_failures;
         e->sum->peak_flows += ws.flows.peak;
         e->sum->cpu_workers_s += ws.cpu_s;
     }
-    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
+    for (i = 0; e->readers != NULL && i < e->rs.nreaders; i++) {
         mw_reader_t *rd = &e->readers[i];
         if (i > 0) {
             add_reader_counts(e->sum, &rd->own_sum);
@@ -753,7 +747,7 @@ static void collect_stats(engine_t *e)
             e->sum->if_dropped += cs.if_dropped;
         }
     }
-    e->sum->readers = e->nreaders;
+    e->sum->readers = e->rs.nreaders;
 }
 
 /* Helpers end their loops, hand over what they hold and are joined. */
@@ -762,7 +756,7 @@ static void stop_readers(engine_t *e)
     unsigned i;
 
     atomic_store(&e->rs.stop, 1);
-    for (i = 1; e->readers != NULL && i < e->nreaders; i++)
+    for (i = 1; e->readers != NULL && i < e->rs.nreaders; i++)
         mw_reader_join(&e->readers[i]);
 }
 
@@ -774,10 +768,10 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     unsigned i;
 
     stop_readers(e);
-    for (i = 0; i < e->nworkers; i++)
-        if (e->workers[i] != NULL)
-            mw_worker_finish(e->workers[i], reason);
-    for (i = 0; e->readers != NULL && i < e->nreaders; i++)
+    for (i = 0; i < e->rs.nworkers; i++)
+        if (e->rs.workers[i] != NULL)
+            mw_worker_finish(e->rs.workers[i], reason);
+    for (i = 0; e->readers != NULL && i < e->rs.nreaders; i++)
         mw_reader_flush(&e->readers[i], reason);
     e->sum->cpu_reader_s = mw_thread_cpu_s(); /* with an inline worker, its time too */
     if (workers_failed(e, errbuf, errlen))
@@ -799,12 +793,12 @@ static void destroy(engine_t *e)
     unsigned i;
 
     stop_readers(e); /* an error path may come here with helpers still reading */
-    for (i = 0; i < e->nworkers && e->workers; i++)
-        mw_worker_destroy(e->workers[i]);
-    free(e->workers);
+    for (i = 0; i < e->rs.nworkers && e->rs.workers; i++)
+        mw_worker_destroy(e->rs.workers[i]);
+    free(e->rs.workers);
     if (e->dpi_create_lock_ready)
         pthread_mutex_destroy(&e->dpi_create_lock);
-    for (i = 0; e->readers != NULL && i < e->nreaders; i++) {
+    for (i = 0; e->readers != NULL && i < e->rs.nreaders; i++) {
         mw_reader_close_tables(&e->readers[i]);
         if (i > 0)
             mw_capture_close(e->readers[i].cap);
@@ -821,7 +815,7 @@ static void destroy(engine_t *e)
     for (size_t k = 0; k < e->nretired; k++)
         mw_inventory_destroy(e->retired[k]);
     free(e->retired);
-    free((void *)e->input_first_frame);
+    free((void *)e->rs.input_first_frame);
 }
 
 /* The input file holding a frame, and the frame's number in it (offline runs). */
@@ -830,14 +824,14 @@ static const char *source_of(void *ctx, uint64_t frame, uint64_t *frame_in_file)
     engine_t *e = ctx;
     size_t i, best = SIZE_MAX;
 
-    for (i = 0; e->input_first_frame != NULL && i < e->cfg->nfiles; i++) {
-        uint64_t first = atomic_load(&e->input_first_frame[i]);
+    for (i = 0; e->rs.input_first_frame != NULL && i < e->cfg->nfiles; i++) {
+        uint64_t first = atomic_load(&e->rs.input_first_frame[i]);
         if (first != 0 && first <= frame)
             best = i;
     }
     if (best == SIZE_MAX)
         return NULL;
-    *frame_in_file = frame - atomic_load(&e->input_first_frame[best]) + 1;
+    *frame_in_file = frame - atomic_load(&e->rs.input_first_frame[best]) + 1;
     return e->cfg->files[best];
 }
 
@@ -1003,7 +997,7 @@ static mw_h5_writer_t *start_writer(engine_t *e, const char *path, char *errbuf,
 
     if (w == NULL)
         return NULL;
-    rc = mw_run_meta_start(w, e->cfg, e->workers[0], e->inventory, errbuf, errlen);
+    rc = mw_run_meta_start(w, e->cfg, e->rs.workers[0], e->inventory, errbuf, errlen);
     if (rc == 0)
         rc = mw_h5_writer_start(w, errbuf, errlen);
     if (rc != 0) {
@@ -1245,23 +1239,22 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     rc = mw_config_check_outputs(cfg, errbuf, errlen);
     if (rc != 0)
         return rc;
-    e.nreaders = cfg->command == MW_CMD_CAPTURE && cfg->readers > 1 ? cfg->readers : 1;
-    e.readers = calloc(e.nreaders, sizeof(*e.readers));
+    e.rs.nreaders = cfg->command == MW_CMD_CAPTURE && cfg->readers > 1 ? cfg->readers : 1;
+    e.readers = calloc(e.rs.nreaders, sizeof(*e.readers));
     if (e.readers == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory");
         return MW_ENOMEM;
     }
-    e.rs.nreaders = e.nreaders;
     e.rs.inventory = &e.inventory_live;
     e.rs.stop_signal = &mw_engine_stop_signal;
     atomic_init(&e.rs.stop, 0);
-    for (unsigned i = 0; i < e.nreaders; i++) {
+    for (unsigned i = 0; i < e.rs.nreaders; i++) {
         e.readers[i].sh = &e.rs;
         e.readers[i].index = i;
         e.readers[i].sum = i == 0 ? sum : &e.readers[i].own_sum;
     }
     /* the capture opens (as root when live) and root is given up before any file is parsed */
-    cp.fanout = e.nreaders > 1;
+    cp.fanout = e.rs.nreaders > 1;
     e.cap = e.readers[0].cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL || open_helpers(&e, &cp, errbuf, errlen) != 0) {
         destroy(&e);
@@ -1293,9 +1286,8 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
     e.cfg = cfg = &e.cfg_eff;
     if (cfg->nfiles > 0) {
-        e.input_first_frame = e.rs.input_first_frame =
-                calloc(cfg->nfiles, sizeof(*e.input_first_frame));
-        if (e.input_first_frame == NULL) {
+        e.rs.input_first_frame = calloc(cfg->nfiles, sizeof(*e.rs.input_first_frame));
+        if (e.rs.input_first_frame == NULL) {
             mw_fmt_err(errbuf, errlen, "out of memory");
             rc = MW_ENOMEM;
             goto out;

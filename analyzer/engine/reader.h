@@ -27,7 +27,8 @@
 
 struct mw_inventory;
 
-/* What every reader reads and the run owns; set before the readers start. */
+/* What every reader reads; the run owns it (its only copy of these) and sets it before
+ * the readers start. */
 typedef struct mw_reader_shared {
     const mw_config_t *cfg;
     mw_worker_t **workers;
@@ -35,8 +36,10 @@ typedef struct mw_reader_shared {
     int threaded; /* workers have threads and rings (else one worker, inline) */
     /* the inventory in force (a reload swaps it) */
     const struct mw_inventory *_Atomic const *inventory;
-    uint16_t gtp_id, gtp_u_id, ip_in_ip_id;   /* nDPI ids the tunnel records carry */
-    _Atomic uint64_t *input_first_frame;      /* offline: each input's first frame (reader 0) */
+    uint16_t gtp_id, gtp_u_id, ip_in_ip_id; /* nDPI ids the tunnel records carry */
+    /* offline: the frame number of each input's first packet (0 = not reached yet); reader
+     * 0 writes, the writer thread reads to name an anomaly's source file */
+    _Atomic uint64_t *input_first_frame;
     const volatile sig_atomic_t *stop_signal; /* the run's stop request (a signal) */
     _Atomic int stop;                         /* helpers: end the read loop */
 } mw_reader_shared_t;
