@@ -60,14 +60,23 @@ mw_pool_t *mw_pool_create(size_t obj_size)
     return p;
 }
 
+void *mw_huge_alloc(size_t bytes)
+{
+    int huge = bytes >= BLOCK_BYTES && bytes % BLOCK_BYTES == 0;
+    void *m = aligned_alloc(huge ? BLOCK_BYTES : 4096, bytes);
+
+    /* a hint: without THP (or with it off) the memory is faulted in 4 kB pages */
+    if (m != NULL && huge)
+        (void)madvise(m, bytes, MADV_HUGEPAGE);
+    return m;
+}
+
 static int add_block(mw_pool_t *p)
 {
-    block_t *b = aligned_alloc(BLOCK_BYTES, BLOCK_BYTES);
+    block_t *b = mw_huge_alloc(BLOCK_BYTES);
 
     if (b == NULL)
         return MW_ENOMEM;
-    /* a hint: without THP (or with it off) the block is faulted in 4 kB pages */
-    (void)madvise(b, BLOCK_BYTES, MADV_HUGEPAGE);
     b->next = p->blocks;
     p->blocks = b;
     p->blocks_n++;

@@ -18,15 +18,14 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "core/mw.h"
+#include "core/pool.h"
 
 #define ENTRY_HDR     8u
 #define SKIP_MARK     0xffffffffu
 #define PUBLISH_BATCH 64
-#define HUGE_PAGE     (2u << 20)
 
 /* Where a side sleeps: the producer on its ring's own, the consumer on its bell. */
 struct mw_ring_bell {
@@ -100,11 +99,7 @@ mw_ring_t *mw_ring_create(size_t size, mw_ring_bell_t *bell, char *errbuf, size_
     if (r == NULL)
         goto fail;
     *r = (mw_ring_t){ 0 };
-    /* huge pages where the system allows: the whole ring is touched within seconds, and
-     * one fault per 2 MB beats 512 */
-    r->buf = aligned_alloc(size >= HUGE_PAGE ? HUGE_PAGE : 4096, size);
-    if (r->buf != NULL && size >= HUGE_PAGE)
-        (void)madvise(r->buf, size, MADV_HUGEPAGE);
+    r->buf = mw_huge_alloc(size); /* the whole ring is touched within seconds */
     if (r->buf == NULL) {
         free(r);
         goto fail;
