@@ -20,8 +20,8 @@ typedef struct mw_capture_params {
     int promisc;        /* live: promiscuous mode */
     int nano;           /* offline: read nanosecond timestamps (ts_ns exact); live always tries */
     /* live, several readers of one interface (--readers): the socket joins a PACKET_FANOUT
-     * group that spreads the flows over the readers by a symmetric hash of the (outer)
-     * addresses and ports, fragments reassembled first so a datagram stays together.
+     * group that spreads packets over the readers by a symmetric hash of the outer IP
+     * addresses (capture/fanout.c), so a tunnel and a datagram's fragments stay together.
      * fanout 0: no group; fanout_group 0 with fanout set: a new group (its id is then in
      * mw_capture_fanout_group()) */
     int fanout;

@@ -459,6 +459,15 @@ int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const v
     return rc;
 }
 
+/* rows of /flows could not be written: later writes are refused, the file stays .partial */
+static int rows_failed(mw_h5_writer_t *w, size_t rows, char *errbuf, size_t errlen)
+{
+    w->failed = 1;
+    mw_fmt_err(errbuf, errlen, "HDF5: writing %zu flow rows to %s failed (disk full?)", rows,
+            w->partial_path);
+    return MW_EIO;
+}
+
 /*
  * The chunk the chunker deflated in the background goes into the file; once it is there
  * (flushed: durable) the journal forgets its rows. Then, and only then, the journal is
@@ -468,22 +477,17 @@ int mw__h5_write_rows(hid_t ds, hid_t type, uint64_t at, uint64_t count, const v
  */
 static int collect_chunk(mw_h5_writer_t *w, int durable, char *errbuf, size_t errlen)
 {
-    int rc;
+    size_t n = w->inflight;
 
-    if (w->inflight == 0)
+    if (n == 0)
         return 0;
-    rc = mw_h5_chunker_collect(w->chunker, w->flows);
-    if (rc >= 0) {
-        w->rows += w->inflight;
-        w->inflight = 0;
-    }
-    if (rc < 0 || (durable && (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 ||
-                                      (w->jfd >= 0 && journal_reset(w) != 0)))) {
-        w->failed = 1;
-        mw_fmt_err(errbuf, errlen, "HDF5: writing flow rows to %s failed (disk full?)",
-                w->partial_path);
-        return MW_EIO;
-    }
+    if (mw_h5_chunker_collect(w->chunker, w->flows) < 0)
+        return rows_failed(w, n, errbuf, errlen);
+    w->rows += n;
+    w->inflight = 0;
+    if (durable &&
+            (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || (w->jfd >= 0 && journal_reset(w) != 0)))
+        return rows_failed(w, n, errbuf, errlen);
     return 0;
 }
 
@@ -498,25 +502,17 @@ static int write_flow_rows(mw_h5_writer_t *w)
 
 static int write_buffered(mw_h5_writer_t *w, char *errbuf, size_t errlen)
 {
-    int rc = MW_EIO;
-
     if (w->failed)
         return MW_EIO;
     if (collect_chunk(w, 1, errbuf, errlen) != 0)
         return MW_EIO;
     if (w->buffered == 0)
         return 0;
-    if (write_flow_rows(w) == 0) {
-        w->rows += w->buffered;
-        w->buffered = 0;
-        rc = 0;
-    }
-    if (rc != 0) {
-        w->failed = 1;
-        mw_fmt_err(errbuf, errlen, "HDF5: writing %zu flow rows to %s failed (disk full?)",
-                w->buffered, w->partial_path);
-    }
-    return rc;
+    if (write_flow_rows(w) != 0)
+        return rows_failed(w, w->buffered, errbuf, errlen);
+    w->rows += w->buffered;
+    w->buffered = 0;
+    return 0;
 }
 
 int mw_h5_writer_append_flows(
@@ -535,12 +531,8 @@ int mw_h5_writer_append_flows(
              * chunk is in the file */
             if (w->failed || collect_chunk(w, 1, errbuf, errlen) != 0)
                 return MW_EIO;
-            if (mw_h5_chunker_submit(w->chunker, w->flows, w->rows, w->buf, w->buffered) != 0) {
-                w->failed = 1;
-                mw_fmt_err(errbuf, errlen, "HDF5: writing flow rows to %s failed (disk full?)",
-                        w->partial_path);
-                return MW_EIO;
-            }
+            if (mw_h5_chunker_submit(w->chunker, w->flows, w->rows, w->buf, w->buffered) != 0)
+                return rows_failed(w, w->buffered, errbuf, errlen);
             w->inflight = w->buffered;
             w->buffered = 0;
             w->journaled = 0;
