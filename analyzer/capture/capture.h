@@ -10,6 +10,13 @@
 
 typedef struct mw_capture mw_capture_t;
 
+struct mw_raw_packet;
+
+/* Work done on a packet by the threads that read the file (read_threads), ahead of the
+ * reader: out holds prepared_size bytes, handed over with the packet (the reader may
+ * change them). Must depend on the packet alone. */
+typedef void (*mw_capture_prepare_fn)(void *ctx, const struct mw_raw_packet *raw, void *out);
+
 typedef struct mw_capture_params {
     const char *const *files; /* offline: read in this order */
     size_t nfiles;
@@ -27,6 +34,20 @@ typedef struct mw_capture_params {
     int fanout;
     unsigned fanout_group;
     int nonblock; /* live: reads return 0 at once when nothing waits (mw_capture_wait) */
+    /* offline, 2 or more: a plain pcap file is read by this many threads at once, byte
+     * ranges each, its records handed over in file order (capture/pcap_split.h) */
+    unsigned read_threads;
+    mw_capture_prepare_fn prepare; /* NULL: nothing prepared */
+    void *prepare_ctx;
+    size_t prepared_size;
+    /* read_threads, holders > 0: a packet's data and prepared bytes stay valid after
+     * mw_capture_next() (raw.held) until released. When the caller has taken every
+     * packet of a byte range, mw_capture_next() calls range_done(ctx, release, arg): each
+     * of the holders must then call release(arg) once (from any thread) after its last
+     * use of them. */
+    unsigned holders;
+    void (*range_done)(void *ctx, void (*release)(void *arg), void *arg);
+    void *range_done_ctx;
 } mw_capture_params_t;
 
 typedef struct mw_raw_packet {
@@ -36,6 +57,8 @@ typedef struct mw_raw_packet {
     int dlt;
     uint32_t file_index; /* offline: which of params.files it came from */
     const uint8_t *data; /* valid until the next mw_capture_next() */
+    void *prepared;      /* params.prepare's work on it, as long as data; NULL: not done */
+    int held;            /* data and prepared stay until released (params.holders) */
 } mw_raw_packet_t;
 
 typedef struct mw_capture_stats {
@@ -78,6 +101,11 @@ int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out /* OUT */);
 
 /* The link type (DLT_*) of the live handle or of the file being read, -1 before any. */
 int mw_capture_datalink(const mw_capture_t *cap);
+
+/* Offline, read_threads: their CPU seconds and the ranges whose first record had to be found
+ * again (a payload looked like record headers), for the files done. */
+double mw_capture_read_threads_cpu_s(const mw_capture_t *cap);
+uint64_t mw_capture_read_threads_rewalked(const mw_capture_t *cap);
 
 /* Offline progress: bytes of all files, and bytes consumed so far. */
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap);

@@ -17,6 +17,7 @@
 
 #include "capture/capture_decomp.h"
 #include "capture/fanout.h"
+#include "capture/pcap_split.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -50,6 +51,10 @@ struct mw_capture {
     int64_t failing_ms;    /* live: when reads began to fail (0: they do not) */
     char *iobuf;           /* offline: the stdio buffer of the file being read */
     unsigned fanout_group; /* live, fanout: the group joined (0 before the first join) */
+    mw_split_t *split;     /* offline, --readers N: the file read by N threads */
+    mw_split_t *retired;   /* the file before, while its holders still hold ranges of it */
+    double split_cpu_s;    /* their CPU time, files done */
+    uint64_t split_rewalked;
 };
 
 static int apply_filter(mw_capture_t *cap, const char *name, char *errbuf, size_t errlen)
@@ -106,18 +111,14 @@ static int64_t ts_ns_of(const struct pcap_pkthdr *hdr, int nano)
     return s * 1000000000 + (nano ? frac : frac * 1000);
 }
 
-/* Opens files[next_file]; on failure the index still advances. */
-static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
+/* Opens files[cur_file] with libpcap. */
+static int open_with_libpcap(mw_capture_t *cap, char *errbuf, size_t errlen)
 {
     char perr[PCAP_ERRBUF_SIZE];
-    const char *name = cap->params.files[cap->next_file];
-    struct stat st;
+    const char *name = cap->params.files[cap->cur_file];
     int rc;
 
-    cap->cur_file = cap->next_file++;
-    cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
     perr[0] = '\0';
-    cap->nano = cap->params.nano;
     if (strcmp(name, "-") == 0) {
         cap->pcap = pcap_open_offline_with_tstamp_precision(
                 name, cap->nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO, perr);
@@ -155,6 +156,90 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
         cap->done_bytes += cap->cur_size;
     }
     return rc;
+}
+
+static void fill_raw(const mw_capture_t *cap, const struct pcap_pkthdr *hdr, const u_char *data,
+        mw_raw_packet_t *out)
+{
+    out->ts_us = ts_of(hdr, cap->nano);
+    out->ts_ns = ts_ns_of(hdr, cap->nano);
+    out->caplen = hdr->caplen;
+    out->wirelen = hdr->len;
+    out->dlt = cap->dlt;
+    out->file_index = (uint32_t)cap->cur_file;
+    out->data = data;
+    out->prepared = NULL;
+    out->held = 0;
+}
+
+/* The range readers' threads: the user's prepare on the packet as mw_capture_next() hands
+ * it over (nano, dlt and cur_file do not change while a file is read). */
+static void prepare_record(void *ctx, const struct pcap_pkthdr *hdr, const uint8_t *data, void *out)
+{
+    const mw_capture_t *cap = ctx;
+    mw_raw_packet_t raw;
+
+    fill_raw(cap, hdr, data, &raw);
+    cap->params.prepare(cap->params.prepare_ctx, &raw, out);
+}
+
+/* Opens files[next_file]: with --readers N a plain pcap file is read by N threads
+ * (pcap_split.c), anything else by libpcap; on failure the index still advances. */
+static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
+{
+    const char *name = cap->params.files[cap->next_file];
+    struct stat st;
+
+    cap->cur_file = cap->next_file++;
+    cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
+    cap->nano = cap->params.nano;
+    if (cap->params.read_threads > 1 && strcmp(name, "-") != 0) {
+        const mw_split_params_t sp = { .nthreads = cap->params.read_threads,
+            .nano = cap->nano,
+            .filter = cap->params.filter,
+            .prepare = cap->params.prepare != NULL ? prepare_record : NULL,
+            .prepare_ctx = cap,
+            .holders = cap->params.holders,
+            .range_done = cap->params.range_done,
+            .range_done_ctx = cap->params.range_done_ctx,
+            .prepared_size = cap->params.prepared_size };
+        cap->split = mw__split_open(name, &sp, &cap->dlt);
+        if (cap->split != NULL)
+            return 0;
+    }
+    return open_with_libpcap(cap, errbuf, errlen);
+}
+
+/* The file read by threads is done: it is closed once its holders released it (a file
+ * before it that is still held is waited for first). */
+static void end_split(mw_capture_t *cap)
+{
+    mw__split_close(cap->retired, 1, &cap->split_cpu_s, &cap->split_rewalked);
+    cap->retired = cap->split;
+    cap->split = NULL;
+    if (mw__split_released(cap->retired)) {
+        mw__split_close(cap->retired, 0, &cap->split_cpu_s, &cap->split_rewalked);
+        cap->retired = NULL;
+    }
+}
+
+/* The rest of the current file from offset on, by libpcap (which reports what stopped
+ * the threads there, if anything). */
+static int hand_over_to_libpcap(mw_capture_t *cap, uint64_t offset, char *errbuf, size_t errlen)
+{
+    int rc = open_with_libpcap(cap, errbuf, errlen);
+
+    if (rc != 0)
+        return rc;
+    if (fseeko(pcap_file(cap->pcap), (off_t)offset, SEEK_SET) != 0) {
+        mw_fmt_errno(errbuf, errlen, errno, "%s: cannot seek to byte %llu",
+                cap->params.files[cap->cur_file], (unsigned long long)offset);
+        pcap_close(cap->pcap);
+        cap->pcap = NULL;
+        cap->done_bytes += cap->cur_size;
+        return MW_EIO;
+    }
+    return 0;
 }
 
 static int activate_live(mw_capture_t *cap, char *errbuf, size_t errlen)
@@ -341,23 +426,40 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
     int rc;
 
     for (;;) {
+        if (cap->split != NULL) {
+            struct pcap_pkthdr split_hdr;
+            const uint8_t *split_data;
+            void *prepared;
+            uint64_t resume;
+
+            rc = mw__split_next(cap->split, &split_hdr, &split_data, &prepared, &resume);
+            if (rc == 1) {
+                fill_raw(cap, &split_hdr, split_data, out);
+                out->prepared = prepared;
+                out->held = cap->params.holders > 0;
+                return 1;
+            }
+            end_split(cap);
+            if (rc == 0) {
+                cap->done_bytes += cap->cur_size;
+                continue;
+            }
+            rc = hand_over_to_libpcap(cap, resume, errbuf, errlen);
+            if (rc != 0)
+                return rc;
+        }
         if (cap->pcap == NULL) {
             if (cap->live || cap->next_file >= cap->params.nfiles)
                 return MW_EEOF;
             rc = open_next_file(cap, errbuf, errlen);
             if (rc != 0)
                 return rc;
+            continue;
         }
         rc = pcap_next_ex(cap->pcap, &hdr, &data);
         if (rc == 1) {
             cap->failing_ms = 0;
-            out->ts_us = ts_of(hdr, cap->nano);
-            out->ts_ns = ts_ns_of(hdr, cap->nano);
-            out->caplen = hdr->caplen;
-            out->wirelen = hdr->len;
-            out->dlt = cap->dlt;
-            out->file_index = (uint32_t)cap->cur_file;
-            out->data = data;
+            fill_raw(cap, hdr, data, out);
             return 1;
         }
         if (rc == 0)
@@ -434,7 +536,18 @@ int mw_capture_get_stats(mw_capture_t *cap, mw_capture_stats_t *out)
 
 int mw_capture_datalink(const mw_capture_t *cap)
 {
-    return cap->pcap != NULL ? cap->dlt : -1;
+    return cap->pcap != NULL || cap->split != NULL ? cap->dlt : -1;
+}
+
+double mw_capture_read_threads_cpu_s(const mw_capture_t *cap)
+{
+    return cap->split_cpu_s + (cap->split != NULL ? mw__split_cpu_s(cap->split) : 0.0) +
+           (cap->retired != NULL ? mw__split_cpu_s(cap->retired) : 0.0);
+}
+
+uint64_t mw_capture_read_threads_rewalked(const mw_capture_t *cap)
+{
+    return cap->split_rewalked;
 }
 
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap)
@@ -446,7 +559,9 @@ uint64_t mw_capture_done_bytes(const mw_capture_t *cap)
 {
     uint64_t cur = 0;
 
-    if (!cap->live && cap->pcap != NULL) {
+    if (cap->split != NULL)
+        cur = mw__split_done_bytes(cap->split);
+    else if (!cap->live && cap->pcap != NULL) {
         FILE *f = pcap_file(cap->pcap);
         long pos = f && f != stdin ? ftell(f) : -1;
         if (pos > 0)
@@ -459,6 +574,9 @@ void mw_capture_close(mw_capture_t *cap)
 {
     if (cap == NULL)
         return;
+    /* the holders are gone by now: nothing to wait for */
+    mw__split_close(cap->retired, 0, &cap->split_cpu_s, &cap->split_rewalked);
+    mw__split_close(cap->split, 0, &cap->split_cpu_s, &cap->split_rewalked);
     if (cap->pcap != NULL)
         pcap_close(cap->pcap); /* closes the FILE that uses iobuf */
     free(cap->iobuf);

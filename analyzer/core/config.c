@@ -99,7 +99,11 @@ static const char usage_common[] =
 
 static const char usage_analyze_head[] =
         "usage: mastwatch analyze [options] FILE...\n"
-        "Reads pcap and pcapng files in the given order as one capture.\n\n";
+        "Reads pcap and pcapng files in the given order as one capture.\n\n"
+        "      --readers N          N threads read each plain pcap file at once, byte ranges\n"
+        "                           each; one thread puts the packets back in file order, so\n"
+        "                           the results are those of 1 (default 1; pcapng and\n"
+        "                           compressed files are read by one thread)\n";
 
 static const char usage_capture_head[] =
         "usage: mastwatch capture -i IFACE [options]\n"
@@ -769,9 +773,10 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
                 "capture only, DIR and SIZE together");
         return MW_EINVAL;
     }
-    if (cfg->readers > 1 && (cfg->command != MW_CMD_CAPTURE || cfg->pcap_ring != NULL)) {
+    if (cfg->readers > 1 && ((cfg->command != MW_CMD_CAPTURE && cfg->command != MW_CMD_ANALYZE) ||
+                                    cfg->pcap_ring != NULL)) {
         mw_fmt_err(errbuf, errlen,
-                "--readers N: capture only, and not with --pcap-ring "
+                "--readers N: capture and analyze only, and not with --pcap-ring "
                 "(the store is written by one reader)");
         return MW_EINVAL;
     }

@@ -45,7 +45,8 @@ typedef struct mw_config {
     int64_t window_us;      /* --window (train) */
     int active_timeout_set; /* --active-timeout given (else = window with a model) */
     unsigned threads;       /* workers */
-    unsigned readers;       /* capture: reader threads in one PACKET_FANOUT group */
+    unsigned readers;       /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
+                             * reading each plain pcap file at once */
     uint32_t max_flows;
     uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;

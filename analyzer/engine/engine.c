@@ -748,6 +748,12 @@ static void collect_stats(engine_t *e)
         }
     }
     e->sum->readers = e->rs.nreaders;
+    e->sum->read_threads =
+            e->cfg->command == MW_CMD_ANALYZE && e->cfg->readers > 1 ? e->cfg->readers : 0;
+    if (e->cap != NULL) {
+        e->sum->cpu_read_threads_s = mw_capture_read_threads_cpu_s(e->cap);
+        e->sum->ranges_rewalked = mw_capture_read_threads_rewalked(e->cap);
+    }
 }
 
 /* Helpers end their loops, hand over what they hold and are joined. */
@@ -1227,7 +1233,13 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         .filter = cfg->filter,
         .snaplen = cfg->snaplen,
         .buffer_mb = cfg->buffer_mb,
-        .promisc = cfg->promisc };
+        .promisc = cfg->promisc,
+        .read_threads = cfg->command == MW_CMD_ANALYZE && cfg->readers > 1 ? cfg->readers : 0,
+        .prepare = mw_reader_prepare,
+        .prepared_size = sizeof(mw_prepared_packet_t),
+        /* workers on threads read packets where the capture holds them */
+        .holders = cfg->threads > 1 ? cfg->threads : 0,
+        .range_done = mw_reader_range_done };
     mw_h5_writer_t *writer = NULL;
     char err2[MW_ERRBUF_SIZE] = "";
     int rc, input_rc, json_failed = 0;
@@ -1255,6 +1267,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     }
     /* the capture opens (as root when live) and root is given up before any file is parsed */
     cp.fanout = e.rs.nreaders > 1;
+    cp.range_done_ctx = &e.readers[0];
     e.cap = e.readers[0].cap = mw_capture_open(&cp, errbuf, errlen);
     if (e.cap == NULL || open_helpers(&e, &cp, errbuf, errlen) != 0) {
         destroy(&e);

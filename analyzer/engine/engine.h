@@ -28,6 +28,9 @@ typedef struct mw_run_summary {
     uint64_t clock_ahead;       /* packets more than a day newer than the one before */
     uint32_t peak_flows;
     unsigned readers;           /* capture --readers (1 otherwise) */
+    unsigned read_threads;      /* analyze --readers: threads reading a file at once (0: none) */
+    double cpu_read_threads_s;  /* ... their CPU seconds */
+    uint64_t ranges_rewalked;   /* ... ranges whose first record the reader found again */
     uint64_t reader_packets[8]; /* packets each of the first readers read */
     uint64_t kernel_received, kernel_dropped, if_dropped;
     uint64_t pcap_ring_dropped; /* packets --pcap-ring could not store (write errors) */

@@ -85,17 +85,71 @@ void mw_reader_close_tables(mw_reader_t *rd)
     rd->frags = NULL;
 }
 
+static void flow_ref_make(mw_flow_ref_t *ref, const mw_packet_t *p, const mw_l3_t *l3, uint8_t kind,
+        uint64_t tunnel_ctx)
+{
+    int a_is_src;
+
+    mw_flow_key_make(&ref->key, p, l3, kind, tunnel_ctx, &a_is_src);
+    ref->hash = mw_flow_key_hash(&ref->key);
+    ref->a_is_src = a_is_src;
+    ref->pad_ = 0;
+}
+
+/* The kind of flow a packet that is not itself a tunnel's is dispatched as. */
+static uint8_t flow_kind(const mw_packet_t *p)
+{
+    return p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
+}
+
+/* The same steps mw_reader_packet() takes, up to the tables: every choice here must be
+ * the one it would make on the packet. */
+void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
+{
+    mw_prepared_packet_t *pp = out;
+    mw_packet_t *p = &pp->p;
+    uint64_t tunnel_ctx = 0;
+
+    (void)ctx;
+    p->ts_us = raw->ts_us;
+    p->frame = 0; /* the reader numbers packets */
+    p->wirelen = raw->wirelen;
+    pp->rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
+    pp->tunnel_ctx = 0;
+    pp->have_tunnel = pp->have_flow = 0;
+    /* a later fragment's ports come from the fragment table: the reader makes its keys */
+    if (pp->rc != MW_DEC_OK)
+        return;
+    if (!is_gtp_u_tunnel(p))
+        p->has_gtp = 0;
+    if (is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p)) {
+        flow_ref_make(&pp->tunnel, p, &p->outer, MW_FLOW_TUNNEL, 0);
+        pp->have_tunnel = 1;
+        if (!mw_packet_has_inner(p) || p->inner.frag == MW_FRAG_LATER)
+            return;
+        tunnel_ctx = p->has_gtp ? mw_flow_tunnel_ctx(p) : 0;
+    }
+    flow_ref_make(&pp->flow, p, mw_packet_flow_l3(p), flow_kind(p), tunnel_ctx);
+    pp->tunnel_ctx = tunnel_ctx;
+    pp->have_flow = 1;
+}
+
 /* Accounts the outer tunnel flow; fills in what the inner flow needs of it, including
  * whether the packet goes up (sent by the base station) or down: the inner flow learns
- * from it which side is the subscriber. */
-static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, mw_tunnel_ref_t *ref /* OUT */)
+ * from it which side is the subscriber. pre: the tunnel's key, NULL to compute it. */
+static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, const mw_flow_ref_t *pre,
+        mw_tunnel_ref_t *ref /* OUT */)
 {
     const mw_reader_shared_t *sh = rd->sh;
     mw_flow_t *f;
     int dir;
 
     memset(ref, 0, sizeof(*ref));
-    f = mw_flow_table_account(rd->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
+    if (pre != NULL)
+        f = mw_flow_table_account_key(
+                rd->tunnels, p, &p->outer, &pre->key, pre->hash, pre->a_is_src, 0, &dir);
+    else
+        f = mw_flow_table_account(rd->tunnels, p, &p->outer, MW_FLOW_TUNNEL, 0, 0, &dir);
     if (f == NULL) {
         rd->sum->alloc_failures++;
         return;
@@ -122,8 +176,10 @@ static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, mw_tunnel_ref_t 
     rd->sum->tunnel_packets++;
 }
 
-static void dispatch(
-        mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame, const mw_tunnel_ref_t *tunnel)
+/* pre: the flow's key, NULL to compute it. held: p and frame stay in the capture's
+ * buffers until a fence (mw_reader_range_done): the worker reads them there. */
+static void dispatch(mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame,
+        const mw_tunnel_ref_t *tunnel, const mw_flow_ref_t *pre, int held)
 {
     const mw_reader_shared_t *sh = rd->sh;
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
@@ -131,21 +187,34 @@ static void dispatch(
     mw_work_item_t *item;
     uint32_t copy_len;
     mw_worker_t *w;
-    int a_is_src;
 
     rd->sum->tracked_packets++;
     if (sh->nworkers == 1 && !sh->threaded) {
-        mw_worker_packet(sh->workers[0], p, frame, tunnel, NULL);
+        mw_worker_packet(sh->workers[0], p, frame, tunnel, pre);
         return;
     }
     /* the key and hash that choose the worker go with the packet: the worker does not
      * compute them again */
-    mw_flow_key_make(
-            &flow.key, p, l3, p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, tunnel->ctx, &a_is_src);
-    flow.hash = mw_flow_key_hash(&flow.key);
-    flow.a_is_src = a_is_src;
-    flow.pad_ = 0;
+    if (pre != NULL)
+        flow = *pre;
+    else
+        flow_ref_make(&flow, p, l3, flow_kind(p), tunnel->ctx);
     w = sh->workers[flow.hash % sh->nworkers];
+    if (held) {
+        item = mw_ring_reserve(mw_worker_ring(w, rd->index), MW_WORK_SMALL_ITEM);
+        if (item == NULL) {
+            rd->sum->alloc_failures++;
+            return;
+        }
+        item->type = MW_WORK_PACKET_REF;
+        item->frame_len = 0;
+        item->tunnel = *tunnel;
+        item->flow = flow;
+        item->pkt_ref = p;
+        item->frame_ref = frame;
+        mw_ring_commit(mw_worker_ring(w, rd->index));
+        return;
+    }
     copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
     item = mw_ring_reserve(mw_worker_ring(w, rd->index), sizeof(*item) + copy_len);
     if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
@@ -210,16 +279,17 @@ void mw_reader_flush(mw_reader_t *rd, enum mw_end_reason reason)
  * seen, expired) it goes to the flow of its addresses and protocol with
  * ports 0, so its bytes still count somewhere (and the orphan is counted).
  */
-static void later_fragment(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame)
+static void later_fragment(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame,
+        const mw_prepared_packet_t *pp, int held)
 {
     mw_tunnel_ref_t none = { 0 };
     uint8_t tag = 0;
 
     if (mw_frag_table_join(rd->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
-        track_tunnel(rd, p, &none);
+        track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &none);
         return;
     }
-    dispatch(rd, p, frame, &none);
+    dispatch(rd, p, frame, &none, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
 }
 
 /* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
@@ -244,10 +314,11 @@ static void note_clock(mw_reader_t *rd, const mw_raw_packet_t *raw)
 void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
 {
     const mw_reader_shared_t *sh = rd->sh;
+    mw_prepared_packet_t *pp = raw->prepared;
     mw_run_summary_t *sum = rd->sum;
-    mw_packet_t p;
+    mw_packet_t own, *p = pp != NULL ? &pp->p : &own; /* prepared: worked on in place */
     mw_tunnel_ref_t tunnel = { 0 };
-    int rc;
+    int held = raw->held && pp != NULL, rc;
 
     sum->packets++;
     sum->bytes += raw->wirelen;
@@ -272,42 +343,67 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         rd->last_packet_tick_us = raw->ts_us;
         atomic_store(&rd->progress_us, raw->ts_us);
     }
-    p.ts_us = raw->ts_us;
+    p->ts_us = raw->ts_us;
     /* flow ids are 2 x the frame number: with several readers each numbers its own packets
      * in its own residue class, so ids stay unique (one reader: the packet's number) */
-    p.frame = (sum->packets - 1) * sh->nreaders + rd->index + 1;
-    p.wirelen = raw->wirelen;
-    rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, &p);
+    p->frame = (sum->packets - 1) * sh->nreaders + rd->index + 1;
+    p->wirelen = raw->wirelen;
+    rc = pp != NULL ? pp->rc : mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
     if (rc == MW_DEC_IP_FRAGMENT_LATER) {
-        later_fragment(rd, &p, raw->data);
+        later_fragment(rd, p, raw->data, pp, held);
         return;
     }
     if (rc != MW_DEC_OK) {
         sum->decode_events[rc]++;
         return;
     }
-    if (p.soft_event)
-        sum->soft_events[p.soft_event]++;
-    if (!is_gtp_u_tunnel(&p))
-        p.has_gtp = 0;
-    if (p.outer.frag == MW_FRAG_FIRST)
-        mw_frag_table_remember(rd->frags, &p.outer, 0,
-                is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p) ? FRAG_TAG_TUNNEL : 0, p.ts_us);
-    if (is_gtp_u_tunnel(&p) || is_ip_in_ip_tunnel(&p)) {
-        track_tunnel(rd, &p, &tunnel);
-        if (!mw_packet_has_inner(&p))
+    if (p->soft_event)
+        sum->soft_events[p->soft_event]++;
+    if (!is_gtp_u_tunnel(p))
+        p->has_gtp = 0;
+    if (p->outer.frag == MW_FRAG_FIRST)
+        mw_frag_table_remember(rd->frags, &p->outer, 0,
+                is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p) ? FRAG_TAG_TUNNEL : 0, p->ts_us);
+    if (is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p)) {
+        track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &tunnel);
+        if (!mw_packet_has_inner(p))
             return; /* echo, end marker, bad inner packet: the tunnel flow has it */
         /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
          * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
          * hosts' own traffic: the same flow on two tunnel legs is one flow. */
-        tunnel.ctx = p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0;
+        if (pp != NULL && pp->have_flow)
+            tunnel.ctx = pp->tunnel_ctx;
+        else
+            tunnel.ctx = p->has_gtp ? mw_flow_tunnel_ctx(p) : 0;
         /* fragments inside a tunnel: the datagram is known per tunnel flow */
-        if (p.inner.frag == MW_FRAG_FIRST)
-            mw_frag_table_remember(rd->frags, &p.inner, tunnel.key, 0, p.ts_us);
-        else if (p.inner.frag == MW_FRAG_LATER)
-            mw_frag_table_join(rd->frags, &p.inner, tunnel.key, p.ts_us, &(uint8_t){ 0 });
+        if (p->inner.frag == MW_FRAG_FIRST)
+            mw_frag_table_remember(rd->frags, &p->inner, tunnel.key, 0, p->ts_us);
+        else if (p->inner.frag == MW_FRAG_LATER)
+            mw_frag_table_join(rd->frags, &p->inner, tunnel.key, p->ts_us, &(uint8_t){ 0 });
     }
-    dispatch(rd, &p, raw->data, &tunnel);
+    dispatch(rd, p, raw->data, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
+}
+
+void mw_reader_range_done(void *ctx, void (*release)(void *arg), void *arg)
+{
+    mw_reader_t *rd = ctx;
+    const mw_reader_shared_t *sh = rd->sh;
+    unsigned i;
+
+    for (i = 0; i < sh->nworkers; i++) {
+        mw_ring_t *r = mw_worker_ring(sh->workers[i], rd->index);
+        mw_work_item_t *item = mw_ring_reserve(r, MW_WORK_SMALL_ITEM);
+        if (item == NULL) { /* only an item over half the ring is refused: never a fence */
+            release(arg);
+            continue;
+        }
+        item->type = MW_WORK_FENCE;
+        item->frame_len = 0;
+        item->release = release;
+        item->release_arg = arg;
+        mw_ring_commit(r);
+        mw_ring_flush(r); /* the capture may wait for it */
+    }
 }
 
 /* ---- helpers (capture --readers N) ---- */

@@ -67,6 +67,28 @@ typedef struct mw_reader {
     double cpu_s; /* a helper's thread CPU time, once it ended */
 } mw_reader_t;
 
+/* What the threads reading a file (analyze --readers N) work out for the reader: the
+ * decoding and the keys and hashes of the packet's tunnel and flow, which depend on the
+ * packet's bytes alone. Its time, frame number and tunnel state stay the reader's. */
+typedef struct mw_prepared_packet {
+    mw_packet_t p;
+    int32_t rc;          /* mw_decode_frame() */
+    uint8_t have_tunnel; /* tunnel is set: an outer tunnel flow, or a later fragment's */
+    uint8_t have_flow;   /* flow is set: the flow it is dispatched to */
+    uint8_t pad_[2];
+    uint64_t tunnel_ctx; /* with flow: the inner flow's tunnel part of its key */
+    mw_flow_ref_t tunnel;
+    mw_flow_ref_t flow;
+} mw_prepared_packet_t;
+
+/* An mw_capture_prepare_fn (ctx unused): fills an mw_prepared_packet_t. The reader then
+ * works on it in place (numbers the packet, joins fragments). */
+void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out);
+
+/* The capture's range_done (mw_capture_params_t) for reader rd (ctx): a fence to every
+ * worker, which releases the range once it has done every packet before it. */
+void mw_reader_range_done(void *ctx, void (*release)(void *arg), void *arg);
+
 /* The tunnel and fragment tables; tunnel_flows caps the tunnel table. 0 or MW_ENOMEM. */
 int mw_reader_open_tables(
         mw_reader_t *rd, mw_flow_sink_t *sink, uint32_t tunnel_flows, char *errbuf, size_t errlen);

@@ -230,10 +230,14 @@ static int take_item(mw_worker_t *w, mw_ring_t *r)
 
     if (item == NULL)
         return 0;
-    if (item->type == MW_WORK_PACKET && w->dpi == NULL)
+    if ((item->type == MW_WORK_PACKET || item->type == MW_WORK_PACKET_REF) && w->dpi == NULL)
         w->packets++; /* no module: the run fails, the packets are only counted */
     else if (item->type == MW_WORK_PACKET)
         mw_worker_packet(w, &item->pkt, (const uint8_t *)(item + 1), &item->tunnel, &item->flow);
+    else if (item->type == MW_WORK_PACKET_REF)
+        mw_worker_packet(w, item->pkt_ref, item->frame_ref, &item->tunnel, &item->flow);
+    else if (item->type == MW_WORK_FENCE)
+        item->release(item->release_arg); /* every item before it is done */
     else if (item->type == MW_WORK_TICK)
         mw_worker_tick(w, item->pkt.ts_us);
     else

@@ -8,6 +8,7 @@
 #define MW_WORKER_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode/packet.h"
@@ -64,16 +65,32 @@ typedef struct mw_flow_ref {
     uint32_t pad_;
 } mw_flow_ref_t;
 
-/* Work item header in the ring; the frame bytes follow it. */
+/* Work item in the ring. PACKET: the frame bytes follow it. PACKET_REF (analyze
+ * --readers N): the packet and its frame stay in the reader's input buffers, which a
+ * FENCE after them hands back (release(release_arg)); these items end at the union's
+ * member they use. */
 typedef struct mw_work_item {
     uint32_t type; /* MW_WORK_* */
     uint32_t frame_len;
     mw_tunnel_ref_t tunnel;
     mw_flow_ref_t flow;
-    mw_packet_t pkt;
+    union {
+        mw_packet_t pkt; /* PACKET; TICK: pkt.ts_us */
+        struct {
+            const mw_packet_t *pkt_ref;
+            const uint8_t *frame_ref;
+        };
+        struct {
+            void (*release)(void *arg);
+            void *release_arg;
+        };
+    };
 } mw_work_item_t;
 
-enum { MW_WORK_PACKET = 1, MW_WORK_TICK, MW_WORK_END };
+enum { MW_WORK_PACKET = 1, MW_WORK_TICK, MW_WORK_END, MW_WORK_PACKET_REF, MW_WORK_FENCE };
+
+/* Bytes of a PACKET_REF or FENCE item. */
+#define MW_WORK_SMALL_ITEM (offsetof(mw_work_item_t, pkt) + 2 * sizeof(void *))
 
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen);
 

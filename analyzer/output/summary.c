@@ -15,12 +15,16 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     fprintf(out, "packets      %llu (%.1f MB) in %.2f s, %.0f packets/s\n",
             (unsigned long long)s->packets, (double)s->bytes / 1e6, s->elapsed_s, rate);
     if (cfg->threads > 1 || s->readers > 1)
-        fprintf(out,
-                "cpu          reader %.2f s, %u workers %.2f s, writer %.2f s, deflate %.2f s\n",
+        fprintf(out, "cpu          reader %.2f s, %u workers %.2f s, writer %.2f s, deflate %.2f s",
                 s->cpu_reader_s, cfg->threads, s->cpu_workers_s, s->cpu_writer_s, s->cpu_deflate_s);
     else
-        fprintf(out, "cpu          reader and worker %.2f s, writer %.2f s, deflate %.2f s\n",
+        fprintf(out, "cpu          reader and worker %.2f s, writer %.2f s, deflate %.2f s",
                 s->cpu_reader_s, s->cpu_writer_s, s->cpu_deflate_s);
+    if (s->read_threads > 1)
+        fprintf(out, ", %u file readers %.2f s", s->read_threads, s->cpu_read_threads_s);
+    if (s->ranges_rewalked > 0) /* a payload looked like pcap records: the reader walked it */
+        fprintf(out, " (%llu ranges walked again)", (unsigned long long)s->ranges_rewalked);
+    fputc('\n', out);
     fprintf(out, "flows        %llu records, peak %u in memory, %llu evicted\n",
             (unsigned long long)s->flows_written, s->peak_flows,
             (unsigned long long)s->flows_evicted);
