@@ -547,7 +547,7 @@ double mw_capture_read_threads_cpu_s(const mw_capture_t *cap)
 
 uint64_t mw_capture_read_threads_rewalked(const mw_capture_t *cap)
 {
-    return cap->split_rewalked;
+    return cap->split_rewalked + mw__split_rewalked(cap->split) + mw__split_rewalked(cap->retired);
 }
 
 uint64_t mw_capture_total_bytes(const mw_capture_t *cap)

@@ -496,6 +496,11 @@ double mw__split_cpu_s(const mw_split_t *s)
     return sum;
 }
 
+uint64_t mw__split_rewalked(const mw_split_t *s)
+{
+    return s != NULL ? s->rewalked : 0;
+}
+
 uint64_t mw__split_done_bytes(const mw_split_t *s)
 {
     return s->expect;

@@ -52,6 +52,9 @@ int mw__split_next(mw_split_t *s, struct pcap_pkthdr *hdr /* OUT */, const uint8
 /* The threads' CPU seconds so far. */
 double mw__split_cpu_s(const mw_split_t *s);
 
+/* Ranges whose first record the caller had to find again so far (NULL-safe: 0). */
+uint64_t mw__split_rewalked(const mw_split_t *s);
+
 /* Bytes of the file handed over so far (for the progress line). */
 uint64_t mw__split_done_bytes(const mw_split_t *s);
 

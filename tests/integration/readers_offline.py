@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""analyze --readers N reads a plain pcap file with N threads (byte ranges) and
+must give exactly what one reader gives: the same flow records (every column),
+the same exit code and the same error lines - on files built to be hard for
+it (payloads that are chains of pcap record headers, so ranges start on a
+wrong guess; a record over the file's snaplen; a record libpcap refuses; a cut
+file; nanosecond timestamps; a BPF filter; pcapng and gzip inputs between
+plain ones) and, when ../shared is there, on the real captures.
+
+usage: readers_offline.py MASTWATCH SHARED_DIR
+"""
+import glob
+import gzip
+import os
+import re
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+
+import h5py
+
+from mwtest import Failures, run
+
+T0 = 1700000000
+
+
+def frame(i, payload):
+    """Ethernet/IPv4/UDP from one of 40 clients to one of 3 servers."""
+    src = bytes([10, 1, (i % 40) // 250, 1 + (i % 40) % 250])
+    dst = bytes([192, 0, 2, 1 + (i % 3)])
+    udp = struct.pack(">HHHH", 40000 + i % 40, 5000 + i % 3, 8 + len(payload), 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), i & 0xFFFF, 0, 64, 17, 0, src, dst)
+    return b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00" + ip + udp
+
+
+def fake_records(sec, size):
+    """A payload that reads as a chain of pcap records (a capture file being uploaded)."""
+    one = struct.pack("<IIII", sec, 123456, 8, 8) + b"\xaa" * 8
+    return (one * (size // len(one) + 1))[:size]
+
+
+def write_pcap(path, packets, nano=False, snaplen=262144):
+    """packets: (ts_s, frac, data[, caplen_override]) in order."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B23C4D if nano else 0xA1B2C3D4, 2, 4, 0, 0, snaplen, 1))
+        for p in packets:
+            ts, frac, data = p[:3]
+            caplen = p[3] if len(p) > 3 else len(data)
+            f.write(struct.pack("<IIII", ts, frac, caplen, max(len(data), caplen)) + data)
+
+
+def crafted(n, nano=False):
+    out = []
+    for i in range(n):
+        frac = (i * 7919) % 1000000
+        out.append((T0 + i // 100, frac * 1000 if nano else frac,
+                    frame(i, fake_records(T0 + i // 100, 1200 + (i * 37) % 250))))
+    return out
+
+
+def analyze(mastwatch, tmp, name, inputs, extra):
+    out = os.path.join(tmp, name + ".h5")
+    r = run([mastwatch, "analyze", "--no-progress", "-o", out] + extra + inputs, timeout=600)
+    rows = None
+    if os.path.exists(out):
+        with h5py.File(out, "r") as f:
+            rows = sorted(map(tuple, f["flows"][:].tolist()))
+        os.unlink(out)
+    errors = [l for l in r.stderr.splitlines() if l.startswith("mastwatch:")]
+    return r.returncode, errors, rows, r.stderr
+
+
+def compare(fails, mastwatch, tmp, label, inputs, threads, readers, extra=()):
+    """--readers N against one reader with the same workers."""
+    base = analyze(mastwatch, tmp, "one", inputs, ["-t", str(threads)] + list(extra))
+    got = analyze(mastwatch, tmp, "many", inputs,
+                  ["-t", str(threads), "--readers", str(readers)] + list(extra))
+    fails.check(base[2] is not None and len(base[2]) > 0, f"{label}: no records from one reader")
+    fails.check(got[:3] == base[:3],
+                f"{label}, -t {threads} --readers {readers}: exit {got[0]} vs {base[0]}, errors "
+                f"{got[1]} vs {base[1]}, {len(got[2] or [])} vs {len(base[2] or [])} records, "
+                f"{len(set(got[2] or []) ^ set(base[2] or []))} differ")
+    return got[3]
+
+
+def main():
+    mastwatch, shared = sys.argv[1], sys.argv[2]
+    fails = Failures()
+    with tempfile.TemporaryDirectory() as tmp:
+        plain = os.path.join(tmp, "uploads.pcap")
+        packets = crafted(7000)
+        write_pcap(plain, packets)
+        fails.check(os.path.getsize(plain) > 6 * 1024 * 1024, "the crafted file spans few ranges")
+
+        err = compare(fails, mastwatch, tmp, "payloads of pcap records", [plain], 2, 2)
+        cpu = re.search(r"cpu .*, 2 file readers [0-9.]+ s \((\d+) ranges walked again\)", err)
+        fails.check(cpu is not None and int(cpu.group(1)) > 0,
+                    "the summary shows no range walked again (the wrong guesses were not caught?): "
+                    + (re.search(r"cpu .*", err) or re.search(r".*", err)).group(0))
+        compare(fails, mastwatch, tmp, "payloads of pcap records", [plain], 1, 3)
+        compare(fails, mastwatch, tmp, "BPF filter", [plain], 3, 2, ["-f", "udp port 5001"])
+
+        nano = os.path.join(tmp, "nano.pcap")
+        write_pcap(nano, crafted(3000, nano=True))
+        compare(fails, mastwatch, tmp, "nanosecond file", [nano], 2, 2)
+
+        # over the file's snaplen (libpcap cuts it to the snaplen), then one it refuses
+        big = crafted(3000)
+        big[1500] = big[1500][:2] + (big[1500][2] + b"\x00" * 400,)
+        oversnap = os.path.join(tmp, "oversnap.pcap")
+        write_pcap(oversnap, big, snaplen=1500)
+        compare(fails, mastwatch, tmp, "record over the snaplen", [oversnap], 2, 2)
+        refused = os.path.join(tmp, "refused.pcap")
+        bad = crafted(3000)
+        bad[2000] = bad[2000][:3] + (300000,)  # caplen over libpcap's maximum: an error
+        write_pcap(refused, bad)
+        err = compare(fails, mastwatch, tmp, "record libpcap refuses", [refused], 2, 2)
+        fails.check("invalid packet capture length 300000" in err, "libpcap's error is not shown")
+
+        cut = os.path.join(tmp, "cut.pcap")
+        with open(plain, "rb") as f:
+            data = f.read()
+        with open(cut, "wb") as f:
+            f.write(data[:len(data) - 700])
+        err = compare(fails, mastwatch, tmp, "file cut mid-record", [cut], 2, 2)
+        fails.check("truncated dump file" in err, "the cut file's error is not shown")
+
+        # pcapng and gzip (one thread reads them) between plain files
+        ng = os.path.join(tmp, "mid.pcapng")
+        subprocess.run(["editcap", "-F", "pcapng", nano, ng], check=True)
+        gz = os.path.join(tmp, "late.pcap.gz")
+        with open(oversnap, "rb") as f, gzip.open(gz, "wb") as g:
+            shutil.copyfileobj(f, g)
+        compare(fails, mastwatch, tmp, "plain, pcapng, gzip, plain files", [plain, ng, gz, cut], 3, 2)
+
+        caps = os.path.join(shared, "captures")
+        if os.path.isdir(caps):
+            inputs = sorted(glob.glob(os.path.join(caps, "open5gs", "*.pcap*")))
+            inputs += sorted(glob.glob(os.path.join(caps, "ndpi", "*.pcap")))[:80]
+            inputs += sorted(glob.glob(os.path.join(caps, "pcapplusplus", "*.pcap")))
+            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 2, 2,
+                    ["--idle-timeout", "30"])
+            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 1, 2,
+                    ["--idle-timeout", "30"])
+        else:
+            print(f"note: {caps} is absent: the real captures are not compared")
+    return fails.finish("--readers 2 and 3 give one reader's records, exit codes and errors")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
