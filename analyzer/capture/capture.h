@@ -37,6 +37,7 @@ typedef struct mw_capture_params {
     /* offline, 2 or more: a plain pcap file is read by this many threads at once, byte
      * ranges each, its records handed over in file order (capture/pcap_split.h) */
     unsigned read_threads;
+    uint32_t read_range_bytes;     /* the byte ranges they read, 0 = 1.5 MB (tests: smaller) */
     mw_capture_prepare_fn prepare; /* NULL: nothing prepared */
     void *prepare_ctx;
     size_t prepared_size;

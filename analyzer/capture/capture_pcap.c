@@ -195,6 +195,7 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->nano = cap->params.nano;
     if (cap->params.read_threads > 1 && strcmp(name, "-") != 0) {
         const mw_split_params_t sp = { .nthreads = cap->params.read_threads,
+            .range_bytes = cap->params.read_range_bytes,
             .nano = cap->nano,
             .filter = cap->params.filter,
             .prepare = cap->params.prepare != NULL ? prepare_record : NULL,

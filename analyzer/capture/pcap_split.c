@@ -30,13 +30,16 @@
 #include "core/mw.h"
 #include "core/pool.h"
 
-#define SPLIT_BUF        (2u << 20)                 /* a slot's buffer: one huge page */
-#define SPLIT_MAXREC     (16u + 262144u)            /* a record header and the largest caplen */
-#define SPLIT_RANGE      (SPLIT_BUF - (512u << 10)) /* leaves room for the overhanging record */
-#define SPLIT_CHAIN      4                          /* headers in a row that make a guess */
-#define PCAP_MAGIC_US    0xa1b2c3d4u
-#define PCAP_MAGIC_NS    0xa1b23c4du
-#define PCAP_MAX_SNAPLEN 262144u /* libpcap's max_snaplen_for_dlt() for the types taken */
+#define SPLIT_BUF    (2u << 20)                 /* a slot's buffer: one huge page */
+#define SPLIT_MAXREC (16u + 262144u)            /* a record header and the largest caplen */
+#define SPLIT_RANGE  (SPLIT_BUF - (512u << 10)) /* leaves room for the overhanging record */
+#define SPLIT_CHAIN  4                          /* headers in a row that make a guess */
+/* records of a range prepared at most: a range of tiny records is the caller's to work on,
+ * so a slot's prepared bytes stay under 32k x prepared_size */
+#define SPLIT_PREPARED_MAX 24576
+#define PCAP_MAGIC_US      0xa1b2c3d4u
+#define PCAP_MAGIC_NS      0xa1b23c4du
+#define PCAP_MAX_SNAPLEN   262144u /* libpcap's max_snaplen_for_dlt() for the types taken */
 
 /* HELD: handed over, waiting for its holders' releases */
 enum slot_state { SLOT_FREE, SLOT_ASSIGNED, SLOT_BUSY, SLOT_READY, SLOT_HELD };
@@ -69,7 +72,7 @@ typedef struct split_slot {
 struct mw_split {
     mw_split_params_t params;
     int fd;
-    uint64_t size, nranges;
+    uint64_t size, nranges, range;
     uint32_t snapshot;
     int file_ns, want_ns, dlt;
     struct bpf_program prog;
@@ -210,7 +213,7 @@ static void prepare_all(mw_split_t *s, split_slot_t *sl)
     size_t i, size = s->params.prepared_size;
 
     sl->have_prepared = 0;
-    if (s->params.prepare == NULL || sl->nrecs == 0 ||
+    if (s->params.prepare == NULL || sl->nrecs == 0 || sl->nrecs > SPLIT_PREPARED_MAX ||
             mw_grow((void **)&sl->prepared, &sl->prepared_cap, sl->nrecs, size) != 0)
         return; /* not prepared: the caller does the work itself */
     for (i = 0; i < sl->nrecs; i++) {
@@ -291,8 +294,8 @@ static void assign(mw_split_t *s, split_slot_t *sl, uint64_t seq)
         return;
     }
     sl->seq = seq;
-    sl->start = MW_PCAP_HEADER_LEN + seq * (uint64_t)SPLIT_RANGE;
-    sl->end = MW_MIN(sl->start + SPLIT_RANGE, s->size);
+    sl->start = MW_PCAP_HEADER_LEN + seq * s->range;
+    sl->end = MW_MIN(sl->start + s->range, s->size);
     sl->state = SLOT_ASSIGNED;
     pthread_cond_signal(&s->work_cv);
 }
@@ -346,7 +349,9 @@ mw_split_t *mw__split_open(const char *path, const mw_split_params_t *params, in
             (uint64_t)st.st_size <= MW_PCAP_HEADER_LEN || read_header(s, filter) != 0)
         goto fail;
     s->size = (uint64_t)st.st_size;
-    s->nranges = (s->size - MW_PCAP_HEADER_LEN + SPLIT_RANGE - 1) / SPLIT_RANGE;
+    s->range = params->range_bytes > 0 && params->range_bytes < SPLIT_RANGE ? params->range_bytes
+                                                                            : SPLIT_RANGE;
+    s->nranges = (s->size - MW_PCAP_HEADER_LEN + s->range - 1) / s->range;
     s->expect = MW_PCAP_HEADER_LEN;
     (void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     s->mu_ok = pthread_mutex_init(&s->mu, NULL) == 0;

@@ -21,9 +21,10 @@
 typedef struct mw_split mw_split_t;
 
 typedef struct mw_split_params {
-    unsigned nthreads;  /* range readers, >= 2 */
-    int nano;           /* timestamps in nanoseconds, else microseconds */
-    const char *filter; /* records matching it, NULL or "" for all */
+    unsigned nthreads;    /* range readers, >= 2 */
+    uint32_t range_bytes; /* 0 (or over 1.5 MB): 1.5 MB */
+    int nano;             /* timestamps in nanoseconds, else microseconds */
+    const char *filter;   /* records matching it, NULL or "" for all */
     /* run by the range readers on each record (after the filter), or NULL */
     void (*prepare)(void *ctx, const struct pcap_pkthdr *hdr, const uint8_t *data, void *out);
     void *prepare_ctx;

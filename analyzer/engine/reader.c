@@ -316,7 +316,9 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     const mw_reader_shared_t *sh = rd->sh;
     mw_prepared_packet_t *pp = raw->prepared;
     mw_run_summary_t *sum = rd->sum;
-    mw_packet_t own, *p = pp != NULL ? &pp->p : &own; /* prepared: worked on in place */
+    mw_packet_t own; /* decoded here when not prepared: mw_decode_frame() fills it */
+    /* cppcheck-suppress uninitvar ; only own's address is taken here */
+    mw_packet_t *p = pp != NULL ? &pp->p : &own; /* prepared: worked on in place */
     mw_tunnel_ref_t tunnel = { 0 };
     int held = raw->held && pp != NULL, rc;
 
