@@ -18,10 +18,31 @@
 #include "core/mw.h"
 #include "core/pool.h"
 
+#define PENDING_MAX   2   /* header-only packets that wait for nDPI */
+#define PENDING_BYTES 128 /* ... in an object of this size: a SYN and its RST fit */
+#define PENDING_TAG   1u  /* the low bit of a state pointer: it is a pending_t */
+
+/* The first header-only TCP packets of a flow, before it has nDPI state. */
+typedef struct pending {
+    int64_t ts_us[PENDING_MAX];
+    uint8_t len[PENDING_MAX];
+    uint8_t n;
+    uint8_t bytes[PENDING_BYTES - PENDING_MAX * 9 - 1];
+} pending_t;
+
 struct mw_classifier {
     struct ndpi_detection_module_struct *ndpi;
-    mw_pool_t *flows; /* nDPI's per-flow state: one pool per worker, no malloc per flow */
+    mw_pool_t *flows;   /* nDPI's per-flow state: one pool per worker, no malloc per flow */
+    mw_pool_t *pending; /* pending_t */
+    int waiting;        /* header-only packets may wait */
 };
+
+static pending_t *pending_of(void *state)
+{
+    return ((uintptr_t)state & PENDING_TAG)
+                   ? (pending_t *)((uintptr_t)state & ~(uintptr_t)PENDING_TAG)
+                   : NULL;
+}
 
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
 {
@@ -32,14 +53,19 @@ mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
         return NULL;
     }
     c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
-    if (c->flows == NULL) {
+    c->pending = mw_pool_create(sizeof(pending_t));
+    if (c->flows == NULL || c->pending == NULL) {
+        mw_pool_destroy(c->flows);
+        mw_pool_destroy(c->pending);
         free(c);
         mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
         return NULL;
     }
+    c->waiting = 1;
     c->ndpi = mw_ndpi_module_new();
     if (c->ndpi == NULL) {
         mw_pool_destroy(c->flows);
+        mw_pool_destroy(c->pending);
         free(c);
         mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
         return NULL;
@@ -53,6 +79,7 @@ void mw_classifier_destroy(mw_classifier_t *c)
         return;
     ndpi_exit_detection_module(c->ndpi);
     mw_pool_destroy(c->flows);
+    mw_pool_destroy(c->pending);
     free(c);
 }
 
@@ -61,7 +88,25 @@ size_t mw_classifier_flow_bytes(void)
     return SIZEOF_FLOW_STRUCT;
 }
 
-void *mw_classifier_flow_new(mw_classifier_t *c)
+void mw_classifier_set_waiting(mw_classifier_t *c, int on)
+{
+    c->waiting = on;
+}
+
+unsigned mw_classifier_flow_packets(const void *state)
+{
+    const struct ndpi_flow_struct *f = state;
+
+    return f != NULL && pending_of((void *)(uintptr_t)state) == NULL ? f->num_processed_pkts : 0;
+}
+
+size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending)
+{
+    *pending = mw_pool_live(c->pending);
+    return mw_pool_live(c->flows);
+}
+
+static void *flow_new(mw_classifier_t *c)
 {
     struct ndpi_flow_struct *f = mw_pool_get(c->flows);
 
@@ -94,15 +139,14 @@ static void free_state(mw_classifier_t *c, void **state)
     *state = NULL;
 }
 
-int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
-        int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec)
+/* One packet into nDPI state f (*state): 1 detection over (state freed), 0 more wanted. */
+static int feed(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len, int64_t ts_us,
+        uint32_t packets_seen, mw_flow_record_t *rec)
 {
     struct ndpi_flow_struct *f = *state;
     ndpi_protocol proto;
     uint32_t limit;
 
-    if (f == NULL)
-        return 1;
     proto = mw_ndpi_process(
             c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u), (uint64_t)(ts_us / 1000));
     limit = rec->l4_proto == 6 ? MW_DPI_MAX_TCP_PACKETS : MW_DPI_MAX_UDP_PACKETS;
@@ -119,12 +163,92 @@ int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, u
     return 1;
 }
 
-void mw_classifier_peek(mw_classifier_t *c, void *state, mw_flow_record_t *rec)
+/* Keeps a header-only TCP packet of a flow without nDPI state yet: 1 kept, 0 not (nDPI
+ * must see it now, after what waits). */
+static int keep_pending(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
+        uint32_t payload_len, int64_t ts_us, const mw_flow_record_t *rec)
 {
-    struct ndpi_flow_struct *f = state;
+    pending_t *p = pending_of(*state);
+    size_t used = 0;
+    uint8_t i;
+
+    if (!c->waiting || rec->l4_proto != 6 || payload_len != 0 || (*state != NULL && p == NULL))
+        return 0;
+    if (p == NULL) {
+        p = mw_pool_get(c->pending);
+        if (p == NULL)
+            return 0; /* out of memory: nDPI state is tried instead */
+        p->n = 0;
+    }
+    for (i = 0; i < p->n; i++)
+        used += p->len[i];
+    if (p->n == PENDING_MAX || used + ip_len > sizeof(p->bytes)) {
+        *state = (void *)((uintptr_t)p | PENDING_TAG);
+        return 0;
+    }
+    memcpy(p->bytes + used, ip, ip_len);
+    p->len[p->n] = (uint8_t)ip_len;
+    p->ts_us[p->n++] = ts_us;
+    *state = (void *)((uintptr_t)p | PENDING_TAG);
+    return 1;
+}
+
+/* Gives a flow whose packets wait its nDPI state and hands them over, in order: 0, or -1
+ * out of memory (they still wait). */
+static int materialize(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
+{
+    pending_t *p = pending_of(*state);
+    size_t off = 0;
+    uint8_t i;
+
+    *state = flow_new(c);
+    if (*state == NULL) {
+        *state = (void *)((uintptr_t)p | PENDING_TAG);
+        return -1;
+    }
+    for (i = 0; i < p->n; i++) {
+        if (feed(c, state, p->bytes + off, p->len[i], p->ts_us[i], i + 1u, rec) == 1)
+            break; /* detection over (a packet limit of 1 or 2): the rest is not needed */
+        off += p->len[i];
+    }
+    mw_pool_put(c->pending, p);
+    return 0;
+}
+
+int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
+        uint32_t payload_len, int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec)
+{
+    if (keep_pending(c, state, ip, ip_len, payload_len, ts_us, rec))
+        return 0;
+    if (pending_of(*state) != NULL) {
+        if (materialize(c, state, rec) != 0)
+            return -1;
+        if (*state == NULL)
+            return 1;
+    } else if (*state == NULL) {
+        *state = flow_new(c);
+        if (*state == NULL)
+            return -1;
+    }
+    return feed(c, state, ip, ip_len, ts_us, packets_seen, rec);
+}
+
+/* A flow ends, or its record is cut, with packets still waiting: nDPI sees them first. */
+static void settle(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
+{
+    if (pending_of(*state) == NULL || materialize(c, state, rec) == 0)
+        return;
+    mw_pool_put(c->pending, pending_of(*state)); /* no memory for nDPI: no labels */
+    *state = NULL;
+}
+
+void mw_classifier_peek(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
+{
+    struct ndpi_flow_struct *f;
     ndpi_protocol proto;
 
-    (void)c;
+    settle(c, state, rec);
+    f = *state;
     if (f == NULL)
         return;
     memset(&proto, 0, sizeof(proto));
@@ -136,9 +260,11 @@ void mw_classifier_peek(mw_classifier_t *c, void *state, mw_flow_record_t *rec)
 
 void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
 {
-    struct ndpi_flow_struct *f = *state;
+    struct ndpi_flow_struct *f;
     ndpi_protocol proto;
 
+    settle(c, state, rec);
+    f = *state;
     if (f == NULL)
         return;
     proto = mw_ndpi_giveup(c->ndpi, f);

@@ -21,21 +21,36 @@ typedef struct mw_classifier mw_classifier_t;
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen);
 void mw_classifier_destroy(mw_classifier_t *c); /* NULL-safe */
 
-/* New per-flow state, or NULL when out of memory. */
-void *mw_classifier_flow_new(mw_classifier_t *c);
-/* Bytes of one flow's nDPI state (what mw_classifier_flow_new allocates). */
+/* on 0: every packet goes to nDPI at once, none waits (to compare; default 1). */
+void mw_classifier_set_waiting(mw_classifier_t *c, int on);
+
+/* Bytes of one flow's nDPI state. */
 size_t mw_classifier_flow_bytes(void);
 
+/* Packets nDPI has processed for a flow holding state (0 without: waiting, or done). */
+unsigned mw_classifier_flow_packets(const void *state);
+
+/* Flows holding nDPI state now, and flows whose packets wait for it (*pending). */
+size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending /* OUT */);
+
 /*
- * Feeds one IP packet (pointer to the IP header) to nDPI. packets_seen is
- * the flow's packet count including this one. Returns 1 when detection is
- * finished: labels are in rec and the state has been freed (*state = NULL).
+ * Feeds one IP packet (pointer to the IP header; payload_len: its transport
+ * payload's bytes) to nDPI. *state is NULL before a flow's first packet: the
+ * classifier makes it. packets_seen is the flow's packet count including
+ * this one. Returns 1 when detection is finished: labels are in rec and the
+ * state has been freed (*state = NULL); 0 when it wants more; -1 when out of
+ * memory (the packet was not taken: hand it again as the same packets_seen).
+ *
+ * The first TCP packets without payload (a SYN, its answer) wait in a small
+ * buffer and are handed to nDPI, in order and with their times, only when
+ * the flow carries data or ends: a port scan's flows never take nDPI's
+ * state of about 700 bytes, and nDPI sees what it would have seen.
  */
 int mw_classifier_process(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip_len,
-        int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec);
+        uint32_t payload_len, int64_t ts_us, uint32_t packets_seen, mw_flow_record_t *rec);
 
 /* Copies the current labels into rec without ending detection (active timeout). */
-void mw_classifier_peek(mw_classifier_t *c, void *state, mw_flow_record_t *rec);
+void mw_classifier_peek(mw_classifier_t *c, void **state, mw_flow_record_t *rec);
 
 /* Ends detection (guessing when nothing matched), fills rec, frees *state. */
 void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *rec);

@@ -83,7 +83,7 @@ static void on_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
     mw_worker_t *w = ctx;
 
     if (reason == MW_END_ACTIVE)
-        mw_classifier_peek(w->dpi, f->user, &f->rec);
+        mw_classifier_peek(w->dpi, &f->user, &f->rec);
     else if (f->user != NULL)
         mw_classifier_finish(w->dpi, &f->user, &f->rec);
     mw_record_batch_add(&w->batch, &f->rec);
@@ -196,17 +196,14 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         return; /* no transport header: nothing for nDPI */
     if (f->host_tries < HOST_TRIES && l3->payload_len > 0)
         find_host(f, l3, frame);
-    if (f->user == NULL && f->user_packets == 0) {
-        f->user = mw_classifier_flow_new(w->dpi);
-        if (f->user == NULL) {
-            w->alloc_failures++;
-            return;
-        }
-    }
-    if (f->user != NULL) {
+    /* nDPI state comes with the flow's first packet and goes when detection ends */
+    if (f->user != NULL || f->user_packets == 0) {
         f->user_packets++;
-        mw_classifier_process(w->dpi, &f->user, frame + l3->l3_off, l3->l3_len, p->ts_us,
-                f->user_packets, &f->rec);
+        if (mw_classifier_process(w->dpi, &f->user, frame + l3->l3_off, l3->l3_len, l3->payload_len,
+                    p->ts_us, f->user_packets, &f->rec) < 0) {
+            f->user_packets--; /* the next packet tries again */
+            w->alloc_failures++;
+        }
     }
 }
 

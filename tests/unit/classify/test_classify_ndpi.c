@@ -1,0 +1,392 @@
+/*
+ * test_classify_ndpi.c - the classifier's waiting packets: a TCP flow's
+ * first packets without payload wait outside nDPI's state, and nDPI still
+ * names the flow as if it had seen them at once - an HTTP request after its
+ * handshake, a scan's lone SYN guessed by its port at the end - while a UDP
+ * flow gets nDPI state with its first packet. On every shared capture (when
+ * ../shared is there) every flow gets the same labels with and without
+ * waiting.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "classify/classify_ndpi.h"
+#include "core/mw.h"
+#include "decode/decode.h"
+#include "flow/flow_key.h"
+#include "flow/flow_record.h"
+
+#define CLIENT 0x0a000001u /* 10.0.0.1 */
+#define SERVER 0xc0000201u /* 192.0.2.1 */
+
+enum { FIN = 0x01, SYN = 0x02, RST = 0x04, PSH = 0x08, ACK = 0x10 };
+
+static void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    put16(p, (uint16_t)(v >> 16));
+    put16(p + 2, (uint16_t)v);
+}
+
+/* An IPv4/TCP packet (no options) between the client's port 43210 and server_port into
+ * buf; returns its length. */
+static uint32_t tcp_packet(uint8_t *buf, int from_client, uint16_t server_port, uint8_t flags,
+        uint32_t seq, uint32_t ack, const char *payload)
+{
+    size_t n = payload ? strlen(payload) : 0;
+    uint8_t *tcp = buf + 20;
+
+    memset(buf, 0, 40);
+    buf[0] = 0x45;
+    put16(buf + 2, (uint16_t)(40 + n));
+    buf[8] = 64;
+    buf[9] = 6;
+    put32(buf + 12, from_client ? CLIENT : SERVER);
+    put32(buf + 16, from_client ? SERVER : CLIENT);
+    put16(tcp, from_client ? 43210 : server_port);
+    put16(tcp + 2, from_client ? server_port : 43210);
+    put32(tcp + 4, seq);
+    put32(tcp + 8, ack);
+    tcp[12] = 5 << 4;
+    tcp[13] = flags;
+    put16(tcp + 14, 65535);
+    memcpy(buf + 40, payload ? payload : "", n);
+    return (uint32_t)(40 + n);
+}
+
+static int feed_port(mw_classifier_t *c, void **state, uint32_t *seen, mw_flow_record_t *rec,
+        uint16_t server_port, int from_client, uint8_t flags, uint32_t seq, uint32_t ack,
+        const char *payload)
+{
+    uint8_t buf[512];
+    uint32_t len = tcp_packet(buf, from_client, server_port, flags, seq, ack, payload);
+
+    ++*seen;
+    return mw_classifier_process(
+            c, state, buf, len, len - 40, 1700000000000000 + *seen * 1000, *seen, rec);
+}
+
+static int feed(mw_classifier_t *c, void **state, uint32_t *seen, mw_flow_record_t *rec,
+        int from_client, uint8_t flags, uint32_t seq, uint32_t ack, const char *payload)
+{
+    return feed_port(c, state, seen, rec, 80, from_client, flags, seq, ack, payload);
+}
+
+/* The packets that waited reach nDPI before the first one with data, as if at once: it
+ * counts all of them, waiting or not. */
+static void test_waiting_packets_reach_ndpi(void **unused)
+{
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c[2];
+    mw_flow_record_t rec[2];
+    void *state[2] = { NULL, NULL };
+    uint32_t seen[2] = { 0, 0 };
+    int i;
+    (void)unused;
+
+    for (i = 0; i < 2; i++) {
+        c[i] = mw_classifier_create(err, sizeof(err));
+        assert_non_null(c[i]);
+        mw_classifier_set_waiting(c[i], i == 0);
+        memset(&rec[i], 0, sizeof(rec[i]));
+        rec[i].l4_proto = 6;
+        feed_port(c[i], &state[i], &seen[i], &rec[i], 40001, 1, SYN, 1000, 0, NULL);
+        feed_port(c[i], &state[i], &seen[i], &rec[i], 40001, 0, SYN | ACK, 5000, 1001, NULL);
+    }
+    assert_int_equal(mw_classifier_flow_packets(state[0]), 0); /* waiting */
+    assert_int_equal(mw_classifier_flow_packets(state[1]), 2);
+    for (i = 0; i < 2; i++) /* bytes nDPI cannot name: it wants more */
+        assert_int_equal(feed_port(c[i], &state[i], &seen[i], &rec[i], 40001, 1, PSH | ACK, 1001,
+                                 5001, "\x17\x42\x99 not a protocol \x01\x02"),
+                0);
+    assert_int_equal(mw_classifier_flow_packets(state[0]), 3);
+    assert_int_equal(mw_classifier_flow_packets(state[1]), 3);
+    for (i = 0; i < 2; i++) {
+        mw_classifier_finish(c[i], &state[i], &rec[i]);
+        assert_null(state[i]);
+    }
+    assert_int_equal(rec[0].app_proto, rec[1].app_proto);
+    mw_classifier_destroy(c[0]);
+    mw_classifier_destroy(c[1]);
+}
+
+static void test_handshake_waits_and_request_is_named(void **unused)
+{
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
+    mw_flow_record_t rec;
+    void *state = NULL;
+    uint32_t seen = 0;
+    size_t pending = 0;
+    int rc = 0;
+    (void)unused;
+
+    assert_non_null(c);
+    memset(&rec, 0, sizeof(rec));
+    rec.l4_proto = 6;
+    assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
+    assert_int_equal(feed(c, &state, &seen, &rec, 0, SYN | ACK, 5000, 1001, NULL), 0);
+    /* two header-only packets wait: no nDPI state yet */
+    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    assert_int_equal(pending, 1);
+    /* the ACK does not fit any more: nDPI gets the flow's state and all three packets */
+    assert_int_equal(feed(c, &state, &seen, &rec, 1, ACK, 1001, 5001, NULL), 0);
+    assert_int_equal(mw_classifier_live(c, &pending), 1);
+    assert_int_equal(pending, 0);
+    rc = feed(c, &state, &seen, &rec, 1, PSH | ACK, 1001, 5001,
+            "GET /index.html HTTP/1.1\r\nHost: oam.example.net\r\nUser-Agent: curl/8\r\n"
+            "Accept: */*\r\n\r\n");
+    if (rc == 0)
+        rc = feed(c, &state, &seen, &rec, 0, PSH | ACK, 5001, 1081,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok");
+    if (rc == 0)
+        mw_classifier_finish(c, &state, &rec);
+    assert_null(state);
+    assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
+    assert_string_equal(rec.host, "oam.example.net");
+    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    assert_int_equal(pending, 0);
+    mw_classifier_destroy(c);
+}
+
+static void test_lone_syn_is_guessed_at_the_end(void **unused)
+{
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
+    mw_flow_record_t rec;
+    void *state = NULL;
+    uint32_t seen = 0;
+    size_t pending = 0;
+    (void)unused;
+
+    assert_non_null(c);
+    memset(&rec, 0, sizeof(rec));
+    rec.l4_proto = 6;
+    assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
+    assert_int_equal(feed(c, &state, &seen, &rec, 0, RST | ACK, 0, 1001, NULL), 0);
+    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    assert_int_equal(pending, 1);
+    /* the end: nDPI sees the SYN and the RST, then guesses by the port */
+    mw_classifier_finish(c, &state, &rec);
+    assert_null(state);
+    assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
+    assert_int_equal(rec.ndpi_done, 0);
+    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    assert_int_equal(pending, 0);
+    mw_classifier_destroy(c);
+}
+
+static void test_udp_gets_state_at_once(void **unused)
+{
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
+    mw_flow_record_t rec;
+    uint8_t buf[64];
+    void *state = NULL;
+    size_t pending = 0;
+    (void)unused;
+
+    assert_non_null(c);
+    memset(&rec, 0, sizeof(rec));
+    rec.l4_proto = 17;
+    memset(buf, 0, sizeof(buf));
+    buf[0] = 0x45;
+    put16(buf + 2, 28);
+    buf[8] = 64;
+    buf[9] = 17;
+    put32(buf + 12, CLIENT);
+    put32(buf + 16, SERVER);
+    put16(buf + 20, 40000);
+    put16(buf + 22, 5001);
+    put16(buf + 24, 8);
+    /* an empty datagram goes to nDPI at once (only TCP waits): it holds state or is done */
+    if (mw_classifier_process(c, &state, buf, 28, 0, 1700000000000000, 1, &rec) == 0)
+        assert_int_equal(mw_classifier_live(c, &pending), 1);
+    else
+        assert_null(state);
+    mw_classifier_live(c, &pending);
+    assert_int_equal(pending, 0);
+    mw_classifier_finish(c, &state, &rec);
+    assert_null(state);
+    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    mw_classifier_destroy(c);
+}
+
+/* ---- the shared captures, with and without waiting ---- */
+
+#define MAX_FLOWS (1u << 16) /* per capture; more are not compared */
+
+typedef struct side {
+    void *state;
+    uint32_t seen;
+    mw_flow_record_t rec;
+} side_t;
+
+typedef struct cflow {
+    mw_flow_key_t key;
+    int used;
+    side_t side[2]; /* [0] waiting, [1] at once */
+} cflow_t;
+
+typedef struct compare {
+    mw_classifier_t *c[2];
+    cflow_t *flows;
+    size_t nflows, differ, compared;
+} compare_t;
+
+static cflow_t *find(compare_t *cmp, const mw_flow_key_t *key, uint64_t hash)
+{
+    size_t i = hash & (MAX_FLOWS - 1), n;
+
+    for (n = 0; n < MAX_FLOWS; n++, i = (i + 1) & (MAX_FLOWS - 1)) {
+        cflow_t *f = &cmp->flows[i];
+        if (!f->used) {
+            if (cmp->nflows >= MAX_FLOWS / 2)
+                return NULL;
+            f->used = 1;
+            f->key = *key;
+            f->side[0].rec.l4_proto = f->side[1].rec.l4_proto = key->l4_proto;
+            cmp->nflows++;
+            return f;
+        }
+        if (mw_flow_key_equal(&f->key, key))
+            return f;
+    }
+    return NULL;
+}
+
+static void one_packet(compare_t *cmp, int dlt, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+    mw_packet_t p;
+    const mw_l3_t *l3;
+    mw_flow_key_t key;
+    cflow_t *f;
+    int a_is_src, s;
+
+    memset(&p, 0, sizeof(p));
+    p.ts_us = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
+    p.wirelen = h->len;
+    if (mw_decode_frame(dlt, data, h->caplen, &p) != MW_DEC_OK)
+        return;
+    l3 = mw_packet_flow_l3(&p);
+    if (l3->frag == MW_FRAG_LATER || (l3->l4_proto != 6 && l3->l4_proto != 17))
+        return;
+    mw_flow_key_make(&key, &p, l3, p.has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN,
+            p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0, &a_is_src);
+    f = find(cmp, &key, mw_flow_key_hash(&key));
+    if (f == NULL)
+        return;
+    for (s = 0; s < 2; s++) {
+        side_t *d = &f->side[s];
+        if (d->state == NULL && d->seen > 0)
+            continue; /* detection over */
+        d->seen++;
+        if (mw_classifier_process(cmp->c[s], &d->state, data + l3->l3_off, l3->l3_len,
+                    l3->payload_len, p.ts_us, d->seen, &d->rec) < 0)
+            d->seen--;
+    }
+}
+
+static void end_capture(compare_t *cmp, const char *name)
+{
+    size_t i;
+
+    for (i = 0; i < MAX_FLOWS; i++) {
+        cflow_t *f = &cmp->flows[i];
+        const mw_flow_record_t *a = &f->side[0].rec, *b = &f->side[1].rec;
+        if (!f->used)
+            continue;
+        mw_classifier_finish(cmp->c[0], &f->side[0].state, &f->side[0].rec);
+        mw_classifier_finish(cmp->c[1], &f->side[1].state, &f->side[1].rec);
+        cmp->compared++;
+        if (a->master_proto != b->master_proto || a->app_proto != b->app_proto ||
+                a->category != b->category || a->confidence != b->confidence ||
+                a->risk != b->risk || a->ndpi_done != b->ndpi_done ||
+                strcmp(a->host, b->host) != 0) {
+            if (cmp->differ++ < 5)
+                printf("%s: a flow is %s/%s waiting, %s/%s at once\n", name,
+                        mw_classifier_protocol_name(cmp->c[0], a->master_proto),
+                        mw_classifier_protocol_name(cmp->c[0], a->app_proto),
+                        mw_classifier_protocol_name(cmp->c[1], b->master_proto),
+                        mw_classifier_protocol_name(cmp->c[1], b->app_proto));
+        }
+    }
+    memset(cmp->flows, 0, MAX_FLOWS * sizeof(*cmp->flows));
+    cmp->nflows = 0;
+}
+
+static void test_shared_captures_same_labels(void **unused)
+{
+    char err[MW_ERRBUF_SIZE], manifest[4096], line[4096], path[8192];
+    compare_t cmp = { 0 };
+    size_t files = 0, pending = 0;
+    FILE *m;
+    (void)unused;
+
+    snprintf(manifest, sizeof(manifest), "%s/captures/MANIFEST.tsv", MW_SHARED_DIR);
+    m = fopen(manifest, "r");
+    if (m == NULL) {
+        print_message("%s is absent: the shared captures are not compared\n", manifest);
+        skip();
+    }
+    cmp.c[0] = mw_classifier_create(err, sizeof(err));
+    cmp.c[1] = mw_classifier_create(err, sizeof(err));
+    cmp.flows = calloc(MAX_FLOWS, sizeof(*cmp.flows));
+    assert_non_null(cmp.c[0]);
+    assert_non_null(cmp.c[1]);
+    assert_non_null(cmp.flows);
+    mw_classifier_set_waiting(cmp.c[1], 0);
+    /* every capture of the manifest (first column) that libpcap opens */
+    while (fgets(line, sizeof(line), m) != NULL) {
+        char perr[PCAP_ERRBUF_SIZE];
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        pcap_t *pc;
+
+        line[strcspn(line, "\t\n")] = '\0';
+        snprintf(path, sizeof(path), "%s/captures/%s", MW_SHARED_DIR, line);
+        pc = pcap_open_offline(path, perr);
+        if (pc == NULL)
+            continue; /* the header line, compressed captures */
+        while (pcap_next_ex(pc, &h, &data) == 1)
+            one_packet(&cmp, pcap_datalink(pc), h, data);
+        pcap_close(pc);
+        end_capture(&cmp, line);
+        files++;
+    }
+    fclose(m);
+    printf("%zu flows of %zu captures: %zu with other labels\n", cmp.compared, files, cmp.differ);
+    assert_true(files > 200);
+    assert_true(cmp.compared > 4000);
+    assert_int_equal(cmp.differ, 0);
+    assert_int_equal(mw_classifier_live(cmp.c[0], &pending), 0);
+    assert_int_equal(pending, 0);
+    free(cmp.flows);
+    mw_classifier_destroy(cmp.c[0]);
+    mw_classifier_destroy(cmp.c[1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_handshake_waits_and_request_is_named),
+        cmocka_unit_test(test_lone_syn_is_guessed_at_the_end),
+        cmocka_unit_test(test_udp_gets_state_at_once),
+        cmocka_unit_test(test_waiting_packets_reach_ndpi),
+        cmocka_unit_test(test_shared_captures_same_labels),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
