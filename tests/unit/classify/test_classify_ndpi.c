@@ -85,11 +85,32 @@ static int feed(mw_classifier_t *c, void **state, uint32_t *seen, mw_flow_record
     return feed_port(c, state, seen, rec, 80, from_client, flags, seq, ack, payload);
 }
 
+/* A classifier (waiting or not) and an empty record of protocol l4 for its flow. */
+static mw_classifier_t *classifier(int waiting, mw_flow_record_t *rec, uint8_t l4)
+{
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
+
+    assert_non_null(c);
+    mw_classifier_set_waiting(c, waiting);
+    memset(rec, 0, sizeof(*rec));
+    rec->l4_proto = l4;
+    return c;
+}
+
+/* Flows holding nDPI state, and flows whose packets wait. */
+static void assert_live(const mw_classifier_t *c, size_t states, size_t waiting)
+{
+    size_t pending = 0;
+
+    assert_int_equal(mw_classifier_live(c, &pending), states);
+    assert_int_equal(pending, waiting);
+}
+
 /* The packets that waited reach nDPI before the first one with data, as if at once: it
  * counts all of them, waiting or not. */
 static void test_waiting_packets_reach_ndpi(void **unused)
 {
-    char err[MW_ERRBUF_SIZE];
     mw_classifier_t *c[2];
     mw_flow_record_t rec[2];
     void *state[2] = { NULL, NULL };
@@ -98,11 +119,7 @@ static void test_waiting_packets_reach_ndpi(void **unused)
     (void)unused;
 
     for (i = 0; i < 2; i++) {
-        c[i] = mw_classifier_create(err, sizeof(err));
-        assert_non_null(c[i]);
-        mw_classifier_set_waiting(c[i], i == 0);
-        memset(&rec[i], 0, sizeof(rec[i]));
-        rec[i].l4_proto = 6;
+        c[i] = classifier(i == 0, &rec[i], 6);
         feed_port(c[i], &state[i], &seen[i], &rec[i], 40001, 1, SYN, 1000, 0, NULL);
         feed_port(c[i], &state[i], &seen[i], &rec[i], 40001, 0, SYN | ACK, 5000, 1001, NULL);
     }
@@ -125,27 +142,20 @@ static void test_waiting_packets_reach_ndpi(void **unused)
 
 static void test_handshake_waits_and_request_is_named(void **unused)
 {
-    char err[MW_ERRBUF_SIZE];
-    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
     mw_flow_record_t rec;
+    mw_classifier_t *c = classifier(1, &rec, 6);
     void *state = NULL;
     uint32_t seen = 0;
-    size_t pending = 0;
     int rc = 0;
     (void)unused;
 
-    assert_non_null(c);
-    memset(&rec, 0, sizeof(rec));
-    rec.l4_proto = 6;
     assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
     assert_int_equal(feed(c, &state, &seen, &rec, 0, SYN | ACK, 5000, 1001, NULL), 0);
     /* two header-only packets wait: no nDPI state yet */
-    assert_int_equal(mw_classifier_live(c, &pending), 0);
-    assert_int_equal(pending, 1);
+    assert_live(c, 0, 1);
     /* the ACK does not fit any more: nDPI gets the flow's state and all three packets */
     assert_int_equal(feed(c, &state, &seen, &rec, 1, ACK, 1001, 5001, NULL), 0);
-    assert_int_equal(mw_classifier_live(c, &pending), 1);
-    assert_int_equal(pending, 0);
+    assert_live(c, 1, 0);
     rc = feed(c, &state, &seen, &rec, 1, PSH | ACK, 1001, 5001,
             "GET /index.html HTTP/1.1\r\nHost: oam.example.net\r\nUser-Agent: curl/8\r\n"
             "Accept: */*\r\n\r\n");
@@ -157,51 +167,39 @@ static void test_handshake_waits_and_request_is_named(void **unused)
     assert_null(state);
     assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
     assert_string_equal(rec.host, "oam.example.net");
-    assert_int_equal(mw_classifier_live(c, &pending), 0);
-    assert_int_equal(pending, 0);
+    assert_live(c, 0, 0);
     mw_classifier_destroy(c);
 }
 
 static void test_lone_syn_is_guessed_at_the_end(void **unused)
 {
-    char err[MW_ERRBUF_SIZE];
-    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
     mw_flow_record_t rec;
+    mw_classifier_t *c = classifier(1, &rec, 6);
     void *state = NULL;
     uint32_t seen = 0;
-    size_t pending = 0;
     (void)unused;
 
-    assert_non_null(c);
-    memset(&rec, 0, sizeof(rec));
-    rec.l4_proto = 6;
     assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
     assert_int_equal(feed(c, &state, &seen, &rec, 0, RST | ACK, 0, 1001, NULL), 0);
-    assert_int_equal(mw_classifier_live(c, &pending), 0);
-    assert_int_equal(pending, 1);
+    assert_live(c, 0, 1);
     /* the end: nDPI sees the SYN and the RST, then guesses by the port */
     mw_classifier_finish(c, &state, &rec);
     assert_null(state);
     assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
     assert_int_equal(rec.ndpi_done, 0);
-    assert_int_equal(mw_classifier_live(c, &pending), 0);
-    assert_int_equal(pending, 0);
+    assert_live(c, 0, 0);
     mw_classifier_destroy(c);
 }
 
 static void test_udp_gets_state_at_once(void **unused)
 {
-    char err[MW_ERRBUF_SIZE];
-    mw_classifier_t *c = mw_classifier_create(err, sizeof(err));
     mw_flow_record_t rec;
+    mw_classifier_t *c = classifier(1, &rec, 17);
     uint8_t buf[64];
     void *state = NULL;
     size_t pending = 0;
     (void)unused;
 
-    assert_non_null(c);
-    memset(&rec, 0, sizeof(rec));
-    rec.l4_proto = 17;
     memset(buf, 0, sizeof(buf));
     buf[0] = 0x45;
     put16(buf + 2, 28);
@@ -221,7 +219,7 @@ static void test_udp_gets_state_at_once(void **unused)
     assert_int_equal(pending, 0);
     mw_classifier_finish(c, &state, &rec);
     assert_null(state);
-    assert_int_equal(mw_classifier_live(c, &pending), 0);
+    assert_live(c, 0, 0);
     mw_classifier_destroy(c);
 }
 
@@ -332,7 +330,7 @@ static void test_shared_captures_same_labels(void **unused)
 {
     char err[MW_ERRBUF_SIZE], manifest[4096], line[4096], path[8192];
     compare_t cmp = { 0 };
-    size_t files = 0, pending = 0;
+    size_t files = 0;
     FILE *m;
     (void)unused;
 
@@ -372,8 +370,7 @@ static void test_shared_captures_same_labels(void **unused)
     assert_true(files > 200);
     assert_true(cmp.compared > 4000);
     assert_int_equal(cmp.differ, 0);
-    assert_int_equal(mw_classifier_live(cmp.c[0], &pending), 0);
-    assert_int_equal(pending, 0);
+    assert_live(cmp.c[0], 0, 0);
     free(cmp.flows);
     mw_classifier_destroy(cmp.c[0]);
     mw_classifier_destroy(cmp.c[1]);
