@@ -1,9 +1,11 @@
 /*
- * capture_pcap.c - libpcap behind mw_capture_t; the only file that calls
- * libpcap. Offline inputs are opened one after the other with microsecond
- * timestamps (pcap and pcapng alike, plain or gzip/zstd compressed:
- * capture_decomp.c); a file that fails to open or breaks
- * mid-way is reported and the next file follows. Live capture uses
+ * capture_pcap.c - libpcap behind mw_capture_t; with pcap_split.c the only
+ * files that call libpcap. Offline inputs are opened one after the other
+ * with microsecond timestamps (pcap and pcapng alike, plain or gzip/zstd
+ * compressed: capture_decomp.c; with read_threads a plain pcap file is read
+ * by pcap_split.c, libpcap taking over wherever it would not pass a record
+ * through unchanged); a file that fails to open or breaks mid-way is
+ * reported and the next file follows. Live capture uses
  * pcap_create/activate so the kernel ring size (TPACKET_V3) can be set;
  * immediate mode is left off because it forces the slower TPACKET_V2. With
  * TPACKET_V3 a quiet link never returns from the read, so the engine wakes
