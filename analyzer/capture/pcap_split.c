@@ -30,10 +30,10 @@
 #include "core/mw.h"
 #include "core/pool.h"
 
-#define SPLIT_BUF    (2u << 20)                 /* a slot's buffer: one huge page */
-#define SPLIT_MAXREC (16u + 262144u)            /* a record header and the largest caplen */
-#define SPLIT_RANGE  (SPLIT_BUF - (512u << 10)) /* leaves room for the overhanging record */
-#define SPLIT_CHAIN  4                          /* headers in a row that make a guess */
+#define SPLIT_BUF    (2u << 20)                     /* a slot's buffer: one huge page */
+#define SPLIT_MAXREC (MW_PCAP_RECORD_LEN + 262144u) /* a record header and the largest caplen */
+#define SPLIT_RANGE  (SPLIT_BUF - (512u << 10))     /* leaves room for the overhanging record */
+#define SPLIT_CHAIN  4                              /* headers in a row that make a guess */
 /* records of a range prepared at most: a range of tiny records is the caller's to work on,
  * so a slot's prepared bytes stay under 32k x prepared_size */
 #define SPLIT_PREPARED_MAX 24576
@@ -74,7 +74,7 @@ struct mw_split {
     int fd;
     uint64_t size, nranges, range;
     uint32_t snapshot;
-    int file_ns, want_ns, dlt;
+    int file_ns, dlt;
     struct bpf_program prog;
     int have_prog;
     pthread_mutex_t mu;
@@ -84,7 +84,7 @@ struct mw_split {
     split_slot_t *slots;
     unsigned nslots;
     pthread_t *threads;
-    unsigned nthreads, started;
+    unsigned started; /* threads running */
     int quit;
     /* the caller's side */
     uint64_t cur_seq;  /* the next range to take */
@@ -123,10 +123,10 @@ static int regular_at(const mw_split_t *s, const uint8_t *buf, size_t len, size_
 {
     uint32_t caplen;
 
-    if (pos + 16 > len)
+    if (pos + MW_PCAP_RECORD_LEN > len)
         return 0;
     caplen = rd32(buf + pos + 8);
-    return caplen <= s->snapshot && pos + 16 + caplen <= len;
+    return caplen <= s->snapshot && pos + MW_PCAP_RECORD_LEN + caplen <= len;
 }
 
 /* A guess: SPLIT_CHAIN plausible headers in a row from pos (or the buffer ends cleanly):
@@ -151,7 +151,7 @@ static int plausible_at(const mw_split_t *s, const uint8_t *buf, size_t len, siz
         if (caplen == 0 || caplen > rd32(buf + pos + 12) || rd32(buf + pos + 4) > frac_max ||
                 (sec > sec0 ? sec - sec0 : sec0 - sec) > 86400)
             return 0;
-        pos += 16 + caplen;
+        pos += MW_PCAP_RECORD_LEN + caplen;
     }
     return 1;
 }
@@ -174,19 +174,20 @@ static void walk(mw_split_t *s, split_slot_t *sl, uint64_t from)
         }
         h.caplen = rd32(sl->buf + pos + 8);
         h.len = rd32(sl->buf + pos + 12);
-        if (!s->have_prog || pcap_offline_filter(&s->prog, &h, sl->buf + pos + 16)) {
+        if (!s->have_prog ||
+                pcap_offline_filter(&s->prog, &h, sl->buf + pos + MW_PCAP_RECORD_LEN)) {
             if (mw_grow((void **)&sl->recs, &sl->recs_cap, sl->nrecs + 1, sizeof(*sl->recs)) != 0) {
                 sl->nomem = 1;
                 break;
             }
             r = &sl->recs[sl->nrecs++];
-            r->off = (uint32_t)(pos + 16);
+            r->off = (uint32_t)(pos + MW_PCAP_RECORD_LEN);
             r->caplen = h.caplen;
             r->len = h.len;
             r->sec = (int32_t)rd32(sl->buf + pos);
             r->frac = (int32_t)rd32(sl->buf + pos + 4);
         }
-        pos += 16 + h.caplen;
+        pos += MW_PCAP_RECORD_LEN + h.caplen;
     }
     sl->next = sl->start + pos;
 }
@@ -197,9 +198,9 @@ static void hdr_of(const mw_split_t *s, const split_rec_t *r, struct pcap_pkthdr
 {
     int64_t frac = r->frac;
 
-    if (s->file_ns && !s->want_ns)
+    if (s->file_ns && !s->params.nano)
         frac /= 1000;
-    else if (!s->file_ns && s->want_ns)
+    else if (!s->file_ns && s->params.nano)
         frac *= 1000;
     hdr->ts.tv_sec = r->sec;
     hdr->ts.tv_usec = (suseconds_t)frac;
@@ -323,7 +324,7 @@ static int read_header(mw_split_t *s, const char *filter)
     if (filter == NULL || filter[0] == '\0')
         return 0;
     dead = pcap_open_dead_with_tstamp_precision(s->dlt, (int)s->snapshot,
-            s->want_ns ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
+            s->params.nano ? PCAP_TSTAMP_PRECISION_NANO : PCAP_TSTAMP_PRECISION_MICRO);
     if (dead == NULL)
         return -1;
     ok = pcap_compile(dead, &s->prog, filter, 1, PCAP_NETMASK_UNKNOWN) == 0;
@@ -343,7 +344,6 @@ mw_split_t *mw__split_open(const char *path, const mw_split_params_t *params, in
     if (s == NULL)
         return NULL;
     s->params = *params;
-    s->want_ns = params->nano;
     s->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (s->fd < 0 || fstat(s->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
             (uint64_t)st.st_size <= MW_PCAP_HEADER_LEN || read_header(s, filter) != 0)

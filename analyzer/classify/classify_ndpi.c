@@ -21,13 +21,14 @@
 #define PENDING_MAX   2   /* header-only packets that wait for nDPI */
 #define PENDING_BYTES 128 /* ... in an object of this size: a SYN and its RST fit */
 #define PENDING_TAG   1u  /* the low bit of a state pointer: it is a pending_t */
+#define PENDING_ROOM  (PENDING_BYTES - PENDING_MAX * 9 - 1) /* bytes for the packets */
 
 /* The first header-only TCP packets of a flow, before it has nDPI state. */
 typedef struct pending {
     int64_t ts_us[PENDING_MAX];
     uint8_t len[PENDING_MAX];
     uint8_t n;
-    uint8_t bytes[PENDING_BYTES - PENDING_MAX * 9 - 1];
+    uint8_t bytes[PENDING_ROOM];
 } pending_t;
 
 struct mw_classifier {
@@ -37,11 +38,18 @@ struct mw_classifier {
     int waiting;        /* header-only packets may wait */
 };
 
-static pending_t *pending_of(void *state)
+/* The waiting packets a flow's state pointer stands for, NULL when it is nDPI state (or
+ * NULL): pool objects are 16-byte aligned, so the low bit is free to tell them apart. */
+static pending_t *pending_of(const void *state)
 {
     return ((uintptr_t)state & PENDING_TAG)
                    ? (pending_t *)((uintptr_t)state & ~(uintptr_t)PENDING_TAG)
                    : NULL;
+}
+
+static void *tagged(pending_t *p)
+{
+    return (void *)((uintptr_t)p | PENDING_TAG);
 }
 
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
@@ -97,7 +105,7 @@ unsigned mw_classifier_flow_packets(const void *state)
 {
     const struct ndpi_flow_struct *f = state;
 
-    return f != NULL && pending_of((void *)(uintptr_t)state) == NULL ? f->num_processed_pkts : 0;
+    return f != NULL && pending_of(state) == NULL ? f->num_processed_pkts : 0;
 }
 
 size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending)
@@ -174,22 +182,20 @@ static int keep_pending(mw_classifier_t *c, void **state, const uint8_t *ip, uin
 
     if (!c->waiting || rec->l4_proto != 6 || payload_len != 0 || (*state != NULL && p == NULL))
         return 0;
+    for (i = 0; p != NULL && i < p->n; i++)
+        used += p->len[i];
+    if ((p != NULL && p->n == PENDING_MAX) || used + ip_len > PENDING_ROOM)
+        return 0;
     if (p == NULL) {
         p = mw_pool_get(c->pending);
         if (p == NULL)
             return 0; /* out of memory: nDPI state is tried instead */
         p->n = 0;
-    }
-    for (i = 0; i < p->n; i++)
-        used += p->len[i];
-    if (p->n == PENDING_MAX || used + ip_len > sizeof(p->bytes)) {
-        *state = (void *)((uintptr_t)p | PENDING_TAG);
-        return 0;
+        *state = tagged(p);
     }
     memcpy(p->bytes + used, ip, ip_len);
     p->len[p->n] = (uint8_t)ip_len;
     p->ts_us[p->n++] = ts_us;
-    *state = (void *)((uintptr_t)p | PENDING_TAG);
     return 1;
 }
 
@@ -203,7 +209,7 @@ static int materialize(mw_classifier_t *c, void **state, mw_flow_record_t *rec)
 
     *state = flow_new(c);
     if (*state == NULL) {
-        *state = (void *)((uintptr_t)p | PENDING_TAG);
+        *state = tagged(p);
         return -1;
     }
     for (i = 0; i < p->n; i++) {

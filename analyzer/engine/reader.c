@@ -96,12 +96,6 @@ static void flow_ref_make(mw_flow_ref_t *ref, const mw_packet_t *p, const mw_l3_
     ref->pad_ = 0;
 }
 
-/* The kind of flow a packet that is not itself a tunnel's is dispatched as. */
-static uint8_t flow_kind(const mw_packet_t *p)
-{
-    return p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
-}
-
 /* The same steps mw_reader_packet() takes, up to the tables: every choice here must be
  * the one it would make on the packet. */
 void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
@@ -129,7 +123,7 @@ void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
             return;
         tunnel_ctx = p->has_gtp ? mw_flow_tunnel_ctx(p) : 0;
     }
-    flow_ref_make(&pp->flow, p, mw_packet_flow_l3(p), flow_kind(p), tunnel_ctx);
+    flow_ref_make(&pp->flow, p, mw_packet_flow_l3(p), mw_flow_kind_of(p), tunnel_ctx);
     pp->tunnel_ctx = tunnel_ctx;
     pp->have_flow = 1;
 }
@@ -186,7 +180,7 @@ static void dispatch(mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame
     mw_flow_ref_t flow;
     mw_work_item_t *item;
     uint32_t copy_len;
-    mw_worker_t *w;
+    mw_ring_t *ring;
 
     rd->sum->tracked_packets++;
     if (sh->nworkers == 1 && !sh->threaded) {
@@ -198,36 +192,27 @@ static void dispatch(mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame
     if (pre != NULL)
         flow = *pre;
     else
-        flow_ref_make(&flow, p, l3, flow_kind(p), tunnel->ctx);
-    w = sh->workers[flow.hash % sh->nworkers];
-    if (held) {
-        item = mw_ring_reserve(mw_worker_ring(w, rd->index), MW_WORK_SMALL_ITEM);
-        if (item == NULL) {
-            rd->sum->alloc_failures++;
-            return;
-        }
-        item->type = MW_WORK_PACKET_REF;
-        item->frame_len = 0;
-        item->tunnel = *tunnel;
-        item->flow = flow;
-        item->pkt_ref = p;
-        item->frame_ref = frame;
-        mw_ring_commit(mw_worker_ring(w, rd->index));
-        return;
-    }
-    copy_len = l3->l3_off + l3->l3_len; /* the worker needs no byte past the flow's IP packet */
-    item = mw_ring_reserve(mw_worker_ring(w, rd->index), sizeof(*item) + copy_len);
+        flow_ref_make(&flow, p, l3, mw_flow_kind_of(p), tunnel->ctx);
+    ring = mw_worker_ring(sh->workers[flow.hash % sh->nworkers], rd->index);
+    /* the worker needs no byte past the flow's IP packet; none at all when it is held */
+    copy_len = held ? 0 : l3->l3_off + l3->l3_len;
+    item = mw_ring_reserve(ring, held ? MW_WORK_SMALL_ITEM : sizeof(*item) + copy_len);
     if (item == NULL) { /* larger than half the ring: cannot happen below the 256 kB snaplen */
         rd->sum->alloc_failures++;
         return;
     }
-    item->type = MW_WORK_PACKET;
+    item->type = held ? MW_WORK_PACKET_REF : MW_WORK_PACKET;
     item->frame_len = copy_len;
     item->tunnel = *tunnel;
     item->flow = flow;
-    item->pkt = *p;
-    memcpy(item + 1, frame, copy_len);
-    mw_ring_commit(mw_worker_ring(w, rd->index));
+    if (held) {
+        item->pkt_ref = p;
+        item->frame_ref = frame;
+    } else {
+        item->pkt = *p;
+        memcpy(item + 1, frame, copy_len);
+    }
+    mw_ring_commit(ring);
 }
 
 void mw_reader_tick(mw_reader_t *rd, int64_t now_us)
@@ -279,17 +264,17 @@ void mw_reader_flush(mw_reader_t *rd, enum mw_end_reason reason)
  * seen, expired) it goes to the flow of its addresses and protocol with
  * ports 0, so its bytes still count somewhere (and the orphan is counted).
  */
-static void later_fragment(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame,
-        const mw_prepared_packet_t *pp, int held)
+static void later_fragment(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame, int held)
 {
     mw_tunnel_ref_t none = { 0 };
     uint8_t tag = 0;
 
+    /* its keys are made here: the join gives it its ports (mw_reader_prepare makes none) */
     if (mw_frag_table_join(rd->frags, &p->outer, 0, p->ts_us, &tag) && tag == FRAG_TAG_TUNNEL) {
-        track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &none);
+        track_tunnel(rd, p, NULL, &none);
         return;
     }
-    dispatch(rd, p, frame, &none, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
+    dispatch(rd, p, frame, &none, NULL, held);
 }
 
 /* Counts packet-time jumps; warns once when an input starts before the previous one ended. */
@@ -352,7 +337,7 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     p->wirelen = raw->wirelen;
     rc = pp != NULL ? pp->rc : mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
     if (rc == MW_DEC_IP_FRAGMENT_LATER) {
-        later_fragment(rd, p, raw->data, pp, held);
+        later_fragment(rd, p, raw->data, held);
         return;
     }
     if (rc != MW_DEC_OK) {

@@ -161,7 +161,7 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
 {
     const mw_l3_t *l3 = mw_packet_flow_l3(p);
     /* GTP-U carries subscribers (inner flows); IP-in-IP carries plain flows with a tunnel link */
-    uint8_t kind = p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
+    uint8_t kind = mw_flow_kind_of(p);
     mw_flow_t *f;
     int dir;
 

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "decode/packet.h"
+#include "flow/flow_record.h"
 
 typedef struct mw_flow_key {
     uint8_t addr_a[16], addr_b[16]; /* a <= b (address, then port) */
@@ -25,6 +26,13 @@ typedef struct mw_flow_key {
  */
 void mw_flow_key_make(mw_flow_key_t *key, const mw_packet_t *p, const mw_l3_t *l3, uint8_t kind,
         uint64_t tunnel_ctx, int *a_is_src /* OUT */);
+
+/* The kind of flow a packet's flow layer makes (not a tunnel's own record): inner when
+ * it rides in GTP-U, else plain. */
+static inline uint8_t mw_flow_kind_of(const mw_packet_t *p)
+{
+    return p->has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN;
+}
 
 /* Symmetric: both directions give the same value. */
 uint64_t mw_flow_key_hash(const mw_flow_key_t *key);

@@ -44,7 +44,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     rc = mw_decode_frame(link_types[data[0] % (sizeof(link_types) / sizeof(link_types[0]))],
             data + 1, (uint32_t)size - 1, &p);
     if (rc == MW_DEC_OK && table != NULL)
-        mw_flow_table_account(table, &p, mw_packet_flow_l3(&p),
-                p.has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN, 0, 0, &dir);
+        mw_flow_table_account(table, &p, mw_packet_flow_l3(&p), mw_flow_kind_of(&p), 0, 0, &dir);
     return 0;
 }

@@ -282,8 +282,8 @@ static void one_packet(compare_t *cmp, int dlt, const struct pcap_pkthdr *h, con
     l3 = mw_packet_flow_l3(&p);
     if (l3->frag == MW_FRAG_LATER || (l3->l4_proto != 6 && l3->l4_proto != 17))
         return;
-    mw_flow_key_make(&key, &p, l3, p.has_gtp ? MW_FLOW_INNER : MW_FLOW_PLAIN,
-            p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0, &a_is_src);
+    mw_flow_key_make(
+            &key, &p, l3, mw_flow_kind_of(&p), p.has_gtp ? mw_flow_tunnel_ctx(&p) : 0, &a_is_src);
     f = find(cmp, &key, mw_flow_key_hash(&key));
     if (f == NULL)
         return;
