@@ -6,7 +6,10 @@
  * (the larger cost on the VMs we measured). A pool takes 2 MB blocks, asks
  * for transparent huge pages on them (one fault per block where the system
  * allows), hands objects out with a bump pointer and recycles freed ones
- * through a free list. Blocks go back only when the pool is destroyed:
+ * through a free list. Its first block is small and left to 4 kB pages,
+ * faulted in as objects are handed out: a huge page is zeroed whole at its
+ * first touch (1.5 ms each here), which a short run with a handful of
+ * flows would pay for every pool of every worker. Blocks go back only when the pool is destroyed:
  * memory follows the peak of what is live, never a cap chosen up front.
  * A pool belongs to one thread; nothing here is locked.
  */
@@ -28,10 +31,12 @@
 #define UNPOISON(obj, n) ((void)(obj), (void)(n))
 #endif
 
-#define BLOCK_BYTES (2u << 20) /* one huge page on x86-64 and arm64 (4 kB base pages) */
+#define BLOCK_BYTES       (2u << 20)   /* one huge page on x86-64 and arm64 (4 kB base pages) */
+#define FIRST_BLOCK_BYTES (256u << 10) /* 64 base pages: at most 64 faults more than one huge page */
 
 typedef struct block {
     struct block *next;
+    size_t bytes;
 } block_t;
 
 typedef struct free_obj {
@@ -43,14 +48,14 @@ struct mw_pool {
     block_t *blocks;
     uint8_t *bump, *bump_end; /* the newest block's untouched part */
     free_obj_t *free_list;
-    size_t blocks_n, live;
+    size_t bytes, live; /* bytes: of all blocks */
 };
 
 mw_pool_t *mw_pool_create(size_t obj_size)
 {
     mw_pool_t *p;
 
-    if (obj_size == 0 || obj_size > BLOCK_BYTES / 4)
+    if (obj_size == 0 || obj_size > FIRST_BLOCK_BYTES / 2)
         return NULL;
     p = calloc(1, sizeof(*p));
     if (p == NULL)
@@ -73,15 +78,17 @@ void *mw_huge_alloc(size_t bytes)
 
 static int add_block(mw_pool_t *p)
 {
-    block_t *b = mw_huge_alloc(BLOCK_BYTES);
+    size_t bytes = p->blocks == NULL ? FIRST_BLOCK_BYTES : BLOCK_BYTES;
+    block_t *b = mw_huge_alloc(bytes);
 
     if (b == NULL)
         return MW_ENOMEM;
     b->next = p->blocks;
+    b->bytes = bytes;
     p->blocks = b;
-    p->blocks_n++;
+    p->bytes += bytes;
     p->bump = (uint8_t *)b + ((sizeof(*b) + 15u) & ~(size_t)15u);
-    p->bump_end = (uint8_t *)b + BLOCK_BYTES;
+    p->bump_end = (uint8_t *)b + bytes;
     POISON(p->bump, (size_t)(p->bump_end - p->bump));
     return 0;
 }
@@ -119,7 +126,7 @@ void mw_pool_put(mw_pool_t *p, void *obj)
 
 size_t mw_pool_bytes(const mw_pool_t *p)
 {
-    return p->blocks_n * (size_t)BLOCK_BYTES;
+    return p->bytes;
 }
 
 size_t mw_pool_live(const mw_pool_t *p)
@@ -133,7 +140,7 @@ void mw_pool_destroy(mw_pool_t *p)
         return;
     while (p->blocks != NULL) {
         block_t *next = p->blocks->next;
-        UNPOISON(p->blocks, BLOCK_BYTES);
+        UNPOISON(p->blocks, p->blocks->bytes);
         free(p->blocks);
         p->blocks = next;
     }

@@ -9,7 +9,7 @@
 
 typedef struct mw_pool mw_pool_t;
 
-/* NULL when out of memory or obj_size is 0 or over 512 kB. */
+/* NULL when out of memory or obj_size is 0 or over 128 kB. */
 mw_pool_t *mw_pool_create(size_t obj_size);
 void mw_pool_destroy(mw_pool_t *pool); /* NULL-safe; frees every object at once */
 

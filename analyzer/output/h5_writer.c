@@ -46,7 +46,11 @@
 #include "output/h5_internal.h"
 #include "detect/anomaly.h"
 
-#define MW_H5_CHUNK_ROWS 8192
+/* 2048 rows of 504 bytes: a chunk fits HDF5's default 1 MB chunk cache, so a reader
+ * picking rows does not inflate a chunk per row; and a run's last, partial chunk, padded
+ * with zeros to the whole chunk, costs 2 ms to deflate where 8192 rows cost 9 ms (GTP
+ * file 4 % larger) */
+#define MW_H5_CHUNK_ROWS 2048
 #define MW_JOURNAL_MAGIC "MWROWS1" /* 8 bytes with its NUL */
 #define MW_H5_NAME_LEN   64
 
@@ -196,7 +200,7 @@ static hid_t chunked_dcpl(hsize_t chunk_rows)
     return dcpl;
 }
 
-/* cache two chunks: the default 1 MB cache thrashes on 3 MB chunks */
+/* cache two chunks (the writer rereads the open chunk when a flush wrote its first rows) */
 static hid_t chunk_cache_dapl(hid_t type, hsize_t chunk_rows)
 {
     hid_t dapl = H5Pcreate(H5P_DATASET_ACCESS);

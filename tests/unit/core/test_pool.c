@@ -38,8 +38,8 @@ static void test_objects_distinct_and_aligned(void **state)
         assert_int_equal(objs[i][OBJ - 1], i & 0xff);
     }
     assert_int_equal(mw_pool_live(p), COUNT);
-    /* 10,000 objects of 816 bytes need four 2 MB blocks */
-    assert_int_equal(mw_pool_bytes(p), 4u << 21);
+    /* 10,000 objects of 816 bytes: the 256 kB first block holds 321, four 2 MB blocks the rest */
+    assert_int_equal(mw_pool_bytes(p), (256u << 10) + (4u << 21));
     free(objs);
     mw_pool_destroy(p);
 }
@@ -73,11 +73,35 @@ static void test_freed_objects_come_back_first(void **state)
     mw_pool_destroy(p);
 }
 
+/* A short run's pool holds one small block, not a huge page zeroed whole */
+static void test_few_objects_take_a_small_block(void **state)
+{
+    mw_pool_t *p = mw_pool_create(OBJ);
+    int i;
+    (void)state;
+
+    assert_non_null(p);
+    assert_int_equal(mw_pool_bytes(p), 0);
+    for (i = 0; i < 300; i++)
+        assert_non_null(mw_pool_get(p));
+    assert_int_equal(mw_pool_bytes(p), 256u << 10);
+    for (i = 0; i < 100; i++)
+        assert_non_null(mw_pool_get(p));
+    assert_int_equal(mw_pool_bytes(p), (256u << 10) + (2u << 20));
+    mw_pool_destroy(p);
+}
+
 static void test_bad_sizes_refused(void **state)
 {
+    mw_pool_t *p128;
     (void)state;
     assert_null(mw_pool_create(0));
     assert_null(mw_pool_create(1u << 20));
+    assert_null(mw_pool_create((128u << 10) + 1));
+    assert_non_null(p128 = mw_pool_create(128u << 10));
+    assert_non_null(mw_pool_get(p128));
+    assert_non_null(mw_pool_get(p128)); /* the second needs the next block */
+    mw_pool_destroy(p128);
     mw_pool_destroy(NULL);
 }
 
@@ -86,6 +110,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_objects_distinct_and_aligned),
         cmocka_unit_test(test_freed_objects_come_back_first),
+        cmocka_unit_test(test_few_objects_take_a_small_block),
         cmocka_unit_test(test_bad_sizes_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
