@@ -32,8 +32,8 @@
 #endif
 
 #define BLOCK_BYTES (2u << 20) /* one huge page on x86-64 and arm64 (4 kB base pages) */
-#define FIRST_BLOCK_BYTES                                                                          \
-    (256u << 10) /* 64 base pages: at most 64 faults more than one huge page */
+/* 64 base pages: at most 64 faults more than one huge page */
+#define FIRST_BLOCK_BYTES (256u << 10)
 
 typedef struct block {
     struct block *next;
