@@ -27,7 +27,6 @@
 
 #include "core/mw.h"
 
-#define DEFLATE_LEVEL   1    /* as the dataset's pipeline declares (H5Pset_deflate(dcpl, 1)) */
 #define MASK_NO_DEFLATE 0x2u /* filter 1 of the pipeline (0 shuffle, 1 deflate) not applied */
 #define SHUFFLE_BLOCK   64u  /* elements per pass: their bytes stay in cache while transposed */
 
@@ -61,7 +60,7 @@ mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows)
     c->elem_size = elem_size;
     c->rows = rows;
     c->bytes = elem_size * rows;
-    c->compressor = libdeflate_alloc_compressor(DEFLATE_LEVEL);
+    c->compressor = libdeflate_alloc_compressor(MW_H5_DEFLATE_LEVEL);
     if (c->compressor != NULL)
         c->deflated_cap = libdeflate_zlib_compress_bound(c->compressor, c->bytes);
     c->shuffled = malloc(c->bytes);

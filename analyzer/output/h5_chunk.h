@@ -11,6 +11,11 @@
 
 typedef struct mw_h5_chunker mw_h5_chunker_t;
 
+/* The deflate level chunked datasets declare and the chunker writes. libdeflate's level 2
+ * is both faster and smaller than its level 1 on shuffled flow rows (GTP bench: 0.23 s and
+ * 9.9 MB against 0.24 s and 10.2 MB; nDPI-mix 0.046 s against 0.068 s). */
+#define MW_H5_DEFLATE_LEVEL 2
+
 /* For chunks of rows elements of elem_size bytes; NULL when out of memory. */
 mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows);
 void mw_h5_chunker_destroy(mw_h5_chunker_t *c); /* NULL-safe */

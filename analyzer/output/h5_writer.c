@@ -6,7 +6,7 @@
  * scalar fields of mw_flow_record_t at their in-memory offsets (nested
  * direction stats are flattened to c2s_* / s2c_*), so the file type equals
  * the memory type and H5Dwrite does no conversion. Chunks are
- * MW_H5_CHUNK_ROWS rows with shuffle + deflate level 1: the built-in
+ * MW_H5_CHUNK_ROWS rows with shuffle + deflate (level 2): the built-in
  * filters every researcher's HDF5 has (no LZF/Blosc plugins).
  *
  * Crash safety: the file is built in two phases. mw_h5_writer_create()
@@ -193,7 +193,8 @@ static hid_t chunked_dcpl(hsize_t chunk_rows)
         return -1;
     /* every row is written: filling a new chunk with fill values first is wasted work */
     if (H5Pset_chunk(dcpl, 1, &chunk_rows) < 0 || H5Pset_shuffle(dcpl) < 0 ||
-            H5Pset_deflate(dcpl, 1) < 0 || H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
+            H5Pset_deflate(dcpl, MW_H5_DEFLATE_LEVEL) < 0 ||
+            H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER) < 0) {
         H5Pclose(dcpl);
         return -1;
     }

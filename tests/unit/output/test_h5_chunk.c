@@ -33,7 +33,7 @@ static hid_t make_dataset(hid_t file, hid_t type)
     assert_true(space >= 0 && dcpl >= 0);
     assert_true(H5Pset_chunk(dcpl, 1, &chunk) >= 0);
     assert_true(H5Pset_shuffle(dcpl) >= 0);
-    assert_true(H5Pset_deflate(dcpl, 1) >= 0);
+    assert_true(H5Pset_deflate(dcpl, MW_H5_DEFLATE_LEVEL) >= 0);
     ds = H5Dcreate2(file, "t", type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     assert_true(ds >= 0);
     H5Pclose(dcpl);
