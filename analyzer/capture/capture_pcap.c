@@ -544,8 +544,7 @@ int mw_capture_datalink(const mw_capture_t *cap)
 
 double mw_capture_read_threads_cpu_s(const mw_capture_t *cap)
 {
-    return cap->split_cpu_s + (cap->split != NULL ? mw__split_cpu_s(cap->split) : 0.0) +
-           (cap->retired != NULL ? mw__split_cpu_s(cap->retired) : 0.0);
+    return cap->split_cpu_s + mw__split_cpu_s(cap->split) + mw__split_cpu_s(cap->retired);
 }
 
 uint64_t mw_capture_read_threads_rewalked(const mw_capture_t *cap)

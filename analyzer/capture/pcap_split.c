@@ -492,7 +492,7 @@ double mw__split_cpu_s(const mw_split_t *s)
     double sum = 0;
     unsigned i;
 
-    for (i = 0; i < s->started; i++) {
+    for (i = 0; s != NULL && i < s->started; i++) {
         clockid_t id;
         struct timespec ts;
         if (pthread_getcpuclockid(s->threads[i], &id) == 0 && clock_gettime(id, &ts) == 0)

@@ -50,7 +50,7 @@ mw_split_t *mw__split_open(const char *path, const mw_split_params_t *params, in
 int mw__split_next(mw_split_t *s, struct pcap_pkthdr *hdr /* OUT */, const uint8_t **data /* OUT */,
         void **prepared /* OUT, NULL when not prepared */, uint64_t *resume_off /* OUT */);
 
-/* The threads' CPU seconds so far. */
+/* The threads' CPU seconds so far (NULL-safe: 0). */
 double mw__split_cpu_s(const mw_split_t *s);
 
 /* Ranges whose first record the caller had to find again so far (NULL-safe: 0). */

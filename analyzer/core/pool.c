@@ -9,8 +9,9 @@
  * through a free list. Its first block is small and left to 4 kB pages,
  * faulted in as objects are handed out: a huge page is zeroed whole at its
  * first touch (1.5 ms each here), which a short run with a handful of
- * flows would pay for every pool of every worker. Blocks go back only when the pool is destroyed:
- * memory follows the peak of what is live, never a cap chosen up front.
+ * flows would pay for every pool of every worker. Blocks go back only when
+ * the pool is destroyed: memory follows the peak of what is live, never a
+ * cap chosen up front.
  * A pool belongs to one thread; nothing here is locked.
  */
 #include "core/pool.h"

@@ -18,11 +18,11 @@ void *mw_pool_get(mw_pool_t *pool);
 void mw_pool_put(mw_pool_t *pool, void *obj); /* NULL-safe */
 
 size_t mw_pool_bytes(const mw_pool_t *pool); /* memory taken from the system */
+size_t mw_pool_live(const mw_pool_t *pool);  /* objects handed out and not put back */
 
 /* Memory for a large buffer soon touched all over (a pool's block, a packet ring): whole
  * 2 MB multiples come 2 MB-aligned with transparent huge pages asked for, one page fault
  * per 2 MB instead of 512; other sizes (multiples of 4 kB) as they are. free() it. */
 void *mw_huge_alloc(size_t bytes);
-size_t mw_pool_live(const mw_pool_t *pool); /* objects handed out and not put back */
 
 #endif

@@ -748,8 +748,6 @@ static void collect_stats(engine_t *e)
         }
     }
     e->sum->readers = e->rs.nreaders;
-    e->sum->read_threads =
-            e->cfg->command == MW_CMD_ANALYZE && e->cfg->readers > 1 ? e->cfg->readers : 0;
     if (e->cap != NULL) {
         e->sum->cpu_read_threads_s = mw_capture_read_threads_cpu_s(e->cap);
         e->sum->ranges_rewalked = mw_capture_read_threads_rewalked(e->cap);
@@ -1246,6 +1244,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
 
     memset(sum, 0, sizeof(*sum));
     sum->memcap = cfg->memcap;
+    sum->read_threads = cp.read_threads;
     mw_memcap_split(&e.mem, cfg->memcap);
     e.start_ms = e.last_tick_ms = mw_monotonic_ms();
     rc = mw_config_check_outputs(cfg, errbuf, errlen);

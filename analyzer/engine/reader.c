@@ -44,6 +44,12 @@ static int is_ip_in_ip_tunnel(const mw_packet_t *p)
     return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
 }
 
+/* A packet of a tunnel the reader tracks (its outer flow is a tunnel record). */
+static int is_tunnel(const mw_packet_t *p)
+{
+    return is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p);
+}
+
 static const struct mw_inventory *inventory_of(const mw_reader_shared_t *sh)
 {
     return atomic_load_explicit(sh->inventory, memory_order_acquire);
@@ -116,7 +122,7 @@ void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
         return;
     if (!is_gtp_u_tunnel(p))
         p->has_gtp = 0;
-    if (is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p)) {
+    if (is_tunnel(p)) {
         flow_ref_make(&pp->tunnel, p, &p->outer, MW_FLOW_TUNNEL, 0);
         pp->have_tunnel = 1;
         if (!mw_packet_has_inner(p) || p->inner.frag == MW_FRAG_LATER)
@@ -305,7 +311,7 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     /* cppcheck-suppress uninitvar ; only own's address is taken here */
     mw_packet_t *p = pp != NULL ? &pp->p : &own; /* prepared: worked on in place */
     mw_tunnel_ref_t tunnel = { 0 };
-    int held = raw->held && pp != NULL, rc;
+    int held = raw->held && pp != NULL, tunneled, rc;
 
     sum->packets++;
     sum->bytes += raw->wirelen;
@@ -348,10 +354,10 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         sum->soft_events[p->soft_event]++;
     if (!is_gtp_u_tunnel(p))
         p->has_gtp = 0;
+    tunneled = is_tunnel(p);
     if (p->outer.frag == MW_FRAG_FIRST)
-        mw_frag_table_remember(rd->frags, &p->outer, 0,
-                is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p) ? FRAG_TAG_TUNNEL : 0, p->ts_us);
-    if (is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p)) {
+        mw_frag_table_remember(rd->frags, &p->outer, 0, tunneled ? FRAG_TAG_TUNNEL : 0, p->ts_us);
+    if (tunneled) {
         track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &tunnel);
         if (!mw_packet_has_inner(p))
             return; /* echo, end marker, bad inner packet: the tunnel flow has it */
@@ -407,9 +413,10 @@ static void helper_tick(mw_reader_t *rd)
     mw_flow_table_stats_t ts;
 
     if (mw_monotonic_ms() - rd->last_tick_ms >= HELPER_TICK_MS) {
+        int64_t now_us = mw_wall_us();
         mw_reader_publish(rd);
-        mw_reader_tick(rd, mw_wall_us());
-        atomic_store(&rd->progress_us, mw_wall_us());
+        mw_reader_tick(rd, now_us);
+        atomic_store(&rd->progress_us, now_us);
         rd->last_tick_ms = mw_monotonic_ms();
     }
     mw_flow_table_get_stats(rd->tunnels, &ts);
