@@ -26,9 +26,9 @@
 #include <string.h>
 
 #include "core/mw.h"
+#include "output/byte_shuffle.h"
 
 #define MASK_NO_DEFLATE 0x2u /* filter 1 of the pipeline (0 shuffle, 1 deflate) not applied */
-#define SHUFFLE_BLOCK   64u  /* elements per pass: their bytes stay in cache while transposed */
 
 enum job_state { JOB_NONE, JOB_QUEUED, JOB_DONE };
 
@@ -102,24 +102,6 @@ void mw_h5_chunker_destroy(mw_h5_chunker_t *c)
 /* HDF5's shuffle: byte j of element i goes to out[j * rows + i] (whole elements only, as
  * a chunk always is). Elements from n on are zeros: the last chunk of a run, padded, costs
  * what its rows cost, not a whole chunk. */
-static void shuffle(const uint8_t *in, uint8_t *out, size_t elem_size, size_t rows, size_t n)
-{
-    size_t i0, i, j;
-
-    for (i0 = 0; i0 < n; i0 += SHUFFLE_BLOCK) {
-        size_t end = n - i0 < SHUFFLE_BLOCK ? n : i0 + SHUFFLE_BLOCK;
-        for (j = 0; j < elem_size; j++) {
-            uint8_t *o = out + j * rows;
-            const uint8_t *src = in + j;
-            for (i = i0; i < end; i++)
-                o[i] = src[i * elem_size];
-        }
-    }
-    if (n < rows)
-        for (j = 0; j < elem_size; j++)
-            memset(out + j * rows + n, 0, rows - n);
-}
-
 static void deflate_chunk(mw_h5_chunker_t *c)
 {
     c->out_len = libdeflate_zlib_compress(
@@ -151,7 +133,7 @@ int mw_h5_chunker_write(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *r
     if (!job_fits(c, at, n) || mw_h5_chunker_collect(c, ds) < 0)
         return -1;
     /* the last chunk is padded with zeros: rows past the dataset's extent are never read */
-    shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
+    mw_byte_shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
     deflate_chunk(c);
     c->job_at = at;
     c->job_n = n;
@@ -184,7 +166,7 @@ int mw_h5_chunker_submit(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *
 {
     if (!job_fits(c, at, n) || mw_h5_chunker_collect(c, ds) < 0)
         return -1;
-    shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
+    mw_byte_shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
     c->job_at = at;
     c->job_n = n;
     if (!c->thread_started) {
