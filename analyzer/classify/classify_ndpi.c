@@ -36,6 +36,7 @@ struct mw_classifier {
     mw_pool_t *flows;   /* nDPI's per-flow state: one pool per worker, no malloc per flow */
     mw_pool_t *pending; /* pending_t */
     int waiting;        /* header-only packets may wait */
+    int extra;          /* nDPI's extra dissection after the application is known */
 };
 
 /* The waiting packets a flow's state pointer stands for, NULL when it is nDPI state (or
@@ -70,6 +71,7 @@ mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
         return NULL;
     }
     c->waiting = 1;
+    c->extra = 1;
     c->ndpi = mw_ndpi_module_new();
     if (c->ndpi == NULL) {
         mw_pool_destroy(c->flows);
@@ -99,6 +101,11 @@ size_t mw_classifier_flow_bytes(void)
 void mw_classifier_set_waiting(mw_classifier_t *c, int on)
 {
     c->waiting = on;
+}
+
+void mw_classifier_set_extra_dissection(mw_classifier_t *c, int on)
+{
+    c->extra = on;
 }
 
 unsigned mw_classifier_flow_packets(const void *state)
@@ -158,8 +165,8 @@ static int feed(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip
     proto = mw_ndpi_process(
             c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u), (uint64_t)(ts_us / 1000));
     limit = rec->l4_proto == 6 ? MW_DPI_MAX_TCP_PACKETS : MW_DPI_MAX_UDP_PACKETS;
-    if (packets_seen < limit &&
-            (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN || mw_ndpi_extra_possible(c->ndpi, f)))
+    if (packets_seen < limit && (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN ||
+                                        (c->extra && mw_ndpi_extra_possible(c->ndpi, f))))
         return 0;
     if (MW_NDPI_APP(proto) == NDPI_PROTOCOL_UNKNOWN) {
         mw_classifier_finish(c, state, rec);

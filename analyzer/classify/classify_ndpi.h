@@ -24,6 +24,10 @@ void mw_classifier_destroy(mw_classifier_t *c); /* NULL-safe */
 /* on 0: every packet goes to nDPI at once, none waits (to compare; default 1). */
 void mw_classifier_set_waiting(mw_classifier_t *c, int on);
 
+/* on 0: a flow's detection ends with its application, before nDPI's extra dissection
+ * (later TLS, SSH, DNS packets) could add risks (default 1, as ndpiReader). */
+void mw_classifier_set_extra_dissection(mw_classifier_t *c, int on);
+
 /* Bytes of one flow's nDPI state. */
 size_t mw_classifier_flow_bytes(void);
 

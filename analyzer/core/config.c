@@ -26,6 +26,7 @@ enum {
     OPT_ACTIVE,
     OPT_INVENTORY,
     OPT_NO_PROGRESS,
+    OPT_NO_EXTRA_DISSECTION,
     OPT_NO_PROMISC,
     OPT_MODEL,
     OPT_ANOMALIES,
@@ -81,6 +82,9 @@ static const char usage_common[] =
         "                           (default 1800: management sessions idle between file "
         "transfers)\n"
         "      --active-timeout SEC split a flow's record every SEC (default 1800)\n"
+        "      --no-extra-dissection  stop nDPI at a flow's application: faster, but the risks\n"
+        "                           nDPI finds later (TLS certificate and cipher, SSH server,\n"
+        "                           DNS answers) are not found (README, Performance)\n"
         "      --model MODEL.h5     score traffic against a learned baseline (needs --inventory)\n"
         "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
         "      --syslog             also send each anomaly to syslog\n"
@@ -282,6 +286,7 @@ static void set_defaults(mw_config_t *cfg)
     memset(cfg, 0, sizeof(*cfg));
     cfg->threads = 1;
     cfg->readers = 1;
+    cfg->extra_dissection = 1;
     cfg->max_flows = 1000000;
     cfg->memcap = MW_MEMCAP_DEFAULT;
     cfg->idle_timeout_us = 120LL * 1000000;
@@ -331,6 +336,7 @@ static const struct option longopts[] = {
     { "active-timeout", required_argument, NULL, OPT_ACTIVE },
     { "inventory", required_argument, NULL, OPT_INVENTORY },
     { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
+    { "no-extra-dissection", no_argument, NULL, OPT_NO_EXTRA_DISSECTION },
     { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
     { "model", required_argument, NULL, OPT_MODEL },
     { "anomalies", required_argument, NULL, OPT_ANOMALIES },
@@ -387,6 +393,9 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 return 1;
             case OPT_INVENTORY:
                 cfg->inventory = optarg;
+                break;
+            case OPT_NO_EXTRA_DISSECTION:
+                cfg->extra_dissection = 0;
                 break;
             case OPT_NO_PROGRESS:
                 cfg->progress = 0;

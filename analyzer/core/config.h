@@ -45,6 +45,7 @@ typedef struct mw_config {
     int64_t window_us;      /* --window (train) */
     int active_timeout_set; /* --active-timeout given (else = window with a model) */
     unsigned threads;       /* workers */
+    int extra_dissection;   /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
     unsigned readers;       /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
                              * reading each plain pcap file at once */
     uint32_t max_flows;

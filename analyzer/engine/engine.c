@@ -631,6 +631,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .sink = e->sink,
             .inventory = &e->inventory_live,
             .threaded = e->rs.threaded,
+            .extra_dissection = cfg->extra_dissection,
             .readers = e->rs.nreaders,
             .dpi_create_lock = e->rs.threaded && i > 0 ? &e->dpi_create_lock : NULL };
         e->rs.workers[i] = mw_worker_create(&wp, errbuf, errlen);

@@ -160,6 +160,7 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg)
     rc |= mw_h5_writer_attr_int64(w, "tcp_idle_timeout_s", cfg->tcp_idle_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "active_timeout_s", cfg->active_timeout_us / 1000000);
     rc |= mw_h5_writer_attr_int64(w, "max_flows", cfg->max_flows);
+    rc |= mw_h5_writer_attr_int64(w, "extra_dissection", cfg->extra_dissection);
     rc |= mw_h5_writer_attr_int64(w, "complete", 0);
     rc |= mw_h5_writer_attr_int64(w, "stop_signal", 0);
     if (cfg->model != NULL)

@@ -134,6 +134,7 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
         w->dpi = mw_classifier_create(errbuf, errlen);
         if (w->dpi == NULL)
             goto fail;
+        mw_classifier_set_extra_dissection(w->dpi, params->extra_dissection);
     }
     if (params->threaded) {
         unsigned i, n = params->readers ? params->readers : 1;
@@ -258,6 +259,8 @@ static void *worker_main(void *arg)
         if (w->dpi == NULL) {
             memcpy(w->err, err, sizeof(err));
             atomic_store(&w->failed, 1);
+        } else {
+            mw_classifier_set_extra_dissection(w->dpi, w->params.extra_dissection);
         }
     }
 

@@ -32,8 +32,9 @@ typedef struct mw_worker_params {
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
     mw_flow_sink_t *sink;
-    int threaded;     /* 1: own thread fed by rings */
-    unsigned readers; /* threaded: one ring per reader thread (0 = 1) */
+    int threaded;         /* 1: own thread fed by rings */
+    int extra_dissection; /* mw_classifier_set_extra_dissection() */
+    unsigned readers;     /* threaded: one ring per reader thread (0 = 1) */
     /* threaded workers but the first create their nDPI module in their own thread, while
      * the reader already reads, one at a time under this lock (nDPI's creation is not
      * thread-safe); NULL: created by mw_worker_create */
