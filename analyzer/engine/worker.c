@@ -108,6 +108,16 @@ static void find_host(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
     }
 }
 
+/* The worker's nDPI module, set up as the run asks: 0, or MW_ENOMEM with errbuf. */
+static int create_classifier(mw_worker_t *w, char *errbuf, size_t errlen)
+{
+    w->dpi = mw_classifier_create(errbuf, errlen);
+    if (w->dpi == NULL)
+        return MW_ENOMEM;
+    mw_classifier_set_extra_dissection(w->dpi, w->params.extra_dissection);
+    return 0;
+}
+
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen)
 {
     mw_worker_t *w = calloc(1, sizeof(*w));
@@ -130,12 +140,8 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     w->flows = mw_flow_table_create(&tp, errbuf, errlen);
     if (w->flows == NULL)
         goto fail;
-    if (params->dpi_create_lock == NULL) {
-        w->dpi = mw_classifier_create(errbuf, errlen);
-        if (w->dpi == NULL)
-            goto fail;
-        mw_classifier_set_extra_dissection(w->dpi, params->extra_dissection);
-    }
+    if (params->dpi_create_lock == NULL && create_classifier(w, errbuf, errlen) != 0)
+        goto fail;
     if (params->threaded) {
         unsigned i, n = params->readers ? params->readers : 1;
         w->bell = mw_ring_bell_create(errbuf, errlen);
@@ -253,14 +259,13 @@ static void *worker_main(void *arg)
     pthread_setname_np(pthread_self(), name); /* top -H, perf: which thread is busy */
     if (w->dpi == NULL) {
         char err[MW_ERRBUF_SIZE];
+        int rc;
         pthread_mutex_lock(w->params.dpi_create_lock);
-        w->dpi = mw_classifier_create(err, sizeof(err));
+        rc = create_classifier(w, err, sizeof(err));
         pthread_mutex_unlock(w->params.dpi_create_lock);
-        if (w->dpi == NULL) {
+        if (rc != 0) {
             memcpy(w->err, err, sizeof(err));
             atomic_store(&w->failed, 1);
-        } else {
-            mw_classifier_set_extra_dissection(w->dpi, w->params.extra_dissection);
         }
     }
 

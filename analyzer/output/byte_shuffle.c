@@ -47,19 +47,19 @@ static void transpose_16x16(const uint8_t *in, uint8_t *out, size_t elem_size, s
 
 void mw_byte_shuffle(const uint8_t *in, uint8_t *out, size_t elem_size, size_t rows, size_t n)
 {
-    size_t i = 0, j, k, bytes_done = 0;
+    size_t i = 0, j, k;
 
 #ifdef __SSE2__
-    bytes_done = elem_size & ~(size_t)15;
+    size_t in_blocks = elem_size & ~(size_t)15; /* an element's bytes in whole 16-byte blocks */
+
     for (; i + 16 <= n; i += 16)
-        for (j = 0; j < bytes_done; j += 16)
+        for (j = 0; j < in_blocks; j += 16)
             transpose_16x16(in + i * elem_size + j, out + j * rows + i, elem_size, rows);
-    /* the bytes past the last 16 of each element, for the rows done */
-    for (j = bytes_done; j < elem_size; j++)
+    /* the bytes past the last block of each element, for the rows done */
+    for (j = in_blocks; j < elem_size; j++)
         for (k = 0; k < i; k++)
             out[j * rows + k] = in[k * elem_size + j];
 #endif
-    (void)bytes_done;
     for (j = 0; j < elem_size; j++) { /* the rows left, every byte */
         uint8_t *o = out + j * rows;
         for (k = i; k < n; k++)

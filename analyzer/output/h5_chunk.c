@@ -99,9 +99,6 @@ void mw_h5_chunker_destroy(mw_h5_chunker_t *c)
     free(c);
 }
 
-/* HDF5's shuffle: byte j of element i goes to out[j * rows + i] (whole elements only, as
- * a chunk always is). Elements from n on are zeros: the last chunk of a run, padded, costs
- * what its rows cost, not a whole chunk. */
 static void deflate_chunk(mw_h5_chunker_t *c)
 {
     c->out_len = libdeflate_zlib_compress(

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""--no-extra-dissection: nDPI stops at a flow's application. The test writes a DNS query and
-a 763-byte answer (nDPI names the flow at the query and finds "DNS Packet Larger Than 512
+"""--no-extra-dissection: nDPI stops at a flow's application. The test writes DNS queries, each
+with a 763-byte answer (nDPI names the flow at the query and finds "DNS Packet Larger Than 512
 bytes" only in the answer, in its extra dissection) and checks that the default run has the
 risk, the option's run does not, every other label is the same, and /meta says which. With
 ../shared it does the same on real captures whose risks come late (an SSH server's version, a
@@ -36,8 +36,10 @@ def build(path):
     query = struct.pack("!HHHHHH", 0x4242, 0x0100, 1, 0, 0, 0) + q
     txt = b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, 61) + bytes([60]) + b"t" * 60
     answer = struct.pack("!HHHHHH", 0x4242, 0x8180, 1, 10, 0, 0) + q + txt * 10
-    frames = [ip4("10.1.0.2", "192.0.2.53", 17, 1, 0, udp(40000, 53, query)),
-              ip4("192.0.2.53", "10.1.0.2", 17, 2, 0, udp(53, 40000, answer))]
+    frames = []
+    for port in range(40000, 40008):  # eight flows: with -t 2 both workers get some
+        frames += [ip4("10.1.0.2", "192.0.2.53", 17, 1, 0, udp(port, 53, query)),
+                   ip4("192.0.2.53", "10.1.0.2", 17, 2, 0, udp(53, port, answer))]
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i, ip in enumerate(frames):
@@ -84,6 +86,12 @@ def main():
         pcap = os.path.join(tmp, "dns.pcap")
         build(pcap)
         compare(fails, mastwatch, tmp, pcap, {"DNS Packet Larger Than 512 bytes"})
+        # worker threads but the first build their nDPI modules in their own threads: the
+        # option must reach those too
+        threaded = analyze(fails, mastwatch, pcap, os.path.join(tmp, "t2.h5"),
+                           ["-t", "2", "--no-extra-dissection"])
+        fails.check(threaded["attr"] == 0 and not risks(threaded),
+                    f"-t 2: extra_dissection {threaded['attr']}, risks {risks(threaded)}")
         caps = os.path.join(shared, "captures")
         if os.path.isdir(caps):
             for rel, late in LATE.items():
