@@ -34,8 +34,9 @@ typedef struct mw_capture_params {
     int fanout;
     unsigned fanout_group;
     int nonblock; /* live: reads return 0 at once when nothing waits (mw_capture_wait) */
-    /* offline, 2 or more: a plain pcap file is read by this many threads at once, byte
-     * ranges each, its records handed over in file order (capture/pcap_split.h) */
+    /* offline, 1 or more: a plain pcap file is read ahead by this many threads, byte ranges
+     * each, its records handed over in file order (capture/pcap_split.h); 0: libpcap reads
+     * every file in mw_capture_next() */
     unsigned read_threads;
     uint32_t read_range_bytes;     /* the byte ranges they read, 0 = 1.5 MB (tests: smaller) */
     mw_capture_prepare_fn prepare; /* NULL: nothing prepared */

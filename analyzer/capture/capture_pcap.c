@@ -185,17 +185,20 @@ static void prepare_record(void *ctx, const struct pcap_pkthdr *hdr, const uint8
     cap->params.prepare(cap->params.prepare_ctx, &raw, out);
 }
 
-/* Opens files[next_file]: with --readers N a plain pcap file is read by N threads
- * (pcap_split.c), anything else by libpcap; on failure the index still advances. */
+/* Opens files[next_file]: with --readers N (default 1) a plain pcap file is read by N
+ * threads (pcap_split.c), anything else by libpcap; on failure the index still advances. */
 static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
 {
     const char *name = cap->params.files[cap->next_file];
     struct stat st;
+    int regular;
 
     cap->cur_file = cap->next_file++;
-    cap->cur_size = strcmp(name, "-") != 0 && stat(name, &st) == 0 ? (uint64_t)st.st_size : 0;
+    regular = strcmp(name, "-") != 0 && stat(name, &st) == 0 && S_ISREG(st.st_mode);
+    cap->cur_size = regular ? (uint64_t)st.st_size : 0;
     cap->nano = cap->params.nano;
-    if (cap->params.read_threads > 1 && strcmp(name, "-") != 0) {
+    /* only a regular file: opening a FIFO to look at it would take its writer's one open */
+    if (cap->params.read_threads > 0 && regular) {
         const mw_split_params_t sp = { .nthreads = cap->params.read_threads,
             .range_bytes = cap->params.read_range_bytes,
             .nano = cap->nano,

@@ -1,7 +1,8 @@
 /*
  * pcap_split.c - a plain pcap file read by several threads at once.
  *
- * The file is cut into ranges of SPLIT_RANGE bytes. A range holds the
+ * The file is cut into ranges of SPLIT_RANGE bytes (as long as it was at open:
+ * what is appended later is libpcap's, as are records it would not pass). A range holds the
  * records that start in it; a thread preads the range plus the largest
  * record that can overhang its end, guesses where its first record starts
  * (a chain of plausible record headers) and walks the records from there.
@@ -431,6 +432,15 @@ int mw__split_released(mw_split_t *s)
     return released;
 }
 
+/* Whether the file is longer now than at open (still being written): libpcap, which
+ * reads to the end it finds, takes the rest. */
+static int grew(const mw_split_t *s)
+{
+    struct stat st;
+
+    return fstat(s->fd, &st) == 0 && (uint64_t)st.st_size > s->size;
+}
+
 /* The caller: waits for range seq, then checks (and if need be redoes) its first record. */
 static split_slot_t *take(mw_split_t *s, uint64_t seq)
 {
@@ -477,9 +487,9 @@ int mw__split_next(mw_split_t *s, struct pcap_pkthdr *hdr, const uint8_t **data,
             }
         }
         if (s->cur_seq >= s->nranges) {
-            if (s->expect == s->size)
+            if (s->expect == s->size && !grew(s))
                 return 0;
-            *resume_off = s->expect; /* the file changed under us */
+            *resume_off = s->expect; /* the file changed under us: libpcap reads on */
             return 2;
         }
         s->cur = take(s, s->cur_seq++);

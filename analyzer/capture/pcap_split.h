@@ -1,8 +1,8 @@
 /*
- * pcap_split.h - reads one plain pcap file with several threads (analyze
- * --readers N): each thread reads byte ranges of the file and finds their
- * records; the caller takes the records in file order, exactly as libpcap
- * would hand them over. Internal to capture/.
+ * pcap_split.h - reads one plain pcap file with one or more threads (analyze
+ * --readers N, default 1): each thread reads byte ranges of the file and finds
+ * their records; the caller takes the records in file order, exactly as
+ * libpcap would hand them over. Internal to capture/.
  *
  * Only what libpcap reads without changing a byte is taken: an uncompressed
  * classic pcap file, version 2.4, in this machine's byte order, of a link
@@ -21,7 +21,7 @@
 typedef struct mw_split mw_split_t;
 
 typedef struct mw_split_params {
-    unsigned nthreads;    /* range readers, >= 2 */
+    unsigned nthreads;    /* range readers, >= 1 */
     uint32_t range_bytes; /* 0 (or over 1.5 MB): 1.5 MB */
     int nano;             /* timestamps in nanoseconds, else microseconds */
     const char *filter;   /* records matching it, NULL or "" for all */
@@ -44,8 +44,8 @@ mw_split_t *mw__split_open(const char *path, const mw_split_params_t *params, in
 /*
  * The next record in file order: 1 with *hdr and *data (valid until the next call);
  * 0 at the end of the file; 2 when libpcap must read the rest of the file from
- * *resume_off (a record it would refuse or cut, a read error, the file shorter than
- * it was): the records before it were all handed over.
+ * *resume_off (a record it would refuse or cut, a read error, the file shorter or
+ * longer than it was at open): the records before it were all handed over.
  */
 int mw__split_next(mw_split_t *s, struct pcap_pkthdr *hdr /* OUT */, const uint8_t **data /* OUT */,
         void **prepared /* OUT, NULL when not prepared */, uint64_t *resume_off /* OUT */);

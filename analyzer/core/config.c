@@ -104,10 +104,11 @@ static const char usage_common[] =
 static const char usage_analyze_head[] =
         "usage: mastwatch analyze [options] FILE...\n"
         "Reads pcap and pcapng files in the given order as one capture.\n\n"
-        "      --readers N          N threads read each plain pcap file at once, byte ranges\n"
+        "      --readers N          N threads read each plain pcap file ahead, byte ranges\n"
         "                           each; one thread puts the packets back in file order, so\n"
-        "                           the results are those of 1 (default 1; pcapng and\n"
-        "                           compressed files are read by one thread)\n";
+        "                           the results are libpcap's alone (default 1; 0: libpcap\n"
+        "                           reads on the analysing thread; pcapng, compressed files\n"
+        "                           and stdin are always read that way)\n";
 
 static const char usage_capture_head[] =
         "usage: mastwatch capture -i IFACE [options]\n"
@@ -444,7 +445,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 cfg->threads = (unsigned)v;
                 break;
             case OPT_READERS:
-                rc = parse_u64("--readers", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
+                rc = parse_u64("--readers", optarg, 0, MW_MAX_THREADS, &v, errbuf, errlen);
                 cfg->readers = (unsigned)v;
                 break;
             case 's':
@@ -780,6 +781,10 @@ int mw_config_parse(mw_config_t *cfg, int argc, char **argv, char *errbuf, size_
         mw_fmt_err(errbuf, errlen,
                 "--pcap-ring DIR --pcap-ring-size SIZE [--pcap-ring-age D]: "
                 "capture only, DIR and SIZE together");
+        return MW_EINVAL;
+    }
+    if (cfg->readers == 0 && cfg->command != MW_CMD_ANALYZE) {
+        mw_fmt_err(errbuf, errlen, "--readers 0: analyze only (a capture needs a reader)");
         return MW_EINVAL;
     }
     if (cfg->readers > 1 && ((cfg->command != MW_CMD_CAPTURE && cfg->command != MW_CMD_ANALYZE) ||

@@ -47,7 +47,7 @@ typedef struct mw_config {
     unsigned threads;       /* workers */
     int extra_dissection;   /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
     unsigned readers;       /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
-                             * reading each plain pcap file at once */
+                             * reading each plain pcap file ahead (0: libpcap, inline) */
     uint32_t max_flows;
     uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;

@@ -1233,7 +1233,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         .snaplen = cfg->snaplen,
         .buffer_mb = cfg->buffer_mb,
         .promisc = cfg->promisc,
-        .read_threads = cfg->command == MW_CMD_ANALYZE && cfg->readers > 1 ? cfg->readers : 0,
+        .read_threads = cfg->command == MW_CMD_ANALYZE ? cfg->readers : 0,
         .prepare = mw_reader_prepare,
         .prepared_size = sizeof(mw_prepared_packet_t),
         /* workers on threads read packets where the capture holds them */

@@ -20,8 +20,10 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     else
         fprintf(out, "cpu          reader and worker %.2f s, writer %.2f s, deflate %.2f s",
                 s->cpu_reader_s, s->cpu_writer_s, s->cpu_deflate_s);
-    if (s->read_threads > 1)
-        fprintf(out, ", %u file readers %.2f s", s->read_threads, s->cpu_read_threads_s);
+    /* one file reader by default: shown once it read something (not for pcapng alone) */
+    if (s->read_threads > 1 || (s->read_threads == 1 && s->cpu_read_threads_s > 0))
+        fprintf(out, ", %u file reader%s %.2f s", s->read_threads, s->read_threads > 1 ? "s" : "",
+                s->cpu_read_threads_s);
     if (s->ranges_rewalked > 0) /* a payload looked like pcap records: the reader walked it */
         fprintf(out, " (%llu ranges walked again)", (unsigned long long)s->ranges_rewalked);
     fputc('\n', out);

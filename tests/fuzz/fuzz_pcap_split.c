@@ -1,6 +1,7 @@
 /*
  * fuzz_pcap_split.c - differential libFuzzer target for the threads that read
- * a pcap file in byte ranges (capture/pcap_split.c, analyze --readers N):
+ * a pcap file in byte ranges (capture/pcap_split.c, analyze --readers N), one
+ * thread (the default) and two:
  * any file must give exactly what libpcap alone gives - the same packets
  * (time, lengths, link type, bytes) in the same order, the same errors at
  * the same points, the same end. The first input byte picks the header
@@ -84,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *path;
     size_t nwant, ngot, i;
     uint32_t range;
+    unsigned threads;
 
     if (size < 1)
         return 0;
@@ -110,16 +112,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (path == NULL)
         return 0;
     nwant = read_all(path, 0, 0, want);
-    ngot = read_all(path, 2, range, got);
-    if (ngot != nwant) {
-        fprintf(stderr, "range readers: %zu events, libpcap: %zu\n", ngot, nwant);
-        abort();
-    }
-    for (i = 0; i < nwant; i++) {
-        if (memcmp(&want[i], &got[i], sizeof(want[i])) != 0) {
-            fprintf(stderr, "event %zu differs: rc %d vs %d, caplen %u vs %u\n", i, got[i].rc,
-                    want[i].rc, got[i].caplen, want[i].caplen);
+    for (threads = 1; threads <= 2; threads++) {
+        ngot = read_all(path, threads, range, got);
+        if (ngot != nwant) {
+            fprintf(stderr, "%u range readers: %zu events, libpcap: %zu\n", threads, ngot, nwant);
             abort();
+        }
+        for (i = 0; i < nwant; i++) {
+            if (memcmp(&want[i], &got[i], sizeof(want[i])) != 0) {
+                fprintf(stderr,
+                        "%u range readers: event %zu differs: rc %d vs %d, caplen %u vs %u\n",
+                        threads, i, got[i].rc, want[i].rc, got[i].caplen, want[i].caplen);
+                abort();
+            }
         }
     }
     unlink(path);

@@ -1,6 +1,7 @@
 #!/usr/bin/python3
-"""analyze --readers N reads a plain pcap file with N threads (byte ranges) and
-must give exactly what one reader gives: the same flow records (every column),
+"""analyze --readers N reads a plain pcap file with N threads (byte ranges; one
+by default) and must give exactly what libpcap alone gives (--readers 0, the
+file read on the analysing thread): the same flow records (every column),
 the same exit code and the same error lines - on files built to be hard for
 it (payloads that are chains of pcap record headers, so ranges start on a
 wrong guess; a record over the file's snaplen; a record libpcap refuses; a cut
@@ -72,11 +73,12 @@ def analyze(mastwatch, tmp, name, inputs, extra):
 
 
 def compare(fails, mastwatch, tmp, label, inputs, threads, readers, extra=()):
-    """--readers N against one reader with the same workers."""
-    base = analyze(mastwatch, tmp, "one", inputs, ["-t", str(threads)] + list(extra))
-    got = analyze(mastwatch, tmp, "many", inputs,
-                  ["-t", str(threads), "--readers", str(readers)] + list(extra))
-    fails.check(base[2] is not None and len(base[2]) > 0, f"{label}: no records from one reader")
+    """--readers N (None: the default, one) against libpcap alone with the same workers."""
+    base = analyze(mastwatch, tmp, "one", inputs,
+                   ["-t", str(threads), "--readers", "0"] + list(extra))
+    got = analyze(mastwatch, tmp, "many", inputs, ["-t", str(threads)] + list(extra) +
+                  (["--readers", str(readers)] if readers is not None else []))
+    fails.check(base[2] is not None and len(base[2]) > 0, f"{label}: no records from libpcap")
     fails.check(got[:3] == base[:3],
                 f"{label}, -t {threads} --readers {readers}: exit {got[0]} vs {base[0]}, errors "
                 f"{got[1]} vs {base[1]}, {len(got[2] or [])} vs {len(base[2] or [])} records, "
@@ -99,6 +101,11 @@ def main():
                     "the summary shows no range walked again (the wrong guesses were not caught?): "
                     + (re.search(r"cpu .*", err) or re.search(r".*", err)).group(0))
         compare(fails, mastwatch, tmp, "payloads of pcap records", [plain], 1, 3)
+        err = compare(fails, mastwatch, tmp, "payloads of pcap records", [plain], 1, None)
+        fails.check(re.search(r"cpu .*, 1 file reader [0-9.]+ s", err) is not None,
+                    "the default run shows no file reader: " + (re.search(r"cpu .*", err) or
+                                                                 re.search(r".*", err)).group(0))
+        compare(fails, mastwatch, tmp, "payloads of pcap records", [plain], 2, 1)
         compare(fails, mastwatch, tmp, "BPF filter", [plain], 3, 2, ["-f", "udp port 5001"])
 
         nano = os.path.join(tmp, "nano.pcap")
@@ -115,16 +122,19 @@ def main():
         bad = crafted(3000)
         bad[2000] = bad[2000][:3] + (300000,)  # caplen over libpcap's maximum: an error
         write_pcap(refused, bad)
-        err = compare(fails, mastwatch, tmp, "record libpcap refuses", [refused], 2, 2)
-        fails.check("invalid packet capture length 300000" in err, "libpcap's error is not shown")
+        for readers in (2, None):
+            err = compare(fails, mastwatch, tmp, "record libpcap refuses", [refused], 2, readers)
+            fails.check("invalid packet capture length 300000" in err,
+                        "libpcap's error is not shown")
 
         cut = os.path.join(tmp, "cut.pcap")
         with open(plain, "rb") as f:
             data = f.read()
         with open(cut, "wb") as f:
             f.write(data[:len(data) - 700])
-        err = compare(fails, mastwatch, tmp, "file cut mid-record", [cut], 2, 2)
-        fails.check("truncated dump file" in err, "the cut file's error is not shown")
+        for readers in (2, None):
+            err = compare(fails, mastwatch, tmp, "file cut mid-record", [cut], 2, readers)
+            fails.check("truncated dump file" in err, "the cut file's error is not shown")
 
         # pcapng and gzip (one thread reads them) between plain files
         ng = os.path.join(tmp, "mid.pcapng")
@@ -133,6 +143,8 @@ def main():
         with open(oversnap, "rb") as f, gzip.open(gz, "wb") as g:
             shutil.copyfileobj(f, g)
         compare(fails, mastwatch, tmp, "plain, pcapng, gzip, plain files", [plain, ng, gz, cut], 3, 2)
+        compare(fails, mastwatch, tmp, "plain, pcapng, gzip, plain files", [plain, ng, gz, cut], 1,
+                None)
 
         caps = os.path.join(shared, "captures")
         if os.path.isdir(caps):
@@ -144,9 +156,12 @@ def main():
                     ["--idle-timeout", "30"])
             compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 1, 2,
                     ["--idle-timeout", "30"])
+            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 1, None,
+                    ["--idle-timeout", "30"])
         else:
             print(f"note: {caps} is absent: the real captures are not compared")
-    return fails.finish("--readers 2 and 3 give one reader's records, exit codes and errors")
+    return fails.finish("--readers 1 (the default), 2 and 3 give libpcap's records, exit codes "
+                        "and errors")
 
 
 if __name__ == "__main__":
