@@ -38,17 +38,23 @@ static void write_header(FILE *f)
     assert_int_equal(fwrite(&linktype, 4, 1, f), 1);
 }
 
-/* Record i: a 16-byte header and PKT_LEN bytes that hold i; only its first cut bytes
- * (all of it: PKT_LEN + 16) are written. */
-static void write_record(FILE *f, uint32_t i, size_t cut)
+/* Record i: a 16-byte header and PKT_LEN bytes that hold i. */
+static void fill_record(uint8_t rec[16 + PKT_LEN], uint32_t i)
 {
-    uint8_t rec[16 + PKT_LEN];
-    uint32_t hdr[4] = { 1700000000u + i / 100, (i * 7919u) % 1000000u, PKT_LEN, PKT_LEN };
+    const uint32_t hdr[4] = { 1700000000u + i / 100, (i * 7919u) % 1000000u, PKT_LEN, PKT_LEN };
 
     memcpy(rec, hdr, sizeof(hdr));
     memset(rec + 16, (int)(i & 0xff), PKT_LEN);
     memcpy(rec + 16 + 14, &i, sizeof(i)); /* after the Ethernet header */
-    assert_int_equal(fwrite(rec, 1, cut, f), cut);
+}
+
+/* Writes bytes [from, to) of record i. */
+static void write_record(FILE *f, uint32_t i, size_t from, size_t to)
+{
+    uint8_t rec[16 + PKT_LEN];
+
+    fill_record(rec, i);
+    assert_int_equal(fwrite(rec + from, 1, to - from, f), to - from);
 }
 
 /* Writes FIRST records and then the first part bytes of one more (0: none). */
@@ -66,9 +72,9 @@ static char *write_start(size_t part)
     assert_non_null(f);
     write_header(f);
     for (i = 0; i < FIRST; i++)
-        write_record(f, i, 16 + PKT_LEN);
+        write_record(f, i, 0, 16 + PKT_LEN);
     if (part > 0)
-        write_record(f, FIRST, part);
+        write_record(f, FIRST, 0, part);
     assert_int_equal(fclose(f), 0);
     return path;
 }
@@ -77,21 +83,12 @@ static char *write_start(size_t part)
 static void append_rest(const char *path, size_t part)
 {
     FILE *f = fopen(path, "ab");
-    uint8_t rec[16 + PKT_LEN];
-    uint32_t i,
-            hdr[4] = { 1700000000u + FIRST / 100, (FIRST * 7919u) % 1000000u, PKT_LEN, PKT_LEN };
-    uint32_t first = FIRST;
+    uint32_t i;
 
     assert_non_null(f);
-    if (part > 0) {
-        memcpy(rec, hdr, sizeof(hdr));
-        memset(rec + 16, (int)(first & 0xff), PKT_LEN);
-        memcpy(rec + 16 + 14, &first, sizeof(first));
-        assert_int_equal(fwrite(rec + part, 1, sizeof(rec) - part, f), sizeof(rec) - part);
-        first++;
-    }
-    for (i = first; i < FIRST + 1 + APPENDED; i++)
-        write_record(f, i, 16 + PKT_LEN);
+    write_record(f, FIRST, part, 16 + PKT_LEN); /* part 0: all of it */
+    for (i = FIRST + 1; i < FIRST + 1 + APPENDED; i++)
+        write_record(f, i, 0, 16 + PKT_LEN);
     assert_int_equal(fclose(f), 0);
 }
 
