@@ -1,11 +1,12 @@
 /*
- * pcap_split.c - a plain pcap file read by several threads at once.
+ * pcap_split.c - a plain pcap file read ahead by one or more threads.
  *
- * The file is cut into ranges of SPLIT_RANGE bytes (as long as it was at open:
- * what is appended later is libpcap's, as are records it would not pass). A range holds the
- * records that start in it; a thread preads the range plus the largest
- * record that can overhang its end, guesses where its first record starts
- * (a chain of plausible record headers) and walks the records from there.
+ * The file is cut into ranges of SPLIT_RANGE bytes (as long as it was at
+ * open: what is appended later is libpcap's, as are records it would not
+ * pass). A range holds the records that start in it; a thread preads the
+ * range plus the largest record that can overhang its end, guesses where
+ * its first record starts (a chain of plausible record headers) and walks
+ * the records from there.
  * The caller takes the ranges in order and checks each guess against where
  * the previous range's last record really ended; a wrong guess (a payload
  * that looked like record headers) is walked again from the true offset, so
