@@ -152,12 +152,9 @@ def main():
             with open(os.path.join(caps, "MANIFEST.tsv")) as f:
                 inputs = [os.path.join(caps, line.split("\t")[0]) for line in f.read().splitlines()[1:]]
             fails.check(len(inputs) >= 200, f"only {len(inputs)} shared captures listed")
-            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 2, 2,
-                    ["--idle-timeout", "30"])
-            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 1, 2,
-                    ["--idle-timeout", "30"])
-            compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, 1, None,
-                    ["--idle-timeout", "30"])
+            for threads, readers in ((2, 2), (1, 2), (1, None)):
+                compare(fails, mastwatch, tmp, f"{len(inputs)} shared captures", inputs, threads,
+                        readers, ["--idle-timeout", "30"])
         else:
             print(f"note: {caps} is absent: the real captures are not compared")
     return fails.finish("--readers 1 (the default), 2 and 3 give libpcap's records, exit codes "
