@@ -10,11 +10,13 @@
  */
 #include "classify/classify_ndpi.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classify/hostname.h"
 #include "classify/ndpi_compat.h"
+#include "core/bump_arena.h"
 #include "core/mw.h"
 #include "core/pool.h"
 
@@ -31,12 +33,17 @@ typedef struct pending {
     uint8_t bytes[PENDING_ROOM];
 } pending_t;
 
+/* A module's tables (about 5 MB in 100,000 allocations with nDPI 4.2) come from an arena of
+ * their own, given back whole with the module: ndpi_module_cost measures the difference */
+#define MODULE_ARENA_BYTES (32u << 20) /* address space; more goes to malloc */
+
 struct mw_classifier {
     struct ndpi_detection_module_struct *ndpi;
-    mw_pool_t *flows;   /* nDPI's per-flow state: one pool per worker, no malloc per flow */
-    mw_pool_t *pending; /* pending_t */
-    int waiting;        /* header-only packets may wait */
-    int extra;          /* nDPI's extra dissection after the application is known */
+    mw_bump_arena_t *tables; /* what nDPI allocated while building the module */
+    mw_pool_t *flows;        /* nDPI's per-flow state: one pool per worker, no malloc per flow */
+    mw_pool_t *pending;      /* pending_t */
+    int waiting;             /* header-only packets may wait */
+    int extra;               /* nDPI's extra dissection after the application is known */
 };
 
 /* The waiting packets a flow's state pointer stands for, NULL when it is nDPI state (or
@@ -51,6 +58,60 @@ static pending_t *pending_of(const void *state)
 static void *tagged(pending_t *p)
 {
     return (void *)((uintptr_t)p | PENDING_TAG);
+}
+
+/*
+ * nDPI's allocation hooks are process-wide and carry no context, so the arena that takes
+ * nDPI's allocations is named per thread, and only while this thread builds or frees a
+ * module: what nDPI allocates while it dissects goes to malloc as before, since it frees
+ * that flow by flow. nDPI frees a module's tables only in ndpi_exit_detection_module.
+ */
+static _Thread_local mw_bump_arena_t *building;
+static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
+
+static void *module_malloc(size_t bytes)
+{
+    void *p = building != NULL ? mw_bump_arena_alloc(building, bytes) : NULL;
+
+    return p != NULL ? p : malloc(bytes);
+}
+
+static void module_free(void *p)
+{
+    if (building == NULL || !mw_bump_arena_owns(building, p))
+        free(p); /* arena memory goes back with the arena */
+}
+
+static void install_hooks(void)
+{
+    set_ndpi_malloc(module_malloc);
+    set_ndpi_free(module_free);
+}
+
+/* The module, its tables in an arena where one can be had: NULL when it cannot be built. */
+static struct ndpi_detection_module_struct *module_new(mw_bump_arena_t **tables)
+{
+    struct ndpi_detection_module_struct *m;
+
+    if (pthread_once(&hooks_once, install_hooks) != 0)
+        return NULL;
+    *tables = mw_bump_arena_create(MODULE_ARENA_BYTES); /* none: all from malloc */
+    building = *tables;
+    m = mw_ndpi_module_new();
+    building = NULL;
+    if (m == NULL) {
+        mw_bump_arena_destroy(*tables);
+        *tables = NULL;
+    }
+    return m;
+}
+
+static void module_free_all(struct ndpi_detection_module_struct *m, mw_bump_arena_t *tables)
+{
+    building = tables;
+    ndpi_exit_detection_module(m);
+    building = NULL;
+    mw_bump_arena_destroy(tables);
 }
 
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
@@ -72,7 +133,7 @@ mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
     }
     c->waiting = 1;
     c->extra = 1;
-    c->ndpi = mw_ndpi_module_new();
+    c->ndpi = module_new(&c->tables);
     if (c->ndpi == NULL) {
         mw_pool_destroy(c->flows);
         mw_pool_destroy(c->pending);
@@ -87,7 +148,7 @@ void mw_classifier_destroy(mw_classifier_t *c)
 {
     if (c == NULL)
         return;
-    ndpi_exit_detection_module(c->ndpi);
+    module_free_all(c->ndpi, c->tables);
     mw_pool_destroy(c->flows);
     mw_pool_destroy(c->pending);
     free(c);
@@ -115,6 +176,11 @@ unsigned mw_classifier_flow_packets(const void *state)
     return f != NULL && pending_of(state) == NULL ? f->num_processed_pkts : 0;
 }
 
+size_t mw_classifier_module_bytes(const mw_classifier_t *c)
+{
+    return c->tables != NULL ? mw_bump_arena_used(c->tables) : 0;
+}
+
 size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending)
 {
     *pending = mw_pool_live(c->pending);
@@ -140,7 +206,8 @@ static void copy_labels(struct ndpi_flow_struct *f, ndpi_protocol proto, mw_flow
     /* nDPI 4.2 keeps only the tail of a long name: the worker's own full name wins
      * over a cut of it (classify/hostname.c) */
     if (f->host_server_name[0] != '\0' && !mw_hostname_extends(rec->host, f->host_server_name)) {
-        size_t n = strnlen(f->host_server_name, sizeof(rec->host) - 1);
+        size_t n = strnlen(
+                f->host_server_name, MW_MIN(sizeof(f->host_server_name), sizeof(rec->host) - 1));
         memset(rec->host, 0, sizeof(rec->host));
         memcpy(rec->host, f->host_server_name, n);
     }

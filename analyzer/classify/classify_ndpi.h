@@ -34,6 +34,9 @@ size_t mw_classifier_flow_bytes(void);
 /* Packets nDPI has processed for a flow holding state (0 without: waiting, or done). */
 unsigned mw_classifier_flow_packets(const void *state);
 
+/* Bytes of the nDPI module's tables that came from its own arena (0: all from malloc). */
+size_t mw_classifier_module_bytes(const mw_classifier_t *c);
+
 /* Flows holding nDPI state now, and flows whose packets wait for it (*pending). */
 size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending /* OUT */);
 

@@ -1,9 +1,11 @@
 /*
  * ndpi_module_cost - what one nDPI detection module costs to build and to
- * free, as mastwatch builds one per worker and ndpiReader one per thread:
- * mw_ndpi_module_new() (init, every protocol enabled, finalize), then
- * ndpi_exit_detection_module. Prints the medians of N rounds in ms:
- *   build <ms> free <ms> faults <minor page faults of one build>
+ * free: the way mastwatch does it (mw_classifier_create/destroy: the
+ * module's tables in an arena of their own, classify/classify_ndpi.c) and
+ * the way ndpiReader does (init, every protocol enabled, finalize, all
+ * through malloc; then ndpi_exit_detection_module). Prints the medians of
+ * N rounds in ms and the minor page faults of each way's first round:
+ *   build <ms> free <ms> faults <n> malloc_build <ms> malloc_free <ms> malloc_faults <n>
  * usage: ndpi_module_cost [ROUNDS]  (default 15)
  */
 #include <stdio.h>
@@ -11,7 +13,14 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "classify/ndpi_compat.h" /* the module exactly as mastwatch builds it */
+#include "classify/classify_ndpi.h"
+#include "classify/ndpi_compat.h"
+#include "core/mw.h"
+
+typedef struct {
+    double build, release;
+    long faults;
+} cost_t;
 
 static double now_ms(void)
 {
@@ -35,11 +44,54 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* One round; 0, or -1 when the module cannot be built. */
+static int one_round(int classifier, double *build, double *release, long *faults)
+{
+    long f0 = minor_faults();
+    double t0 = now_ms(), t1;
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *c = NULL;
+    struct ndpi_detection_module_struct *m = NULL;
+
+    if (classifier)
+        c = mw_classifier_create(err, sizeof(err));
+    else
+        m = mw_ndpi_module_new();
+    if (c == NULL && m == NULL)
+        return -1;
+    t1 = now_ms();
+    *faults = minor_faults() - f0;
+    if (classifier)
+        mw_classifier_destroy(c);
+    else
+        ndpi_exit_detection_module(m);
+    *build = t1 - t0;
+    *release = now_ms() - t1;
+    return 0;
+}
+
+static int measure(int classifier, int rounds, double *build, double *release, cost_t *out)
+{
+    long faults;
+
+    for (int i = 0; i < rounds; i++) {
+        if (one_round(classifier, &build[i], &release[i], &faults) != 0)
+            return -1;
+        if (i == 0)
+            out->faults = faults; /* later rounds may reuse what the first freed */
+    }
+    qsort(build, (size_t)rounds, sizeof(*build), by_value);
+    qsort(release, (size_t)rounds, sizeof(*release), by_value);
+    out->build = build[rounds / 2];
+    out->release = release[rounds / 2];
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 15;
     double *build, *release;
-    long faults = 0;
+    cost_t arena, plain;
 
     if (rounds < 1 || rounds > 1000) {
         fprintf(stderr, "usage: ndpi_module_cost [ROUNDS 1-1000]\n");
@@ -51,25 +103,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "ndpi_module_cost: out of memory\n");
         return 1;
     }
-    for (int i = 0; i < rounds; i++) {
-        long f0 = minor_faults();
-        double t0 = now_ms(), t1;
-        struct ndpi_detection_module_struct *m = mw_ndpi_module_new();
-
-        if (m == NULL) {
-            fprintf(stderr, "ndpi_module_cost: cannot build an nDPI module\n");
-            return 1;
-        }
-        t1 = now_ms();
-        if (i == 0)
-            faults = minor_faults() - f0; /* the first round: later ones reuse freed memory */
-        ndpi_exit_detection_module(m);
-        build[i] = t1 - t0;
-        release[i] = now_ms() - t1;
+    /* malloc's way first: its first round gets a fresh heap, as in a fresh process */
+    if (measure(0, rounds, build, release, &plain) != 0 ||
+            measure(1, rounds, build, release, &arena) != 0) {
+        fprintf(stderr, "ndpi_module_cost: cannot build an nDPI module\n");
+        return 1;
     }
-    qsort(build, (size_t)rounds, sizeof(*build), by_value);
-    qsort(release, (size_t)rounds, sizeof(*release), by_value);
-    printf("build %.2f free %.2f faults %ld\n", build[rounds / 2], release[rounds / 2], faults);
+    printf("build %.2f free %.2f faults %ld malloc_build %.2f malloc_free %.2f malloc_faults %ld\n",
+            arena.build, arena.release, arena.faults, plain.build, plain.release, plain.faults);
     free(build);
     free(release);
     return 0;

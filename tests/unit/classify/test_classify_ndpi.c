@@ -7,6 +7,7 @@
  * ../shared is there) every flow gets the same labels with and without
  * waiting.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -140,13 +141,28 @@ static void test_waiting_packets_reach_ndpi(void **unused)
     mw_classifier_destroy(c[1]);
 }
 
+/* An HTTP request and its answer into c, for a flow that has seen its handshake: the
+ * detection's result (1 over), state freed. No cmocka assert: it runs on other threads. */
+static int http_exchange(mw_classifier_t *c, void **state, uint32_t *seen, mw_flow_record_t *rec)
+{
+    int rc = feed(c, state, seen, rec, 1, PSH | ACK, 1001, 5001,
+            "GET /index.html HTTP/1.1\r\nHost: oam.example.net\r\nUser-Agent: curl/8\r\n"
+            "Accept: */*\r\n\r\n");
+
+    if (rc == 0)
+        rc = feed(c, state, seen, rec, 0, PSH | ACK, 5001, 1081,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok");
+    if (rc == 0)
+        mw_classifier_finish(c, state, rec);
+    return *state == NULL;
+}
+
 static void test_handshake_waits_and_request_is_named(void **unused)
 {
     mw_flow_record_t rec;
     mw_classifier_t *c = classifier(1, &rec, 6);
     void *state = NULL;
     uint32_t seen = 0;
-    int rc = 0;
     (void)unused;
 
     assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
@@ -156,19 +172,71 @@ static void test_handshake_waits_and_request_is_named(void **unused)
     /* the ACK does not fit any more: nDPI gets the flow's state and all three packets */
     assert_int_equal(feed(c, &state, &seen, &rec, 1, ACK, 1001, 5001, NULL), 0);
     assert_live(c, 1, 0);
-    rc = feed(c, &state, &seen, &rec, 1, PSH | ACK, 1001, 5001,
-            "GET /index.html HTTP/1.1\r\nHost: oam.example.net\r\nUser-Agent: curl/8\r\n"
-            "Accept: */*\r\n\r\n");
-    if (rc == 0)
-        rc = feed(c, &state, &seen, &rec, 0, PSH | ACK, 5001, 1081,
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nok");
-    if (rc == 0)
-        mw_classifier_finish(c, &state, &rec);
+    assert_true(http_exchange(c, &state, &seen, &rec));
     assert_null(state);
     assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
     assert_string_equal(rec.host, "oam.example.net");
     assert_live(c, 0, 0);
     mw_classifier_destroy(c);
+}
+
+typedef struct {
+    mw_classifier_t *c;
+    mw_flow_record_t rec;
+    int named;
+} thread_job_t;
+
+static void *build_on_thread(void *arg)
+{
+    thread_job_t *job = arg;
+    char err[MW_ERRBUF_SIZE];
+
+    job->c = mw_classifier_create(err, sizeof(err));
+    return NULL;
+}
+
+static void *detect_on_thread(void *arg)
+{
+    thread_job_t *job = arg;
+    void *state = NULL;
+    uint32_t seen = 0;
+
+    memset(&job->rec, 0, sizeof(job->rec));
+    job->rec.l4_proto = 6;
+    feed(job->c, &state, &seen, &job->rec, 1, SYN, 1000, 0, NULL);
+    feed(job->c, &state, &seen, &job->rec, 0, SYN | ACK, 5000, 1001, NULL);
+    feed(job->c, &state, &seen, &job->rec, 1, ACK, 1001, 5001, NULL);
+    job->named = http_exchange(job->c, &state, &seen, &job->rec);
+    return NULL;
+}
+
+/* A module's tables come from an arena that nDPI's allocation hooks name per thread while
+ * it is built or freed; the engine builds a worker's module on one thread, detects on
+ * another and frees it on a third (ASan: nothing of the arena reaches free()). Two modules
+ * detecting at once keep their tables apart. */
+static void test_module_tables_across_threads(void **unused)
+{
+    thread_job_t job[2] = { { 0 }, { 0 } };
+    pthread_t t[2];
+    int i;
+    (void)unused;
+
+    for (i = 0; i < 2; i++) { /* one after the other, as the engine does (nDPI 4.2) */
+        assert_int_equal(pthread_create(&t[i], NULL, build_on_thread, &job[i]), 0);
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_non_null(job[i].c);
+        /* nDPI 4.2 puts about 5 MB of IP lists and host names there */
+        assert_true(mw_classifier_module_bytes(job[i].c) > (1u << 20));
+    }
+    for (i = 0; i < 2; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, detect_on_thread, &job[i]), 0);
+    for (i = 0; i < 2; i++) {
+        assert_int_equal(pthread_join(t[i], NULL), 0);
+        assert_true(job[i].named);
+        assert_string_equal(mw_classifier_protocol_name(job[i].c, job[i].rec.app_proto), "HTTP");
+        assert_string_equal(job[i].rec.host, "oam.example.net");
+        mw_classifier_destroy(job[i].c);
+    }
 }
 
 static void test_lone_syn_is_guessed_at_the_end(void **unused)
@@ -384,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_udp_gets_state_at_once),
         cmocka_unit_test(test_waiting_packets_reach_ndpi),
         cmocka_unit_test(test_shared_captures_same_labels),
+        cmocka_unit_test(test_module_tables_across_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
