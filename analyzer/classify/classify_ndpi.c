@@ -1,6 +1,7 @@
 /*
- * classify_ndpi.c - nDPI wrapper: module life cycle, per-flow detection and
- * the name tables written to the output. The only file that includes nDPI.
+ * classify_ndpi.c - nDPI wrapper: per-flow detection and the name tables
+ * written to the output, around a module of ndpi_module.c (the other file
+ * that includes nDPI).
  *
  * Detection follows ndpiReader's policy so results can be compared: feed
  * packets until nDPI names an application and wants no more packets, or
@@ -10,13 +11,12 @@
  */
 #include "classify/classify_ndpi.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "classify/hostname.h"
 #include "classify/ndpi_compat.h"
-#include "core/bump_arena.h"
+#include "classify/ndpi_module.h"
 #include "core/mw.h"
 #include "core/pool.h"
 
@@ -33,17 +33,14 @@ typedef struct pending {
     uint8_t bytes[PENDING_ROOM];
 } pending_t;
 
-/* A module's tables (about 5 MB in 100,000 allocations with nDPI 4.2) come from an arena of
- * their own, given back whole with the module: ndpi_module_cost measures the difference */
-#define MODULE_ARENA_BYTES (32u << 20) /* address space; more goes to malloc */
-
 struct mw_classifier {
-    struct ndpi_detection_module_struct *ndpi;
-    mw_bump_arena_t *tables; /* what nDPI allocated while building the module */
-    mw_pool_t *flows;        /* nDPI's per-flow state: one pool per worker, no malloc per flow */
-    mw_pool_t *pending;      /* pending_t */
-    int waiting;             /* header-only packets may wait */
-    int extra;               /* nDPI's extra dissection after the application is known */
+    mw_dpi_module_t *module;
+    struct ndpi_detection_module_struct *ndpi; /* the module's */
+    int dissected;      /* the module has seen a packet: no longer a pristine copy */
+    mw_pool_t *flows;   /* nDPI's per-flow state: one pool per worker, no malloc per flow */
+    mw_pool_t *pending; /* pending_t */
+    int waiting;        /* header-only packets may wait */
+    int extra;          /* nDPI's extra dissection after the application is known */
 };
 
 /* The waiting packets a flow's state pointer stands for, NULL when it is nDPI state (or
@@ -60,86 +57,55 @@ static void *tagged(pending_t *p)
     return (void *)((uintptr_t)p | PENDING_TAG);
 }
 
-/*
- * nDPI's allocation hooks are process-wide and carry no context, so the arena that takes
- * nDPI's allocations is named per thread, and only while this thread builds or frees a
- * module: what nDPI allocates while it dissects goes to malloc as before, since it frees
- * that flow by flow. nDPI frees a module's tables only in ndpi_exit_detection_module.
- */
-static _Thread_local mw_bump_arena_t *building;
-static pthread_once_t hooks_once = PTHREAD_ONCE_INIT;
-
-static void *module_malloc(size_t bytes)
+/* A classifier around module (NULL: none could be had), or NULL with errbuf. */
+static mw_classifier_t *classifier_new(mw_dpi_module_t *module, char *errbuf, size_t errlen)
 {
-    void *p = building != NULL ? mw_bump_arena_alloc(building, bytes) : NULL;
+    mw_classifier_t *c = calloc(1, sizeof(*c));
 
-    return p != NULL ? p : malloc(bytes);
-}
-
-static void module_free(void *p)
-{
-    if (building == NULL || !mw_bump_arena_owns(building, p))
-        free(p); /* arena memory goes back with the arena */
-}
-
-static void install_hooks(void)
-{
-    set_ndpi_malloc(module_malloc);
-    set_ndpi_free(module_free);
-}
-
-/* The module, its tables in an arena where one can be had: NULL when it cannot be built. */
-static struct ndpi_detection_module_struct *module_new(mw_bump_arena_t **tables)
-{
-    struct ndpi_detection_module_struct *m;
-
-    if (pthread_once(&hooks_once, install_hooks) != 0)
+    if (module == NULL) {
+        free(c);
+        mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
         return NULL;
-    *tables = mw_bump_arena_create(MODULE_ARENA_BYTES); /* none: all from malloc */
-    building = *tables;
-    m = mw_ndpi_module_new();
-    building = NULL;
-    if (m == NULL) {
-        mw_bump_arena_destroy(*tables);
-        *tables = NULL;
     }
-    return m;
-}
-
-static void module_free_all(struct ndpi_detection_module_struct *m, mw_bump_arena_t *tables)
-{
-    building = tables;
-    ndpi_exit_detection_module(m);
-    building = NULL;
-    mw_bump_arena_destroy(tables);
+    if (c != NULL) {
+        c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
+        c->pending = mw_pool_create(sizeof(pending_t));
+    }
+    if (c == NULL || c->flows == NULL || c->pending == NULL) {
+        if (c != NULL) {
+            mw_pool_destroy(c->flows);
+            mw_pool_destroy(c->pending);
+        }
+        free(c);
+        mw_dpi_module_free(module);
+        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
+        return NULL;
+    }
+    c->module = module;
+    c->ndpi = mw_dpi_module_ndpi(module);
+    c->waiting = 1;
+    c->extra = 1;
+    return c;
 }
 
 mw_classifier_t *mw_classifier_create(char *errbuf, size_t errlen)
 {
-    mw_classifier_t *c = calloc(1, sizeof(*c));
+    return classifier_new(mw_dpi_module_build(), errbuf, errlen);
+}
 
-    if (c == NULL) {
-        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
+mw_classifier_t *mw_classifier_copy(const mw_classifier_t *pristine, char *errbuf, size_t errlen)
+{
+    mw_dpi_module_t *module = pristine->dissected ? NULL : mw_dpi_module_copy(pristine->module);
+    mw_classifier_t *c;
+
+    if (module == NULL) {
+        mw_fmt_err(errbuf, errlen, "nDPI: this detection module cannot be copied");
         return NULL;
     }
-    c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
-    c->pending = mw_pool_create(sizeof(pending_t));
-    if (c->flows == NULL || c->pending == NULL) {
-        mw_pool_destroy(c->flows);
-        mw_pool_destroy(c->pending);
-        free(c);
-        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
-        return NULL;
-    }
-    c->waiting = 1;
-    c->extra = 1;
-    c->ndpi = module_new(&c->tables);
-    if (c->ndpi == NULL) {
-        mw_pool_destroy(c->flows);
-        mw_pool_destroy(c->pending);
-        free(c);
-        mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
-        return NULL;
+    c = classifier_new(module, errbuf, errlen);
+    if (c != NULL) {
+        c->waiting = pristine->waiting;
+        c->extra = pristine->extra;
     }
     return c;
 }
@@ -148,7 +114,7 @@ void mw_classifier_destroy(mw_classifier_t *c)
 {
     if (c == NULL)
         return;
-    module_free_all(c->ndpi, c->tables);
+    mw_dpi_module_free(c->module);
     mw_pool_destroy(c->flows);
     mw_pool_destroy(c->pending);
     free(c);
@@ -178,7 +144,10 @@ unsigned mw_classifier_flow_packets(const void *state)
 
 size_t mw_classifier_module_bytes(const mw_classifier_t *c)
 {
-    return c->tables != NULL ? mw_bump_arena_used(c->tables) : 0;
+    size_t bytes;
+
+    (void)mw_dpi_module_image(c->module, &bytes);
+    return bytes;
 }
 
 size_t mw_classifier_live(const mw_classifier_t *c, size_t *pending)
@@ -229,6 +198,7 @@ static int feed(mw_classifier_t *c, void **state, const uint8_t *ip, uint32_t ip
     ndpi_protocol proto;
     uint32_t limit;
 
+    c->dissected = 1;
     proto = mw_ndpi_process(
             c->ndpi, f, ip, (unsigned short)MW_MIN(ip_len, 65535u), (uint64_t)(ts_us / 1000));
     limit = rec->l4_proto == 6 ? MW_DPI_MAX_TCP_PACKETS : MW_DPI_MAX_UDP_PACKETS;
@@ -347,6 +317,7 @@ void mw_classifier_finish(mw_classifier_t *c, void **state, mw_flow_record_t *re
     f = *state;
     if (f == NULL)
         return;
+    c->dissected = 1;
     proto = mw_ndpi_giveup(c->ndpi, f);
     copy_labels(f, proto, rec);
     rec->ndpi_done = 0;

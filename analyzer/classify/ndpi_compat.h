@@ -8,7 +8,7 @@
  *        ndpi_detection_giveup() lost its enable_guess argument
  *   4.12 protocol ids moved under ndpi_protocol.proto
  *   5.0  ndpi_set_protocol_detection_bitmask2() is gone (all on by default)
- * Included only by classify_ndpi.c.
+ * Included only by classify_ndpi.c and ndpi_module.c.
  */
 #ifndef MW_NDPI_COMPAT_H
 #define MW_NDPI_COMPAT_H

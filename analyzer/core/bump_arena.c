@@ -66,6 +66,11 @@ int mw_bump_arena_owns(const mw_bump_arena_t *a, const void *p)
     return (const uint8_t *)p >= a->base && (const uint8_t *)p < a->end;
 }
 
+void *mw_bump_arena_base(const mw_bump_arena_t *a)
+{
+    return a->base;
+}
+
 size_t mw_bump_arena_used(const mw_bump_arena_t *a)
 {
     return (size_t)(a->bump - a->base);

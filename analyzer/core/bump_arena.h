@@ -18,6 +18,8 @@ void mw_bump_arena_destroy(mw_bump_arena_t *a); /* NULL-safe */
 /* 16-byte aligned memory, NULL when the range is used up. */
 void *mw_bump_arena_alloc(mw_bump_arena_t *a, size_t bytes);
 int mw_bump_arena_owns(const mw_bump_arena_t *a, const void *p);
+/* Where the first allocation went (the range is handed out in order from there). */
+void *mw_bump_arena_base(const mw_bump_arena_t *a);
 size_t mw_bump_arena_used(const mw_bump_arena_t *a);
 
 #endif

@@ -612,9 +612,11 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
         if (e->sum->flow_cap < 16u * e->rs.nworkers)
             e->sum->flow_cap = 16u * e->rs.nworkers;
     }
-    /* nDPI module creation is not thread-safe: one after the other. The first here (the
-     * writer thread reads its name tables); the others in their own threads under a lock,
-     * while the reader already reads (each ~10 ms: no longer added to the run's wall time). */
+    /* The first nDPI module is built here (the writer thread reads its name tables); the
+     * others are copies of it, made before any worker starts (the first must still be
+     * pristine). Where a module cannot be copied the worker builds its own in its thread,
+     * one at a time under a lock (nDPI's build is not thread-safe), while the reader
+     * already reads. */
     if (e->rs.threaded) {
         if (pthread_mutex_init(&e->dpi_create_lock, NULL) != 0) {
             mw_fmt_err(errbuf, errlen, "cannot create a lock");
@@ -633,13 +635,15 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .threaded = e->rs.threaded,
             .extra_dissection = cfg->extra_dissection,
             .readers = e->rs.nreaders,
+            .dpi_pristine = i > 0 ? mw_worker_classifier(e->rs.workers[0]) : NULL,
             .dpi_create_lock = e->rs.threaded && i > 0 ? &e->dpi_create_lock : NULL };
         e->rs.workers[i] = mw_worker_create(&wp, errbuf, errlen);
         if (e->rs.workers[i] == NULL)
             return MW_ENOMEM;
-        if (e->rs.threaded && mw_worker_start(e->rs.workers[i], errbuf, errlen) != 0)
-            return MW_ENOMEM;
     }
+    for (i = 0; e->rs.threaded && i < e->rs.nworkers; i++)
+        if (mw_worker_start(e->rs.workers[i], errbuf, errlen) != 0)
+            return MW_ENOMEM;
     return 0;
 }
 

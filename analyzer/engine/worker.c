@@ -118,6 +118,22 @@ static int create_classifier(mw_worker_t *w, char *errbuf, size_t errlen)
     return 0;
 }
 
+/* A copy of the pristine module where one can be had, else a module built now, or later
+ * in the worker's thread (dpi_create_lock): 0, or MW_ENOMEM with errbuf. */
+static int obtain_classifier(mw_worker_t *w, char *errbuf, size_t errlen)
+{
+    char why[MW_ERRBUF_SIZE];
+
+    if (w->params.dpi_pristine != NULL) {
+        w->dpi = mw_classifier_copy(w->params.dpi_pristine, why, sizeof(why));
+        if (w->dpi != NULL) {
+            mw_classifier_set_extra_dissection(w->dpi, w->params.extra_dissection);
+            return 0;
+        }
+    }
+    return w->params.dpi_create_lock == NULL ? create_classifier(w, errbuf, errlen) : 0;
+}
+
 mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, size_t errlen)
 {
     mw_worker_t *w = calloc(1, sizeof(*w));
@@ -140,7 +156,7 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     w->flows = mw_flow_table_create(&tp, errbuf, errlen);
     if (w->flows == NULL)
         goto fail;
-    if (params->dpi_create_lock == NULL && create_classifier(w, errbuf, errlen) != 0)
+    if (obtain_classifier(w, errbuf, errlen) != 0)
         goto fail;
     if (params->threaded) {
         unsigned i, n = params->readers ? params->readers : 1;

@@ -35,9 +35,12 @@ typedef struct mw_worker_params {
     int threaded;         /* 1: own thread fed by rings */
     int extra_dissection; /* mw_classifier_set_extra_dissection() */
     unsigned readers;     /* threaded: one ring per reader thread (0 = 1) */
-    /* threaded workers but the first create their nDPI module in their own thread, while
-     * the reader already reads, one at a time under this lock (nDPI's creation is not
-     * thread-safe); NULL: created by mw_worker_create */
+    /* the nDPI module: a copy of this pristine classifier's (the first worker's) where it
+     * can be copied (classify/ndpi_module.c), made by mw_worker_create */
+    const struct mw_classifier *dpi_pristine;
+    /* else threaded workers but the first build theirs in their own thread, while the
+     * reader already reads, one at a time under this lock (nDPI's build is not
+     * thread-safe); NULL: built by mw_worker_create */
     pthread_mutex_t *dpi_create_lock;
 } mw_worker_params_t;
 

@@ -1,11 +1,14 @@
 /*
  * ndpi_module_cost - what one nDPI detection module costs to build and to
  * free: the way mastwatch does it (mw_classifier_create/destroy: the
- * module's tables in an arena of their own, classify/classify_ndpi.c) and
+ * module's tables in an arena of their own, classify/ndpi_module.c) and
  * the way ndpiReader does (init, every protocol enabled, finalize, all
- * through malloc; then ndpi_exit_detection_module). Prints the medians of
- * N rounds in ms and the minor page faults of each way's first round:
+ * through malloc; then ndpi_exit_detection_module), and what a copy of a
+ * pristine module costs (mw_classifier_copy: every worker's but the
+ * first). Prints the medians of N rounds in ms and the minor page faults
+ * of each way's first round:
  *   build <ms> free <ms> faults <n> malloc_build <ms> malloc_free <ms> malloc_faults <n>
+ *   copy <ms> copy_free <ms> copy_faults <n>   (on the same line)
  * usage: ndpi_module_cost [ROUNDS]  (default 15)
  */
 #include <stdio.h>
@@ -44,8 +47,11 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+enum way { PLAIN, CLASSIFIER, COPY };
+
 /* One round; 0, or -1 when the module cannot be built. */
-static int one_round(int classifier, double *build, double *release, long *faults)
+static int one_round(enum way way, const mw_classifier_t *pristine, double *build,
+        double *release, long *faults)
 {
     long f0 = minor_faults();
     double t0 = now_ms(), t1;
@@ -53,15 +59,17 @@ static int one_round(int classifier, double *build, double *release, long *fault
     mw_classifier_t *c = NULL;
     struct ndpi_detection_module_struct *m = NULL;
 
-    if (classifier)
+    if (way == CLASSIFIER)
         c = mw_classifier_create(err, sizeof(err));
+    else if (way == COPY)
+        c = mw_classifier_copy(pristine, err, sizeof(err));
     else
         m = mw_ndpi_module_new();
     if (c == NULL && m == NULL)
         return -1;
     t1 = now_ms();
     *faults = minor_faults() - f0;
-    if (classifier)
+    if (c != NULL)
         mw_classifier_destroy(c);
     else
         ndpi_exit_detection_module(m);
@@ -70,12 +78,13 @@ static int one_round(int classifier, double *build, double *release, long *fault
     return 0;
 }
 
-static int measure(int classifier, int rounds, double *build, double *release, cost_t *out)
+static int measure(enum way way, const mw_classifier_t *pristine, int rounds, double *build,
+        double *release, cost_t *out)
 {
     long faults;
 
     for (int i = 0; i < rounds; i++) {
-        if (one_round(classifier, &build[i], &release[i], &faults) != 0)
+        if (one_round(way, pristine, &build[i], &release[i], &faults) != 0)
             return -1;
         if (i == 0)
             out->faults = faults; /* later rounds may reuse what the first freed */
@@ -91,7 +100,9 @@ int main(int argc, char **argv)
 {
     int rounds = argc > 1 ? atoi(argv[1]) : 15;
     double *build, *release;
-    cost_t arena, plain;
+    cost_t arena, plain, copy;
+    char err[MW_ERRBUF_SIZE];
+    mw_classifier_t *pristine;
 
     if (rounds < 1 || rounds > 1000) {
         fprintf(stderr, "usage: ndpi_module_cost [ROUNDS 1-1000]\n");
@@ -104,13 +115,21 @@ int main(int argc, char **argv)
         return 1;
     }
     /* malloc's way first: its first round gets a fresh heap, as in a fresh process */
-    if (measure(0, rounds, build, release, &plain) != 0 ||
-            measure(1, rounds, build, release, &arena) != 0) {
+    if (measure(PLAIN, NULL, rounds, build, release, &plain) != 0 ||
+            measure(CLASSIFIER, NULL, rounds, build, release, &arena) != 0) {
         fprintf(stderr, "ndpi_module_cost: cannot build an nDPI module\n");
         return 1;
     }
-    printf("build %.2f free %.2f faults %ld malloc_build %.2f malloc_free %.2f malloc_faults %ld\n",
-            arena.build, arena.release, arena.faults, plain.build, plain.release, plain.faults);
+    pristine = mw_classifier_create(err, sizeof(err));
+    if (pristine == NULL || measure(COPY, pristine, rounds, build, release, &copy) != 0) {
+        fprintf(stderr, "ndpi_module_cost: cannot copy an nDPI module (not nDPI 4.2?)\n");
+        return 1;
+    }
+    mw_classifier_destroy(pristine);
+    printf("build %.2f free %.2f faults %ld malloc_build %.2f malloc_free %.2f malloc_faults %ld "
+           "copy %.2f copy_free %.2f copy_faults %ld\n",
+            arena.build, arena.release, arena.faults, plain.build, plain.release, plain.faults,
+            copy.build, copy.release, copy.faults);
     free(build);
     free(release);
     return 0;

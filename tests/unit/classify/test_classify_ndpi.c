@@ -182,6 +182,7 @@ static void test_handshake_waits_and_request_is_named(void **unused)
 
 typedef struct {
     mw_classifier_t *c;
+    const mw_classifier_t *pristine; /* non-NULL: c is a copy of it */
     mw_flow_record_t rec;
     int named;
 } thread_job_t;
@@ -191,7 +192,8 @@ static void *build_on_thread(void *arg)
     thread_job_t *job = arg;
     char err[MW_ERRBUF_SIZE];
 
-    job->c = mw_classifier_create(err, sizeof(err));
+    job->c = job->pristine != NULL ? mw_classifier_copy(job->pristine, err, sizeof(err))
+                                   : mw_classifier_create(err, sizeof(err));
     return NULL;
 }
 
@@ -211,17 +213,20 @@ static void *detect_on_thread(void *arg)
 }
 
 /* A module's tables come from an arena that nDPI's allocation hooks name per thread while
- * it is built or freed; the engine builds a worker's module on one thread, detects on
- * another and frees it on a third (ASan: nothing of the arena reaches free()). Two modules
- * detecting at once keep their tables apart. */
+ * it is built or freed; the engine builds the first worker's module on one thread, detects
+ * on another and frees it on a third (ASan: nothing of the arena reaches free()), and the
+ * other workers' modules are copies of it. A module and its copy detect at once, apart;
+ * a module that has dissected is no longer copied. */
 static void test_module_tables_across_threads(void **unused)
 {
     thread_job_t job[2] = { { 0 }, { 0 } };
     pthread_t t[2];
+    char err[MW_ERRBUF_SIZE] = "";
     int i;
     (void)unused;
 
-    for (i = 0; i < 2; i++) { /* one after the other, as the engine does (nDPI 4.2) */
+    for (i = 0; i < 2; i++) { /* one after the other: the copy needs the first */
+        job[i].pristine = i == 1 ? job[0].c : NULL;
         assert_int_equal(pthread_create(&t[i], NULL, build_on_thread, &job[i]), 0);
         assert_int_equal(pthread_join(t[i], NULL), 0);
         assert_non_null(job[i].c);
@@ -235,8 +240,11 @@ static void test_module_tables_across_threads(void **unused)
         assert_true(job[i].named);
         assert_string_equal(mw_classifier_protocol_name(job[i].c, job[i].rec.app_proto), "HTTP");
         assert_string_equal(job[i].rec.host, "oam.example.net");
-        mw_classifier_destroy(job[i].c);
     }
+    assert_null(mw_classifier_copy(job[0].c, err, sizeof(err)));
+    assert_string_equal(err, "nDPI: this detection module cannot be copied");
+    for (i = 0; i < 2; i++)
+        mw_classifier_destroy(job[i].c);
 }
 
 static void test_lone_syn_is_guessed_at_the_end(void **unused)
