@@ -67,6 +67,8 @@ static void test_builds_are_one_image_and_copies_too(void **state)
     d = diff_images(a, b, NULL);
     assert_int_equal(d.others, 0);
     assert_true(d.pointers > 10000);
+    print_message("two builds: one image of %zu bytes but for %zu pointers into their arenas\n",
+            bytes, d.pointers);
 
     c = mw_dpi_module_copy(a);
     assert_non_null(c); /* nDPI 4.2, whose image this test checks */
