@@ -17,7 +17,8 @@
 #include "core/memcap.h"
 #include "core/mw.h"
 
-#define MW_MAX_THREADS 64
+#define MW_MAX_THREADS         64
+#define MW_MAX_DEFLATE_THREADS 16
 
 enum {
     OPT_MAX_FLOWS = 256,
@@ -27,6 +28,7 @@ enum {
     OPT_INVENTORY,
     OPT_NO_PROGRESS,
     OPT_NO_EXTRA_DISSECTION,
+    OPT_DEFLATE_THREADS,
     OPT_NO_PROMISC,
     OPT_MODEL,
     OPT_ANOMALIES,
@@ -70,6 +72,9 @@ static const char usage_common[] =
         "done)\n"
         "  -t, --threads N          worker threads, each with its own flow table and nDPI (default "
         "1)\n"
+        "      --deflate-threads N  threads that compress /flows chunks, one chunk in flight "
+        "each\n"
+        "                           (default: 1, and one more per 8 cores up to 4)\n"
         "  -f, --filter EXPR        BPF filter\n"
         "      --inventory FILE     site inventory (YAML): base stations, roles, planes\n"
         "      --max-flows N        flow table cap; the least recently used flow is evicted "
@@ -320,6 +325,7 @@ static const struct option longopts[] = {
     { "pcap-ring-size", required_argument, NULL, OPT_PCAP_RING_SIZE },
     { "pcap-ring-age", required_argument, NULL, OPT_PCAP_RING_AGE },
     { "threads", required_argument, NULL, 't' },
+    { "deflate-threads", required_argument, NULL, OPT_DEFLATE_THREADS },
     { "readers", required_argument, NULL, OPT_READERS },
     { "filter", required_argument, NULL, 'f' },
     { "interface", required_argument, NULL, 'i' },
@@ -443,6 +449,11 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case 't':
                 rc = parse_u64("--threads", optarg, 1, MW_MAX_THREADS, &v, errbuf, errlen);
                 cfg->threads = (unsigned)v;
+                break;
+            case OPT_DEFLATE_THREADS:
+                rc = parse_u64(
+                        "--deflate-threads", optarg, 1, MW_MAX_DEFLATE_THREADS, &v, errbuf, errlen);
+                cfg->deflate_threads = (unsigned)v;
                 break;
             case OPT_READERS:
                 rc = parse_u64("--readers", optarg, 0, MW_MAX_THREADS, &v, errbuf, errlen);

@@ -30,24 +30,25 @@ typedef struct mw_config {
     enum mw_command help_for; /* with MW_CMD_HELP: which command's options */
     const char *const *files; /* analyze inputs (points into argv) */
     size_t nfiles;
-    const char *iface;      /* capture -i */
-    const char *output;     /* -o FILE.h5, NULL = no file */
-    const char *filter;     /* -f BPF */
-    const char *inventory;  /* --inventory FILE */
-    const char *drop_user;  /* -Z USER */
-    const char *model;      /* --model FILE (analyze/capture), model show FILE */
-    const char *recover;    /* recover FILE.h5.partial */
-    const char *anomalies;  /* --anomalies FILE or - (JSON lines) */
-    const char *suppress;   /* --suppress FILE */
-    int syslog;             /* --syslog */
-    unsigned status_s;      /* --status SEC: a status line every SEC (0 = only on SIGUSR1) */
-    const char *prometheus; /* --prometheus FILE: node-exporter textfile, with each status */
-    int64_t window_us;      /* --window (train) */
-    int active_timeout_set; /* --active-timeout given (else = window with a model) */
-    unsigned threads;       /* workers */
-    int extra_dissection;   /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
-    unsigned readers;       /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
-                             * reading each plain pcap file ahead (0: libpcap, inline) */
+    const char *iface;        /* capture -i */
+    const char *output;       /* -o FILE.h5, NULL = no file */
+    const char *filter;       /* -f BPF */
+    const char *inventory;    /* --inventory FILE */
+    const char *drop_user;    /* -Z USER */
+    const char *model;        /* --model FILE (analyze/capture), model show FILE */
+    const char *recover;      /* recover FILE.h5.partial */
+    const char *anomalies;    /* --anomalies FILE or - (JSON lines) */
+    const char *suppress;     /* --suppress FILE */
+    int syslog;               /* --syslog */
+    unsigned status_s;        /* --status SEC: a status line every SEC (0 = only on SIGUSR1) */
+    const char *prometheus;   /* --prometheus FILE: node-exporter textfile, with each status */
+    int64_t window_us;        /* --window (train) */
+    int active_timeout_set;   /* --active-timeout given (else = window with a model) */
+    unsigned threads;         /* workers */
+    unsigned deflate_threads; /* --deflate-threads (0: 1 + 1 per 8 usable cores, at most 4) */
+    int extra_dissection;     /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
+    unsigned readers; /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
+                       * reading each plain pcap file ahead (0: libpcap, inline) */
     uint32_t max_flows;
     uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;

@@ -25,6 +25,7 @@
 #include <sys/time.h>
 #include <time.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
@@ -999,9 +1000,24 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
 }
 
 /* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
+/* --deflate-threads, else by the cores this process may use: deflating /flows is about a
+ * fifth of a run's CPU (Performance), so one thread is the wall once 5 or so cores work. */
+static unsigned deflate_threads(const mw_config_t *cfg)
+{
+    cpu_set_t set;
+    unsigned cores = 1;
+
+    if (cfg->deflate_threads > 0)
+        return cfg->deflate_threads;
+    if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0)
+        cores = (unsigned)CPU_COUNT(&set);
+    return MW_MIN(1 + cores / 8, 4u);
+}
+
 static mw_h5_writer_t *start_writer(engine_t *e, const char *path, char *errbuf, size_t errlen)
 {
-    mw_h5_writer_t *w = mw_h5_writer_create(path, e->detect != NULL, errbuf, errlen);
+    mw_h5_writer_t *w =
+            mw_h5_writer_create(path, e->detect != NULL, deflate_threads(e->cfg), errbuf, errlen);
     int rc;
 
     if (w == NULL)

@@ -12,11 +12,13 @@
  * shuffled only, its deflate bit set in the filter mask, as HDF5 itself
  * does for optional filters.
  *
- * Deflating is most of a chunk's cost, so it can run on a thread of the
+ * Deflating is most of a chunk's cost, so it can run on threads of the
  * chunker's own while the writer thread goes on taking records
- * (mw_h5_chunker_submit): the writer is then not the wall of a run with
- * many workers. One chunk at most is in flight; only the writer thread
- * calls HDF5 (mw_h5_chunker_collect).
+ * (mw_h5_chunker_submit): one chunk in flight per deflating thread, each
+ * in a slot of its own (buffers and compressor), so the writer is not the
+ * wall of a run with many workers, and one deflating thread is not either
+ * where there are cores for more. Chunks reach the file in the order they
+ * were submitted; only the writer thread calls HDF5.
  */
 #include "output/h5_chunk.h"
 
@@ -30,92 +32,125 @@
 
 #define MASK_NO_DEFLATE 0x2u /* filter 1 of the pipeline (0 shuffle, 1 deflate) not applied */
 
-enum job_state { JOB_NONE, JOB_QUEUED, JOB_DONE };
+enum job_state { JOB_NONE, JOB_QUEUED, JOB_BUSY, JOB_DONE };
 
-struct mw_h5_chunker {
-    size_t elem_size, rows, bytes;
+typedef struct slot {
     uint8_t *shuffled, *deflated;
-    size_t deflated_cap;
-    struct libdeflate_compressor *compressor;
-    /* the chunk in flight: its first row and rows, and the deflated result */
-    uint64_t job_at;
-    size_t job_n;
+    struct libdeflate_compressor *compressor; /* used by one thread at a time: the slot's */
+    uint64_t at;                              /* the chunk's first row */
+    size_t n;                                 /* and its rows */
     size_t out_len;
     uint32_t mask;
-    /* the deflating thread (started by the first submit) */
-    pthread_t thread;
-    int thread_started, stopping, sync_ready;
-    enum job_state state;
-    double cpu_s; /* the deflating thread's CPU time so far (under mu) */
+    enum job_state state; /* under mu */
+} slot_t;
+
+struct mw_h5_chunker {
+    size_t elem_size, rows, bytes, deflated_cap;
+    slot_t *slots;
+    unsigned nslots;       /* = deflating threads asked for: chunks in flight at most */
+    unsigned oldest, held; /* the submitted chunks, a ring of slots in submission order */
+    pthread_t *threads;
+    double *thread_cpu_s; /* each thread's CPU time so far (under mu) */
+    unsigned nthreads;    /* started (by the first submit) */
+    int started, stopping, sync_ready;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 };
 
-mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows)
+static int slot_init(slot_t *s, size_t bytes)
+{
+    s->compressor = libdeflate_alloc_compressor(MW_H5_DEFLATE_LEVEL);
+    if (s->compressor == NULL)
+        return -1;
+    s->shuffled = malloc(bytes);
+    s->deflated = malloc(libdeflate_zlib_compress_bound(s->compressor, bytes));
+    return s->shuffled != NULL && s->deflated != NULL ? 0 : -1;
+}
+
+static void slot_fini(slot_t *s)
+{
+    if (s->compressor != NULL)
+        libdeflate_free_compressor(s->compressor);
+    free(s->shuffled);
+    free(s->deflated);
+}
+
+mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows, unsigned threads)
 {
     mw_h5_chunker_t *c = calloc(1, sizeof(*c));
+    unsigned i;
 
     if (c == NULL)
         return NULL;
     c->elem_size = elem_size;
     c->rows = rows;
     c->bytes = elem_size * rows;
-    c->compressor = libdeflate_alloc_compressor(MW_H5_DEFLATE_LEVEL);
-    if (c->compressor != NULL)
-        c->deflated_cap = libdeflate_zlib_compress_bound(c->compressor, c->bytes);
-    c->shuffled = malloc(c->bytes);
-    c->deflated = malloc(c->deflated_cap ? c->deflated_cap : 1);
-    if (c->compressor != NULL && c->shuffled != NULL && c->deflated != NULL &&
-            pthread_mutex_init(&c->mu, NULL) == 0) {
-        if (pthread_cond_init(&c->cv, NULL) == 0) {
-            c->sync_ready = 1;
-            return c;
-        }
+    c->nslots = threads > 0 ? threads : 1;
+    c->slots = calloc(c->nslots, sizeof(*c->slots));
+    c->threads = calloc(c->nslots, sizeof(*c->threads));
+    c->thread_cpu_s = calloc(c->nslots, sizeof(*c->thread_cpu_s));
+    if (c->slots == NULL || c->threads == NULL || c->thread_cpu_s == NULL)
+        goto fail;
+    for (i = 0; i < c->nslots; i++)
+        if (slot_init(&c->slots[i], c->bytes) != 0)
+            goto fail;
+    c->deflated_cap = libdeflate_zlib_compress_bound(c->slots[0].compressor, c->bytes);
+    if (pthread_mutex_init(&c->mu, NULL) != 0)
+        goto fail;
+    if (pthread_cond_init(&c->cv, NULL) != 0) {
         pthread_mutex_destroy(&c->mu);
+        goto fail;
     }
+    c->sync_ready = 1;
+    return c;
+fail:
     mw_h5_chunker_destroy(c);
     return NULL;
 }
 
 void mw_h5_chunker_destroy(mw_h5_chunker_t *c)
 {
+    unsigned i;
+
     if (c == NULL)
         return;
-    if (c->thread_started) {
+    if (c->nthreads > 0) {
         pthread_mutex_lock(&c->mu);
         c->stopping = 1;
         pthread_cond_broadcast(&c->cv);
         pthread_mutex_unlock(&c->mu);
-        pthread_join(c->thread, NULL);
+        for (i = 0; i < c->nthreads; i++)
+            pthread_join(c->threads[i], NULL);
     }
     if (c->sync_ready) {
         pthread_cond_destroy(&c->cv);
         pthread_mutex_destroy(&c->mu);
     }
-    if (c->compressor != NULL)
-        libdeflate_free_compressor(c->compressor);
-    free(c->shuffled);
-    free(c->deflated);
+    for (i = 0; c->slots != NULL && i < c->nslots; i++)
+        slot_fini(&c->slots[i]);
+    free(c->slots);
+    free(c->threads);
+    free(c->thread_cpu_s);
     free(c);
 }
 
-static void deflate_chunk(mw_h5_chunker_t *c)
+static void deflate_chunk(mw_h5_chunker_t *c, slot_t *s)
 {
-    c->out_len = libdeflate_zlib_compress(
-            c->compressor, c->shuffled, c->bytes, c->deflated, c->deflated_cap);
-    c->mask = (c->out_len == 0 || c->out_len >= c->bytes) ? MASK_NO_DEFLATE : 0;
+    s->out_len = libdeflate_zlib_compress(
+            s->compressor, s->shuffled, c->bytes, s->deflated, c->deflated_cap);
+    s->mask = (s->out_len == 0 || s->out_len >= c->bytes) ? MASK_NO_DEFLATE : 0;
 }
 
 /* The dataset grows to the chunk's last row only now, with the chunk: a reader following
  * the file (SWMR) or a crash never sees rows whose chunk is not written. */
-static int write_chunk(mw_h5_chunker_t *c, hid_t ds)
+static int write_chunk(mw_h5_chunker_t *c, const slot_t *s, hid_t ds)
 {
-    hsize_t offset = c->job_at, size = c->job_at + c->job_n;
+    hsize_t offset = s->at, size = s->at + s->n;
 
     if (H5Dset_extent(ds, &size) < 0)
         return -1;
-    return H5Dwrite_chunk(ds, H5P_DEFAULT, c->mask, &offset, c->mask ? c->bytes : c->out_len,
-                   c->mask ? c->shuffled : c->deflated) < 0
+    return H5Dwrite_chunk(ds, H5P_DEFAULT, s->mask, &offset, s->mask ? c->bytes : s->out_len,
+                   s->mask ? s->shuffled : s->deflated) < 0
                    ? -1
                    : 0;
 }
@@ -127,56 +162,119 @@ static int job_fits(const mw_h5_chunker_t *c, uint64_t at, size_t n)
 
 int mw_h5_chunker_write(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n)
 {
+    slot_t *s = &c->slots[0];
+
     if (!job_fits(c, at, n) || mw_h5_chunker_collect(c, ds) < 0)
         return -1;
-    /* the last chunk is padded with zeros: rows past the dataset's extent are never read */
-    mw_byte_shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
-    deflate_chunk(c);
-    c->job_at = at;
-    c->job_n = n;
-    return write_chunk(c, ds);
+    /* nothing in flight: slot 0 is free. The last chunk is padded with zeros: rows past
+     * the dataset's extent are never read */
+    mw_byte_shuffle(rows, s->shuffled, c->elem_size, c->rows, n);
+    deflate_chunk(c, s);
+    s->at = at;
+    s->n = n;
+    return write_chunk(c, s, ds);
+}
+
+typedef struct {
+    mw_h5_chunker_t *c;
+    unsigned index;
+} thread_arg_t;
+
+/* A queued slot, oldest first (under mu), or NULL. */
+static slot_t *queued_slot(mw_h5_chunker_t *c)
+{
+    unsigned k;
+
+    for (k = 0; k < c->held; k++) {
+        slot_t *s = &c->slots[(c->oldest + k) % c->nslots];
+        if (s->state == JOB_QUEUED)
+            return s;
+    }
+    return NULL;
 }
 
 static void *deflate_main(void *arg)
 {
-    mw_h5_chunker_t *c = arg;
+    thread_arg_t *ta = arg;
+    mw_h5_chunker_t *c = ta->c;
+    unsigned index = ta->index;
 
+    free(ta);
     pthread_setname_np(pthread_self(), "mw-deflate");
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (c->state != JOB_QUEUED && !c->stopping)
+        slot_t *s;
+        while ((s = queued_slot(c)) == NULL && !c->stopping)
             pthread_cond_wait(&c->cv, &c->mu);
-        if (c->state != JOB_QUEUED)
+        if (s == NULL)
             break;
+        s->state = JOB_BUSY;
         pthread_mutex_unlock(&c->mu);
-        deflate_chunk(c);
+        deflate_chunk(c, s);
         pthread_mutex_lock(&c->mu);
-        c->cpu_s = mw_thread_cpu_s();
-        c->state = JOB_DONE;
+        c->thread_cpu_s[index] = mw_thread_cpu_s();
+        s->state = JOB_DONE;
         pthread_cond_broadcast(&c->cv);
     }
     pthread_mutex_unlock(&c->mu);
     return NULL;
 }
 
+/* Starts the deflating threads; 0 when not even one could be started. */
+static unsigned start_threads(mw_h5_chunker_t *c)
+{
+    unsigned i;
+
+    for (i = 0; i < c->nslots; i++) {
+        thread_arg_t *ta = malloc(sizeof(*ta));
+        if (ta == NULL)
+            break;
+        *ta = (thread_arg_t){ .c = c, .index = i };
+        if (pthread_create(&c->threads[i], NULL, deflate_main, ta) != 0) {
+            free(ta);
+            break;
+        }
+    }
+    return i; /* fewer than asked: the others deflate what is queued */
+}
+
+int mw_h5_chunker_full(mw_h5_chunker_t *c)
+{
+    int full;
+
+    pthread_mutex_lock(&c->mu);
+    full = c->held == c->nslots;
+    pthread_mutex_unlock(&c->mu);
+    return full;
+}
+
 int mw_h5_chunker_submit(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n)
 {
-    if (!job_fits(c, at, n) || mw_h5_chunker_collect(c, ds) < 0)
+    slot_t *s;
+
+    if (!job_fits(c, at, n))
         return -1;
-    mw_byte_shuffle(rows, c->shuffled, c->elem_size, c->rows, n);
-    c->job_at = at;
-    c->job_n = n;
-    if (!c->thread_started) {
-        if (pthread_create(&c->thread, NULL, deflate_main, c) != 0) {
-            deflate_chunk(c); /* no thread: deflated here, written at the next collect */
-            c->state = JOB_DONE;
-            return 0;
-        }
-        c->thread_started = 1;
+    if (mw_h5_chunker_full(c) && mw_h5_chunker_collect_one(c, ds, NULL) < 0)
+        return -1;
+    s = &c->slots[(c->oldest + c->held) % c->nslots]; /* free: only this thread fills slots */
+    mw_byte_shuffle(rows, s->shuffled, c->elem_size, c->rows, n);
+    s->at = at;
+    s->n = n;
+    if (!c->started) {
+        c->started = 1;
+        c->nthreads = start_threads(c);
     }
     pthread_mutex_lock(&c->mu);
-    c->state = JOB_QUEUED;
-    pthread_cond_broadcast(&c->cv);
+    c->held++;
+    if (c->nthreads == 0) {
+        pthread_mutex_unlock(&c->mu);
+        deflate_chunk(c, s); /* no thread: deflated here, written at the next collect */
+        pthread_mutex_lock(&c->mu);
+        s->state = JOB_DONE;
+    } else {
+        s->state = JOB_QUEUED;
+        pthread_cond_broadcast(&c->cv);
+    }
     pthread_mutex_unlock(&c->mu);
     return 0;
 }
@@ -184,42 +282,71 @@ int mw_h5_chunker_submit(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *
 int mw_h5_chunker_pending(mw_h5_chunker_t *c, uint64_t *at, size_t *n)
 {
     int pending;
+    const slot_t *s;
 
     pthread_mutex_lock(&c->mu);
-    pending = c->state != JOB_NONE;
+    pending = c->held > 0;
+    s = &c->slots[c->oldest];
     pthread_mutex_unlock(&c->mu);
     if (pending) {
-        *at = c->job_at;
-        *n = c->job_n;
+        *at = s->at;
+        *n = s->n;
     }
     return pending;
 }
 
-int mw_h5_chunker_collect(mw_h5_chunker_t *c, hid_t ds)
+int mw_h5_chunker_collect_one(mw_h5_chunker_t *c, hid_t ds, size_t *rows)
 {
-    int rc;
+    slot_t *s;
 
     pthread_mutex_lock(&c->mu);
-    if (c->state == JOB_NONE) {
+    if (c->held == 0) {
         pthread_mutex_unlock(&c->mu);
         return 0;
     }
-    while (c->state != JOB_DONE)
+    s = &c->slots[c->oldest];
+    while (s->state != JOB_DONE)
         pthread_cond_wait(&c->cv, &c->mu);
-    c->state = JOB_NONE;
     pthread_mutex_unlock(&c->mu);
-    rc = write_chunk(c, ds);
-    return rc < 0 ? -1 : 1;
+    if (write_chunk(c, s, ds) < 0)
+        return -1; /* stays in flight: the run fails, its rows are counted as lost */
+    if (rows != NULL)
+        *rows = s->n;
+    pthread_mutex_lock(&c->mu);
+    s->state = JOB_NONE;
+    c->oldest = (c->oldest + 1) % c->nslots;
+    c->held--;
+    pthread_mutex_unlock(&c->mu);
+    return 1;
+}
+
+int mw_h5_chunker_collect(mw_h5_chunker_t *c, hid_t ds)
+{
+    int written = 0, rc;
+
+    while ((rc = mw_h5_chunker_collect_one(c, ds, NULL)) > 0)
+        written++;
+    return rc < 0 ? -1 : written;
 }
 
 double mw_h5_chunker_cpu_s(mw_h5_chunker_t *c)
 {
-    double v;
+    double v = 0;
+    unsigned i;
 
     pthread_mutex_lock(&c->mu);
-    while (c->state == JOB_QUEUED) /* the chunk in flight counts too */
+    for (;;) { /* the chunks in flight count too */
+        int busy = 0;
+        for (i = 0; i < c->held; i++) {
+            enum job_state st = c->slots[(c->oldest + i) % c->nslots].state;
+            busy |= st == JOB_QUEUED || st == JOB_BUSY;
+        }
+        if (!busy || c->nthreads == 0)
+            break;
         pthread_cond_wait(&c->cv, &c->mu);
-    v = c->cpu_s;
+    }
+    for (i = 0; i < c->nthreads; i++)
+        v += c->thread_cpu_s[i];
     pthread_mutex_unlock(&c->mu);
     return v;
 }

@@ -16,32 +16,40 @@ typedef struct mw_h5_chunker mw_h5_chunker_t;
  * 9.9 MB against 0.24 s and 10.2 MB; nDPI-mix 0.046 s against 0.068 s). */
 #define MW_H5_DEFLATE_LEVEL 2
 
-/* For chunks of rows elements of elem_size bytes; NULL when out of memory. */
-mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows);
+/* For chunks of rows elements of elem_size bytes, deflated on up to threads threads of its
+ * own (0 = 1), one chunk in flight on each; NULL when out of memory. */
+mw_h5_chunker_t *mw_h5_chunker_create(size_t elem_size, size_t rows, unsigned threads);
 void mw_h5_chunker_destroy(mw_h5_chunker_t *c); /* NULL-safe */
 
 /*
  * Writes the chunk that starts at row at (a multiple of the chunk rows) from
  * n <= rows elements, growing the dataset to at + n rows (after writing the
- * chunk in flight, if any). 0 or -1.
+ * chunks in flight, if any). 0 or -1.
  */
 int mw_h5_chunker_write(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n);
 
 /*
- * The same, deflated on the chunker's own thread: rows may be reused on
- * return, the chunk reaches the file at the next collect (or write, or
- * submit: one chunk at most is in flight). 0 or -1 (the chunk before it
- * could not be written).
+ * The same, deflated on the chunker's threads: rows may be reused on return,
+ * the chunk reaches the file at a later collect (or write, or a submit that
+ * finds every thread's chunk in flight: it writes the oldest first). 0 or -1
+ * (the chunk before it could not be written).
  */
 int mw_h5_chunker_submit(mw_h5_chunker_t *c, hid_t ds, uint64_t at, const void *rows, size_t n);
 
-/* Writes the chunk in flight, waiting for its deflate: 1 written, 0 none, -1 failed. */
+/* 1 when every thread has a chunk in flight: a submit would write the oldest first. */
+int mw_h5_chunker_full(mw_h5_chunker_t *c);
+
+/* Writes the oldest chunk in flight, waiting for its deflate: 1 written (*rows: its rows;
+ * rows may be NULL), 0 none in flight, -1 failed. */
+int mw_h5_chunker_collect_one(mw_h5_chunker_t *c, hid_t ds, size_t *rows /* OUT */);
+
+/* Writes every chunk in flight, in the order submitted: how many, or -1 (one failed). */
 int mw_h5_chunker_collect(mw_h5_chunker_t *c, hid_t ds);
 
-/* 1 with the chunk in flight's first row and rows, 0 when none is. */
+/* 1 with the oldest chunk in flight's first row and rows, 0 when none is. */
 int mw_h5_chunker_pending(mw_h5_chunker_t *c, uint64_t *at /* OUT */, size_t *n /* OUT */);
 
-/* CPU seconds the deflating thread has used, once the chunk in flight is deflated (0
+/* CPU seconds the deflating threads have used, once the chunks in flight are deflated (0
  * without a thread). */
 double mw_h5_chunker_cpu_s(mw_h5_chunker_t *c);
 

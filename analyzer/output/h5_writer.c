@@ -261,8 +261,8 @@ static char *concat(const char *a, const char *b)
 static int table_open(mw_h5_writer_t *w, int which);
 static int journal_open(mw_h5_writer_t *w, char *errbuf, size_t errlen);
 
-mw_h5_writer_t *mw_h5_writer_create(
-        const char *path, int detection_tables, char *errbuf, size_t errlen)
+mw_h5_writer_t *mw_h5_writer_create(const char *path, int detection_tables,
+        unsigned deflate_threads, char *errbuf, size_t errlen)
 {
     mw_h5_writer_t *w = calloc(1, sizeof(*w));
     char suffix[48];
@@ -278,7 +278,7 @@ mw_h5_writer_t *mw_h5_writer_create(
     w->partial_path = concat(path, ".partial");
     w->tmp_path = concat(path, suffix);
     w->buf = malloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
-    w->chunker = mw_h5_chunker_create(sizeof(*w->buf), MW_H5_CHUNK_ROWS);
+    w->chunker = mw_h5_chunker_create(sizeof(*w->buf), MW_H5_CHUNK_ROWS, deflate_threads);
     if (w->path == NULL || w->partial_path == NULL || w->tmp_path == NULL || w->buf == NULL ||
             w->chunker == NULL)
         goto fail_alloc;
@@ -496,6 +496,28 @@ static int collect_chunk(mw_h5_writer_t *w, int durable, char *errbuf, size_t er
     return 0;
 }
 
+/*
+ * With several deflating threads, the oldest chunk in flight, once every thread has one.
+ * The journal holds rows of that chunk only (a flush collects every chunk first, and the
+ * chunks submitted since never reached the journal: rows after the last flush), so once it
+ * is in the file the journal starts again at the next chunk's first row.
+ */
+static int collect_oldest_chunk(mw_h5_writer_t *w, char *errbuf, size_t errlen)
+{
+    size_t n = 0;
+    int rc = mw_h5_chunker_collect_one(w->chunker, w->flows, &n);
+
+    if (rc < 0)
+        return rows_failed(w, w->inflight, errbuf, errlen);
+    if (rc == 0)
+        return 0;
+    w->rows += n;
+    w->inflight -= n;
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || (w->jfd >= 0 && journal_reset(w) != 0))
+        return rows_failed(w, n, errbuf, errlen);
+    return 0;
+}
+
 /* A chunk's worth from a chunk boundary goes straight to the file; anything else (the
  * first rows after a flush without a journal) through H5Dwrite. */
 static int write_flow_rows(mw_h5_writer_t *w)
@@ -534,11 +556,15 @@ int mw_h5_writer_append_flows(
             /* deflated in the background while records keep coming; its rows stay in the
              * journal (or in no file at all, as any row after the last flush) until the
              * chunk is in the file */
-            if (w->failed || collect_chunk(w, 1, errbuf, errlen) != 0)
+            if (w->failed)
                 return MW_EIO;
-            if (mw_h5_chunker_submit(w->chunker, w->flows, w->rows, w->buf, w->buffered) != 0)
+            while (mw_h5_chunker_full(w->chunker))
+                if (collect_oldest_chunk(w, errbuf, errlen) != 0)
+                    return MW_EIO;
+            if (mw_h5_chunker_submit(
+                        w->chunker, w->flows, w->rows + w->inflight, w->buf, w->buffered) != 0)
                 return rows_failed(w, w->buffered, errbuf, errlen);
-            w->inflight = w->buffered;
+            w->inflight += w->buffered;
             w->buffered = 0;
             w->journaled = 0;
         } else if (w->buffered == MW_H5_CHUNK_ROWS) {

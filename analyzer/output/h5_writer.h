@@ -24,11 +24,12 @@ void mw_h5_quiet(void);
 /*
  * Creates the skeleton under a temporary name beside PATH (exclusively,
  * never through a symlink) with an empty /flows and, with
- * detection_tables, the empty detection tables. Then write /meta, /stats and
- * the root attributes, and call mw_h5_writer_start(). NULL + message on failure.
+ * detection_tables, the empty detection tables; /flows chunks are deflated on
+ * deflate_threads threads (0 = 1). Then write /meta, /stats and the root
+ * attributes, and call mw_h5_writer_start(). NULL + message on failure.
  */
-mw_h5_writer_t *mw_h5_writer_create(
-        const char *path, int detection_tables, char *errbuf, size_t errlen);
+mw_h5_writer_t *mw_h5_writer_create(const char *path, int detection_tables,
+        unsigned deflate_threads, char *errbuf, size_t errlen);
 
 /*
  * Publishes the skeleton as PATH.partial - failing when that name exists

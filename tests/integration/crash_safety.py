@@ -7,7 +7,9 @@
   with h5py (swmr=True) and /flows loads into pandas, its rows are rows of
   the full run, nothing a reader saw before the kill is lost, and
   `mastwatch recover` turns it into an ordinary file (complete=0,
-  recovered=1) that mw_report.py and `train` accept.
+  recovered=1) that mw_report.py and `train` accept. Every other kill runs
+  with --deflate-threads 3 (three /flows chunks in flight); a whole run
+  with it writes the same rows in the same order as one thread.
 - Two runs on one -o: the second fails at once, the first is untouched.
 - -o equal to an input, a device, a directory, "-", a symlink planted at
   X.h5.partial (its target untouched); --anomalies equal to an input or a
@@ -134,6 +136,22 @@ def check_partial(mw, partial, ref, seen, fails, what):
     return n, rec
 
 
+def deflate_threads_same(mw, cap, site, fails, tmp):
+    """Three /flows chunks deflated at once reach the file in order: the same rows, in the
+    same order and chunks, as with one deflating thread."""
+    rows = []
+    for n in ("1", "3"):
+        path = os.path.join(tmp, f"deflate{n}.h5")
+        r = run([mw, "analyze", "-q", "--deflate-threads", n] + site + ["-o", path, cap])
+        fails.check(r.returncode == 0, f"--deflate-threads {n}: {r.stderr}")
+        with h5py.File(path, "r") as f:
+            rows.append(f["flows"][:])
+    fails.check(len(rows[0]) > 3 * 2048, f"too few rows for chunks in flight: {len(rows[0])}")
+    fails.check(len(rows[0]) == len(rows[1]) and rows[0].tobytes() == rows[1].tobytes(),
+                f"--deflate-threads 3: {len(rows[1])} rows, not the {len(rows[0])} of one "
+                "thread in the same order")
+
+
 def kill_analyze(mw, root, fails, moments, tmp):
     cap = os.path.join(root, "captures", "clean-week.pcap")
     data = open(cap, "rb").read()
@@ -142,6 +160,7 @@ def kill_analyze(mw, root, fails, moments, tmp):
     r = run([mw, "analyze", "-q", "-t", "2"] + site + ["-o", ref_path, cap])
     fails.check(r.returncode == 0, f"reference run: {r.stderr}")
     ref, nref = rows_by_id(ref_path)
+    deflate_threads_same(mw, cap, site, fails, tmp)
     rng = random.Random(SEED)
     stats = {"moments": moments, "no_file": 0, "finished": 0, "partial": 0, "rows": [],
              "stray": 0}
@@ -153,8 +172,11 @@ def kill_analyze(mw, root, fails, moments, tmp):
         moment = rng.uniform(0.0, len(data) / CHUNK * PAUSE * 1.2)
         stop = threading.Event()
         feed = threading.Thread(target=feeder, args=(fifo, data, stop))
-        proc = subprocess.Popen([mw, "analyze", "-q", "-t", "2"] + site + ["-o", out, fifo],
-                                stderr=subprocess.DEVNULL)
+        # every other kill with three /flows chunks in flight (the rows journal holds the
+        # oldest one's rows only)
+        deflate = ["--deflate-threads", "3"] if k % 2 else []
+        proc = subprocess.Popen([mw, "analyze", "-q", "-t", "2"] + deflate + site +
+                                ["-o", out, fifo], stderr=subprocess.DEVNULL)
         feed.start()
         t0, seen = time.time(), None
         while time.time() - t0 < moment and proc.poll() is None:

@@ -4,7 +4,8 @@
  * chunks, a last partial chunk, and a chunk of random bytes that does not
  * shrink (stored with its deflate bit set in the filter mask); chunks
  * deflated on the chunker's thread reach the file in order, and the dataset
- * grows only with a chunk written.
+ * grows only with a chunk written. With three deflating threads, three
+ * chunks are in flight and still reach the file in the order submitted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,7 +48,7 @@ static void test_chunks_read_back(void **state)
     int fd = mkstemp(path);
     uint8_t *in = malloc((size_t)TOTAL * ELEM), *out = malloc((size_t)TOTAL * ELEM);
     hid_t type = H5Tcreate(H5T_OPAQUE, ELEM), file, ds;
-    mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS);
+    mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS, 1);
     hsize_t size;
     size_t i;
     (void)state;
@@ -119,10 +120,92 @@ static void test_chunks_read_back(void **state)
     unlink(path);
 }
 
+static hsize_t extent(hid_t ds)
+{
+    hsize_t size = 0;
+    hid_t space = H5Dget_space(ds);
+
+    assert_true(H5Sget_simple_extent_dims(space, &size, NULL) == 1);
+    H5Sclose(space);
+    return size;
+}
+
+#define MANY (7 * ROWS + 50)
+
+static void test_three_threads_in_order(void **state)
+{
+    char path[] = "/tmp/mw-test-chunk3-XXXXXX";
+    int fd = mkstemp(path);
+    uint8_t *in = malloc((size_t)MANY * ELEM), *out = malloc((size_t)MANY * ELEM);
+    hid_t type = H5Tcreate(H5T_OPAQUE, ELEM), file, ds;
+    mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS, 3);
+    uint64_t at = 0;
+    size_t i, n = 0;
+    (void)state;
+
+    assert_true(fd >= 0 && in != NULL && out != NULL && type >= 0 && c != NULL);
+    close(fd);
+    /* each row its number, every third chunk random: chunks deflate in unequal times */
+    srand(11);
+    for (i = 0; i < (size_t)MANY * ELEM; i++) {
+        size_t row = i / ELEM;
+        in[i] = (row / ROWS) % 3 == 1 ? (uint8_t)rand()
+                : i % ELEM < 8        ? (uint8_t)(row >> (8 * (i % ELEM)))
+                                      : 0;
+    }
+    assert_true(H5Tset_tag(type, "record") >= 0);
+    file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(file >= 0);
+    ds = make_dataset(file, type);
+    for (i = 0; i < 3; i++) /* three in flight, none in the file */
+        assert_int_equal(
+                mw_h5_chunker_submit(c, ds, i * ROWS, in + i * ROWS * (size_t)ELEM, ROWS), 0);
+    assert_int_equal(extent(ds), 0);
+    assert_int_equal(mw_h5_chunker_full(c), 1);
+    assert_int_equal(mw_h5_chunker_pending(c, &at, &n), 1);
+    assert_int_equal(at, 0);
+    /* a fourth: the oldest goes to the file first */
+    assert_int_equal(mw_h5_chunker_submit(c, ds, 3 * ROWS, in + 3 * ROWS * (size_t)ELEM, ROWS), 0);
+    assert_int_equal(extent(ds), ROWS);
+    assert_int_equal(mw_h5_chunker_collect_one(c, ds, &n), 1);
+    assert_int_equal(n, ROWS);
+    assert_int_equal(extent(ds), 2 * ROWS);
+    assert_int_equal(mw_h5_chunker_full(c), 0);
+    for (i = 4; i < 6; i++)
+        assert_int_equal(
+                mw_h5_chunker_submit(c, ds, i * ROWS, in + i * ROWS * (size_t)ELEM, ROWS), 0);
+    assert_int_equal(extent(ds), 3 * ROWS); /* the sixth wrote the third */
+    assert_int_equal(mw_h5_chunker_collect(c, ds), 3);
+    assert_int_equal(mw_h5_chunker_collect(c, ds), 0);
+    assert_int_equal(extent(ds), 6 * ROWS);
+    assert_true(mw_h5_chunker_cpu_s(c) > 0);
+    assert_int_equal(mw_h5_chunker_submit(c, ds, 6 * ROWS, in + 6 * ROWS * (size_t)ELEM, ROWS), 0);
+    /* a write after a submit: the chunk in flight first */
+    assert_int_equal(
+            mw_h5_chunker_write(c, ds, 7 * ROWS, in + 7 * ROWS * (size_t)ELEM, MANY - 7 * ROWS), 0);
+    assert_int_equal(extent(ds), MANY);
+    H5Dclose(ds);
+    H5Fclose(file);
+
+    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    ds = H5Dopen2(file, "t", H5P_DEFAULT);
+    assert_true(file >= 0 && ds >= 0);
+    assert_true(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0);
+    assert_memory_equal(in, out, (size_t)MANY * ELEM);
+    H5Dclose(ds);
+    H5Fclose(file);
+    H5Tclose(type);
+    mw_h5_chunker_destroy(c);
+    free(in);
+    free(out);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chunks_read_back),
+        cmocka_unit_test(test_three_threads_in_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
