@@ -42,82 +42,68 @@ static hid_t make_dataset(hid_t file, hid_t type)
     return ds;
 }
 
-static void test_chunks_read_back(void **state)
+/* A results-like file: rows records of ELEM bytes, each row its number; every third chunk,
+ * the second first, random bytes that do not shrink (and deflate slower than the others). */
+typedef struct {
+    char path[32];
+    size_t rows;
+    uint8_t *in, *out;
+    hid_t type, file, ds;
+} chunk_file_t;
+
+static void file_create(chunk_file_t *f, size_t rows)
 {
-    char path[] = "/tmp/mw-test-chunk-XXXXXX";
-    int fd = mkstemp(path);
-    uint8_t *in = malloc((size_t)TOTAL * ELEM), *out = malloc((size_t)TOTAL * ELEM);
-    hid_t type = H5Tcreate(H5T_OPAQUE, ELEM), file, ds;
-    mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS, 1);
-    hsize_t size;
+    int fd;
     size_t i;
-    (void)state;
 
-    assert_true(fd >= 0 && in != NULL && out != NULL && type >= 0 && c != NULL);
+    snprintf(f->path, sizeof(f->path), "/tmp/mw-test-chunk-XXXXXX");
+    fd = mkstemp(f->path);
+    assert_true(fd >= 0);
     close(fd);
-    /* chunks 0 and 2: records with a counter and zeros (compressible); chunk 1: random */
+    f->rows = rows;
+    f->in = malloc(rows * ELEM);
+    f->out = malloc(rows * ELEM);
+    f->type = H5Tcreate(H5T_OPAQUE, ELEM);
+    assert_true(f->in != NULL && f->out != NULL && f->type >= 0);
+    assert_true(H5Tset_tag(f->type, "record") >= 0);
     srand(7);
-    for (i = 0; i < (size_t)TOTAL * ELEM; i++) {
+    for (i = 0; i < rows * ELEM; i++) {
         size_t row = i / ELEM;
-        in[i] = row >= ROWS && row < 2 * ROWS ? (uint8_t)rand()
-                : i % ELEM < 8                ? (uint8_t)(row >> (8 * (i % ELEM)))
-                                              : 0;
+        f->in[i] = (row / ROWS) % 3 == 1 ? (uint8_t)rand()
+                   : i % ELEM < 8        ? (uint8_t)(row >> (8 * (i % ELEM)))
+                                         : 0;
     }
-    assert_true(H5Tset_tag(type, "record") >= 0);
-    file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
-    ds = make_dataset(file, type);
-    /* chunks 0 and 1 deflated on the chunker's thread (submitting 1 writes 0), the last
-     * one in this thread after the one in flight; the dataset grows with each chunk */
-    assert_int_equal(mw_h5_chunker_submit(c, ds, 0, in, ROWS), 0);
-    assert_int_equal(mw_h5_chunker_submit(c, ds, ROWS, in + (size_t)ROWS * ELEM, ROWS), 0);
-    {
-        uint64_t at = 0;
-        size_t n = 0;
-        hid_t space = H5Dget_space(ds);
-        assert_true(H5Sget_simple_extent_dims(space, &size, NULL) == 1);
-        H5Sclose(space);
-        assert_int_equal(size, ROWS); /* the chunk in flight is not in the extent yet */
-        assert_int_equal(mw_h5_chunker_pending(c, &at, &n), 1);
-        assert_int_equal(at, ROWS);
-        assert_int_equal(n, ROWS);
-    }
-    assert_int_equal(mw_h5_chunker_collect(c, ds), 1);
-    assert_int_equal(mw_h5_chunker_collect(c, ds), 0);
-    assert_int_equal(mw_h5_chunker_submit(c, ds, 2 * ROWS, in + 2 * (size_t)ROWS * ELEM, ROWS), 0);
-    assert_int_equal(
-            mw_h5_chunker_write(c, ds, 3 * ROWS, in + 3 * (size_t)ROWS * ELEM, TOTAL - 3 * ROWS),
-            0);
-    /* only whole chunks from a chunk boundary */
-    assert_int_equal(mw_h5_chunker_write(c, ds, 10, in, 5), -1);
-    assert_int_equal(mw_h5_chunker_write(c, ds, 0, in, ROWS + 1), -1);
-    H5Dclose(ds);
-    H5Fclose(file);
+    f->file = H5Fcreate(f->path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+    assert_true(f->file >= 0);
+    f->ds = make_dataset(f->file, f->type);
+}
 
-    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ds = H5Dopen2(file, "t", H5P_DEFAULT);
-    assert_true(file >= 0 && ds >= 0);
-    assert_true(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0);
-    assert_memory_equal(in, out, (size_t)TOTAL * ELEM);
-    {
-        /* the random chunk is stored without deflate, the others deflated */
-        hsize_t off = ROWS;
-        uint32_t mask = 0;
-        hsize_t bytes = 0;
-        assert_true(H5Dget_chunk_storage_size(ds, &off, &bytes) >= 0);
-        assert_true(H5Dread_chunk(ds, H5P_DEFAULT, &off, &mask, out) >= 0);
-        assert_int_equal(mask, 0x2);
-        off = 0;
-        assert_true(H5Dget_chunk_storage_size(ds, &off, &bytes) >= 0);
-        assert_true(bytes < (hsize_t)ROWS * ELEM / 4);
-    }
-    H5Dclose(ds);
-    H5Fclose(file);
-    H5Tclose(type);
-    mw_h5_chunker_destroy(c);
-    free(in);
-    free(out);
-    unlink(path);
+/* The rows from row on. */
+static const uint8_t *rows_at(const chunk_file_t *f, size_t row)
+{
+    return f->in + row * ELEM;
+}
+
+/* Closes the file, opens it again and reads every row back through HDF5's filters. */
+static void file_reread(chunk_file_t *f)
+{
+    H5Dclose(f->ds);
+    H5Fclose(f->file);
+    f->file = H5Fopen(f->path, H5F_ACC_RDONLY, H5P_DEFAULT);
+    f->ds = H5Dopen2(f->file, "t", H5P_DEFAULT);
+    assert_true(f->file >= 0 && f->ds >= 0);
+    assert_true(H5Dread(f->ds, f->type, H5S_ALL, H5S_ALL, H5P_DEFAULT, f->out) >= 0);
+    assert_memory_equal(f->in, f->out, f->rows * ELEM);
+}
+
+static void file_remove(chunk_file_t *f)
+{
+    H5Dclose(f->ds);
+    H5Fclose(f->file);
+    H5Tclose(f->type);
+    free(f->in);
+    free(f->out);
+    unlink(f->path);
 }
 
 static hsize_t extent(hid_t ds)
@@ -130,75 +116,89 @@ static hsize_t extent(hid_t ds)
     return size;
 }
 
+static void test_chunks_read_back(void **state)
+{
+    chunk_file_t f;
+    mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS, 1);
+    uint64_t at = 0;
+    size_t n = 0;
+    (void)state;
+
+    assert_non_null(c);
+    file_create(&f, TOTAL); /* chunks 0 and 2 compressible, chunk 1 random */
+    /* chunks 0 and 1 deflated on the chunker's thread (submitting 1 writes 0), the last
+     * one in this thread after the one in flight; the dataset grows with each chunk */
+    assert_int_equal(mw_h5_chunker_submit(c, f.ds, 0, rows_at(&f, 0), ROWS), 0);
+    assert_int_equal(mw_h5_chunker_submit(c, f.ds, ROWS, rows_at(&f, ROWS), ROWS), 0);
+    assert_int_equal(extent(f.ds), ROWS); /* the chunk in flight is not in the extent yet */
+    assert_int_equal(mw_h5_chunker_pending(c, &at, &n), 1);
+    assert_int_equal(at, ROWS);
+    assert_int_equal(n, ROWS);
+    assert_int_equal(mw_h5_chunker_collect(c, f.ds), 1);
+    assert_int_equal(mw_h5_chunker_collect(c, f.ds), 0);
+    assert_int_equal(mw_h5_chunker_submit(c, f.ds, 2 * ROWS, rows_at(&f, 2 * ROWS), ROWS), 0);
+    assert_int_equal(
+            mw_h5_chunker_write(c, f.ds, 3 * ROWS, rows_at(&f, 3 * ROWS), TOTAL - 3 * ROWS), 0);
+    /* only whole chunks from a chunk boundary */
+    assert_int_equal(mw_h5_chunker_write(c, f.ds, 10, rows_at(&f, 0), 5), -1);
+    assert_int_equal(mw_h5_chunker_write(c, f.ds, 0, rows_at(&f, 0), ROWS + 1), -1);
+    file_reread(&f);
+    {
+        /* the random chunk is stored without deflate, the others deflated */
+        hsize_t off = ROWS;
+        uint32_t mask = 0;
+        hsize_t bytes = 0;
+        assert_true(H5Dget_chunk_storage_size(f.ds, &off, &bytes) >= 0);
+        assert_true(H5Dread_chunk(f.ds, H5P_DEFAULT, &off, &mask, f.out) >= 0);
+        assert_int_equal(mask, 0x2);
+        off = 0;
+        assert_true(H5Dget_chunk_storage_size(f.ds, &off, &bytes) >= 0);
+        assert_true(bytes < (hsize_t)ROWS * ELEM / 4);
+    }
+    mw_h5_chunker_destroy(c);
+    file_remove(&f);
+}
+
 #define MANY (7 * ROWS + 50)
 
 static void test_three_threads_in_order(void **state)
 {
-    char path[] = "/tmp/mw-test-chunk3-XXXXXX";
-    int fd = mkstemp(path);
-    uint8_t *in = malloc((size_t)MANY * ELEM), *out = malloc((size_t)MANY * ELEM);
-    hid_t type = H5Tcreate(H5T_OPAQUE, ELEM), file, ds;
+    chunk_file_t f;
     mw_h5_chunker_t *c = mw_h5_chunker_create(ELEM, ROWS, 3);
     uint64_t at = 0;
     size_t i, n = 0;
     (void)state;
 
-    assert_true(fd >= 0 && in != NULL && out != NULL && type >= 0 && c != NULL);
-    close(fd);
-    /* each row its number, every third chunk random: chunks deflate in unequal times */
-    srand(11);
-    for (i = 0; i < (size_t)MANY * ELEM; i++) {
-        size_t row = i / ELEM;
-        in[i] = (row / ROWS) % 3 == 1 ? (uint8_t)rand()
-                : i % ELEM < 8        ? (uint8_t)(row >> (8 * (i % ELEM)))
-                                      : 0;
-    }
-    assert_true(H5Tset_tag(type, "record") >= 0);
-    file = H5Fcreate(path, H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
-    assert_true(file >= 0);
-    ds = make_dataset(file, type);
+    assert_non_null(c);
+    file_create(&f, MANY);  /* chunks 1 and 4 random: chunks deflate in unequal times */
     for (i = 0; i < 3; i++) /* three in flight, none in the file */
-        assert_int_equal(
-                mw_h5_chunker_submit(c, ds, i * ROWS, in + i * ROWS * (size_t)ELEM, ROWS), 0);
-    assert_int_equal(extent(ds), 0);
+        assert_int_equal(mw_h5_chunker_submit(c, f.ds, i * ROWS, rows_at(&f, i * ROWS), ROWS), 0);
+    assert_int_equal(extent(f.ds), 0);
     assert_int_equal(mw_h5_chunker_full(c), 1);
     assert_int_equal(mw_h5_chunker_pending(c, &at, &n), 1);
     assert_int_equal(at, 0);
     /* a fourth: the oldest goes to the file first */
-    assert_int_equal(mw_h5_chunker_submit(c, ds, 3 * ROWS, in + 3 * ROWS * (size_t)ELEM, ROWS), 0);
-    assert_int_equal(extent(ds), ROWS);
-    assert_int_equal(mw_h5_chunker_collect_one(c, ds, &n), 1);
+    assert_int_equal(mw_h5_chunker_submit(c, f.ds, 3 * ROWS, rows_at(&f, 3 * ROWS), ROWS), 0);
+    assert_int_equal(extent(f.ds), ROWS);
+    assert_int_equal(mw_h5_chunker_collect_one(c, f.ds, &n), 1);
     assert_int_equal(n, ROWS);
-    assert_int_equal(extent(ds), 2 * ROWS);
+    assert_int_equal(extent(f.ds), 2 * ROWS);
     assert_int_equal(mw_h5_chunker_full(c), 0);
     for (i = 4; i < 6; i++)
-        assert_int_equal(
-                mw_h5_chunker_submit(c, ds, i * ROWS, in + i * ROWS * (size_t)ELEM, ROWS), 0);
-    assert_int_equal(extent(ds), 3 * ROWS); /* the sixth wrote the third */
-    assert_int_equal(mw_h5_chunker_collect(c, ds), 3);
-    assert_int_equal(mw_h5_chunker_collect(c, ds), 0);
-    assert_int_equal(extent(ds), 6 * ROWS);
+        assert_int_equal(mw_h5_chunker_submit(c, f.ds, i * ROWS, rows_at(&f, i * ROWS), ROWS), 0);
+    assert_int_equal(extent(f.ds), 3 * ROWS); /* the sixth wrote the third */
+    assert_int_equal(mw_h5_chunker_collect(c, f.ds), 3);
+    assert_int_equal(mw_h5_chunker_collect(c, f.ds), 0);
+    assert_int_equal(extent(f.ds), 6 * ROWS);
     assert_true(mw_h5_chunker_cpu_s(c) > 0);
-    assert_int_equal(mw_h5_chunker_submit(c, ds, 6 * ROWS, in + 6 * ROWS * (size_t)ELEM, ROWS), 0);
+    assert_int_equal(mw_h5_chunker_submit(c, f.ds, 6 * ROWS, rows_at(&f, 6 * ROWS), ROWS), 0);
     /* a write after a submit: the chunk in flight first */
     assert_int_equal(
-            mw_h5_chunker_write(c, ds, 7 * ROWS, in + 7 * ROWS * (size_t)ELEM, MANY - 7 * ROWS), 0);
-    assert_int_equal(extent(ds), MANY);
-    H5Dclose(ds);
-    H5Fclose(file);
-
-    file = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT);
-    ds = H5Dopen2(file, "t", H5P_DEFAULT);
-    assert_true(file >= 0 && ds >= 0);
-    assert_true(H5Dread(ds, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) >= 0);
-    assert_memory_equal(in, out, (size_t)MANY * ELEM);
-    H5Dclose(ds);
-    H5Fclose(file);
-    H5Tclose(type);
+            mw_h5_chunker_write(c, f.ds, 7 * ROWS, rows_at(&f, 7 * ROWS), MANY - 7 * ROWS), 0);
+    assert_int_equal(extent(f.ds), MANY);
+    file_reread(&f);
     mw_h5_chunker_destroy(c);
-    free(in);
-    free(out);
-    unlink(path);
+    file_remove(&f);
 }
 
 int main(void)
