@@ -36,7 +36,6 @@
 #include "core/log.h"
 #include "core/mw.h"
 #include "core/output_path.h"
-#include "engine/dpi_builder.h"
 #include "engine/progress.h"
 #include "engine/reader.h"
 #include "engine/run_meta.h"
@@ -131,7 +130,6 @@ typedef struct engine {
     int64_t last_link_check_ms, link_down_ms, link_down_wall_us; /* reader: check_link() */
     int link_waiting; /* reader: wait_for_interface() runs (the handle is gone) */
     uint64_t reloads;
-    mw_dpi_builder_t *dpi_builder;   /* the first worker's module, until create_workers */
     pthread_mutex_t dpi_create_lock; /* workers' threads create their nDPI modules in turn */
     int dpi_create_lock_ready;
     mw_reader_t *readers; /* [0] is this thread's (its capture is cap) */
@@ -628,13 +626,6 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
         e->dpi_create_lock_ready = 1;
     }
     for (i = 0; i < e->rs.nworkers; i++) {
-        mw_classifier_t *built = NULL;
-        if (i == 0 && e->dpi_builder != NULL) {
-            built = mw_dpi_builder_take(e->dpi_builder, errbuf, errlen);
-            e->dpi_builder = NULL;
-            if (built == NULL)
-                return MW_ENOMEM;
-        }
         mw_worker_params_t wp = { .index = i,
             .max_flows = (uint32_t)(e->sum->flow_cap / e->rs.nworkers),
             .idle_timeout_us = cfg->idle_timeout_us,
@@ -645,7 +636,6 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .threaded = e->rs.threaded,
             .extra_dissection = cfg->extra_dissection,
             .readers = e->rs.nreaders,
-            .dpi_built = built,
             .dpi_pristine = i > 0 ? mw_worker_classifier(e->rs.workers[0]) : NULL,
             .dpi_create_lock = e->rs.threaded && i > 0 ? &e->dpi_create_lock : NULL };
         e->rs.workers[i] = mw_worker_create(&wp, errbuf, errlen);
@@ -813,8 +803,6 @@ static void destroy(engine_t *e)
     unsigned i;
 
     stop_readers(e); /* an error path may come here with helpers still reading */
-    mw_dpi_builder_cancel(e->dpi_builder); /* an error before the workers */
-    e->dpi_builder = NULL;
     for (i = 0; i < e->rs.nworkers && e->rs.workers; i++)
         mw_worker_destroy(e->rs.workers[i]);
     free(e->rs.workers);
@@ -1310,8 +1298,6 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         if (rc != 0)
             goto out;
     }
-    /* the first nDPI module builds while the inputs load (a thread of its own, after -Z) */
-    e.dpi_builder = mw_dpi_builder_start();
     rc = load_inputs(&e, errbuf, errlen);
     if (rc != 0)
         goto out;

@@ -124,12 +124,6 @@ static int obtain_classifier(mw_worker_t *w, char *errbuf, size_t errlen)
 {
     char why[MW_ERRBUF_SIZE];
 
-    if (w->params.dpi_built != NULL) {
-        w->dpi = w->params.dpi_built;
-        w->params.dpi_built = NULL;
-        mw_classifier_set_extra_dissection(w->dpi, w->params.extra_dissection);
-        return 0;
-    }
     if (w->params.dpi_pristine != NULL) {
         w->dpi = mw_classifier_copy(w->params.dpi_pristine, why, sizeof(why));
         if (w->dpi != NULL) {
@@ -146,7 +140,6 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
     mw_flow_table_params_t tp;
 
     if (w == NULL) {
-        mw_classifier_destroy(params->dpi_built); /* ours either way */
         mw_fmt_err(errbuf, errlen, "out of memory for a worker");
         return NULL;
     }
@@ -312,10 +305,6 @@ static void *worker_main(void *arg)
                     ;
             mw_flow_table_flush(w->flows, (enum mw_end_reason)end);
             mw_record_batch_flush(&w->batch);
-            if (w->params.index > 0) {         /* worker 0's module names protocols to the end */
-                mw_classifier_destroy(w->dpi); /* in parallel, not one by one at the end */
-                w->dpi = NULL;
-            }
             break;
         }
         if (!any) {
@@ -405,7 +394,6 @@ void mw_worker_destroy(mw_worker_t *w)
     }
     mw_flow_table_destroy(w->flows);
     mw_classifier_destroy(w->dpi);
-    mw_classifier_destroy(w->params.dpi_built); /* not taken: mw_worker_create failed first */
     for (unsigned i = 0; i < w->nrings; i++)
         mw_ring_destroy(w->rings[i]);
     free(w->rings);

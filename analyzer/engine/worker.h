@@ -35,10 +35,8 @@ typedef struct mw_worker_params {
     int threaded;         /* 1: own thread fed by rings */
     int extra_dissection; /* mw_classifier_set_extra_dissection() */
     unsigned readers;     /* threaded: one ring per reader thread (0 = 1) */
-    /* the nDPI module, built already (engine/dpi_builder.c): the worker owns it from now */
-    struct mw_classifier *dpi_built;
-    /* else a copy of this pristine classifier's (the first worker's) where it can be
-     * copied (classify/ndpi_module.c), made by mw_worker_create */
+    /* the nDPI module: a copy of this pristine classifier's (the first worker's) where it
+     * can be copied (classify/ndpi_module.c), made by mw_worker_create */
     const struct mw_classifier *dpi_pristine;
     /* else threaded workers but the first build theirs in their own thread, while the
      * reader already reads, one at a time under this lock (nDPI's build is not
