@@ -971,8 +971,13 @@ static hsize_t dims_of(reader_t *r, const char *name)
  * in a forked child first: when libhdf5 crashes, hangs (an alarm) or runs
  * out of its memory cap there, the run fails with one line instead of
  * crashing. Only a child that completed (loaded or rejected the file) lets
- * the parent read it, with the same code, giving the same result. The
- * loaders run before any thread starts, so fork is safe.
+ * the parent read it, with the same code, giving the same result. A run's
+ * loaders run before any thread starts, so nothing another thread holds can
+ * stall the child; keep it so (a thread building nDPI's module during the
+ * model's load once hung this child under ASan). A SIGUSR2 reload forks from
+ * the writer thread while the others run: glibc's fork leaves malloc usable
+ * in the child and HDF5 is that thread's alone, and a child that still hangs
+ * is stopped by the alarm and the reload refused, the run going on.
  */
 typedef int (*probe_fn)(const char *path);
 
