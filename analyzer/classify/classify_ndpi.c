@@ -57,34 +57,33 @@ static void *tagged(pending_t *p)
     return (void *)((uintptr_t)p | PENDING_TAG);
 }
 
-/* A classifier around module (NULL: none could be had), or NULL with errbuf. */
+/* A classifier around module (NULL: none could be had), or NULL with errbuf; the module is
+ * the classifier's (or freed) either way. */
 static mw_classifier_t *classifier_new(mw_dpi_module_t *module, char *errbuf, size_t errlen)
 {
-    mw_classifier_t *c = calloc(1, sizeof(*c));
+    mw_classifier_t *c;
 
     if (module == NULL) {
-        free(c);
         mw_fmt_err(errbuf, errlen, "nDPI: cannot initialise a detection module");
         return NULL;
     }
-    if (c != NULL) {
-        c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
-        c->pending = mw_pool_create(sizeof(pending_t));
-    }
-    if (c == NULL || c->flows == NULL || c->pending == NULL) {
-        if (c != NULL) {
-            mw_pool_destroy(c->flows);
-            mw_pool_destroy(c->pending);
-        }
-        free(c);
+    c = calloc(1, sizeof(*c));
+    if (c == NULL) {
         mw_dpi_module_free(module);
         mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
         return NULL;
     }
     c->module = module;
     c->ndpi = mw_dpi_module_ndpi(module);
+    c->flows = mw_pool_create(SIZEOF_FLOW_STRUCT);
+    c->pending = mw_pool_create(sizeof(pending_t));
     c->waiting = 1;
     c->extra = 1;
+    if (c->flows == NULL || c->pending == NULL) {
+        mw_classifier_destroy(c);
+        mw_fmt_err(errbuf, errlen, "nDPI: out of memory");
+        return NULL;
+    }
     return c;
 }
 

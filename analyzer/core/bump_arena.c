@@ -2,42 +2,35 @@
  * bump_arena.c - a reserved range and a bump pointer. Building an nDPI
  * module makes about 100,000 small allocations (its IP lists' trees) that
  * are freed only with the module: through malloc they cost a fresh 4 kB
- * page fault every few dozen, and as many frees at the end.
+ * page fault every few dozen, and as many frees at the end. The range is
+ * core/pool.c's huge-page memory: backed only where it is touched.
  */
 #include "core/bump_arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>
-#include <sys/mman.h>
 
-#define HUGE_PAGE (2u << 20)
+#include "core/pool.h"
+
+#define HUGE_PAGE (2u << 20) /* mw_huge_alloc's unit */
 
 struct mw_bump_arena {
-    void *map;
-    size_t map_len;
     uint8_t *base, *bump, *end;
 };
 
 mw_bump_arena_t *mw_bump_arena_create(size_t reserve)
 {
     mw_bump_arena_t *a = malloc(sizeof(*a));
-    uintptr_t start;
 
     if (a == NULL)
         return NULL;
-    reserve = (reserve + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
-    a->map_len = reserve + HUGE_PAGE; /* room to start on a huge-page boundary */
-    a->map = mmap(NULL, a->map_len, PROT_READ | PROT_WRITE,
-            MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (a->map == MAP_FAILED) {
+    reserve = reserve == 0 ? HUGE_PAGE : (reserve + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+    a->base = a->bump = mw_huge_alloc(reserve);
+    if (a->base == NULL) {
         free(a);
         return NULL;
     }
-    start = ((uintptr_t)a->map + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
-    a->base = a->bump = (uint8_t *)start;
     a->end = a->base + reserve;
-    /* a hint: without transparent huge pages the range is faulted in 4 kB pages */
-    (void)madvise(a->base, reserve, MADV_HUGEPAGE);
     return a;
 }
 
@@ -45,7 +38,7 @@ void mw_bump_arena_destroy(mw_bump_arena_t *a)
 {
     if (a == NULL)
         return;
-    (void)munmap(a->map, a->map_len); /* fails only for a range we did not map */
+    free(a->base);
     free(a);
 }
 

@@ -999,7 +999,6 @@ static int open_detection(engine_t *e, char *errbuf, size_t errlen)
     return e->detect ? 0 : MW_EINVAL;
 }
 
-/* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
 /* --deflate-threads, else by the cores this process may use: deflating /flows is about a
  * fifth of a run's CPU (Performance), so one thread is the wall once 5 or so cores work. */
 static unsigned deflate_threads(const mw_config_t *cfg)
@@ -1014,6 +1013,7 @@ static unsigned deflate_threads(const mw_config_t *cfg)
     return MW_MIN(1 + cores / 8, 4u);
 }
 
+/* The results file: skeleton with every table and attribute, then NAME.partial in SWMR mode. */
 static mw_h5_writer_t *start_writer(engine_t *e, const char *path, char *errbuf, size_t errlen)
 {
     mw_h5_writer_t *w =

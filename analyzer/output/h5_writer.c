@@ -480,6 +480,14 @@ static int rows_failed(mw_h5_writer_t *w, size_t rows, char *errbuf, size_t errl
  * Closing does not flush here: the final attributes (complete=1) are already written, and
  * must not reach the disk before the file has its final name.
  */
+/* The n rows just written reach the disk, and the journal starts again after them. */
+static int rows_durable(mw_h5_writer_t *w, size_t n, char *errbuf, size_t errlen)
+{
+    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || (w->jfd >= 0 && journal_reset(w) != 0))
+        return rows_failed(w, n, errbuf, errlen);
+    return 0;
+}
+
 static int collect_chunk(mw_h5_writer_t *w, int durable, char *errbuf, size_t errlen)
 {
     size_t n = w->inflight;
@@ -490,10 +498,7 @@ static int collect_chunk(mw_h5_writer_t *w, int durable, char *errbuf, size_t er
         return rows_failed(w, n, errbuf, errlen);
     w->rows += n;
     w->inflight = 0;
-    if (durable &&
-            (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || (w->jfd >= 0 && journal_reset(w) != 0)))
-        return rows_failed(w, n, errbuf, errlen);
-    return 0;
+    return durable ? rows_durable(w, n, errbuf, errlen) : 0;
 }
 
 /*
@@ -513,9 +518,7 @@ static int collect_oldest_chunk(mw_h5_writer_t *w, char *errbuf, size_t errlen)
         return 0;
     w->rows += n;
     w->inflight -= n;
-    if (H5Fflush(w->file, H5F_SCOPE_GLOBAL) < 0 || (w->jfd >= 0 && journal_reset(w) != 0))
-        return rows_failed(w, n, errbuf, errlen);
-    return 0;
+    return rows_durable(w, n, errbuf, errlen);
 }
 
 /* A chunk's worth from a chunk boundary goes straight to the file; anything else (the
