@@ -21,6 +21,7 @@
 #include "engine/baseline_jobs.h"
 #include "engine/engine.h"
 #include "engine/extract.h"
+#include "output/h5_model.h"
 #include "output/h5_recover.h"
 #include "output/summary.h"
 
@@ -200,11 +201,14 @@ int main(int argc, char **argv)
     char err[MW_ERRBUF_SIZE] = "";
     int rc;
 
+    if (argc == 4 && strcmp(argv[1], MW_H5_PROBE_COMMAND) == 0)
+        return mw_h5_probe_main(argv[2], argv[3]); /* the run's own child (h5_model.h) */
     if (mw_config_parse(&cfg, argc, argv, err, sizeof(err)) != 0) {
         mw_log_error("%s", err);
         mw_config_free(&cfg);
         return 2;
     }
+    cfg.self_exe = "/proc/self/exe";
     rc = run_command(&cfg, argc, argv);
     mw_config_free(&cfg);
     return rc;

@@ -69,6 +69,9 @@ typedef struct mw_config {
     int64_t pcap_ring_age_s;      /* --pcap-ring-age, 0 = no age limit */
     int argc;                     /* extract: its own arguments (after the command name) */
     char **argv;
+    /* this program, run as a fresh process to probe a file while the run's threads work
+     * (h5_model.h); main.c sets it, NULL forks the probe (a process of one thread only) */
+    const char *self_exe;
 } mw_config_t;
 
 /*

@@ -1141,7 +1141,7 @@ static void reload(engine_t *e, mw_h5_writer_t *w)
             .live = cfg->command == MW_CMD_CAPTURE,
             .memcap = &e->mem,
             .sink = mw_anomaly_sinks_detect_sink(e->sinks) };
-        model = mw_h5_model_load(cfg->model, err, sizeof(err));
+        model = mw_h5_model_load_exec(cfg->model, cfg->self_exe, err, sizeof(err));
         if (model == NULL || model_fits_site(e, model, inv, err, sizeof(err)) != 0)
             goto refused;
         dp.model = model;

@@ -968,20 +968,22 @@ static hsize_t dims_of(reader_t *r, const char *name)
  * first: decoding the root group's attribute messages (H5Aexists ->
  * H5O__attr_exists -> H5O__msg_iterate_real reads past its buffer on
  * crafted object headers; found by fuzz_model). So every file is read once
- * in a forked child first: when libhdf5 crashes, hangs (an alarm) or runs
+ * in a child process first: when libhdf5 crashes, hangs (an alarm) or runs
  * out of its memory cap there, the run fails with one line instead of
  * crashing. Only a child that completed (loaded or rejected the file) lets
- * the parent read it, with the same code, giving the same result. A run's
- * loaders run before any thread starts, so nothing another thread holds can
- * stall the child; keep it so (a thread building nDPI's module during the
- * model's load once hung this child under ASan). A SIGUSR2 reload forks from
- * the writer thread while the others run: glibc's fork leaves malloc usable
- * in the child and HDF5 is that thread's alone, and a child that still hangs
- * is stopped by the alarm and the reload refused, the run going on.
+ * the parent read it, with the same code, giving the same result.
+ * The child is either a plain fork running the reader, which is only safe
+ * while this process has one thread (a lock another thread held at the fork
+ * stays held in the child: a thread building nDPI's module during the
+ * model's load once hung it under ASan), or, given probe_exe (this program:
+ * a SIGUSR2 reload while the run's threads work), a fork that execs
+ * `probe_exe __h5-probe KIND PATH` at once, a fresh process that inherits
+ * no lock (mw_h5_probe_main).
  */
 typedef int (*probe_fn)(const char *path);
 
-static int probe_in_child(const char *path, probe_fn probe, char *errbuf, size_t errlen)
+static int probe_in_child(const char *path, probe_fn probe, const char *kind,
+        const char *probe_exe, char *errbuf, size_t errlen)
 {
     struct stat st;
     unsigned secs = 30;
@@ -992,15 +994,27 @@ static int probe_in_child(const char *path, probe_fn probe, char *errbuf, size_t
         secs += (unsigned)MW_MIN((unsigned long long)st.st_size >> 22, 3600ULL);
     fflush(NULL);
     pid = fork();
-    if (pid < 0)
-        return 0; /* cannot fork: read it in this process */
+    if (pid < 0) {
+        if (probe_exe == NULL)
+            return 0; /* cannot fork: read it in this process */
+        mw_fmt_err(errbuf, errlen, "%s: cannot start the HDF5 probe: %s", path, strerror(errno));
+        return MW_EIO;
+    }
     if (pid == 0) {
         /* what a crashing libhdf5 or glibc prints ("malloc(): corrupted top size") is not
-         * the user's business: the parent says it in one line */
+         * the user's business: the parent says it in one line. After a fork in a threaded
+         * process only async-signal-safe calls until the exec. */
+        sigset_t none;
         int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
         if (devnull >= 0)
             dup2(devnull, STDERR_FILENO);
+        sigemptyset(&none);
+        (void)sigprocmask(SIG_SETMASK, &none, NULL); /* the alarm must end it */
         alarm(secs);
+        if (probe_exe != NULL) {
+            execl(probe_exe, probe_exe, MW_H5_PROBE_COMMAND, kind, path, (char *)NULL);
+            _exit(127);
+        }
         _exit(probe(path) == 0 ? 0 : 3);
     }
     while (waitpid(pid, &status, 0) < 0)
@@ -1008,6 +1022,11 @@ static int probe_in_child(const char *path, probe_fn probe, char *errbuf, size_t
             return 0;
     if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 3))
         return 0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && probe_exe != NULL) {
+        mw_fmt_err(errbuf, errlen, "%s: cannot run the HDF5 probe (%s %s)", path, probe_exe,
+                MW_H5_PROBE_COMMAND);
+        return MW_EIO;
+    }
     mw_fmt_err(errbuf, errlen, "%s: libhdf5 %s reading it (a corrupt or crafted file)", path,
             WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ? "hung" : "failed");
     return MW_EFORMAT;
@@ -1024,7 +1043,13 @@ static int probe_model(const char *path)
 
 mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen)
 {
-    if (probe_in_child(path, probe_model, errbuf, errlen) != 0)
+    return mw_h5_model_load_exec(path, NULL, errbuf, errlen);
+}
+
+mw_model_t *mw_h5_model_load_exec(
+        const char *path, const char *probe_exe, char *errbuf, size_t errlen)
+{
+    if (probe_in_child(path, probe_model, "model", probe_exe, errbuf, errlen) != 0)
         return NULL;
     return model_load(path, errbuf, errlen);
 }
@@ -1154,7 +1179,7 @@ static int probe_flows(const char *path)
 int mw_h5_flows_read(const char *path, mw_h5_flows_t *out, char *errbuf, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    if (probe_in_child(path, probe_flows, errbuf, errlen) != 0)
+    if (probe_in_child(path, probe_flows, "flows", NULL, errbuf, errlen) != 0)
         return MW_EFORMAT;
     return flows_read(path, out, errbuf, errlen);
 }
@@ -1240,4 +1265,13 @@ void mw_h5_flows_free(mw_h5_flows_t *f)
     free(f->proto_names);
     free(f->inventory_yaml);
     memset(f, 0, sizeof(*f));
+}
+
+int mw_h5_probe_main(const char *kind, const char *path)
+{
+    if (strcmp(kind, "model") == 0)
+        return probe_model(path) == 0 ? 0 : 3;
+    if (strcmp(kind, "flows") == 0)
+        return probe_flows(path) == 0 ? 0 : 3;
+    return 2;
 }

@@ -15,6 +15,22 @@ int mw_h5_model_save(
         const mw_model_t *m, const char *path, const char *sources, char *errbuf, size_t errlen);
 mw_model_t *mw_h5_model_load(const char *path, char *errbuf, size_t errlen);
 
+/*
+ * The same, for a process whose other threads are running: the file's first
+ * read (the probe, h5_model.c) runs in `probe_exe __h5-probe model PATH`, a
+ * fresh process, instead of a fork of this one. probe_exe is this program
+ * (/proc/self/exe), whose main() hands that command to mw_h5_probe_main().
+ */
+mw_model_t *mw_h5_model_load_exec(
+        const char *path, const char *probe_exe, char *errbuf, size_t errlen);
+
+#define MW_H5_PROBE_COMMAND "__h5-probe"
+
+/* `__h5-probe KIND PATH` (KIND model or flows): reads the file as the loaders do and
+ * returns the exit code: 0 read (accepted or refused), 2 unknown kind; a crash or a
+ * hang of libhdf5 is the caller's to see. */
+int mw_h5_probe_main(const char *kind, const char *path);
+
 /* 1 when path is an HDF5 file (by signature), 0 otherwise. */
 int mw_h5_is_hdf5(const char *path);
 

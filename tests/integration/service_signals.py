@@ -8,7 +8,9 @@ run fed slowly through a FIFO so the signals land mid-run:
 - SIGUSR1 prints a status line and the run goes on to the same records;
 - SIGUSR2 reloads the inventory (and model, suppressions): records finished
   after it use the new inventory, no flow is lost; a broken inventory is
-  refused with one line and the run goes on unchanged;
+  refused with one line and the run goes on unchanged, and so is a model on
+  which libhdf5 itself crashes (read first in a fresh process, `__h5-probe`,
+  since the run's threads are working);
 - --prometheus writes a textfile node-exporter parses, with the final counts.
 
 usage: service_signals.py MASTWATCH PROJECT_DIR
@@ -143,8 +145,11 @@ def main():
     inv = os.path.join(tmp, "site.yaml")
     text = open(os.path.join(root, "captures", "site.yaml")).read()
     open(inv, "w").write(text)
+    model = os.path.join(tmp, "model.h5")
+    shutil.copyfile(os.path.join(root, "models", "demo-site.h5"), model)
     rl = base[:]
     rl[rl.index("--inventory") + 1] = inv
+    rl[rl.index("--model") + 1] = model
     out3 = os.path.join(tmp, "o3.h5")
 
     def reload_twice(proc):
@@ -159,6 +164,33 @@ def main():
     fails.check(rc == 0, f"reload run: exit {rc} {err[-300:]!r}")
     fails.check("reload (SIGUSR2) refused" in err and "reloaded (SIGUSR2)" in err,
                 f"reload messages: {err[-400:]!r}")
+
+    # the probe command the reload runs: a good model read (0), a crashing one dies there
+    crash = os.path.join(root, "tests", "fuzz", "corpus_model", "h5hl-negative-memcpy-1")
+    probe = [run([mw, "__h5-probe", "model", m]).returncode
+             for m in (os.path.join(root, "models", "demo-site.h5"), crash)]
+    probe.append(run([mw, "__h5-probe", "nonsense", crash]).returncode)
+    fails.check(probe[0] == 0 and probe[1] not in (0, 3) and probe[2] == 2,
+                f"__h5-probe exit codes {probe} (want 0, a crash, 2)")
+
+    # a model libhdf5 itself aborts on (a negative-size copy in its local heap): the probe's
+    # fresh process dies, the reload is refused in one line, the run goes on unchanged
+    open(inv, "w").write(text)
+    out4 = os.path.join(tmp, "o4.h5")
+
+    def reload_crashing_model(proc):
+        time.sleep(1.5)
+        shutil.copyfile(crash, model)
+        proc.send_signal(signal.SIGUSR2)
+
+    rc, err = slow_run(mw, rl + ["-o", out4], data, tmp, reload_crashing_model)
+    refused = re.findall(r"^mastwatch: warning: reload \(SIGUSR2\) refused.*$", err, re.M)
+    fails.check(rc == 0 and len(refused) == 1 and "libhdf5 failed reading it" in refused[0],
+                f"a crashing model's reload: exit {rc} {err[-400:]!r}")
+    with h5py.File(out4) as a, h5py.File(ref_h5) as b:
+        fails.check(np.array_equal(np.sort(a["flows"][:], order="flow_id"),
+                                   np.sort(b["flows"][:], order="flow_id")),
+                    "a refused reload changed the flow records")
     with h5py.File(out3) as a, h5py.File(ref_h5) as b:
         fa, fb = np.sort(a["flows"][:], order="flow_id"), np.sort(b["flows"][:], order="flow_id")
         fails.check(np.array_equal(fa["flow_id"], fb["flow_id"]) and
