@@ -982,8 +982,8 @@ static hsize_t dims_of(reader_t *r, const char *name)
  */
 typedef int (*probe_fn)(const char *path);
 
-static int probe_in_child(const char *path, probe_fn probe, const char *kind,
-        const char *probe_exe, char *errbuf, size_t errlen)
+static int probe_in_child(const char *path, probe_fn probe, const char *kind, const char *probe_exe,
+        char *errbuf, size_t errlen)
 {
     struct stat st;
     unsigned secs = 30;
