@@ -388,6 +388,28 @@ uint64_t mw_classifier_risk_mask(enum mw_risk_class cls)
     return 0;
 }
 
+int mw_classifier_label_from_payload(unsigned confidence)
+{
+    switch (confidence) {
+        case NDPI_CONFIDENCE_UNKNOWN:
+        case NDPI_CONFIDENCE_MATCH_BY_PORT:
+        case NDPI_CONFIDENCE_MATCH_BY_IP:
+            return 0;
+        default:
+            return confidence < NDPI_CONFIDENCE_MAX;
+    }
+}
+
+unsigned mw_classifier_confidence_dpi(void)
+{
+    return NDPI_CONFIDENCE_DPI;
+}
+
+unsigned mw_classifier_confidence_port(void)
+{
+    return NDPI_CONFIDENCE_MATCH_BY_PORT;
+}
+
 uint16_t mw_classifier_gtp_id(void)
 {
     return NDPI_PROTOCOL_GTP;

@@ -85,6 +85,15 @@ enum mw_risk_class {
 };
 uint64_t mw_classifier_risk_mask(enum mw_risk_class cls);
 
+/* 1 when a record's nDPI confidence says its label (and the risks nDPI set with it)
+ * came from the payload, 0 when only from its ports or addresses, or none: a bare SYN
+ * to port 143 is "IMAP" with an unsafe-protocol risk without a byte of IMAP. */
+int mw_classifier_label_from_payload(unsigned confidence);
+
+/* nDPI's confidence values for a label from deep inspection and from the port alone. */
+unsigned mw_classifier_confidence_dpi(void);
+unsigned mw_classifier_confidence_port(void);
+
 /* Protocol ids used for flows nDPI never sees (the outer GTP-U or IP-in-IP tunnel). */
 uint16_t mw_classifier_gtp_id(void);
 uint16_t mw_classifier_gtp_u_id(void);

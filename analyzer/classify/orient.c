@@ -45,6 +45,16 @@ static int listener_by_ports(uint8_t l4, uint16_t sport, uint16_t dport)
     return 0;
 }
 
+/* Datagram services whose clients also send from the service's own port: BSD syslogd
+ * logs from 514, IKE peers talk 500 to 500. Seen only from that port (a collector on
+ * another port, one way of a SPAN port), the sender may be the client as well as a
+ * server answering. (An SNMP agent sends from 161 only when it answers.) */
+static int clients_send_from(uint8_t l4, uint16_t port)
+{
+    unsigned svc = mw_service_for_port(l4, port);
+    return l4 == 17 && (svc == MW_SVC_SYSLOG || svc == MW_SVC_IKE);
+}
+
 int mw_orient_decide(mw_flow_record_t *rec, unsigned src_role, unsigned dst_role)
 {
     int listener = 0;
@@ -56,6 +66,8 @@ int mw_orient_decide(mw_flow_record_t *rec, unsigned src_role, unsigned dst_role
         if (listener == 0 && listening_role(src_role) != listening_role(dst_role))
             listener = listening_role(dst_role) ? 1 : -1;
     }
+    if (listener < 0 && rec->s2c.packets == 0 && clients_send_from(rec->l4_proto, rec->src_port))
+        listener = 0;
     if (listener == 0) {
         rec->orient = MW_ORIENT_FIRST_PACKET;
         return 0;

@@ -76,6 +76,8 @@ const mw_detector_ops_t mw_det_new_peer = {
 
 /* ---- A2 new protocol/port or unclassified on the management plane ---- */
 
+enum { NEW_SERVICE_USED = 0, NEW_SERVICE_UNCLASSIFIED = 1, NEW_SERVICE_ATTEMPT = 2 };
+
 static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
@@ -86,7 +88,10 @@ static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
     if (mw_detect_knows_service(ctx, key))
         return;
     mw_evidence_from_flow(&ev, MW_DET_NEW_SERVICE, MW_SEV_MEDIUM, st, v);
-    ev.kind = v->rec->service == MW_SVC_NONE && strcmp(v->app, "Unknown") == 0;
+    if (!mw_flow_carried_data(v->rec))
+        ev.kind = NEW_SERVICE_ATTEMPT; /* a SYN and no data: a port was tried, not used */
+    else if (v->rec->service == MW_SVC_NONE && strcmp(v->app, "Unknown") == 0)
+        ev.kind = NEW_SERVICE_UNCLASSIFIED;
     mw_detect_report(ctx, &ev);
 }
 
@@ -96,7 +101,13 @@ static void new_service_explain(
     char session[256];
 
     mw_fmt_session(ctx, session, sizeof(session), a);
-    if (a->kind == 1)
+    if (a->kind == NEW_SERVICE_ATTEMPT)
+        snprintf(out, len,
+                "connection attempts to %s (%s), a management protocol or port this base station "
+                "never used in %.1f days of training; no data exchanged: %s; %u flows",
+                a->app, mw_service_name(a->service), mw_detect_training_days(ctx), session,
+                a->n_flows);
+    else if (a->kind == NEW_SERVICE_UNCLASSIFIED)
         snprintf(out, len,
                 "unclassified traffic on the management plane, no protocol recognised, never "
                 "seen in %.1f days of training: %s; %u flows",

@@ -15,24 +15,31 @@
 #define DNS_LABEL_SLACK    12
 #define DNS_MIN_LONG_LABEL 30
 
+/* The risks of a record that nDPI found in its payload: those it sets with a label
+ * guessed from the port alone (a scan's bare SYN to 23 is "Telnet", unsafe) are not. */
+static uint64_t payload_risks(const mw_flow_record_t *r)
+{
+    return mw_classifier_label_from_payload(r->confidence) ? r->risk : 0;
+}
+
 static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
-    uint64_t mask = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
+    uint64_t clear = payload_risks(v->rec) & mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
     uint64_t known = tuple ? tuple->risk_mask : 0;
-    int clear_service = v->rec->service == MW_SVC_TELNET || v->rec->service == MW_SVC_FTP ||
-                        v->rec->service == MW_SVC_TFTP || v->rec->service == MW_SVC_HTTP;
+    int clear_service = (v->rec->service == MW_SVC_TELNET || v->rec->service == MW_SVC_FTP ||
+                                v->rec->service == MW_SVC_TFTP || v->rec->service == MW_SVC_HTTP) &&
+                        mw_flow_carried_data(v->rec);
     mw_evidence_t ev;
     (void)key;
 
-    if ((v->rec->risk & mask & ~known) == 0 && !(clear_service && tuple == NULL))
+    if ((clear & ~known) == 0 && !(clear_service && tuple == NULL))
         return;
     if (v->rec->plane != MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER &&
             v->rec->plane != MW_PLANE_UNKNOWN)
         return;
-    mw_evidence_from_flow(
-            &ev, MW_DET_CLEARTEXT, (v->rec->risk & mask) ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
-    ev.kind = (v->rec->risk & mask) != 0;
+    mw_evidence_from_flow(&ev, MW_DET_CLEARTEXT, clear ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
+    ev.kind = clear != 0;
     mw_detect_report(ctx, &ev);
 }
 
@@ -56,7 +63,7 @@ const mw_detector_ops_t mw_det_cleartext = {
 static void risk_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
-    uint64_t weak = v->rec->risk & mw_classifier_risk_mask(MW_RISK_WEAK);
+    uint64_t weak = payload_risks(v->rec) & mw_classifier_risk_mask(MW_RISK_WEAK);
     mw_evidence_t ev;
     (void)key;
 

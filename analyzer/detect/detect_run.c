@@ -302,6 +302,30 @@ static const mw_tuple_stats_t *lookup_tuple(
     return t;
 }
 
+/* A record whose opener was a guess (its first packet seen) is looked up the other way
+ * round too: a session already open when the capture began, or seen one way, must
+ * match what training saw from its opening. Returns the tuple and sets *key when the
+ * reversed key is the one the model knows. */
+static const mw_tuple_stats_t *lookup_either_way(
+        const mw_detect_ctx_t *c, const mw_flow_view_t *v, mw_tuple_key_t *key)
+{
+    const mw_tuple_stats_t *t = lookup_tuple(c, v, key);
+    mw_tuple_key_t rev;
+
+    if (t != NULL || v->opener_known)
+        return t;
+    rev = *key;
+    rev.port = v->rec->src_port;
+    if (key->initiator == MW_INIT_BASE_STATION)
+        rev.initiator = MW_INIT_PEER;
+    else if (key->initiator == MW_INIT_PEER)
+        rev.initiator = MW_INIT_BASE_STATION;
+    t = lookup_tuple(c, v, &rev);
+    if (t != NULL || (mw_detect_knows_service(c, &rev) && !mw_detect_knows_service(c, key)))
+        *key = rev;
+    return t;
+}
+
 static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 {
     mw_flow_view_t v;
@@ -318,7 +342,7 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     if (!station_or_group(c, v.bs_id, r->bs_index, &st))
         return;
     mw_flow_view_key(&v, st, &key);
-    tuple = lookup_tuple(c, &v, &key);
+    tuple = lookup_either_way(c, &v, &key);
     for (i = 0; i < mw_detector_count; i++)
         mw_detectors[i]->on_flow(c, &v, st, &key, tuple);
     if (mw_flow_view_is_oam(&v)) {

@@ -74,6 +74,10 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
  * limit (0 at the limit, 2.5 at 4x or more); limit <= 0 means "no magnitude". */
 float mw_score(unsigned severity, double value, double limit);
 
+/* Whether a record's session carried data: a TCP segment pushed (a scan's SYN and its
+ * RST do not), or any datagram. */
+int mw_flow_carried_data(const mw_flow_record_t *r);
+
 typedef struct mw_detector_ops {
     const char *name;
     /* per flow record of a known station; key and tuple (NULL when unknown) given */

@@ -18,6 +18,15 @@ float mw_score(unsigned severity, double value, double limit)
     return (float)(2.5 * (double)severity + past);
 }
 
+#define TCP_PSH 0x08
+
+int mw_flow_carried_data(const mw_flow_record_t *r)
+{
+    if (r->l4_proto != 6)
+        return 1;
+    return ((r->c2s.tcp_flags | r->s2c.tcp_flags) & TCP_PSH) != 0;
+}
+
 void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity, uint32_t station,
         const mw_flow_view_t *v)
 {
@@ -29,9 +38,11 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     ev->station = station;
     ev->bs_index = r->bs_index;
     ev->plane = r->plane;
-    ev->initiator = r->initiator;
+    /* who opened it only when the packets said so: a record oriented by its first packet
+     * (a capture that began mid-session, one direction of a SPAN port) may have it backwards */
+    ev->initiator = v->opener_known ? r->initiator : MW_INIT_UNKNOWN;
     /* both ends base stations (X2/Xn, lateral movement): the local side is src, its opener */
-    if (r->initiator == MW_INIT_UNKNOWN && v->bs_opened && v->opener_known)
+    if (ev->initiator == MW_INIT_UNKNOWN && v->bs_opened && v->opener_known)
         ev->initiator = MW_INIT_BASE_STATION;
     ev->l4_proto = r->l4_proto;
     ev->inner = r->kind == MW_FLOW_INNER;

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "baseline/model.h"
+#include "classify/classify_ndpi.h"
 #include "baseline/trainer.h"
 #include "classify/inventory.h"
 #include "classify/plane.h"
@@ -113,6 +114,21 @@ static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t a
         r.s2c.bytes = down;
     }
     r.c2s.len_max = r.s2c.len_max = 100;
+    /* nDPI read the payload: data pushed both ways */
+    r.confidence = (uint8_t)mw_classifier_confidence_dpi();
+    if (r.l4_proto == 6)
+        r.c2s.tcp_flags = r.s2c.tcp_flags = 0x18;
+    return r;
+}
+
+/* The same session as a capture that began with its answer shows it (or one way of a SPAN
+ * port): nothing said who opened it, so its first packet's sender stands as src. */
+static mw_flow_record_t seen_from_answer(mw_flow_record_t r)
+{
+    mw_flow_record_swap(&r);
+    r.initiator = r.initiator == MW_INIT_PEER ? MW_INIT_BASE_STATION : MW_INIT_PEER;
+    r.orient = MW_ORIENT_FIRST_PACKET;
+    r.start_seen = 0;
     return r;
 }
 
@@ -290,11 +306,18 @@ static void test_clean_day_is_quiet(void **state)
     mw_inventory_t *inv = site();
     mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
     static mw_flow_record_t recs[4000];
-    size_t n = 0;
+    size_t n = 0, i;
     char *json;
     (void)state;
 
     normal_day(recs, &n, T0);
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    /* the same day as captures that begin mid-session show it: every session seen from its
+     * answer, opener unknown, still the sessions training knows */
+    for (i = 0; i < n; i++)
+        recs[i] = seen_from_answer(recs[i]);
     json = detect(m, inv, recs, n);
     assert_string_equal(json, "");
     free(json);
@@ -330,16 +353,36 @@ static void test_novelty_detectors(void **state)
             MW_ROLE_UNKNOWN, 0, 900, 900);
     recs[5].kind = MW_FLOW_INNER;
     recs[5].src_lo = v4(10, 100, 0, 5);
-    json = detect(m, inv, recs, 6);
-    assert_int_equal(count(json, "new_peer"), 1); /* the TLS host; the NTP server is time_source */
+    /* a port scan's bare SYN to 23 from a new host: nDPI says "Telnet" from the port alone,
+     * with its unsafe-protocol risk; no byte of Telnet went anywhere */
+    recs[6] = flow(T0 + 55 * MIN, v4(198, 51, 100, 66), 23, P_TELNET, MW_SVC_TELNET,
+            MW_PLANE_MANAGEMENT, MW_ROLE_UNKNOWN, 1, 0, 60);
+    recs[6].confidence = (uint8_t)mw_classifier_confidence_port();
+    recs[6].risk = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
+    recs[6].c2s.tcp_flags = 0x02;
+    recs[6].s2c.tcp_flags = 0x14;
+    json = detect(m, inv, recs, 7);
+    assert_int_equal(count(json, "new_peer"), 2); /* the TLS host and the scanner (the NTP
+                                                   * server is time_source) */
     assert_int_equal(count(json, "direction"), 1);
-    assert_int_equal(count(json, "new_service"), 1);
-    assert_int_equal(count(json, "cleartext"), 1);
+    assert_int_equal(count(json, "new_service"), 2); /* the EMS's Telnet; the scan's try */
+    assert_non_null(strstr(json, "connection attempts to Telnet"));
+    assert_int_equal(count(json, "cleartext"), 1); /* the EMS's Telnet, not the scan */
     assert_int_equal(count(json, "time_source"), 1);
     assert_int_equal(count(json, "dns"), 1);
     assert_int_equal(count(json, "leakage"), 1);
     assert_non_null(strstr(json, "\"n_flows\":2")); /* the two TLS flows aggregate */
     assert_non_null(strstr(json, "never seen in 7.0 days of training"));
+    assert_non_null(strstr(json, "the base station (10.0.0.1) -> 198.51.100.7, port 123"));
+    free(json);
+    /* the new time source's answer seen first, nothing saying who asked: the alert does
+     * not claim an opener, and names both ends' ports */
+    recs[0] = seen_from_answer(recs[3]);
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "time_source"), 1);
+    assert_non_null(strstr(json, "\"opened_by\":\"unknown\""));
+    assert_non_null(strstr(json, "the base station (10.0.0.1) port 50000 <-> 198.51.100.7 port 123 "
+                                 "(who opened it was not seen)"));
     free(json);
     mw_model_destroy(m);
     mw_inventory_destroy(inv);
