@@ -5,7 +5,11 @@
 - the incident day cut at 20 random frames (capture begins mid-session) and a copy of
   each direction (a SPAN port mirroring one way) raise no anomaly that the full capture
   does not (same detector, station and peer);
-- who opened a session is named right (Telnet from the EMS: the EMS opened it);
+- who opened a session is named right (Telnet from the EMS: the EMS opened it), and no cut
+  or one-way copy names it the other way round - the cuts include one just after each
+  anomaly's first frame, so each session is seen from its answer (an NTP server's answer
+  still names the station, which asked: the packet's mode says so); a variant may say
+  "unknown" when nothing in its packets tells;
 - the 16 injected events of the incident day are 16 incidents (several detectors' anomalies
   about one station, peer and time share an incident_id);
 - every anomaly's numbers agree with its text and its /anomaly_flows rows; its source file,
@@ -16,15 +20,21 @@
   a model of another site, an older model version and training that learns nothing are
   refused with a one-line reason;
 - real captures: a SYN scan of ~1000 ports is one new_peer anomaly; an ICMP tunnel to a
-  never-seen host is found (new_peer off the management plane).
+  never-seen host is found (new_peer off the management plane); re-addressed onto a base
+  station: a SYN scan raises no "clear-text credentials" claim (nDPI guessed IMAP/Telnet
+  from the ports of bare SYNs), a real RTMP session the station opened is not said to be
+  opened by the server when the capture begins at the server's ACK, and syslog the station
+  sends from port 514 to a collector's high port is not said to come from the collector.
 
 usage: alerts_trust.py MASTWATCH REPO_ROOT SHARED_DIR
 """
+import ipaddress
 import json
 import os
 import random
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
@@ -56,13 +66,27 @@ def frames(pcap):
     return int(re.search(r"Number of packets:\s+(\d+)", out).group(1))
 
 
-def check_cuts_and_one_way(mw, root, tmp, fails, full):
+def opener_flips(full_anoms, got):
+    """Anomalies of got that name the opener the other way round from the full capture's
+    (a variant may say "unknown": its packets may not tell)."""
+    want = {(a["detector"], a["bs"], a["peer"]): a["opened_by"] for a in full_anoms
+            if a["opened_by"] != "unknown"}
+    return sorted(f"{a['detector']} {a['bs']} {a['peer']}: {want[k]} -> {a['opened_by']}"
+                  for a in got for k in [(a["detector"], a["bs"], a["peer"])]
+                  if k in want and a["opened_by"] not in ("unknown", want[k]))
+
+
+def check_cuts_and_one_way(mw, root, tmp, fails, full_anoms):
     day = os.path.join(root, "captures", "incident-day.pcap")
+    full = keys(full_anoms)
     n = frames(day)
     rnd = random.Random(8)
     extra_total = 0
-    for i in range(RANDOM_CUTS):
-        first = rnd.randrange(2, n // 2)
+    # random frames, then the frame after each anomaly's first: its session seen from its
+    # answer, as a capture that began a packet late shows it
+    starts = [rnd.randrange(2, n // 2) for _ in range(RANDOM_CUTS)]
+    starts += sorted({a["first_frame"] + 1 for a in full_anoms if a.get("first_frame")})
+    for i, first in enumerate(starts):
         cut = os.path.join(tmp, f"cut{i}.pcap")
         subprocess.run(["editcap", "-r", day, cut, f"{first}-{n}"], check=True)
         got, _ = analyze(mw, root, cut, os.path.join(tmp, f"cut{i}.h5"))
@@ -70,6 +94,14 @@ def check_cuts_and_one_way(mw, root, tmp, fails, full):
         extra_total += len(extra)
         fails.check(not extra, f"cut at frame {first}: anomalies the full capture does not "
                     f"raise: {sorted(extra)[:4]}")
+        flips = opener_flips(full_anoms, got)
+        fails.check(not flips, f"cut at frame {first}: opener named the other way: {flips[:4]}")
+        for a in full_anoms:  # NTP's mode says who asked even when the answer comes first
+            if a["detector"] == "time_source" and first == a["first_frame"] + 1:
+                same = [b for b in got if (b["detector"], b["peer"]) == ("time_source", a["peer"])]
+                fails.check(len(same) == 1 and same[0]["opened_by"] == a["opened_by"],
+                            f"NTP seen from its answer (frame {first}): "
+                            f"{[b['opened_by'] for b in same]}, want {a['opened_by']}")
     # capture health per station: the hours a station was silent, TCP/SCTP seen one way
     g1, g2 = os.path.join(tmp, "gap1.pcap"), os.path.join(tmp, "gap2.pcap")
     subprocess.run(["editcap", "-A", "2026-11-09 06:00:00", "-B", "2026-11-09 09:00:00", day, g1],
@@ -96,6 +128,8 @@ def check_cuts_and_one_way(mw, root, tmp, fails, full):
         extra = keys(got) - full
         fails.check(not extra, f"one-way copy ({keep}): anomalies the full capture does not "
                     f"raise: {sorted(extra)[:4]}")
+        flips = opener_flips(full_anoms, got)
+        fails.check(not flips, f"one-way copy ({keep}): opener named the other way: {flips[:4]}")
     return extra_total
 
 
@@ -296,6 +330,75 @@ def check_real(mw, root, tmp, fails, shared):
             fails.check(hits[0]["n_ports"] > 100, f"scan: n_ports {hits[0]['n_ports']}")
 
 
+def readdress(ra, src, out, amap, port=None, skip=0):
+    """src's IPv4 packets (of TCP/UDP port `port` when given; PPPoE unwrapped) with the
+    addresses of amap replaced, as Ethernet frames from 2026-11-10 10:00 UTC, the first
+    `skip` left out (a capture that begins later)."""
+    lt, pkts = ra.read_capture(src)
+    amap = {ipaddress.IPv4Address(o).packed: ipaddress.IPv4Address(n).packed
+            for o, n in amap.items()}
+    t0 = 1794304800 * 1_000_000_000
+    out_frames = []
+    for ts, data, orig in pkts:
+        l3 = ra.l3_of(lt, data)
+        if l3 is None:
+            continue
+        et, off = l3[0], l3[1]
+        if et == 0x8864 and data[off + 6:off + 8] == b"\x00\x21":  # PPPoE session, IPv4
+            et, off = 0x0800, off + 8
+        if et != 0x0800 or len(data) < off + 20:
+            continue
+        ip = data[off:]
+        if port is not None:
+            l4 = ip[(ip[0] & 15) * 4:]
+            if len(l4) < 4 or port not in struct.unpack(">HH", l4[:4]):
+                continue
+        ip = ra.rewrite_ipv4(ip, amap)
+        eth = b"\x02\x00" + ip[16:20] + b"\x02\x00" + ip[12:16] + b"\x08\x00"
+        out_frames.append((ts - pkts[0][0] + t0, eth + ip, orig - off + 14))
+    ra.write_pcap(out, out_frames[skip:])
+
+
+def check_real_openers(mw, root, tmp, fails, caps):
+    """Real sessions put onto the site: claims about who opened what, and what a scan is."""
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    import mw_realattack as ra
+
+    def anomalies_for(name, peer, *rd_args, **rd_kw):
+        pcap = os.path.join(tmp, name + ".pcap")
+        readdress(ra, *rd_args, out=pcap, **rd_kw)
+        got, _ = analyze(mw, root, pcap, os.path.join(tmp, name + ".h5"))
+        return [a for a in got if a["peer"] == peer]
+
+    scanner = "198.51.100.66"
+    got = anomalies_for("synscan", scanner, os.path.join(caps, "ndpi", "synscan.pcap"),
+                        amap={"64.13.134.52": "10.10.1.13", "172.16.0.8": scanner})
+    fails.check([a["opened_by"] for a in got if a["detector"] == "new_peer"] == ["peer"],
+                f"real SYN scan: new_peer anomalies {[(a['detector'], a['opened_by']) for a in got]}")
+    fails.check(not [a for a in got if a["detector"] == "cleartext"],
+                "real SYN scan: a cleartext claim from bare SYNs: "
+                f"{[a['explanation'][:120] for a in got if a['detector'] == 'cleartext']}")
+    fails.check(all(a["kind"] == 2 for a in got if a["detector"] == "new_service"),
+                "real SYN scan: new_service not as connection attempts: "
+                f"{[a['explanation'][:120] for a in got if a['detector'] == 'new_service']}")
+
+    rtmp = os.path.join(caps, "ndpi", "rtmp.pcap")
+    amap = {"192.168.43.1": "10.10.1.13", "192.168.43.128": "198.51.100.77"}
+    full = anomalies_for("rtmp", "198.51.100.77", rtmp, amap=amap, port=1177)
+    late = anomalies_for("rtmp-late", "198.51.100.77", rtmp, amap=amap, port=1177, skip=4)
+    fails.check([a["opened_by"] for a in full] == ["base_station"],
+                f"real RTMP session the station opened: {[a['opened_by'] for a in full]}")
+    fails.check(late and all(a["opened_by"] != "peer" for a in late),
+                f"RTMP from the server's ACK on: {[(a['opened_by'], a['explanation'][:140]) for a in late]}")
+
+    got = anomalies_for("syslog", "198.51.100.44", os.path.join(caps, "ndpi", "syslog.pcap"),
+                        amap={"195.120.165.134": "10.10.1.11", "83.235.169.221": "198.51.100.44"},
+                        port=11000)
+    fails.check(got and all(a["opened_by"] != "peer" for a in got),
+                "syslog sent by the station from 514: "
+                f"{[(a['opened_by'], a['explanation'][:140]) for a in got]}")
+
+
 def main():
     mw, root, shared = sys.argv[1], sys.argv[2], sys.argv[3]
     fails = Failures()
@@ -306,11 +409,13 @@ def main():
         full = keys(anoms)
         fails.check(len(anoms) >= 20, f"only {len(anoms)} anomalies on the incident day")
         check_incidents(root, anoms, fails)
-        check_cuts_and_one_way(mw, root, tmp, fails, full)
+        check_cuts_and_one_way(mw, root, tmp, fails, anoms)
         check_sides_and_numbers(anoms, full_path, fails)
         check_threads(mw, root, tmp, fails)
         check_coverage(mw, root, tmp, fails, stderr_quiet, full_path)
         check_real(mw, root, tmp, fails, shared)
+        if os.path.isdir(os.path.join(shared, "captures")):
+            check_real_openers(mw, root, tmp, fails, os.path.join(shared, "captures"))
     return fails.finish(f"{len(anoms)} anomalies on the incident day; {RANDOM_CUTS} cuts and two "
                         "one-way copies add none; sides, numbers, threads, coverage and real "
                         "captures right")

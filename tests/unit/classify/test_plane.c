@@ -100,6 +100,10 @@ static const plane_case_t cases[] = {
     /* SNMP answer seen first (one-way SPAN): the EMS polled the base station's port 161. */
     { "SNMP response first", ENB1, EMS, UDP, 161, 40000, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SNMP, I_PEER, BS, MW_ROLE_EMS, 1 },
+    /* Syslog sent from 514 (BSD syslogd) to a collector's high port, nothing back: a
+     * client on the well-known port, not an answer - not turned round (a guess stays). */
+    { "syslog from 514 to a high port", ENB1, EXT, UDP, 514, 11000, 0, MW_FLOW_PLAIN, NULL, NULL,
+            MW_PLANE_MANAGEMENT, MW_SVC_SYSLOG, I_BS, BS, UNK, 1 },
     { "SNMP trap to NMS", ENB1, NMS, UDP, 40000, 162, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SNMP_TRAP, I_BS, BS, MW_ROLE_NMS, 1 },
     /* Syslog role: any UDP to it is management. */

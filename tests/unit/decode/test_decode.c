@@ -109,6 +109,50 @@ static void test_eth_ipv4_tcp(void **state)
     assert_int_equal(p.outer.src[15], 1);
 }
 
+/* One UDP datagram sport -> dport with payload pl; returns what it says of the exchange. */
+static uint8_t udp_exchange(uint16_t sport, uint16_t dport, const uint8_t *pl, uint16_t n)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+
+    eth(&f, 0x0800);
+    ipv4(&f, 17, (uint16_t)(20 + 8 + n), 5, 0);
+    udp(&f, sport, dport, (uint16_t)(8 + n));
+    put(&f, pl, n);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    return p.outer.handshake;
+}
+
+/* NTP's mode and DNS's QR bit say who asked, on the protocol's port only. */
+static void test_udp_request_answer(void **state)
+{
+    uint8_t ntp[48] = { 0 }, dns[12] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
+    (void)state;
+
+    ntp[0] = 0x23; /* version 4, mode 3: a client's request */
+    assert_int_equal(udp_exchange(123, 123, ntp, 48), MW_HS_OPEN);
+    assert_int_equal(udp_exchange(40000, 123, ntp, 48), MW_HS_OPEN);
+    assert_int_equal(udp_exchange(123, 40000, ntp, 48), MW_HS_NONE); /* a request from 123 */
+    ntp[0] = 0x24; /* mode 4: the server's answer */
+    assert_int_equal(udp_exchange(123, 123, ntp, 48), MW_HS_ACCEPT);
+    assert_int_equal(udp_exchange(123, 40000, ntp, 48), MW_HS_ACCEPT);
+    assert_int_equal(udp_exchange(40000, 123, ntp, 48), MW_HS_NONE);
+    ntp[0] = 0x25; /* mode 5, broadcast: nobody asked */
+    assert_int_equal(udp_exchange(123, 123, ntp, 48), MW_HS_NONE);
+    ntp[0] = 0x04; /* version 0: not NTP */
+    assert_int_equal(udp_exchange(123, 123, ntp, 48), MW_HS_NONE);
+    ntp[0] = 0x24;
+    assert_int_equal(udp_exchange(123, 123, ntp, 47), MW_HS_NONE); /* cut short */
+
+    assert_int_equal(udp_exchange(40000, 53, dns, 12), MW_HS_OPEN);
+    dns[2] = 0x81; /* QR: an answer */
+    assert_int_equal(udp_exchange(53, 40000, dns, 12), MW_HS_ACCEPT);
+    assert_int_equal(udp_exchange(40000, 53, dns, 12), MW_HS_NONE); /* an answer to 53 */
+    assert_int_equal(udp_exchange(53, 53, dns, 12), MW_HS_NONE);    /* server to server */
+    dns[5] = 2; /* two questions: not what resolvers send */
+    assert_int_equal(udp_exchange(53, 40000, dns, 12), MW_HS_NONE);
+}
+
 static void test_ipv4_options_and_lies(void **state)
 {
     frame_t f = { .n = 0 };
@@ -612,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_ip_in_ip),
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_every_truncation),
+        cmocka_unit_test(test_udp_request_answer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -325,6 +325,53 @@ static void test_clean_day_is_quiet(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* An unnamed vendor protocol (port 47123, nDPI "Unknown") the station opens to the EMS
+ * every hour: known by its port, which only the opener's view names. */
+static mw_flow_record_t vendor_session(int64_t t)
+{
+    return flow(t, v4(10, 9, 0, 1), 47123, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 400, 300);
+}
+
+static void test_guessed_opener_matches_training(void **state)
+{
+    mw_inventory_t *inv = site();
+    char err[128];
+    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
+    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
+    static mw_flow_record_t recs[20000];
+    size_t n = 0, i;
+    int64_t h;
+    char *json;
+    (void)state;
+
+    for (int d = 0; d < 7; d++)
+        normal_day(recs, &n, T0 - (7 - d) * DAY);
+    for (h = T0 - 7 * DAY; h < T0; h += 60 * MIN)
+        recs[n++] = vendor_session(h + 7 * MIN);
+    for (i = 0; i < n; i++)
+        mw_trainer_record(t, &recs[i]);
+    mw_trainer_finish(t);
+    mw_trainer_destroy(t);
+    /* a day of it seen from the EMS's answers (mid-session starts, one way of a SPAN
+     * port): the first packet's sender, the EMS, stands as opener and its port 47123 is
+     * the station's ephemeral 50000; read the other way round it is the known session */
+    n = 0;
+    for (h = T0; h < T0 + DAY; h += 60 * MIN)
+        recs[n++] = seen_from_answer(vendor_session(h + 7 * MIN));
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    /* the same opener guess on a port training never saw is still new */
+    recs[0].src_port = 47999;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "new_service"), 1);
+    assert_non_null(strstr(json, "\"opened_by\":\"unknown\""));
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 static void test_novelty_detectors(void **state)
 {
     mw_inventory_t *inv = site();
@@ -640,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_clean_day_is_quiet),
         cmocka_unit_test(test_capture_health),
         cmocka_unit_test(test_novelty_detectors),
+        cmocka_unit_test(test_guessed_opener_matches_training),
         cmocka_unit_test(test_volume_needs_learning_and_constant_series),
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
         cmocka_unit_test(test_gap_and_off_hours),
