@@ -4,17 +4,15 @@
  * The flow table orients a record from the handshake (TCP SYN / SYN-ACK,
  * SCTP INIT / INIT-ACK, ICMP echo) or a request/answer exchange (NTP mode,
  * DNS QR bit). Not from GTP-C echoes: both ends of a path send them, so the
- * first seen would turn a path's records round from one day to the next. A capture that starts mid-session (any
- * live capture, any file cut by time) or a SPAN port that mirrors one
- * direction often shows no handshake; then the listening side is named by
- * its well-known port (3GPP/IANA), then by its inventory role (an MME/AMF,
- * SGW/UPF/SMF, NTP, DNS or syslog server listens), then by the port ranges
- * (a port below 1024, else below the ephemeral range, listens). A syslog or
- * IKE datagram flow whose every packet came from the well-known port is not
- * turned round: a client sending from it (BSD syslogd from 514) looks the
- * same as a one-way view of a server's answers. Only when nothing tells does the
- * sender of the first packet stay the initiator, and then nothing downstream
- * claims to know who opened it (the detectors' evidence says "unknown").
+ * first seen would turn a path's records round from one day to the next. A capture that starts
+ * mid-session (any live capture, any file cut by time) or a SPAN port that mirrors one direction
+ * often shows no handshake; then the listening side is named by its well-known port (3GPP/IANA),
+ * then by its inventory role (an MME/AMF, SGW/UPF/SMF, NTP, DNS or syslog server listens), then by
+ * the port ranges (a port below 1024, else below the ephemeral range, listens). A syslog or IKE
+ * datagram flow whose every packet came from the well-known port is not turned round: a client
+ * sending from it (BSD syslogd from 514) looks the same as a one-way view of a server's answers.
+ * Only when nothing tells does the sender of the first packet stay the initiator, and then nothing
+ * downstream claims to know who opened it (the detectors' evidence says "unknown").
  */
 #ifndef MW_ORIENT_H
 #define MW_ORIENT_H

@@ -10,15 +10,15 @@
  */
 #include "decode/decode.h"
 
-#define UDP_HLEN      8
-#define NTP_HLEN      48
-#define DNS_HLEN      12
-#define NTP_PORT      123
-#define DNS_PORT      53
-#define NTP_CLIENT    3 /* modes: a client asks, a server answers */
-#define NTP_SERVER    4
-#define NTP_SYM_ACT   1 /* symmetric active starts, passive answers */
-#define NTP_SYM_PASS  2
+#define UDP_HLEN     8
+#define NTP_HLEN     48
+#define DNS_HLEN     12
+#define NTP_PORT     123
+#define DNS_PORT     53
+#define NTP_CLIENT   3 /* modes: a client asks, a server answers */
+#define NTP_SERVER   4
+#define NTP_SYM_ACT  1 /* symmetric active starts, passive answers */
+#define NTP_SYM_PASS 2
 
 /* What the payload says of the exchange; only a packet that goes to (asks) or comes
  * from (answers) the protocol's port counts. */

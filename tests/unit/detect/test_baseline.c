@@ -329,8 +329,8 @@ static void test_clean_day_is_quiet(void **state)
  * every hour: known by its port, which only the opener's view names. */
 static mw_flow_record_t vendor_session(int64_t t)
 {
-    return flow(t, v4(10, 9, 0, 1), 47123, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_MANAGEMENT,
-            MW_ROLE_EMS, 0, 400, 300);
+    return flow(t, v4(10, 9, 0, 1), 47123, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_MANAGEMENT, MW_ROLE_EMS,
+            0, 400, 300);
 }
 
 static void test_guessed_opener_matches_training(void **state)
