@@ -2,7 +2,8 @@
  * detect_novelty.c - what training never saw: a peer outside the allowed
  * OAM peers (A1; on any plane once it moves real volume, so an ICMP or
  * other tunnel is not invisible), a protocol/port or unclassified traffic
- * on the management plane (A2), the base station opening a management
+ * on the management plane, or anything new between two base stations but
+ * X2/Xn and GTP-U (A2), the base station opening a management
  * session itself (A3), and a new time source (A11). Each compares one flow
  * with the model's tuples; inventory roles decide what an "allowed" peer is.
  * "Who opened it" is judged only when the handshake or a listening port
@@ -76,15 +77,36 @@ const mw_detector_ops_t mw_det_new_peer = {
 
 /* ---- A2 new protocol/port or unclassified on the management plane ---- */
 
-enum { NEW_SERVICE_USED = 0, NEW_SERVICE_UNCLASSIFIED = 1, NEW_SERVICE_ATTEMPT = 2 };
+enum {
+    NEW_SERVICE_USED = 0,
+    NEW_SERVICE_UNCLASSIFIED = 1,
+    NEW_SERVICE_ATTEMPT = 2,
+    NEW_SERVICE_LATERAL = 3
+};
+
+/* Two base stations talk X2/Xn (SCTP: the control plane) and forward over GTP-U (the user
+ * plane); anything else between them that training never saw is lateral movement. */
+static int lateral(const mw_flow_record_t *r)
+{
+    return r->local_role == MW_ROLE_BASE_STATION && r->peer_role == MW_ROLE_BASE_STATION &&
+           (r->plane == MW_PLANE_MANAGEMENT || r->plane == MW_PLANE_UNKNOWN);
+}
 
 static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
+    int between_stations = lateral(v->rec);
     mw_evidence_t ev;
 
-    if (tuple != NULL || v->rec->kind == MW_FLOW_INNER || v->rec->plane != MW_PLANE_MANAGEMENT)
+    if (tuple != NULL || v->rec->kind == MW_FLOW_INNER ||
+            (v->rec->plane != MW_PLANE_MANAGEMENT && !between_stations))
         return;
+    if (between_stations) { /* new with this peer is enough: the tuple names the peer */
+        mw_evidence_from_flow(&ev, MW_DET_NEW_SERVICE, MW_SEV_HIGH, st, v);
+        ev.kind = NEW_SERVICE_LATERAL;
+        mw_detect_report(ctx, &ev);
+        return;
+    }
     if (mw_detect_knows_service(ctx, key))
         return;
     mw_evidence_from_flow(&ev, MW_DET_NEW_SERVICE, MW_SEV_MEDIUM, st, v);
@@ -101,7 +123,13 @@ static void new_service_explain(
     char session[256];
 
     mw_fmt_session(ctx, session, sizeof(session), a);
-    if (a->kind == NEW_SERVICE_ATTEMPT)
+    if (a->kind == NEW_SERVICE_LATERAL)
+        snprintf(out, len,
+                "base station to base station over %s (%s), neither X2/Xn signalling nor GTP-U, "
+                "never seen between them in %.1f days of training: %s; %u flows",
+                a->app, mw_service_name(a->service), mw_detect_training_days(ctx), session,
+                a->n_flows);
+    else if (a->kind == NEW_SERVICE_ATTEMPT)
         snprintf(out, len,
                 "connection attempts to %s (%s), a management protocol or port this base station "
                 "never used in %.1f days of training; no data exchanged: %s; %u flows",

@@ -24,7 +24,8 @@
   station: a SYN scan raises no "clear-text credentials" claim (nDPI guessed IMAP/Telnet
   from the ports of bare SYNs), a real RTMP session the station opened is not said to be
   opened by the server when the capture begins at the server's ACK, and syslog the station
-  sends from port 514 to a collector's high port is not said to come from the collector.
+  sends from port 514 to a collector's high port is not said to come from the collector;
+  that RTMP session between two base stations is lateral movement (new_service, high).
 
 usage: alerts_trust.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -390,6 +391,13 @@ def check_real_openers(mw, root, tmp, fails, caps):
                 f"real RTMP session the station opened: {[a['opened_by'] for a in full]}")
     fails.check(late and all(a["opened_by"] != "peer" for a in late),
                 f"RTMP from the server's ACK on: {[(a['opened_by'], a['explanation'][:140]) for a in late]}")
+
+    # the same real RTMP session between two base stations: lateral movement
+    got = anomalies_for("rtmp-lateral", "10.10.1.13", rtmp, port=1177,
+                        amap={"192.168.43.1": "10.10.1.11", "192.168.43.128": "10.10.1.13"})
+    fails.check([(a["detector"], a["bs"], a["severity"], a["kind"]) for a in got]
+                == [("new_service", "enb-001", "high", 3)],
+                f"RTMP between two base stations: {[(a['detector'], a['bs']) for a in got]}")
 
     got = anomalies_for("syslog", "198.51.100.44", os.path.join(caps, "ndpi", "syslog.pcap"),
                         amap={"195.120.165.134": "10.10.1.11", "83.235.169.221": "198.51.100.44"},

@@ -681,6 +681,35 @@ static void test_new_station_uses_group(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* Two base stations talking anything but X2/Xn and GTP-U is lateral movement. */
+static void test_lateral_between_stations(void **state)
+{
+    mw_inventory_t *inv = site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n");
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t recs[2];
+    char *json;
+    (void)state;
+
+    /* enb-1 opens an unnamed protocol on port 1935 to enb-2 */
+    recs[0] = flow(T0 + 10 * MIN, v4(10, 0, 0, 2), 1935, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_UNKNOWN,
+            MW_ROLE_BASE_STATION, 0, 4000, 4000);
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "new_service"), 1);
+    assert_non_null(strstr(json, "\"severity\":\"high\""));
+    assert_non_null(strstr(json, "\"kind\":3"));
+    assert_non_null(strstr(json, "base station to base station over Unknown"));
+    free(json);
+    /* the same pair on the control plane (X2AP over SCTP) is not this detector's */
+    recs[0].plane = MW_PLANE_CONTROL;
+    recs[0].l4_proto = 132;
+    recs[0].dst_port = 36422;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "new_service"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
         cmocka_unit_test(test_ratio),
+        cmocka_unit_test(test_lateral_between_stations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
