@@ -32,6 +32,8 @@ typedef struct mw_flow_view {
     int bs_opened;      /* the base station (its subscriber, for inner records) is the initiator */
     int opener_known;   /* the initiator comes from the handshake or a listening port */
     int real_start;     /* the record begins with the session's opening (start_seen) */
+    int ftp_data;       /* an FTP data connection: its ports and opener follow the control
+                         * session's PORT/PASV, so neither says anything by itself */
     const char *app;    /* nDPI label (app, else master), "Unknown" when none */
     const char *family; /* the master protocol when nDPI named one, else app: the tuple key */
 } mw_flow_view_t;

@@ -34,6 +34,9 @@ static int listener_by_ports(uint8_t l4, uint16_t sport, uint16_t dport)
     int src_svc = mw_service_for_port(l4, sport) != MW_SVC_NONE;
     int dst_svc = mw_service_for_port(l4, dport) != MW_SVC_NONE;
 
+    if (l4 == 6 && (sport == MW_FTP_DATA_PORT) != (dport == MW_FTP_DATA_PORT))
+        return sport == MW_FTP_DATA_PORT ? 1 : -1; /* the side on 20 connected */
+
     if (src_svc != dst_svc)
         return dst_svc ? 1 : -1;
     if (src_svc)

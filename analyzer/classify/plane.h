@@ -24,6 +24,10 @@
  * Telecom service named from ports/PPID/nDPI. Written to /meta/services by
  * the writer: values may be appended, never renumbered.
  */
+/* Active FTP's data connections come from here: the side on port 20 connects, at the
+ * request (PORT/EPRT) of the client on the control connection. */
+#define MW_FTP_DATA_PORT 20
+
 enum mw_service {
     MW_SVC_NONE = 0,
     MW_SVC_GTPU,      /* UDP 2152 */

@@ -109,8 +109,13 @@ static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
     }
     if (mw_detect_knows_service(ctx, key))
         return;
+    /* nDPI's label of a session picked up mid-stream, or none, is no news about the service
+     * its port names ("TLS" for NETCONF's SSH from its middle) */
+    if ((!v->real_start || strcmp(v->app, "Unknown") == 0) &&
+            mw_detect_knows_service_any_label(ctx, key))
+        return;
     mw_evidence_from_flow(&ev, MW_DET_NEW_SERVICE, MW_SEV_MEDIUM, st, v);
-    if (!mw_flow_carried_data(v->rec))
+    if (v->rec->start_seen && !mw_flow_carried_data(v->rec))
         ev.kind = NEW_SERVICE_ATTEMPT; /* a SYN and no data: a port was tried, not used */
     else if (v->rec->service == MW_SVC_NONE && strcmp(v->app, "Unknown") == 0)
         ev.kind = NEW_SERVICE_UNCLASSIFIED;
@@ -167,8 +172,10 @@ static void direction_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
     mw_evidence_t ev;
 
     (void)key;
+    /* an FTP data connection is opened at the control session's request (active mode: by
+     * the server): that session, not this one, says who started the transfer */
     if (tuple != NULL || !v->bs_opened || !v->opener_known || v->rec->kind == MW_FLOW_INNER ||
-            !session_service(v->rec->service))
+            !session_service(v->rec->service) || v->ftp_data)
         return;
     mw_evidence_from_flow(&ev, MW_DET_DIRECTION, MW_SEV_HIGH, st, v);
     mw_detect_report(ctx, &ev);

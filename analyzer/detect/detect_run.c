@@ -82,6 +82,16 @@ static uint64_t service_fp(const mw_tuple_key_t *k)
     return XXH3_64bits(&s, sizeof(s));
 }
 
+/* A named service (by its port) under any label: what a record whose label cannot be
+ * trusted (nDPI "Unknown", or a session picked up mid-stream) is matched against. */
+static uint64_t service_any_label_fp(const mw_tuple_key_t *k)
+{
+    mw_tuple_key_t s = *k;
+
+    memset(s.app, 0, sizeof(s.app));
+    return service_fp(&s) ^ 0x9e3779b97f4a7c15ULL; /* apart from a known label "" */
+}
+
 static uint64_t anyapp_fp(const mw_tuple_key_t *k)
 {
     mw_tuple_key_t s = *k;
@@ -103,6 +113,8 @@ static void learn_tuple(void *ctx, const mw_tuple_key_t *k, const mw_tuple_stats
 
     l->failed |= mw_fpmap_put(&c->peers, peer_fp(k->station, k->peer), 1);
     l->failed |= mw_fpmap_put(&c->services, service_fp(k), 1);
+    if (k->service != MW_SVC_NONE)
+        l->failed |= mw_fpmap_put(&c->services, service_any_label_fp(k), 1);
     if (mw_fpmap_get(&c->anyapp, fp, &pos)) {
         mw_tuple_merge(&c->anyapp_stats[pos], st);
         return;
@@ -142,6 +154,12 @@ int mw_detect_knows_peer(const mw_detect_ctx_t *c, uint32_t station, const uint8
 int mw_detect_knows_service(const mw_detect_ctx_t *c, const mw_tuple_key_t *key)
 {
     return mw_fpmap_get(&c->services, service_fp(key), NULL);
+}
+
+int mw_detect_knows_service_any_label(const mw_detect_ctx_t *c, const mw_tuple_key_t *key)
+{
+    return key->service != MW_SVC_NONE &&
+           mw_fpmap_get(&c->services, service_any_label_fp(key), NULL);
 }
 
 int mw_detect_is_live(const mw_detect_ctx_t *c)

@@ -60,6 +60,8 @@ const mw_inventory_t *mw_detect_inventory(const mw_detect_ctx_t *ctx);
 int mw_detect_knows_peer(const mw_detect_ctx_t *ctx, uint32_t station, const uint8_t peer[16]);
 /* Seen this service/app/port/l4 with any peer (inner or not as in key)? */
 int mw_detect_knows_service(const mw_detect_ctx_t *ctx, const mw_tuple_key_t *key);
+/* The same service (named by its port) known under any label. */
+int mw_detect_knows_service_any_label(const mw_detect_ctx_t *ctx, const mw_tuple_key_t *key);
 /* Is the station's training long enough for statistics (window series)? */
 int mw_detect_station_ready(const mw_detect_ctx_t *ctx, uint32_t station);
 void mw_detect_report(mw_detect_ctx_t *ctx, const mw_evidence_t *ev);

@@ -104,6 +104,10 @@ static const plane_case_t cases[] = {
      * client on the well-known port, not an answer - not turned round (a guess stays). */
     { "syslog from 514 to a high port", ENB1, EXT, UDP, 514, 11000, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SYSLOG, I_BS, BS, UNK, 1 },
+    /* An active-mode FTP data connection picked up mid-stream, the EMS's ACK first: the
+     * side on port 20 (the base station, the FTP server) connected. */
+    { "FTP data from port 20 seen mid-stream", EMS, ENB1, TCP, 49189, 20, 0, MW_FLOW_PLAIN, NULL,
+            NULL, MW_PLANE_MANAGEMENT, MW_SVC_FTP, I_BS, BS, MW_ROLE_EMS, 1 },
     { "SNMP trap to NMS", ENB1, NMS, UDP, 40000, 162, 0, MW_FLOW_PLAIN, NULL, NULL,
             MW_PLANE_MANAGEMENT, MW_SVC_SNMP_TRAP, I_BS, BS, MW_ROLE_NMS, 1 },
     /* Syslog role: any UDP to it is management. */

@@ -681,6 +681,79 @@ static void test_new_station_uses_group(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* FTP as a RAN upgrade uses it: the EMS logs in to the station's port 21 and the station,
+ * the server, connects back from port 20 to the EMS's port of the day (active mode). */
+static void ftp_transfer(mw_flow_record_t *out, size_t *n, int64_t t, uint16_t eprt)
+{
+    out[(*n)++] = flow(t, v4(10, 9, 0, 1), 21, P_UNKNOWN, MW_SVC_FTP, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 1, 900, 300);
+    out[*n] = flow(t + 5000000, v4(10, 9, 0, 1), eprt, P_UNKNOWN, MW_SVC_FTP, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 2000000, 1000);
+    out[(*n)++].src_port = 20;
+}
+
+static void test_ftp_data_connections(void **state)
+{
+    mw_inventory_t *inv = site();
+    char err[128];
+    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
+    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
+    static mw_flow_record_t recs[20000];
+    size_t n = 0, i;
+    char *json;
+    (void)state;
+
+    for (int d = 0; d < 7; d++) {
+        normal_day(recs, &n, T0 - (7 - d) * DAY);
+        ftp_transfer(recs, &n, T0 - (7 - d) * DAY + 300 * MIN, (uint16_t)(49000 + d));
+    }
+    for (i = 0; i < n; i++)
+        mw_trainer_record(t, &recs[i]);
+    mw_trainer_finish(t);
+    mw_trainer_destroy(t);
+    /* the next transfer, on a port no transfer used before: the same sessions, and the
+     * station connecting from 20 is not "the base station opened FTP itself" */
+    n = 0;
+    ftp_transfer(recs, &n, T0 + 300 * MIN, 51234);
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    mw_model_destroy(m);
+    /* with a model that never saw FTP: FTP is news, its data connection no "direction" */
+    m = train(inv, 7, T0 - 7 * DAY);
+    json = detect(m, inv, recs, n);
+    assert_true(count(json, "new_service") >= 1);
+    assert_int_equal(count(json, "direction"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+/* A session of a service the station knows, picked up mid-stream, where nDPI's label is a
+ * guess ("TLS" for NETCONF's SSH from its middle): no "new management protocol". */
+static void test_mid_stream_label_is_no_news(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t r;
+    char *json;
+    (void)state;
+
+    /* the station knows SSH from the EMS (normal_day); from another EMS-side port now */
+    r = flow(T0 + 10 * MIN, v4(10, 9, 0, 1), 22, P_TLS, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 1, 800, 5000);
+    r.start_seen = 0;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "new_service"), 0);
+    free(json);
+    r.start_seen = 1; /* seen from its opening, labelled TLS on SSH's port: news */
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "new_service"), 1);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 /* Two base stations talking anything but X2/Xn and GTP-U is lateral movement. */
 static void test_lateral_between_stations(void **state)
 {
@@ -724,6 +797,8 @@ int main(void)
         cmocka_unit_test(test_new_station_uses_group),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
+        cmocka_unit_test(test_ftp_data_connections),
+        cmocka_unit_test(test_mid_stream_label_is_no_news),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
