@@ -156,7 +156,11 @@ static void normal_day(mw_flow_record_t *out, size_t *n, int64_t day0)
     }
 }
 
-static mw_model_t *train(const mw_inventory_t *inv, int days, int64_t start)
+/* What a test adds to each training day besides normal_day (NULL: nothing). */
+typedef void (*extra_day_fn)(mw_flow_record_t *out, size_t *n, int64_t day0);
+
+static mw_model_t *train_with(
+        const mw_inventory_t *inv, int days, int64_t start, extra_day_fn extra)
 {
     static mw_flow_record_t recs[20000];
     size_t n = 0, i;
@@ -164,13 +168,21 @@ static mw_model_t *train(const mw_inventory_t *inv, int days, int64_t start)
     mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
     mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
 
-    for (int d = 0; d < days; d++)
+    for (int d = 0; d < days; d++) {
         normal_day(recs, &n, start + d * DAY);
+        if (extra != NULL)
+            extra(recs, &n, start + d * DAY);
+    }
     for (i = 0; i < n; i++)
         mw_trainer_record(t, &recs[i]);
     mw_trainer_finish(t);
     mw_trainer_destroy(t);
     return m;
+}
+
+static mw_model_t *train(const mw_inventory_t *inv, int days, int64_t start)
+{
+    return train_with(inv, days, start, NULL);
 }
 
 /* Runs detection on recs; returns the JSON lines (caller frees). */
@@ -333,26 +345,22 @@ static mw_flow_record_t vendor_session(int64_t t)
             0, 400, 300);
 }
 
+static void vendor_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    for (int64_t h = day0; h < day0 + DAY; h += 60 * MIN)
+        out[(*n)++] = vendor_session(h + 7 * MIN);
+}
+
 static void test_guessed_opener_matches_training(void **state)
 {
     mw_inventory_t *inv = site();
-    char err[128];
-    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
-    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
-    static mw_flow_record_t recs[20000];
-    size_t n = 0, i;
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, vendor_day);
+    static mw_flow_record_t recs[64];
+    size_t n = 0;
     int64_t h;
     char *json;
     (void)state;
 
-    for (int d = 0; d < 7; d++)
-        normal_day(recs, &n, T0 - (7 - d) * DAY);
-    for (h = T0 - 7 * DAY; h < T0; h += 60 * MIN)
-        recs[n++] = vendor_session(h + 7 * MIN);
-    for (i = 0; i < n; i++)
-        mw_trainer_record(t, &recs[i]);
-    mw_trainer_finish(t);
-    mw_trainer_destroy(t);
     /* a day of it seen from the EMS's answers (mid-session starts, one way of a SPAN
      * port): the first packet's sender, the EMS, stands as opener and its port 47123 is
      * the station's ephemeral 50000; read the other way round it is the known session */
@@ -692,25 +700,20 @@ static void ftp_transfer(mw_flow_record_t *out, size_t *n, int64_t t, uint16_t e
     out[(*n)++].src_port = 20;
 }
 
+static void ftp_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    ftp_transfer(out, n, day0 + 300 * MIN, (uint16_t)(49000 + (day0 / DAY) % 1000));
+}
+
 static void test_ftp_data_connections(void **state)
 {
     mw_inventory_t *inv = site();
-    char err[128];
-    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
-    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
-    static mw_flow_record_t recs[20000];
-    size_t n = 0, i;
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, ftp_day);
+    static mw_flow_record_t recs[16];
+    size_t n = 0;
     char *json;
     (void)state;
 
-    for (int d = 0; d < 7; d++) {
-        normal_day(recs, &n, T0 - (7 - d) * DAY);
-        ftp_transfer(recs, &n, T0 - (7 - d) * DAY + 300 * MIN, (uint16_t)(49000 + d));
-    }
-    for (i = 0; i < n; i++)
-        mw_trainer_record(t, &recs[i]);
-    mw_trainer_finish(t);
-    mw_trainer_destroy(t);
     /* the next transfer, on a port no transfer used before: the same sessions, and the
      * station connecting from 20 is not "the base station opened FTP itself" */
     n = 0;
