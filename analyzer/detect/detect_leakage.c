@@ -10,6 +10,7 @@
 
 #include "classify/plane.h"
 #include "classify/roles.h"
+#include "core/mw.h"
 #include "detect/detector.h"
 
 #define GTPC_SLACK_BYTES 16 /* tolerated growth of a GTP-C message over the learned maximum */
@@ -34,10 +35,41 @@ static int management_service(unsigned svc)
 
 enum {
     LEAK_MGMT_IN_GTPU = 1,
-    LEAK_GTPC_OVERSIZE = 2,
+    LEAK_GTPC_OVERSIZE = 2, /* sent by the base station */
     LEAK_GTPC_NEW_PEER = 3,
-    LEAK_SCTP_NEW_PEER = 4
+    LEAK_SCTP_NEW_PEER = 4,
+    LEAK_GTPC_OVERSIZE_FROM_PEER = 5
 };
+
+#define GTPC_PORT 2123
+
+/* The GTP-C path with this peer as training keyed it: both ends send requests, from 2123
+ * or from a port of their own (TS 29.274 §4.2), so neither the opener nor the responder's
+ * port of one exchange names the path. */
+static const mw_tuple_stats_t *gtpc_path(const mw_detect_ctx_t *ctx, const mw_tuple_key_t *key)
+{
+    static const uint8_t openers[] = { MW_INIT_BASE_STATION, MW_INIT_PEER, MW_INIT_UNKNOWN };
+    const mw_tuple_stats_t *t;
+    mw_tuple_key_t k = *key;
+    size_t i;
+
+    k.port = GTPC_PORT;
+    for (i = 0; i < MW_ARRAY_LEN(openers); i++) {
+        k.initiator = openers[i];
+        if ((t = mw_model_lookup(mw_detect_model(ctx), &k)) != NULL)
+            return t;
+    }
+    return NULL;
+}
+
+/* Whether the largest packet of the record came from the base station's side. */
+static int local_sent_largest(const mw_flow_view_t *v)
+{
+    const mw_flow_record_t *r = v->rec;
+    float local = v->local_is_dst ? r->s2c.len_max : r->c2s.len_max;
+    float peer = v->local_is_dst ? r->c2s.len_max : r->s2c.len_max;
+    return local >= peer;
+}
 
 static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
@@ -59,14 +91,20 @@ static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t
         return;
     }
     if (r->service == MW_SVC_GTPC) {
-        double learned = tuple ? (double)tuple->max_pkt_len : 0.0;
-        if (tuple != NULL && (double)v->max_pkt <= learned + GTPC_SLACK_BYTES)
+        const mw_tuple_stats_t *path = tuple != NULL ? tuple : gtpc_path(ctx, key);
+        double learned = path ? (double)path->max_pkt_len : 0.0;
+        if (path != NULL && (double)v->max_pkt <= learned + GTPC_SLACK_BYTES)
+            return;
+        /* a peer the station knows (its SGW from GTP-U) is no new signalling peer */
+        if (path == NULL && mw_detect_knows_peer(ctx, st, v->peer))
             return;
         mw_evidence_from_flow(&ev, MW_DET_LEAKAGE, MW_SEV_HIGH, st, v);
-        ev.kind = tuple ? LEAK_GTPC_OVERSIZE : LEAK_GTPC_NEW_PEER;
+        ev.kind = path == NULL            ? LEAK_GTPC_NEW_PEER
+                  : local_sent_largest(v) ? LEAK_GTPC_OVERSIZE
+                                          : LEAK_GTPC_OVERSIZE_FROM_PEER;
         ev.value = v->max_pkt;
-        ev.limit = tuple ? learned + GTPC_SLACK_BYTES : 0;
-        ev.group = ev.kind;
+        ev.limit = path ? learned + GTPC_SLACK_BYTES : 0;
+        ev.group = path ? LEAK_GTPC_OVERSIZE : LEAK_GTPC_NEW_PEER;
         mw_detect_report(ctx, &ev);
         return;
     }
@@ -90,12 +128,18 @@ static void leakage_explain(
                 "management traffic or an inventory address inside a subscriber GTP-U tunnel: "
                 "%s (%s): %s; %u flows",
                 a->app, mw_service_name(a->service), session, a->n_flows);
-    else if (a->kind == LEAK_GTPC_OVERSIZE)
+    else if (a->kind == LEAK_GTPC_OVERSIZE || a->kind == LEAK_GTPC_OVERSIZE_FROM_PEER) {
+        char sender[128];
+        if (a->kind == LEAK_GTPC_OVERSIZE)
+            mw_fmt_local(sender, sizeof(sender), a);
+        else
+            mw_fmt_peer(ctx, sender, sizeof(sender), a);
         snprintf(out, len,
-                "GTP-C message of %.0f bytes, larger than any (limit %.0f bytes) in %.1f days of "
-                "training - an Echo or signalling message carrying extra payload: %s; %u flows",
-                a->value, a->limit, mw_detect_training_days(ctx), session, a->n_flows);
-    else
+                "GTP-C message of %.0f bytes sent by %s, larger than any (limit %.0f bytes) in "
+                "%.1f days of training - an Echo or signalling message carrying extra payload: "
+                "%s; %u flows",
+                a->value, sender, a->limit, mw_detect_training_days(ctx), session, a->n_flows);
+    } else
         snprintf(out, len,
                 "control-plane %s with a peer this base station never signalled with in %.1f "
                 "days of training: %s; %u flows",

@@ -10,6 +10,7 @@
 
 #include "classify/classify_ndpi.h"
 #include "classify/plane.h"
+#include "classify/roles.h"
 #include "detect/detector.h"
 
 #define DNS_LABEL_SLACK    12
@@ -37,6 +38,10 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
         return;
     if (v->rec->plane != MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER &&
             v->rec->plane != MW_PLANE_UNKNOWN)
+        return;
+    /* a subscriber's web browsing in clear is the subscriber's; inside GTP-U only what
+     * reaches an inventory address (OAM, another base station: leakage too) is ours */
+    if (v->rec->kind == MW_FLOW_INNER && v->rec->peer_role == MW_ROLE_UNKNOWN)
         return;
     mw_evidence_from_flow(&ev, MW_DET_CLEARTEXT, clear ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
     ev.kind = clear != 0;

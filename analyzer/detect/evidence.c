@@ -5,6 +5,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "classify/plane.h"
 #include "classify/roles.h"
 #include "detect/detector.h"
 
@@ -44,6 +45,10 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     /* both ends base stations (X2/Xn, lateral movement): the local side is src, its opener */
     if (ev->initiator == MW_INIT_UNKNOWN && v->bs_opened && v->opener_known)
         ev->initiator = MW_INIT_BASE_STATION;
+    /* a GTP-C path has no opener: both ends send requests (echoes, too); the record's sides
+     * come from the roles, which is no news about this exchange */
+    if (r->service == MW_SVC_GTPC && r->orient != MW_ORIENT_HANDSHAKE)
+        ev->initiator = MW_INIT_UNKNOWN;
     ev->l4_proto = r->l4_proto;
     ev->inner = r->kind == MW_FLOW_INNER;
     memcpy(ev->local, v->local, 16);

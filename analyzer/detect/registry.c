@@ -127,6 +127,6 @@ void mw_fmt_session(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_
     else if (a->n_ports > 1)
         snprintf(out, len, "%s <-> %s, %s", local, peer, ports);
     else /* which port is the service's is the opener's question too */
-        snprintf(out, len, "%s port %u <-> %s port %u (who opened it was not seen)", local,
+        snprintf(out, len, "%s port %u <-> %s port %u (which side opened it is not known)", local,
                 a->local_port, peer, a->peer_port);
 }

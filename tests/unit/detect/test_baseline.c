@@ -437,7 +437,7 @@ static void test_novelty_detectors(void **state)
     assert_int_equal(count(json, "time_source"), 1);
     assert_non_null(strstr(json, "\"opened_by\":\"unknown\""));
     assert_non_null(strstr(json, "the base station (10.0.0.1) port 50000 <-> 198.51.100.7 port 123 "
-                                 "(who opened it was not seen)"));
+                                 "(which side opened it is not known)"));
     free(json);
     mw_model_destroy(m);
     mw_inventory_destroy(inv);
@@ -757,6 +757,91 @@ static void test_mid_stream_label_is_no_news(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A GTP-C path echo between the station and its gateway 10.9.0.9 (2123 both ways). */
+static mw_flow_record_t gtpc_echo(
+        int64_t t, int gateway_asks, uint16_t gateway_port, float station_len, float gateway_len)
+{
+    mw_flow_record_t r = flow(t, v4(10, 9, 0, 9), 2123, P_UNKNOWN, MW_SVC_GTPC, MW_PLANE_CONTROL,
+            MW_ROLE_UNKNOWN, gateway_asks, 56, 56);
+
+    r.l4_proto = 17;
+    r.orient = MW_ORIENT_PORT; /* as 2123 <-> 2123 is oriented: by the roles */
+    if (gateway_asks) {
+        r.src_port = gateway_port;
+        r.c2s.len_max = gateway_len;
+        r.s2c.len_max = station_len;
+    } else {
+        r.src_port = 2123;
+        r.dst_port = gateway_port;
+        r.c2s.len_max = station_len;
+        r.s2c.len_max = gateway_len;
+    }
+    return r;
+}
+
+static void gtpc_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    for (int64_t t = day0; t < day0 + DAY; t += 60 * MIN)
+        out[(*n)++] = gtpc_echo(t + 9 * MIN, 0, 2123, 56, 56);
+}
+
+static void test_gtpc_paths(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, gtpc_day);
+    mw_flow_record_t r;
+    char *json;
+    (void)state;
+
+    /* the gateway asks from a port of its own (TS 29.274): the same path, no new peer */
+    r = gtpc_echo(T0 + 10 * MIN, 1, 40000, 56, 56);
+    json = detect(m, inv, &r, 1);
+    assert_string_equal(json, "");
+    free(json);
+    /* an oversized echo the gateway sent: said to be the gateway's, no opener claimed */
+    r = gtpc_echo(T0 + 10 * MIN, 0, 2123, 55, 259);
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "leakage"), 1);
+    assert_non_null(strstr(json, "\"kind\":5"));
+    assert_non_null(strstr(json, "\"opened_by\":\"unknown\""));
+    assert_non_null(strstr(json, "GTP-C message of 259 bytes sent by 10.9.0.9"));
+    free(json);
+    r = gtpc_echo(T0 + 10 * MIN, 0, 2123, 259, 55);
+    json = detect(m, inv, &r, 1);
+    assert_non_null(strstr(json, "GTP-C message of 259 bytes sent by the base station"));
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
+/* A subscriber's plain HTTP inside GTP-U is the subscriber's business, not a cleartext
+ * management protocol of the station's. */
+static void test_subscriber_http_is_not_cleartext(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t r = flow(T0 + 10 * MIN, v4(172, 217, 16, 67), 80, P_UNKNOWN, MW_SVC_HTTP,
+            MW_PLANE_USER, MW_ROLE_UNKNOWN, 0, 600, 900);
+    char *json;
+    (void)state;
+
+    r.kind = MW_FLOW_INNER;
+    r.src_lo = v4(192, 168, 100, 6);
+    r.local_role = MW_ROLE_UNKNOWN; /* the subscriber */
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "cleartext"), 0);
+    assert_int_equal(count(json, "leakage"), 0);
+    free(json);
+    r.dst_lo = v4(10, 9, 0, 1); /* to the EMS inside the tunnel: leakage, and in clear */
+    r.peer_role = MW_ROLE_EMS;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "cleartext"), 1);
+    assert_int_equal(count(json, "leakage"), 1);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 /* Two base stations talking anything but X2/Xn and GTP-U is lateral movement. */
 static void test_lateral_between_stations(void **state)
 {
@@ -802,6 +887,8 @@ int main(void)
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_ftp_data_connections),
         cmocka_unit_test(test_mid_stream_label_is_no_news),
+        cmocka_unit_test(test_gtpc_paths),
+        cmocka_unit_test(test_subscriber_http_is_not_cleartext),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
