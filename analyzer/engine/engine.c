@@ -562,10 +562,14 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
                 result = wrc;
                 break;
             }
-            mw_log_error("%s", err); /* now, so it is next to the file's progress */
             e->sum->input_errors++;
-            mw_fmt_err(errbuf, errlen, "%u of %zu inputs could not be read completely",
-                    e->sum->input_errors, live ? (size_t)1 : e->cfg->nfiles);
+            if (!live && e->cfg->nfiles == 1) { /* the run's one line is the file's own */
+                mw_fmt_err(errbuf, errlen, "%s", err);
+            } else {
+                mw_log_error("%s", err); /* now, so it is next to the file's progress */
+                mw_fmt_err(errbuf, errlen, "%u of %zu inputs could not be read completely",
+                        e->sum->input_errors, live ? (size_t)1 : e->cfg->nfiles);
+            }
             result = rc;
             if (live)
                 break;

@@ -43,8 +43,10 @@ def root_dir():
 
 
 def one_line_error(r):
+    """Exactly one line says what went wrong (a lone broken input: its own reason, not that
+    plus "1 of 1 inputs could not be read completely")."""
     lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
-    return len(lines) >= 1 and all(ln.startswith("mastwatch: ") for ln in lines)
+    return len(lines) == 1 and lines[0].startswith("mastwatch: ")
 
 
 def main():
