@@ -333,7 +333,7 @@ static const mw_tuple_stats_t *lookup_either_way(
     if (t != NULL || v->opener_known)
         return t;
     rev = *key;
-    rev.port = v->rec->src_port;
+    rev.port = v->ftp_data ? key->port : v->rec->src_port; /* an FTP data key has no side */
     if (key->initiator == MW_INIT_BASE_STATION)
         rev.initiator = MW_INIT_PEER;
     else if (key->initiator == MW_INIT_PEER)
