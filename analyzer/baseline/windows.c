@@ -41,7 +41,7 @@ static int64_t index_of(int64_t t, int64_t len)
 }
 
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
-        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint16_t service,
+        uint64_t down, const uint8_t peer[16], uint16_t service_port, uint16_t service,
         uint64_t flow_id)
 {
     int64_t idx = index_of(t_us, w->window_us);
@@ -97,7 +97,7 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
             (up == win->top_peer_up && up > 0 && memcmp(peer, win->top_peer, 16) < 0)) {
         win->top_peer_up = up;
         memcpy(win->top_peer, peer, 16);
-        win->top_peer_port = peer_port;
+        win->top_service_port = service_port;
     }
     return win;
 }

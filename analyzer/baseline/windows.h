@@ -26,7 +26,7 @@ typedef struct mw_window {
     uint64_t first_flow_id; /* evidence for a window-level anomaly */
     uint8_t top_peer[16];   /* the peer with the largest upload in the window */
     uint64_t top_peer_up;
-    uint16_t top_peer_port;
+    uint16_t top_service_port;     /* its service port (the responder's) */
     uint64_t svc_up[MW_SVC_COUNT]; /* bytes up per service (management protocol) */
     uint32_t svc_flows[MW_SVC_COUNT];
     uint16_t bs_index;      /* set by the caller (detection): which inventory station */
@@ -44,7 +44,7 @@ uint64_t mw_windows_dropped(const mw_windows_t *w);
 
 /* Accounts one management-plane flow; NULL when the cap was hit (counted). */
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
-        uint64_t down, const uint8_t peer[16], uint16_t peer_port, uint16_t service,
+        uint64_t down, const uint8_t peer[16], uint16_t service_port, uint16_t service,
         uint64_t flow_id);
 
 /* up / down of a window, or -1 when it moved less than MW_RATIO_MIN_BYTES. */

@@ -125,7 +125,7 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
     mw_evidence_from_flow(&ev, MW_DET_DNS, MW_SEV_HIGH, st, v);
     ev.kind = dga && label < DNS_MIN_LONG_LABEL;
     ev.value = label;
-    ev.limit = dga ? 0 : s->dns_max_label + DNS_LABEL_SLACK;
+    ev.limit = ev.kind ? 0 : s->dns_max_label + DNS_LABEL_SLACK; /* the text's limit */
     mw_detect_report(ctx, &ev);
 }
 

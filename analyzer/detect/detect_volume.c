@@ -51,9 +51,9 @@ static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_wi
     ev->station = win->model_station;
     ev->bs_index = win->bs_index;
     ev->plane = MW_PLANE_MANAGEMENT;
-    ev->initiator = MW_INIT_BASE_STATION;
+    ev->initiator = MW_INIT_UNKNOWN; /* a window's bytes, of sessions either side opened */
     memcpy(ev->peer, win->top_peer, 16);
-    ev->service_port = ev->peer_port = win->top_peer_port;
+    ev->service_port = win->top_service_port; /* no single session's ports besides */
     if (mw_inventory_bs_address(inv, win->bs_index, local) == 0)
         memcpy(ev->local, local, 16);
     ev->start_us = win->index * len;

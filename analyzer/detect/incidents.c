@@ -152,18 +152,20 @@ static int cmp_u16(const void *a, const void *b)
     return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n)
+/* Distinct service ports of the evidence like the describing one (flows, or windows). */
+static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, uint8_t window)
 {
     uint16_t *ports = malloc(n * sizeof(*ports));
     uint32_t count = 0;
-    size_t i;
+    size_t i, m = 0;
 
     if (ports == NULL)
         return 1;
     for (i = 0; i < n; i++)
-        ports[i] = ev[i].service_port;
-    qsort(ports, n, sizeof(*ports), cmp_u16);
-    for (i = 0; i < n; i++)
+        if (ev[i].window == window)
+            ports[m++] = ev[i].service_port;
+    qsort(ports, m, sizeof(*ports), cmp_u16);
+    for (i = 0; i < m; i++)
         count += i == 0 || ports[i] != ports[i - 1];
     free(ports);
     return count;
@@ -194,11 +196,24 @@ static void display_filter(mw_anomaly_record_t *r)
                 peer, port, r->inner ? " && gtp" : "");
 }
 
+/* The evidence an incident is described by: its first flow's when it has flows (a window's
+ * evidence starts at the window's edge, names the window's top peer port and no opener),
+ * else its first window's. */
+static const mw_evidence_t *describing(const mw_evidence_t *ev, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++)
+        if (!ev[i].window)
+            return &ev[i];
+    return &ev[0];
+}
+
 /* One finished incident from ev[0..n) (sorted). */
 static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
 {
     mw_anomaly_record_t *r = &f->rec;
-    const mw_evidence_t *e0 = &ev[0], *best = &ev[0];
+    const mw_evidence_t *e0 = describing(ev, n), *best = &ev[0];
     uint64_t fl_up = 0, fl_down = 0, fl_pu = 0, fl_pd = 0, w_up = 0, w_down = 0;
     uint32_t fl_flows = 0, w_flows = 0, sessions = 0;
     size_t i;
@@ -208,12 +223,18 @@ static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
     r->end_us = e0->end_us;
     for (i = 0; i < n; i++) {
         const mw_evidence_t *e = &ev[i];
-        if (e->end_us > r->end_us)
+        /* its time is its flows' when it has any */
+        if (e->window == e0->window && e->start_us < r->start_us)
+            r->start_us = e->start_us;
+        if (e->window == e0->window && e->end_us > r->end_us)
             r->end_us = e->end_us;
+        float e_score = mw_score(e->severity, e->value, e->limit);
+        float best_score = mw_score(best->severity, best->value, best->limit);
+        /* on a tie a flow's finding heads the incident rather than its window's */
         if (e->severity > best->severity ||
                 (e->severity == best->severity &&
-                        mw_score(e->severity, e->value, e->limit) >
-                                mw_score(best->severity, best->value, best->limit)))
+                        (e_score > best_score ||
+                                (e_score == best_score && best->window && !e->window))))
             best = e;
         if (e->window) {
             w_up += e->up;
@@ -245,7 +266,7 @@ static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
     r->packets_down = fl_pd;
     r->n_flows = fl_flows ? fl_flows : w_flows;
     r->n_sessions = sessions;
-    r->n_ports = distinct_ports(ev, n);
+    r->n_ports = distinct_ports(ev, n, e0->window);
     r->value = best->value;
     r->limit = best->limit;
     r->severity = best->severity;

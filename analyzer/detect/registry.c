@@ -124,7 +124,7 @@ void mw_fmt_session(const mw_detect_ctx_t *ctx, char *out, size_t len, const mw_
         snprintf(out, len, "%s -> %s, %s", local, peer, ports);
     else if (a->initiator == MW_INIT_PEER)
         snprintf(out, len, "%s -> %s, %s", peer, local, ports);
-    else if (a->n_ports > 1)
+    else if (a->n_ports > 1 || a->local_port == 0) /* several, or a window's top peer */
         snprintf(out, len, "%s <-> %s, %s", local, peer, ports);
     else /* which port is the service's is the opener's question too */
         snprintf(out, len, "%s port %u <-> %s port %u (which side opened it is not known)", local,

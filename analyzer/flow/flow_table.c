@@ -197,8 +197,14 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
     r->vlan_inner = p->vlan_count > 1 ? p->vlan[1] : 0;
     r->mpls_label = p->mpls_label;
     r->orient = l3->handshake != MW_HS_NONE ? MW_ORIENT_HANDSHAKE : MW_ORIENT_FIRST_PACKET;
-    /* TCP and SCTP show their opening; other protocols start with their first packet */
-    r->start_seen = l3->handshake != MW_HS_NONE || (l3->l4_proto != 6 && l3->l4_proto != 132);
+    /* TCP and SCTP show their opening (SYN, or the SYN-ACK a packet late); other protocols
+     * start with their first packet, unless it says it answers (a DNS response, an NTP
+     * server's reply, an echo reply): the request before it was missed */
+    {
+        int connection = l3->l4_proto == 6 || l3->l4_proto == 132;
+        r->start_seen = l3->handshake == MW_HS_OPEN ||
+                        (l3->handshake == MW_HS_ACCEPT ? connection : !connection);
+    }
     f->a_is_initiator = (uint8_t)(answer ? !src_is_a : src_is_a);
     f->fin_mask = 0;
     for (i = 0; i < 2; i++) {

@@ -25,7 +25,9 @@
   from the ports of bare SYNs), a real RTMP session the station opened is not said to be
   opened by the server when the capture begins at the server's ACK, and syslog the station
   sends from port 514 to a collector's high port is not said to come from the collector;
-  that RTMP session between two base stations is lateral movement (new_service, high).
+  that RTMP session between two base stations is lateral movement (new_service, high); a
+  550 kB SSH upload the EMS opened is one volume finding described by its flow (opener, port,
+  protocol, start), not by the 5-minute window it fell in.
 
 usage: alerts_trust.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -331,14 +333,14 @@ def check_real(mw, root, tmp, fails, shared):
             fails.check(hits[0]["n_ports"] > 100, f"scan: n_ports {hits[0]['n_ports']}")
 
 
-def readdress(ra, src, out, amap, port=None, skip=0):
+def readdress(ra, src, out, amap, port=None, skip=0, offset_s=0):
     """src's IPv4 packets (of TCP/UDP port `port` when given; PPPoE unwrapped) with the
-    addresses of amap replaced, as Ethernet frames from 2026-11-10 10:00 UTC, the first
-    `skip` left out (a capture that begins later)."""
+    addresses of amap replaced, as Ethernet frames from 2026-11-10 10:00 UTC + offset_s,
+    the first `skip` left out (a capture that begins later)."""
     lt, pkts = ra.read_capture(src)
     amap = {ipaddress.IPv4Address(o).packed: ipaddress.IPv4Address(n).packed
             for o, n in amap.items()}
-    t0 = 1794304800 * 1_000_000_000
+    t0 = (1794304800 + offset_s) * 1_000_000_000
     out_frames = []
     for ts, data, orig in pkts:
         l3 = ra.l3_of(lt, data)
@@ -356,8 +358,9 @@ def readdress(ra, src, out, amap, port=None, skip=0):
                 continue
         ip = ra.rewrite_ipv4(ip, amap)
         eth = b"\x02\x00" + ip[16:20] + b"\x02\x00" + ip[12:16] + b"\x08\x00"
-        out_frames.append((ts - pkts[0][0] + t0, eth + ip, orig - off + 14))
-    ra.write_pcap(out, out_frames[skip:])
+        out_frames.append((ts, eth + ip, orig - off + 14))
+    first = out_frames[0][0]  # the first packet kept is at t0
+    ra.write_pcap(out, [(ts - first + t0, f, n) for ts, f, n in out_frames[skip:]])
 
 
 def check_real_openers(mw, root, tmp, fails, caps):
@@ -398,6 +401,18 @@ def check_real_openers(mw, root, tmp, fails, caps):
     fails.check([(a["detector"], a["bs"], a["severity"], a["kind"]) for a in got]
                 == [("new_service", "enb-001", "high", 3)],
                 f"RTMP between two base stations: {[(a['detector'], a['bs']) for a in got]}")
+
+    # a 550 kB upload over SSH the EMS opened to the station, 70 s into a 5-minute window:
+    # the one-flow volume finding is described by its flow, not by its window
+    got = anomalies_for("sshup", "10.20.0.10", os.path.join(caps, "zeek", "ssh", "ssh.pcap"),
+                        amap={"192.168.1.32": "10.20.0.10", "131.103.20.168": "10.10.1.11"},
+                        port=58649, offset_s=70)
+    flow = [a for a in got if a["detector"] == "volume" and a["kind"] == 1]
+    fails.check(len(flow) == 1 and (flow[0]["opened_by"], flow[0]["service_port"],
+                                    flow[0]["n_ports"], flow[0]["protocol"], flow[0]["start"])
+                == ("peer", 22, 1, "SSH", "2026-11-10T10:01:10Z"),
+                "SSH upload's volume finding: "
+                f"{[(a['kind'], a['opened_by'], a['service_port'], a['n_ports'], a['protocol'], a['start']) for a in got if a['detector'] == 'volume']}")
 
     got = anomalies_for("syslog", "198.51.100.44", os.path.join(caps, "ndpi", "syslog.pcap"),
                         amap={"195.120.165.134": "10.10.1.11", "83.235.169.221": "198.51.100.44"},

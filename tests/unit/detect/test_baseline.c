@@ -430,6 +430,15 @@ static void test_novelty_detectors(void **state)
     assert_non_null(strstr(json, "never seen in 7.0 days of training"));
     assert_non_null(strstr(json, "the base station (10.0.0.1) -> 198.51.100.7, port 123"));
     free(json);
+    /* the long label also called DGA by nDPI: still judged against the learned limit, the
+     * longest label of training (7, "example") + 12, and says so */
+    recs[0] = recs[4];
+    recs[0].risk = mw_classifier_risk_mask(MW_RISK_DNS);
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "dns"), 1);
+    assert_non_null(strstr(json, "\"limit\":19.0"));
+    assert_non_null(strstr(json, "above the limit of 19"));
+    free(json);
     /* the new time source's answer seen first, nothing saying who asked: the alert does
      * not claim an opener, and names both ends' ports */
     recs[0] = seen_from_answer(recs[3]);

@@ -249,6 +249,42 @@ static void test_port_reuse_after_fin(void **state)
     mw_flow_table_destroy(t);
 }
 
+/* What the first packet says of the opening: a request or a SYN (-ACK) is the session's
+ * start, an answer of a connectionless exchange is not (its request was missed). */
+static void test_start_seen_from_first_packet(void **state)
+{
+    static const struct {
+        uint8_t proto, handshake, flags, want_start;
+        const char *what;
+    } cases[] = {
+        { 17, MW_HS_NONE, 0, 1, "a datagram saying nothing" },
+        { 17, MW_HS_OPEN, 0, 1, "a DNS query" },
+        { 17, MW_HS_ACCEPT, 0, 0, "a DNS answer, its query missed" },
+        { 1, MW_HS_ACCEPT, 0, 0, "an echo reply" },
+        { 6, MW_HS_OPEN, 0x02, 1, "a SYN" },
+        { 6, MW_HS_ACCEPT, 0x12, 1, "a SYN-ACK, a packet late" },
+        { 6, MW_HS_NONE, 0x10, 0, "an ACK mid-session" },
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sink_t s = { .n = 0 };
+        mw_flow_table_t *t = make_table(&s, 100);
+        mw_packet_t p;
+        int dir;
+
+        packet(&p, 1, 53, 9, 40000, cases[i].proto, cases[i].flags, 1.0, 1, 100);
+        p.outer.handshake = cases[i].handshake;
+        feed(t, &p, &dir);
+        mw_flow_table_flush(t, MW_END_EOF);
+        assert_int_equal(s.n, 1);
+        if (s.recs[0].start_seen != cases[i].want_start)
+            fail_msg("%s: start_seen %u, want %u", cases[i].what, s.recs[0].start_seen,
+                    cases[i].want_start);
+        mw_flow_table_destroy(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +294,7 @@ int main(void)
         cmocka_unit_test(test_buckets_grow_with_live_flows),
         cmocka_unit_test(test_tcp_idle_class),
         cmocka_unit_test(test_port_reuse_after_fin),
+        cmocka_unit_test(test_start_seen_from_first_packet),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
