@@ -152,8 +152,9 @@ static int cmp_u16(const void *a, const void *b)
     return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
 }
 
-/* Distinct service ports of the evidence like the describing one (flows, or windows). */
-static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, uint8_t window)
+/* Distinct service ports of the evidence like the describing one d (flows, or windows; when
+ * d's opener is known, not the guessed ones, whose "service port" may be a client's). */
+static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, const mw_evidence_t *d)
 {
     uint16_t *ports = malloc(n * sizeof(*ports));
     uint32_t count = 0;
@@ -162,7 +163,8 @@ static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, uint8_t window
     if (ports == NULL)
         return 1;
     for (i = 0; i < n; i++)
-        if (ev[i].window == window)
+        if (ev[i].window == d->window &&
+                (d->initiator == MW_INIT_UNKNOWN || ev[i].initiator != MW_INIT_UNKNOWN))
             ports[m++] = ev[i].service_port;
     qsort(ports, m, sizeof(*ports), cmp_u16);
     for (i = 0; i < m; i++)
@@ -198,15 +200,22 @@ static void display_filter(mw_anomaly_record_t *r)
 
 /* The evidence an incident is described by: its first flow's when it has flows (a window's
  * evidence starts at the window's edge, names the window's top peer port and no opener),
- * else its first window's. */
+ * the first whose opener the packets said if one did (a capture that began mid-session
+ * guesses its first flow's), else its first window's. */
 static const mw_evidence_t *describing(const mw_evidence_t *ev, size_t n)
 {
+    const mw_evidence_t *first_flow = NULL;
     size_t i;
 
-    for (i = 0; i < n; i++)
-        if (!ev[i].window)
+    for (i = 0; i < n; i++) {
+        if (ev[i].window)
+            continue;
+        if (ev[i].initiator != MW_INIT_UNKNOWN)
             return &ev[i];
-    return &ev[0];
+        if (first_flow == NULL)
+            first_flow = &ev[i];
+    }
+    return first_flow != NULL ? first_flow : &ev[0];
 }
 
 /* One finished incident from ev[0..n) (sorted). */
@@ -266,7 +275,7 @@ static void build(finished_t *f, const mw_evidence_t *ev, size_t n)
     r->packets_down = fl_pd;
     r->n_flows = fl_flows ? fl_flows : w_flows;
     r->n_sessions = sessions;
-    r->n_ports = distinct_ports(ev, n, e0->window);
+    r->n_ports = distinct_ports(ev, n, e0);
     r->value = best->value;
     r->limit = best->limit;
     r->severity = best->severity;

@@ -448,6 +448,14 @@ static void test_novelty_detectors(void **state)
     assert_non_null(strstr(json, "the base station (10.0.0.1) port 50000 <-> 198.51.100.7 port 123 "
                                  "(which side opened it is not known)"));
     free(json);
+    /* a later exchange with that server seen from its request: the incident says who asked */
+    recs[1] = recs[3];
+    recs[1].first_us = recs[1].last_us = recs[0].first_us + 5 * MIN;
+    json = detect(m, inv, recs, 2);
+    assert_int_equal(count(json, "time_source"), 1);
+    assert_non_null(strstr(json, "\"opened_by\":\"base_station\""));
+    assert_non_null(strstr(json, "the base station (10.0.0.1) -> 198.51.100.7, port 123"));
+    free(json);
     mw_model_destroy(m);
     mw_inventory_destroy(inv);
 }
