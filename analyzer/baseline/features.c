@@ -9,13 +9,6 @@
 #include "core/mw.h"
 #include "classify/roles.h"
 
-static int app_is(
-        const mw_flow_record_t *r, mw_proto_name_fn name, void *name_ctx, const char *want)
-{
-    const char *app = name ? name(name_ctx, r->app_proto) : NULL;
-    return app != NULL && strcmp(app, want) == 0;
-}
-
 static uint16_t ftp_data_port(const mw_flow_record_t *r)
 {
     return r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ? MW_FTP_DATA_PORT
@@ -59,12 +52,6 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         v->pkts_up = r->c2s.packets;
         v->pkts_down = r->s2c.packets;
     }
-    /* active mode connects from port 20 to the client's port of the day; passive mode to
-     * the server's: key them by 20, or by none, so every transfer is the same tuple */
-    v->ftp_data = r->l4_proto == 6 &&
-                  (r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ||
-                          (app_is(r, name, name_ctx, "FTP_DATA")));
-    v->service_port = v->ftp_data ? ftp_data_port(r) : r->dst_port;
     /* both ends base stations (X2/Xn, lateral movement): src, who opened it, is "ours" */
     v->bs_opened = r->initiator == MW_INIT_BASE_STATION ||
                    (r->kind != MW_FLOW_INNER && r->local_role == MW_ROLE_BASE_STATION &&
@@ -84,6 +71,12 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
      * what it saw; the master protocol, when it named one, stays the same */
     app = name && r->master_proto ? name(name_ctx, r->master_proto) : NULL;
     v->family = (app && app[0] && strcmp(app, "Unknown") != 0) ? app : v->app;
+    /* active mode connects from port 20 to the client's port of the day; passive mode to
+     * the server's: key them by 20, or by none, so every transfer is the same tuple */
+    v->ftp_data = r->l4_proto == 6 &&
+                  (r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ||
+                          (r->app_proto != 0 && strcmp(v->app, "FTP_DATA") == 0));
+    v->service_port = v->ftp_data ? ftp_data_port(r) : r->dst_port;
     return 1;
 }
 

@@ -25,7 +25,7 @@
 static void udp_exchange(mw_decoder_t *d, mw_l3_t *l3)
 {
     const uint8_t *pl = d->frame + l3->payload_off;
-    uint32_t have = MW_MIN(l3->payload_len, d->caplen - MW_MIN(l3->payload_off, d->caplen));
+    uint32_t have = l3->payload_len; /* captured bytes: the IP layer bounds its length */
 
     if ((l3->sport == NTP_PORT || l3->dport == NTP_PORT) && have >= NTP_HLEN) {
         unsigned version = (pl[0] >> 3) & 7, mode = pl[0] & 7;

@@ -83,13 +83,14 @@ static uint64_t service_fp(const mw_tuple_key_t *k)
 }
 
 /* A named service (by its port) under any label: what a record whose label cannot be
- * trusted (nDPI "Unknown", or a session picked up mid-stream) is matched against. */
+ * trusted (nDPI "Unknown", or a session picked up mid-stream) is matched against. The
+ * empty label stands for any: a record's label is never empty ("Unknown" at least). */
 static uint64_t service_any_label_fp(const mw_tuple_key_t *k)
 {
     mw_tuple_key_t s = *k;
 
     memset(s.app, 0, sizeof(s.app));
-    return service_fp(&s) ^ 0x9e3779b97f4a7c15ULL; /* apart from a known label "" */
+    return service_fp(&s);
 }
 
 static uint64_t anyapp_fp(const mw_tuple_key_t *k)

@@ -47,7 +47,7 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
         ev->initiator = MW_INIT_BASE_STATION;
     /* a GTP-C path has no opener: both ends send requests (echoes, too); the record's sides
      * come from the roles, which is no news about this exchange */
-    if (r->service == MW_SVC_GTPC && r->orient != MW_ORIENT_HANDSHAKE)
+    if (r->service == MW_SVC_GTPC)
         ev->initiator = MW_INIT_UNKNOWN;
     ev->l4_proto = r->l4_proto;
     ev->inner = r->kind == MW_FLOW_INNER;
