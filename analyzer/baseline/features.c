@@ -112,6 +112,16 @@ void mw_dns_name_shape(const char *host, uint32_t *name_len, uint32_t *max_label
     *max_label = best;
 }
 
+void mw_dns_record_shape(const mw_flow_record_t *r, uint32_t *name_len, uint32_t *max_label)
+{
+    char host[MW_HOST_LEN + 1];
+
+    memcpy(host, r->host, MW_HOST_LEN);
+    host[MW_HOST_LEN] = '\0';
+    mw_dns_name_shape(host, name_len, max_label);
+    *max_label = MW_MAX(*max_label, (uint32_t)r->dns_max_label);
+}
+
 int mw_flow_view_is_oam(const mw_flow_view_t *v)
 {
     return v->rec->plane == MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER;

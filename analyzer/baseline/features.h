@@ -48,6 +48,9 @@ void mw_flow_view_key(const mw_flow_view_t *v, uint32_t st, mw_tuple_key_t *key 
 /* Longest DNS name and label in host (a query name). */
 void mw_dns_name_shape(const char *host, uint32_t *name_len, uint32_t *max_label);
 
+/* A DNS record's longest name (its host) and longest label (of any question it carried). */
+void mw_dns_record_shape(const mw_flow_record_t *r, uint32_t *name_len, uint32_t *max_label);
+
 /* Management plane outside GTP-U: the traffic the window features count. */
 int mw_flow_view_is_oam(const mw_flow_view_t *v);
 

@@ -128,12 +128,9 @@ static void learn_station(
     s->records++;
     s->type = type;
     update_tuple(t, v, st);
-    if (r->service == MW_SVC_DNS && r->host[0] != '\0') {
-        char host[MW_HOST_LEN + 1];
+    if (r->service == MW_SVC_DNS && (r->host[0] != '\0' || r->dns_max_label != 0)) {
         uint32_t len, label;
-        memcpy(host, r->host, MW_HOST_LEN);
-        host[MW_HOST_LEN] = '\0';
-        mw_dns_name_shape(host, &len, &label);
+        mw_dns_record_shape(r, &len, &label);
         s->dns_max_name = MW_MAX(s->dns_max_name, len);
         s->dns_max_label = MW_MAX(s->dns_max_label, label);
     }

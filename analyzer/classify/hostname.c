@@ -19,6 +19,7 @@
 #define MAX_POINTERS  16
 #define DNS_HLEN      12
 #define DNS_MAX_NAME  255 /* wire bytes, RFC 1035 §3.1 */
+#define DNS_MAX_QUESTIONS 16 /* servers answer one; a message claiming more is read this far */
 #define TLS_HANDSHAKE 22
 #define TLS_HELLO     1
 #define EXT_SNI       0
@@ -49,44 +50,84 @@ static uint16_t be16(const uint8_t *b)
     return (uint16_t)((b[0] << 8) | b[1]);
 }
 
-size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen)
+/*
+ * Reads the name at *pos (compression pointers followed) into name[0..*n)
+ * and its longest label into *longest; *pos moves past the name's own bytes
+ * (the question's type and class follow). 0, or -1 when it does not parse.
+ */
+static int read_name(const uint8_t *msg, uint32_t len, uint32_t *pos_io, uint8_t *name, size_t *n,
+        uint8_t *longest)
 {
-    uint8_t name[DNS_MAX_NAME];
-    size_t n = 0;
-    uint32_t pos = DNS_HLEN, wire = 0;
+    uint32_t pos = *pos_io, wire = 0, after = 0;
     unsigned jumps = 0;
 
-    if (len < DNS_HLEN || be16(msg + 4) == 0) /* no question */
-        return 0;
+    *n = 0;
+    *longest = 0;
     for (;;) {
         uint8_t l;
         if (pos >= len)
-            return 0;
+            return -1;
         l = msg[pos];
         if (l == 0)
             break;
         if ((l & 0xc0) == 0xc0) {
             uint32_t target;
             if (pos + 1 >= len || ++jumps > MAX_POINTERS)
-                return 0;
+                return -1;
             target = ((uint32_t)(l & 0x3f) << 8) | msg[pos + 1];
             if (target >= pos) /* only backwards: no loops */
-                return 0;
+                return -1;
+            if (after == 0)
+                after = pos + 2;
             pos = target;
             continue;
         }
         if ((l & 0xc0) != 0 || pos + 1 + l > len)
-            return 0; /* 0x40/0x80 are reserved label types */
+            return -1; /* 0x40/0x80 are reserved label types */
         wire += 1u + l;
         if (wire + 1 > DNS_MAX_NAME)
-            return 0;
-        if (n > 0)
-            name[n++] = '.';
-        memcpy(name + n, msg + pos + 1, l);
-        n += l;
+            return -1;
+        if (*n > 0)
+            name[(*n)++] = '.';
+        memcpy(name + *n, msg + pos + 1, l);
+        *n += l;
+        *longest = MW_MAX(*longest, l);
         pos += 1u + l;
     }
+    *pos_io = after != 0 ? after : pos + 1;
+    return 0;
+}
+
+size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen)
+{
+    uint8_t name[DNS_MAX_NAME], longest;
+    size_t n = 0;
+    uint32_t pos = DNS_HLEN;
+
+    if (len < DNS_HLEN || be16(msg + 4) == 0) /* no question */
+        return 0;
+    if (read_name(msg, len, &pos, name, &n, &longest) != 0)
+        return 0;
     return n == 0 ? 0 : put_name(name, n, out, outlen);
+}
+
+uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len)
+{
+    uint8_t name[DNS_MAX_NAME], longest, best = 0;
+    size_t n;
+    uint32_t pos = DNS_HLEN;
+    unsigned i, questions;
+
+    if (len < DNS_HLEN)
+        return 0;
+    questions = MW_MIN(be16(msg + 4), (unsigned)DNS_MAX_QUESTIONS);
+    for (i = 0; i < questions; i++) {
+        if (read_name(msg, len, &pos, name, &n, &longest) != 0)
+            break;
+        best = MW_MAX(best, longest);
+        pos += 4; /* QTYPE, QCLASS */
+    }
+    return best;
 }
 
 /* Finds server_name in the extensions block [pos, end); 0 when absent. */
@@ -197,6 +238,17 @@ size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport
     if (p[0] == TLS_HANDSHAKE)
         return mw_hostname_tls_sni(p, len, out, outlen);
     return mw_hostname_http(p, len, out, outlen);
+}
+
+uint8_t mw_dns_payload_longest_label(
+        uint8_t l4_proto, uint16_t sport, uint16_t dport, const uint8_t *p, uint32_t len)
+{
+    if (len == 0 || (l4_proto != 6 && l4_proto != 17) || !(dns_port(sport) || dns_port(dport)))
+        return 0;
+    if (l4_proto == 17)
+        return mw_dns_longest_label(p, len);
+    /* TCP: the first message of the segment, after its 2-byte length */
+    return len > 2 ? mw_dns_longest_label(p + 2, MW_MIN(len - 2, be16(p))) : 0;
 }
 
 int mw_hostname_extends(const char *longer, const char *shorter)

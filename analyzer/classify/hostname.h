@@ -20,6 +20,17 @@
 /* The first question of a DNS message (RFC 1035 §4.1), compression pointers followed. */
 size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen);
 
+/*
+ * The longest label (bytes, at most 63) of the question names of a DNS
+ * message, every question read; 0 when it has none or does not parse.
+ * A tunnel hides its data in long labels, in any query of a flow.
+ */
+uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len);
+
+/* The same for a transport payload on a DNS port (53/5353/5355; TCP with its length), else 0. */
+uint8_t mw_dns_payload_longest_label(
+        uint8_t l4_proto, uint16_t sport, uint16_t dport, const uint8_t *payload, uint32_t len);
+
 /* server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), as far as captured. */
 size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t outlen);
 

@@ -108,7 +108,6 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
     const mw_station_t *s = mw_model_station_at(mw_detect_model(ctx), st);
-    char host[MW_HOST_LEN + 1];
     uint32_t name_len, label;
     int dga = (v->rec->risk & mw_classifier_risk_mask(MW_RISK_DNS)) != 0;
     mw_evidence_t ev;
@@ -117,9 +116,7 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
 
     if (v->rec->service != MW_SVC_DNS || v->rec->kind == MW_FLOW_INNER)
         return;
-    memcpy(host, v->rec->host, MW_HOST_LEN);
-    host[MW_HOST_LEN] = '\0';
-    mw_dns_name_shape(host, &name_len, &label);
+    mw_dns_record_shape(v->rec, &name_len, &label);
     if (!dga && (label < DNS_MIN_LONG_LABEL || label <= s->dns_max_label + DNS_LABEL_SLACK))
         return;
     mw_evidence_from_flow(&ev, MW_DET_DNS, MW_SEV_HIGH, st, v);
@@ -132,9 +129,14 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
 static void dns_explain(
         const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char session[256];
+    char session[256], example[MW_HOST_LEN + 64];
+    uint32_t name_len, host_label;
 
     mw_fmt_session(ctx, session, sizeof(session), a);
+    mw_dns_name_shape(a->host, &name_len, &host_label);
+    /* the record keeps its first name: the long label may have come in a later query */
+    snprintf(example, sizeof(example), host_label >= a->value ? "e.g. %s" : "first query %s",
+            a->host[0] ? a->host : "(none read)");
     if (a->kind)
         snprintf(out, len,
                 "DNS names nDPI calls algorithmically generated (e.g. %s): %s; %llu queries in %u "
@@ -145,10 +147,10 @@ static void dns_explain(
                 a->n_flows);
     else
         snprintf(out, len,
-                "DNS names shaped like tunnelling (e.g. %s): labels of %.0f characters, above the "
+                "DNS names shaped like tunnelling (%s): labels of %.0f characters, above the "
                 "limit of %.0f (the longest in %.1f days of training + 12): %s; %llu queries in %u "
                 "flow records",
-                a->host, a->value, a->limit, mw_detect_training_days(ctx), session,
+                example, a->value, a->limit, mw_detect_training_days(ctx), session,
                 (unsigned long long)(a->initiator == MW_INIT_PEER ? a->packets_down
                                                                   : a->packets_up),
                 a->n_flows);

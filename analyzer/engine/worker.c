@@ -217,8 +217,16 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
                 (uint8_t)((dir == 0) == (tunnel->uplink == 1) ? MW_SUB_SRC : MW_SUB_DST);
     if (l3->frag == MW_FRAG_LATER)
         return; /* no transport header: nothing for nDPI */
-    if (f->host_tries < HOST_TRIES && l3->payload_len > 0)
-        find_host(f, l3, frame);
+    if (l3->payload_len > 0) {
+        uint8_t label;
+        if (f->host_tries < HOST_TRIES)
+            find_host(f, l3, frame);
+        /* every question counts: a tunnel's long labels may follow an ordinary first query */
+        label = mw_dns_payload_longest_label(l3->l4_proto, l3->sport, l3->dport,
+                frame + l3->payload_off, l3->payload_len);
+        if (label > f->rec.dns_max_label)
+            f->rec.dns_max_label = label;
+    }
     /* nDPI state comes with the flow's first packet and goes when detection ends */
     if (f->user != NULL || f->user_packets == 0) {
         f->user_packets++;

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 3
+#define MW_SCHEMA_VERSION 4
 #define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 
 /* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
@@ -97,6 +97,7 @@ typedef struct mw_flow_record {
     uint8_t continued;      /* 1: continues a record cut by the active timeout */
     uint8_t subscriber;     /* enum mw_subscriber_side (inner records) */
     uint16_t tunnels;       /* carried flows: distinct tunnels that carried it, else 0 */
+    uint8_t dns_max_label;  /* DNS: longest label of any question in this record's packets */
     char host[MW_HOST_LEN]; /* DNS query, TLS SNI or HTTP Host, NUL padded */
 } mw_flow_record_t;
 

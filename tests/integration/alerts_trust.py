@@ -414,6 +414,15 @@ def check_real_openers(mw, root, tmp, fails, caps):
                 "SSH upload's volume finding: "
                 f"{[(a['kind'], a['opened_by'], a['service_port'], a['n_ports'], a['protocol'], a['start']) for a in got if a['detector'] == 'volume']}")
 
+    # a real iodine tunnel through the site's own resolver: one source port, an ordinary first
+    # query, the data in the long labels of the later ones - every question is measured
+    got = anomalies_for("iodine", "10.40.0.53", os.path.join(caps, "ndpi", "dns-tunnel-iodine.pcap"),
+                        amap={"10.0.2.30": "10.10.1.12", "10.0.2.20": "10.40.0.53"}, port=53)
+    dns = [a for a in got if a["detector"] == "dns"]
+    fails.check(len(dns) == 1 and dns[0]["kind"] == 0 and dns[0]["value"] >= 60
+                and "first query vaaaakardli.pirate.sea" in dns[0]["explanation"],
+                f"iodine through the resolver: {[(a['kind'], a['value'], a['explanation'][:120]) for a in dns]}")
+
     got = anomalies_for("syslog", "198.51.100.44", os.path.join(caps, "ndpi", "syslog.pcap"),
                         amap={"195.120.165.134": "10.10.1.11", "83.235.169.221": "198.51.100.44"},
                         port=11000)

@@ -246,11 +246,59 @@ static void test_extends(void **state)
     assert_false(mw_hostname_extends("example.com", ""));
 }
 
+/* Every question counts, pointers included; a cut message gives no more than it holds. */
+static void test_dns_longest_label(void **state)
+{
+    buf_t m = { .n = 0 };
+    uint32_t first_end, second;
+    (void)state;
+    dns_header(&m);
+    m.b[5] = 2; /* qdcount 2: an ordinary name, then a tunnel's */
+    labels(&m, "ems.oam.example");
+    put8(&m, 0);
+    first_end = m.n;
+    put16(&m, 1);
+    put16(&m, 1);
+    second = m.n;
+    labels(&m, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"); /* 55 */
+    put16(&m, 0xc010); /* then "oam.example" by a pointer back into the first question */
+    put16(&m, 10);     /* NULL */
+    put16(&m, 1);
+    assert_int_equal(mw_dns_longest_label(m.b, m.n), 55);
+    assert_int_equal(mw_dns_payload_longest_label(17, 40000, 53, m.b, m.n), 55);
+    assert_int_equal(mw_dns_payload_longest_label(17, 40000, 80, m.b, m.n), 0); /* not DNS */
+    {
+        buf_t t = { .n = 0 };
+        put16(&t, (uint16_t)m.n);
+        put(&t, m.b, m.n);
+        assert_int_equal(mw_dns_payload_longest_label(6, 53, 40000, t.b, t.n), 55);
+    }
+    /* the first question alone (qdcount 1): its longest label, "example" */
+    m.b[5] = 1;
+    assert_int_equal(mw_dns_longest_label(m.b, m.n), 7);
+    m.b[5] = 2;
+    /* cut inside the second question: the first's label only (ASan: no read past the end) */
+    for (uint32_t n = 0; n < m.n; n++) {
+        uint8_t *cut = test_malloc(n ? n : 1);
+        uint8_t got;
+        memcpy(cut, m.b, n);
+        got = mw_dns_longest_label(cut, n);
+        /* the second name ends with its 2-byte pointer at second + 56 */
+        assert_int_equal(got, n >= second + 58 ? 55 : n >= first_end ? 7 : 0);
+        test_free(cut);
+    }
+    /* a forward pointer in the second question: it stops there */
+    m.b[second + 56] = 0xc0;
+    m.b[second + 57] = 0xff;
+    assert_int_equal(mw_dns_longest_label(m.b, m.n), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_long_name_and_case),
         cmocka_unit_test(test_dns_pointers),
+        cmocka_unit_test(test_dns_longest_label),
         cmocka_unit_test(test_tls_sni),
         cmocka_unit_test(test_http_host),
         cmocka_unit_test(test_extends),

@@ -439,6 +439,21 @@ static void test_novelty_detectors(void **state)
     assert_non_null(strstr(json, "\"limit\":19.0"));
     assert_non_null(strstr(json, "above the limit of 19"));
     free(json);
+    /* an ordinary first query, the long labels in later ones of the same record (one source
+     * port, as iodine keeps): found from the record's dns_max_label, and the text does not
+     * offer the ordinary name as the example */
+    recs[0] = recs[4];
+    memset(recs[0].host, 0, sizeof(recs[0].host));
+    strcpy(recs[0].host, "ems.oam.example");
+    recs[0].dns_max_label = 45;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "dns"), 1);
+    assert_non_null(strstr(json, "(first query ems.oam.example): labels of 45 characters"));
+    free(json);
+    recs[0].dns_max_label = 19; /* at the limit: quiet */
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "dns"), 0);
+    free(json);
     /* the new time source's answer seen first, nothing saying who asked: the alert does
      * not claim an opener, and names both ends' ports */
     recs[0] = seen_from_answer(recs[3]);
