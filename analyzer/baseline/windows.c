@@ -35,6 +35,14 @@ void mw_windows_destroy(mw_windows_t *w)
     free(w);
 }
 
+/* 1 when (peer, port) comes before the window's top upload of equal size. */
+static int top_tie_first(const mw_window_t *win, const uint8_t peer[16], uint16_t service_port)
+{
+    int c = memcmp(peer, win->top_peer, 16);
+
+    return c < 0 || (c == 0 && service_port < win->top_service_port);
+}
+
 static int64_t index_of(int64_t t, int64_t len)
 {
     return t >= 0 ? t / len : (t - len + 1) / len;
@@ -92,9 +100,9 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
             memcpy(win->peers[win->npeers], peer, 16);
         win->npeers++;
     }
-    /* ties go to the smaller address, so arrival order never decides */
+    /* ties go to the smaller address, then the smaller port, so arrival order never decides */
     if (up > win->top_peer_up ||
-            (up == win->top_peer_up && up > 0 && memcmp(peer, win->top_peer, 16) < 0)) {
+            (up == win->top_peer_up && up > 0 && top_tie_first(win, peer, service_port))) {
         win->top_peer_up = up;
         memcpy(win->top_peer, peer, 16);
         win->top_service_port = service_port;

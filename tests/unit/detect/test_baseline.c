@@ -245,6 +245,24 @@ static int count(const char *json, const char *detector)
     return n;
 }
 
+/* Anomalies of detector whose JSON line also holds text. */
+static int count_with(const char *json, const char *detector, const char *text)
+{
+    char key[64];
+    int n = 0;
+    const char *line = json;
+
+    snprintf(key, sizeof(key), "\"detector\":\"%s\"", detector);
+    while (line != NULL && *line != '\0') {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *k = strstr(line, key), *t = strstr(line, text);
+        n += k != NULL && t != NULL && (size_t)(k - line) < len && (size_t)(t - line) < len;
+        line = end ? end + 1 : NULL;
+    }
+    return n;
+}
+
 typedef struct {
     uint64_t dropped, passed;
     int interface;
@@ -516,6 +534,17 @@ static void test_volume_needs_learning_and_constant_series(void **state)
     assert_non_null(strstr(json, "above the learned limit"));
     assert_non_null(strstr(json, "SSH uploaded"));
     free(json);
+    /* uploads of equal size to one peer on two ports: the window's finding names the same
+     * port whichever came first (the smaller), not the first in file order */
+    for (int first = 0; first < 2; first++) {
+        n = 0;
+        burst(recs, &n, T0 + 5 * MIN, 200);
+        recs[first ? 199 : 0].dst_port = 2222;
+        json = detect(week, inv, recs, n);
+        assert_int_equal(count(json, "volume"), 2);
+        assert_int_equal(count_with(json, "volume", "\"service_port\":22,"), 2);
+        free(json);
+    }
     /* the same upload as in training: nothing, despite a zero spread */
     n = 0;
     burst(recs, &n, T0 + 5 * MIN, 1);
