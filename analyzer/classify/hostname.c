@@ -16,13 +16,13 @@
 
 #include "core/mw.h"
 
-#define MAX_POINTERS  16
-#define DNS_HLEN      12
-#define DNS_MAX_NAME  255 /* wire bytes, RFC 1035 §3.1 */
-#define DNS_MAX_QUESTIONS 16 /* servers answer one; a message claiming more is read this far */
-#define TLS_HANDSHAKE 22
-#define TLS_HELLO     1
-#define EXT_SNI       0
+#define MAX_POINTERS      16
+#define DNS_HLEN          12
+#define DNS_MAX_NAME      255 /* wire bytes, RFC 1035 §3.1 */
+#define DNS_MAX_QUESTIONS 16  /* servers answer one; a message claiming more is read this far */
+#define TLS_HANDSHAKE     22
+#define TLS_HELLO         1
+#define EXT_SNI           0
 
 static char clean(uint8_t c)
 {

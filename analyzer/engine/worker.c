@@ -222,8 +222,8 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         if (f->host_tries < HOST_TRIES)
             find_host(f, l3, frame);
         /* every question counts: a tunnel's long labels may follow an ordinary first query */
-        label = mw_dns_payload_longest_label(l3->l4_proto, l3->sport, l3->dport,
-                frame + l3->payload_off, l3->payload_len);
+        label = mw_dns_payload_longest_label(
+                l3->l4_proto, l3->sport, l3->dport, frame + l3->payload_off, l3->payload_len);
         if (label > f->rec.dns_max_label)
             f->rec.dns_max_label = label;
     }
