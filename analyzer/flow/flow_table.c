@@ -227,7 +227,7 @@ static void record_continue(mw_flow_t *f, const mw_packet_t *p)
     r->first_us = r->last_us = p->ts_us;
     r->start_seen = 0; /* a continuation, not a new session */
     r->continued = 1;
-    r->tunnels = 0; /* the new record counts its own tunnels from its first packet on */
+    r->tunnels = 0;       /* the new record counts its own tunnels from its first packet on */
     r->dns_max_label = 0; /* and its own DNS questions */
     for (i = 0; i < 2; i++) {
         mw_running_stats_init(&f->len[i]);
