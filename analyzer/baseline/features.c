@@ -75,7 +75,12 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
      * the server's: key them by 20, or by none, so every transfer is the same tuple */
     v->ftp_data = r->l4_proto == 6 &&
                   (r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ||
+                          r->service == MW_SVC_FTP_DATA ||
                           (r->app_proto != 0 && strcmp(v->app, "FTP_DATA") == 0));
+    /* what nDPI makes of a transferred file's bytes (Unknown, FTP_DATA, a file type) is
+     * not the session's protocol: every transfer is one tuple */
+    if (v->ftp_data)
+        v->family = "FTP_DATA";
     v->service_port = v->ftp_data ? ftp_data_port(r) : r->dst_port;
     return 1;
 }

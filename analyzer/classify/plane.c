@@ -85,6 +85,7 @@ static const service_info_t services[MW_SVC_COUNT] = {
     /* Remote-desktop tools are OAM access, however unwelcome. */
     [MW_SVC_RDP] = { "RDP", MW_PLANE_MANAGEMENT },
     [MW_SVC_VNC] = { "VNC", MW_PLANE_MANAGEMENT },
+    [MW_SVC_FTP_DATA] = { "FTP-data", MW_PLANE_MANAGEMENT },
 };
 
 /* SCTP payload protocol identifiers (IANA registry; 3GPP TS 36.412, 38.412). */
@@ -371,7 +372,11 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
     }
     assign_sides(rec, &src, &dst);
 
-    svc = mw_service_from_ports(rec->l4_proto, rec->src_port, rec->dst_port, rec->sctp_ppid);
+    /* the worker named an announced data connection: its port of the day names nothing */
+    if (rec->service == MW_SVC_FTP_DATA && rec->l4_proto == 6)
+        svc = MW_SVC_FTP_DATA;
+    else
+        svc = mw_service_from_ports(rec->l4_proto, rec->src_port, rec->dst_port, rec->sctp_ppid);
     if (svc == MW_SVC_NONE)
         svc = service_from_hint(hint);
     rec->service = (uint16_t)svc;

@@ -64,6 +64,7 @@ enum mw_service {
     MW_SVC_TLS,       /* TLS on a port not listed above (nDPI label) */
     MW_SVC_RDP,       /* TCP 3389: remote desktop (nDPI label or port) */
     MW_SVC_VNC,       /* TCP 5900: remote framebuffer (nDPI label or port) */
+    MW_SVC_FTP_DATA,  /* TCP, the port an FTP control session announced (PASV/EPSV, PORT/EPRT) */
     MW_SVC_COUNT
 };
 

@@ -53,6 +53,7 @@ typedef struct mw_packet {
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
+    uint8_t ftp_data;   /* set by the reader: an FTP data connection its control session named */
     mw_l3_t outer;      /* the first IP layer */
     mw_l3_t inner;      /* the IP packet inside GTP-U or IP-in-IP, when has_gtp/has_ipip */
 } mw_packet_t;

@@ -92,6 +92,19 @@ static int lateral(const mw_flow_record_t *r)
            (r->plane == MW_PLANE_MANAGEMENT || r->plane == MW_PLANE_UNKNOWN);
 }
 
+/* An FTP data connection of a station whose FTP (control or data) training saw: a
+ * transfer on a known FTP session, whatever nDPI made of the file's bytes. */
+static int ftp_data_of_known_ftp(
+        const mw_detect_ctx_t *ctx, const mw_flow_view_t *v, const mw_tuple_key_t *key)
+{
+    mw_tuple_key_t ftp = *key;
+
+    if (!v->ftp_data)
+        return 0;
+    ftp.service = MW_SVC_FTP;
+    return mw_detect_knows_service_any_label(ctx, &ftp);
+}
+
 static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
@@ -107,7 +120,7 @@ static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
         mw_detect_report(ctx, &ev);
         return;
     }
-    if (mw_detect_knows_service(ctx, key))
+    if (mw_detect_knows_service(ctx, key) || ftp_data_of_known_ftp(ctx, v, key))
         return;
     /* nDPI's label of a session picked up mid-stream, or none, is no news about the service
      * its port names ("TLS" for NETCONF's SSH from its middle) */

@@ -55,9 +55,12 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     memcpy(ev->peer, v->peer, 16);
     ev->peer_port = v->peer_port;
     ev->local_port = v->local_port;
-    ev->service_port = v->service_port;
+    /* a passive FTP data connection is learned under no port: the alert names the one used */
+    ev->service_port = v->ftp_data && v->service_port == 0 ? r->dst_port : v->service_port;
     ev->service = r->service;
-    strncpy(ev->app, v->app, sizeof(ev->app) - 1);
+    /* ... and what it is, where nDPI had no name for the file's bytes */
+    strncpy(ev->app, v->ftp_data && strcmp(v->app, "Unknown") == 0 ? v->family : v->app,
+            sizeof(ev->app) - 1);
     memcpy(ev->host, r->host, sizeof(ev->host));
     ev->host[sizeof(ev->host) - 1] = '\0';
     ev->start_us = r->first_us;

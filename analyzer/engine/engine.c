@@ -31,6 +31,7 @@
 #include "capture/capture.h"
 #include "capture/pcap_ring.h"
 #include "classify/classify_ndpi.h"
+#include "classify/ftp_expect.h"
 #include "classify/inventory.h"
 #include "classify/plane.h"
 #include "core/log.h"
@@ -751,6 +752,8 @@ static void collect_stats(engine_t *e)
             e->sum->fragments_expired += fs.expired;
             e->sum->frag_table_full += fs.full;
         }
+        e->sum->ftp_announced += mw_ftp_expect_noted(rd->ftp);
+        e->sum->ftp_not_kept += mw_ftp_expect_dropped(rd->ftp);
         if (rd->cap && mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
             e->sum->kernel_received += cs.received;
             e->sum->kernel_dropped += cs.dropped;

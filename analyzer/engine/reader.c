@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "classify/classify_ndpi.h"
+#include "classify/ftp_expect.h"
 #include "classify/plane.h"
 #include "core/log.h"
 #include "core/mw.h"
@@ -80,15 +81,24 @@ int mw_reader_open_tables(
     rd->frags = mw_frag_table_create(&(mw_frag_table_params_t){ .max_bytes = FRAG_TABLE_BYTES,
                                              .timeout_us = FRAG_TIMEOUT_US },
             errbuf, errlen);
-    return rd->frags != NULL ? 0 : MW_ENOMEM;
+    if (rd->frags == NULL)
+        return MW_ENOMEM;
+    rd->ftp = mw_ftp_expect_create();
+    if (rd->ftp == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory for the FTP data table");
+        return MW_ENOMEM;
+    }
+    return 0;
 }
 
 void mw_reader_close_tables(mw_reader_t *rd)
 {
     mw_flow_table_destroy(rd->tunnels);
     mw_frag_table_destroy(rd->frags);
+    mw_ftp_expect_destroy(rd->ftp);
     rd->tunnels = NULL;
     rd->frags = NULL;
+    rd->ftp = NULL;
 }
 
 static void flow_ref_make(mw_flow_ref_t *ref, const mw_packet_t *p, const mw_l3_t *l3, uint8_t kind,
@@ -374,6 +384,10 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         else if (p->inner.frag == MW_FRAG_LATER)
             mw_frag_table_join(rd->frags, &p->inner, tunnel.key, p->ts_us, &(uint8_t){ 0 });
     }
+    /* in packet order, here: a data connection's packets may go to any worker; subscribers'
+     * FTP inside GTP-U is theirs */
+    p->ftp_data = !p->has_gtp && mw_ftp_expect_packet(rd->ftp, mw_packet_flow_l3(p), raw->data,
+                                         p->ts_us) != MW_FTP_DATA_NONE;
     dispatch(rd, p, raw->data, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
 }
 

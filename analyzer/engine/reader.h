@@ -52,6 +52,7 @@ typedef struct mw_reader {
     mw_run_summary_t own_sum;
     mw_flow_table_t *tunnels;
     mw_frag_table_t *frags;
+    struct mw_ftp_expect *ftp; /* FTP data endpoints announced on control sessions */
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
     int64_t prev_ts_us; /* the packet before: clock jumps are counted */

@@ -44,6 +44,8 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);
     ADD("frag_table_full", s->frag_table_full);
+    ADD("ftp_data_announced", s->ftp_announced);
+    ADD("ftp_data_not_kept", s->ftp_not_kept);
     ADD("memcap_bytes", s->memcap);
     ADD("flow_cap", s->flow_cap);
     ADD("shed.windows", s->shed.windows);
