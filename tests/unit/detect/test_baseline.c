@@ -793,6 +793,65 @@ static void test_ftp_data_connections(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* Passive mode, as a station fetching software uses it: the station logs in to the EMS's
+ * port 21 and connects to the port the EMS's 227 reply named (the reader marks it FTP-data). */
+static void ftp_passive_transfer(
+        mw_flow_record_t *out, size_t *n, int64_t t, uint16_t pasv, uint16_t label, int data)
+{
+    out[(*n)++] = flow(t, v4(10, 9, 0, 1), 21, P_UNKNOWN, MW_SVC_FTP, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 300, 900);
+    if (data)
+        out[(*n)++] = flow(t + 5000000, v4(10, 9, 0, 1), pasv, label, MW_SVC_FTP_DATA,
+                MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 1000, 2000000);
+}
+
+static void ftp_passive_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    ftp_passive_transfer(
+            out, n, day0 + 300 * MIN, (uint16_t)(50000 + (day0 / DAY) % 1000), P_UNKNOWN, 1);
+}
+
+static void ftp_control_only_day(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    ftp_passive_transfer(out, n, day0 + 300 * MIN, 0, P_UNKNOWN, 0);
+}
+
+static void test_ftp_passive_data_connections(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, ftp_passive_day);
+    static mw_flow_record_t recs[16];
+    size_t n = 0;
+    char *json;
+    (void)state;
+
+    /* a new port of the day, and nDPI calling the file's 2 MB something else: one tuple
+     * whatever the label, so its learned download size holds (no off_hours) */
+    ftp_passive_transfer(recs, &n, T0 + 300 * MIN, 61234, P_TLS, 1);
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    mw_model_destroy(m);
+    /* training saw the station's FTP logins but no transfer: a transfer is no news (a
+     * 2 MB one outside the windows is off_hours': see above for the same with transfers) */
+    recs[1].s2c.bytes = 60000;
+    m = train_with(inv, 7, T0 - 7 * DAY, ftp_control_only_day);
+    json = detect(m, inv, recs, n);
+    assert_string_equal(json, "");
+    free(json);
+    mw_model_destroy(m);
+    /* a model that never saw FTP: news */
+    m = train(inv, 7, T0 - 7 * DAY);
+    recs[1].app_proto = P_UNKNOWN;
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "new_service"), 1); /* one incident: the login and the data */
+    assert_non_null(strstr(json, "2 ports (first 21); 2 flows"));
+    assert_int_equal(count(json, "direction"), 1); /* the login, not the data connection */
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 /* A session of a service the station knows, picked up mid-stream, where nDPI's label is a
  * guess ("TLS" for NETCONF's SSH from its middle): no "new management protocol". */
 static void test_mid_stream_label_is_no_news(void **state)
@@ -947,6 +1006,7 @@ int main(void)
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_ftp_data_connections),
+        cmocka_unit_test(test_ftp_passive_data_connections),
         cmocka_unit_test(test_mid_stream_label_is_no_news),
         cmocka_unit_test(test_gtpc_paths),
         cmocka_unit_test(test_subscriber_http_is_not_cleartext),
