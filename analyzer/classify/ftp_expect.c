@@ -194,10 +194,12 @@ int mw_ftp_parse_227(const char *line, size_t len, uint8_t addr[16], uint16_t *p
 
     if (len < 4 || memcmp(line, "227", 3) != 0)
         return 0;
-    /* the numbers follow the text, with or without parentheses (RFC 1123 §4.1.2.6) */
-    while (p < end && (*p < '0' || *p > '9'))
-        p++;
-    return host_port(p, end, addr, port);
+    /* the numbers follow the text, with or without parentheses (RFC 1123 §4.1.2.6), and the
+     * text may hold digits of its own: the first run of digits that is a host-port counts */
+    for (; p < end; p++)
+        if (*p >= '0' && *p <= '9' && (p[-1] < '0' || p[-1] > '9') && host_port(p, end, addr, port))
+            return 1;
+    return 0;
 }
 
 int mw_ftp_parse_229(const char *line, size_t len, uint16_t *port)

@@ -66,6 +66,9 @@ static void test_parsers(void **state)
     s = "227 =90,130,70,73,0,21"; /* no parentheses (RFC 1123) */
     assert_true(mw_ftp_parse_227(s, strlen(s), addr, &port));
     assert_int_equal(port, 21);
+    s = "227 Entering Passive Mode v2 (90,130,70,73,0,22)"; /* digits in the text */
+    assert_true(mw_ftp_parse_227(s, strlen(s), addr, &port));
+    assert_int_equal(port, 22);
     s = "227 Entering Passive Mode (90,130,70,256,1,1)."; /* a byte over 255 */
     assert_false(mw_ftp_parse_227(s, strlen(s), addr, &port));
     s = "227 Entering Passive Mode (90,130,70,73,1"; /* cut */
