@@ -122,9 +122,12 @@ uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len)
         return 0;
     questions = MW_MIN(be16(msg + 4), (unsigned)DNS_MAX_QUESTIONS);
     for (i = 0; i < questions; i++) {
-        if (read_name(msg, len, &pos, name, &n, &longest) != 0)
-            break;
+        int rc = read_name(msg, len, &pos, name, &n, &longest);
+        /* the labels read count even when the name then fails (cut by the snap length, too
+         * long, a bad label type): a tunnel to its own server needs no well-formed name */
         best = MW_MAX(best, longest);
+        if (rc != 0)
+            break;
         pos += 4; /* QTYPE, QCLASS */
     }
     return best;

@@ -22,7 +22,8 @@ size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outle
 
 /*
  * The longest label (bytes, at most 63) of the question names of a DNS
- * message, every question read; 0 when it has none or does not parse.
+ * message, every question read up to the first that does not parse (its
+ * labels read before that count); 0 when it has none.
  * A tunnel hides its data in long labels, in any query of a flow.
  */
 uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len);
