@@ -12,6 +12,7 @@
 #include <strings.h>
 #include <xxhash.h>
 
+#include "classify/plane.h"
 #include "core/mw.h"
 
 #define FTP_CONTROL_PORT 21
@@ -33,7 +34,7 @@ struct mw_ftp_expect {
     slot_t *slots;       /* NULL until the first announcement */
     unsigned occupied;   /* used slots, live or expired */
     int64_t last_expiry; /* past it, every slot is expired */
-    uint64_t noted, dropped;
+    uint64_t noted, dropped, refused;
 };
 
 mw_ftp_expect_t *mw_ftp_expect_create(void)
@@ -57,6 +58,11 @@ uint64_t mw_ftp_expect_noted(const mw_ftp_expect_t *t)
 uint64_t mw_ftp_expect_dropped(const mw_ftp_expect_t *t)
 {
     return t ? t->dropped : 0;
+}
+
+uint64_t mw_ftp_expect_refused(const mw_ftp_expect_t *t)
+{
+    return t ? t->refused : 0;
 }
 
 static unsigned slot_of(const uint8_t addr[16], uint16_t port)
@@ -97,9 +103,6 @@ static void note(mw_ftp_expect_t *t, const uint8_t listener[16], uint16_t port,
     slot_t *reuse = NULL;
     unsigned i;
 
-    if (port == 0)
-        return;
-    t->noted++;
     if (t->slots == NULL && (t->slots = calloc(EXPECT_SLOTS, sizeof(slot_t))) == NULL) {
         t->dropped++;
         return;
@@ -282,25 +285,38 @@ int mw_ftp_parse_eprt(const char *line, size_t len, uint8_t addr[16], uint16_t *
     return 1;
 }
 
-/* One line of a control packet; from_server: sent by the side on port 21. */
+/* A port a transfer may use: not a privileged one, nor one a known service listens on, so
+ * that no announcement can pass a session to such a service off as a transfer. */
+static int data_port(uint16_t port)
+{
+    return port >= 1024 && mw_service_for_port(6, port) == MW_SVC_NONE;
+}
+
+/*
+ * One line of a control packet; from_server: sent by the side on port 21. The endpoint
+ * noted is always the announcing side's own address, whatever address the line names:
+ * behind NAT it names an inside one, and a third host (FXP, an FTP bounce) is no transfer
+ * of this session - whoever writes on a control session must not name other connections.
+ */
 static void control_line(mw_ftp_expect_t *t, const mw_l3_t *l3, const char *line, size_t len,
         int from_server, int64_t now_us)
 {
     uint8_t addr[16];
     uint16_t port;
+    int announced;
 
-    if (from_server && mw_ftp_parse_227(line, len, addr, &port)) {
-        note(t, addr, port, l3->dst, now_us);
-        if (memcmp(addr, l3->src, 16) != 0) /* a server behind NAT names its inside address */
-            note(t, l3->src, port, l3->dst, now_us);
-    } else if (from_server && mw_ftp_parse_229(line, len, &port)) {
-        note(t, l3->src, port, l3->dst, now_us); /* the control session's server address */
-    } else if (!from_server && (mw_ftp_parse_port(line, len, addr, &port) ||
-                                       mw_ftp_parse_eprt(line, len, addr, &port))) {
-        note(t, addr, port, l3->dst, now_us); /* the server connects to the client */
-        if (memcmp(addr, l3->src, 16) != 0)
-            note(t, l3->src, port, l3->dst, now_us);
-    }
+    if (from_server)
+        announced = mw_ftp_parse_227(line, len, addr, &port) || mw_ftp_parse_229(line, len, &port);
+    else
+        announced = mw_ftp_parse_port(line, len, addr, &port) ||
+                    mw_ftp_parse_eprt(line, len, addr, &port);
+    if (!announced)
+        return;
+    t->noted++;
+    if (data_port(port))
+        note(t, l3->src, port, l3->dst, now_us);
+    else
+        t->refused++;
 }
 
 int mw_ftp_expect_packet(mw_ftp_expect_t *t, const mw_l3_t *l3, const uint8_t *frame, int64_t ts_us)

@@ -64,6 +64,9 @@ int mw_orient_decide(mw_flow_record_t *rec, unsigned src_role, unsigned dst_role
 
     if (rec->orient == MW_ORIENT_HANDSHAKE || rec->kind == MW_FLOW_TUNNEL)
         return 0;
+    /* oriented at its first packet by its FTP control session's announcement */
+    if (rec->orient == MW_ORIENT_PORT && rec->service == MW_SVC_FTP_DATA)
+        return 0;
     if (rec->src_port != 0 || rec->dst_port != 0) {
         listener = listener_by_ports(rec->l4_proto, rec->src_port, rec->dst_port);
         if (listener == 0 && listening_role(src_role) != listening_role(dst_role))

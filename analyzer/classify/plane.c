@@ -357,7 +357,7 @@ static unsigned service_from_hint(const mw_plane_hint_t *hint)
 void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_plane_hint_t *hint)
 {
     mw_inventory_match_t src, dst;
-    unsigned svc;
+    unsigned svc, named;
     int plane;
 
     if (rec == NULL)
@@ -372,13 +372,17 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
     }
     assign_sides(rec, &src, &dst);
 
-    /* the worker named an announced data connection: its port of the day names nothing */
-    if (rec->service == MW_SVC_FTP_DATA && rec->l4_proto == 6)
+    /* the worker named an announced data connection: its port of the day names nothing,
+     * but a service nDPI recognised in it (SSH, TLS, ...) is what it is */
+    named = service_from_hint(hint);
+    if (rec->service == MW_SVC_FTP_DATA && rec->l4_proto == 6 &&
+            (named == MW_SVC_NONE || named == MW_SVC_FTP)) {
         svc = MW_SVC_FTP_DATA;
-    else
+    } else {
         svc = mw_service_from_ports(rec->l4_proto, rec->src_port, rec->dst_port, rec->sctp_ppid);
-    if (svc == MW_SVC_NONE)
-        svc = service_from_hint(hint);
+        if (svc == MW_SVC_NONE)
+            svc = named;
+    }
     rec->service = (uint16_t)svc;
 
     if (rec->kind == MW_FLOW_TUNNEL || rec->kind == MW_FLOW_INNER) {

@@ -38,6 +38,10 @@ enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };
  */
 enum { MW_HS_NONE = 0, MW_HS_OPEN = 1, MW_HS_ACCEPT = 2 };
 
+/* Which side of a packet listens, where something other than the packet says so (an FTP
+ * control session's announcement of a data connection). */
+enum { MW_LISTENER_NONE = 0, MW_LISTENER_DST = 1, MW_LISTENER_SRC = 2 };
+
 typedef struct mw_packet {
     int64_t ts_us;
     uint64_t frame; /* 1-based frame number across all inputs */
@@ -53,7 +57,7 @@ typedef struct mw_packet {
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
-    uint8_t ftp_data;   /* set by the reader: an FTP data connection its control session named */
+    uint8_t ftp_data;   /* set by the reader: MW_LISTENER_* of an announced FTP data connection */
     mw_l3_t outer;      /* the first IP layer */
     mw_l3_t inner;      /* the IP packet inside GTP-U or IP-in-IP, when has_gtp/has_ipip */
 } mw_packet_t;

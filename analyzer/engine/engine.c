@@ -754,6 +754,7 @@ static void collect_stats(engine_t *e)
         }
         e->sum->ftp_announced += mw_ftp_expect_noted(rd->ftp);
         e->sum->ftp_not_kept += mw_ftp_expect_dropped(rd->ftp);
+        e->sum->ftp_refused += mw_ftp_expect_refused(rd->ftp);
         if (rd->cap && mw_capture_get_stats(rd->cap, &cs) == 0 && cs.have) {
             e->sum->kernel_received += cs.received;
             e->sum->kernel_dropped += cs.dropped;

@@ -26,6 +26,7 @@ typedef struct mw_run_summary {
     uint64_t frag_table_full;   /* first fragments that pushed out a live one (table full) */
     uint64_t ftp_announced;     /* FTP data endpoints announced on control sessions */
     uint64_t ftp_not_kept;      /* ... that the table, full of live ones, could not keep */
+    uint64_t ftp_refused;       /* ... on a port under 1024 or of a known service: ignored */
     uint64_t clock_back;        /* packets more than a second older than the one before */
     uint64_t clock_ahead;       /* packets more than a day newer than the one before */
     uint32_t peak_flows;

@@ -386,8 +386,9 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     }
     /* in packet order, here: a data connection's packets may go to any worker; subscribers'
      * FTP inside GTP-U is theirs */
-    p->ftp_data = !p->has_gtp && mw_ftp_expect_packet(rd->ftp, mw_packet_flow_l3(p), raw->data,
-                                         p->ts_us) != MW_FTP_DATA_NONE;
+    if (!p->has_gtp)
+        p->ftp_data =
+                (uint8_t)mw_ftp_expect_packet(rd->ftp, mw_packet_flow_l3(p), raw->data, p->ts_us);
     dispatch(rd, p, raw->data, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
 }
 

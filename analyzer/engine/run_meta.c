@@ -46,6 +46,7 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("frag_table_full", s->frag_table_full);
     ADD("ftp_data_announced", s->ftp_announced);
     ADD("ftp_data_not_kept", s->ftp_not_kept);
+    ADD("ftp_data_refused", s->ftp_refused);
     ADD("memcap_bytes", s->memcap);
     ADD("flow_cap", s->flow_cap);
     ADD("shed.windows", s->shed.windows);

@@ -179,7 +179,9 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
         uint8_t kind, uint64_t tunnel_flow_id)
 {
     mw_flow_record_t *r = &f->rec;
-    int answer = l3->handshake == MW_HS_ACCEPT;
+    /* without a handshake, an FTP control session's announcement says who listens */
+    int answer = l3->handshake == MW_HS_ACCEPT ||
+                 (l3->handshake == MW_HS_NONE && p->ftp_data == MW_LISTENER_SRC);
     int i;
 
     memset(r, 0, sizeof(*r));
@@ -196,7 +198,9 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
     r->vlan_outer = p->vlan_count > 0 ? p->vlan[0] : 0;
     r->vlan_inner = p->vlan_count > 1 ? p->vlan[1] : 0;
     r->mpls_label = p->mpls_label;
-    r->orient = l3->handshake != MW_HS_NONE ? MW_ORIENT_HANDSHAKE : MW_ORIENT_FIRST_PACKET;
+    r->orient = l3->handshake != MW_HS_NONE       ? MW_ORIENT_HANDSHAKE
+                : p->ftp_data != MW_LISTENER_NONE ? MW_ORIENT_PORT
+                                                  : MW_ORIENT_FIRST_PACKET;
     /* TCP and SCTP show their opening (SYN, or the SYN-ACK a packet late); other protocols
      * start with their first packet, unless it says it answers (a DNS response, an NTP
      * server's reply, an echo reply): the request before it was missed */

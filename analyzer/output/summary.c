@@ -41,11 +41,16 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     }
     if (any)
         fputc('\n', out);
-    if (s->ftp_announced > 0)
-        fprintf(out, "ftp          %llu data connections announced on control sessions%s",
-                (unsigned long long)s->ftp_announced, s->ftp_not_kept ? "" : "\n");
-    if (s->ftp_not_kept > 0) /* their transfers go unnamed: say so */
-        fprintf(out, ", %llu not kept (table full)\n", (unsigned long long)s->ftp_not_kept);
+    if (s->ftp_announced > 0) {
+        fprintf(out, "ftp          %llu data connections announced on control sessions",
+                (unsigned long long)s->ftp_announced);
+        if (s->ftp_not_kept > 0) /* their transfers go unnamed: say so */
+            fprintf(out, ", %llu not kept (table full)", (unsigned long long)s->ftp_not_kept);
+        if (s->ftp_refused > 0)
+            fprintf(out, ", %llu refused (a port under 1024 or of a known service)",
+                    (unsigned long long)s->ftp_refused);
+        fputc('\n', out);
+    }
     if (s->readers > 1) {
         fprintf(out, "readers      %u (one PACKET_FANOUT group), packets each:", s->readers);
         for (i = 0; i < s->readers && i < MW_ARRAY_LEN(s->reader_packets); i++)

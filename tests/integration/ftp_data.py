@@ -5,7 +5,8 @@ packets:
 - a session written here (packet by packet, no ../shared needed): passive (227) and
   extended passive (229) transfers of the station, an active transfer the EMS makes from a
   port of its own (not 20) after PORT, and a third host connecting to an announced port,
-  which is not the transfer; with 1 and 3 threads the same records; the counters say
+  which is not the transfer; without their handshakes the transfers are still named, the
+  right way round; with 1 and 3 threads the same records; the counters say
   what was announced; trained on a week of such sessions, the next day's transfers on
   ports of their own raise nothing;
 - with ../shared/captures: nDPI's ftp.pcap and Zeek's ftp/ipv6.pcap (IPv4 PASV, IPv6 EPSV
@@ -57,10 +58,12 @@ def tcp_frame(src, sport, dst, dport, flags, seq, ack, payload=b""):
 class Session:
     """A TCP connection's packets, both ways, with sequence numbers that add up."""
 
-    def __init__(self, frames, t, client, cport, server, sport):
+    def __init__(self, frames, t, client, cport, server, sport, handshake=True):
         self.f, self.t = frames, t
         self.c, self.cp, self.s, self.sp = client, cport, server, sport
         self.cseq, self.sseq = 1000, 5000
+        if not handshake:  # begun before the capture
+            return
         self.add(True, 0x02)
         self.cseq += 1
         self.add(False, 0x12)
@@ -86,16 +89,17 @@ class Session:
         self.add(True, 0x10)
 
 
-def written_session(path, days=1, base=0):
-    """days of one FTP session a day; base moves the ports of the day."""
+def written_session(path, days=1, base=0, handshake=True):
+    """days of one FTP session a day; base moves the ports of the day; without handshake,
+    the data connections are seen from their first data packet (the server's)."""
     frames = []
     for d in range(days):
-        session_frames(frames, T0 + d * 86400, base + d * 10)
+        session_frames(frames, T0 + d * 86400, base + d * 10, handshake)
     frames.sort(key=lambda f: f[0])
     ra.write_pcap(path, frames)
 
 
-def session_frames(frames, t0, shift):
+def session_frames(frames, t0, shift, handshake=True):
     ctl = Session(frames, t0, STATION, 40000, EMS, 21)
     ctl.say(False, "220 EMS software depot\r\n")
     ctl.say(True, "USER ran\r\n")
@@ -104,7 +108,7 @@ def session_frames(frames, t0, shift):
     ctl.say(False, "230 Logged in\r\n")
     ctl.say(True, "PASV\r\n")
     ctl.say(False, f"227 Entering Passive Mode (10,20,0,10,195,{80 + shift}).\r\n")  # 50000
-    data = Session(frames, ctl.t, STATION, 40001, EMS, 50000 + shift)
+    data = Session(frames, ctl.t, STATION, 40001, EMS, 50000 + shift, handshake)
     data.say(False, "\x7fELF" + "x" * 1200)
     data.close()
     # a host that is not the control session's client, on the announced port
@@ -114,13 +118,13 @@ def session_frames(frames, t0, shift):
     ctl.t = other.t
     ctl.say(True, "EPSV\r\n")
     ctl.say(False, f"229 Entering Extended Passive Mode (|||{50001 + shift}|)\r\n")
-    data = Session(frames, ctl.t, STATION, 40003, EMS, 50001 + shift)
+    data = Session(frames, ctl.t, STATION, 40003, EMS, 50001 + shift, handshake)
     data.say(False, "z" * 900)
     data.close()
     ctl.t = data.t
     ctl.say(True, f"PORT 10,10,1,11,157,{shift}\r\n")  # 40192
     ctl.say(False, "200 PORT command successful\r\n")
-    data = Session(frames, ctl.t, EMS, 55555, STATION, 40192 + shift)  # the server connects
+    data = Session(frames, ctl.t, EMS, 55555, STATION, 40192 + shift, handshake)  # active
     data.say(True, "w" * 800)
     data.close()
     ctl.t = data.t
@@ -162,6 +166,19 @@ def check_written(mw, root, tmp, fails):
     fails.check(counters.get("ftp_data_announced") == 3 and counters.get("ftp_data_not_kept") == 0,
                 f"counters: {counters.get('ftp_data_announced')} announced, "
                 f"{counters.get('ftp_data_not_kept')} not kept")
+    # the data connections seen without their handshake, from a packet of the side that
+    # did not connect: the announcement still says who listens
+    nohs = os.path.join(tmp, "ftp-nohs.pcap")
+    written_session(nohs, handshake=False)
+    flows_n, names_n, _ = analyze(mw, root, nohs, os.path.join(tmp, "wn.h5"), inv)
+    orients = {int(i): n.decode() for i, n in h5py.File(os.path.join(tmp, "wn.h5"), "r")
+               ["meta/orientations"][:]}
+    got = {(int(x["src_port"]), int(x["dst_port"])): (names_n[int(x["service"])],
+                                                      orients[int(x["orient"])])
+           for x in flows_n}
+    for k in ((40001, 50000), (40003, 50001), (55555, 40192)):
+        fails.check(got.get(k) == ("FTP-data", "port"),
+                    f"no handshake: {k} missing or the other way round: {sorted(got.items())}")
     flows3, _, _ = analyze(mw, root, pcap, os.path.join(tmp, "w3.h5"), [*inv, "-t", "3"])
     fails.check(np.array_equal(np.sort(flows, order="flow_id"), np.sort(flows3, order="flow_id")),
                 "1 and 3 threads give different records")

@@ -183,6 +183,49 @@ static void test_active_and_extended(void **state)
     mw_ftp_expect_destroy(t);
 }
 
+/* Whoever writes on a control session names only a port of its own end: not a third host
+ * (FXP, an FTP bounce), not a port a known service listens on. */
+static void test_announcements_cannot_name_other_sessions(void **state)
+{
+    mw_ftp_expect_t *t = mw_ftp_expect_create();
+    uint8_t station[16], ems[16], mme[16];
+    mw_l3_t l3;
+    const char *to_mme = "227 Entering Passive Mode (10,30,0,1,195,80)\r\n";
+    const char *bounce = "PORT 10,30,0,1,195,81\r\n";
+    const char *ssh = "227 Entering Passive Mode (10,20,0,10,0,22)\r\n";
+    const char *https = "229 Entering Extended Passive Mode (|||8443|)\r\n";
+    (void)state;
+
+    v4(station, 10, 10, 1, 11);
+    v4(ems, 10, 20, 0, 10);
+    v4(mme, 10, 30, 0, 1);
+    /* the EMS's reply names the MME: the station's connection to the MME is not a transfer;
+     * one to the EMS's own address on that port is (a server behind NAT names another) */
+    l3 = tcp(ems, 21, station, 40000, to_mme);
+    packet(t, &l3, to_mme, 1 * SEC);
+    l3 = tcp(station, 40001, mme, 50000, NULL);
+    assert_int_equal(packet(t, &l3, NULL, 2 * SEC), MW_FTP_DATA_NONE);
+    l3 = tcp(station, 40001, ems, 50000, NULL);
+    assert_int_equal(packet(t, &l3, NULL, 2 * SEC), MW_FTP_DATA_DST_LISTENS);
+    /* the EMS, client of the station's FTP server, names the MME in PORT (a bounce) */
+    l3 = tcp(ems, 40100, station, 21, bounce);
+    packet(t, &l3, bounce, 3 * SEC);
+    l3 = tcp(station, 55555, mme, 50001, NULL);
+    assert_int_equal(packet(t, &l3, NULL, 4 * SEC), MW_FTP_DATA_NONE);
+    /* a reply naming the EMS's SSH port or an HTTPS port: refused, and counted */
+    l3 = tcp(ems, 21, station, 40000, ssh);
+    packet(t, &l3, ssh, 5 * SEC);
+    l3 = tcp(ems, 21, station, 40000, https);
+    packet(t, &l3, https, 5 * SEC);
+    l3 = tcp(station, 40002, ems, 22, NULL);
+    assert_int_equal(packet(t, &l3, NULL, 6 * SEC), MW_FTP_DATA_NONE);
+    l3 = tcp(station, 40003, ems, 8443, NULL);
+    assert_int_equal(packet(t, &l3, NULL, 6 * SEC), MW_FTP_DATA_NONE);
+    assert_int_equal(mw_ftp_expect_noted(t), 4);
+    assert_int_equal(mw_ftp_expect_refused(t), 2);
+    mw_ftp_expect_destroy(t);
+}
+
 /* More live announcements than the table keeps: counted, and the kept ones still match. */
 static void test_full_table_counts(void **state)
 {
@@ -210,9 +253,9 @@ static void test_full_table_counts(void **state)
     }
     assert_int_equal(kept + mw_ftp_expect_dropped(t), 1000);
     /* once they expired, new ones are kept again */
-    l3 = tcp(server, 21, client, 40000, "227 Entering Passive Mode (10,20,0,10,1,1)\r\n");
-    packet(t, &l3, "227 Entering Passive Mode (10,20,0,10,1,1)\r\n", 500 * SEC);
-    l3 = tcp(client, 40001, server, 257, NULL);
+    l3 = tcp(server, 21, client, 40000, "227 Entering Passive Mode (10,20,0,10,39,16)\r\n");
+    packet(t, &l3, "227 Entering Passive Mode (10,20,0,10,39,16)\r\n", 500 * SEC);
+    l3 = tcp(client, 40001, server, 10000, NULL);
     assert_int_equal(packet(t, &l3, NULL, 501 * SEC), MW_FTP_DATA_DST_LISTENS);
     mw_ftp_expect_destroy(t);
 }
@@ -223,6 +266,7 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_passive_needs_the_right_peer),
         cmocka_unit_test(test_active_and_extended),
+        cmocka_unit_test(test_announcements_cannot_name_other_sessions),
         cmocka_unit_test(test_full_table_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

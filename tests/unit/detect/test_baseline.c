@@ -29,13 +29,14 @@
 #define MIN (60LL * 1000000)
 #define T0  1794182400000000LL /* 2026-11-09 00:00 UTC, a Monday */
 
-static const char *const names[] = { "Unknown", "TLS", "SSH", "DNS", "NTP", "SNMP", "Telnet" };
-enum { P_UNKNOWN, P_TLS, P_SSH, P_DNS, P_NTP, P_SNMP, P_TELNET };
+static const char *const names[] = { "Unknown", "TLS", "SSH", "DNS", "NTP", "SNMP", "Telnet",
+    "FTP_DATA" };
+enum { P_UNKNOWN, P_TLS, P_SSH, P_DNS, P_NTP, P_SNMP, P_TELNET, P_FTP_DATA };
 
 static const char *name_of(void *ctx, unsigned id)
 {
     (void)ctx;
-    return id < 7 ? names[id] : "";
+    return id < sizeof(names) / sizeof(names[0]) ? names[id] : "";
 }
 
 static const char *const site_yaml =
@@ -825,9 +826,10 @@ static void test_ftp_passive_data_connections(void **state)
     char *json;
     (void)state;
 
-    /* a new port of the day, and nDPI calling the file's 2 MB something else: one tuple
-     * whatever the label, so its learned download size holds (no off_hours) */
-    ftp_passive_transfer(recs, &n, T0 + 300 * MIN, 61234, P_TLS, 1);
+    /* a new port of the day, and nDPI naming this file's 2 MB FTP_DATA by its content where
+     * training's were Unknown: one tuple whatever the label, so its learned download size
+     * holds (no off_hours) */
+    ftp_passive_transfer(recs, &n, T0 + 300 * MIN, 61234, P_FTP_DATA, 1);
     json = detect(m, inv, recs, n);
     assert_string_equal(json, "");
     free(json);
