@@ -111,25 +111,36 @@ size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outle
     return n == 0 ? 0 : put_name(name, n, out, outlen);
 }
 
-uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len)
+/* The longest question label into *best; 0 when the message holds 1 to DNS_MAX_QUESTIONS
+ * questions that all parse, else -1 (*best then has the labels read before it failed). */
+static int questions_longest_label(const uint8_t *msg, uint32_t len, uint8_t *best)
 {
-    uint8_t name[DNS_MAX_NAME], longest, best = 0;
+    uint8_t name[DNS_MAX_NAME], longest;
     size_t n;
     uint32_t pos = DNS_HLEN;
     unsigned i, questions;
 
+    *best = 0;
     if (len < DNS_HLEN)
-        return 0;
-    questions = MW_MIN(be16(msg + 4), (unsigned)DNS_MAX_QUESTIONS);
-    for (i = 0; i < questions; i++) {
+        return -1;
+    questions = be16(msg + 4);
+    for (i = 0; i < MW_MIN(questions, (unsigned)DNS_MAX_QUESTIONS); i++) {
         int rc = read_name(msg, len, &pos, name, &n, &longest);
-        /* the labels read count even when the name then fails (cut by the snap length, too
-         * long, a bad label type): a tunnel to its own server needs no well-formed name */
-        best = MW_MAX(best, longest);
+        *best = MW_MAX(*best, longest);
         if (rc != 0)
-            break;
+            return -1;
         pos += 4; /* QTYPE, QCLASS */
     }
+    return questions >= 1 && questions <= DNS_MAX_QUESTIONS ? 0 : -1;
+}
+
+uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len)
+{
+    uint8_t best;
+
+    /* the labels read count even when a name then fails (cut by the snap length, too long, a
+     * bad label type): a tunnel to its own server needs no well-formed name */
+    questions_longest_label(msg, len, &best);
     return best;
 }
 
@@ -221,7 +232,7 @@ size_t mw_hostname_http(const uint8_t *b, uint32_t len, char *out, size_t outlen
     return 0;
 }
 
-static int dns_port(uint16_t port)
+int mw_dns_port(uint16_t port)
 {
     return port == 53 || port == 5353 || port == 5355;
 }
@@ -231,7 +242,7 @@ size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport
 {
     if (len == 0 || (l4_proto != 6 && l4_proto != 17))
         return 0;
-    if (dns_port(sport) || dns_port(dport)) {
+    if (mw_dns_port(sport) || mw_dns_port(dport)) {
         if (l4_proto == 17)
             return mw_hostname_dns(p, len, out, outlen);
         return len > 2 ? mw_hostname_dns(p + 2, MW_MIN(len - 2, be16(p)), out, outlen) : 0;
@@ -243,15 +254,69 @@ size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport
     return mw_hostname_http(p, len, out, outlen);
 }
 
-uint8_t mw_dns_payload_longest_label(
-        uint8_t l4_proto, uint16_t sport, uint16_t dport, const uint8_t *p, uint32_t len)
+uint8_t mw_dns_udp_longest_label(uint16_t sport, uint16_t dport, const uint8_t *p, uint32_t len)
 {
-    if (len == 0 || (l4_proto != 6 && l4_proto != 17) || !(dns_port(sport) || dns_port(dport)))
+    return mw_dns_port(sport) || mw_dns_port(dport) ? mw_dns_longest_label(p, len) : 0;
+}
+
+enum { DNS_TCP_NEW = 0, DNS_TCP_SYNC, DNS_TCP_BODY, DNS_TCP_LOST };
+
+/* A message from its start (its first len bytes captured): whole questions, or LOST. */
+static uint8_t tcp_message(mw_dns_tcp_t *s, const uint8_t *msg, uint32_t len)
+{
+    uint8_t best;
+
+    if (questions_longest_label(msg, len, &best) != 0) {
+        s->state = DNS_TCP_LOST; /* not a message start after all: stop, do not guess */
         return 0;
-    if (l4_proto == 17)
-        return mw_dns_longest_label(p, len);
-    /* TCP: the first message of the segment, after its 2-byte length */
-    return len > 2 ? mw_dns_longest_label(p + 2, MW_MIN(len - 2, be16(p))) : 0;
+    }
+    return best;
+}
+
+uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+    uint8_t best = 0;
+
+    if (s->state == DNS_TCP_LOST || len == 0)
+        return 0;
+    if (s->state == DNS_TCP_NEW) { /* the first payload seen is taken as a start */
+        s->state = DNS_TCP_SYNC;
+        s->next_seq = seq;
+    }
+    while (s->state != DNS_TCP_LOST) {
+        uint32_t end = seq + len, off;
+        if ((int32_t)(end - s->next_seq) <= 0)
+            break; /* all of it before the next start: read, or a retransmission */
+        if ((int32_t)(s->next_seq - seq) < 0) {
+            s->state = DNS_TCP_LOST; /* bytes before this segment were never seen */
+            break;
+        }
+        off = s->next_seq - seq;
+        if (s->state == DNS_TCP_BODY) {
+            best = MW_MAX(best, tcp_message(s, p + off, MW_MIN(len - off, s->body_len)));
+            s->next_seq += s->body_len;
+            if (s->state != DNS_TCP_LOST)
+                s->state = DNS_TCP_SYNC;
+            continue;
+        }
+        if (len - off < 2) {
+            s->state = DNS_TCP_LOST; /* a length cut in two: rare, not followed */
+            break;
+        }
+        s->body_len = be16(p + off);
+        s->next_seq += 2;
+        if (s->body_len < DNS_HLEN) {
+            s->state = DNS_TCP_LOST;
+            break;
+        }
+        if (len - off == 2) {
+            s->state = DNS_TCP_BODY; /* the message begins the next segment */
+            break;
+        }
+        best = MW_MAX(best, tcp_message(s, p + off + 2, MW_MIN(len - off - 2, s->body_len)));
+        s->next_seq += s->body_len;
+    }
+    return best;
 }
 
 int mw_hostname_extends(const char *longer, const char *shorter)

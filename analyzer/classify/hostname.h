@@ -17,6 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flow/dns_stream.h"
+
 /* The first question of a DNS message (RFC 1035 §4.1), compression pointers followed. */
 size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outlen);
 
@@ -28,9 +30,25 @@ size_t mw_hostname_dns(const uint8_t *msg, uint32_t len, char *out, size_t outle
  */
 uint8_t mw_dns_longest_label(const uint8_t *msg, uint32_t len);
 
-/* The same for a transport payload on a DNS port (53/5353/5355; TCP with its length), else 0. */
-uint8_t mw_dns_payload_longest_label(
-        uint8_t l4_proto, uint16_t sport, uint16_t dport, const uint8_t *payload, uint32_t len);
+/* The same for a UDP payload on a DNS port (53/5353/5355), else 0. */
+uint8_t mw_dns_udp_longest_label(
+        uint16_t sport, uint16_t dport, const uint8_t *payload, uint32_t len);
+
+/* 1 for the ports DNS, mDNS and LLMNR use. */
+int mw_dns_port(uint16_t port);
+
+/*
+ * DNS over TCP, one direction of a connection (RFC 7766 §8): 2-byte length,
+ * message, and so on, cut into segments anywhere. The state (a flow's,
+ * flow/dns_stream.h) follows where the next message begins by sequence
+ * number, so a message is read only from its start: a length alone in its
+ * segment, several messages in one, retransmissions. A gap, or a supposed
+ * start that is not a message with whole question names, stops it for the
+ * connection (no guessing inside a message's bytes).
+ *
+ * One payload segment with sequence number seq; returns the longest question label of the
+ * messages that begin in it (0 none). */
+uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload, uint32_t len);
 
 /* server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), as far as captured. */
 size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t outlen);

@@ -11,6 +11,7 @@
 #include "classify/classify_ndpi.h"
 #include "classify/plane.h"
 #include "classify/roles.h"
+#include "core/mw.h"
 #include "detect/detector.h"
 
 #define DNS_LABEL_SLACK    12
@@ -122,37 +123,37 @@ static void dns_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
     mw_evidence_from_flow(&ev, MW_DET_DNS, MW_SEV_HIGH, st, v);
     ev.kind = dga && label < DNS_MIN_LONG_LABEL;
     ev.value = label;
-    ev.limit = ev.kind ? 0 : s->dns_max_label + DNS_LABEL_SLACK; /* the text's limit */
+    /* the text's limit: what fires is above both the learned one and DNS_MIN_LONG_LABEL - 1 */
+    ev.limit = ev.kind ? 0 : MW_MAX(s->dns_max_label + DNS_LABEL_SLACK, DNS_MIN_LONG_LABEL - 1);
     mw_detect_report(ctx, &ev);
 }
 
 static void dns_explain(
         const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char session[256], example[MW_HOST_LEN + 64];
+    char session[256], example[MW_HOST_LEN + 64], asked[64];
     uint32_t name_len, host_label;
+    unsigned long long asking = a->initiator == MW_INIT_PEER ? a->packets_down : a->packets_up;
 
     mw_fmt_session(ctx, session, sizeof(session), a);
     mw_dns_name_shape(a->host, &name_len, &host_label);
     /* the record keeps its first name: the long label may have come in a later query */
     snprintf(example, sizeof(example), host_label >= a->value ? "e.g. %s" : "first query %s",
             a->host[0] ? a->host : "(none read)");
+    /* a UDP packet is a query; over TCP the asking side's packets include its handshake */
+    snprintf(
+            asked, sizeof(asked), a->l4_proto == 17 ? "%llu queries" : "%llu packets sent", asking);
     if (a->kind)
         snprintf(out, len,
-                "DNS names nDPI calls algorithmically generated (e.g. %s): %s; %llu queries in %u "
-                "flow records",
-                a->host, session,
-                (unsigned long long)(a->initiator == MW_INIT_PEER ? a->packets_down
-                                                                  : a->packets_up),
-                a->n_flows);
+                "DNS names nDPI calls algorithmically generated (e.g. %s): %s; %s in %u flow "
+                "records",
+                a->host, session, asked, a->n_flows);
     else
         snprintf(out, len,
                 "DNS names shaped like tunnelling (%s): labels of %.0f characters, above the "
-                "limit of %.0f (the longest in %.1f days of training + 12): %s; %llu queries in %u "
-                "flow records",
-                example, a->value, a->limit, mw_detect_training_days(ctx), session,
-                (unsigned long long)(a->initiator == MW_INIT_PEER ? a->packets_down
-                                                                  : a->packets_up),
+                "limit of %.0f (the longest in %.1f days of training + 12, and at least 29): "
+                "%s; %s in %u flow records",
+                example, a->value, a->limit, mw_detect_training_days(ctx), session, asked,
                 a->n_flows);
 }
 

@@ -18,6 +18,7 @@
 #include "classify/hostname.h"
 #include "classify/plane.h"
 #include "core/mw.h"
+#include "decode/decode.h"
 
 #define SWEEP_INTERVAL_US 1000000
 #define HOST_TRIES        4          /* the name is in the first payload packet or two of a flow */
@@ -224,8 +225,14 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
         if (f->host_tries < HOST_TRIES)
             find_host(f, l3, frame);
         /* every question counts: a tunnel's long labels may follow an ordinary first query */
-        label = mw_dns_payload_longest_label(
-                l3->l4_proto, l3->sport, l3->dport, frame + l3->payload_off, l3->payload_len);
+        if (l3->l4_proto == 17)
+            label = mw_dns_udp_longest_label(
+                    l3->sport, l3->dport, frame + l3->payload_off, l3->payload_len);
+        else if (l3->l4_proto == 6 && mw_dns_port(l3->dport) && !mw_dns_port(l3->sport))
+            label = mw_dns_tcp_segment(&f->dns_queries, mw_get_be32(frame + l3->l4_off + 4),
+                    frame + l3->payload_off, l3->payload_len); /* the queries' direction */
+        else
+            label = 0;
         if (label > f->rec.dns_max_label)
             f->rec.dns_max_label = label;
     }

@@ -17,6 +17,7 @@
 
 #include "decode/packet.h"
 #include "flow/flow_key.h"
+#include "flow/dns_stream.h"
 #include "flow/flow_record.h"
 #include "flow/flow_stats.h"
 
@@ -34,9 +35,10 @@ typedef struct mw_flow {
     uint8_t a_is_initiator;                    /* key endpoint a is the record's src */
     uint8_t fin_mask;                          /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
     uint8_t lru_class;                         /* which LRU list holds the flow */
-    void *user;                                /* owned by the table's user (nDPI state) */
-    uint32_t user_packets;                     /* packets handed to the classifier */
     uint8_t host_tries;                        /* payload packets searched for a host name */
+    uint32_t user_packets;                     /* packets handed to the classifier */
+    void *user;                                /* owned by the table's user (nDPI state) */
+    mw_dns_tcp_t dns_queries;                  /* DNS over TCP: where the next query begins */
     uint64_t tunnel_keys[MW_FLOW_TUNNEL_KEYS]; /* tunnels that carried this record */
 } mw_flow_t;
 

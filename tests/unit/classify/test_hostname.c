@@ -265,14 +265,8 @@ static void test_dns_longest_label(void **state)
     put16(&m, 10);     /* NULL */
     put16(&m, 1);
     assert_int_equal(mw_dns_longest_label(m.b, m.n), 55);
-    assert_int_equal(mw_dns_payload_longest_label(17, 40000, 53, m.b, m.n), 55);
-    assert_int_equal(mw_dns_payload_longest_label(17, 40000, 80, m.b, m.n), 0); /* not DNS */
-    {
-        buf_t t = { .n = 0 };
-        put16(&t, (uint16_t)m.n);
-        put(&t, m.b, m.n);
-        assert_int_equal(mw_dns_payload_longest_label(6, 53, 40000, t.b, t.n), 55);
-    }
+    assert_int_equal(mw_dns_udp_longest_label(40000, 53, m.b, m.n), 55);
+    assert_int_equal(mw_dns_udp_longest_label(40000, 80, m.b, m.n), 0); /* not DNS */
     /* the first question alone (qdcount 1): its longest label, "example" */
     m.b[5] = 1;
     assert_int_equal(mw_dns_longest_label(m.b, m.n), 7);
@@ -294,12 +288,90 @@ static void test_dns_longest_label(void **state)
     assert_int_equal(mw_dns_longest_label(m.b, m.n), 55);
 }
 
+/* A query for name (qdcount 1, type A) into m. */
+static void query(buf_t *m, const char *name)
+{
+    m->n = 0;
+    dns_header(m);
+    labels(m, name);
+    put8(m, 0);
+    put16(m, 1);
+    put16(m, 1);
+}
+
+/* DNS over TCP: messages are read from their starts only, wherever the segments cut them. */
+static void test_dns_tcp_stream(void **state)
+{
+    static const char long_label[] =
+            "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.t.example.com";
+    buf_t q1, q2, seg = { .n = 0 };
+    mw_dns_tcp_t s;
+    uint32_t seq = 1000;
+    (void)state;
+
+    query(&q1, "www.example.com");
+    query(&q2, long_label); /* a 50-byte label */
+    /* the length alone in its segment, the message in the next */
+    memset(&s, 0, sizeof(s));
+    put16(&seg, (uint16_t)q2.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n), 50);
+    /* ... then the same segment again (a retransmission): nothing read twice, no loss */
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n), 0);
+    seg.n = 0;
+    put16(&seg, (uint16_t)q1.n);
+    put(&seg, q1.b, q1.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2 + q2.n, seg.b, seg.n), 7);
+    /* two queries in one segment (RFC 7766 pipelining): the second is read too */
+    memset(&s, 0, sizeof(s));
+    seg.n = 0;
+    put16(&seg, (uint16_t)q1.n);
+    put(&seg, q1.b, q1.n);
+    put16(&seg, (uint16_t)q2.n);
+    put(&seg, q2.b, q2.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 50);
+    /* a message cut across segments: its continuation is not read as a message */
+    memset(&s, 0, sizeof(s));
+    seg.n = 0;
+    put16(&seg, (uint16_t)(q1.n + 200)); /* longer than what follows in this segment */
+    put(&seg, q1.b, q1.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 7);
+    {
+        uint8_t rest[200];
+        memset(rest, 50, sizeof(rest)); /* bytes that would read as a 50-byte label */
+        assert_int_equal(mw_dns_tcp_segment(&s, seq + seg.n, rest, sizeof(rest)), 0);
+    }
+    seg.n = 0;
+    put16(&seg, (uint16_t)q2.n);
+    put(&seg, q2.b, q2.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + (q1.n + 202), seg.b, seg.n), 50);
+    /* a gap (a segment never seen): no more reading on this connection */
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000, seg.b, seg.n), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000 + seg.n, seg.b, seg.n), 0);
+    /* picked up mid-message: what it took for a start is no query, so it stops */
+    memset(&s, 0, sizeof(s));
+    {
+        uint8_t junk[64];
+        memset(junk, 'A', sizeof(junk));
+        assert_int_equal(mw_dns_tcp_segment(&s, seq, junk, sizeof(junk)), 0);
+    }
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 64, seg.b, seg.n), 0);
+    /* sequence numbers wrap */
+    memset(&s, 0, sizeof(s));
+    seg.n = 0;
+    put16(&seg, (uint16_t)q1.n);
+    put(&seg, q1.b, q1.n);
+    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5, seg.b, seg.n), 7);
+    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5 + seg.n, seg.b, seg.n), 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dns_long_name_and_case),
         cmocka_unit_test(test_dns_pointers),
         cmocka_unit_test(test_dns_longest_label),
+        cmocka_unit_test(test_dns_tcp_stream),
         cmocka_unit_test(test_tls_sni),
         cmocka_unit_test(test_http_host),
         cmocka_unit_test(test_extends),

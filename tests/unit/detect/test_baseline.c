@@ -450,13 +450,13 @@ static void test_novelty_detectors(void **state)
     assert_non_null(strstr(json, "the base station (10.0.0.1) -> 198.51.100.7, port 123"));
     free(json);
     /* the long label also called DGA by nDPI: still judged against the learned limit, the
-     * longest label of training (7, "example") + 12, and says so */
+     * longest label of training (7, "example") + 12, or 29 when that is less, and says so */
     recs[0] = recs[4];
     recs[0].risk = mw_classifier_risk_mask(MW_RISK_DNS);
     json = detect(m, inv, recs, 1);
     assert_int_equal(count(json, "dns"), 1);
-    assert_non_null(strstr(json, "\"limit\":19.0"));
-    assert_non_null(strstr(json, "above the limit of 19"));
+    assert_non_null(strstr(json, "\"limit\":29.0"));
+    assert_non_null(strstr(json, "above the limit of 29"));
     free(json);
     /* an ordinary first query, the long labels in later ones of the same record (one source
      * port, as iodine keeps): found from the record's dns_max_label, and the text does not
@@ -469,9 +469,14 @@ static void test_novelty_detectors(void **state)
     assert_int_equal(count(json, "dns"), 1);
     assert_non_null(strstr(json, "(first query ems.oam.example): labels of 45 characters"));
     free(json);
-    recs[0].dns_max_label = 19; /* at the limit: quiet */
+    recs[0].dns_max_label = 29; /* at the limit: quiet */
     json = detect(m, inv, recs, 1);
     assert_int_equal(count(json, "dns"), 0);
+    free(json);
+    recs[0].dns_max_label = 30;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "dns"), 1);
+    assert_non_null(strstr(json, "queries in 1 flow records"));
     free(json);
     /* the new time source's answer seen first, nothing saying who asked: the alert does
      * not claim an opener, and names both ends' ports */
