@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """Each DNS flow record's dns_max_label (the longest label of any question its packets
 carried) agrees with tshark's dissection: per UDP conversation on port 53, 5353 or 5355,
-the longest label of every dns.qry.name tshark shows. Names tshark prints with escapes or
+the longest label of every dns.qry.name tshark shows (with ../shared/captures; SKIP otherwise). Written
+TCP sessions, always: a query whose length comes alone in its segment, queries pipelined in
+one segment, and a DKIM-sized TXT answer whose base64 continues over several segments (none
+of it read as a question). Names tshark prints with escapes or
 non-ASCII bytes (binary labels) or as a placeholder ("<Name too long>") are not their
 length: where a conversation has any, its readable names only bound dns_max_label from
-below. Needs ../shared/captures (SKIP otherwise).
+below.
 
 usage: dns_labels.py MASTWATCH SHARED_DIR
 """
@@ -16,7 +19,12 @@ from collections import defaultdict
 
 import h5py
 
-from mwtest import Failures, run, shared_captures
+from mwtest import Failures, run
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "scripts"))
+import mw_realattack as ra  # noqa: E402
+from ftp_data import T0, Session  # noqa: E402  (TCP sessions written packet by packet)
 
 CAPTURES = ["ndpi/dns-tunnel-iodine.pcap", "ndpi/dns.pcap", "ndpi/dns_fragmented.pcap",
             "ndpi/malformed_dns.pcap", "zeek/ipv6-fragmented-dns.pcap", "tcpdump/dns_udp.pcap",
@@ -58,13 +66,13 @@ def tshark_labels(path):
     return best, unreadable
 
 
-def ours(mastwatch, path, out):
+def ours(mastwatch, path, out, l4_proto=17):
     r = run([mastwatch, "analyze", "-q", "-o", out, path])
     assert r.returncode == 0, r.stderr
     got = defaultdict(int)
     with h5py.File(out, "r") as f:
         for x in f["flows"][:]:
-            if int(x["l4_proto"]) != 17 or int(x["kind"]) != 0:
+            if int(x["l4_proto"]) != l4_proto or int(x["kind"]) != 0:
                 continue
             a = ipaddress.ip_address((int(x["src_hi"]) << 64 | int(x["src_lo"])).to_bytes(16, "big"))
             b = ipaddress.ip_address((int(x["dst_hi"]) << 64 | int(x["dst_lo"])).to_bytes(16, "big"))
@@ -74,12 +82,55 @@ def ours(mastwatch, path, out):
     return got
 
 
+def dns_query(name, qtype=1):
+    msg = bytes.fromhex("12340100000100000000 0000".replace(" ", ""))
+    for label in name.split("."):
+        msg += bytes([len(label)]) + label.encode()
+    return msg + b"\x00" + qtype.to_bytes(2, "big") + b"\x00\x01"
+
+
+def framed(msg):
+    return len(msg).to_bytes(2, "big") + msg
+
+
+def check_written_tcp(mastwatch, tmp, fails):
+    tunnel = "b" * 50 + ".t.example.com"
+    frames = []
+    split = Session(frames, T0, "10.10.1.11", 41000, "10.40.0.53", 53)
+    q = dns_query(tunnel)
+    split.add(True, 0x18, len(q).to_bytes(2, "big"))  # the length alone
+    split.add(True, 0x18, q)
+    split.close()
+    pipe = Session(frames, split.t, "10.10.1.11", 41001, "10.40.0.53", 53)
+    pipe.add(True, 0x18, framed(dns_query("www.example.com")) + framed(dns_query(tunnel)))
+    pipe.close()
+    txt = Session(frames, pipe.t, "10.10.1.11", 41002, "10.40.0.53", 53)
+    txt.add(True, 0x18, framed(dns_query("sel._domainkey.example.com", 16)))
+    answer = framed(dns_query("sel._domainkey.example.com", 16)[:12] + b"2" * 3400)
+    for i in range(0, len(answer), 1200):
+        txt.add(False, 0x18, answer[i:i + 1200])
+    txt.close()
+    frames.sort(key=lambda f: f[0])
+    pcap, out = os.path.join(tmp, "dns-tcp.pcap"), os.path.join(tmp, "dns-tcp.h5")
+    ra.write_pcap(pcap, frames)
+    got = ours(mastwatch, pcap, out, l4_proto=6)
+    want = {41000: 50, 41001: 50, 41002: 10}
+    for port, n in want.items():
+        key = conv_key("10.10.1.11", port, "10.40.0.53", 53)
+        fails.check(got.get(key) == n, f"written DNS over TCP, port {port}: dns_max_label "
+                                       f"{got.get(key)}, want {n}")
+
+
 def main():
     mastwatch, shared = sys.argv[1], sys.argv[2]
-    caps = shared_captures(shared)
     fails = Failures()
     compared = longest = 0
     with tempfile.TemporaryDirectory() as tmp:
+        check_written_tcp(mastwatch, tmp, fails)
+        caps = os.path.join(shared, "captures")
+        if not os.path.isdir(caps):
+            print(f"note: {caps} absent: the shared captures are not compared")
+            return fails.finish("written DNS over TCP read right")
         for rel in CAPTURES:
             path = os.path.join(caps, rel)
             if not os.path.exists(path):

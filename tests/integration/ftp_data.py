@@ -5,7 +5,8 @@ packets:
 - a session written here (packet by packet, no ../shared needed): passive (227) and
   extended passive (229) transfers of the station, an active transfer the EMS makes from a
   port of its own (not 20) after PORT, and a third host connecting to an announced port,
-  which is not the transfer; without their handshakes the transfers are still named, the
+  which is not the transfer, nor are the station's connections to a host or a service port
+  a 227 names (the MME, the EMS's SSH); without their handshakes the transfers are still named, the
   right way round; with 1 and 3 threads the same records; the counters say
   what was announced; trained on a week of such sessions, the next day's transfers on
   ports of their own raise nothing;
@@ -166,6 +167,30 @@ def check_written(mw, root, tmp, fails):
     fails.check(counters.get("ftp_data_announced") == 3 and counters.get("ftp_data_not_kept") == 0,
                 f"counters: {counters.get('ftp_data_announced')} announced, "
                 f"{counters.get('ftp_data_not_kept')} not kept")
+    # lines naming other sessions: a 227 naming the MME, one naming the EMS's SSH port; the
+    # station's connections there are what they are, not transfers
+    odd = os.path.join(tmp, "ftp-odd.pcap")
+    frames = []
+    ctl = Session(frames, T0, STATION, 41000, EMS, 21)
+    ctl.say(True, "PASV\r\n")
+    ctl.say(False, "227 Entering Passive Mode (10,30,0,1,195,90).\r\n")  # MME, 50010
+    other = Session(frames, ctl.t, STATION, 41001, "10.30.0.1", 50010)
+    other.say(True, "SSH-2.0-OpenSSH_9.2\r\n")
+    other.close()
+    ctl.t = other.t
+    ctl.say(True, "PASV\r\n")
+    ctl.say(False, "227 Entering Passive Mode (10,20,0,10,0,22).\r\n")  # the EMS's SSH
+    ssh = Session(frames, ctl.t, STATION, 41002, EMS, 22)
+    ssh.say(True, "SSH-2.0-OpenSSH_9.2\r\n")
+    ssh.close()
+    frames.sort(key=lambda f: f[0])
+    ra.write_pcap(odd, frames)
+    flows_o, names_o, counters_o = analyze(mw, root, odd, os.path.join(tmp, "wo.h5"), inv)
+    got = ftp_data_ports(flows_o, names_o)
+    fails.check(got.get((41001, 50010)) != "FTP-data" and got.get((41002, 22)) == "SSH",
+                f"connections a control session named elsewhere: {sorted(got.items())}")
+    fails.check(counters_o.get("ftp_data_refused") == 1,
+                f"the SSH port's announcement not refused: {counters_o.get('ftp_data_refused')}")
     # the data connections seen without their handshake, from a packet of the side that
     # did not connect: the announcement still says who listens
     nohs = os.path.join(tmp, "ftp-nohs.pcap")
