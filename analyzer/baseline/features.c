@@ -9,10 +9,22 @@
 #include "core/mw.h"
 #include "classify/roles.h"
 
+/* Active mode's data connection: from port 20 to the client's port of the day, which is
+ * never a privileged port or one a known service listens on (a station connecting from 20
+ * to an SSH server is no transfer). */
+static int ftp_active_data(const mw_flow_record_t *r)
+{
+    uint16_t other;
+
+    if (r->l4_proto != 6 || (r->src_port == MW_FTP_DATA_PORT) == (r->dst_port == MW_FTP_DATA_PORT))
+        return 0;
+    other = r->src_port == MW_FTP_DATA_PORT ? r->dst_port : r->src_port;
+    return other >= 1024 && mw_service_for_port(6, other) == MW_SVC_NONE;
+}
+
 static uint16_t ftp_data_port(const mw_flow_record_t *r)
 {
-    return r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ? MW_FTP_DATA_PORT
-                                                                              : 0;
+    return ftp_active_data(r) ? MW_FTP_DATA_PORT : 0;
 }
 
 int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventory_t *inv,
@@ -73,10 +85,9 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
     v->family = (app && app[0] && strcmp(app, "Unknown") != 0) ? app : v->app;
     /* active mode connects from port 20 to the client's port of the day; passive mode to
      * the server's: key them by 20, or by none, so every transfer is the same tuple */
-    v->ftp_data = r->l4_proto == 6 &&
-                  (r->src_port == MW_FTP_DATA_PORT || r->dst_port == MW_FTP_DATA_PORT ||
-                          r->service == MW_SVC_FTP_DATA ||
-                          (r->app_proto != 0 && strcmp(v->app, "FTP_DATA") == 0));
+    v->ftp_data =
+            r->l4_proto == 6 && (ftp_active_data(r) || r->service == MW_SVC_FTP_DATA ||
+                                        (r->app_proto != 0 && strcmp(v->app, "FTP_DATA") == 0));
     /* what nDPI makes of a transferred file's bytes (Unknown, FTP_DATA, a file type) is
      * not the session's protocol: every transfer is one tuple */
     if (v->ftp_data)

@@ -788,6 +788,16 @@ static void test_ftp_data_connections(void **state)
     json = detect(m, inv, recs, n);
     assert_string_equal(json, "");
     free(json);
+    /* the station connecting from port 20 to the EMS's Telnet port is no transfer: it opened
+     * Telnet itself */
+    {
+        mw_flow_record_t ssh = flow(T0 + 400 * MIN, v4(10, 9, 0, 1), 23, P_TELNET, MW_SVC_TELNET,
+                MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 5000, 3000);
+        ssh.src_port = 20;
+        json = detect(m, inv, &ssh, 1);
+        assert_int_equal(count(json, "direction"), 1);
+        free(json);
+    }
     mw_model_destroy(m);
     /* with a model that never saw FTP: FTP is news, its data connection no "direction" */
     m = train(inv, 7, T0 - 7 * DAY);
