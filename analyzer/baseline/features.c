@@ -93,6 +93,11 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
     if (v->ftp_data)
         v->family = "FTP_DATA";
     v->service_port = v->ftp_data ? ftp_data_port(r) : r->dst_port;
+    /* a connection seen one way (a SPAN port's half): nDPI read half a dialogue, and named
+     * a station's HTTPS to its EMS "Mining" from the server's half alone */
+    v->label_trusted = v->real_start && strcmp(v->app, "Unknown") != 0 &&
+                       !((r->l4_proto == 6 || r->l4_proto == 132) &&
+                               (r->c2s.packets == 0 || r->s2c.packets == 0));
     return 1;
 }
 

@@ -34,6 +34,8 @@ typedef struct mw_flow_view {
     int real_start;     /* the record begins with the session's opening (start_seen) */
     int ftp_data;       /* an FTP data connection: its ports and opener follow the control
                          * session's PORT/PASV, so neither says anything by itself */
+    int label_trusted;  /* nDPI saw the session from its opening, both ways, and named it: a
+                         * label from its middle or from one side only may be a guess */
     const char *app;    /* nDPI label (app, else master), "Unknown" when none */
     const char *family; /* the master protocol when nDPI named one, else app: the tuple key */
 } mw_flow_view_t;

@@ -124,8 +124,7 @@ static void new_service_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
         return;
     /* nDPI's label of a session picked up mid-stream, or none, is no news about the service
      * its port names ("TLS" for NETCONF's SSH from its middle) */
-    if ((!v->real_start || strcmp(v->app, "Unknown") == 0) &&
-            mw_detect_knows_service_any_label(ctx, key))
+    if (!v->label_trusted && mw_detect_knows_service_any_label(ctx, key))
         return;
     mw_evidence_from_flow(&ev, MW_DET_NEW_SERVICE, MW_SEV_MEDIUM, st, v);
     if (v->rec->start_seen && !mw_flow_carried_data(v->rec))

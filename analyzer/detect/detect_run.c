@@ -307,7 +307,7 @@ static void count_coverage(mw_detect_ctx_t *c, const mw_flow_record_t *r)
                     (r->c2s.packets == 0) != (r->s2c.packets == 0);
 }
 
-/* The tuple of a record; a record whose label nDPI could not give (mid-session, one
+/* The tuple of a record; a record whose label cannot be trusted (none, mid-session, one
  * direction) matches the same session under any label. */
 static const mw_tuple_stats_t *lookup_tuple(
         const mw_detect_ctx_t *c, const mw_flow_view_t *v, const mw_tuple_key_t *key)
@@ -315,8 +315,7 @@ static const mw_tuple_stats_t *lookup_tuple(
     const mw_tuple_stats_t *t = mw_model_lookup(c->p.model, key);
     uint64_t pos;
 
-    if (t == NULL && (strcmp(v->app, "Unknown") == 0 || !v->real_start) &&
-            mw_fpmap_get(&c->anyapp, anyapp_fp(key), &pos))
+    if (t == NULL && !v->label_trusted && mw_fpmap_get(&c->anyapp, anyapp_fp(key), &pos))
         t = &c->anyapp_stats[pos];
     return t;
 }

@@ -414,6 +414,20 @@ def check_real_openers(mw, root, tmp, fails, caps):
                 "SSH upload's volume finding: "
                 f"{[(a['kind'], a['opened_by'], a['service_port'], a['n_ports'], a['protocol'], a['start']) for a in got if a['detector'] == 'volume']}")
 
+    # a real HTTPS session of the station to its EMS (trained: the station opens it), seen
+    # one way only - the EMS's half, as a SPAN port may show it: nDPI names that half
+    # "Mining"; no new_service, no direction
+    tls = os.path.join(tmp, "tls-ems.pcap")
+    readdress(ra, os.path.join(caps, "ndpi", "google_ssl.pcap"), tls,
+              {"172.31.3.224": "10.10.1.13", "216.58.212.100": "10.20.0.10"})
+    lt, pkts = ra.read_capture(tls)
+    half = os.path.join(tmp, "tls-ems-half.pcap")
+    ra.write_pcap(half, [p for p in pkts if p[1][26:30] == bytes([10, 20, 0, 10])])
+    for name, pcap in (("both ways", tls), ("the EMS's half", half)):
+        got, _ = analyze(mw, root, pcap, os.path.join(tmp, "tls-" + str(len(name)) + ".h5"))
+        fails.check(not got, f"the station's HTTPS to its EMS, {name}: "
+                    f"{[(a['detector'], a['protocol'], a['explanation'][:100]) for a in got]}")
+
     # a real iodine tunnel through the site's own resolver: one source port, an ordinary first
     # query, the data in the long labels of the later ones - every question is measured
     got = anomalies_for("iodine", "10.40.0.53", os.path.join(caps, "ndpi", "dns-tunnel-iodine.pcap"),

@@ -115,6 +115,9 @@ static mw_flow_record_t flow(int64_t t, uint64_t peer, uint16_t port, uint16_t a
         r.s2c.bytes = down;
     }
     r.c2s.len_max = r.s2c.len_max = 100;
+    /* packets both ways when bytes went both ways (a one-way record is made so by a test) */
+    r.c2s.packets = r.c2s.bytes ? 1 + r.c2s.bytes / 1400 : 0;
+    r.s2c.packets = r.s2c.bytes ? 1 + r.s2c.bytes / 1400 : 0;
     /* nDPI read the payload: data pushed both ways */
     r.confidence = (uint8_t)mw_classifier_confidence_dpi();
     if (r.l4_proto == 6)
@@ -889,6 +892,14 @@ static void test_mid_stream_label_is_no_news(void **state)
     r.start_seen = 1; /* seen from its opening, labelled TLS on SSH's port: news */
     json = detect(m, inv, &r, 1);
     assert_int_equal(count(json, "new_service"), 1);
+    free(json);
+    /* the station's own SSH to the EMS, seen from its opening but one way only (the EMS's
+     * half, on a SPAN port): nDPI's "TLS" from half a dialogue is no news, and the station
+     * opening it is what training saw (no direction) */
+    r = flow(T0 + 20 * MIN, v4(10, 9, 0, 1), 22, P_TLS, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 0, 5000);
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "new_service") + count(json, "direction"), 0);
     free(json);
     mw_model_destroy(m);
     mw_inventory_destroy(inv);
