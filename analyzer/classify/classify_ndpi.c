@@ -388,6 +388,18 @@ uint64_t mw_classifier_risk_mask(enum mw_risk_class cls)
     return 0;
 }
 
+uint64_t mw_classifier_risks_of_seen_side(uint64_t risk, int seen)
+{
+    const uint64_t client = BIT(NDPI_SSH_OBSOLETE_CLIENT_VERSION_OR_CIPHER);
+    const uint64_t server = BIT(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER);
+    int any = (risk & (client | server)) != 0;
+
+    if (seen == 0 || !any)
+        return risk;
+    risk &= ~(client | server);
+    return risk | (seen == 1 ? client : server);
+}
+
 int mw_classifier_label_from_payload(unsigned confidence)
 {
     switch (confidence) {

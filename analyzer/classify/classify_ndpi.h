@@ -90,6 +90,15 @@ uint64_t mw_classifier_risk_mask(enum mw_risk_class cls);
  * to port 143 is "IMAP" with an unsafe-protocol risk without a byte of IMAP. */
 int mw_classifier_label_from_payload(unsigned confidence);
 
+/*
+ * The risks of a connection seen one way only, as they are about the side whose packets were
+ * seen: nDPI takes the first sender for the client, so with only the responder's packets
+ * its "client" findings are about the responder (an SSH server's old banner read as an
+ * obsolete client), and with only the opener's, its "server" findings about the opener.
+ * seen: 1 only the opener's packets, 2 only the responder's, 0 both (risk unchanged).
+ */
+uint64_t mw_classifier_risks_of_seen_side(uint64_t risk, int seen);
+
 /* nDPI's confidence values for a label from deep inspection and from the port alone. */
 unsigned mw_classifier_confidence_dpi(void);
 unsigned mw_classifier_confidence_port(void);

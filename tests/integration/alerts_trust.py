@@ -428,6 +428,22 @@ def check_real_openers(mw, root, tmp, fails, caps):
         fails.check(not got, f"the station's HTTPS to its EMS, {name}: "
                     f"{[(a['detector'], a['protocol'], a['explanation'][:100]) for a in got]}")
 
+    # a real SSH session of the EMS to the station's old OpenSSH, one way at a time: the
+    # weak-software claim is about the side whose packets were seen (nDPI takes the first
+    # sender for the client, so the server's banner alone read as an obsolete client)
+    ssh = os.path.join(tmp, "ssh-old.pcap")
+    readdress(ra, os.path.join(caps, "zeek", "ssh", "single-conn.pcap"), ssh,
+              {"131.159.14.23": "10.10.1.11", "192.150.186.169": "10.20.0.10"})
+    lt, pkts = ra.read_capture(ssh)
+    for sender, want, wrong in ((bytes([10, 10, 1, 11]), "Obsolete Server", "Obsolete Client"),
+                                (bytes([10, 20, 0, 10]), "Obsolete Client", "Obsolete Server")):
+        half = os.path.join(tmp, "ssh-half.pcap")
+        ra.write_pcap(half, [p for p in pkts if p[1][26:30] == sender])
+        got, _ = analyze(mw, root, half, os.path.join(tmp, f"ssh-{sender[1]}.h5"))
+        risk = [a["explanation"] for a in got if a["detector"] == "risk"]
+        fails.check(len(risk) == 1 and want in risk[0] and wrong not in risk[0],
+                    f"SSH seen from {'.'.join(map(str, sender))} only: {risk}")
+
     # a real iodine tunnel through the site's own resolver: one source port, an ordinary first
     # query, the data in the long labels of the later ones - every question is measured
     got = anomalies_for("iodine", "10.40.0.53", os.path.join(caps, "ndpi", "dns-tunnel-iodine.pcap"),
