@@ -25,8 +25,9 @@ typedef struct mw_hour_count {
     uint64_t ids[MW_HOUR_KEEP_IDS]; /* the smallest flow ids, sorted (detection evidence) */
     int64_t first_us, last_us;
     uint32_t station, learned; /* detection: model station, the tuple's learned busiest hour */
-    mw_flow_record_t sample;   /* detection: the earliest record, for the evidence's fields */
-    char app[32];              /* detection: the tuple's nDPI label */
+    uint64_t up, down, pkts_up, pkts_down; /* detection: what the hour's flows carried */
+    mw_flow_record_t sample; /* detection: the earliest record, for the evidence's fields */
+    char app[32];            /* detection: the tuple's nDPI label */
 } mw_hour_count_t;
 
 typedef struct mw_hour_counts {

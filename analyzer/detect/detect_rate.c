@@ -69,11 +69,15 @@ static void report_hour(mw_detect_ctx_t *ctx, const mw_hour_count_t *e)
     ev.end_us = e->last_us;
     ev.value = e->count;
     ev.limit = limit_of(e->learned);
-    ev.up = ev.down = ev.pkts_up = ev.pkts_down = 0; /* the hour's bytes are not kept */
     for (i = 0; i < e->nids; i++) {
         ev.flow_id = e->ids[i];
-        /* the first piece stands for the starts whose ids were not kept */
+        /* the first piece stands for the starts whose ids were not kept, and carries the
+         * hour's bytes: the incident's sums are the hour's */
         ev.flows = ev.sessions = i == 0 ? e->count - (e->nids - 1) : 1;
+        ev.up = i == 0 ? e->up : 0;
+        ev.down = i == 0 ? e->down : 0;
+        ev.pkts_up = i == 0 ? e->pkts_up : 0;
+        ev.pkts_down = i == 0 ? e->pkts_down : 0;
         mw_detect_report(ctx, &ev);
     }
 }
@@ -102,6 +106,10 @@ static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
             v->rec->last_us, v->rec->flow_id);
     if (e == NULL)
         return;
+    e->up += v->up;
+    e->down += v->down;
+    e->pkts_up += v->pkts_up;
+    e->pkts_down += v->pkts_down;
     if (e->count == 1 || v->rec->flow_id <= e->ids[0]) {
         e->station = st;
         e->learned = tuple->max_flows_hour;
@@ -119,8 +127,7 @@ static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
         memcpy(ev.app, e->app, sizeof(ev.app));
         ev.value = e->count;
         ev.limit = limit_of(e->learned);
-        ev.up = ev.down = ev.pkts_up = ev.pkts_down = 0;
-        mw_detect_report(ctx, &ev);
+        mw_detect_report(ctx, &ev); /* this start, with its own bytes */
     }
 }
 

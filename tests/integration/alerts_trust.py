@@ -181,6 +181,10 @@ def check_sides_and_numbers(anoms, h5path, fails):
     for a in rate:
         fails.check(str(a["n_sessions"]) in a["explanation"],
                     f"rate sessions disagree with the text: {a['explanation']}")
+        # the hour's starts carried bytes both ways: the finding says how many
+        fails.check(a["bytes_up"] > 0 and a["bytes_down"] > 0 and a["packets_up"] > 0,
+                    f"rate anomaly {a['anomaly_id']} without the bytes of its starts: "
+                    f"{a['bytes_up']} B up, {a['bytes_down']} B down")
 
 
 def check_incidents(root, anoms, fails):
