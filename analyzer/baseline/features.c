@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "classify/classify_ndpi.h"
 #include "classify/plane.h"
 #include "core/mw.h"
 #include "classify/roles.h"
@@ -94,8 +95,10 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         v->family = "FTP_DATA";
     v->service_port = v->ftp_data ? ftp_data_port(r) : r->dst_port;
     /* a connection seen one way (a SPAN port's half): nDPI read half a dialogue, and named
-     * a station's HTTPS to its EMS "Mining" from the server's half alone */
+     * a station's HTTPS to its EMS "Mining" from the server's half alone; a label from the
+     * port alone is a guess too (a whole SMBv1 session on 445 is "SMBv23" by port) */
     v->label_trusted = v->real_start && strcmp(v->app, "Unknown") != 0 &&
+                       mw_classifier_label_from_payload(r->confidence) &&
                        !((r->l4_proto == 6 || r->l4_proto == 132) &&
                                (r->c2s.packets == 0 || r->s2c.packets == 0));
     return 1;

@@ -3,8 +3,10 @@
  * detector shares (docs/MODEL.md, "Scores and severities").
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
+#include "classify/classify_ndpi.h"
 #include "classify/plane.h"
 #include "classify/roles.h"
 #include "detect/detector.h"
@@ -58,9 +60,14 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
     /* a passive FTP data connection is learned under no port: the alert names the one used */
     ev->service_port = v->ftp_data && v->service_port == 0 ? r->dst_port : v->service_port;
     ev->service = r->service;
-    /* ... and what it is, where nDPI had no name for the file's bytes */
-    strncpy(ev->app, v->ftp_data && strcmp(v->app, "Unknown") == 0 ? v->family : v->app,
-            sizeof(ev->app) - 1);
+    /* ... and what it is, where nDPI had no name for the file's bytes; a label nDPI guessed
+     * from the port alone says so, so that no alert passes a guess off as what was seen */
+    if (v->ftp_data && strcmp(v->app, "Unknown") == 0)
+        strncpy(ev->app, v->family, sizeof(ev->app) - 1);
+    else if (strcmp(v->app, "Unknown") != 0 && !mw_classifier_label_from_payload(r->confidence))
+        snprintf(ev->app, sizeof(ev->app), "%.20s by port", v->app);
+    else
+        strncpy(ev->app, v->app, sizeof(ev->app) - 1);
     memcpy(ev->host, r->host, sizeof(ev->host));
     ev->host[sizeof(ev->host) - 1] = '\0';
     ev->start_us = r->first_us;

@@ -448,6 +448,13 @@ def check_real_openers(mw, root, tmp, fails, caps):
         fails.check(len(risk) == 1 and want in risk[0] and wrong not in risk[0],
                     f"SSH seen from {'.'.join(map(str, sender))} only: {risk}")
 
+    # a real SMBv1 session the EMS opened to the station: nDPI 4.2 names it "SMBv23" from
+    # port 445 alone, and the alert says the name is a guess
+    got = anomalies_for("smb", "10.20.0.10", os.path.join(caps, "ndpi", "smb_frags.pcap"),
+                        amap={"10.202.211.125": "10.20.0.10", "10.202.7.8": "10.10.1.13"})
+    fails.check(got and all(a["protocol"] == "SMBv23 by port" for a in got),
+                f"SMB labelled by port: {[(a['detector'], a['protocol']) for a in got]}")
+
     # a real iodine tunnel through the site's own resolver: one source port, an ordinary first
     # query, the data in the long labels of the later ones - every question is measured
     got = anomalies_for("iodine", "10.40.0.53", os.path.join(caps, "ndpi", "dns-tunnel-iodine.pcap"),

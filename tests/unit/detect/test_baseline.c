@@ -443,7 +443,7 @@ static void test_novelty_detectors(void **state)
                                                    * server is time_source) */
     assert_int_equal(count(json, "direction"), 1);
     assert_int_equal(count(json, "new_service"), 2); /* the EMS's Telnet; the scan's try */
-    assert_non_null(strstr(json, "connection attempts to Telnet"));
+    assert_non_null(strstr(json, "connection attempts to Telnet by port")); /* a guess, said */
     assert_int_equal(count(json, "cleartext"), 1); /* the EMS's Telnet, not the scan */
     assert_int_equal(count(json, "time_source"), 1);
     assert_int_equal(count(json, "dns"), 1);
@@ -898,6 +898,13 @@ static void test_mid_stream_label_is_no_news(void **state)
      * opening it is what training saw (no direction) */
     r = flow(T0 + 20 * MIN, v4(10, 9, 0, 1), 22, P_TLS, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
             MW_ROLE_EMS, 0, 0, 5000);
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "new_service") + count(json, "direction"), 0);
+    free(json);
+    /* both ways, but the label only nDPI's guess from the port: no news either */
+    r = flow(T0 + 30 * MIN, v4(10, 9, 0, 1), 22, P_TLS, MW_SVC_SSH, MW_PLANE_MANAGEMENT,
+            MW_ROLE_EMS, 0, 800, 5000);
+    r.confidence = (uint8_t)mw_classifier_confidence_port();
     json = detect(m, inv, &r, 1);
     assert_int_equal(count(json, "new_service") + count(json, "direction"), 0);
     free(json);
