@@ -171,9 +171,10 @@ static void copy_labels(struct ndpi_flow_struct *f, ndpi_protocol proto, mw_flow
     rec->category = (uint16_t)proto.category;
     rec->confidence = (uint8_t)f->confidence;
     rec->risk = (uint64_t)f->risk;
-    /* nDPI 4.2 keeps only the tail of a long name: the worker's own full name wins
-     * over a cut of it (classify/hostname.c) */
-    if (f->host_server_name[0] != '\0' && !mw_hostname_extends(rec->host, f->host_server_name)) {
+    /* the worker's own reading (classify/hostname.c) wins: whole names, from a DNS question
+     * read at a message's start (nDPI 4.2 reads TCP segments that continue an answer as
+     * messages) and not only the 79-byte tail nDPI keeps; nDPI's only where it read none */
+    if (f->host_server_name[0] != '\0' && rec->host[0] == '\0') {
         size_t n = strnlen(
                 f->host_server_name, MW_MIN(sizeof(f->host_server_name), sizeof(rec->host) - 1));
         memset(rec->host, 0, sizeof(rec->host));

@@ -242,11 +242,8 @@ size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport
 {
     if (len == 0 || (l4_proto != 6 && l4_proto != 17))
         return 0;
-    if (mw_dns_port(sport) || mw_dns_port(dport)) {
-        if (l4_proto == 17)
-            return mw_hostname_dns(p, len, out, outlen);
-        return len > 2 ? mw_hostname_dns(p + 2, MW_MIN(len - 2, be16(p)), out, outlen) : 0;
-    }
+    if (mw_dns_port(sport) || mw_dns_port(dport)) /* over TCP: mw_dns_tcp_segment_named */
+        return l4_proto == 17 ? mw_hostname_dns(p, len, out, outlen) : 0;
     if (l4_proto != 6)
         return 0;
     if (p[0] == TLS_HANDSHAKE)
@@ -261,8 +258,10 @@ uint8_t mw_dns_udp_longest_label(uint16_t sport, uint16_t dport, const uint8_t *
 
 enum { DNS_TCP_NEW = 0, DNS_TCP_SYNC, DNS_TCP_BODY, DNS_TCP_LOST };
 
-/* A message from its start (its first len bytes captured): whole questions, or LOST. */
-static uint8_t tcp_message(mw_dns_tcp_t *s, const uint8_t *msg, uint32_t len)
+/* A message from its start (its first len bytes captured): whole questions, or LOST; the
+ * first question's name into name when it is still empty. */
+static uint8_t tcp_message(
+        mw_dns_tcp_t *s, const uint8_t *msg, uint32_t len, char *name, size_t namelen)
 {
     uint8_t best;
 
@@ -270,10 +269,18 @@ static uint8_t tcp_message(mw_dns_tcp_t *s, const uint8_t *msg, uint32_t len)
         s->state = DNS_TCP_LOST; /* not a message start after all: stop, do not guess */
         return 0;
     }
+    if (name != NULL && namelen > 0 && name[0] == '\0')
+        mw_hostname_dns(msg, len, name, namelen);
     return best;
 }
 
 uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint32_t len)
+{
+    return mw_dns_tcp_segment_named(s, seq, p, len, NULL, 0);
+}
+
+uint8_t mw_dns_tcp_segment_named(
+        mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint32_t len, char *name, size_t namelen)
 {
     uint8_t best = 0;
 
@@ -293,7 +300,8 @@ uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint
         }
         off = s->next_seq - seq;
         if (s->state == DNS_TCP_BODY) {
-            best = MW_MAX(best, tcp_message(s, p + off, MW_MIN(len - off, s->body_len)));
+            best = MW_MAX(
+                    best, tcp_message(s, p + off, MW_MIN(len - off, s->body_len), name, namelen));
             s->next_seq += s->body_len;
             if (s->state != DNS_TCP_LOST)
                 s->state = DNS_TCP_SYNC;
@@ -313,7 +321,8 @@ uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint
             s->state = DNS_TCP_BODY; /* the message begins the next segment */
             break;
         }
-        best = MW_MAX(best, tcp_message(s, p + off + 2, MW_MIN(len - off - 2, s->body_len)));
+        best = MW_MAX(best,
+                tcp_message(s, p + off + 2, MW_MIN(len - off - 2, s->body_len), name, namelen));
         s->next_seq += s->body_len;
     }
     return best;

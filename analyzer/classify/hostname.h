@@ -3,8 +3,8 @@
  * message, TLS ClientHello or HTTP request. nDPI 4.2 keeps only the last
  * 79 bytes of a name (host_server_name[80]), which loses the registered
  * domain of long names - exactly the names a DNS tunnel or a C2 uses - so
- * the worker reads them itself and keeps nDPI's only when it is not a cut
- * of ours. Nothing here calls nDPI or keeps state.
+ * the worker reads them itself and takes nDPI's only when it read none.
+ * Nothing here calls nDPI; the TCP DNS reader keeps its state in the flow.
  *
  * Every function writes a lowercased, NUL-terminated name into out (at
  * most outlen - 1 bytes; a longer TLS/HTTP name keeps its tail, where the
@@ -50,6 +50,11 @@ int mw_dns_port(uint16_t port);
  * messages that begin in it (0 none). */
 uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload, uint32_t len);
 
+/* The same, and the first question of the first message read into name when name is still
+ * empty (a message whose length came alone in the segment before is read whole). */
+uint8_t mw_dns_tcp_segment_named(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload,
+        uint32_t len, char *name, size_t namelen);
+
 /* server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), as far as captured. */
 size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t outlen);
 
@@ -57,8 +62,9 @@ size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t o
 size_t mw_hostname_http(const uint8_t *req, uint32_t len, char *out, size_t outlen);
 
 /*
- * Picks the reader for a transport payload: DNS on ports 53/5353/5355 (TCP
- * with its 2-byte length), a TLS handshake record, an HTTP request line.
+ * Picks the reader for a transport payload: DNS on ports 53/5353/5355 over
+ * UDP (over TCP, mw_dns_tcp_segment_named reads it from the stream), a TLS
+ * handshake record, an HTTP request line.
  */
 size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport,
         const uint8_t *payload, uint32_t len, char *out, size_t outlen);

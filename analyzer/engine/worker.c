@@ -109,6 +109,20 @@ static void find_host(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
     }
 }
 
+/* DNS over TCP, the queries' direction: labels, and the first name, from each message read
+ * from its start (a raw segment may begin inside one). */
+static uint8_t dns_tcp_queries(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
+{
+    char name[MW_HOST_LEN] = "";
+    uint8_t label = mw_dns_tcp_segment_named(&f->dns_queries, mw_get_be32(frame + l3->l4_off + 4),
+            frame + l3->payload_off, l3->payload_len, f->rec.host[0] == '\0' ? name : NULL,
+            sizeof(name));
+
+    if (name[0] != '\0')
+        memcpy(f->rec.host, name, strlen(name));
+    return label;
+}
+
 /* The worker's nDPI module, set up as the run asks: 0, or MW_ENOMEM with errbuf. */
 static int create_classifier(mw_worker_t *w, char *errbuf, size_t errlen)
 {
@@ -229,8 +243,7 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
             label = mw_dns_udp_longest_label(
                     l3->sport, l3->dport, frame + l3->payload_off, l3->payload_len);
         else if (l3->l4_proto == 6 && mw_dns_port(l3->dport) && !mw_dns_port(l3->sport))
-            label = mw_dns_tcp_segment(&f->dns_queries, mw_get_be32(frame + l3->l4_off + 4),
-                    frame + l3->payload_off, l3->payload_len); /* the queries' direction */
+            label = dns_tcp_queries(f, l3, frame);
         else
             label = 0;
         if (label > f->rec.dns_max_label)

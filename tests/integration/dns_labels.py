@@ -4,7 +4,7 @@ carried) agrees with tshark's dissection: per UDP conversation on port 53, 5353 
 the longest label of every dns.qry.name tshark shows (with ../shared/captures; SKIP otherwise). Written
 TCP sessions, always: a query whose length comes alone in its segment, queries pipelined in
 one segment, and a DKIM-sized TXT answer whose base64 continues over several segments (none
-of it read as a question). Names tshark prints with escapes or
+of it read as a question); each record's host is its first query's name. Names tshark prints with escapes or
 non-ASCII bytes (binary labels) or as a placeholder ("<Name too long>") are not their
 length: where a conversation has any, its readable names only bound dns_max_label from
 below.
@@ -119,6 +119,13 @@ def check_written_tcp(mastwatch, tmp, fails):
         key = conv_key("10.10.1.11", port, "10.40.0.53", 53)
         fails.check(got.get(key) == n, f"written DNS over TCP, port {port}: dns_max_label "
                                        f"{got.get(key)}, want {n}")
+    # the host is the first query's name, also when its length came alone
+    with h5py.File(out, "r") as f:
+        hosts = {int(x["src_port"]): x["host"].decode() for x in f["flows"][:]
+                 if int(x["l4_proto"]) == 6}
+    want_hosts = {41000: tunnel, 41001: "www.example.com", 41002: "sel._domainkey.example.com"}
+    fails.check(all(hosts.get(p) == h for p, h in want_hosts.items()),
+                f"written DNS over TCP: hosts {hosts}")
 
 
 def main():

@@ -86,13 +86,21 @@ static void test_dns_long_name_and_case(void **state)
     for (char *c = want; *c; c++)
         *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
     assert_string_equal(out, want);
-    /* the same over UDP port 53 and over TCP with its length prefix */
+    /* the same over UDP port 53; over TCP from the stream, message by message (a segment
+     * may begin inside a message: the raw payload reader leaves TCP DNS alone) */
     assert_int_equal(mw_hostname_from_payload(17, 40000, 53, m.b, m.n, out, sizeof(out)), 201);
     {
         buf_t t = { .n = 0 };
+        mw_dns_tcp_t s;
+        char name[MW_HOST_LEN] = "";
+        memset(&s, 0, sizeof(s));
         put16(&t, (uint16_t)m.n);
-        put(&t, m.b, m.n);
-        assert_int_equal(mw_hostname_from_payload(6, 53, 40000, t.b, t.n, out, sizeof(out)), 201);
+        assert_int_equal(mw_hostname_from_payload(6, 40000, 53, t.b, t.n, out, sizeof(out)), 0);
+        /* the length alone in its segment, the message in the next: its name is read */
+        mw_dns_tcp_segment_named(&s, 100, t.b, t.n, name, sizeof(name));
+        assert_string_equal(name, "");
+        assert_int_equal(mw_dns_tcp_segment_named(&s, 102, m.b, m.n, name, sizeof(name)), 60);
+        assert_string_equal(name, want);
     }
     /* every truncation: no name, no read past the end (ASan) */
     for (uint32_t n = 0; n < m.n; n++) {
