@@ -99,8 +99,7 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
      * port alone is a guess too (a whole SMBv1 session on 445 is "SMBv23" by port) */
     v->label_trusted = v->real_start && strcmp(v->app, "Unknown") != 0 &&
                        mw_classifier_label_from_payload(r->confidence) &&
-                       !((r->l4_proto == 6 || r->l4_proto == 132) &&
-                               (r->c2s.packets == 0 || r->s2c.packets == 0));
+                       mw_flow_one_way_side(r) == MW_SEEN_BOTH;
     return 1;
 }
 

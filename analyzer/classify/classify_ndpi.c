@@ -395,10 +395,10 @@ uint64_t mw_classifier_risks_of_seen_side(uint64_t risk, int seen)
     const uint64_t server = BIT(NDPI_SSH_OBSOLETE_SERVER_VERSION_OR_CIPHER);
     int any = (risk & (client | server)) != 0;
 
-    if (seen == 0 || !any)
+    if (seen == MW_SEEN_BOTH || !any)
         return risk;
     risk &= ~(client | server);
-    return risk | (seen == 1 ? client : server);
+    return risk | (seen == MW_SEEN_OPENER ? client : server);
 }
 
 int mw_classifier_label_from_payload(unsigned confidence)

@@ -95,7 +95,7 @@ int mw_classifier_label_from_payload(unsigned confidence);
  * seen: nDPI takes the first sender for the client, so with only the responder's packets
  * its "client" findings are about the responder (an SSH server's old banner read as an
  * obsolete client), and with only the opener's, its "server" findings about the opener.
- * seen: 1 only the opener's packets, 2 only the responder's, 0 both (risk unchanged).
+ * seen: mw_flow_one_way_side()'s (MW_SEEN_BOTH leaves risk unchanged).
  */
 uint64_t mw_classifier_risks_of_seen_side(uint64_t risk, int seen);
 

@@ -242,7 +242,7 @@ size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport
 {
     if (len == 0 || (l4_proto != 6 && l4_proto != 17))
         return 0;
-    if (mw_dns_port(sport) || mw_dns_port(dport)) /* over TCP: mw_dns_tcp_segment_named */
+    if (mw_dns_port(sport) || mw_dns_port(dport)) /* over TCP: mw_dns_tcp_segment */
         return l4_proto == 17 ? mw_hostname_dns(p, len, out, outlen) : 0;
     if (l4_proto != 6)
         return 0;
@@ -274,12 +274,7 @@ static uint8_t tcp_message(
     return best;
 }
 
-uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint32_t len)
-{
-    return mw_dns_tcp_segment_named(s, seq, p, len, NULL, 0);
-}
-
-uint8_t mw_dns_tcp_segment_named(
+uint8_t mw_dns_tcp_segment(
         mw_dns_tcp_t *s, uint32_t seq, const uint8_t *p, uint32_t len, char *name, size_t namelen)
 {
     uint8_t best = 0;

@@ -47,13 +47,11 @@ int mw_dns_port(uint16_t port);
  * connection (no guessing inside a message's bytes).
  *
  * One payload segment with sequence number seq; returns the longest question label of the
- * messages that begin in it (0 none). */
-uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload, uint32_t len);
-
-/* The same, and the first question of the first message read into name when name is still
- * empty (a message whose length came alone in the segment before is read whole). */
-uint8_t mw_dns_tcp_segment_named(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload,
-        uint32_t len, char *name, size_t namelen);
+ * messages that begin in it (0 none), and puts the first question of the first message read
+ * into name (NULL: not wanted) while name is empty - a message whose length came alone in
+ * the segment before is read whole. */
+uint8_t mw_dns_tcp_segment(mw_dns_tcp_t *s, uint32_t seq, const uint8_t *payload, uint32_t len,
+        char *name, size_t namelen);
 
 /* server_name of a TLS ClientHello (RFC 8446 §4.1.2, RFC 6066 §3), as far as captured. */
 size_t mw_hostname_tls_sni(const uint8_t *rec, uint32_t len, char *out, size_t outlen);
@@ -63,7 +61,7 @@ size_t mw_hostname_http(const uint8_t *req, uint32_t len, char *out, size_t outl
 
 /*
  * Picks the reader for a transport payload: DNS on ports 53/5353/5355 over
- * UDP (over TCP, mw_dns_tcp_segment_named reads it from the stream), a TLS
+ * UDP (over TCP, mw_dns_tcp_segment reads it from the stream), a TLS
  * handshake record, an HTTP request line.
  */
 size_t mw_hostname_from_payload(uint8_t l4_proto, uint16_t sport, uint16_t dport,

@@ -358,7 +358,7 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
 {
     mw_inventory_match_t src, dst;
     unsigned svc, named;
-    int plane;
+    int plane, ftp_data;
 
     if (rec == NULL)
         return;
@@ -374,14 +374,14 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
 
     /* the worker named an announced data connection: its port of the day names nothing,
      * but a service nDPI recognised in it (SSH, TLS, ...) is what it is */
-    named = service_from_hint(hint);
-    if (rec->service == MW_SVC_FTP_DATA && rec->l4_proto == 6 &&
-            (named == MW_SVC_NONE || named == MW_SVC_FTP)) {
+    ftp_data = rec->service == MW_SVC_FTP_DATA && rec->l4_proto == 6;
+    named = ftp_data ? service_from_hint(hint) : MW_SVC_NONE;
+    if (ftp_data && (named == MW_SVC_NONE || named == MW_SVC_FTP)) {
         svc = MW_SVC_FTP_DATA;
     } else {
         svc = mw_service_from_ports(rec->l4_proto, rec->src_port, rec->dst_port, rec->sctp_ppid);
         if (svc == MW_SVC_NONE)
-            svc = named;
+            svc = ftp_data ? named : service_from_hint(hint);
     }
     rec->service = (uint16_t)svc;
 

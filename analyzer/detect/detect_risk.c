@@ -21,14 +21,9 @@
  * guessed from the port alone (a scan's bare SYN to 23 is "Telnet", unsafe) are not. */
 static uint64_t payload_risks(const mw_flow_record_t *r)
 {
-    int connection = r->l4_proto == 6 || r->l4_proto == 132;
-    int seen = !connection || (r->c2s.packets > 0) == (r->s2c.packets > 0) ? 0
-               : r->c2s.packets > 0                                        ? 1
-                                                                           : 2;
-
     if (!mw_classifier_label_from_payload(r->confidence))
         return 0;
-    return mw_classifier_risks_of_seen_side(r->risk, seen);
+    return mw_classifier_risks_of_seen_side(r->risk, mw_flow_one_way_side(r));
 }
 
 static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,

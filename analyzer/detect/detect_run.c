@@ -302,9 +302,7 @@ static void count_coverage(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     cov->start_seen += r->start_seen && !r->continued;
     cov->continued += r->continued;
     cov->mid_session += !r->start_seen && !r->continued && (r->l4_proto == 6 || r->l4_proto == 132);
-    /* a session protocol seen one way only: a SPAN port or route showing half the traffic */
-    cov->one_way += (r->l4_proto == 6 || r->l4_proto == 132) &&
-                    (r->c2s.packets == 0) != (r->s2c.packets == 0);
+    cov->one_way += mw_flow_one_way_side(r) != MW_SEEN_BOTH;
 }
 
 /* The tuple of a record; a record whose label cannot be trusted (none, mid-session, one

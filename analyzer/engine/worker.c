@@ -114,7 +114,7 @@ static void find_host(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
 static uint8_t dns_tcp_queries(mw_flow_t *f, const mw_l3_t *l3, const uint8_t *frame)
 {
     char name[MW_HOST_LEN] = "";
-    uint8_t label = mw_dns_tcp_segment_named(&f->dns_queries, mw_get_be32(frame + l3->l4_off + 4),
+    uint8_t label = mw_dns_tcp_segment(&f->dns_queries, mw_get_be32(frame + l3->l4_off + 4),
             frame + l3->payload_off, l3->payload_len, f->rec.host[0] == '\0' ? name : NULL,
             sizeof(name));
 

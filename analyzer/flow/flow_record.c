@@ -44,3 +44,10 @@ void mw_flow_record_swap(mw_flow_record_t *r)
     if (r->subscriber != MW_SUB_NONE)
         r->subscriber = r->subscriber == MW_SUB_SRC ? MW_SUB_DST : MW_SUB_SRC;
 }
+
+int mw_flow_one_way_side(const mw_flow_record_t *r)
+{
+    if ((r->l4_proto != 6 && r->l4_proto != 132) || (r->c2s.packets > 0) == (r->s2c.packets > 0))
+        return MW_SEEN_BOTH;
+    return r->c2s.packets > 0 ? MW_SEEN_OPENER : MW_SEEN_RESPONDER;
+}

@@ -108,4 +108,10 @@ void mw_addr_join(uint64_t hi, uint64_t lo, uint8_t out[16] /* OUT */);
 /* Exchanges src and dst with everything that is per side (ports, TEIDs, c2s/s2c). */
 void mw_flow_record_swap(mw_flow_record_t *r);
 
+/* A connection (TCP, SCTP) seen one way only - a SPAN port or route showing half of it:
+ * MW_SEEN_OPENER only the opener's packets, MW_SEEN_RESPONDER only the responder's;
+ * MW_SEEN_BOTH both ways, or not a connection. */
+enum { MW_SEEN_BOTH = 0, MW_SEEN_OPENER = 1, MW_SEEN_RESPONDER = 2 };
+int mw_flow_one_way_side(const mw_flow_record_t *r);
+
 #endif

@@ -97,9 +97,9 @@ static void test_dns_long_name_and_case(void **state)
         put16(&t, (uint16_t)m.n);
         assert_int_equal(mw_hostname_from_payload(6, 40000, 53, t.b, t.n, out, sizeof(out)), 0);
         /* the length alone in its segment, the message in the next: its name is read */
-        mw_dns_tcp_segment_named(&s, 100, t.b, t.n, name, sizeof(name));
+        mw_dns_tcp_segment(&s, 100, t.b, t.n, name, sizeof(name));
         assert_string_equal(name, "");
-        assert_int_equal(mw_dns_tcp_segment_named(&s, 102, m.b, m.n, name, sizeof(name)), 60);
+        assert_int_equal(mw_dns_tcp_segment(&s, 102, m.b, m.n, name, sizeof(name)), 60);
         assert_string_equal(name, want);
     }
     /* every truncation: no name, no read past the end (ASan) */
@@ -322,14 +322,14 @@ static void test_dns_tcp_stream(void **state)
     /* the length alone in its segment, the message in the next */
     memset(&s, 0, sizeof(s));
     put16(&seg, (uint16_t)q2.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 0);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n), 50);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n, NULL, 0), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n, NULL, 0), 50);
     /* ... then the same segment again (a retransmission): nothing read twice, no loss */
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2, q2.b, q2.n, NULL, 0), 0);
     seg.n = 0;
     put16(&seg, (uint16_t)q1.n);
     put(&seg, q1.b, q1.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2 + q2.n, seg.b, seg.n), 7);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 2 + q2.n, seg.b, seg.n, NULL, 0), 7);
     /* two queries in one segment (RFC 7766 pipelining): the second is read too */
     memset(&s, 0, sizeof(s));
     seg.n = 0;
@@ -337,40 +337,40 @@ static void test_dns_tcp_stream(void **state)
     put(&seg, q1.b, q1.n);
     put16(&seg, (uint16_t)q2.n);
     put(&seg, q2.b, q2.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 50);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n, NULL, 0), 50);
     /* a message cut across segments: its continuation is not read as a message */
     memset(&s, 0, sizeof(s));
     seg.n = 0;
     put16(&seg, (uint16_t)(q1.n + 200)); /* longer than what follows in this segment */
     put(&seg, q1.b, q1.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n), 7);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq, seg.b, seg.n, NULL, 0), 7);
     {
         uint8_t rest[200];
         memset(rest, 50, sizeof(rest)); /* bytes that would read as a 50-byte label */
-        assert_int_equal(mw_dns_tcp_segment(&s, seq + seg.n, rest, sizeof(rest)), 0);
+        assert_int_equal(mw_dns_tcp_segment(&s, seq + seg.n, rest, sizeof(rest), NULL, 0), 0);
     }
     seg.n = 0;
     put16(&seg, (uint16_t)q2.n);
     put(&seg, q2.b, q2.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + (q1.n + 202), seg.b, seg.n), 50);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + (q1.n + 202), seg.b, seg.n, NULL, 0), 50);
     /* a gap (a segment never seen): no more reading on this connection */
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000, seg.b, seg.n), 0);
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000 + seg.n, seg.b, seg.n), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000, seg.b, seg.n, NULL, 0), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 5000 + seg.n, seg.b, seg.n, NULL, 0), 0);
     /* picked up mid-message: what it took for a start is no query, so it stops */
     memset(&s, 0, sizeof(s));
     {
         uint8_t junk[64];
         memset(junk, 'A', sizeof(junk));
-        assert_int_equal(mw_dns_tcp_segment(&s, seq, junk, sizeof(junk)), 0);
+        assert_int_equal(mw_dns_tcp_segment(&s, seq, junk, sizeof(junk), NULL, 0), 0);
     }
-    assert_int_equal(mw_dns_tcp_segment(&s, seq + 64, seg.b, seg.n), 0);
+    assert_int_equal(mw_dns_tcp_segment(&s, seq + 64, seg.b, seg.n, NULL, 0), 0);
     /* sequence numbers wrap */
     memset(&s, 0, sizeof(s));
     seg.n = 0;
     put16(&seg, (uint16_t)q1.n);
     put(&seg, q1.b, q1.n);
-    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5, seg.b, seg.n), 7);
-    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5 + seg.n, seg.b, seg.n), 7);
+    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5, seg.b, seg.n, NULL, 0), 7);
+    assert_int_equal(mw_dns_tcp_segment(&s, 0xffffffffu - 5 + seg.n, seg.b, seg.n, NULL, 0), 7);
 }
 
 int main(void)
