@@ -6,7 +6,7 @@
  * scalar fields of mw_flow_record_t at their in-memory offsets (nested
  * direction stats are flattened to c2s_* / s2c_*), so the file type equals
  * the memory type and H5Dwrite does no conversion. Chunks are
- * MW_H5_CHUNK_ROWS rows with shuffle + deflate (level 2): the built-in
+ * MW_H5_CHUNK_ROWS rows with shuffle + deflate (MW_H5_DEFLATE_LEVEL): the built-in
  * filters every researcher's HDF5 has (no LZF/Blosc plugins).
  *
  * Crash safety: the file is built in two phases. mw_h5_writer_create()

@@ -1,6 +1,6 @@
 /*
  * test_h5_chunk.c - chunks written directly (shuffled and deflated by
- * libdeflate) read back through HDF5's own filter pipeline exactly: whole
+ * ISA-L's igzip) read back through HDF5's own filter pipeline exactly: whole
  * chunks, a last partial chunk, and a chunk of random bytes that does not
  * shrink (stored with its deflate bit set in the filter mask); chunks
  * deflated on the chunker's thread reach the file in order, and the dataset
