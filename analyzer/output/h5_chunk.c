@@ -5,7 +5,7 @@
  * and zlib's buffers (megabytes each, mmap'ed and faulted in again for
  * every chunk) and zlib's deflate: most of the writer thread's time. Here
  * the chunk is shuffled and deflated into buffers kept for the whole run,
- * by ISA-L's igzip (the same DEFLATE in a zlib stream, at 3.6x libdeflate's
+ * by ISA-L's igzip (the same DEFLATE in a zlib stream, over 3x libdeflate's
  * speed on these rows: see MW_H5_DEFLATE_LEVEL), and handed to
  * H5Dwrite_chunk with the dataset's own filter
  * pipeline (shuffle, deflate) marked as applied, so any HDF5 reader reads

@@ -12,10 +12,10 @@
 typedef struct mw_h5_chunker mw_h5_chunker_t;
 
 /* The deflate level chunked datasets declare and the chunker writes: ISA-L's igzip level 1
- * (its level 0 is as fast and 13 % larger). On the shuffled /flows chunks of the GTP bench it
- * takes 57 ms for 10.8 MB where libdeflate's fastest level, 2, took 208 ms for 9.9 MB
- * (nDPI-mix: 11 ms for 1.16 MB against 40 ms for 1.07 MB); scripts/bench/chunk_deflate_cost.c
- * measures both. */
+ * (its level 0 is as fast and 13-21 % larger). Shuffling and deflating the /flows chunks of
+ * the GTP bench takes it 61 ms for 10.8 MB where libdeflate's fastest level, 2, took 206 ms
+ * for 9.9 MB (nDPI-mix: 13 ms for 1.17 MB against 40 ms for 1.07 MB);
+ * scripts/bench/chunk_deflate_cost.c measures both. */
 #define MW_H5_DEFLATE_LEVEL 1
 
 /* For chunks of rows elements of elem_size bytes, deflated on up to threads threads of its
