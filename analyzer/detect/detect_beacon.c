@@ -71,15 +71,18 @@ static void beacon_fini(void *state)
     free(b);
 }
 
-static series_t *find_series(beacon_state_t *b, uint32_t st, const uint8_t peer[16], uint16_t port)
+/* Keyed by the inventory's station, not the model's: stations scored by one role group
+ * (not in the model) each have their own series. */
+static series_t *find_series(
+        beacon_state_t *b, uint16_t bs_index, const uint8_t peer[16], uint16_t port)
 {
-    uint8_t key[22];
+    uint8_t key[20];
     uint64_t fp, pos;
     series_t *s;
 
-    memcpy(key, &st, 4);
-    memcpy(key + 4, peer, 16);
-    memcpy(key + 20, &port, 2);
+    memcpy(key, &bs_index, 2);
+    memcpy(key + 2, peer, 16);
+    memcpy(key + 18, &port, 2);
     fp = XXH3_64bits(key, sizeof(key));
     if (mw_fpmap_get(&b->index, fp, &pos))
         return b->series[pos];
@@ -182,7 +185,7 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
     if (tuple != NULL || !v->real_start || !v->bs_opened || !v->opener_known ||
             v->rec->kind == MW_FLOW_INNER || v->rec->plane == MW_PLANE_USER)
         return;
-    s = find_series(b, st, v->peer, v->service_port);
+    s = find_series(b, v->rec->bs_index, v->peer, v->service_port);
     if (s == NULL) {
         b->untracked++;
         return;

@@ -95,14 +95,23 @@ static void rate_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st
 {
     rate_state_t *r = mw_detect_state(ctx, MW_DET_RATE);
     mw_hour_count_t *e;
+    struct {
+        mw_tuple_key_t key;
+        uint16_t bs_index;
+    } counted;
 
+    memset(&counted, 0, sizeof(counted)); /* hashed whole: padding too */
     if (tuple == NULL || !v->real_start || v->rec->kind == MW_FLOW_INNER ||
             v->rec->plane == MW_PLANE_USER)
         return;
     r->ctx = ctx;
     r->counts.on_drop = judge;
     r->counts.drop_ctx = r;
-    e = mw_hour_counts_add(&r->counts, XXH3_64bits(key, sizeof(*key)), v->rec->first_us,
+    /* the tuple names the model's station, a role group for stations not in the model: the
+     * inventory's station keeps each station's hours its own */
+    counted.key = *key;
+    counted.bs_index = v->rec->bs_index;
+    e = mw_hour_counts_add(&r->counts, XXH3_64bits(&counted, sizeof(counted)), v->rec->first_us,
             v->rec->last_us, v->rec->flow_id);
     if (e == NULL)
         return;

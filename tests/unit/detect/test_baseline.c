@@ -997,6 +997,90 @@ static void test_subscriber_http_is_not_cleartext(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* The record as base station 10.0.0.<last> (bs_index idx) would have it. */
+static mw_flow_record_t at_station(mw_flow_record_t r, uint16_t idx, int last)
+{
+    r.bs_index = idx;
+    if (r.src_lo == v4(10, 0, 0, 1))
+        r.src_lo = v4(10, 0, 0, last);
+    else
+        r.dst_lo = v4(10, 0, 0, last);
+    return r;
+}
+
+/* Two stations added after training are both scored against group:enb, yet each keeps its
+ * own beacon series and its own session starts per hour: neither is named for the other's
+ * sessions, and their sessions together make no beacon or rate neither has. */
+static void test_group_scored_stations_stay_apart(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_inventory_t *grown =
+            site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n"
+                      "  - id: enb-3\n    type: enb\n    prefixes: [10.0.0.3/32]\n");
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[128];
+    size_t n = 0;
+    char *json;
+    int i;
+    (void)state;
+
+    /* the same outside peer and port every 2 min from both, a minute apart */
+    for (i = 0; i < 30; i++) {
+        mw_flow_record_t r = flow(T0 + i * 2 * MIN, v4(203, 0, 113, 50), 443, P_TLS, MW_SVC_HTTPS,
+                MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
+        recs[n++] = at_station(r, 2, 2);
+        r.first_us += MIN;
+        r.last_us += MIN;
+        r.flow_id++;
+        recs[n++] = at_station(r, 3, 3);
+    }
+    json = detect(m, grown, recs, n);
+    assert_int_equal(count(json, "beacon"), 2);
+    assert_int_equal(count_with(json, "beacon", "\"bs\":\"enb-2\""), 1);
+    assert_int_equal(count_with(json, "beacon", "\"bs\":\"enb-3\""), 1);
+    assert_int_equal(count_with(json, "beacon", "\"n_flows\":30"), 2);
+    assert_int_equal(count_with(json, "beacon", "every 120 s"), 2);
+    free(json);
+    /* periods of 120 s and 97 s: each its own beacon, not one irregular series */
+    for (i = 0; i < 30; i++) {
+        recs[2 * i + 1].first_us = T0 + 37 * 1000000LL + i * 97 * 1000000LL;
+        recs[2 * i + 1].last_us = recs[2 * i + 1].first_us + 1000000;
+    }
+    json = detect(m, grown, recs, n);
+    assert_int_equal(count_with(json, "beacon", "\"bs\":\"enb-2\""), 1);
+    assert_int_equal(count_with(json, "beacon", "\"bs\":\"enb-3\""), 1);
+    free(json);
+    /* the PM upload trained at 4 an hour (limit 12): 8 in one hour from each is no rate */
+    n = 0;
+    for (i = 0; i < 8; i++) {
+        mw_flow_record_t r = flow(T0 + 10 * 60 * MIN + i * 7 * MIN, v4(10, 9, 0, 1), 22, P_SSH,
+                MW_SVC_SSH, MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, 5000, 800);
+        recs[n++] = at_station(r, 2, 2);
+        r.first_us += 3 * MIN;
+        r.last_us += 3 * MIN;
+        r.flow_id++;
+        recs[n++] = at_station(r, 3, 3);
+    }
+    json = detect(m, grown, recs, n);
+    assert_int_equal(count(json, "rate"), 0);
+    free(json);
+    /* 14 from one of them is */
+    for (i = 0; i < 6; i++) {
+        recs[n] = recs[2 * i];
+        recs[n].first_us += 2 * MIN;
+        recs[n].last_us += 2 * MIN;
+        recs[n++].flow_id += 1000;
+    }
+    json = detect(m, grown, recs, n);
+    assert_true(count(json, "rate") >= 1);
+    assert_int_equal(count_with(json, "rate", "\"bs\":\"enb-3\""), 0);
+    assert_non_null(strstr(json, "started 14 times in one hour"));
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(grown);
+    mw_inventory_destroy(inv);
+}
+
 /* Two base stations talking anything but X2/Xn and GTP-U is lateral movement. */
 static void test_lateral_between_stations(void **state)
 {
@@ -1038,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
+        cmocka_unit_test(test_group_scored_stations_stay_apart),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_ftp_data_connections),
