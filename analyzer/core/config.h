@@ -52,6 +52,9 @@ typedef struct mw_config {
     uint32_t max_flows;
     uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;
+    /* records cut at multiples of the active timeout in packet time, not that long after
+     * their start: set by the engine when the timeout is the baseline's window */
+    int active_aligned;
     int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST yet) */
     int snaplen, buffer_mb, promisc;
     uint64_t max_packets; /* -c, 0 = no limit */

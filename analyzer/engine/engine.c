@@ -636,6 +636,7 @@ static int create_workers(engine_t *e, char *errbuf, size_t errlen)
             .idle_timeout_us = cfg->idle_timeout_us,
             .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
             .active_timeout_us = cfg->active_timeout_us,
+            .active_aligned = cfg->active_aligned,
             .sink = e->sink,
             .inventory = &e->inventory_live,
             .threaded = e->rs.threaded,
@@ -1321,10 +1322,14 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
             goto out;
         }
     }
-    /* With a baseline, records are cut at every window so windows see bytes when they happen. */
+    /* With a baseline, records are cut at every window's edge so windows see bytes when they
+     * happen; so are a run's whose --active-timeout is the window (results to train from). */
     e.cfg_eff = *cfg_in;
     if (e.model != NULL && !cfg_in->active_timeout_set)
         e.cfg_eff.active_timeout_us = mw_model_meta(e.model)->window_us;
+    e.cfg_eff.active_aligned =
+            e.cfg_eff.active_timeout_us ==
+            (e.model != NULL ? mw_model_meta(e.model)->window_us : cfg_in->window_us);
     e.cfg = cfg = &e.cfg_eff;
     if (cfg->nfiles > 0) {
         e.rs.input_first_frame = calloc(cfg->nfiles, sizeof(*e.rs.input_first_frame));

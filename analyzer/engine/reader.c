@@ -69,6 +69,7 @@ int mw_reader_open_tables(
         .idle_timeout_us = cfg->idle_timeout_us,
         .tcp_idle_timeout_us = cfg->tcp_idle_timeout_us,
         .active_timeout_us = cfg->active_timeout_us,
+        .active_aligned = cfg->active_aligned,
         .emit = on_tunnel_emit,
         .emit_ctx = rd };
 

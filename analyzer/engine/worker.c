@@ -166,6 +166,7 @@ mw_worker_t *mw_worker_create(const mw_worker_params_t *params, char *errbuf, si
         .idle_timeout_us = params->idle_timeout_us,
         .tcp_idle_timeout_us = params->tcp_idle_timeout_us,
         .active_timeout_us = params->active_timeout_us,
+        .active_aligned = params->active_aligned,
         .emit = on_emit,
         .emit_ctx = w };
     w->flows = mw_flow_table_create(&tp, errbuf, errlen);

@@ -31,6 +31,7 @@ typedef struct mw_worker_params {
     const struct mw_inventory *_Atomic const *inventory;
     uint32_t max_flows;
     int64_t idle_timeout_us, active_timeout_us, tcp_idle_timeout_us;
+    int active_aligned;
     mw_flow_sink_t *sink;
     int threaded;         /* 1: own thread fed by rings */
     int extra_dissection; /* mw_classifier_set_extra_dissection() */

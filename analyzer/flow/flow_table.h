@@ -49,7 +49,8 @@ typedef struct mw_flow_table_params {
     int64_t idle_timeout_us;     /* > 0 */
     int64_t tcp_idle_timeout_us; /* open TCP connections (no FIN/RST); 0 = idle_timeout_us */
     int64_t active_timeout_us;   /* > 0 */
-    mw_flow_emit_fn emit;        /* required */
+    int active_aligned;   /* cut where packet time crosses a multiple of it (a window's edge) */
+    mw_flow_emit_fn emit; /* required */
     void *emit_ctx;
 } mw_flow_table_params_t;
 

@@ -127,6 +127,47 @@ static void test_idle_and_active_split(void **state)
     mw_flow_table_destroy(t);
 }
 
+/* Aligned (the timeout is the baseline's window): a record ends where packet time crosses a
+ * multiple of the timeout, so a window holds what was sent in it; a packet from an earlier
+ * slot (the clock going back) does not cut. Unaligned, the same packets make one record. */
+static void test_active_split_at_window_edges(void **state)
+{
+    const double w = 300.0, t0 = 1794182400.0 + 7 * 3600; /* Mon 07:00 UTC, an edge */
+    for (int aligned = 0; aligned < 2; aligned++) {
+        sink_t s = { .n = 0 };
+        mw_flow_table_params_t prm = { .max_flows = 10,
+            .idle_timeout_us = 600 * 1000000LL,
+            .active_timeout_us = (int64_t)(w * 1e6),
+            .active_aligned = aligned,
+            .emit = on_emit,
+            .emit_ctx = &s };
+        char err[128];
+        mw_flow_table_t *t = mw_flow_table_create(&prm, err, sizeof(err));
+        const double at[] = { -180, -60, 30, 20, 60 }; /* 06:57, 06:59, 07:00:30, back, 07:01 */
+        mw_packet_t p;
+        int dir;
+        (void)state;
+
+        assert_non_null(t);
+        for (int i = 0; i < 5; i++) {
+            packet(&p, 1, 40000, 2, 22, 6, 0x10, t0 + at[i], (uint64_t)(i + 1), 1000);
+            feed(t, &p, &dir);
+        }
+        mw_flow_table_flush(t, MW_END_EOF);
+        if (!aligned) {
+            assert_int_equal(s.n, 1); /* 4 min: under the timeout */
+        } else {
+            assert_int_equal(s.n, 2);
+            assert_int_equal(s.recs[0].end_reason, MW_END_ACTIVE);
+            assert_int_equal(s.recs[0].c2s.packets, 2);
+            assert_true(s.recs[0].last_us < (int64_t)(t0 * 1e6));
+            assert_int_equal(s.recs[1].first_us, (int64_t)((t0 + 30) * 1e6));
+            assert_int_equal(s.recs[1].c2s.packets, 3);
+        }
+        mw_flow_table_destroy(t);
+    }
+}
+
 static void test_cap_evicts_lru(void **state)
 {
     sink_t s = { .n = 0 };
@@ -290,6 +331,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_directions_and_stats),
         cmocka_unit_test(test_idle_and_active_split),
+        cmocka_unit_test(test_active_split_at_window_edges),
         cmocka_unit_test(test_cap_evicts_lru),
         cmocka_unit_test(test_buckets_grow_with_live_flows),
         cmocka_unit_test(test_tcp_idle_class),
