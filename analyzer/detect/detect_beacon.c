@@ -35,6 +35,11 @@ typedef struct start {
 typedef struct series {
     uint32_t n; /* kept starts, sorted by time */
     start_t starts[BEACON_KEEP];
+    /* starts no longer kept: counted, the earliest of them kept whole and the others' bytes
+     * summed, so a beacon all day is found with all its sessions from its first */
+    uint64_t dropped;
+    start_t first;
+    start_t others;     /* sums of up, down, pkts_up, pkts_down */
     mw_evidence_t last; /* the latest flow's evidence fields */
 } series_t;
 
@@ -105,14 +110,37 @@ static series_t *find_series(
     return s;
 }
 
-/* Keeps starts sorted, so the verdict does not depend on arrival order. */
+static void fold(start_t *sum, const start_t *x)
+{
+    sum->up += x->up;
+    sum->down += x->down;
+    sum->pkts_up += x->pkts_up;
+    sum->pkts_down += x->pkts_down;
+}
+
+static void drop_start(series_t *s, const start_t *x)
+{
+    if (s->dropped++ == 0) {
+        s->first = *x;
+    } else if (x->t < s->first.t) {
+        fold(&s->others, &s->first);
+        s->first = *x;
+    } else {
+        fold(&s->others, x);
+    }
+}
+
+/* Keeps the latest starts sorted, so the verdict does not depend on arrival order. */
 static void add_start(series_t *s, const start_t *x)
 {
     uint32_t i;
 
     if (s->n == BEACON_KEEP) {
-        if (x->t <= s->starts[0].t)
+        if (x->t <= s->starts[0].t) {
+            drop_start(s, x);
             return;
+        }
+        drop_start(s, &s->starts[0]);
         memmove(&s->starts[0], &s->starts[1], (BEACON_KEEP - 1) * sizeof(start_t));
         s->n--;
     }
@@ -150,8 +178,9 @@ static int regular(beacon_state_t *b, const series_t *s, double *median, double 
     return *median >= BEACON_MIN_GAP_US && *mad <= BEACON_MAX_REL_MAD * *median;
 }
 
-static void report_start(
-        mw_detect_ctx_t *ctx, const series_t *s, const start_t *x, double median, double mad)
+/* One start as evidence; sessions > 1 when it stands for starts no longer kept too. */
+static void report_start(mw_detect_ctx_t *ctx, const series_t *s, const start_t *x,
+        uint64_t sessions, double median, double mad)
 {
     mw_evidence_t ev = s->last;
 
@@ -166,7 +195,7 @@ static void report_start(
     ev.dst_port = x->dst_port;
     ev.local_port = x->local_port;
     ev.peer_port = x->peer_port;
-    ev.flows = ev.sessions = 1;
+    ev.flows = ev.sessions = (uint32_t)MW_MIN(sessions, (uint64_t)UINT32_MAX);
     ev.value = median / 1e6;
     /* the limit: how irregular a beacon may be, as a MAD (seconds) */
     ev.limit = mad / 1e6;
@@ -197,7 +226,7 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
         mw_evidence_from_flow(&s->last, MW_DET_BEACON, MW_SEV_HIGH, st, v);
     /* live: say it as soon as it is regular; offline: judge the whole series at the end */
     if (mw_detect_is_live(ctx) && regular(b, s, &median, &mad))
-        report_start(ctx, s, &x, median, mad);
+        report_start(ctx, s, &x, 1, median, mad);
 }
 
 static void beacon_finish(mw_detect_ctx_t *ctx)
@@ -209,10 +238,18 @@ static void beacon_finish(mw_detect_ctx_t *ctx)
 
     for (i = 0; i < b->n; i++) {
         series_t *s = b->series[i];
-        if (!mw_detect_is_live(ctx) && regular(b, s, &median, &mad))
+        if (!mw_detect_is_live(ctx) && regular(b, s, &median, &mad)) {
+            if (s->dropped > 0) { /* judged on the latest starts, found from the first */
+                start_t first = s->first;
+                fold(&first, &s->others);
+                report_start(ctx, s, &first, s->dropped, median, mad);
+            }
             for (j = 0; j < s->n; j++)
-                report_start(ctx, s, &s->starts[j], median, mad);
+                report_start(ctx, s, &s->starts[j], 1, median, mad);
+        }
         s->n = 0;
+        s->dropped = 0;
+        memset(&s->others, 0, sizeof(s->others));
     }
 }
 

@@ -647,6 +647,30 @@ static void test_beacon_regular_vs_jittery_and_order(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A beacon all day (more starts than a series keeps) is one finding with every session, from
+ * the first: judged on the latest starts, it stands for the earlier ones too. */
+static void test_beacon_all_day(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[720];
+    char *json, first[64];
+    (void)state;
+
+    for (int i = 0; i < 720; i++)
+        recs[i] = flow(T0 + 10 * 1000000LL + i * 2 * MIN, v4(203, 0, 113, 50), 443, P_TLS,
+                MW_SVC_HTTPS, MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
+    json = detect(m, inv, recs, 720);
+    assert_int_equal(count(json, "beacon"), 1);
+    assert_int_equal(count_with(json, "beacon", "\"n_flows\":720"), 1);
+    assert_int_equal(count_with(json, "beacon", "720 sessions"), 1);
+    snprintf(first, sizeof(first), "\"start_us\":%lld", (long long)(T0 + 10 * 1000000LL));
+    assert_int_equal(count_with(json, "beacon", first), 1);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 static void test_gap_and_off_hours(void **state)
 {
     mw_inventory_t *inv = site();
@@ -1119,6 +1143,7 @@ int main(void)
         cmocka_unit_test(test_guessed_opener_matches_training),
         cmocka_unit_test(test_volume_needs_learning_and_constant_series),
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
+        cmocka_unit_test(test_beacon_all_day),
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
