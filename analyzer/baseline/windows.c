@@ -35,12 +35,74 @@ void mw_windows_destroy(mw_windows_t *w)
     free(w);
 }
 
-/* 1 when (peer, port) comes before the window's top upload of equal size. */
-static int top_tie_first(const mw_window_t *win, const uint8_t peer[16], uint16_t service_port)
+/* Sums one upload into its (peer, service); the port of the largest one stays. */
+static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
+        uint16_t service_port, uint64_t up)
 {
-    int c = memcmp(peer, win->top_peer, 16);
+    struct mw_window_dest *d = NULL;
+    uint32_t i;
 
-    return c < 0 || (c == 0 && service_port < win->top_service_port);
+    for (i = 0; i < win->ndests; i++)
+        if (win->dests[i].service == service && memcmp(win->dests[i].peer, peer, 16) == 0) {
+            d = &win->dests[i];
+            break;
+        }
+    if (d == NULL) {
+        if (win->ndests == MW_WINDOW_MAX_DESTS)
+            return;
+        d = &win->dests[win->ndests++];
+        memcpy(d->peer, peer, 16);
+        d->service = service;
+        d->port = service_port;
+    }
+    d->up += up;
+    /* the largest upload's port; ties to the smaller port, so arrival order never decides */
+    if (up > d->max_up || (up == d->max_up && service_port < d->port)) {
+        d->max_up = up;
+        d->port = service_port;
+    }
+}
+
+static int dest_wanted(const struct mw_window_dest *d, int service)
+{
+    return service < 0 || d->service == service;
+}
+
+int mw_window_top_peer(const mw_window_t *win, int service, uint8_t peer[16], uint16_t *port)
+{
+    const struct mw_window_dest *best = NULL; /* the top peer's largest upload */
+    uint64_t best_up = 0;
+    uint32_t i, j;
+
+    for (i = 0; i < win->ndests; i++) {
+        const struct mw_window_dest *d = &win->dests[i], *big = d;
+        uint64_t up = 0;
+        int seen = 0;
+        if (!dest_wanted(d, service))
+            continue;
+        for (j = 0; j < win->ndests && !seen; j++) { /* each peer once: at its first entry */
+            const struct mw_window_dest *e = &win->dests[j];
+            if (!dest_wanted(e, service) || memcmp(e->peer, d->peer, 16) != 0)
+                continue;
+            seen = j < i;
+            up += e->up;
+            if (e->max_up > big->max_up || (e->max_up == big->max_up && e->port < big->port))
+                big = e;
+        }
+        if (seen || up == 0)
+            continue;
+        /* ties go to the smaller address, so arrival order never decides */
+        if (best == NULL || up > best_up ||
+                (up == best_up && memcmp(d->peer, best->peer, 16) < 0)) {
+            best = big;
+            best_up = up;
+        }
+    }
+    if (best == NULL)
+        return 0;
+    memcpy(peer, best->peer, 16);
+    *port = best->port;
+    return 1;
 }
 
 static int64_t index_of(int64_t t, int64_t len)
@@ -100,13 +162,8 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
             memcpy(win->peers[win->npeers], peer, 16);
         win->npeers++;
     }
-    /* ties go to the smaller address, then the smaller port, so arrival order never decides */
-    if (up > win->top_peer_up ||
-            (up == win->top_peer_up && up > 0 && top_tie_first(win, peer, service_port))) {
-        win->top_peer_up = up;
-        memcpy(win->top_peer, peer, 16);
-        win->top_service_port = service_port;
-    }
+    if (up > 0)
+        add_dest(win, peer, service, service_port, up);
     return win;
 }
 

@@ -14,6 +14,7 @@
 #include "classify/plane.h"
 
 #define MW_WINDOW_MAX_PEERS 64 /* distinct peers counted exactly up to this */
+#define MW_WINDOW_MAX_DESTS 64 /* (peer, service) uploads summed up to this */
 #define MW_WINDOWS_MAX_OPEN 1000000u
 #define MW_RATIO_MIN_BYTES  65536 /* a window's up/down ratio counts only above this traffic */
 
@@ -24,9 +25,15 @@ typedef struct mw_window {
     uint32_t npeers;
     uint8_t peers[MW_WINDOW_MAX_PEERS][16];
     uint64_t first_flow_id; /* evidence for a window-level anomaly */
-    uint8_t top_peer[16];   /* the peer with the largest upload in the window */
-    uint64_t top_peer_up;
-    uint16_t top_service_port;     /* its service port (the responder's) */
+    /* bytes up per (peer, service), so a finding names where most of them went */
+    struct mw_window_dest {
+        uint8_t peer[16];
+        uint16_t service;
+        uint16_t port;   /* the service port of its largest upload */
+        uint64_t up;     /* summed */
+        uint64_t max_up; /* its largest upload */
+    } dests[MW_WINDOW_MAX_DESTS];
+    uint32_t ndests;
     uint64_t svc_up[MW_SVC_COUNT]; /* bytes up per service (management protocol) */
     uint32_t svc_flows[MW_SVC_COUNT];
     uint16_t bs_index;      /* set by the caller (detection): which inventory station */
@@ -46,6 +53,15 @@ uint64_t mw_windows_dropped(const mw_windows_t *w);
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
         uint64_t down, const uint8_t peer[16], uint16_t service_port, uint16_t service,
         uint64_t flow_id);
+
+/*
+ * The peer the window's management plane uploaded the most to (service < 0: over all
+ * services; else over that service's), with the service port of its largest upload there:
+ * 1, or 0 when nothing went up. Ties go to the smaller address, then port. Among the first
+ * MW_WINDOW_MAX_DESTS (peer, service) pairs of the window.
+ */
+int mw_window_top_peer(
+        const mw_window_t *win, int service, uint8_t peer[16] /* OUT */, uint16_t *port /* OUT */);
 
 /* up / down of a window, or -1 when it moved less than MW_RATIO_MIN_BYTES. */
 double mw_window_ratio(const mw_window_t *win);

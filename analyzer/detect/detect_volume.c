@@ -36,9 +36,9 @@ enum { VOL_FLOW = 1, VOL_WINDOW = 2, VOL_RATIO = 3, VOL_SERVICE = 4 };
 #define GROUP_RATIO   1
 #define GROUP_SERVICE 100 /* + service: each protocol's band is its own incident */
 
-/* A window-level evidence: the window's bytes, with its largest upload's peer. */
+/* A window-level evidence: the window's bytes, with the peer most of them went to. */
 static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_window_t *win,
-        double value, double limit, uint8_t kind)
+        double value, double limit, uint8_t kind, int service)
 {
     int64_t len = mw_model_meta_const(mw_detect_model(ctx))->window_us;
     const mw_inventory_t *inv = mw_detect_inventory(ctx);
@@ -52,8 +52,9 @@ static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_wi
     ev->bs_index = win->bs_index;
     ev->plane = MW_PLANE_MANAGEMENT;
     ev->initiator = MW_INIT_UNKNOWN; /* a window's bytes, of sessions either side opened */
-    memcpy(ev->peer, win->top_peer, 16);
-    ev->service_port = win->top_service_port; /* no single session's ports besides */
+    /* where most of the bytes went (of the service, for its own band), and the port of the
+     * largest upload there: no single session's ports besides */
+    (void)mw_window_top_peer(win, kind == VOL_SERVICE ? service : -1, ev->peer, &ev->service_port);
     if (mw_inventory_bs_address(inv, win->bs_index, local) == 0)
         memcpy(ev->local, local, 16);
     ev->start_us = win->index * len;
@@ -82,7 +83,7 @@ static void volume_services(mw_detect_ctx_t *ctx, const mw_window_t *win, const 
                 SERVICE_MIN_UP);
         if ((double)win->svc_up[svc] <= limit)
             continue;
-        window_evidence(ctx, &ev, win, (double)win->svc_up[svc], limit, VOL_SERVICE);
+        window_evidence(ctx, &ev, win, (double)win->svc_up[svc], limit, VOL_SERVICE, svc);
         ev.group = (uint16_t)(GROUP_SERVICE + svc);
         ev.service = (uint16_t)svc;
         ev.up = win->svc_up[svc];
@@ -103,14 +104,14 @@ static void volume_window(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw
     volume_services(ctx, win, s);
     limit = RATIO_FACTOR * fmax(s->win_ratio.max, 1.0);
     if (ratio >= 0 && s->win_ratio.n >= RATIO_MIN_WINDOWS && ratio > limit) {
-        window_evidence(ctx, &ev, win, ratio, limit, VOL_RATIO);
+        window_evidence(ctx, &ev, win, ratio, limit, VOL_RATIO, -1);
         ev.group = GROUP_RATIO;
         mw_detect_report(ctx, &ev);
     }
     limit = up_threshold(s);
     if ((double)win->up <= limit)
         return;
-    window_evidence(ctx, &ev, win, (double)win->up, limit, VOL_WINDOW);
+    window_evidence(ctx, &ev, win, (double)win->up, limit, VOL_WINDOW, -1);
     mw_detect_report(ctx, &ev);
 }
 
@@ -148,19 +149,19 @@ static void volume_explain(
         case VOL_RATIO:
             snprintf(out, len,
                     "management-plane up/down ratio of %.1f in a window, above %.1f (4x the "
-                    "highest in training) at %s; largest upload to %s",
+                    "highest in training) at %s; most uploaded to %s",
                     a->value, a->limit, local, peer);
             return;
         case VOL_SERVICE:
             snprintf(out, len,
                     "%s uploaded %s in a window, above its learned limit of %s (mean + 6 sd, 2x "
-                    "its largest window) at %s; largest upload to %s; %s up in %u flows in all",
+                    "its largest window) at %s; most of it to %s; %s up in %u flows in all",
                     mw_service_name(a->service), v, r, local, peer, total, a->n_flows);
             return;
         case VOL_WINDOW:
             snprintf(out, len,
                     "management-plane upload of %s in a window at %s, above the learned limit "
-                    "of %s; largest upload to %s; %s up in %u flows in all",
+                    "of %s; most of it to %s; %s up in %u flows in all",
                     v, local, r, peer, total, a->n_flows);
             return;
         default:

@@ -554,6 +554,19 @@ static void test_volume_needs_learning_and_constant_series(void **state)
         assert_int_equal(count_with(json, "volume", "\"service_port\":22,"), 2);
         free(json);
     }
+    /* 150 small uploads to one peer (750 kB) and one of 300 kB to another: the window's
+     * finding names where most of the bytes went, not the largest single upload's peer */
+    n = 0;
+    burst(recs, &n, T0 + 5 * MIN, 150);
+    recs[n] = recs[0];
+    recs[n].flow_id += 100000;
+    recs[n].dst_lo = v4(10, 9, 0, 7);
+    recs[n].dst_port = 830;
+    recs[n++].c2s.bytes = 300000;
+    json = detect(week, inv, recs, n);
+    assert_int_equal(count_with(json, "volume", "\"peer\":\"10.9.0.1\""), 2);
+    assert_int_equal(count_with(json, "volume", "most of it to ems 10.9.0.1"), 2);
+    free(json);
     /* the same upload as in training: nothing, despite a zero spread */
     n = 0;
     burst(recs, &n, T0 + 5 * MIN, 1);
