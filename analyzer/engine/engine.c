@@ -1330,6 +1330,12 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
     e.cfg_eff.active_aligned =
             e.cfg_eff.active_timeout_us ==
             (e.model != NULL ? mw_model_meta(e.model)->window_us : cfg_in->window_us);
+    if (e.model != NULL && !e.cfg_eff.active_aligned)
+        mw_log_note("--active-timeout %lld s with %lld-s baseline windows: a record's bytes "
+                    "count in the window it began in, so window volumes can be wrong (leave "
+                    "--active-timeout out to cut records at the windows' edges)",
+                (long long)(e.cfg_eff.active_timeout_us / 1000000),
+                (long long)(mw_model_meta(e.model)->window_us / 1000000));
     e.cfg = cfg = &e.cfg_eff;
     if (cfg->nfiles > 0) {
         e.rs.input_first_frame = calloc(cfg->nfiles, sizeof(*e.rs.input_first_frame));

@@ -10,6 +10,7 @@ so what a session sends lands in the window, and the hour, it was sent in.
 - A 550 kB upload at 10:05:30 on a Thursday in a session opened at 10:01: every volume
   finding of enb-001 is in windows from 10:05 on (it was booked into 10:00-10:05).
 - The records: none spans an edge of a 5-minute window.
+- `--active-timeout 3600` with the model is said on one line (window volumes go coarse).
 
 usage: window_edges.py MASTWATCH SOURCE_DIR
 """
@@ -102,6 +103,14 @@ def main():
         fails.check(vol and not early,
                     f"upload at 10:05:30: {len(vol)} volume findings, {len(early)} before 10:05: "
                     + "; ".join(f"{a['start']}: {a['explanation']}" for a in early))
+        # an active timeout other than the window: said, once, on one line
+        pcap = os.path.join(tmp, "upload.pcap")
+        r = run([mw, "analyze", "--inventory", os.path.join(src, "captures", "site.yaml"),
+                 "--model", os.path.join(src, "models", "demo-site.h5"), "--active-timeout",
+                 "3600", "-o", os.path.join(tmp, "t3600.h5"), pcap], timeout=120)
+        notes = [ln for ln in r.stderr.splitlines() if "--active-timeout 3600 s" in ln]
+        fails.check(r.returncode in (0, 1) and len(notes) == 1,
+                    f"--active-timeout 3600 with a model: exit {r.returncode}, {r.stderr[-300:]!r}")
     return fails.finish("window edges: off_hours and volume where the bytes were sent")
 
 
