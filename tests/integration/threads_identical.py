@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The flows and their labels do not depend on --threads: the same inputs
 analysed with 1, 2 and 3 workers give the same set of records (ids, tunnel
-links, endpoints, counters, nDPI labels, planes), only in another order.
+links, endpoints, counters, nDPI labels, planes), only in another order. The
+workers' nDPI modules share the first one's tables: every run checks that
+dissecting left them as built (MW_CHECK_TABLES: the run aborts otherwise).
 
 usage: threads_identical.py MASTWATCH SHARED_DIR
 """
@@ -22,7 +24,7 @@ COLUMNS = ["flow_id", "tunnel_flow_id", "last_tunnel_flow_id", "tunnels", "kind"
 def flows(mastwatch, inputs, threads, tmp):
     out = os.path.join(tmp, f"t{threads}.h5")
     r = run([mastwatch, "analyze", "-q", "-t", str(threads), "--idle-timeout", "30", "-o", out]
-            + inputs, timeout=600)
+            + inputs, timeout=600, env=dict(os.environ, MW_CHECK_TABLES="1"))
     assert r.returncode == 0, r.stderr
     df = mw_flows.load(out, raw=True)
     return sorted(tuple(row) for row in df[COLUMNS].itertuples(index=False))
