@@ -151,6 +151,20 @@ mw_station_t *mw_model_station(mw_model_t *m, const char *id, uint32_t *index)
     return s;
 }
 
+#define LEARNED_MIN_US      (20LL * 3600 * 1000000)
+#define LEARNED_MIN_WINDOWS 24
+#define LEARNED_MIN_HOURS   20
+
+int mw_station_learned(const mw_station_t *s)
+{
+    int hours = 0, h;
+
+    for (h = 0; h < MW_HOURS_OF_WEEK; h++)
+        hours += s->how_flows[h] > 0;
+    return mw_span_us(s->first_us, s->last_us) >= LEARNED_MIN_US &&
+           s->win_up.n >= LEARNED_MIN_WINDOWS && hours >= LEARNED_MIN_HOURS;
+}
+
 size_t mw_model_station_count(const mw_model_t *m)
 {
     return m->nstations;

@@ -95,6 +95,14 @@ const mw_model_meta_t *mw_model_meta_const(const mw_model_t *m);
 mw_station_t *mw_model_station(mw_model_t *m, const char *id, uint32_t *index /* OUT */);
 const mw_station_t *mw_model_find_station(const mw_model_t *m, const char *id, uint32_t *index);
 size_t mw_model_station_count(const mw_model_t *m);
+
+/*
+ * Whether a station's windows have been learned well enough to score (volume): 20 h between
+ * its first and last training record, 24 windows with management traffic, and management
+ * traffic in 20 different hours of the week - two hours of capture two days apart span two
+ * days but are not 20 h of training.
+ */
+int mw_station_learned(const mw_station_t *s);
 const mw_station_t *mw_model_station_at(const mw_model_t *m, size_t i);
 
 /* Tuple stats by key; created zeroed when missing and create is set. */

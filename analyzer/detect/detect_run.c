@@ -30,9 +30,7 @@
 #include "detect/incidents.h"
 #include "detect/suppress.h"
 
-#define CLOCK_JUMP_US     (86400LL * 1000000)
-#define READY_MIN_US      (20LL * 3600 * 1000000) /* 20 h of training before statistics */
-#define READY_MIN_WINDOWS 24
+#define CLOCK_JUMP_US (86400LL * 1000000)
 
 struct mw_detect_ctx {
     mw_detect_params_t p;
@@ -176,8 +174,7 @@ void *mw_detect_state(const mw_detect_ctx_t *c, unsigned detector)
 int mw_detect_station_ready(const mw_detect_ctx_t *c, uint32_t station)
 {
     const mw_station_t *s = mw_model_station_at(c->p.model, station);
-    return s != NULL && mw_span_us(s->first_us, s->last_us) >= READY_MIN_US &&
-           s->win_up.n >= READY_MIN_WINDOWS;
+    return s != NULL && mw_station_learned(s);
 }
 
 double mw_detect_training_days(const mw_detect_ctx_t *c)

@@ -127,8 +127,7 @@ int mw_model_show(const char *path, FILE *out, char *errbuf, size_t errlen)
                 (double)mw_span_us(s->first_us, s->last_us) / 86400e6,
                 (unsigned long long)s->records, (unsigned long long)s->win_up.n,
                 mw_series_mean(&s->win_up), s->win_up.max, mw_series_mean(&s->win_peers),
-                mw_span_us(s->first_us, s->last_us) < 20LL * 3600 * 1000000 ? "  (still learning)"
-                                                                            : "");
+                mw_station_learned(s) ? "" : "  (still learning)");
     }
     mw_model_destroy(m);
     return 0;

@@ -578,6 +578,44 @@ static void test_volume_needs_learning_and_constant_series(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* Two slices of two hours two days apart span two days, but are not 20 h of training: the
+ * window statistics wait (the station is still learning), where they scored before. */
+static void test_two_hours_are_not_two_days(void **state)
+{
+    mw_inventory_t *inv = site();
+    static mw_flow_record_t day[2000], recs[400];
+    size_t n = 0, i, k = 0;
+    char err[128], *json;
+    mw_model_t *m = mw_model_create(5 * MIN, err, sizeof(err));
+    mw_trainer_t *t = mw_trainer_create(m, inv, name_of, NULL);
+    uint32_t st;
+    (void)state;
+
+    normal_day(day, &n, T0 - 3 * DAY);
+    normal_day(day, &n, T0 - DAY);
+    for (i = 0; i < n; i++) { /* 10:00-12:00 of the first day, 09:00-11:00 of the other */
+        int64_t at = day[i].first_us - T0 + 3 * DAY;
+        if ((at >= 10 * 60 * MIN && at < 12 * 60 * MIN) ||
+                (at >= 2 * DAY + 9 * 60 * MIN && at < 2 * DAY + 11 * 60 * MIN)) {
+            mw_trainer_record(t, &day[i]);
+            k++;
+        }
+    }
+    mw_trainer_finish(t);
+    mw_trainer_destroy(t);
+    assert_true(k > 20);
+    assert_non_null(mw_model_find_station(m, "enb-1", &st));
+    assert_true(mw_model_station_at(m, st)->win_up.n >= 24); /* the windows were there */
+    assert_false(mw_station_learned(mw_model_station_at(m, st)));
+    n = 0;
+    burst(recs, &n, T0 + 5 * MIN, 200); /* 1 MB in one window */
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 /* Twice a day a PM bulk exchange (80 kB up, 60 kB down) teaches the up/down ratio; then a
  * window sends 70 kB up and gets almost nothing back: normal size, abnormal ratio. */
 static void test_ratio(void **state)
@@ -1161,6 +1199,7 @@ int main(void)
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
         cmocka_unit_test(test_group_scored_stations_stay_apart),
+        cmocka_unit_test(test_two_hours_are_not_two_days),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_ftp_data_connections),
