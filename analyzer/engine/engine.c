@@ -812,7 +812,11 @@ static void destroy(engine_t *e)
     unsigned i;
 
     stop_readers(e); /* an error path may come here with helpers still reading */
+    /* every worker stopped before any goes: the others' nDPI modules read the first one's
+     * tables, so it goes last (its flows flushed, theirs too, need them) */
     for (i = 0; i < e->rs.nworkers && e->rs.workers; i++)
+        mw_worker_stop(e->rs.workers[i]);
+    for (i = e->rs.nworkers; i-- > 0 && e->rs.workers;)
         mw_worker_destroy(e->rs.workers[i]);
     free(e->rs.workers);
     if (e->dpi_create_lock_ready)

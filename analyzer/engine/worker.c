@@ -380,6 +380,12 @@ void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason)
     mw_record_batch_flush(&w->batch);
 }
 
+void mw_worker_stop(mw_worker_t *w)
+{
+    if (w != NULL && w->running)
+        mw_worker_finish(w, MW_END_SHUTDOWN);
+}
+
 int mw_worker_failed(mw_worker_t *w, char *errbuf, size_t errlen)
 {
     if (!atomic_load(&w->failed))

@@ -112,6 +112,8 @@ void mw_worker_tick(mw_worker_t *w, int64_t now_us);
 
 /* Flushes every flow with reason, drains, stops the thread if any. */
 void mw_worker_finish(mw_worker_t *w, enum mw_end_reason reason);
+/* A threaded worker still running: finished as at a shutdown and joined (NULL-safe). */
+void mw_worker_stop(mw_worker_t *w);
 
 /* 1 when the worker's thread could not create its nDPI module (errbuf says why): it
  * dropped its packets, and the run must fail. */
