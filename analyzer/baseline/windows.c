@@ -35,6 +35,11 @@ void mw_windows_destroy(mw_windows_t *w)
     free(w);
 }
 
+static int same_dest(const struct mw_window_dest *d, const uint8_t peer[16], uint16_t service)
+{
+    return d->service == service && memcmp(d->peer, peer, 16) == 0;
+}
+
 /* Sums one upload into its (peer, service); the port of the largest one stays. */
 static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
         uint16_t service_port, uint64_t up)
@@ -42,14 +47,24 @@ static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
     struct mw_window_dest *d = NULL;
     uint32_t i;
 
+    /* the largest single upload, for a window with more pairs than are summed */
+    if (up > win->top_up || (up == win->top_up && (memcmp(peer, win->top_peer, 16) < 0 ||
+                                                          (memcmp(peer, win->top_peer, 16) == 0 &&
+                                                                  service_port < win->top_port)))) {
+        win->top_up = up;
+        memcpy(win->top_peer, peer, 16);
+        win->top_port = service_port;
+    }
     for (i = 0; i < win->ndests; i++)
-        if (win->dests[i].service == service && memcmp(win->dests[i].peer, peer, 16) == 0) {
+        if (same_dest(&win->dests[i], peer, service)) {
             d = &win->dests[i];
             break;
         }
     if (d == NULL) {
-        if (win->ndests == MW_WINDOW_MAX_DESTS)
+        if (win->ndests == MW_WINDOW_MAX_DESTS) {
+            win->dests_dropped = 1; /* the sums are not all there: see mw_window_top_peer */
             return;
+        }
         d = &win->dests[win->ndests++];
         memcpy(d->peer, peer, 16);
         d->service = service;
@@ -74,6 +89,13 @@ int mw_window_top_peer(const mw_window_t *win, int service, uint8_t peer[16], ui
     uint64_t best_up = 0;
     uint32_t i, j;
 
+    if (win->dests_dropped) {
+        if (win->top_up == 0)
+            return 0;
+        memcpy(peer, win->top_peer, 16);
+        *port = win->top_port;
+        return 1;
+    }
     for (i = 0; i < win->ndests; i++) {
         const struct mw_window_dest *d = &win->dests[i], *big = d;
         uint64_t up = 0;

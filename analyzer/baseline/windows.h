@@ -34,6 +34,10 @@ typedef struct mw_window {
         uint64_t max_up; /* its largest upload */
     } dests[MW_WINDOW_MAX_DESTS];
     uint32_t ndests;
+    int dests_dropped;    /* more pairs than that: the largest single upload names the peer */
+    uint8_t top_peer[16]; /* the largest single upload's (ties: lower address, port) */
+    uint16_t top_port;
+    uint64_t top_up;
     uint64_t svc_up[MW_SVC_COUNT]; /* bytes up per service (management protocol) */
     uint32_t svc_flows[MW_SVC_COUNT];
     uint16_t bs_index;      /* set by the caller (detection): which inventory station */
@@ -57,8 +61,9 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
 /*
  * The peer the window's management plane uploaded the most to (service < 0: over all
  * services; else over that service's), with the service port of its largest upload there:
- * 1, or 0 when nothing went up. Ties go to the smaller address, then port. Among the first
- * MW_WINDOW_MAX_DESTS (peer, service) pairs of the window.
+ * 1, or 0 when nothing went up. Ties go to the smaller address, then port. A window with
+ * more than MW_WINDOW_MAX_DESTS (peer, service) pairs names the peer of its largest single
+ * upload instead (its sums are not all there).
  */
 int mw_window_top_peer(
         const mw_window_t *win, int service, uint8_t peer[16] /* OUT */, uint16_t *port /* OUT */);

@@ -64,8 +64,10 @@ struct mw_h5_chunker {
 /* A deflated chunk is kept only when smaller than the chunk: the output buffer is no larger. */
 static int slot_init(slot_t *s, size_t bytes)
 {
-    s->stream = malloc(sizeof(*s->stream));
-    s->level_buf = malloc(ISAL_DEF_LVL1_DEFAULT);
+    /* zeroed: isal_deflate_stateless_init() leaves part of the state as it finds it, and
+     * igzip reads some of it (valgrind) */
+    s->stream = calloc(1, sizeof(*s->stream));
+    s->level_buf = calloc(1, ISAL_DEF_LVL1_DEFAULT);
     s->shuffled = malloc(bytes);
     s->deflated = malloc(bytes);
     return s->stream != NULL && s->level_buf != NULL && s->shuffled != NULL && s->deflated != NULL

@@ -567,6 +567,22 @@ static void test_volume_needs_learning_and_constant_series(void **state)
     assert_int_equal(count_with(json, "volume", "\"peer\":\"10.9.0.1\""), 2);
     assert_int_equal(count_with(json, "volume", "most of it to ems 10.9.0.1"), 2);
     free(json);
+    /* more (peer, protocol) pairs than a window sums: the peer of the largest single
+     * upload, whatever order the records come in (-t N changes it) */
+    for (int reversed = 0; reversed < 2; reversed++) {
+        n = 0;
+        for (int i = 0; i < 80; i++) {
+            int k = reversed ? 79 - i : i;
+            recs[n] = flow(T0 + 5 * MIN + k * 1000000LL, v4(10, 9, 1, k), 22, P_SSH, MW_SVC_SSH,
+                    MW_PLANE_MANAGEMENT, MW_ROLE_EMS, 0, k == 3 ? 400000 : 5000, 800);
+            n++;
+        }
+        json = detect(week, inv, recs, n);
+        assert_true(count(json, "volume") >= 1);
+        assert_int_equal(
+                count(json, "volume"), count_with(json, "volume", "\"peer\":\"10.9.1.3\""));
+        free(json);
+    }
     /* the same upload as in training: nothing, despite a zero spread */
     n = 0;
     burst(recs, &n, T0 + 5 * MIN, 1);
