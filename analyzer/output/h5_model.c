@@ -282,12 +282,14 @@ int mw_h5_model_save(
         close(fd);
         unlink(partial);
     }
+    /* ours from here (the name has our pid and did not exist): HDF5 may leave an empty file
+     * when it cannot write the superblock (a full disk), and it goes too */
+    created_file = 1;
     file = H5Fcreate(partial, H5F_ACC_EXCL, H5P_DEFAULT, H5P_DEFAULT);
     if (file < 0) {
         mw_fmt_err(errbuf, errlen, "cannot create model file %s", partial);
         goto out;
     }
-    created_file = 1;
     tt = tuple_type();
     st = station_type();
     ht = hour_type();

@@ -8,6 +8,7 @@ report of the night, on the real batch output:
 - run again with nothing new: nothing re-analyzed, the report is rewritten;
 - a broken config that night: exit 2 and a report that says the night
   FAILED and why - never the earlier report;
+- a night without captures (the feed stopped): exit 3, "Nothing could be analyzed"
 - a clean night: exit 0 and a report that says nothing was flagged and
   what was covered.
 
@@ -102,6 +103,16 @@ def main():
     md = open(os.path.join(out2, night, "report.md")).read() if r.returncode == 0 else ""
     fails.check("Nothing was flagged" in md and "Scored 4 stations" in md,
                 f"clean night's report: {md[:300]!r}")
+
+    # a night no capture arrived in (the feed stopped): batch has nothing to do, but the
+    # night is not clean - exit 3, and the report says nothing was analyzed
+    spool3, out3 = os.path.join(tmp, "spool3"), os.path.join(tmp, "out3")
+    os.makedirs(os.path.join(spool3, "north"))
+    r = nightly(root, mw, config, spool3, out3, night)
+    md = open(os.path.join(out3, night, "report.md")).read() \
+        if os.path.exists(os.path.join(out3, night, "report.md")) else ""
+    fails.check(r.returncode == 3 and "Nothing could be analyzed" in md,
+                f"night without captures: exit {r.returncode}, report {md[:200]!r}")
     return fails.finish("nightly: batch + morning report, findings, rerun, failed and clean nights")
 
 
