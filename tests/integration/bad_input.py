@@ -142,6 +142,23 @@ def main():
                 fails.check(r.returncode == 1 and one_line_error(r) and "o.h5" in r.stderr,
                             f"disk full: exit {r.returncode}: {r.stderr!r}")
                 fails.check(not os.path.exists(full), "disk full: a final file was created")
+                # a model that cannot be written: nothing left beside it, not even an empty
+                # temporary file (HDF5 creates one before it fails on a full disk)
+                for name in os.listdir(disk):
+                    os.unlink(os.path.join(disk, name))
+                with open(os.path.join(disk, "fill"), "wb") as f:
+                    try:
+                        f.write(b"\0" * 24 * 1024)
+                    except OSError:
+                        pass
+                model = os.path.join(disk, "m.h5")
+                site = os.path.join(root_dir(), "captures", "site.yaml")
+                r = run([mw, "train", "-q", "--inventory", site, "-o", model,
+                         os.path.join(root_dir(), "captures", "incident-day.pcap")])
+                left = sorted(n for n in os.listdir(disk) if n != "fill")
+                fails.check(r.returncode != 0 and one_line_error(r) and not left,
+                            f"model on a full disk: exit {r.returncode}, left {left}, "
+                            f"{r.stderr!r}")
             finally:
                 subprocess.run(["umount", disk])
         else:
