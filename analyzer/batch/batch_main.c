@@ -371,6 +371,16 @@ static int finish_night(run_t *r, int stop, const char *started, const mw_batch_
     if (r->opts->train && stop == 0 && r->error[0] == '\0')
         train_failed = mw__batch_train(r->exe, &nt, r->st,
                 drv != NULL ? drv->train : mw__batch_train_local, drv != NULL ? drv->ctx : NULL);
+    if (train_failed) { /* the night's report must say the model was not updated */
+        char why[160];
+        snprintf(why, sizeof(why),
+                "training failed for %d site(s): the model was not updated (train-SITE.log)",
+                train_failed);
+        nt.train_error = why;
+        if (mw__batch_night_rewrite_json(&nt, err, sizeof(err)) != 0)
+            fprintf(stderr, "mastwatch: batch: %s\n", err);
+        nt.train_error = NULL;
+    }
     if (!r->opts->quiet || nt.failed || nt.not_matched)
         fprintf(stderr,
                 "mastwatch: batch %s: %zu captures: %zu done, %zu failed, %zu not matched, %zu "

@@ -227,6 +227,7 @@ static int write_json(mw_batch_night_t *nt, const char *error, char *errbuf, siz
     json_object_set_new(o, "night", json_string(nt->night));
     json_object_set_new(o, "status", json_string(status));
     json_object_set_new(o, "error", str_or_null(error));
+    json_object_set_new(o, "train_error", str_or_null(nt->train_error));
     json_object_set_new(o, "started_utc", json_string(nt->started_utc));
     json_object_set_new(o, "finished_utc", json_string(finished));
     json_object_set_new(o, "mastwatch_version", json_string(MW_VERSION));
@@ -303,5 +304,10 @@ int mw__batch_night_write(mw_batch_night_t *nt, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "%s", err);
         return rc;
     }
+    return write_json(nt, nt->run_error, errbuf, errlen);
+}
+
+int mw__batch_night_rewrite_json(mw_batch_night_t *nt, char *errbuf, size_t errlen)
+{
     return write_json(nt, nt->run_error, errbuf, errlen);
 }

@@ -26,7 +26,8 @@ typedef struct mw_batch_night {
     mw_batch_night_capture_t *caps; /* sorted by path: capture_id = index + 1 */
     size_t n;
     char started_utc[MW_BATCH_UTC_LEN];
-    const char *run_error; /* what stopped the run, NULL when nothing */
+    const char *run_error;   /* what stopped the run, NULL when nothing */
+    const char *train_error; /* --train: why the model was not updated, NULL when it was */
     /* OUT of mw__batch_night_write */
     size_t done, failed, not_matched, young;
     uint64_t flows, anomalies;
@@ -39,5 +40,8 @@ typedef struct mw_batch_night {
  * when night.json itself could still be written).
  */
 int mw__batch_night_write(mw_batch_night_t *night, char *errbuf, size_t errlen);
+
+/* night.json again, after mw__batch_night_write (now with train_error): 0 or MW_E*. */
+int mw__batch_night_rewrite_json(mw_batch_night_t *night, char *errbuf, size_t errlen);
 
 #endif

@@ -473,6 +473,10 @@ def summarize(night, failed_reason=None):
             headline = "Nothing was flagged in what was read, but the night is not complete."
         lines.append(f"{counts['failed']} capture(s) failed and {counts['incomplete']} are "
                      "incomplete: their traffic was not (wholly) judged (capture health below).")
+    if getattr(night, "train_error", None):  # the night was judged; its lesson was not kept
+        lines.insert(0, f"The model was NOT updated: {night.train_error}.")
+        headline += " The model was NOT updated: training failed."
+        exit_status = 3
     base.update(
         night=_night_meta(night, night.meta), failed=False, exit_status=exit_status,
         verdict={"state": state, "headline": headline, "lines": lines,

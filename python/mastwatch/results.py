@@ -211,6 +211,7 @@ class Night:
         self.name = str(meta.get("night") or os.path.basename(self.dir))
         self.status = str(meta.get("status") or "unknown")
         self.error = meta.get("error")
+        self.train_error = meta.get("train_error")  # --train: the model was not updated
         self.sites = {s.get("name"): s for s in meta.get("sites") or [] if isinstance(s, dict)}
         self.captures = []
         for c in meta.get("captures") or []:

@@ -150,6 +150,53 @@ def train_checks(mw, src, tmp, fails):
              os.path.join(tmp, "train-clean")])
     fails.check(r.returncode == 0 and file_sha256(model) == after,
                 f"--train rerun folded the night again: exit {r.returncode} {r.stderr[-200:]!r}")
+    train_fails_checks(mw, src, tmp, fails)
+
+
+def train_fails_checks(mw, src, tmp, fails):
+    """A clean night whose model cannot be written (a full disk): exit 3, night.json and the
+    morning report say the model was not updated, the model is as it was."""
+    if os.geteuid() != 0:
+        print("note: not root: the full-disk training case is not run")
+        return
+    disk = os.path.join(tmp, "modeldisk")
+    os.mkdir(disk)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", disk]).returncode:
+        print("note: cannot mount tmpfs: the full-disk training case is not run")
+        return
+    try:
+        model = os.path.join(disk, "north.h5")
+        shutil.copy(os.path.join(src, "models", "demo-site.h5"), model)
+        with open(os.path.join(disk, "fill"), "wb") as f:
+            try:
+                f.write(b"\0" * 100 * 1024)
+            except OSError:
+                pass
+        before = file_sha256(model)
+        spool = os.path.join(tmp, "train-full", "north")
+        os.makedirs(spool)
+        shutil.copy(os.path.join(src, "captures", "clean-week.pcap"), spool)
+        old = time.time() - 3600
+        os.utime(os.path.join(spool, "clean-week.pcap"), (old, old))
+        cfg = os.path.join(tmp, "train-full.yaml")
+        with open(cfg, "w") as f:
+            f.write("sites:\n  - name: north\n    match: [\"*/north/*\"]\n"
+                    f"    inventory: {src}/captures/site.yaml\n    model: {model}\n")
+        out = os.path.join(tmp, "train-full-out")
+        r = run([mw, "batch", "-q", "--config", cfg, "-o", out, "--night", NIGHT, "--train",
+                 os.path.join(tmp, "train-full")])
+        nd = os.path.join(out, NIGHT)
+        night = json.load(open(os.path.join(nd, "night.json")))
+        fails.check(r.returncode == 3 and night.get("train_error") and
+                    file_sha256(model) == before,
+                    f"--train on a full disk: exit {r.returncode}, night.json train_error "
+                    f"{night.get('train_error')!r}, model changed {file_sha256(model) != before}")
+        rep = run(["/usr/bin/python3", os.path.join(src, "scripts", "mw_morning.py"), nd])
+        md = open(os.path.join(nd, "report.md")).read() if rep.returncode == 3 else ""
+        fails.check(rep.returncode == 3 and "model was NOT updated" in md,
+                    f"--train on a full disk: report exit {rep.returncode}: {md[:300]!r}")
+    finally:
+        subprocess.run(["umount", disk])
 
 
 def main():
