@@ -236,10 +236,41 @@ def _incident_cards(caps, zones):
                 "source_frame": feed.get("source_frame", int(first.first_flow_id) // 2),
                 "frames": frames,
             })
+    cards = _join_across_captures(cards)
     cards.sort(key=lambda k: (-SEV_ORDER.get(k["severity"], 0), -k["score"], k["start_us"]))
     for n, k in enumerate(cards, 1):
         k["number"] = n
     return cards
+
+
+INCIDENT_GAP_US = 3600 * 10**6  # the engine's: spans within 1 h of each other are one event
+
+
+def _join_across_captures(cards):
+    """One card per event, as each capture's own incidents are: cards of one site, station
+    and peer from different captures (hourly files of a capture point, a night cut at
+    midnight) whose spans come within an hour of each other are one card, its findings and
+    totals from all of them, described by its earliest capture's."""
+    out = []
+    key = lambda k: (k["site"], k["station"], k["local"], k["peer"])
+    for k in sorted(cards, key=lambda k: (key(k), k["start_us"], k["key"])):
+        last = out[-1] if out else None
+        if (last is None or key(last) != key(k) or k["capture"] in last["captures"] or
+                k["start_us"] > last["end_us"] + INCIDENT_GAP_US):
+            k["captures"] = [k["capture"]]
+            out.append(k)
+            continue
+        last["captures"].append(k["capture"])
+        if SEV_ORDER.get(k["severity"], 0) > SEV_ORDER.get(last["severity"], 0):
+            last["severity"] = k["severity"]
+        last["score"] = max(last["score"], k["score"])
+        last["detectors"] = list(dict.fromkeys(last["detectors"] + k["detectors"]))
+        if k["end_us"] > last["end_us"]:
+            last["end_us"], last["end_local"] = k["end_us"], k["end_local"]
+        for f in ("bytes_up", "bytes_down", "n_flows"):
+            last[f] += k[f]
+        last["findings"] += k["findings"]
+    return out
 
 
 def _stations(caps):

@@ -55,7 +55,8 @@ def _analyze(night, site, pcap, inventory, fails=False):
 def build_night(night, kind, work):
     """kind: "clean" (north: clean-week), "incident" (north: incident-day in UTC; south, in
     Europe/Berlin: a truncated incident-day (complete=0) and a capture that is not one),
-    "failed" (the batch failed). work: a scratch directory for the made-up inputs."""
+    "split" (north: incident-day as two captures cut at noon), "failed" (the batch failed).
+    work: a scratch directory for the made-up inputs."""
     os.makedirs(night, exist_ok=True)
     caps = []
     sites = [{"name": "north", "inventory": INVENTORY, "model": MODEL}]
@@ -83,6 +84,12 @@ def build_night(night, kind, work):
         caps.append(_analyze(night, "south", trunc, south_inv))
         caps.append(_analyze(night, "south", bad, south_inv, fails=True))
         status = "partial"
+    elif kind == "split":  # north: incident-day in two captures, cut at noon (as -G files)
+        for part, opt in (("am", "-B"), ("pm", "-A")):
+            pcap = os.path.join(work, f"incident-{part}.pcap")
+            subprocess.run(["editcap", opt, "2026-11-09 12:00:00", os.path.join(
+                SRC, "captures", "incident-day.pcap"), pcap], check=True, capture_output=True)
+            caps.append(_analyze(night, "north", pcap, INVENTORY))
     elif kind == "failed":
         status, error = "failed", "capture directory /srv/captures/2026-11-30 is not mounted"
     feed = os.path.join(night, "anomalies.jsonl")

@@ -34,7 +34,7 @@ def setUpModule():
     if not nb.have_binary():
         raise unittest.SkipTest(f"no mastwatch binary at {nb.MW} (build it: scripts/build)")
     TMP = tempfile.TemporaryDirectory(prefix="mw-morning-")
-    for kind in ("clean", "incident", "failed"):
+    for kind in ("clean", "incident", "failed", "split"):
         d = os.path.join(TMP.name, kind)
         nb.build_night(d, kind, TMP.name)
         r = morning_cli(d)
@@ -107,6 +107,28 @@ class IncidentNight(unittest.TestCase):
         for k in js["incidents"]:
             self.assertIn(f"#{k['number']} {k['severity'].upper()}", out["md"])
             self.assertTrue(k["wireshark"] and k["findings"] and k["frames"])
+
+    def test_an_incident_across_captures_is_one_card(self):
+        # the incident day cut at noon into two captures of one site (hourly -G files do the
+        # same): an incident on both sides of the cut is one card, as in the whole day
+        r, out, js = RUNS["split"]
+        _, _, whole = RUNS["incident"]
+        self.assertEqual(r.returncode, 1, r.stderr)
+        keys, _ = incidents_in_files(os.path.join(TMP.name, "split"))
+        joined = [k for k in js["incidents"] if len(k["captures"]) > 1]
+        self.assertTrue(joined)
+        self.assertLess(len(js["incidents"]), len(keys))
+        north = [k for k in whole["incidents"] if k["site"] == "north"]
+        self.assertEqual(sorted((k["station"], k["peer"]) for k in js["incidents"]),
+                         sorted((k["station"], k["peer"]) for k in north))
+        noon = 1794225600 * 10**6  # 2026-11-09 12:00 UTC, the cut
+        for k in joined:  # described by the morning's capture, spanning the cut
+            self.assertTrue(k["capture"].endswith("incident-am.pcap"), k["capture"])
+            self.assertTrue(k["start_us"] < noon < k["end_us"], (k["start_us"], k["end_us"]))
+        self.assertIn("continues in", out["md"])
+        # no finding lost or counted twice by the joining
+        self.assertEqual(sum(len(k["findings"]) for k in js["incidents"]),
+                         js["verdict"]["anomalies"])
 
     def test_times_are_site_local_as_in_the_feed(self):
         _, _, js = RUNS["incident"]
