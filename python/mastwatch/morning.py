@@ -447,6 +447,7 @@ def summarize(night, failed_reason=None):
         except (OSError, TypeError):
             pass
     caps = [Capture(c, night, i) for i, c in enumerate(night.captures)]
+    _mark_superseded(caps)
     for c in caps:
         if c.site not in zones:
             zones[c.site] = results.zone_of_inventory(c.inventory if c.ok else None)
@@ -535,10 +536,30 @@ def _capture_counts(night, caps):
     entries = night.captures if night else []
     st = Counter(c.get("status") for c in entries)
     unreadable = sum(1 for c in caps if c.status == "done" and not c.ok)
-    return {"listed": len(entries), "done": st["done"] - unreadable,
-            "failed": st["failed"] + unreadable,
+    superseded = sum(1 for c in caps if c.status == "superseded")
+    return {"listed": len(entries), "done": st["done"] - unreadable - superseded,
+            "failed": st["failed"] + unreadable, "superseded": superseded,
             "incomplete": sum(1 for c in caps if c.ok and c.complete == 0),
             "not_matched": st["not_matched"], "skipped_young": st["skipped_young"]}
+
+
+def _mark_superseded(caps):
+    """A file analyzed twice this night (it grew or was rewritten after its first analysis:
+    batch keeps both, BATCH.md) counts once, by its latest analysis; the earlier ones are
+    listed under capture health as superseded."""
+    latest = {}
+    for c in caps:
+        path = c.entry.get("path")
+        if c.status == "done" and path:
+            when = (c.entry.get("finished_utc") or "", c.index)
+            if path not in latest or when > latest[path][0]:
+                latest[path] = (when, c)
+    for c in caps:
+        path = c.entry.get("path")
+        if c.status == "done" and path in latest and latest[path][1] is not c:
+            c.ok, c.status = False, "superseded"
+            c.read_error = ("superseded: the file was analyzed again this night (it grew or was "
+                            "rewritten); the later analysis counts")
 
 
 # ---------------------------------------------------------------- rendering

@@ -22,8 +22,8 @@ def _now():
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _analyze(night, site, pcap, inventory, fails=False):
-    name = os.path.splitext(os.path.basename(pcap))[0]
+def _analyze(night, site, pcap, inventory, fails=False, tag=""):
+    name = os.path.splitext(os.path.basename(pcap))[0] + tag
     rel = os.path.join("captures", site, name + ".h5")
     rel_j = os.path.join("captures", site, name + ".anomalies.jsonl")
     os.makedirs(os.path.join(night, "captures", site), exist_ok=True)
@@ -55,7 +55,8 @@ def _analyze(night, site, pcap, inventory, fails=False):
 def build_night(night, kind, work):
     """kind: "clean" (north: clean-week), "incident" (north: incident-day in UTC; south, in
     Europe/Berlin: a truncated incident-day (complete=0) and a capture that is not one),
-    "split" (north: incident-day as two captures cut at noon), "failed" (the batch failed).
+    "split" (north: incident-day as two captures cut at noon), "regrown" (north: one capture
+    analyzed half-written and again whole), "failed" (the batch failed).
     work: a scratch directory for the made-up inputs."""
     os.makedirs(night, exist_ok=True)
     caps = []
@@ -90,6 +91,13 @@ def build_night(night, kind, work):
             subprocess.run(["editcap", opt, "2026-11-09 12:00:00", os.path.join(
                 SRC, "captures", "incident-day.pcap"), pcap], check=True, capture_output=True)
             caps.append(_analyze(night, "north", pcap, INVENTORY))
+    elif kind == "regrown":  # north: a capture analyzed half-written, then whole again
+        pcap = os.path.join(work, "growing.pcap")
+        subprocess.run(["editcap", "-B", "2026-11-09 12:00:00", os.path.join(
+            SRC, "captures", "incident-day.pcap"), pcap], check=True, capture_output=True)
+        caps.append(_analyze(night, "north", pcap, INVENTORY, tag="-1"))
+        shutil.copy(os.path.join(SRC, "captures", "incident-day.pcap"), pcap)
+        caps.append(_analyze(night, "north", pcap, INVENTORY, tag="-2"))
     elif kind == "failed":
         status, error = "failed", "capture directory /srv/captures/2026-11-30 is not mounted"
     feed = os.path.join(night, "anomalies.jsonl")

@@ -34,7 +34,7 @@ def setUpModule():
     if not nb.have_binary():
         raise unittest.SkipTest(f"no mastwatch binary at {nb.MW} (build it: scripts/build)")
     TMP = tempfile.TemporaryDirectory(prefix="mw-morning-")
-    for kind in ("clean", "incident", "failed", "split"):
+    for kind in ("clean", "incident", "failed", "split", "regrown"):
         d = os.path.join(TMP.name, kind)
         nb.build_night(d, kind, TMP.name)
         r = morning_cli(d)
@@ -130,6 +130,20 @@ class IncidentNight(unittest.TestCase):
         self.assertEqual(sum(len(k["findings"]) for k in js["incidents"]),
                          js["verdict"]["anomalies"])
 
+    def test_a_capture_analyzed_twice_counts_once(self):
+        # analyzed half-written, then whole (batch keeps both analyses): the report is the
+        # whole day's, and the first analysis is listed as superseded
+        r, out, js = RUNS["regrown"]
+        _, _, whole = RUNS["incident"]
+        self.assertEqual(r.returncode, 1, r.stderr)
+        north = [k for k in whole["incidents"] if k["site"] == "north"]
+        self.assertEqual(sorted((k["station"], k["peer"], k["severity"]) for k in js["incidents"]),
+                         sorted((k["station"], k["peer"], k["severity"]) for k in north))
+        self.assertEqual(js["verdict"]["anomalies"], sum(len(k["findings"]) for k in north))
+        self.assertEqual(js["verdict"]["captures"]["superseded"], 1)
+        self.assertEqual(js["verdict"]["captures"]["done"], 1)
+        self.assertEqual([h["status"] for h in js["health"]].count("superseded"), 1)
+
     def test_times_are_site_local_as_in_the_feed(self):
         _, _, js = RUNS["incident"]
         night = results.Night(os.path.join(TMP.name, "incident"))
@@ -171,7 +185,7 @@ class IncidentNight(unittest.TestCase):
         self.assertGreater(h["incident-day.pcap"]["packets"], 0)
         self.assertEqual(js["verdict"]["captures"],
                          {"listed": 3, "done": 2, "failed": 1, "incomplete": 1,
-                          "not_matched": 0, "skipped_young": 0})
+                          "not_matched": 0, "skipped_young": 0, "superseded": 0})
         self.assertIn("INCOMPLETE", out["html"])
         self.assertIn("unknown file format", out["html"])
 
