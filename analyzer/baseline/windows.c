@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/mw.h"
+
 struct mw_windows {
     int64_t window_us;
     mw_window_t *open;
@@ -35,6 +37,14 @@ void mw_windows_destroy(mw_windows_t *w)
     free(w);
 }
 
+/* 1 when (peer, port) comes before the window's largest single upload of equal size. */
+static int top_tie_first(const mw_window_t *win, const uint8_t peer[16], uint16_t service_port)
+{
+    int c = memcmp(peer, win->top_peer, 16);
+
+    return c < 0 || (c == 0 && service_port < win->top_port);
+}
+
 static int same_dest(const struct mw_window_dest *d, const uint8_t peer[16], uint16_t service)
 {
     return d->service == service && memcmp(d->peer, peer, 16) == 0;
@@ -47,10 +57,9 @@ static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
     struct mw_window_dest *d = NULL;
     uint32_t i;
 
-    /* the largest single upload, for a window with more pairs than are summed */
-    if (up > win->top_up || (up == win->top_up && (memcmp(peer, win->top_peer, 16) < 0 ||
-                                                          (memcmp(peer, win->top_peer, 16) == 0 &&
-                                                                  service_port < win->top_port)))) {
+    /* the largest single upload, for a window with more pairs than are summed; ties go to
+     * the smaller address, then port, so arrival order never decides */
+    if (up > win->top_up || (up == win->top_up && top_tie_first(win, peer, service_port))) {
         win->top_up = up;
         memcpy(win->top_peer, peer, 16);
         win->top_port = service_port;
@@ -127,16 +136,12 @@ int mw_window_top_peer(const mw_window_t *win, int service, uint8_t peer[16], ui
     return 1;
 }
 
-static int64_t index_of(int64_t t, int64_t len)
-{
-    return t >= 0 ? t / len : (t - len + 1) / len;
-}
-
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
         uint64_t down, const uint8_t peer[16], uint16_t service_port, uint16_t service,
         uint64_t flow_id)
 {
-    int64_t idx = index_of(t_us, w->window_us);
+    /* the same slots as flow records cut at the windows' edges (flow_table.c) */
+    int64_t idx = mw_floor_div(t_us, w->window_us);
     mw_window_t *win = NULL;
     size_t i;
 

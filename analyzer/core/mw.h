@@ -35,6 +35,12 @@ static inline int64_t mw_span_us(int64_t first, int64_t last)
     return __builtin_sub_overflow(last, first, &d) ? INT64_MAX : d;
 }
 
+/* a / b rounded down (b > 0): the slot of a time in slots of b, before 1970 too. */
+static inline int64_t mw_floor_div(int64_t a, int64_t b)
+{
+    return a / b - (a % b != 0 && a < 0);
+}
+
 #define MW_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MW_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define MW_UNUSED(x) ((void)(x))

@@ -356,11 +356,6 @@ mw_flow_t *mw_flow_table_account(mw_flow_table_t *t, const mw_packet_t *p, const
             t, p, l3, &key, mw_flow_key_hash(&key), a_is_src, tunnel_flow_id, dir);
 }
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
 /* Whether a packet at ts starts a new record of f: active_timeout after the record's first
  * packet, or, aligned, in a later multiple of it (records then never span a window's edge,
  * so a window holds the bytes sent in it; a packet from before the record's own slot, the
@@ -370,7 +365,7 @@ static int active_cut_due(const mw_flow_table_t *t, const mw_flow_t *f, int64_t 
     int64_t every = t->params.active_timeout_us;
 
     if (t->params.active_aligned)
-        return floor_div(ts, every) > floor_div(f->rec.first_us, every);
+        return mw_floor_div(ts, every) > mw_floor_div(f->rec.first_us, every);
     return ts - f->rec.first_us > every;
 }
 

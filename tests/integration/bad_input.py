@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from mwtest import Failures, check_h5, finish, mw_flows, run
+from mwtest import Failures, check_h5, fill_disk, finish, mw_flows, run, small_disk
 
 PCAP_HEADER = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
 
@@ -132,37 +132,26 @@ def main():
         fails.check(False, "SIGINT: no complete output file")
 
     # a full disk: the write fails with a clear message, no final file appears
-    if os.geteuid() == 0:
-        disk = os.path.join(tmp, "disk")
-        os.mkdir(disk)
-        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24k", "tmpfs", disk]).returncode == 0:
-            try:
-                full = os.path.join(disk, "o.h5")
-                r = run([mw, "analyze", "-q", "-o", full, good])
-                fails.check(r.returncode == 1 and one_line_error(r) and "o.h5" in r.stderr,
-                            f"disk full: exit {r.returncode}: {r.stderr!r}")
-                fails.check(not os.path.exists(full), "disk full: a final file was created")
-                # a model that cannot be written: nothing left beside it, not even an empty
-                # temporary file (HDF5 creates one before it fails on a full disk)
-                for name in os.listdir(disk):
-                    os.unlink(os.path.join(disk, name))
-                with open(os.path.join(disk, "fill"), "wb") as f:
-                    try:
-                        f.write(b"\0" * 24 * 1024)
-                    except OSError:
-                        pass
-                model = os.path.join(disk, "m.h5")
-                site = os.path.join(root_dir(), "captures", "site.yaml")
-                r = run([mw, "train", "-q", "--inventory", site, "-o", model,
-                         os.path.join(root_dir(), "captures", "incident-day.pcap")])
-                left = sorted(n for n in os.listdir(disk) if n != "fill")
-                fails.check(r.returncode != 0 and one_line_error(r) and not left,
-                            f"model on a full disk: exit {r.returncode}, left {left}, "
-                            f"{r.stderr!r}")
-            finally:
-                subprocess.run(["umount", disk])
-        else:
-            print("note: cannot mount tmpfs: disk-full case not run")
+    with small_disk(tmp, "disk", "24k", "the disk-full case") as disk:
+        if disk is not None:
+            full = os.path.join(disk, "o.h5")
+            r = run([mw, "analyze", "-q", "-o", full, good])
+            fails.check(r.returncode == 1 and one_line_error(r) and "o.h5" in r.stderr,
+                        f"disk full: exit {r.returncode}: {r.stderr!r}")
+            fails.check(not os.path.exists(full), "disk full: a final file was created")
+            # a model that cannot be written: nothing left beside it, not even an empty
+            # temporary file (HDF5 creates one before it fails on a full disk)
+            for name in os.listdir(disk):
+                os.unlink(os.path.join(disk, name))
+            fill_disk(disk)
+            model = os.path.join(disk, "m.h5")
+            site = os.path.join(root_dir(), "captures", "site.yaml")
+            r = run([mw, "train", "-q", "--inventory", site, "-o", model,
+                     os.path.join(root_dir(), "captures", "incident-day.pcap")])
+            left = sorted(n for n in os.listdir(disk) if n != "fill")
+            fails.check(r.returncode != 0 and one_line_error(r) and not left,
+                        f"model on a full disk: exit {r.returncode}, left {left}, "
+                        f"{r.stderr!r}")
     # one packet dated 10 years ahead must not stop idle expiry (flows in memory stay as few)
     week = os.path.join(root_dir(), "captures", "clean-week.pcap")
     fut = os.path.join(tmp, "future.pcap")

@@ -32,7 +32,7 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from mwtest import Failures, file_sha256, run
+from mwtest import Failures, file_sha256, fill_disk, run, small_disk
 
 NIGHT = "2026-11-30"
 
@@ -156,22 +156,12 @@ def train_checks(mw, src, tmp, fails):
 def train_fails_checks(mw, src, tmp, fails):
     """A clean night whose model cannot be written (a full disk): exit 3, night.json and the
     morning report say the model was not updated, the model is as it was."""
-    if os.geteuid() != 0:
-        print("note: not root: the full-disk training case is not run")
-        return
-    disk = os.path.join(tmp, "modeldisk")
-    os.mkdir(disk)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=100k", "tmpfs", disk]).returncode:
-        print("note: cannot mount tmpfs: the full-disk training case is not run")
-        return
-    try:
+    with small_disk(tmp, "modeldisk", "100k", "the full-disk training case") as disk:
+        if disk is None:
+            return
         model = os.path.join(disk, "north.h5")
         shutil.copy(os.path.join(src, "models", "demo-site.h5"), model)
-        with open(os.path.join(disk, "fill"), "wb") as f:
-            try:
-                f.write(b"\0" * 100 * 1024)
-            except OSError:
-                pass
+        fill_disk(disk)
         before = file_sha256(model)
         spool = os.path.join(tmp, "train-full", "north")
         os.makedirs(spool)
@@ -195,8 +185,6 @@ def train_fails_checks(mw, src, tmp, fails):
         md = open(os.path.join(nd, "report.md")).read() if rep.returncode == 3 else ""
         fails.check(rep.returncode == 3 and "model was NOT updated" in md,
                     f"--train on a full disk: report exit {rep.returncode}: {md[:300]!r}")
-    finally:
-        subprocess.run(["umount", disk])
 
 
 def main():

@@ -35,7 +35,7 @@ import time
 import h5py
 import pandas as pd
 
-from mwtest import Failures, file_sha256, mw_flows, run
+from mwtest import Failures, file_sha256, mw_flows, run, small_disk
 
 SEED = 20261130
 CHUNK, PAUSE = 65536, 0.04  # FIFO feed: ~1.6 MB/s, clean-week.pcap in ~7 s
@@ -340,15 +340,9 @@ def concurrent_runs(mw, root, fails, tmp):
 
 
 def full_disk(mw, root, fails, tmp):
-    if os.geteuid() != 0:
-        print("note: full disk needs root (tmpfs): not run")
-        return
-    disk = os.path.join(tmp, "disk")
-    os.mkdir(disk)
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=320k", "tmpfs", disk]).returncode:
-        print("note: cannot mount tmpfs: full disk not run")
-        return
-    try:
+    with small_disk(tmp, "disk", "320k", "full disk") as disk:
+        if disk is None:
+            return
         out = os.path.join(disk, "o.h5")
         r = run([mw, "analyze", "-q", "-o", out, os.path.join(root, "captures",
                                                                 "clean-week.pcap")])
@@ -356,8 +350,6 @@ def full_disk(mw, root, fails, tmp):
                     f"full disk: exit {r.returncode}: {r.stderr!r}")
         fails.check(not os.path.exists(out), "full disk: a final file was created")
         print(f"full disk: exit {r.returncode}: {r.stderr.strip()}")
-    finally:
-        subprocess.run(["umount", disk])
 
 
 def recover_cli(mw, fails, tmp):

@@ -1,4 +1,5 @@
 """Shared helpers for mastwatch's integration tests (run with /usr/bin/python3)."""
+import contextlib
 import hashlib
 import os
 import subprocess
@@ -29,6 +30,36 @@ def file_sha256(path):
 
 def run(args, **kw):
     return subprocess.run(args, capture_output=True, text=True, **kw)
+
+
+@contextlib.contextmanager
+def small_disk(parent, name, size, what):
+    """A tmpfs of size (mount's: "24k") at parent/name for a full-disk case, unmounted after;
+    None, with a note that what is not run, when it cannot be had (not root)."""
+    if os.geteuid() != 0:
+        print(f"note: not root (a tmpfs is needed): {what} not run")
+        yield None
+        return
+    disk = os.path.join(parent, name)
+    os.mkdir(disk)
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", disk]).returncode:
+        print(f"note: cannot mount tmpfs: {what} not run")
+        yield None
+        return
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", disk])
+
+
+def fill_disk(disk, name="fill"):
+    """Takes what space the disk has left, in disk/name: the next write there fails."""
+    with open(os.path.join(disk, name), "wb", buffering=0) as f:
+        try:
+            while f.write(b"\0" * 4096):
+                pass
+        except OSError:
+            pass
 
 
 def finish(proc, sig=None, timeout=20):
