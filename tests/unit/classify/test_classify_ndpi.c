@@ -273,6 +273,36 @@ static void test_lone_syn_is_guessed_at_the_end(void **unused)
     mw_classifier_destroy(c);
 }
 
+/* An HTTP request never answered: once nDPI has named it and its extra function for the
+ * answer has given up, later packets can change nothing nDPI reports. The state goes then
+ * (nDPI 4.2 would still say "extra dissection possible" up to the 80-packet limit), and the
+ * flow counts as detected, not guessed. */
+static void test_finished_flow_leaves_ndpi(void **unused)
+{
+    mw_flow_record_t rec;
+    mw_classifier_t *c = classifier(0, &rec, 6);
+    void *state = NULL;
+    uint32_t seen = 0;
+    int rc;
+    (void)unused;
+
+    assert_int_equal(feed(c, &state, &seen, &rec, 1, SYN, 1000, 0, NULL), 0);
+    assert_int_equal(feed(c, &state, &seen, &rec, 0, SYN | ACK, 5000, 1001, NULL), 0);
+    assert_int_equal(feed(c, &state, &seen, &rec, 1, ACK, 1001, 5001, NULL), 0);
+    rc = feed(c, &state, &seen, &rec, 1, PSH | ACK, 1001, 5001,
+            "GET /a HTTP/1.1\r\nHost: oam.example.net\r\nUser-Agent: curl/8\r\n\r\n");
+    while (rc == 0 && seen < MW_DPI_MAX_TCP_PACKETS - 1) /* the server's bare ACKs */
+        rc = feed(c, &state, &seen, &rec, 0, ACK, 5001, 1067, NULL);
+    assert_int_equal(rc, 1);
+    assert_true(seen < 20);
+    assert_null(state);
+    assert_live(c, 0, 0);
+    assert_string_equal(mw_classifier_protocol_name(c, rec.app_proto), "HTTP");
+    assert_string_equal(rec.host, "oam.example.net");
+    assert_int_equal(rec.ndpi_done, 1);
+    mw_classifier_destroy(c);
+}
+
 static void test_udp_gets_state_at_once(void **unused)
 {
     mw_flow_record_t rec;
@@ -464,6 +494,7 @@ int main(void)
         cmocka_unit_test(test_handshake_waits_and_request_is_named),
         cmocka_unit_test(test_lone_syn_is_guessed_at_the_end),
         cmocka_unit_test(test_udp_gets_state_at_once),
+        cmocka_unit_test(test_finished_flow_leaves_ndpi),
         cmocka_unit_test(test_waiting_packets_reach_ndpi),
         cmocka_unit_test(test_shared_captures_same_labels),
         cmocka_unit_test(test_module_tables_across_threads),
