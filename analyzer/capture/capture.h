@@ -29,9 +29,10 @@ typedef struct mw_capture_params {
     /* live, several readers of one interface (--readers): the socket joins a PACKET_FANOUT
      * group that spreads packets over the readers by a symmetric hash of the outer IP
      * addresses (capture/fanout.c), so a tunnel and a datagram's fragments stay together.
-     * fanout 0: no group; fanout_group 0 with fanout set: a new group (its id is then in
-     * mw_capture_fanout_group()) */
+     * fanout 0: no group; fanout set: fanout_group when fanout_join, else a new group (its
+     * id is then in mw_capture_fanout_group(); 0 is a valid id) */
     int fanout;
+    int fanout_join;
     unsigned fanout_group;
     int nonblock; /* live: reads return 0 at once when nothing waits (mw_capture_wait) */
     /* offline, 1 or more: a plain pcap file is read ahead by this many threads, byte ranges

@@ -52,7 +52,8 @@ struct mw_capture {
     int perm_denied;       /* the last activation failed for lack of privileges */
     int64_t failing_ms;    /* live: when reads began to fail (0: they do not) */
     char *iobuf;           /* offline: the stdio buffer of the file being read */
-    unsigned fanout_group; /* live, fanout: the group joined (0 before the first join) */
+    int fanout_joined;     /* live, fanout: fanout_group is the group's id */
+    unsigned fanout_group;
     mw_split_t *split;     /* offline, --readers N: the file read by N threads */
     mw_split_t *retired;   /* the file before, while its holders still hold ranges of it */
     double split_cpu_s;    /* their CPU time, files done */
@@ -294,8 +295,8 @@ static int activate_live(mw_capture_t *cap, char *errbuf, size_t errlen)
         mw_fmt_err(errbuf, errlen, "%s: cannot read without blocking: %s", p->iface, perr);
         goto fail;
     }
-    if (p->fanout && mw__fanout_join(pcap_fileno(cap->pcap), p->iface, &cap->fanout_group, errbuf,
-                             errlen) != 0)
+    if (p->fanout && mw__fanout_join(pcap_fileno(cap->pcap), p->iface, &cap->fanout_joined,
+                             &cap->fanout_group, errbuf, errlen) != 0)
         goto fail;
     return 0;
 fail:
@@ -388,6 +389,7 @@ mw_capture_t *mw_capture_open(const mw_capture_params_t *params, char *errbuf, s
         return NULL;
     }
     cap->params = *params;
+    cap->fanout_joined = params->fanout_join;
     cap->fanout_group = params->fanout_group;
     if (params->iface != NULL)
         return open_live(cap, errbuf, errlen);

@@ -77,14 +77,15 @@ static const struct sock_filter host_pair_hash[] = {
     /* 45 */ BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-int mw__fanout_join(int fd, const char *iface, unsigned *group, char *errbuf, size_t errlen)
+int mw__fanout_join(
+        int fd, const char *iface, int *have_group, unsigned *group, char *errbuf, size_t errlen)
 {
     struct sock_fprog prog = { .len = MW_ARRAY_LEN(host_pair_hash),
         .filter = (struct sock_filter *)host_pair_hash };
     int arg;
     socklen_t len = sizeof(arg);
 
-    if (*group == 0)
+    if (!*have_group)
         arg = (PACKET_FANOUT_FLAG_UNIQUEID | PACKET_FANOUT_CBPF) << 16;
     else
         arg = (int)((*group & 0xffffu) | ((unsigned)PACKET_FANOUT_CBPF << 16));
@@ -96,12 +97,13 @@ int mw__fanout_join(int fd, const char *iface, unsigned *group, char *errbuf, si
         mw_fmt_errno(errbuf, errlen, errno, "%s: cannot set the PACKET_FANOUT program", iface);
         return MW_EIO;
     }
-    if (*group == 0) {
+    if (!*have_group) {
         if (getsockopt(fd, SOL_PACKET, PACKET_FANOUT, &arg, &len) != 0) {
             mw_fmt_errno(errbuf, errlen, errno, "%s: cannot read the PACKET_FANOUT group", iface);
             return MW_EIO;
         }
         *group = (unsigned)arg & 0xffffu;
+        *have_group = 1;
     }
     return 0;
 }

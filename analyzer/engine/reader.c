@@ -514,6 +514,7 @@ int mw_reader_open_helper(mw_reader_t *rd, const mw_capture_params_t *params, un
     mw_capture_params_t cp = *params;
 
     cp.fanout = 1;
+    cp.fanout_join = 1;
     cp.fanout_group = fanout_group;
     cp.nonblock = 1;
     rd->cap = mw_capture_open(&cp, errbuf, errlen);
