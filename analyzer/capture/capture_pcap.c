@@ -52,8 +52,8 @@ struct mw_capture {
     int perm_denied;       /* the last activation failed for lack of privileges */
     int64_t failing_ms;    /* live: when reads began to fail (0: they do not) */
     char *iobuf;           /* offline: the stdio buffer of the file being read */
-    int fanout_joined;     /* live, fanout: fanout_group is the group's id */
-    unsigned fanout_group;
+    int fanout_joined;     /* live, fanout: the group below is joined */
+    unsigned fanout_group; /* its id (0 is an id too) */
     mw_split_t *split;     /* offline, --readers N: the file read by N threads */
     mw_split_t *retired;   /* the file before, while its holders still hold ranges of it */
     double split_cpu_s;    /* their CPU time, files done */
