@@ -339,6 +339,58 @@ static const mw_tuple_stats_t *lookup_either_way(
     return t;
 }
 
+/* The model station of another base station, its own or its role group's; no coverage
+ * counted (the record is not that station's). 1 found, 0 none. */
+static int station_of(const mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st)
+{
+    char group[MW_MODEL_ID_LEN];
+    const char *bs = mw_inventory_bs_id(c->p.inv, bs_index);
+
+    if (bs == NULL)
+        return 0;
+    if (mw_model_find_station(c->p.model, bs, st) != NULL)
+        return 1;
+    snprintf(group, sizeof(group), "%s%s",
+            MW_GROUP_PREFIX, mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)));
+    return mw_model_find_station(c->p.model, group, st) != NULL;
+}
+
+/*
+ * Signalling between two base stations (X2, Xn) is either one's to open: a record goes to
+ * its src (who opened it), training saw it from one side, and the day may bring it from
+ * the other. When this side's model does not know it, it is looked up as the other
+ * station's session (*mirror: that station's view, st and key). Management sessions
+ * between stations keep their direction: who logs into whom is what lateral movement is.
+ * Returns the tuple the other station knows, or NULL.
+ */
+static const mw_tuple_stats_t *lookup_other_station(const mw_detect_ctx_t *c,
+        const mw_flow_view_t *v, mw_flow_view_t *mirror, uint32_t *st, mw_tuple_key_t *key)
+{
+    const mw_flow_record_t *r = v->rec;
+    mw_inventory_match_t other;
+
+    if (r->kind == MW_FLOW_INNER || r->plane != MW_PLANE_CONTROL ||
+            r->local_role != MW_ROLE_BASE_STATION || r->peer_role != MW_ROLE_BASE_STATION ||
+            !mw_inventory_lookup(c->p.inv, v->peer, &other) ||
+            other.role != MW_ROLE_BASE_STATION || other.bs_index == r->bs_index ||
+            !station_of(c, other.bs_index, st))
+        return NULL;
+    *mirror = *v;
+    mirror->bs_id = mw_inventory_bs_id(c->p.inv, other.bs_index);
+    memcpy(mirror->local, v->peer, 16);
+    memcpy(mirror->peer, v->local, 16);
+    mirror->local_is_dst = !v->local_is_dst;
+    mirror->peer_port = v->local_port;
+    mirror->local_port = v->peer_port;
+    mirror->up = v->down;
+    mirror->down = v->up;
+    mirror->pkts_up = v->pkts_down;
+    mirror->pkts_down = v->pkts_up;
+    mirror->bs_opened = 0; /* the record's src opened it */
+    mw_flow_view_key(mirror, *st, key);
+    return lookup_either_way(c, mirror, key);
+}
+
 static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 {
     mw_flow_view_t v;
@@ -356,6 +408,19 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
         return;
     mw_flow_view_key(&v, st, &key);
     tuple = lookup_either_way(c, &v, &key);
+    if (tuple == NULL) {
+        mw_flow_view_t mirror;
+        mw_tuple_key_t mirror_key;
+        uint32_t mirror_st;
+        const mw_tuple_stats_t *known =
+                lookup_other_station(c, &v, &mirror, &mirror_st, &mirror_key);
+        if (known != NULL) { /* judged as the session the other station has */
+            v = mirror;
+            st = mirror_st;
+            key = mirror_key;
+            tuple = known;
+        }
+    }
     for (i = 0; i < mw_detector_count; i++)
         mw_detectors[i]->on_flow(c, &v, st, &key, tuple);
     if (mw_flow_view_is_oam(&v)) {

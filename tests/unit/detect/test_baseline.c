@@ -1201,6 +1201,59 @@ static void test_lateral_between_stations(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* X2 between enb-1 and enb-2, opened by `from` (1 or 2) at t: a record of the opener's. */
+static mw_flow_record_t x2(int64_t t, int from)
+{
+    mw_flow_record_t r = flow(t, v4(10, 0, 0, 2), 36422, P_UNKNOWN, MW_SVC_X2AP,
+            MW_PLANE_CONTROL, MW_ROLE_BASE_STATION, 0, 3000, 1000);
+
+    r.l4_proto = 132;
+    r.initiator = MW_INIT_UNKNOWN; /* both ends are base stations */
+    if (from == 2) {
+        r = at_station(r, 2, 2);
+        r.dst_lo = v4(10, 0, 0, 1);
+    }
+    return r;
+}
+
+/* enb-1 opens X2 to enb-2 every hour; enb-3 has a day like enb-1's, without X2. */
+static void enb1_opens_x2_hourly(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    size_t i, from = *n;
+    int64_t t;
+
+    normal_day(out, n, day0);
+    for (i = from; i < *n; i++)
+        out[i] = at_station(out[i], 3, 3);
+    for (t = day0; t < day0 + DAY; t += 60 * MIN)
+        out[(*n)++] = x2(t + 7 * MIN, 1);
+}
+
+/* Either eNB may set up their X2: training saw enb-1 open it; enb-2 opening it is the
+ * same association, not signalling with a peer it never had. enb-3, which never signalled
+ * with enb-2, still is. */
+static void test_x2_opened_by_the_other_station(void **state)
+{
+    mw_inventory_t *inv = site_with("  - id: enb-2\n    type: enb\n    prefixes: [10.0.0.2/32]\n"
+                                    "  - id: enb-3\n    type: enb\n    prefixes: [10.0.0.3/32]\n");
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, enb1_opens_x2_hourly);
+    mw_flow_record_t recs[2];
+    char *json;
+    (void)state;
+
+    recs[0] = x2(T0 + 10 * MIN, 2);
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "leakage"), 0);
+    free(json);
+    recs[1] = at_station(x2(T0 + 20 * MIN, 1), 3, 3); /* enb-3 -> enb-2 */
+    json = detect(m, inv, recs, 2);
+    assert_int_equal(count(json, "leakage"), 1);
+    assert_int_equal(count_with(json, "leakage", "\"bs\":\"enb-3\""), 1);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1218,6 +1271,7 @@ int main(void)
         cmocka_unit_test(test_two_hours_are_not_two_days),
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
+        cmocka_unit_test(test_x2_opened_by_the_other_station),
         cmocka_unit_test(test_ftp_data_connections),
         cmocka_unit_test(test_ftp_passive_data_connections),
         cmocka_unit_test(test_mid_stream_label_is_no_news),
