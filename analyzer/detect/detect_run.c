@@ -350,8 +350,8 @@ static int station_of(const mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st)
         return 0;
     if (mw_model_find_station(c->p.model, bs, st) != NULL)
         return 1;
-    snprintf(group, sizeof(group), "%s%s",
-            MW_GROUP_PREFIX, mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)));
+    snprintf(group, sizeof(group), "%s%s", MW_GROUP_PREFIX,
+            mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)));
     return mw_model_find_station(c->p.model, group, st) != NULL;
 }
 
@@ -371,9 +371,8 @@ static const mw_tuple_stats_t *lookup_other_station(const mw_detect_ctx_t *c,
 
     if (r->kind == MW_FLOW_INNER || r->plane != MW_PLANE_CONTROL ||
             r->local_role != MW_ROLE_BASE_STATION || r->peer_role != MW_ROLE_BASE_STATION ||
-            !mw_inventory_lookup(c->p.inv, v->peer, &other) ||
-            other.role != MW_ROLE_BASE_STATION || other.bs_index == r->bs_index ||
-            !station_of(c, other.bs_index, st))
+            !mw_inventory_lookup(c->p.inv, v->peer, &other) || other.role != MW_ROLE_BASE_STATION ||
+            other.bs_index == r->bs_index || !station_of(c, other.bs_index, st))
         return NULL;
     *mirror = *v;
     mirror->bs_id = mw_inventory_bs_id(c->p.inv, other.bs_index);

@@ -1204,8 +1204,8 @@ static void test_lateral_between_stations(void **state)
 /* X2 between enb-1 and enb-2, opened by `from` (1 or 2) at t: a record of the opener's. */
 static mw_flow_record_t x2(int64_t t, int from)
 {
-    mw_flow_record_t r = flow(t, v4(10, 0, 0, 2), 36422, P_UNKNOWN, MW_SVC_X2AP,
-            MW_PLANE_CONTROL, MW_ROLE_BASE_STATION, 0, 3000, 1000);
+    mw_flow_record_t r = flow(t, v4(10, 0, 0, 2), 36422, P_UNKNOWN, MW_SVC_X2AP, MW_PLANE_CONTROL,
+            MW_ROLE_BASE_STATION, 0, 3000, 1000);
 
     r.l4_proto = 132;
     r.initiator = MW_INIT_UNKNOWN; /* both ends are base stations */
