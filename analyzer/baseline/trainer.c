@@ -163,7 +163,7 @@ void mw_trainer_record(mw_trainer_t *t, const mw_flow_record_t *r)
     t->records++;
     learn_station(t, &v, s, st, type);
     if (mw_flow_view_is_oam(&v))
-        mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.peer, v.service_port,
+        mw_windows_add(t->windows, st, r->first_us, v.up, v.down, v.local, v.peer, v.service_port,
                 r->service, r->flow_id);
     {
         mw_model_meta_t *meta = mw_model_meta(t->model);

@@ -50,9 +50,10 @@ static int same_dest(const struct mw_window_dest *d, const uint8_t peer[16], uin
     return d->service == service && memcmp(d->peer, peer, 16) == 0;
 }
 
-/* Sums one upload into its (peer, service); the port of the largest one stays. */
-static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
-        uint16_t service_port, uint64_t up)
+/* Sums one upload into its (peer, service); the port and local address of the largest one
+ * stay. */
+static void add_dest(mw_window_t *win, const uint8_t local[16], const uint8_t peer[16],
+        uint16_t service, uint16_t service_port, uint64_t up)
 {
     struct mw_window_dest *d = NULL;
     uint32_t i;
@@ -62,6 +63,7 @@ static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
     if (up > win->top_up || (up == win->top_up && top_tie_first(win, peer, service_port))) {
         win->top_up = up;
         memcpy(win->top_peer, peer, 16);
+        memcpy(win->top_local, local, 16);
         win->top_port = service_port;
     }
     for (i = 0; i < win->ndests; i++)
@@ -76,6 +78,7 @@ static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
         }
         d = &win->dests[win->ndests++];
         memcpy(d->peer, peer, 16);
+        memcpy(d->local, local, 16);
         d->service = service;
         d->port = service_port;
     }
@@ -84,6 +87,7 @@ static void add_dest(mw_window_t *win, const uint8_t peer[16], uint16_t service,
     if (up > d->max_up || (up == d->max_up && service_port < d->port)) {
         d->max_up = up;
         d->port = service_port;
+        memcpy(d->local, local, 16);
     }
 }
 
@@ -92,16 +96,19 @@ static int dest_wanted(const struct mw_window_dest *d, int service)
     return service < 0 || d->service == service;
 }
 
-int mw_window_top_peer(const mw_window_t *win, int service, uint8_t peer[16], uint16_t *port)
+int mw_window_top_peer(
+        const mw_window_t *win, int service, uint8_t peer[16], uint16_t *port, uint8_t local[16])
 {
     const struct mw_window_dest *best = NULL; /* the top peer's largest upload */
     uint64_t best_up = 0;
     uint32_t i, j;
 
+    memcpy(local, win->first_local, 16);
     if (win->dests_dropped) {
         if (win->top_up == 0)
             return 0;
         memcpy(peer, win->top_peer, 16);
+        memcpy(local, win->top_local, 16);
         *port = win->top_port;
         return 1;
     }
@@ -132,13 +139,14 @@ int mw_window_top_peer(const mw_window_t *win, int service, uint8_t peer[16], ui
     if (best == NULL)
         return 0;
     memcpy(peer, best->peer, 16);
+    memcpy(local, best->local, 16);
     *port = best->port;
     return 1;
 }
 
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
-        uint64_t down, const uint8_t peer[16], uint16_t service_port, uint16_t service,
-        uint64_t flow_id)
+        uint64_t down, const uint8_t local[16], const uint8_t peer[16], uint16_t service_port,
+        uint16_t service, uint64_t flow_id)
 {
     /* the same slots as flow records cut at the windows' edges (flow_table.c) */
     int64_t idx = mw_floor_div(t_us, w->window_us);
@@ -171,9 +179,12 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
         win->station = station;
         win->index = idx;
         win->first_flow_id = flow_id;
+        memcpy(win->first_local, local, 16);
     }
-    if (flow_id < win->first_flow_id)
+    if (flow_id < win->first_flow_id) {
         win->first_flow_id = flow_id; /* the earliest, whatever the arrival order */
+        memcpy(win->first_local, local, 16);
+    }
     win->flows++;
     win->up += up;
     win->down += down;
@@ -190,7 +201,7 @@ mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uin
         win->npeers++;
     }
     if (up > 0)
-        add_dest(win, peer, service, service_port, up);
+        add_dest(win, local, peer, service, service_port, up);
     return win;
 }
 

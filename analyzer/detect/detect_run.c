@@ -425,7 +425,7 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     if (mw_flow_view_is_oam(&v)) {
         /* keyed by inventory station: stations scored by one role group stay apart */
         mw_window_t *win = mw_windows_add(c->windows, r->bs_index, r->first_us, v.up, v.down,
-                v.peer, v.service_port, r->service, r->flow_id);
+                v.local, v.peer, v.service_port, r->service, r->flow_id);
         if (win != NULL) {
             win->bs_index = r->bs_index;
             win->model_station = st;

@@ -41,8 +41,6 @@ static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_wi
         double value, double limit, uint8_t kind, int service)
 {
     int64_t len = mw_model_meta_const(mw_detect_model(ctx))->window_us;
-    const mw_inventory_t *inv = mw_detect_inventory(ctx);
-    uint8_t local[16];
 
     memset(ev, 0, sizeof(*ev));
     ev->detector = MW_DET_VOLUME;
@@ -54,9 +52,9 @@ static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_wi
     ev->initiator = MW_INIT_UNKNOWN; /* a window's bytes, of sessions either side opened */
     /* where most of the bytes went (of the service, for its own band), and the port of the
      * largest upload there: no single session's ports besides */
-    (void)mw_window_top_peer(win, kind == VOL_SERVICE ? service : -1, ev->peer, &ev->service_port);
-    if (mw_inventory_bs_address(inv, win->bs_index, local) == 0)
-        memcpy(ev->local, local, 16);
+    /* and the station's own address the bytes went from, not its inventory prefix's */
+    (void)mw_window_top_peer(
+            win, kind == VOL_SERVICE ? service : -1, ev->peer, &ev->service_port, ev->local);
     ev->start_us = win->index * len;
     ev->end_us = ev->start_us + len;
     ev->flow_id = win->first_flow_id;

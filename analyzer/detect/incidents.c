@@ -173,11 +173,17 @@ static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, const mw_evide
     return count;
 }
 
+/* Wireshark's field for an address: each side by its own family. */
+static const char *addr_field(uint64_t hi, uint64_t lo)
+{
+    return hi == 0 && (lo >> 32) == 0xffff ? "ip.addr" : "ipv6.addr";
+}
+
 /* "ip.addr==a && ip.addr==b && tcp.port==p": what the engineer types into Wireshark. */
 static void display_filter(mw_anomaly_record_t *r)
 {
     char local[48], peer[48], port[32] = "";
-    const char *field = r->local_hi == 0 && (r->local_lo >> 32) == 0xffff ? "ip.addr" : "ipv6.addr";
+    const char *field = addr_field(r->local_hi, r->local_lo);
     const char *l4 = r->l4_proto == 6     ? "tcp"
                      : r->l4_proto == 17  ? "udp"
                      : r->l4_proto == 132 ? "sctp"
@@ -194,8 +200,8 @@ static void display_filter(mw_anomaly_record_t *r)
     else if (r->peer_hi == 0 && r->peer_lo == 0) /* window evidence with no single peer */
         snprintf(r->wireshark, sizeof(r->wireshark), "%s==%s", field, local);
     else
-        snprintf(r->wireshark, sizeof(r->wireshark), "%s==%s && %s==%s%s%s", field, local, field,
-                peer, port, r->inner ? " && gtp" : "");
+        snprintf(r->wireshark, sizeof(r->wireshark), "%s==%s && %s==%s%s%s", field, local,
+                addr_field(r->peer_hi, r->peer_lo), peer, port, r->inner ? " && gtp" : "");
 }
 
 /* The evidence an incident is described by: its first flow's when it has flows (a window's

@@ -1254,6 +1254,71 @@ static void test_x2_opened_by_the_other_station(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* The record as base station 2 would have it, from its address hi:lo (IPv4: hi 0). */
+static mw_flow_record_t from_host(mw_flow_record_t r, uint64_t hi, uint64_t lo)
+{
+    r.bs_index = 2;
+    r.ip_version = hi == 0 ? 4 : 6;
+    if (r.src_lo == v4(10, 0, 0, 1)) {
+        r.src_hi = hi;
+        r.src_lo = lo;
+    } else {
+        r.dst_hi = hi;
+        r.dst_lo = lo;
+    }
+    return r;
+}
+
+static void enb2_day_from_host3(mw_flow_record_t *out, size_t *n, int64_t day0)
+{
+    size_t i, from = *n;
+
+    normal_day(out, n, day0);
+    for (i = from; i < *n; i++)
+        out[i] = from_host(out[i], 0, v4(10, 0, 1, 3));
+}
+
+/* A station's window findings name the address its bytes went from, of that family: not
+ * its first prefix's network address, and a Wireshark filter that can match. */
+static void test_window_finding_names_the_hosts_address(void **state)
+{
+    mw_inventory_t *inv = site_with(
+            "  - id: enb-2\n    type: enb\n    prefixes: [10.0.1.0/29, \"2001:db8:1::/64\"]\n");
+    mw_model_t *m = train_with(inv, 7, T0 - 7 * DAY, enb2_day_from_host3);
+    static mw_flow_record_t recs[400];
+    const uint64_t net6 = 0x20010db800010000ULL;
+    size_t n = 0, i;
+    char *json;
+    (void)state;
+
+    burst(recs, &n, T0 + 5 * MIN, 200); /* 1 MB in one window, from 10.0.1.3 */
+    for (i = 0; i < n; i++)
+        recs[i] = from_host(recs[i], 0, v4(10, 0, 1, 3));
+    json = detect(m, inv, recs, n);
+    assert_int_equal(count(json, "volume"), 2);
+    assert_int_equal(count_with(json, "volume", "\"local\":\"10.0.1.3\""), 2);
+    assert_int_equal(count_with(json, "volume", "ip.addr==10.0.1.3 && ip.addr==10.9.0.1"), 2);
+    free(json);
+    /* the same over IPv6, to the EMS's IPv6 address */
+    n = 0;
+    burst(recs, &n, T0 + 5 * MIN, 200);
+    for (i = 0; i < n; i++) {
+        recs[i] = from_host(recs[i], net6, 5);
+        recs[i].dst_hi = 0x20010db800090000ULL;
+        recs[i].dst_lo = 1;
+    }
+    json = detect(m, inv, recs, n);
+    assert_true(count(json, "volume") >= 1);
+    assert_int_equal(
+            count_with(json, "volume", "\"local\":\"2001:db8:1::5\""), count(json, "volume"));
+    assert_int_equal(
+            count_with(json, "volume", "ipv6.addr==2001:db8:1::5 && ipv6.addr==2001:db8:9::1"),
+            count(json, "volume"));
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1272,6 +1337,7 @@ int main(void)
         cmocka_unit_test(test_ratio),
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_x2_opened_by_the_other_station),
+        cmocka_unit_test(test_window_finding_names_the_hosts_address),
         cmocka_unit_test(test_ftp_data_connections),
         cmocka_unit_test(test_ftp_passive_data_connections),
         cmocka_unit_test(test_mid_stream_label_is_no_news),
