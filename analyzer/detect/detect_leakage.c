@@ -82,8 +82,11 @@ static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t
         /* management protocols, or inventory addresses (OAM, another base station), in GTP-U */
         if (tuple != NULL && !management_service(r->service))
             return;
+        /* the subscriber's own address counts when the inventory names it (a base station's
+         * address, a server's), not when it falls in a catch-all OAM prefix that also
+         * covers the UE pool (10.0.0.0/8 and open5gs' 10.45.0.0/16) */
         if (management_service(r->service) || r->peer_role != MW_ROLE_UNKNOWN ||
-                r->local_role != MW_ROLE_UNKNOWN) {
+                (r->local_role != MW_ROLE_UNKNOWN && r->local_role != MW_ROLE_OAM_PEER)) {
             mw_evidence_from_flow(&ev, MW_DET_LEAKAGE, MW_SEV_HIGH, st, v);
             ev.kind = LEAK_MGMT_IN_GTPU;
             mw_detect_report(ctx, &ev);
@@ -123,12 +126,21 @@ static void leakage_explain(
     char session[256];
 
     mw_fmt_session(ctx, session, sizeof(session), a);
-    if (a->kind == LEAK_MGMT_IN_GTPU)
+    if (a->kind == LEAK_MGMT_IN_GTPU) {
+        mw_inventory_match_t sub;
+        char addr[64], which[160] = "";
+        /* say so when the inventory address is the subscriber side's own */
+        if (mw_inventory_lookup_u64(mw_detect_inventory(ctx), a->local_hi, a->local_lo, &sub) &&
+                sub.role != MW_ROLE_OAM_PEER) {
+            mw_fmt_addr(addr, sizeof(addr), a->local_hi, a->local_lo);
+            snprintf(which, sizeof(which), "; the tunnel's inner address %s is the inventory's %s",
+                    addr, mw_role_name(sub.role));
+        }
         snprintf(out, len,
                 "management traffic or an inventory address inside a subscriber GTP-U tunnel: "
-                "%s (%s): %s; %u flows",
-                a->app, mw_service_name(a->service), session, a->n_flows);
-    else if (a->kind == LEAK_GTPC_OVERSIZE || a->kind == LEAK_GTPC_OVERSIZE_FROM_PEER) {
+                "%s (%s): %s; %u flows%s",
+                a->app, mw_service_name(a->service), session, a->n_flows, which);
+    } else if (a->kind == LEAK_GTPC_OVERSIZE || a->kind == LEAK_GTPC_OVERSIZE_FROM_PEER) {
         char sender[128];
         if (a->kind == LEAK_GTPC_OVERSIZE)
             mw_fmt_local(sender, sizeof(sender), a);

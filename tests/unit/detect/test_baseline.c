@@ -1078,6 +1078,23 @@ static void test_subscriber_http_is_not_cleartext(void **state)
     assert_int_equal(count(json, "cleartext"), 0);
     assert_int_equal(count(json, "leakage"), 0);
     free(json);
+    /* a UE pool inside a catch-all OAM prefix (oam_peer 10.0.0.0/8 and open5gs' 10.45.0.0/16):
+     * the subscriber's address is no inventory address of its own, every new destination of
+     * it no leakage */
+    r.local_role = MW_ROLE_OAM_PEER;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "leakage"), 0);
+    free(json);
+    /* a base station's own address as the tunnel's inner source is; the text says which */
+    r.src_lo = v4(10, 0, 0, 1);
+    r.local_role = MW_ROLE_BASE_STATION;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "leakage"), 1);
+    assert_non_null(
+            strstr(json, "the tunnel's inner address 10.0.0.1 is the inventory's base_station"));
+    free(json);
+    r.src_lo = v4(192, 168, 100, 6);
+    r.local_role = MW_ROLE_UNKNOWN;
     r.dst_lo = v4(10, 9, 0, 1); /* to the EMS inside the tunnel: leakage, and in clear */
     r.peer_role = MW_ROLE_EMS;
     json = detect(m, inv, &r, 1);
