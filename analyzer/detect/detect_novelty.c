@@ -228,11 +228,93 @@ static void time_source_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
     mw_detect_report(ctx, &ev);
 }
 
+enum { TIME_NEW_SOURCE = 0, TIME_UNLISTED_MULTICAST = 1 };
+
+static int is_multicast(uint64_t hi, uint64_t lo)
+{
+    if (hi == 0 && (lo >> 32) == 0xffff)
+        return (lo & 0xf0000000u) == 0xe0000000u; /* 224.0.0.0/4 */
+    return (hi >> 56) == 0xff;                    /* ff00::/8 */
+}
+
+/* Whether the inventory lists any address of this role. */
+static int inventory_lists(const mw_inventory_t *inv, unsigned role)
+{
+    mw_inventory_prefix_t p;
+    size_t i, n = mw_inventory_prefix_count(inv);
+
+    for (i = 0; i < n; i++)
+        if (mw_inventory_prefix(inv, i, &p) == 0 && p.role == role)
+            return 1;
+    return 0;
+}
+
+/*
+ * PTP's default profile (and NTP's broadcast mode) announce to a multicast group: the
+ * grandmaster's Sync and Announce are records of no base station, which every station
+ * following the group hears. Announcements from an address the inventory does not list
+ * as a source of that protocol (when it lists any) are a rogue clock on the stations'
+ * segment: a site finding, with no station to name.
+ */
+static void time_source_site_flow(mw_detect_ctx_t *ctx, const mw_flow_record_t *r)
+{
+    const mw_inventory_t *inv = mw_detect_inventory(ctx);
+    unsigned role = r->service == MW_SVC_PTP ? MW_ROLE_PTP : MW_ROLE_NTP;
+    mw_inventory_match_t src;
+    mw_evidence_t ev;
+
+    if (r->kind != MW_FLOW_PLAIN || r->l4_proto != 17 ||
+            (r->service != MW_SVC_PTP && r->service != MW_SVC_NTP) ||
+            !is_multicast(r->dst_hi, r->dst_lo) || r->c2s.packets == 0)
+        return;
+    (void)mw_inventory_lookup_u64(inv, r->src_hi, r->src_lo, &src);
+    if (src.role == role || !inventory_lists(inv, role))
+        return;
+    memset(&ev, 0, sizeof(ev));
+    ev.detector = MW_DET_TIME_SOURCE;
+    ev.severity = MW_SEV_HIGH;
+    ev.kind = TIME_UNLISTED_MULTICAST;
+    ev.plane = r->plane;
+    ev.l4_proto = r->l4_proto;
+    mw_addr_join(r->dst_hi, r->dst_lo, ev.local); /* the group: no station to name */
+    mw_addr_join(r->src_hi, r->src_lo, ev.peer);
+    ev.peer_port = r->src_port;
+    ev.local_port = r->dst_port;
+    ev.service_port = r->dst_port;
+    ev.service = r->service;
+    ev.initiator = MW_INIT_PEER; /* the announcer sent it */
+    ev.start_us = r->first_us;
+    ev.end_us = r->last_us;
+    ev.flow_id = r->flow_id;
+    ev.flows = 1;
+    ev.sessions = r->start_seen && !r->continued;
+    ev.down = r->c2s.bytes;
+    ev.pkts_down = r->c2s.packets;
+    ev.src_hi = r->src_hi;
+    ev.src_lo = r->src_lo;
+    ev.dst_hi = r->dst_hi;
+    ev.dst_lo = r->dst_lo;
+    ev.src_port = r->src_port;
+    ev.dst_port = r->dst_port;
+    mw_detect_report(ctx, &ev);
+}
+
 static void time_source_explain(
         const mw_detect_ctx_t *ctx, const mw_anomaly_record_t *a, char *out, size_t len)
 {
-    char session[256];
+    char session[256], group[64], source[64];
 
+    if (a->kind == TIME_UNLISTED_MULTICAST) {
+        mw_fmt_addr(group, sizeof(group), a->local_hi, a->local_lo);
+        mw_fmt_addr(source, sizeof(source), a->peer_hi, a->peer_lo);
+        snprintf(out, len,
+                "%s announcements to the multicast group %s (port %u) from %s, which the "
+                "inventory does not list as a %s source: every base station following the group "
+                "hears this clock; %u flows, %u packets",
+                mw_service_name(a->service), group, a->service_port, source,
+                mw_service_name(a->service), a->n_flows, (unsigned)a->packets_down);
+        return;
+    }
     mw_fmt_session(ctx, session, sizeof(session), a);
     snprintf(out, len,
             "new time source: %s with a peer that was not a source of this base station in %.1f "
@@ -241,5 +323,8 @@ static void time_source_explain(
 }
 
 const mw_detector_ops_t mw_det_time_source = {
-    .name = "time_source", .on_flow = time_source_flow, .explain = time_source_explain
+    .name = "time_source",
+    .on_flow = time_source_flow,
+    .on_site_flow = time_source_site_flow,
+    .explain = time_source_explain,
 };

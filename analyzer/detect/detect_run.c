@@ -401,6 +401,12 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     if (c->own_watermark && r->last_us > c->watermark_us)
         c->watermark_us = r->last_us;
     count_coverage(c, r);
+    if (r->bs_index == 0) {
+        for (i = 0; i < mw_detector_count; i++)
+            if (mw_detectors[i]->on_site_flow != NULL)
+                mw_detectors[i]->on_site_flow(c, r);
+        return;
+    }
     if (!mw_flow_view(&v, r, c->p.inv, c->p.name, c->p.name_ctx))
         return;
     if (!station_or_group(c, v.bs_id, r->bs_index, &st))

@@ -85,6 +85,9 @@ typedef struct mw_detector_ops {
     /* per flow record of a known station; key and tuple (NULL when unknown) given */
     void (*on_flow)(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t station,
             const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple);
+    /* per flow record of no base station (neither side one: a multicast announcement on
+     * the stations' segment); may be NULL */
+    void (*on_site_flow)(mw_detect_ctx_t *ctx, const mw_flow_record_t *rec);
     /* per closed management-plane window of a known station (may be NULL) */
     void (*on_window)(mw_detect_ctx_t *ctx, const mw_window_t *win, const mw_station_t *st);
     /* the watermark moved: every record still to come ends after it (may be NULL) */

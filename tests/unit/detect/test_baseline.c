@@ -1336,6 +1336,53 @@ static void test_window_finding_names_the_hosts_address(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A multicast time announcement (NTP broadcast mode here, PTP's default profile alike) is
+ * a record of no base station: from the inventory's NTP server it is the site's clock,
+ * from any other address a rogue one, reported for the site. Where the inventory lists no
+ * source of a protocol (PTP here) nothing can be judged. */
+static void test_multicast_time_source(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t r;
+    char *json;
+    (void)state;
+
+    memset(&r, 0, sizeof(r));
+    r.flow_id = 7;
+    r.first_us = T0 + 10 * MIN;
+    r.last_us = r.first_us + 64000000;
+    r.ip_version = 4;
+    r.l4_proto = 17;
+    r.src_lo = v4(10, 9, 0, 2);
+    r.dst_lo = v4(224, 0, 1, 1);
+    r.src_port = r.dst_port = 123;
+    r.service = MW_SVC_NTP;
+    r.plane = MW_PLANE_SYNC;
+    r.peer_role = MW_ROLE_NTP;
+    r.c2s.packets = 2;
+    r.c2s.bytes = 180;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    free(json);
+    r.src_lo = v4(198, 51, 100, 9);
+    r.peer_role = MW_ROLE_UNKNOWN;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "time_source"), 1);
+    assert_int_equal(count_with(json, "time_source", "\"bs\":\"\""), 1);
+    assert_non_null(strstr(json, "NTP announcements to the multicast group 224.0.1.1 (port 123) "
+                                 "from 198.51.100.9, which the inventory does not list"));
+    free(json);
+    r.dst_lo = v4(224, 0, 1, 129);
+    r.src_port = r.dst_port = 319;
+    r.service = MW_SVC_PTP;
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1355,6 +1402,7 @@ int main(void)
         cmocka_unit_test(test_lateral_between_stations),
         cmocka_unit_test(test_x2_opened_by_the_other_station),
         cmocka_unit_test(test_window_finding_names_the_hosts_address),
+        cmocka_unit_test(test_multicast_time_source),
         cmocka_unit_test(test_ftp_data_connections),
         cmocka_unit_test(test_ftp_passive_data_connections),
         cmocka_unit_test(test_mid_stream_label_is_no_news),
