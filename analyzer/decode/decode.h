@@ -30,6 +30,7 @@
     X(IPV6_TRUNCATED, "ipv6_truncated")                                                            \
     X(IPV6_BAD_HEADER, "ipv6_bad_header")                                                          \
     X(IPV6_EXT_TRUNCATED, "ipv6_ext_truncated")                                                    \
+    X(IPV6_V4MAPPED, "ipv6_v4mapped_address")                                                      \
     X(IP_FRAGMENT_LATER, "ip_fragment_not_first")                                                  \
     X(TCP_TRUNCATED, "tcp_truncated")                                                              \
     X(TCP_BAD_HEADER, "tcp_bad_header")                                                            \

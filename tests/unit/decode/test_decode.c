@@ -305,6 +305,32 @@ static void test_mpls(void **state)
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_MPLS_TRUNCATED);
 }
 
+/* ::ffff:a.b.c.d is an IPv4 host's form here: an IPv6 packet carrying one (never valid on
+ * the wire, RFC 4291 2.5.5.2) is skipped and counted, not passed off as that IPv4 host. */
+static void test_ipv6_v4mapped_is_skipped(void **state)
+{
+    static const uint8_t ems[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 62, 0, 10 };
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    int side;
+    (void)state;
+
+    for (side = 0; side < 2; side++) {
+        f.n = 0;
+        eth(&f, 0x86dd);
+        ipv6(&f, 6, 20);
+        memcpy(f.b + 14 + (side == 0 ? 8 : 24), ems, 16);
+        tcp(&f, 40000, 22, 5, 0x02);
+        assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_IPV6_V4MAPPED);
+    }
+    /* ordinary IPv6 addresses are decoded as ever */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 6, 20);
+    tcp(&f, 40000, 22, 5, 0x02);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+}
+
 static void test_ipv6_ext_headers(void **state)
 {
     frame_t f = { .n = 0 };
@@ -648,6 +674,7 @@ int main(void)
         cmocka_unit_test(test_vlan_qinq_and_depth),
         cmocka_unit_test(test_mpls),
         cmocka_unit_test(test_ipv6_ext_headers),
+        cmocka_unit_test(test_ipv6_v4mapped_is_skipped),
         cmocka_unit_test(test_sctp_ppid),
         cmocka_unit_test(test_gtpu_inner),
         cmocka_unit_test(test_gtpu_extension_headers),
