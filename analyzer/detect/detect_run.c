@@ -359,12 +359,15 @@ static int station_of(const mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st)
  * Signalling between two base stations (X2, Xn) is either one's to open: a record goes to
  * its src (who opened it), training saw it from one side, and the day may bring it from
  * the other. When this side's model does not know it, it is looked up as the other
- * station's session (*mirror: that station's view, st and key). Management sessions
- * between stations keep their direction: who logs into whom is what lateral movement is.
+ * station's session: *mirror_rec is the record as that station has it (sides swapped, its
+ * bs_index), *mirror its view, *st and *key its model station and key, so whatever is then
+ * reported names that station, its address and its bytes. Management sessions between
+ * stations keep their direction: who logs into whom is what lateral movement is.
  * Returns the tuple the other station knows, or NULL.
  */
 static const mw_tuple_stats_t *lookup_other_station(const mw_detect_ctx_t *c,
-        const mw_flow_view_t *v, mw_flow_view_t *mirror, uint32_t *st, mw_tuple_key_t *key)
+        const mw_flow_view_t *v, mw_flow_record_t *mirror_rec, mw_flow_view_t *mirror, uint32_t *st,
+        mw_tuple_key_t *key)
 {
     const mw_flow_record_t *r = v->rec;
     mw_inventory_match_t other;
@@ -374,24 +377,20 @@ static const mw_tuple_stats_t *lookup_other_station(const mw_detect_ctx_t *c,
             !mw_inventory_lookup(c->p.inv, v->peer, &other) || other.role != MW_ROLE_BASE_STATION ||
             other.bs_index == r->bs_index || !station_of(c, other.bs_index, st))
         return NULL;
-    *mirror = *v;
-    mirror->bs_id = mw_inventory_bs_id(c->p.inv, other.bs_index);
-    memcpy(mirror->local, v->peer, 16);
-    memcpy(mirror->peer, v->local, 16);
-    mirror->local_is_dst = !v->local_is_dst;
-    mirror->peer_port = v->local_port;
-    mirror->local_port = v->peer_port;
-    mirror->up = v->down;
-    mirror->down = v->up;
-    mirror->pkts_up = v->pkts_down;
-    mirror->pkts_down = v->pkts_up;
-    mirror->bs_opened = 0; /* the record's src opened it */
+    *mirror_rec = *r;
+    mw_flow_record_swap(mirror_rec);
+    mirror_rec->bs_index = other.bs_index;
+    if (!mw_flow_view(mirror, mirror_rec, c->p.inv, c->p.name, c->p.name_ctx))
+        return NULL;
+    mirror->service_port = v->service_port; /* the responder's port names the service */
+    mirror->bs_opened = 0;                  /* the record's src opened it, not this station */
     mw_flow_view_key(mirror, *st, key);
     return lookup_either_way(c, mirror, key);
 }
 
 static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
 {
+    mw_flow_record_t mirror_rec; /* the other station's record of it (lookup_other_station) */
     mw_flow_view_t v;
     mw_tuple_key_t key;
     const mw_tuple_stats_t *tuple;
@@ -418,7 +417,7 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
         mw_tuple_key_t mirror_key;
         uint32_t mirror_st;
         const mw_tuple_stats_t *known =
-                lookup_other_station(c, &v, &mirror, &mirror_st, &mirror_key);
+                lookup_other_station(c, &v, &mirror_rec, &mirror, &mirror_st, &mirror_key);
         if (known != NULL) { /* judged as the session the other station has */
             v = mirror;
             st = mirror_st;

@@ -1262,6 +1262,18 @@ static void test_x2_opened_by_the_other_station(void **state)
     json = detect(m, inv, recs, 1);
     assert_int_equal(count(json, "leakage"), 0);
     free(json);
+    /* judged as enb-1's session, a finding on it is enb-1's: its station, its address, what
+     * it sent (here 100x its largest X2 upload of training) */
+    recs[0].s2c.bytes = 300000;
+    recs[0].s2c.packets = 250;
+    json = detect(m, inv, recs, 1);
+    assert_true(count(json, "volume") >= 1);
+    assert_int_equal(count_with(json, "volume", "\"bs\":\"enb-1\",\"local\":\"10.0.0.1\""),
+            count(json, "volume"));
+    assert_int_equal(count_with(json, "volume", "\"peer\":\"10.0.0.2\""), count(json, "volume"));
+    assert_int_equal(count_with(json, "volume", "\"bytes_up\":300000"), count(json, "volume"));
+    free(json);
+    recs[0] = x2(T0 + 10 * MIN, 2);
     recs[1] = at_station(x2(T0 + 20 * MIN, 1), 3, 3); /* enb-3 -> enb-2 */
     json = detect(m, inv, recs, 2);
     assert_int_equal(count(json, "leakage"), 1);
