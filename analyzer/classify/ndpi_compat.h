@@ -69,11 +69,11 @@ static inline int mw_ndpi_extra_possible(
 #elif MW_NDPI_AT_LEAST(4, 6)
     return ndpi_extra_dissection_possible(m, flow);
 #else
-    /* nDPI 4.2/4.4 say "possible" for flows it has finished with: once a named flow's
-     * extra function is gone and check_extra_packets or fail_with_unknown is set, every
-     * later call only tracks TCP sequence numbers or returns at once, changing no label,
-     * risk or name (ndpi_detection_process_packet), while the flow's state stays held */
-    if (flow->extra_packets_func == NULL && (flow->check_extra_packets || flow->fail_with_unknown))
+    /* nDPI 4.2/4.4 say "possible" for flows it has finished with: with fail_with_unknown
+     * set every later call returns at once, and once a named flow's extra function is gone
+     * with check_extra_packets set it only tracks TCP sequence numbers - changing no label,
+     * risk or name (ndpi_detection_process_packet) - while the flow's state stays held */
+    if (flow->fail_with_unknown || (flow->extra_packets_func == NULL && flow->check_extra_packets))
         return 0;
     return ndpi_extra_dissection_possible(m, flow);
 #endif

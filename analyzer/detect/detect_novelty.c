@@ -230,6 +230,8 @@ static void time_source_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
 
 enum { TIME_NEW_SOURCE = 0, TIME_UNLISTED_MULTICAST = 1 };
 
+#define MW_PTP_GENERAL_PORT 320 /* Announce, Follow_Up, Delay_Resp: a master's */
+
 static int is_multicast(uint64_t hi, uint64_t lo)
 {
     if (hi == 0 && (lo >> 32) == 0xffff)
@@ -249,26 +251,36 @@ static int inventory_lists(const mw_inventory_t *inv, unsigned role)
     return 0;
 }
 
+/* PTP's peer-delay group (224.0.0.107, ff02::6b): every P2P port and transparent clock
+ * talks there, masters or not. */
+static int ptp_peer_delay_group(uint64_t hi, uint64_t lo)
+{
+    if (hi == 0)
+        return lo == 0xffffe000006bULL;
+    return hi == 0xff02000000000000ULL && lo == 0x6b;
+}
+
 /*
- * PTP's default profile (and NTP's broadcast mode) announce to a multicast group: the
- * grandmaster's Sync and Announce are records of no base station, which every station
- * following the group hears. Announcements from an address the inventory does not list
- * as a source of that protocol (when it lists any) are a rogue clock on the stations'
- * segment: a site finding, with no station to name.
+ * PTP's default profile announces to a multicast group: the grandmaster's Announce,
+ * Follow_Up and Delay_Resp (general messages, port 320) are records of no base station,
+ * which every station following the group hears; slaves send there only Delay_Req, an
+ * event message to port 319. General messages from an address the inventory does not list
+ * as a PTP source (when it lists any) are a rogue clock on the stations' segment: a site
+ * finding, with no station to name. (NTP's broadcast and manycast modes are not judged:
+ * a record does not say a server's mode from a client's.)
  */
 static void time_source_site_flow(mw_detect_ctx_t *ctx, const mw_flow_record_t *r)
 {
     const mw_inventory_t *inv = mw_detect_inventory(ctx);
-    unsigned role = r->service == MW_SVC_PTP ? MW_ROLE_PTP : MW_ROLE_NTP;
     mw_inventory_match_t src;
     mw_evidence_t ev;
 
-    if (r->kind != MW_FLOW_PLAIN || r->l4_proto != 17 ||
-            (r->service != MW_SVC_PTP && r->service != MW_SVC_NTP) ||
-            !is_multicast(r->dst_hi, r->dst_lo) || r->c2s.packets == 0)
+    if (r->kind != MW_FLOW_PLAIN || r->l4_proto != 17 || r->service != MW_SVC_PTP ||
+            r->dst_port != MW_PTP_GENERAL_PORT || !is_multicast(r->dst_hi, r->dst_lo) ||
+            ptp_peer_delay_group(r->dst_hi, r->dst_lo) || r->c2s.packets == 0)
         return;
     (void)mw_inventory_lookup_u64(inv, r->src_hi, r->src_lo, &src);
-    if (src.role == role || !inventory_lists(inv, role))
+    if (src.role == MW_ROLE_PTP || !inventory_lists(inv, MW_ROLE_PTP))
         return;
     memset(&ev, 0, sizeof(ev));
     ev.detector = MW_DET_TIME_SOURCE;
@@ -282,6 +294,7 @@ static void time_source_site_flow(mw_detect_ctx_t *ctx, const mw_flow_record_t *
     ev.local_port = r->dst_port;
     ev.service_port = r->dst_port;
     ev.service = r->service;
+    strncpy(ev.app, "PTP", sizeof(ev.app) - 1);
     ev.initiator = MW_INIT_PEER; /* the announcer sent it */
     ev.start_us = r->first_us;
     ev.end_us = r->last_us;
@@ -308,7 +321,7 @@ static void time_source_explain(
         mw_fmt_addr(group, sizeof(group), a->local_hi, a->local_lo);
         mw_fmt_addr(source, sizeof(source), a->peer_hi, a->peer_lo);
         snprintf(out, len,
-                "%s announcements to the multicast group %s (port %u) from %s, which the "
+                "%s master messages to the multicast group %s (port %u) from %s, which the "
                 "inventory does not list as a %s source: every base station following the group "
                 "hears this clock; %u flows, %u packets",
                 mw_service_name(a->service), group, a->service_port, source,

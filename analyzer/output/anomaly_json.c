@@ -40,6 +40,21 @@ static void local_text(char *out, size_t len, const mw_inventory_t *inv, int64_t
             (int)(a % 3600 / 60));
 }
 
+/* What "local" is: the base station's address, a subscriber's (inside GTP-U), or, for a
+ * finding of no station, the multicast group it was sent to (time_source kind 1) or none. */
+static const char *local_kind(const mw_anomaly_record_t *a)
+{
+    if (a->inner)
+        return "subscriber";
+    if (a->bs_index != 0)
+        return "base_station";
+    if ((a->local_hi == 0 && (a->local_lo >> 32) == 0xffff &&
+                (a->local_lo & 0xf0000000u) == 0xe0000000u) ||
+            (a->local_hi >> 56) == 0xff)
+        return "multicast_group";
+    return "none";
+}
+
 static json_t *who_what(const mw_inventory_t *inv, const mw_anomaly_record_t *a)
 {
     char local[64], peer[64];
@@ -51,13 +66,13 @@ static json_t *who_what(const mw_inventory_t *inv, const mw_anomaly_record_t *a)
     mw_inventory_lookup_u64(inv, a->peer_hi, a->peer_lo, &pm);
     return json_pack("{s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:s, s:b, "
                      "s:I, s:I, s:s}",
-            "bs", bs ? bs : "", "local", local, "local_kind",
-            a->inner ? "subscriber" : "base_station", "local_port", (int)a->local_port, "peer",
-            peer, "peer_role", mw_role_name(pm.role), "peer_port", (int)a->peer_port,
-            "service_port", (int)a->service_port, "n_ports", (int)a->n_ports, "opened_by",
-            mw_initiator_name(a->initiator), "plane", mw_plane_name(a->plane), "service",
-            mw_service_name(a->service), "protocol", a->app, "inner", (int)a->inner, "teid_up",
-            (json_int_t)a->teid_up, "teid_down", (json_int_t)a->teid_down, "host", a->host);
+            "bs", bs ? bs : "", "local", local, "local_kind", local_kind(a), "local_port",
+            (int)a->local_port, "peer", peer, "peer_role", mw_role_name(pm.role), "peer_port",
+            (int)a->peer_port, "service_port", (int)a->service_port, "n_ports", (int)a->n_ports,
+            "opened_by", mw_initiator_name(a->initiator), "plane", mw_plane_name(a->plane),
+            "service", mw_service_name(a->service), "protocol", a->app, "inner", (int)a->inner,
+            "teid_up", (json_int_t)a->teid_up, "teid_down", (json_int_t)a->teid_down, "host",
+            a->host);
 }
 
 int mw_anomaly_json_write(FILE *out, const mw_inventory_t *inv, const char *event,

@@ -43,7 +43,7 @@ static const char *const site_yaml =
         "site: t\nmaintenance_windows:\n  - days: [sun]\n    start: \"02:00\"\n"
         "    end: \"04:00\"\nbase_stations:\n  - id: enb-1\n    type: enb\n"
         "    prefixes: [10.0.0.1/32]\n%sroles:\n  ems: [10.9.0.1/32]\n"
-        "  ntp: [10.9.0.2/32]\n  dns: [10.9.0.3/32]\n";
+        "  ntp: [10.9.0.2/32]\n  dns: [10.9.0.3/32]\n  ptp: [10.9.0.4/32]\n";
 
 /* The test site; extra = more base stations (YAML list items). */
 static mw_inventory_t *site_with(const char *extra)
@@ -1348,10 +1348,11 @@ static void test_window_finding_names_the_hosts_address(void **state)
     mw_inventory_destroy(inv);
 }
 
-/* A multicast time announcement (NTP broadcast mode here, PTP's default profile alike) is
- * a record of no base station: from the inventory's NTP server it is the site's clock,
- * from any other address a rogue one, reported for the site. Where the inventory lists no
- * source of a protocol (PTP here) nothing can be judged. */
+/* PTP's default profile: the grandmaster's general messages (Announce, Follow_Up,
+ * Delay_Resp, port 320) go to a multicast group, a record of no base station. From the
+ * inventory's PTP source they are the site's clock, from any other address a rogue one,
+ * reported for the site; a slave's Delay_Req (port 319), the peer-delay group every P2P port
+ * uses, and NTP (whose records do not tell a server's mode) are not judged. */
 static void test_multicast_time_source(void **state)
 {
     mw_inventory_t *inv = site();
@@ -1366,14 +1367,14 @@ static void test_multicast_time_source(void **state)
     r.last_us = r.first_us + 64000000;
     r.ip_version = 4;
     r.l4_proto = 17;
-    r.src_lo = v4(10, 9, 0, 2);
-    r.dst_lo = v4(224, 0, 1, 1);
-    r.src_port = r.dst_port = 123;
-    r.service = MW_SVC_NTP;
+    r.src_lo = v4(10, 9, 0, 4);
+    r.dst_lo = v4(224, 0, 1, 129);
+    r.src_port = r.dst_port = 320;
+    r.service = MW_SVC_PTP;
     r.plane = MW_PLANE_SYNC;
-    r.peer_role = MW_ROLE_NTP;
-    r.c2s.packets = 2;
-    r.c2s.bytes = 180;
+    r.peer_role = MW_ROLE_PTP;
+    r.c2s.packets = 64;
+    r.c2s.bytes = 5400;
     json = detect(m, inv, &r, 1);
     assert_int_equal(count(json, "time_source"), 0);
     free(json);
@@ -1381,13 +1382,26 @@ static void test_multicast_time_source(void **state)
     r.peer_role = MW_ROLE_UNKNOWN;
     json = detect(m, inv, &r, 1);
     assert_int_equal(count(json, "time_source"), 1);
-    assert_int_equal(count_with(json, "time_source", "\"bs\":\"\""), 1);
-    assert_non_null(strstr(json, "NTP announcements to the multicast group 224.0.1.1 (port 123) "
-                                 "from 198.51.100.9, which the inventory does not list"));
+    assert_int_equal(
+            count_with(json, "time_source",
+                    "\"bs\":\"\",\"local\":\"224.0.1.129\",\"local_kind\":\"multicast_group\""),
+            1);
+    assert_non_null(
+            strstr(json, "PTP master messages to the multicast group 224.0.1.129 (port 320) "
+                         "from 198.51.100.9, which the inventory does not list"));
     free(json);
-    r.dst_lo = v4(224, 0, 1, 129);
-    r.src_port = r.dst_port = 319;
-    r.service = MW_SVC_PTP;
+    r.src_port = r.dst_port = 319; /* a Delay_Req: any slave sends those */
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    free(json);
+    r.src_port = r.dst_port = 320;
+    r.dst_lo = v4(224, 0, 0, 107); /* the peer-delay group */
+    json = detect(m, inv, &r, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    free(json);
+    r.dst_lo = v4(224, 0, 1, 1);
+    r.src_port = r.dst_port = 123;
+    r.service = MW_SVC_NTP;
     json = detect(m, inv, &r, 1);
     assert_int_equal(count(json, "time_source"), 0);
     free(json);
