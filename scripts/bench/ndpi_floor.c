@@ -23,7 +23,7 @@
 #include "classify/classify_ndpi.h"
 #include "core/mw.h"
 
-#define FIRST_BITS  12 /* slots at first: grown when a sweep leaves it over half full */
+#define FIRST_BITS  12 /* slots at first: doubled when a sweep leaves them over half full */
 #define CHUNK_FLOWS 1024
 #define SWEEP_US    (60LL * 1000000) /* idle flows are looked for once a minute of packets */
 #define UDP_IDLE_US (120LL * 1000000)  /* mastwatch's --idle-timeout default */
@@ -81,39 +81,11 @@ static void end_flow(floor_t *fl, slot_t *s)
     fl->live--;
 }
 
-/* Ends idle flows. Removing from open addressing: every flow after a freed slot in its
- * cluster is put back where a lookup finds it. */
-static void sweep(floor_t *fl, int64_t now_us, int all)
+/* The flows put where a lookup finds them, in n slots: 0, or -1 out of memory. */
+static int rehash(floor_t *fl, size_t n)
 {
-    size_t n = fl->nslots, i;
-
-    for (i = 0; i < n; i++) {
-        slot_t *s = &fl->slots[i];
-        if (s->key.used &&
-                (all || now_us - s->f->last_us > (s->key.proto == 6 ? TCP_IDLE_US : UDP_IDLE_US)))
-            end_flow(fl, s);
-    }
-    for (i = 0; i < n; i++) { /* re-seat the survivors */
-        slot_t *s = &fl->slots[i], tmp;
-        size_t j;
-        if (!s->key.used)
-            continue;
-        j = s->hash & (n - 1);
-        while (j != i && fl->slots[j].key.used)
-            j = (j + 1) & (n - 1);
-        if (j != i) {
-            tmp = *s;
-            s->key.used = 0;
-            fl->slots[j] = tmp;
-        }
-    }
-}
-
-/* Twice the slots, every flow put where a lookup finds it: 0, or -1 out of memory. */
-static int grow(floor_t *fl)
-{
-    size_t n = fl->nslots * 2, i, j;
     slot_t *slots = calloc(n, sizeof(*slots));
+    size_t i, j;
 
     if (slots == NULL)
         return -1;
@@ -128,6 +100,21 @@ static int grow(floor_t *fl)
     fl->slots = slots;
     fl->nslots = n;
     return 0;
+}
+
+/* Ends idle flows (every flow with all), then rehashes the rest: a slot freed inside a
+ * probe run would hide the flows after it. 0, or -1 out of memory. */
+static int sweep(floor_t *fl, int64_t now_us, int all)
+{
+    size_t i;
+
+    for (i = 0; i < fl->nslots; i++) {
+        slot_t *s = &fl->slots[i];
+        if (s->key.used &&
+                (all || now_us - s->f->last_us > (s->key.proto == 6 ? TCP_IDLE_US : UDP_IDLE_US)))
+            end_flow(fl, s);
+    }
+    return all ? 0 : rehash(fl, fl->nslots);
 }
 
 static slot_t *find(floor_t *fl, const flow_key_t *k, uint64_t hash)
@@ -262,16 +249,16 @@ int main(int argc, char **argv)
         int64_t ts = (int64_t)h->ts.tv_sec * 1000000 + h->ts.tv_usec;
         packet(&fl, h, d);
         if (ts - fl.last_sweep_us > SWEEP_US || fl.live > fl.nslots / 4 * 3) {
-            sweep(&fl, ts, 0);
             fl.last_sweep_us = ts;
-            if (fl.live > fl.nslots / 2 && grow(&fl) != 0) {
+            if (sweep(&fl, ts, 0) != 0 ||
+                    (fl.live > fl.nslots / 2 && rehash(&fl, fl.nslots * 2) != 0)) {
                 fprintf(stderr, "ndpi_floor: out of memory\n");
                 return 1;
             }
         }
         n++;
     }
-    sweep(&fl, 0, 1);
+    (void)sweep(&fl, 0, 1); /* every flow ends: nothing to rehash */
     pcap_close(p);
     mw_classifier_destroy(fl.c);
     free(fl.slots);
