@@ -111,9 +111,10 @@ static const char usage_analyze_head[] =
         "Reads pcap and pcapng files in the given order as one capture.\n\n"
         "      --readers N          N threads read each plain pcap file ahead, byte ranges\n"
         "                           each; one thread puts the packets back in file order, so\n"
-        "                           the results are libpcap's alone (default 1; 0: libpcap\n"
-        "                           reads on the analysing thread; pcapng, compressed files\n"
-        "                           and stdin are always read that way)\n";
+        "                           the results are libpcap's alone (default 1, or 0 when\n"
+        "                           the process may use one CPU only; 0: libpcap reads on\n"
+        "                           the analysing thread; pcapng, compressed files and stdin\n"
+        "                           are always read that way)\n";
 
 static const char usage_capture_head[] =
         "usage: mastwatch capture -i IFACE [options]\n"
@@ -458,6 +459,7 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
             case OPT_READERS:
                 rc = parse_u64("--readers", optarg, 0, MW_MAX_THREADS, &v, errbuf, errlen);
                 cfg->readers = (unsigned)v;
+                cfg->readers_given = 1;
                 break;
             case 's':
                 rc = parse_u64("--snaplen", optarg, 64, 262144, &v, errbuf, errlen);

@@ -47,8 +47,9 @@ typedef struct mw_config {
     unsigned threads;         /* workers */
     unsigned deflate_threads; /* --deflate-threads (0: 1 + 1 per 8 usable cores, at most 4) */
     int extra_dissection;     /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
-    unsigned readers; /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
-                       * reading each plain pcap file ahead (0: libpcap, inline) */
+    unsigned readers;  /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
+                        * reading each plain pcap file ahead (0: libpcap, inline) */
+    int readers_given; /* --readers was given (analyze's default depends on the usable CPUs) */
     uint32_t max_flows;
     uint64_t memcap; /* --memcap bytes: every growing structure's part (core/memcap.h) */
     int64_t idle_timeout_us, active_timeout_us;
