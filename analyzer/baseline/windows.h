@@ -56,9 +56,9 @@ void mw_windows_destroy(mw_windows_t *w);
 void mw_windows_set_max_bytes(mw_windows_t *w, uint64_t max_bytes);
 uint64_t mw_windows_dropped(const mw_windows_t *w);
 
-/* Accounts one management-plane flow; NULL when the cap was hit (counted). */
-/* local: the station's own address in the record (a station may have several, of both
- * families): a finding names the one its bytes went from. */
+/* Accounts one management-plane flow; NULL when the cap was hit (counted). local: the
+ * station's own address in the record (a station may have several, of both families): a
+ * finding names the one its bytes went from. */
 mw_window_t *mw_windows_add(mw_windows_t *w, uint32_t station, int64_t t_us, uint64_t up,
         uint64_t down, const uint8_t local[16], const uint8_t peer[16], uint16_t service_port,
         uint16_t service, uint64_t flow_id);

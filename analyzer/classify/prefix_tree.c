@@ -15,6 +15,7 @@
  */
 #include "classify/prefix_tree.h"
 
+#include "core/addr.h"
 #include "core/mw.h"
 
 #include <arpa/inet.h>
@@ -32,11 +33,6 @@ struct mw_prefix_tree {
 };
 
 static const uint8_t v4mapped_head[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-int mw_addr_is_v4mapped(const uint8_t addr[16])
-{
-    return memcmp(addr, v4mapped_head, sizeof(v4mapped_head)) == 0;
-}
 
 /* Clears the bits of addr below the first `bits`; returns 1 when any was set. */
 static int mask_host_bits(uint8_t addr[16], unsigned bits)

@@ -60,7 +60,4 @@ int mw_prefix_parse(const char *text, uint8_t addr[16] /* OUT */, unsigned *bits
 /* Formats addr/bits the way mw_prefix_parse reads it ("10.0.0.0/8"). */
 void mw_prefix_format(const uint8_t addr[16], unsigned bits, char *buf, size_t len);
 
-/* True when addr is IPv4-mapped (::ffff:a.b.c.d). */
-int mw_addr_is_v4mapped(const uint8_t addr[16]);
-
 #endif

@@ -6,6 +6,8 @@
  */
 #include "decode/decode.h"
 
+#include "core/addr.h"
+
 #include <string.h>
 
 #define IPV6_HLEN   40
@@ -15,13 +17,6 @@
 #define NH_AH       51
 #define NH_DSTOPTS  60
 #define NH_MOBILITY 135
-
-static int v4mapped(const uint8_t a[16])
-{
-    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-    return memcmp(a, prefix, sizeof(prefix)) == 0;
-}
 
 int mw__decode_ipv6(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -45,7 +40,7 @@ int mw__decode_ipv6(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, 
     memcpy(l3->dst, h + 24, 16);
     /* ::ffff:a.b.c.d is how IPv4 is written here: on the wire (RFC 4291 2.5.5.2: never, and
      * Linux drops it) it would pass for that IPv4 host, its inventory role included */
-    if (v4mapped(l3->src) || v4mapped(l3->dst))
+    if (mw_addr_is_v4mapped(l3->src) || mw_addr_is_v4mapped(l3->dst))
         return MW_DEC_IPV6_V4MAPPED;
     if (l3 == &p->outer)
         p->has_ip = 1;

@@ -14,6 +14,7 @@
 
 #include "classify/plane.h"
 #include "classify/roles.h"
+#include "core/addr.h"
 #include "detect/detector.h"
 
 #define NEW_PEER_HIGH_UP  1000000 /* bytes up to a new peer that make it high */
@@ -232,13 +233,6 @@ enum { TIME_NEW_SOURCE = 0, TIME_UNLISTED_MULTICAST = 1 };
 
 #define MW_PTP_GENERAL_PORT 320 /* Announce, Follow_Up, Delay_Resp: a master's */
 
-static int is_multicast(uint64_t hi, uint64_t lo)
-{
-    if (hi == 0 && (lo >> 32) == 0xffff)
-        return (lo & 0xf0000000u) == 0xe0000000u; /* 224.0.0.0/4 */
-    return (hi >> 56) == 0xff;                    /* ff00::/8 */
-}
-
 /* Whether the inventory lists any address of this role. */
 static int inventory_lists(const mw_inventory_t *inv, unsigned role)
 {
@@ -276,7 +270,7 @@ static void time_source_site_flow(mw_detect_ctx_t *ctx, const mw_flow_record_t *
     mw_evidence_t ev;
 
     if (r->kind != MW_FLOW_PLAIN || r->l4_proto != 17 || r->service != MW_SVC_PTP ||
-            r->dst_port != MW_PTP_GENERAL_PORT || !is_multicast(r->dst_hi, r->dst_lo) ||
+            r->dst_port != MW_PTP_GENERAL_PORT || !mw_addr_is_multicast_u64(r->dst_hi, r->dst_lo) ||
             ptp_peer_delay_group(r->dst_hi, r->dst_lo) || r->c2s.packets == 0)
         return;
     (void)mw_inventory_lookup_u64(inv, r->src_hi, r->src_lo, &src);

@@ -237,29 +237,45 @@ static void on_window_closed(void *ctx, const mw_window_t *win)
 
 /* ---- per record ---- */
 
-/* The model station scoring a base station (its own, else its role group); sets coverage. */
-static int station_or_group(mw_detect_ctx_t *c, const char *bs, uint16_t bs_index, uint32_t *st)
+enum { SCORED_BY_NONE, SCORED_BY_OWN, SCORED_BY_GROUP };
+
+/* The model station scoring a base station: its own, else its role group's (group[] names
+ * it then); SCORED_BY_NONE when the model has neither. */
+static int scoring_station(
+        const mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st, char group[MW_MODEL_ID_LEN])
+{
+    const char *bs = mw_inventory_bs_id(c->p.inv, bs_index);
+
+    group[0] = '\0';
+    if (bs == NULL)
+        return SCORED_BY_NONE;
+    if (mw_model_find_station(c->p.model, bs, st) != NULL)
+        return SCORED_BY_OWN;
+    snprintf(group, MW_MODEL_ID_LEN, "%s%s", MW_GROUP_PREFIX,
+            mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)));
+    return mw_model_find_station(c->p.model, group, st) != NULL ? SCORED_BY_GROUP : SCORED_BY_NONE;
+}
+
+/* The model station scoring the record's base station, as scoring_station; sets coverage. */
+static int station_or_group(mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st)
 {
     char group[MW_MODEL_ID_LEN];
-    const char *type = mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index));
     mw_coverage_record_t *cov = &c->cov[bs_index];
-    int found;
+    int by = scoring_station(c, bs_index, st, group);
 
-    if (mw_model_find_station(c->p.model, bs, st) != NULL) {
-        if (cov->status == MW_COV_SILENT)
-            cov->status = mw_detect_station_ready(c, *st) ? MW_COV_SCORED : MW_COV_LEARNING;
-        return 1;
-    }
-    snprintf(group, sizeof(group), "%s%s", MW_GROUP_PREFIX, type);
-    found = mw_model_find_station(c->p.model, group, st) != NULL;
     if (cov->status == MW_COV_SILENT) {
-        cov->status = found ? MW_COV_GROUP : MW_COV_NOT_SCORED;
-        if (found)
-            mw_log_note("base station %s is not in the model: scored against all %s stations "
-                        "of the training (%s)",
-                    bs, type, group);
+        if (by == SCORED_BY_OWN) {
+            cov->status = mw_detect_station_ready(c, *st) ? MW_COV_SCORED : MW_COV_LEARNING;
+        } else {
+            cov->status = by == SCORED_BY_GROUP ? MW_COV_GROUP : MW_COV_NOT_SCORED;
+            if (by == SCORED_BY_GROUP)
+                mw_log_note("base station %s is not in the model: scored against all %s "
+                            "stations of the training (%s)",
+                        mw_inventory_bs_id(c->p.inv, bs_index),
+                        mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)), group);
+        }
     }
-    return found;
+    return by != SCORED_BY_NONE;
 }
 
 /* Marks the record's hours for the station: hours nobody marked are gaps. */
@@ -339,22 +355,6 @@ static const mw_tuple_stats_t *lookup_either_way(
     return t;
 }
 
-/* The model station of another base station, its own or its role group's; no coverage
- * counted (the record is not that station's). 1 found, 0 none. */
-static int station_of(const mw_detect_ctx_t *c, uint16_t bs_index, uint32_t *st)
-{
-    char group[MW_MODEL_ID_LEN];
-    const char *bs = mw_inventory_bs_id(c->p.inv, bs_index);
-
-    if (bs == NULL)
-        return 0;
-    if (mw_model_find_station(c->p.model, bs, st) != NULL)
-        return 1;
-    snprintf(group, sizeof(group), "%s%s", MW_GROUP_PREFIX,
-            mw_bs_type_name(mw_inventory_bs_type(c->p.inv, bs_index)));
-    return mw_model_find_station(c->p.model, group, st) != NULL;
-}
-
 /*
  * Signalling between two base stations (X2, Xn) is either one's to open: a record goes to
  * its src (who opened it), training saw it from one side, and the day may bring it from
@@ -371,11 +371,13 @@ static const mw_tuple_stats_t *lookup_other_station(const mw_detect_ctx_t *c,
 {
     const mw_flow_record_t *r = v->rec;
     mw_inventory_match_t other;
+    char group[MW_MODEL_ID_LEN];
 
     if (r->kind == MW_FLOW_INNER || r->plane != MW_PLANE_CONTROL ||
             r->local_role != MW_ROLE_BASE_STATION || r->peer_role != MW_ROLE_BASE_STATION ||
             !mw_inventory_lookup(c->p.inv, v->peer, &other) || other.role != MW_ROLE_BASE_STATION ||
-            other.bs_index == r->bs_index || !station_of(c, other.bs_index, st))
+            other.bs_index == r->bs_index ||
+            scoring_station(c, other.bs_index, st, group) == SCORED_BY_NONE)
         return NULL;
     *mirror_rec = *r;
     mw_flow_record_swap(mirror_rec);
@@ -408,7 +410,7 @@ static void one_record(mw_detect_ctx_t *c, const mw_flow_record_t *r)
     }
     if (!mw_flow_view(&v, r, c->p.inv, c->p.name, c->p.name_ctx))
         return;
-    if (!station_or_group(c, v.bs_id, r->bs_index, &st))
+    if (!station_or_group(c, r->bs_index, &st))
         return;
     mw_flow_view_key(&v, st, &key);
     tuple = lookup_either_way(c, &v, &key);

@@ -50,9 +50,9 @@ static void window_evidence(mw_detect_ctx_t *ctx, mw_evidence_t *ev, const mw_wi
     ev->bs_index = win->bs_index;
     ev->plane = MW_PLANE_MANAGEMENT;
     ev->initiator = MW_INIT_UNKNOWN; /* a window's bytes, of sessions either side opened */
-    /* where most of the bytes went (of the service, for its own band), and the port of the
-     * largest upload there: no single session's ports besides */
-    /* and the station's own address the bytes went from, not its inventory prefix's */
+    /* where most of the bytes went (of the service, for its own band), the port of the
+     * largest upload there (no single session's ports besides) and the station's own address
+     * it went from, not its inventory prefix's */
     (void)mw_window_top_peer(
             win, kind == VOL_SERVICE ? service : -1, ev->peer, &ev->service_port, ev->local);
     ev->start_us = win->index * len;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "core/addr.h"
 #include "core/mw.h"
 #include "detect/fpmap.h"
 #include "flow/community_id.h"
@@ -176,7 +177,7 @@ static uint32_t distinct_ports(const mw_evidence_t *ev, size_t n, const mw_evide
 /* Wireshark's field for an address: each side by its own family. */
 static const char *addr_field(uint64_t hi, uint64_t lo)
 {
-    return hi == 0 && (lo >> 32) == 0xffff ? "ip.addr" : "ipv6.addr";
+    return mw_addr_is_v4_u64(hi, lo) ? "ip.addr" : "ipv6.addr";
 }
 
 /* "ip.addr==a && ip.addr==b && tcp.port==p": what the engineer types into Wireshark. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "classify/roles.h"
+#include "core/addr.h"
 
 extern const mw_detector_ops_t mw_det_new_peer, mw_det_new_service, mw_det_direction,
         mw_det_leakage, mw_det_volume, mw_det_beacon, mw_det_off_hours, mw_det_cleartext,
@@ -61,7 +62,7 @@ void mw_fmt_addr(char *out, size_t len, uint64_t hi, uint64_t lo)
     char buf[INET6_ADDRSTRLEN];
 
     mw_addr_join(hi, lo, a);
-    if (hi == 0 && (lo >> 32) == 0xffff)
+    if (mw_addr_is_v4_u64(hi, lo))
         inet_ntop(AF_INET, a + 12, buf, sizeof(buf));
     else
         inet_ntop(AF_INET6, a, buf, sizeof(buf));

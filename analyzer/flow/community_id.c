@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/addr.h"
 #include "flow/flow_record.h"
 
 static size_t put_addr(uint8_t *out, uint64_t hi, uint64_t lo, int v4)
@@ -27,7 +28,7 @@ static size_t put_addr(uint8_t *out, uint64_t hi, uint64_t lo, int v4)
 void mw_community_id(char *out, size_t len, uint64_t src_hi, uint64_t src_lo, uint64_t dst_hi,
         uint64_t dst_lo, uint8_t proto, uint16_t src_port, uint16_t dst_port)
 {
-    int v4 = src_hi == 0 && (src_lo >> 32) == 0xffff;
+    int v4 = mw_addr_is_v4_u64(src_hi, src_lo);
     uint8_t buf[2 + 16 + 16 + 4 + 4], digest[SHA1_DIGEST_SIZE];
     char b64[BASE64_ENCODE_RAW_LENGTH(SHA1_DIGEST_SIZE) + 1];
     struct sha1_ctx ctx;

@@ -13,6 +13,7 @@
 
 #include "classify/plane.h"
 #include "classify/roles.h"
+#include "core/addr.h"
 #include "detect/detector.h"
 #include "output/anomaly_sinks.h"
 
@@ -48,9 +49,7 @@ static const char *local_kind(const mw_anomaly_record_t *a)
         return "subscriber";
     if (a->bs_index != 0)
         return "base_station";
-    if ((a->local_hi == 0 && (a->local_lo >> 32) == 0xffff &&
-                (a->local_lo & 0xf0000000u) == 0xe0000000u) ||
-            (a->local_hi >> 56) == 0xff)
+    if (mw_addr_is_multicast_u64(a->local_hi, a->local_lo))
         return "multicast_group";
     return "none";
 }

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "classify/prefix_tree.h"
+#include "core/addr.h"
 #include "core/mw.h"
 
 static void parse_ok(const char *text, uint8_t addr[16], unsigned *bits)
