@@ -1105,15 +1105,26 @@ static void test_subscriber_http_is_not_cleartext(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* The record as base station idx would have it, its side from address hi:lo (IPv4: hi 0)
+ * instead of 10.0.0.1. */
+static mw_flow_record_t from_host(mw_flow_record_t r, uint16_t idx, uint64_t hi, uint64_t lo)
+{
+    r.bs_index = idx;
+    r.ip_version = hi == 0 ? 4 : 6;
+    if (r.src_lo == v4(10, 0, 0, 1)) {
+        r.src_hi = hi;
+        r.src_lo = lo;
+    } else {
+        r.dst_hi = hi;
+        r.dst_lo = lo;
+    }
+    return r;
+}
+
 /* The record as base station 10.0.0.<last> (bs_index idx) would have it. */
 static mw_flow_record_t at_station(mw_flow_record_t r, uint16_t idx, int last)
 {
-    r.bs_index = idx;
-    if (r.src_lo == v4(10, 0, 0, 1))
-        r.src_lo = v4(10, 0, 0, last);
-    else
-        r.dst_lo = v4(10, 0, 0, last);
-    return r;
+    return from_host(r, idx, 0, v4(10, 0, 0, last));
 }
 
 /* Two stations added after training are both scored against group:enb, yet each keeps its
@@ -1283,28 +1294,13 @@ static void test_x2_opened_by_the_other_station(void **state)
     mw_inventory_destroy(inv);
 }
 
-/* The record as base station 2 would have it, from its address hi:lo (IPv4: hi 0). */
-static mw_flow_record_t from_host(mw_flow_record_t r, uint64_t hi, uint64_t lo)
-{
-    r.bs_index = 2;
-    r.ip_version = hi == 0 ? 4 : 6;
-    if (r.src_lo == v4(10, 0, 0, 1)) {
-        r.src_hi = hi;
-        r.src_lo = lo;
-    } else {
-        r.dst_hi = hi;
-        r.dst_lo = lo;
-    }
-    return r;
-}
-
 static void enb2_day_from_host3(mw_flow_record_t *out, size_t *n, int64_t day0)
 {
     size_t i, from = *n;
 
     normal_day(out, n, day0);
     for (i = from; i < *n; i++)
-        out[i] = from_host(out[i], 0, v4(10, 0, 1, 3));
+        out[i] = from_host(out[i], 2, 0, v4(10, 0, 1, 3));
 }
 
 /* A station's window findings name the address its bytes went from, of that family: not
@@ -1322,7 +1318,7 @@ static void test_window_finding_names_the_hosts_address(void **state)
 
     burst(recs, &n, T0 + 5 * MIN, 200); /* 1 MB in one window, from 10.0.1.3 */
     for (i = 0; i < n; i++)
-        recs[i] = from_host(recs[i], 0, v4(10, 0, 1, 3));
+        recs[i] = from_host(recs[i], 2, 0, v4(10, 0, 1, 3));
     json = detect(m, inv, recs, n);
     assert_int_equal(count(json, "volume"), 2);
     assert_int_equal(count_with(json, "volume", "\"local\":\"10.0.1.3\""), 2);
@@ -1332,7 +1328,7 @@ static void test_window_finding_names_the_hosts_address(void **state)
     n = 0;
     burst(recs, &n, T0 + 5 * MIN, 200);
     for (i = 0; i < n; i++) {
-        recs[i] = from_host(recs[i], net6, 5);
+        recs[i] = from_host(recs[i], 2, net6, 5);
         recs[i].dst_hi = 0x20010db800090000ULL;
         recs[i].dst_lo = 1;
     }
