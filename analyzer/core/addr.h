@@ -9,6 +9,15 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The 16-byte form of an IPv4 address's 4 bytes. */
+static inline void mw_addr_map_v4(uint8_t out[16], const uint8_t *v4)
+{
+    memset(out, 0, 10);
+    out[10] = 0xff;
+    out[11] = 0xff;
+    memcpy(out + 12, v4, 4);
+}
+
 /* True when a is IPv4 (::ffff:a.b.c.d). */
 static inline int mw_addr_is_v4mapped(const uint8_t a[16])
 {

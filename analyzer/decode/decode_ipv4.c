@@ -11,17 +11,11 @@
  */
 #include "decode/decode.h"
 
+#include "core/addr.h"
+
 #include <string.h>
 
 #define IPV4_MIN_HLEN 20
-
-static void map_v4(uint8_t out[16], const uint8_t *in)
-{
-    memset(out, 0, 10);
-    out[10] = 0xff;
-    out[11] = 0xff;
-    memcpy(out + 12, in, 4);
-}
 
 int mw__decode_ipv4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -48,8 +42,8 @@ int mw__decode_ipv4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, 
     l3->l3_off = off;
     l3->ip_len = total;
     l3->l3_len = MW_MIN(total, avail);
-    map_v4(l3->src, h + 12);
-    map_v4(l3->dst, h + 16);
+    mw_addr_map_v4(l3->src, h + 12);
+    mw_addr_map_v4(l3->dst, h + 16);
     if (l3 == &p->outer)
         p->has_ip = 1;
 

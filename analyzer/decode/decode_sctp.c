@@ -15,6 +15,7 @@
 #define SCTP_MAX_CHUNKS     32
 #define SCTP_CHUNK_INIT     1
 #define SCTP_CHUNK_INIT_ACK 2
+#define SCTP_CHUNK_ABORT    6
 
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -42,6 +43,8 @@ int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
             l3->handshake = MW_HS_OPEN;
         else if (n == 0 && type == SCTP_CHUNK_INIT_ACK)
             l3->handshake = MW_HS_ACCEPT;
+        else if (n == 0 && type == SCTP_CHUNK_ABORT)
+            l3->refusal = MW_REFUSAL_RESET;
         if (type == SCTP_CHUNK_DATA && clen >= SCTP_DATA_HLEN &&
                 MW_NEED(pos, SCTP_DATA_HLEN, end)) {
             l3->sctp_ppid = mw_get_be32(d->frame + pos + 12);

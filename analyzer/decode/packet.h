@@ -17,6 +17,7 @@ typedef struct mw_l3 {
     uint8_t frag;       /* MW_FRAG_* */
     uint8_t tcp_flags;
     uint8_t handshake;        /* MW_HS_*: what this packet says about who opened the flow */
+    uint8_t refusal;          /* MW_REFUSAL_*: the packet refuses the other side's */
     uint8_t src[16], dst[16]; /* IPv6 or IPv4-mapped IPv6 */
     uint16_t sport, dport;    /* 0 when the protocol has no ports */
     uint32_t l3_off;          /* offset of the IP header in the frame */
@@ -30,6 +31,14 @@ typedef struct mw_l3 {
 } mw_l3_t;
 
 enum { MW_FRAG_NONE = 0, MW_FRAG_FIRST = 1, MW_FRAG_LATER = 2 };
+
+/*
+ * A packet that refuses what the other side sent: a TCP RST or an SCTP ABORT, or an
+ * ICMP destination unreachable standing in for the flow it quotes - the layer then has
+ * that flow's protocol, addresses and ports, as its answer, and no payload (nDPI never
+ * sees it: the bytes are ICMP's).
+ */
+enum { MW_REFUSAL_NONE = 0, MW_REFUSAL_RESET = 1, MW_REFUSAL_ICMP = 2 };
 
 /*
  * Who opened a flow, as the packet's own protocol says: the opener's packet

@@ -93,6 +93,10 @@ static void leakage_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t
         }
         return;
     }
+    /* a refused attempt (an INIT and its ABORT, a datagram and its port unreachable) is no
+     * signalling: a scanner that tried the port is a new peer */
+    if (!mw_flow_carried_data(r))
+        return;
     if (r->service == MW_SVC_GTPC) {
         const mw_tuple_stats_t *path = tuple != NULL ? tuple : gtpc_path(ctx, key);
         double learned = path ? (double)path->max_pkt_len : 0.0;

@@ -22,11 +22,38 @@
 
 enum { NEW_PEER_OAM = 0, NEW_PEER_OTHER_PLANE = 1 };
 
-/* Planes other detectors already watch for new peers: signalling (leakage), time (time_source). */
-static int watched_elsewhere(const mw_flow_record_t *r)
+static int time_port(unsigned service, uint16_t port)
 {
+    return service == MW_SVC_NTP ? port == 123 : port == 319 || port == 320;
+}
+
+/* A time exchange in which the base station takes time: it sent to the peer's NTP or PTP
+ * port, or, both sides on it (NTP's symmetric mode, PTP), it asked - unless the packets
+ * said the peer did (an NTP client's mode). A station answering on its own port serves
+ * time to the peer, which is then no time source of it (an outsider asking it the time is
+ * a new peer). */
+static int station_takes_time(const mw_flow_view_t *v)
+{
+    unsigned svc = v->rec->service;
+    int peer_on = time_port(svc, v->peer_port), local_on = time_port(svc, v->local_port);
+
+    if (svc != MW_SVC_NTP && svc != MW_SVC_PTP)
+        return 0;
+    if (peer_on != local_on)
+        return peer_on;
+    return !v->opener_known || v->bs_opened;
+}
+
+/* Sessions other detectors already judge when the peer is new: signalling (leakage), the
+ * station's time sources (time_source) - not a refused attempt, which they leave alone. */
+static int watched_elsewhere(const mw_flow_view_t *v)
+{
+    const mw_flow_record_t *r = v->rec;
+
+    if (!mw_flow_carried_data(r))
+        return 0;
     return (r->plane == MW_PLANE_CONTROL && (r->l4_proto == 132 || r->service == MW_SVC_GTPC)) ||
-           r->service == MW_SVC_NTP || r->service == MW_SVC_PTP;
+           station_takes_time(v);
 }
 
 /* ---- A1 new peer ---- */
@@ -35,14 +62,19 @@ static void new_peer_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
     const mw_flow_record_t *r = v->rec;
-    int oam_plane = r->plane == MW_PLANE_MANAGEMENT || r->plane == MW_PLANE_UNKNOWN;
+    /* a station serving time to a peer exposes a service, and a signalling port tried and
+     * refused (which leakage leaves alone) was reached: news as on the management plane */
+    int oam_plane =
+            r->plane == MW_PLANE_MANAGEMENT || r->plane == MW_PLANE_UNKNOWN ||
+            ((r->service == MW_SVC_NTP || r->service == MW_SVC_PTP) && !station_takes_time(v)) ||
+            (r->plane == MW_PLANE_CONTROL && !mw_flow_carried_data(r));
     mw_evidence_t ev;
 
     (void)key;
     /* any inventory role (EMS, NTP, core...) is an allowed peer: only unlisted ones are new */
     if (tuple != NULL || r->kind == MW_FLOW_INNER || r->peer_role != MW_ROLE_UNKNOWN)
         return;
-    if (!oam_plane && watched_elsewhere(r))
+    if (!oam_plane && watched_elsewhere(v))
         return;
     if (mw_detect_knows_peer(ctx, st, v->peer))
         return;
@@ -220,8 +252,8 @@ static void time_source_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint
     mw_evidence_t ev;
 
     (void)key;
-    if (tuple != NULL || v->rec->kind == MW_FLOW_INNER ||
-            (v->rec->service != MW_SVC_NTP && v->rec->service != MW_SVC_PTP))
+    if (tuple != NULL || v->rec->kind == MW_FLOW_INNER || !station_takes_time(v) ||
+            !mw_flow_carried_data(v->rec))
         return;
     if (mw_detect_knows_peer(ctx, st, v->peer))
         return;

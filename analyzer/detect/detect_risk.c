@@ -37,6 +37,9 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
     mw_evidence_t ev;
     (void)key;
 
+    /* a refused probe used nothing, whatever its request said in clear */
+    if (v->rec->refused_by != MW_SIDE_NONE)
+        return;
     if ((clear & ~known) == 0 && !(clear_service && tuple == NULL))
         return;
     if (v->rec->plane != MW_PLANE_MANAGEMENT && v->rec->kind != MW_FLOW_INNER &&

@@ -25,6 +25,8 @@ float mw_score(unsigned severity, double value, double limit)
 
 int mw_flow_carried_data(const mw_flow_record_t *r)
 {
+    if (r->refused_by != MW_SIDE_NONE)
+        return 0; /* one side only refused: a scanned port, nothing exchanged */
     if (r->l4_proto != 6)
         return 1;
     return ((r->c2s.tcp_flags | r->s2c.tcp_flags) & TCP_PSH) != 0;

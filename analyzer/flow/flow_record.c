@@ -43,6 +43,8 @@ void mw_flow_record_swap(mw_flow_record_t *r)
     SWAP(mw_dir_stats_t, r->c2s, r->s2c);
     if (r->subscriber != MW_SUB_NONE)
         r->subscriber = r->subscriber == MW_SUB_SRC ? MW_SUB_DST : MW_SUB_SRC;
+    if (r->refused_by != MW_SIDE_NONE)
+        r->refused_by = r->refused_by == MW_SIDE_SRC ? MW_SIDE_DST : MW_SIDE_SRC;
 }
 
 int mw_flow_one_way_side(const mw_flow_record_t *r)

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 4
+#define MW_SCHEMA_VERSION 5
 #define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 
 /* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
@@ -49,6 +49,7 @@ enum mw_orient {
 
 /* Which side of an inner (GTP-U) record is the subscriber behind the base station. */
 enum mw_subscriber_side { MW_SUB_NONE = 0, MW_SUB_SRC = 1, MW_SUB_DST = 2 };
+enum mw_flow_side { MW_SIDE_NONE = 0, MW_SIDE_SRC = 1, MW_SIDE_DST = 2 };
 
 typedef struct mw_dir_stats {
     uint64_t packets;
@@ -98,6 +99,8 @@ typedef struct mw_flow_record {
     uint8_t subscriber;     /* enum mw_subscriber_side (inner records) */
     uint16_t tunnels;       /* carried flows: distinct tunnels that carried it, else 0 */
     uint8_t dns_max_label;  /* DNS: longest label of any question in this record's packets */
+    uint8_t refused_by;     /* enum mw_flow_side: the side whose every packet refused the other's
+                             * (TCP RST, SCTP ABORT, ICMP destination unreachable), else 0 */
     char host[MW_HOST_LEN]; /* DNS query, TLS SNI or HTTP Host, NUL padded */
 } mw_flow_record_t;
 

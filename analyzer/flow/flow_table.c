@@ -318,6 +318,15 @@ static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int d
         if (*teid == 0)
             *teid = p->teid;
     }
+    /* a side that sent nothing but refusals refused the session (a scanned port's RST or
+     * port unreachable); one packet of anything else from it and it took part */
+    if (l3->refusal != MW_REFUSAL_NONE)
+        f->refusal_dirs |= (uint8_t)(1u << dir);
+    else
+        f->other_dirs |= (uint8_t)(1u << dir);
+    f->rec.refused_by = (f->refusal_dirs & ~f->other_dirs & 2u)   ? MW_SIDE_DST
+                        : (f->refusal_dirs & ~f->other_dirs & 1u) ? MW_SIDE_SRC
+                                                                  : MW_SIDE_NONE;
     if (l3->sctp_ppid != 0 && f->rec.sctp_ppid == 0)
         f->rec.sctp_ppid = l3->sctp_ppid;
     if (l3->l4_proto == 6) {

@@ -32,13 +32,15 @@ typedef struct mw_flow {
     mw_flow_record_t rec;                /* the record being built */
     mw_running_stats_t len[2], iat[2];   /* [0] c2s, [1] s2c */
     int64_t last_dir_us[2];
-    uint8_t a_is_initiator;                    /* key endpoint a is the record's src */
-    uint8_t fin_mask;                          /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
-    uint8_t lru_class;                         /* which LRU list holds the flow */
-    uint8_t host_tries;                        /* payload packets searched for a host name */
-    uint32_t user_packets;                     /* packets handed to the classifier */
-    void *user;                                /* owned by the table's user (nDPI state) */
-    mw_dns_tcp_t dns_queries;                  /* DNS over TCP: where the next query begins */
+    uint8_t a_is_initiator;    /* key endpoint a is the record's src */
+    unsigned fin_mask : 3;     /* bit 0: FIN c2s, bit 1: FIN s2c, bit 2: RST */
+    unsigned refusal_dirs : 2; /* bit dir: a refusal went that way (bit-fields: no */
+    unsigned other_dirs : 2;   /* byte more per flow), or any other packet did */
+    uint8_t lru_class;         /* which LRU list holds the flow */
+    uint8_t host_tries;        /* payload packets searched for a host name */
+    uint32_t user_packets;     /* packets handed to the classifier */
+    void *user;                /* owned by the table's user (nDPI state) */
+    mw_dns_tcp_t dns_queries;  /* DNS over TCP: where the next query begins */
     uint64_t tunnel_keys[MW_FLOW_TUNNEL_KEYS]; /* tunnels that carried this record */
 } mw_flow_t;
 

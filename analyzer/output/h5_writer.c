@@ -171,6 +171,7 @@ hid_t mw__h5_flow_type(void)
     rc |= MW_FIELD(t, subscriber, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, tunnels, H5T_NATIVE_UINT16);
     rc |= MW_FIELD(t, dns_max_label, H5T_NATIVE_UINT8);
+    rc |= MW_FIELD(t, refused_by, H5T_NATIVE_UINT8);
     rc |= MW_FIELD(t, host, host);
     H5Tclose(host);
     if (rc != 0) {

@@ -429,6 +429,121 @@ static void test_sctp_ppid(void **state)
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_SCTP_TRUNCATED);
 }
 
+/* An ICMP error from 10.0.0.1 to 10.0.0.2 (type/code) quoting an IPv4 header src -> dst
+ * (last bytes) of protocol proto, frag field frag, then quoted_l4 bytes of ports 40000 ->
+ * 161; returns the decode result into p. */
+static int icmp4_error(mw_packet_t *p, uint8_t type, uint8_t code, uint8_t src, uint8_t dst,
+        uint8_t proto, uint16_t frag, uint32_t quoted_l4)
+{
+    static frame_t f;
+    uint8_t q[20] = { 0x45, 0, 0, 28, 0, 7, (uint8_t)(frag >> 8), (uint8_t)frag, 64, proto, 0, 0,
+        10, 0, 0, src, 10, 0, 0, dst };
+
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 1, (uint16_t)(20 + 8 + 20 + quoted_l4), 5, 0);
+    put(&f, (uint8_t[]){ type, code, 0, 0, 0, 0, 0, 0 }, 8);
+    put(&f, q, 20);
+    put(&f, (uint8_t[]){ 0x9c, 0x40, 0, 161, 0, 8, 0, 0 }, quoted_l4);
+    return decode(DLT_EN10MB, &f, p);
+}
+
+/* A destination unreachable is the answer of the flow it quotes - a UDP scan's port
+ * unreachables are no ICMP flow the scanned host opened - when it quotes a whole first
+ * packet of TCP, UDP or SCTP that its receiver sent; anything else stays ICMP. */
+static void test_icmp_unreachable_joins_the_quoted_flow(void **state)
+{
+    mw_packet_t p;
+    frame_t f = { .n = 0 };
+    (void)state;
+
+    /* port unreachable from 10.0.0.1 for 10.0.0.2:40000 -> 10.0.0.1:161 (UDP) */
+    assert_int_equal(icmp4_error(&p, 3, 3, 2, 1, 17, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 17);
+    assert_int_equal(p.outer.src[15], 1);
+    assert_int_equal(p.outer.dst[15], 2);
+    assert_int_equal(p.outer.sport, 161);
+    assert_int_equal(p.outer.dport, 40000);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_ICMP);
+    assert_int_equal(p.outer.payload_len, 0);
+    assert_int_equal(p.outer.handshake, MW_HS_NONE);
+    /* a router's host unreachable (sent from 10.0.0.1 for 10.0.0.9): the flow is still
+     * 10.0.0.2 -> 10.0.0.9's, answered for its destination */
+    assert_int_equal(icmp4_error(&p, 3, 1, 2, 9, 6, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 6);
+    assert_int_equal(p.outer.src[15], 9);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_ICMP);
+    /* only the ports are needed: RFC 792's 8 bytes may be cut to 4 */
+    assert_int_equal(icmp4_error(&p, 3, 3, 2, 1, 132, 0, 4), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 132);
+
+    /* stays ICMP: fragmentation needed (path MTU), an echo request's error, a quote of a
+     * packet its receiver did not send, a later fragment, ports cut off, a time exceeded */
+    assert_int_equal(icmp4_error(&p, 3, 4, 2, 1, 17, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_NONE);
+    assert_int_equal(icmp4_error(&p, 3, 3, 2, 1, 1, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(icmp4_error(&p, 3, 3, 7, 1, 17, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(icmp4_error(&p, 3, 3, 2, 1, 17, 0x0010, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(icmp4_error(&p, 3, 3, 2, 1, 17, 0, 3), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(p.outer.sport, 0);
+    assert_int_equal(icmp4_error(&p, 11, 0, 2, 1, 17, 0, 8), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+
+    /* ICMPv6 port unreachable from 2001:db8::1 for 2001:db8::2 -> 2001:db8::1, UDP */
+    eth(&f, 0x86dd);
+    ipv6(&f, 58, 8 + 40 + 8);
+    put(&f, (uint8_t[]){ 1, 4, 0, 0, 0, 0, 0, 0 }, 8);
+    put(&f,
+            (uint8_t[]){ 0x60, 0, 0, 0, 0, 8, 17, 64, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0,
+                    0, 0, 0, 0, 2, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+            40);
+    put(&f, (uint8_t[]){ 0x9c, 0x40, 0, 53, 0, 8, 0, 0 }, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 17);
+    assert_int_equal(p.outer.sport, 53);
+    assert_int_equal(p.outer.dport, 40000);
+    assert_int_equal(p.outer.src[15], 1);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_ICMP);
+    /* ICMPv6 packet too big (type 2) refuses nothing */
+    f.b[14 + 40] = 2;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 58);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_NONE);
+}
+
+/* TCP RST and an SCTP ABORT refuse; a SYN, a SYN-ACK and an INIT do not. */
+static void test_reset_and_abort_refuse(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    static const uint8_t flags[] = { 0x02, 0x12, 0x04, 0x14 };
+    unsigned i;
+    (void)state;
+
+    for (i = 0; i < sizeof(flags); i++) {
+        f.n = 0;
+        eth(&f, 0x0800);
+        ipv4(&f, 6, 40, 5, 0);
+        tcp(&f, 22, 40000, 5, flags[i]);
+        assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+        assert_int_equal(p.outer.refusal, (flags[i] & 0x04) ? MW_REFUSAL_RESET : MW_REFUSAL_NONE);
+    }
+    for (i = 1; i <= 6; i += 5) { /* INIT, then ABORT */
+        f.n = 0;
+        eth(&f, 0x0800);
+        ipv4(&f, 132, 20 + 12 + 4, 5, 0);
+        sctp_common(&f, 36412, 50000);
+        put32(&f, (uint32_t)i << 24 | 4);
+        assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+        assert_int_equal(p.outer.refusal, i == 6 ? MW_REFUSAL_RESET : MW_REFUSAL_NONE);
+    }
+}
+
 /* GTP-U G-PDU: flags, type 255, length, TEID, [optional], inner packet */
 static void gtpu(frame_t *f, uint8_t flags, uint16_t len, uint32_t teid)
 {
@@ -684,6 +799,8 @@ int main(void)
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_udp_request_answer),
+        cmocka_unit_test(test_icmp_unreachable_joins_the_quoted_flow),
+        cmocka_unit_test(test_reset_and_abort_refuse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

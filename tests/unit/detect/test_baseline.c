@@ -1405,6 +1405,80 @@ static void test_multicast_time_source(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A scanner's probes that the station refused (its RST, ABORT or port unreachable:
+ * refused_by its side) exchanged nothing: no signalling with a new peer (GTP-C, S1AP), no
+ * cleartext TFTP, and the refusals' bytes are no upload - only the scanner is news. A
+ * station answering an outsider's NTP requests serves time: no new time source of it, a
+ * new peer. Each record also runs unrefused to show what the flag changes. */
+static void test_refused_probes_and_served_time(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    const uint64_t scanner = v4(203, 0, 113, 20);
+    mw_flow_record_t recs[5];
+    char *json;
+    int i;
+    (void)state;
+
+    recs[0] = flow(T0 + 10 * MIN, scanner, 2123, P_UNKNOWN, MW_SVC_GTPC, MW_PLANE_CONTROL,
+            MW_ROLE_UNKNOWN, 1, 70, 42);
+    recs[1] = flow(T0 + 11 * MIN, scanner, 36412, P_UNKNOWN, MW_SVC_S1AP, MW_PLANE_CONTROL,
+            MW_ROLE_UNKNOWN, 1, 74, 82);
+    recs[1].l4_proto = 132;
+    recs[2] = flow(T0 + 12 * MIN, scanner, 69, P_UNKNOWN, MW_SVC_TFTP, MW_PLANE_MANAGEMENT,
+            MW_ROLE_UNKNOWN, 1, 70, 42);
+    recs[2].l4_proto = 17;
+    recs[2].risk = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
+    /* 20,000 port unreachables in one record: 1.4 MB of ICMP from the station */
+    recs[3] = flow(T0 + 13 * MIN, scanner, 7, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_UNKNOWN,
+            MW_ROLE_UNKNOWN, 1, 1400000, 840000);
+    recs[3].l4_proto = 17;
+    json = detect(m, inv, recs, 4);
+    assert_int_equal(count(json, "leakage"), 2);
+    assert_int_equal(count(json, "cleartext"), 1);
+    assert_true(count(json, "volume") >= 1);
+    free(json);
+    for (i = 0; i < 4; i++)
+        recs[i].refused_by = MW_SIDE_DST; /* the station, which the scanner's packets reached */
+    json = detect(m, inv, recs, 4);
+    assert_int_equal(count(json, "leakage"), 0);
+    assert_int_equal(count(json, "cleartext"), 0);
+    assert_int_equal(count(json, "volume"), 0);
+    assert_int_equal(count_with(json, "new_peer", "\"peer\":\"203.0.113.20\""), 1);
+    assert_non_null(strstr(json, "0 B up"));
+    assert_non_null(strstr(json, "connection attempts to Unknown (TFTP)"));
+    assert_non_null(strstr(json, "4 flows, 0 B up"));
+    free(json);
+    /* the scanner refused the station's datagrams: what the station sent still went up */
+    recs[0] = recs[3];
+    recs[0].refused_by = MW_SIDE_SRC;
+    json = detect(m, inv, recs, 1);
+    assert_non_null(strstr(json, "1.4 MB up"));
+    free(json);
+
+    /* an NTP client 203.0.113.40 asks the station (port 123) */
+    recs[0] = flow(T0 + 20 * MIN, v4(203, 0, 113, 40), 123, P_NTP, MW_SVC_NTP, MW_PLANE_SYNC,
+            MW_ROLE_UNKNOWN, 1, 90, 90);
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    assert_int_equal(count_with(json, "new_peer", "\"peer\":\"203.0.113.40\""), 1);
+    free(json);
+    /* both on port 123 (symmetric mode): the one who asked takes time */
+    recs[0].src_port = 123;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "time_source"), 0);
+    free(json);
+    recs[0] = flow(T0 + 20 * MIN, v4(203, 0, 113, 40), 123, P_NTP, MW_SVC_NTP, MW_PLANE_SYNC,
+            MW_ROLE_UNKNOWN, 0, 90, 90);
+    recs[0].src_port = 123;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "time_source"), 1);
+    assert_int_equal(count(json, "new_peer"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1430,6 +1504,7 @@ int main(void)
         cmocka_unit_test(test_mid_stream_label_is_no_news),
         cmocka_unit_test(test_gtpc_paths),
         cmocka_unit_test(test_subscriber_http_is_not_cleartext),
+        cmocka_unit_test(test_refused_probes_and_served_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -326,6 +326,51 @@ static void test_start_seen_from_first_packet(void **state)
     }
 }
 
+/* refused_by names the side all of whose packets refused: a closed port's RST, a UDP
+ * probe's port unreachable (the decoder hands it over as the flow's own answer); a side that
+ * sent anything else took part. */
+static void test_refused_by(void **state)
+{
+    static const struct {
+        uint8_t proto, flags1, refusal1, flags2, refusal2, want;
+        const char *what;
+    } cases[] = {
+        { 6, 0x14, MW_REFUSAL_RESET, 0, 0, MW_SIDE_DST, "a SYN and its RST" },
+        { 17, 0, MW_REFUSAL_ICMP, 0, 0, MW_SIDE_DST, "a datagram and its port unreachable" },
+        { 6, 0x12, 0, 0x14, MW_REFUSAL_RESET, MW_SIDE_NONE, "SYN-ACK, then a RST" },
+        { 17, 0, 0, 0, MW_REFUSAL_ICMP, MW_SIDE_NONE, "an answer, then an unreachable" },
+    };
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        sink_t s = { .n = 0 };
+        mw_flow_table_t *t = make_table(&s, 100);
+        mw_packet_t p;
+        int dir;
+
+        packet(&p, 9, 40000, 1, 161, cases[i].proto, cases[i].proto == 6 ? 0x02 : 0, 1.0, 1, 60);
+        feed(t, &p, &dir);
+        packet(&p, 1, 161, 9, 40000, cases[i].proto, cases[i].flags1, 1.1, 2, 70);
+        p.outer.refusal = cases[i].refusal1;
+        feed(t, &p, &dir);
+        if (cases[i].flags2 != 0 || cases[i].refusal2 != 0) {
+            packet(&p, 1, 161, 9, 40000, cases[i].proto, cases[i].flags2, 1.2, 3, 70);
+            p.outer.refusal = cases[i].refusal2;
+            feed(t, &p, &dir);
+        }
+        mw_flow_table_flush(t, MW_END_EOF);
+        assert_int_equal(s.n, 1);
+        if (s.recs[0].refused_by != cases[i].want)
+            fail_msg("%s: refused_by %u, want %u", cases[i].what, s.recs[0].refused_by,
+                    cases[i].want);
+        /* swapped sides swap it */
+        mw_flow_record_swap(&s.recs[0]);
+        assert_int_equal(
+                s.recs[0].refused_by, cases[i].want == MW_SIDE_DST ? MW_SIDE_SRC : MW_SIDE_NONE);
+        mw_flow_table_destroy(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_tcp_idle_class),
         cmocka_unit_test(test_port_reuse_after_fin),
         cmocka_unit_test(test_start_seen_from_first_packet),
+        cmocka_unit_test(test_refused_by),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
