@@ -88,6 +88,9 @@ int mw__decode_udp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_icmp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_gtp(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len);
+/* A first fragment holding a transport header's ports but not the rest of it: 1 with the
+ * ports and l4_cut set, 0 when not even the ports are there (decode_l4.c). */
+int mw__decode_cut_ports(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 
 /* Big-endian reads; callers check bounds first. */
 static inline uint16_t mw_get_be16(const uint8_t *b)

@@ -34,6 +34,22 @@ static int decode_ip_in_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32
     return MW_DEC_OK;
 }
 
+/* RFC 1858's tiny fragments put a TCP header's flags in the second fragment, where no
+ * ports are; nothing is reassembled here, so the first fragment's ports name the flow and
+ * the later fragments join it by IP identification (frag_table.c). */
+int mw__decode_cut_ports(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
+{
+    if (len < 4 || !MW_NEED(off, 4, d->caplen))
+        return 0;
+    l3->sport = mw_get_be16(d->frame + off);
+    l3->dport = mw_get_be16(d->frame + off + 2);
+    l3->l4_off = off;
+    l3->payload_off = off + len;
+    l3->payload_len = 0;
+    l3->l4_cut = 1;
+    return 1;
+}
+
 int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
     int rc;

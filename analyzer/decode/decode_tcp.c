@@ -12,6 +12,8 @@ int mw__decode_tcp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
     const uint8_t *h = d->frame + off;
     uint32_t hlen;
 
+    if (l3->frag == MW_FRAG_FIRST && len < TCP_MIN_HLEN)
+        return mw__decode_cut_ports(d, l3, off, len) ? MW_DEC_OK : MW_DEC_TCP_TRUNCATED;
     if (len < TCP_MIN_HLEN || !MW_NEED(off, TCP_MIN_HLEN, d->caplen))
         return MW_DEC_TCP_TRUNCATED;
     hlen = (uint32_t)(h[12] >> 4) * 4;

@@ -18,6 +18,8 @@ typedef struct mw_l3 {
     uint8_t tcp_flags;
     uint8_t handshake;        /* MW_HS_*: what this packet says about who opened the flow */
     uint8_t refusal;          /* MW_REFUSAL_*: the packet refuses the other side's */
+    uint8_t l4_cut;           /* a first fragment with the ports but not the whole transport
+                               * header (RFC 1858's tiny fragments): no flags, nothing for nDPI */
     uint8_t src[16], dst[16]; /* IPv6 or IPv4-mapped IPv6 */
     uint16_t sport, dport;    /* 0 when the protocol has no ports */
     uint32_t l3_off;          /* offset of the IP header in the frame */

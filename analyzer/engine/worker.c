@@ -233,8 +233,8 @@ void mw_worker_packet(mw_worker_t *w, const mw_packet_t *p, const uint8_t *frame
                 (uint8_t)((dir == 0) == (tunnel->uplink == 1) ? MW_SUB_SRC : MW_SUB_DST);
     if (p->ftp_data)
         f->rec.service = MW_SVC_FTP_DATA; /* kept by the plane assignment */
-    if (l3->frag == MW_FRAG_LATER || l3->refusal == MW_REFUSAL_ICMP)
-        return; /* no transport header, or an ICMP error's: nothing for nDPI */
+    if (l3->frag == MW_FRAG_LATER || l3->refusal == MW_REFUSAL_ICMP || l3->l4_cut)
+        return; /* no whole transport header, or an ICMP error's: nothing for nDPI */
     if (l3->payload_len > 0) {
         uint8_t label;
         if (f->host_tries < HOST_TRIES)

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Later IP fragments count toward their flow. The test writes a pcap with uploads whose IP
 packets are fragmented - UDP and TCP over IPv4, UDP over IPv6 (fragment header), UDP inside
-GTP-U - plus a datagram whose first fragment is missing, then checks that every flow's
+GTP-U, TCP in 8-byte fragments whose first holds only the ports (RFC 1858) - plus a datagram whose first fragment is missing, then checks that every flow's
 packets and bytes per direction equal tshark's, where tshark's IP reassembly says which
 frames form each datagram. The orphan fragments must be counted (fragments_orphan) and
 their bytes kept in a ports-0 flow of the same hosts.
@@ -97,6 +97,9 @@ def build(path):
                        mtu=1400):
             frames.append(ip4("192.168.1.10", "192.168.1.20", 17, 900, 0,
                               udp(2152, 2152, gtpu(0x1234, f))))
+    # Telnet cut into 8-byte fragments (RFC 1858's tiny fragments: the flags in the second)
+    for i, seg in enumerate((tcp(42000, 23, 1, 0, 0x02), tcp(42000, 23, 2, 1, 0x18, data[:40]))):
+        frames += frag4("10.1.0.3", "198.51.100.10", 6, 600 + i, seg, mtu=28)
     # a datagram whose first fragment was lost: two orphan fragments
     orphan = frag4("10.1.0.2", "198.51.100.9", 17, 777, udp(40002, 9002, data))[1:]
     frames += orphan
@@ -170,7 +173,9 @@ def main():
             fails.check(mine == [frames, nbytes], f"{key}: tshark {frames} frames/{nbytes} B, "
                         f"mastwatch {mine[0]}/{mine[1]}")
             checked += 1
-        fails.check(checked == 6, f"{checked} flow directions compared, want 6")
+        fails.check(checked == 7, f"{checked} flow directions compared, want 7")
+        tiny = ours.get((6, ("10.1.0.3", 42000), ("198.51.100.10", 23)), [0, 0])
+        fails.check(tiny[0] == 3 + 8, f"tiny fragments: {tiny} in the Telnet flow, want 11")
         up = ours.get((17, ("10.1.0.2", 40000), ("198.51.100.7", 9000)), [0, 0])
         fails.check(up[0] == 9, f"UDP upload: {up[0]} packets, want 9 (3 datagrams x 3)")
         fails.check(counters.get("fragments_orphan") == n_orphans and

@@ -212,6 +212,32 @@ static void test_ipv4_fragments(void **state)
     assert_int_equal(p.outer.l4_proto, 17);
     assert_int_equal(p.outer.ip_len, 36);
     assert_int_equal(p.outer.sport, 0);
+    /* a tiny first fragment (RFC 1858): 8 bytes of TCP, the flags in the next fragment - the
+     * ports name the flow, the header is marked cut; not a fragment: truncated */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 28, 5, 0x2000);
+    put16(&f, 40000);
+    put16(&f, 23);
+    put32(&f, 1);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sport, 40000);
+    assert_int_equal(p.outer.dport, 23);
+    assert_int_equal(p.outer.l4_cut, 1);
+    assert_int_equal(p.outer.tcp_flags, 0);
+    assert_int_equal(p.outer.payload_len, 0);
+    f.b[14 + 6] = 0;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TCP_TRUNCATED);
+    /* the same for SCTP's 12-byte common header */
+    f.b[14 + 6] = 0x20;
+    f.b[14 + 9] = 132;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.dport, 23);
+    assert_int_equal(p.outer.l4_cut, 1);
+    /* not even the ports */
+    f.n -= 6;
+    f.b[14 + 3] = 22;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_SCTP_TRUNCATED);
 }
 
 static void test_udp_tcp_lies(void **state)
