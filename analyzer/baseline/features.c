@@ -65,13 +65,14 @@ int mw_flow_view(mw_flow_view_t *v, const mw_flow_record_t *r, const mw_inventor
         v->pkts_up = r->c2s.packets;
         v->pkts_down = r->s2c.packets;
     }
-    /* a refusing side (a scanned port's RST or port unreachable) sent no data, only
-     * refusals: a UDP scan's thousands of port unreachables are no upload */
+    /* a refusing side (a scanned port's RST or port unreachable) sent refusals, no data: a
+     * UDP scan's thousands of port unreachables are no upload; what its packets carry
+     * beyond a bare refusal's size still counts */
     if (r->refused_by != MW_SIDE_NONE) {
-        if ((r->refused_by == MW_SIDE_DST) == (v->local_is_dst != 0))
-            v->up = 0;
-        else
-            v->down = 0;
+        int local_refused = (r->refused_by == MW_SIDE_DST) == (v->local_is_dst != 0);
+        uint64_t *bytes = local_refused ? &v->up : &v->down;
+        uint64_t bare = (local_refused ? v->pkts_up : v->pkts_down) * MW_BARE_PACKET_BYTES;
+        *bytes = *bytes > bare ? *bytes - bare : 0;
     }
     /* both ends base stations (X2/Xn, lateral movement): src, who opened it, is "ours" */
     v->bs_opened = r->initiator == MW_INIT_BASE_STATION ||

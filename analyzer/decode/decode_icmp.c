@@ -26,6 +26,9 @@
 #define QUOTED_PORTS_LEN  4 /* TCP, UDP and SCTP all begin with the two ports */
 #define QUOTED_IPV4_MIN   20
 #define QUOTED_IPV6_HLEN  40
+#define ICMP4_ERROR_MAX   576  /* RFC 1812 4.3.2.3: an error's whole IP packet at most */
+#define ICMP6_ERROR_MAX   1280 /* RFC 4443 2.4 (c) */
+#define GTPU_PORT         2152
 
 static int quotable(uint8_t proto)
 {
@@ -65,7 +68,8 @@ static int read_quoted(const uint8_t *frame, uint32_t q, uint32_t end, int v6, u
         return 0;
     *sport = mw_get_be16(h + hlen);
     *dport = mw_get_be16(h + hlen + 2);
-    return 1;
+    /* a GTP-U path's error belongs to its tunnel, which is keyed apart: it stays ICMP */
+    return !(*proto == 17 && (*sport == GTPU_PORT || *dport == GTPU_PORT));
 }
 
 /* A destination unreachable quoting a packet that l3's receiver sent: l3 becomes that
@@ -79,6 +83,10 @@ static void stand_for_quoted(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_
     uint32_t end = off + MW_MIN(len, d->caplen - off);
 
     if (v6 ? h[0] != ICMP6_UNREACHABLE : h[0] != ICMP4_UNREACHABLE || h[1] == ICMP4_FRAG_NEEDED)
+        return;
+    /* larger than any error may be, or fragmented: not an error's, whatever it quotes (its
+     * bytes stay ICMP's, counted as sent) */
+    if (l3->ip_len > (v6 ? ICMP6_ERROR_MAX : ICMP4_ERROR_MAX) || l3->frag != MW_FRAG_NONE)
         return;
     if (!read_quoted(d->frame, off + ICMP_ERROR_HLEN, end, v6, &proto, src, dst, &sport, &dport))
         return;

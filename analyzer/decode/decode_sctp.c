@@ -16,6 +16,7 @@
 #define SCTP_CHUNK_INIT     1
 #define SCTP_CHUNK_INIT_ACK 2
 #define SCTP_CHUNK_ABORT    6
+#define SCTP_ABORT_MAX      32 /* room for an error cause or two, not for data */
 
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
@@ -45,7 +46,8 @@ int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
             l3->handshake = MW_HS_OPEN;
         else if (n == 0 && type == SCTP_CHUNK_INIT_ACK)
             l3->handshake = MW_HS_ACCEPT;
-        else if (n == 0 && type == SCTP_CHUNK_ABORT)
+        else if (n == 0 && type == SCTP_CHUNK_ABORT && clen <= SCTP_ABORT_MAX &&
+                 pos + ((clen + 3u) & ~3u) >= end) /* alone: an ABORT bundled after DATA sends */
             l3->refusal = MW_REFUSAL_RESET;
         if (type == SCTP_CHUNK_DATA && clen >= SCTP_DATA_HLEN &&
                 MW_NEED(pos, SCTP_DATA_HLEN, end)) {

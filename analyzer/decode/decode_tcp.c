@@ -22,8 +22,6 @@ int mw__decode_tcp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
     l3->sport = mw_get_be16(h);
     l3->dport = mw_get_be16(h + 2);
     l3->tcp_flags = h[13];
-    if (h[13] & 0x04)
-        l3->refusal = MW_REFUSAL_RESET;
     if ((h[13] & 0x16) == 0x02) /* SYN without ACK or RST */
         l3->handshake = MW_HS_OPEN;
     else if ((h[13] & 0x16) == 0x12)
@@ -33,5 +31,8 @@ int mw__decode_tcp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
         hlen = len;
     l3->payload_off = off + hlen;
     l3->payload_len = len - hlen;
+    /* a bare RST refuses; one with data carries it (RFC 9293 lets a RST hold a reason) */
+    if ((h[13] & 0x04) && l3->payload_len == 0)
+        l3->refusal = MW_REFUSAL_RESET;
     return MW_DEC_OK;
 }

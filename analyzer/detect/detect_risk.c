@@ -38,7 +38,7 @@ static void cleartext_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32
     (void)key;
 
     /* a refused probe used nothing, whatever its request said in clear */
-    if (v->rec->refused_by != MW_SIDE_NONE)
+    if (v->rec->refused_by != MW_SIDE_NONE && !mw_flow_carried_data(v->rec))
         return;
     if ((clear & ~known) == 0 && !(clear_service && tuple == NULL))
         return;

@@ -76,9 +76,10 @@ void mw_evidence_from_flow(mw_evidence_t *ev, uint8_t detector, uint8_t severity
  * limit (0 at the limit, 2.5 at 4x or more); limit <= 0 means "no magnitude". */
 float mw_score(unsigned severity, double value, double limit);
 
-/* Whether a record's session carried data: not when one side only refused (refused_by: a
- * scan's SYN and RST, an SCTP INIT and ABORT, a datagram and its port unreachable); else a
- * TCP segment pushed, or any datagram or SCTP packet. */
+/* Whether a record's session carried data: when one side only refused (refused_by: a
+ * scan's SYN and RST, an SCTP INIT and ABORT, a datagram and its port unreachable), only if
+ * the other side sent more than bare probes (a pushed TCP segment; more than two packets or
+ * MW_BARE_PACKET_BYTES a packet); else a TCP segment pushed, or any datagram or SCTP packet. */
 int mw_flow_carried_data(const mw_flow_record_t *r);
 
 typedef struct mw_detector_ops {

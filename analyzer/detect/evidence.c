@@ -25,8 +25,14 @@ float mw_score(unsigned severity, double value, double limit)
 
 int mw_flow_carried_data(const mw_flow_record_t *r)
 {
-    if (r->refused_by != MW_SIDE_NONE)
-        return 0; /* one side only refused: a scanned port, nothing exchanged */
+    /* one side only refused (a scanned port): data went only if the other side sent some -
+     * more than a probe and its retry of bare packets, or a pushed TCP segment */
+    if (r->refused_by != MW_SIDE_NONE) {
+        const mw_dir_stats_t *sent = r->refused_by == MW_SIDE_DST ? &r->c2s : &r->s2c;
+        if (r->l4_proto == 6)
+            return (sent->tcp_flags & TCP_PSH) != 0;
+        return sent->packets > 2 || sent->bytes > sent->packets * MW_BARE_PACKET_BYTES;
+    }
     if (r->l4_proto != 6)
         return 1;
     return ((r->c2s.tcp_flags | r->s2c.tcp_flags) & TCP_PSH) != 0;

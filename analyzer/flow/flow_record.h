@@ -21,6 +21,11 @@
 
 #define MW_SCHEMA_VERSION 5
 #define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
+/* A refusal or a bare probe on the wire, at most: Ethernet with a VLAN tag, IPv6 and an
+ * ICMPv6 error quoting an IPv6 header and 8 bytes is 118. What a refusing side sends
+ * beyond this per packet counts as data sent (an error quoting a whole upload, a forged
+ * one carrying it). */
+#define MW_BARE_PACKET_BYTES 128
 
 /* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
 enum mw_flow_kind {

@@ -179,9 +179,11 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
         uint8_t kind, uint64_t tunnel_flow_id)
 {
     mw_flow_record_t *r = &f->rec;
-    /* without a handshake, an FTP control session's announcement says who listens */
+    /* without a handshake, an FTP control session's announcement says who listens; a
+     * refusal (RST, ABORT, port unreachable) answers what its receiver sent, unseen here */
     int answer = l3->handshake == MW_HS_ACCEPT ||
-                 (l3->handshake == MW_HS_NONE && p->ftp_data == MW_LISTENER_SRC);
+                 (l3->handshake == MW_HS_NONE && p->ftp_data == MW_LISTENER_SRC) ||
+                 l3->refusal != MW_REFUSAL_NONE;
     int i;
 
     memset(r, 0, sizeof(*r));
@@ -206,8 +208,9 @@ static void record_start(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, 
      * server's reply, an echo reply): the request before it was missed */
     {
         int connection = l3->l4_proto == 6 || l3->l4_proto == 132;
-        r->start_seen = l3->handshake == MW_HS_OPEN ||
-                        (l3->handshake == MW_HS_ACCEPT ? connection : !connection);
+        r->start_seen = l3->refusal == MW_REFUSAL_NONE &&
+                        (l3->handshake == MW_HS_OPEN ||
+                                (l3->handshake == MW_HS_ACCEPT ? connection : !connection));
     }
     f->a_is_initiator = (uint8_t)(answer ? !src_is_a : src_is_a);
     f->fin_mask = 0;
@@ -319,8 +322,9 @@ static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int d
             *teid = p->teid;
     }
     /* a side that sent nothing but refusals refused the session (a scanned port's RST or
-     * port unreachable); one packet of anything else from it and it took part */
-    if (l3->refusal != MW_REFUSAL_NONE)
+     * port unreachable); one packet of anything else from it and it took part. A refusal
+     * answers what the other side sent: with nothing from there yet it refuses nothing */
+    if (l3->refusal != MW_REFUSAL_NONE && (f->other_dirs & (1u << (1 - dir))))
         f->refusal_dirs |= (uint8_t)(1u << dir);
     else
         f->other_dirs |= (uint8_t)(1u << dir);

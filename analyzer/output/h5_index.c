@@ -177,6 +177,35 @@ static hid_t source_type(
     return -1;
 }
 
+/* The schema version of the night's results (the first file that says one), which the
+ * index's row types are: a night of older files re-indexed is still labelled theirs. */
+static int64_t source_schema(const char *dir, const mw_index_capture_t *caps, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        char *p;
+        hid_t f, a;
+        int64_t v = 0;
+        int ok = 0;
+        if (caps[i].results == NULL || asprintf(&p, "%s/%s", dir, caps[i].results) < 0)
+            continue;
+        f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+        free(p);
+        if (f < 0)
+            continue;
+        if (H5Aexists(f, "schema_version") > 0 &&
+                (a = H5Aopen(f, "schema_version", H5P_DEFAULT)) >= 0) {
+            ok = H5Aread(a, H5T_NATIVE_INT64, &v) >= 0;
+            H5Aclose(a);
+        }
+        H5Fclose(f);
+        if (ok)
+            return v;
+    }
+    return MW_SCHEMA_VERSION;
+}
+
 /* The type of dataset name in one file, compared with want: 1 equal, 0 not, -1 error. */
 static int same_type(const char *file, const char *name, hid_t want)
 {
@@ -376,11 +405,12 @@ int mw_h5_index_write(const char *path, const char *dir, const char *night,
         mw_fmt_err(errbuf, errlen, "%s: cannot write /captures", path);
         rc = MW_EIO;
     }
-    if (rc == 0 && (mw__h5_attr_string(file, "night", night) < 0 ||
-                           mw__h5_attr_int64(file, "index_version", 1) < 0 ||
-                           mw__h5_attr_int64(file, "schema_version", MW_SCHEMA_VERSION) < 0 ||
-                           mw__h5_attr_int64(file, "captures", (int64_t)n) < 0 ||
-                           mw__h5_attr_string(file, "mastwatch_version", MW_VERSION) < 0)) {
+    if (rc == 0 &&
+            (mw__h5_attr_string(file, "night", night) < 0 ||
+                    mw__h5_attr_int64(file, "index_version", 1) < 0 ||
+                    mw__h5_attr_int64(file, "schema_version", source_schema(dir, caps, n)) < 0 ||
+                    mw__h5_attr_int64(file, "captures", (int64_t)n) < 0 ||
+                    mw__h5_attr_string(file, "mastwatch_version", MW_VERSION) < 0)) {
         mw_fmt_err(errbuf, errlen, "%s: cannot write the attributes", path);
         rc = MW_EIO;
     }

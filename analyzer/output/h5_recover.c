@@ -38,7 +38,7 @@ typedef struct recover {
     hid_t src, dst;
     uint64_t flow_rows;
     int damaged; /* some rows or objects could not be read */
-    char damage[160];
+    char damage[256];
 } recover_t;
 
 static hid_t open_partial(const char *path)
@@ -185,8 +185,9 @@ damaged:
     return 0;
 }
 
-/* Appends the journal's rows the copied /flows lacks; -1 when the journal is unusable. */
-static int replay_journal(recover_t *r, const char *journal)
+/* Appends the journal's rows the copied /flows lacks; -1 when the journal is unusable, -2
+ * when another schema version wrote it (*schema). */
+static int replay_journal(recover_t *r, const char *journal, uint32_t *schema)
 {
     int fd = open(journal, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     mw_journal_header_t h;
@@ -199,8 +200,14 @@ static int replay_journal(recover_t *r, const char *journal)
     if (fd < 0)
         return errno == ENOENT ? 0 : -1;
     if (fstat(fd, &st) != 0 || read(fd, &h, sizeof(h)) != (ssize_t)sizeof(h) ||
-            memcmp(h.magic, "MWROWS1", 8) != 0 || h.record_size != sizeof(mw_flow_record_t) ||
-            h.schema_version != MW_SCHEMA_VERSION || h.start_row > r->flow_rows)
+            memcmp(h.magic, "MWROWS1", 8) != 0)
+        goto out;
+    if (h.schema_version != MW_SCHEMA_VERSION) {
+        *schema = h.schema_version;
+        rc = -2;
+        goto out;
+    }
+    if (h.record_size != sizeof(mw_flow_record_t) || h.start_row > r->flow_rows)
         goto out;
     n = ((uint64_t)st.st_size - sizeof(h)) / sizeof(mw_flow_record_t); /* whole records only */
     skip = r->flow_rows - h.start_row;                                 /* already in the file */
@@ -341,7 +348,8 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     char final[4096], tmp[4200], journal[4200];
     struct stat st;
     hid_t fapl = -1;
-    int rc = MW_EIO, created = 0;
+    int rc = MW_EIO, created = 0, jrc;
+    uint32_t journal_schema = 0;
 
     mw_h5_quiet();
     *rows = 0;
@@ -397,9 +405,16 @@ int mw_h5_recover(const char *partial, uint64_t *rows, char *errbuf, size_t errl
     H5Literate(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_object, &r);
     H5Aiterate2(r.src, H5_INDEX_NAME, H5_ITER_INC, NULL, copy_attr, &r);
     snprintf(journal, sizeof(journal), "%s.rows", partial);
-    if (replay_journal(&r, journal) != 0) {
+    jrc = replay_journal(&r, journal, &journal_schema);
+    if (jrc != 0) {
         r.damaged = 1;
-        snprintf(r.damage, sizeof(r.damage), "; its rows journal (.rows) was unusable");
+        if (jrc == -2)
+            snprintf(r.damage, sizeof(r.damage),
+                    "; its rows journal (.rows) is of results schema %u, not this mastwatch's "
+                    "%d: its rows were not replayed (the mastwatch that wrote it can)",
+                    (unsigned)journal_schema, MW_SCHEMA_VERSION);
+        else
+            snprintf(r.damage, sizeof(r.damage), "; its rows journal (.rows) was unusable");
     }
     if (finish_attrs(&r, partial) != 0) {
         mw_fmt_err(errbuf, errlen, "recover: writing %s failed (disk full?)", tmp);

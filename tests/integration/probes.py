@@ -12,7 +12,10 @@ tenth-and-first audit's defects), against the demo site and model:
 - an SCTP INIT to enb-001's S1AP port answered by ABORT: refused, no leakage
   ("signalling with a new peer"), a new_peer;
 - an outside NTP client asking gnb-002 the time: no "new time source", a new_peer;
-- an ICMP "fragmentation needed" stays an ICMP record (path MTU refuses nothing).
+- an ICMP "fragmentation needed" stays an ICMP record (path MTU refuses nothing), so does
+  the port unreachable of the probe to GTP-U's 2152 (a tunnel's path is keyed apart), and so
+  do "unreachables" of 1,400 bytes the station sends an outsider (larger than any error may
+  be: an upload in forged errors keeps its bytes).
 
 usage: probes.py MASTWATCH REPO_ROOT
 """
@@ -30,8 +33,10 @@ import numpy as np
 from mwtest import Failures, run
 
 T0 = 1794218400  # 2026-11-09 10:00 UTC, the incident day of the demo model
-SCANNER, SCTP_PROBER, NTP_CLIENT, MTU_HOST = ("203.0.113.20", "203.0.113.30", "203.0.113.40",
-                                              "203.0.113.50")
+SCANNER, SCTP_PROBER, NTP_CLIENT, MTU_HOST, DROP = ("203.0.113.20", "203.0.113.30",
+                                                    "203.0.113.40", "203.0.113.50",
+                                                    "203.0.113.60")
+FORGED = 300
 SCANNER6 = "2001:db8:ff::20"
 ENB1, GNB2, GNB2_6 = "10.10.1.11", "10.10.1.12", "2001:db8:a:1::c"
 UDP_PORTS = list(range(1, 6001))  # includes 69 (TFTP), 123 (NTP), 161, 2123 (GTP-C)
@@ -102,6 +107,10 @@ def build(path):
     big = ip4(ENB1, MTU_HOST, 17, udp(50123, 9000, bytes(1400)))
     frames.append((t, eth(0x0800, big)))
     frames.append((t + 0.001, eth(0x0800, ip4("10.99.0.1", ENB1, 1, icmp_error(3, 4, big)))))
+    for k in range(FORGED):  # the station uploads in "port unreachables" to an outsider
+        quoted = ip4(DROP, ENB1, 17, udp(5000, 6000 + k, bytes(1400 - 28)))
+        frames.append((t + 1 + k * 0.01, eth(0x0800, ip4(ENB1, DROP, 1, struct.pack(
+            "!BBHI", 3, 3, 0, 0) + quoted))))
     write_pcap(path, frames)
 
 
@@ -137,17 +146,23 @@ def main():
         scan = [i for i in range(len(flows)) if src[i] == SCANNER]
         fails.check(len(scan) == len(UDP_PORTS),
                     f"{len(scan)} records from the scanner, want one per probe ({len(UDP_PORTS)})")
-        bad = [i for i in scan if not (flows["l4_proto"][i] == 17 and flows["refused_by"][i] == 2
-                                       and flows["s2c_packets"][i] == 1 and dst[i] == ENB1
-                                       and flows["initiator"][i] == 2)]
+        bad = [i for i in scan if not (flows["l4_proto"][i] == 17 and dst[i] == ENB1 and
+                                       flows["initiator"][i] == 2 and
+                                       (flows["refused_by"][i], flows["s2c_packets"][i]) ==
+                                       ((0, 0) if flows["dst_port"][i] == 2152 else (2, 1)))]
         fails.check(not bad, f"{len(bad)} probe records not UDP, refused by the station (2) "
                              f"with one answer, opened by the peer; first: "
                              f"{flows[bad[0]] if bad else None}")
         icmp = [i for i in range(len(flows)) if flows["l4_proto"][i] in (1, 58)]
-        fails.check([(src[i], dst[i]) for i in icmp] == [("10.99.0.1", ENB1)] or
-                    [(dst[i], src[i]) for i in icmp] == [("10.99.0.1", ENB1)],
-                    f"ICMP records {[(src[i], dst[i]) for i in icmp]}: want only the router's "
-                    f"fragmentation-needed one")
+        pairs = sorted(tuple(sorted((src[i], dst[i]))) for i in icmp)
+        fails.check(pairs == sorted([("10.10.1.11", "10.99.0.1"), (ENB1, SCANNER), (ENB1, DROP)]),
+                    f"ICMP records {pairs}: want the router's fragmentation-needed one, the "
+                    f"2152 probe's unreachable and the forged ones")
+        forged = [i for i in icmp if DROP in (src[i], dst[i])]
+        sent = sum(int(flows["c2s_bytes"][i] if src[i] == ENB1 else flows["s2c_bytes"][i])
+                   for i in forged)
+        fails.check(sent == FORGED * (14 + 20 + 8 + 1400),
+                    f"forged unreachables: {sent} bytes kept, want {FORGED * 1442}")
         v6 = [i for i in range(len(flows)) if src[i] == SCANNER6]
         fails.check(len(v6) == 2 and all(flows["refused_by"][i] == 2 for i in v6),
                     f"IPv6 probes: {[(dst[i], int(flows['dst_port'][i]), int(flows['refused_by'][i])) for i in v6]}")

@@ -458,8 +458,8 @@ static void test_sctp_ppid(void **state)
 /* An ICMP error from 10.0.0.1 to 10.0.0.2 (type/code) quoting an IPv4 header src -> dst
  * (last bytes) of protocol proto, frag field frag, then quoted_l4 bytes of ports 40000 ->
  * 161; returns the decode result into p. */
-static int icmp4_error(mw_packet_t *p, uint8_t type, uint8_t code, uint8_t src, uint8_t dst,
-        uint8_t proto, uint16_t frag, uint32_t quoted_l4)
+static int icmp4_error_sized(mw_packet_t *p, uint8_t type, uint8_t code, uint8_t src, uint8_t dst,
+        uint8_t proto, uint16_t frag, uint32_t quoted_l4, uint16_t dport, uint32_t extra)
 {
     static frame_t f;
     uint8_t q[20] = { 0x45, 0, 0, 28, 0, 7, (uint8_t)(frag >> 8), (uint8_t)frag, 64, proto, 0, 0,
@@ -467,11 +467,20 @@ static int icmp4_error(mw_packet_t *p, uint8_t type, uint8_t code, uint8_t src, 
 
     f.n = 0;
     eth(&f, 0x0800);
-    ipv4(&f, 1, (uint16_t)(20 + 8 + 20 + quoted_l4), 5, 0);
+    ipv4(&f, 1, (uint16_t)(20 + 8 + 20 + quoted_l4 + extra), 5, 0);
     put(&f, (uint8_t[]){ type, code, 0, 0, 0, 0, 0, 0 }, 8);
     put(&f, q, 20);
-    put(&f, (uint8_t[]){ 0x9c, 0x40, 0, 161, 0, 8, 0, 0 }, quoted_l4);
+    put(&f, (uint8_t[]){ 0x9c, 0x40, (uint8_t)(dport >> 8), (uint8_t)dport, 0, 8, 0, 0 },
+            quoted_l4);
+    memset(f.b + f.n, 0, extra);
+    f.n += extra;
     return decode(DLT_EN10MB, &f, p);
+}
+
+static int icmp4_error(mw_packet_t *p, uint8_t type, uint8_t code, uint8_t src, uint8_t dst,
+        uint8_t proto, uint16_t frag, uint32_t quoted_l4)
+{
+    return icmp4_error_sized(p, type, code, src, dst, proto, frag, quoted_l4, 161, 0);
 }
 
 /* A destination unreachable is the answer of the flow it quotes - a UDP scan's port
@@ -519,6 +528,14 @@ static void test_icmp_unreachable_joins_the_quoted_flow(void **state)
     assert_int_equal(p.outer.sport, 0);
     assert_int_equal(icmp4_error(&p, 11, 0, 2, 1, 17, 0, 8), MW_DEC_OK);
     assert_int_equal(p.outer.l4_proto, 1);
+    /* ... larger than RFC 1812's 576 bytes (a forged error carrying an upload), a GTP-U
+     * path's error (its tunnel is keyed apart) */
+    assert_int_equal(icmp4_error_sized(&p, 3, 3, 2, 1, 17, 0, 8, 161, 520), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 17); /* 576 exactly */
+    assert_int_equal(icmp4_error_sized(&p, 3, 3, 2, 1, 17, 0, 8, 161, 521), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
+    assert_int_equal(icmp4_error_sized(&p, 3, 3, 2, 1, 17, 0, 8, 2152, 0), MW_DEC_OK);
+    assert_int_equal(p.outer.l4_proto, 1);
 
     /* ICMPv6 port unreachable from 2001:db8::1 for 2001:db8::2 -> 2001:db8::1, UDP */
     eth(&f, 0x86dd);
@@ -559,6 +576,27 @@ static void test_reset_and_abort_refuse(void **state)
         assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
         assert_int_equal(p.outer.refusal, (flags[i] & 0x04) ? MW_REFUSAL_RESET : MW_REFUSAL_NONE);
     }
+    /* a RST with data carries it */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 6, 40 + 100, 5, 0);
+    tcp(&f, 22, 40000, 5, 0x14);
+    f.n += 100;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_NONE);
+    /* an ABORT before a DATA chunk sends it */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 132, 20 + 12 + 4 + 20, 5, 0);
+    sctp_common(&f, 36412, 50000);
+    put32(&f, 0x06000004);
+    put32(&f, 0x00030014);
+    put32(&f, 1);
+    put32(&f, 0);
+    put32(&f, 18);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.refusal, MW_REFUSAL_NONE);
     for (i = 1; i <= 6; i += 5) { /* INIT, then ABORT */
         f.n = 0;
         eth(&f, 0x0800);

@@ -1422,6 +1422,7 @@ static void test_refused_probes_and_served_time(void **state)
 
     recs[0] = flow(T0 + 10 * MIN, scanner, 2123, P_UNKNOWN, MW_SVC_GTPC, MW_PLANE_CONTROL,
             MW_ROLE_UNKNOWN, 1, 70, 42);
+    recs[0].l4_proto = 17;
     recs[1] = flow(T0 + 11 * MIN, scanner, 36412, P_UNKNOWN, MW_SVC_S1AP, MW_PLANE_CONTROL,
             MW_ROLE_UNKNOWN, 1, 74, 82);
     recs[1].l4_proto = 132;
@@ -1429,10 +1430,12 @@ static void test_refused_probes_and_served_time(void **state)
             MW_ROLE_UNKNOWN, 1, 70, 42);
     recs[2].l4_proto = 17;
     recs[2].risk = mw_classifier_risk_mask(MW_RISK_CLEARTEXT);
-    /* 20,000 port unreachables in one record: 1.4 MB of ICMP from the station */
+    /* 20,000 probes of one port, each answered by a port unreachable of 70 bytes: 1.4 MB of
+     * ICMP from the station */
     recs[3] = flow(T0 + 13 * MIN, scanner, 7, P_UNKNOWN, MW_SVC_NONE, MW_PLANE_UNKNOWN,
             MW_ROLE_UNKNOWN, 1, 1400000, 840000);
     recs[3].l4_proto = 17;
+    recs[3].c2s.packets = recs[3].s2c.packets = 20000;
     json = detect(m, inv, recs, 4);
     assert_int_equal(count(json, "leakage"), 2);
     assert_int_equal(count(json, "cleartext"), 1);
@@ -1454,6 +1457,26 @@ static void test_refused_probes_and_served_time(void **state)
     recs[0].refused_by = MW_SIDE_SRC;
     json = detect(m, inv, recs, 1);
     assert_non_null(strstr(json, "1.4 MB up"));
+    free(json);
+    /* "refusals" of 1,470 bytes each (forged errors quoting a made-up packet and carrying
+     * an upload): what they hold beyond a bare refusal is sent data */
+    recs[0] = recs[3];
+    recs[0].s2c.packets = 3000;
+    recs[0].s2c.bytes = 3000 * 1470;
+    recs[0].refused_by = MW_SIDE_DST;
+    json = detect(m, inv, recs, 1);
+    assert_true(count(json, "volume") >= 1);
+    assert_non_null(strstr(json, "4.0 MB up"));
+    free(json);
+    /* the station sends 2,000 TFTP datagrams to a new peer, one port unreachable comes back:
+     * refused_by the peer, but the station's data went - clear text */
+    recs[0] = flow(T0 + 14 * MIN, scanner, 69, P_UNKNOWN, MW_SVC_TFTP, MW_PLANE_MANAGEMENT,
+            MW_ROLE_UNKNOWN, 0, 2100000, 70);
+    recs[0].l4_proto = 17;
+    recs[0].c2s.packets = 2000;
+    recs[0].refused_by = MW_SIDE_DST;
+    json = detect(m, inv, recs, 1);
+    assert_int_equal(count(json, "cleartext"), 1);
     free(json);
 
     /* an NTP client 203.0.113.40 asks the station (port 123) */

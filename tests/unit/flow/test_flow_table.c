@@ -369,6 +369,26 @@ static void test_refused_by(void **state)
                 s.recs[0].refused_by, cases[i].want == MW_SIDE_DST ? MW_SIDE_SRC : MW_SIDE_NONE);
         mw_flow_table_destroy(t);
     }
+    /* a refusal with nothing before it from the other side (one way of a SPAN port) refuses
+     * nothing seen, and says only that its receiver had sent something: the receiver stands
+     * as the opener, a guess, no session start */
+    {
+        sink_t s = { .n = 0 };
+        mw_flow_table_t *t = make_table(&s, 100);
+        mw_packet_t p;
+        int dir;
+
+        packet(&p, 1, 161, 9, 40000, 17, 0, 1.0, 1, 70);
+        p.outer.refusal = MW_REFUSAL_ICMP;
+        feed(t, &p, &dir);
+        mw_flow_table_flush(t, MW_END_EOF);
+        assert_int_equal(s.n, 1);
+        assert_int_equal(s.recs[0].refused_by, MW_SIDE_NONE);
+        assert_int_equal(s.recs[0].src_port, 40000);
+        assert_int_equal(s.recs[0].start_seen, 0);
+        assert_int_equal(s.recs[0].orient, MW_ORIENT_FIRST_PACKET);
+        mw_flow_table_destroy(t);
+    }
 }
 
 int main(void)
