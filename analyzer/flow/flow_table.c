@@ -328,9 +328,6 @@ static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int d
         f->refusal_dirs |= (uint8_t)(1u << dir);
     else
         f->other_dirs |= (uint8_t)(1u << dir);
-    f->rec.refused_by = (f->refusal_dirs & ~f->other_dirs & 2u)   ? MW_SIDE_DST
-                        : (f->refusal_dirs & ~f->other_dirs & 1u) ? MW_SIDE_SRC
-                                                                  : MW_SIDE_NONE;
     if (l3->sctp_ppid != 0 && f->rec.sctp_ppid == 0)
         f->rec.sctp_ppid = l3->sctp_ppid;
     if (l3->l4_proto == 6) {
@@ -466,6 +463,11 @@ static void finalize_dir(
 
 void mw_flow_finalize_record(mw_flow_t *f)
 {
+    unsigned only_refused = f->refusal_dirs & ~f->other_dirs;
+
     finalize_dir(&f->rec.c2s, &f->len[0], &f->iat[0]);
     finalize_dir(&f->rec.s2c, &f->len[1], &f->iat[1]);
+    f->rec.refused_by = (only_refused & 2u)   ? MW_SIDE_DST
+                        : (only_refused & 1u) ? MW_SIDE_SRC
+                                              : MW_SIDE_NONE;
 }

@@ -102,7 +102,7 @@ void mw_flow_table_get_stats(const mw_flow_table_t *table, mw_flow_table_stats_t
  */
 void mw_flow_note_tunnel(mw_flow_t *flow, uint64_t tunnel_key, uint64_t tunnel_flow_id);
 
-/* Copies the running statistics of flow into its record (float fields). */
+/* Copies the running statistics of flow into its record (float fields), and refused_by. */
 void mw_flow_finalize_record(mw_flow_t *flow);
 
 #endif

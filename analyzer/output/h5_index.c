@@ -149,6 +149,19 @@ out:
     return rc;
 }
 
+/* A capture's results file, opened read-only; -1 when it has none or it cannot be opened. */
+static hid_t open_results(const char *dir, const mw_index_capture_t *c)
+{
+    char *p;
+    hid_t f;
+
+    if (c->results == NULL || asprintf(&p, "%s/%s", dir, c->results) < 0)
+        return -1;
+    f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
+    free(p);
+    return f;
+}
+
 /* The type of dataset name in the first results file that has it; -1 when none. */
 static hid_t source_type(
         const char *dir, const mw_index_capture_t *caps, size_t n, const char *name)
@@ -156,14 +169,7 @@ static hid_t source_type(
     size_t i;
 
     for (i = 0; i < n; i++) {
-        char *p;
-        hid_t f, d, t = -1;
-        if (caps[i].results == NULL)
-            continue;
-        if (asprintf(&p, "%s/%s", dir, caps[i].results) < 0)
-            return -1;
-        f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-        free(p);
+        hid_t f = open_results(dir, &caps[i]), d, t = -1;
         if (f < 0)
             continue;
         if (H5Lexists(f, name, H5P_DEFAULT) > 0 && (d = H5Dopen2(f, name, H5P_DEFAULT)) >= 0) {
@@ -184,23 +190,14 @@ static int64_t source_schema(const char *dir, const mw_index_capture_t *caps, si
     size_t i;
 
     for (i = 0; i < n; i++) {
-        char *p;
-        hid_t f, a;
-        int64_t v = 0;
-        int ok = 0;
-        if (caps[i].results == NULL || asprintf(&p, "%s/%s", dir, caps[i].results) < 0)
-            continue;
-        f = H5Fopen(p, H5F_ACC_RDONLY, H5P_DEFAULT);
-        free(p);
+        hid_t f = open_results(dir, &caps[i]);
+        long long v;
+        int rc;
         if (f < 0)
             continue;
-        if (H5Aexists(f, "schema_version") > 0 &&
-                (a = H5Aopen(f, "schema_version", H5P_DEFAULT)) >= 0) {
-            ok = H5Aread(a, H5T_NATIVE_INT64, &v) >= 0;
-            H5Aclose(a);
-        }
+        rc = read_int_attr(f, "schema_version", &v);
         H5Fclose(f);
-        if (ok)
+        if (rc == 0)
             return v;
     }
     return MW_SCHEMA_VERSION;
