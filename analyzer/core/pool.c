@@ -16,6 +16,7 @@
  */
 #include "core/pool.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -76,6 +77,13 @@ void *mw_huge_alloc(size_t bytes)
     if (m != NULL && huge)
         (void)madvise(m, bytes, MADV_HUGEPAGE);
     return m;
+}
+
+void *mw_buffer_alloc(size_t bytes)
+{
+    if (bytes < BLOCK_BYTES / 4 || bytes > SIZE_MAX - BLOCK_BYTES)
+        return malloc(bytes);
+    return mw_huge_alloc((bytes + BLOCK_BYTES - 1) / BLOCK_BYTES * BLOCK_BYTES);
 }
 
 static int add_block(mw_pool_t *p)

@@ -24,5 +24,10 @@ size_t mw_pool_live(const mw_pool_t *pool);  /* objects handed out and not put b
  * 2 MB multiples come 2 MB-aligned with transparent huge pages asked for, one page fault
  * per 2 MB instead of 512; other sizes (multiples of 4 kB) as they are. free() it. */
 void *mw_huge_alloc(size_t bytes);
+/* A buffer of 512 kB or more reused for the whole run (a record queue, a chunk being
+ * built): rounded up to whole 2 MB pages and given by mw_huge_alloc - a 4 kB fault costs
+ * a trap each, and on a paravirtualised guest the trap, not the zeroing, is the cost.
+ * Smaller ones by malloc. free() it. */
+void *mw_buffer_alloc(size_t bytes);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/mw.h"
+#include "core/pool.h"
 
 typedef struct checkpoint {
     const char *names[MW_SINK_MAX_COUNTERS];
@@ -204,8 +205,8 @@ mw_flow_sink_t *mw_flow_sink_create(
      * expiry sweep) holds the producers back rather than megabytes more (live capture asks
      * for more) */
     s->cap = s->params.max_queued ? s->params.max_queued : (1u << 14);
-    s->queue = malloc(s->cap * sizeof(*s->queue));
-    s->spare = malloc(s->cap * sizeof(*s->spare));
+    s->queue = mw_buffer_alloc(s->cap * sizeof(*s->queue));
+    s->spare = mw_buffer_alloc(s->cap * sizeof(*s->spare));
     if (s->queue == NULL || s->spare == NULL)
         goto fail_queue;
     if (pthread_mutex_init(&s->mu, NULL) != 0)

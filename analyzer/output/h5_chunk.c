@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "core/mw.h"
+#include "core/pool.h"
 #include "output/byte_shuffle.h"
 
 _Static_assert(MW_H5_DEFLATE_LEVEL == 1, "level_buf is sized for igzip's level 1");
@@ -68,8 +69,8 @@ static int slot_init(slot_t *s, size_t bytes)
      * igzip reads some of it (valgrind) */
     s->stream = calloc(1, sizeof(*s->stream));
     s->level_buf = calloc(1, ISAL_DEF_LVL1_DEFAULT);
-    s->shuffled = malloc(bytes);
-    s->deflated = malloc(bytes);
+    s->shuffled = mw_buffer_alloc(bytes);
+    s->deflated = mw_buffer_alloc(bytes);
     return s->stream != NULL && s->level_buf != NULL && s->shuffled != NULL && s->deflated != NULL
                    ? 0
                    : -1;

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/mw.h"
+#include "core/pool.h"
 #include "core/output_path.h"
 #include "output/h5_chunk.h"
 #include "output/h5_internal.h"
@@ -279,7 +280,7 @@ mw_h5_writer_t *mw_h5_writer_create(const char *path, int detection_tables,
     w->path = strdup(path);
     w->partial_path = concat(path, ".partial");
     w->tmp_path = concat(path, suffix);
-    w->buf = malloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
+    w->buf = mw_buffer_alloc(MW_H5_CHUNK_ROWS * sizeof(*w->buf));
     w->chunker = mw_h5_chunker_create(sizeof(*w->buf), MW_H5_CHUNK_ROWS, deflate_threads);
     if (w->path == NULL || w->partial_path == NULL || w->tmp_path == NULL || w->buf == NULL ||
             w->chunker == NULL)
