@@ -42,17 +42,17 @@ struct mw_ring_bell {
 struct mw_ring {
     uint8_t *buf;
     size_t size, mask;
-    size_t wake_bytes;                     /* wake a sleeping consumer from this fill */
-    _Alignas(64) size_t head_local;        /* producer: committed, maybe unpublished */
-    size_t tail_seen;                      /* producer: tail when last read */
+    size_t wake_bytes;              /* wake a sleeping consumer from this fill */
+    _Alignas(64) size_t head_local; /* producer: committed, maybe unpublished */
+    size_t tail_seen;               /* producer: tail when last read */
     size_t reserved_len;
     unsigned unpublished;
-    _Alignas(64) atomic_size_t head;       /* published by producer */
-    _Alignas(64) size_t cur_len;           /* consumer: entry being read */
-    size_t head_seen;                      /* consumer: head when last read */
-    _Alignas(64) atomic_size_t tail;       /* released by consumer */
-    _Alignas(64) mw_ring_bell_t producer;  /* the producer waits here while the ring is full */
-    mw_ring_bell_t own_bell;         /* the consumer's, unless it shares one */
+    _Alignas(64) atomic_size_t head;      /* published by producer */
+    _Alignas(64) size_t cur_len;          /* consumer: entry being read */
+    size_t head_seen;                     /* consumer: head when last read */
+    _Alignas(64) atomic_size_t tail;      /* released by consumer */
+    _Alignas(64) mw_ring_bell_t producer; /* the producer waits here while the ring is full */
+    mw_ring_bell_t own_bell;              /* the consumer's, unless it shares one */
     mw_ring_bell_t *bell;
 };
 

@@ -6,6 +6,7 @@
 #ifndef MW_FLOW_KEY_H
 #define MW_FLOW_KEY_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "decode/packet.h"
@@ -19,6 +20,10 @@ typedef struct mw_flow_key {
     uint8_t l4_proto;
     uint8_t kind; /* enum mw_flow_kind: the same 5-tuple inside and outside is two flows */
 } mw_flow_key_t;
+/* hashed and compared as bytes: no padding anywhere, the last 8 bytes from port_a on */
+_Static_assert(sizeof(mw_flow_key_t) == 48 && offsetof(mw_flow_key_t, port_a) == 40 &&
+                       offsetof(mw_flow_key_t, kind) == 47,
+        "mw_flow_key_t must have no padding");
 
 /*
  * Builds the canonical key of l3 in packet p. *a_is_src is set to 1 when the
