@@ -37,6 +37,15 @@
 #define DRAIN_MS           400 /* > the ring block timeout: its last block is retired and read */
 #define MW_LIVE_TIMEOUT_MS 100 /* how often a quiet live read returns to check for stop */
 
+/* What a file's range readers prepare its records with: that file's, fixed, and their own
+ * copy - the capture's fields move on (libpcap takes over mid-file, the next file opens)
+ * while the threads of a split may still prepare ranges nobody will take. */
+typedef struct split_file {
+    const mw_capture_params_t *params;
+    int dlt, nano;
+    uint32_t file_index;
+} split_file_t;
+
 struct mw_capture {
     mw_capture_params_t params;
     pcap_t *pcap;
@@ -56,7 +65,11 @@ struct mw_capture {
     unsigned fanout_group; /* its id (0 is an id too) */
     mw_split_t *split;     /* offline, --readers N: the file read by N threads */
     mw_split_t *retired;   /* the file before, while its holders still hold ranges of it */
-    double split_cpu_s;    /* their CPU time, files done */
+    /* their files: split and retired use one each (the split before the retired one is
+     * closed before a new one opens), taken in turn */
+    split_file_t split_files[2];
+    unsigned split_turn;
+    double split_cpu_s; /* their CPU time, files done */
     uint64_t split_rewalked;
 };
 
@@ -161,29 +174,35 @@ static int open_with_libpcap(mw_capture_t *cap, char *errbuf, size_t errlen)
     return rc;
 }
 
-static void fill_raw(const mw_capture_t *cap, const struct pcap_pkthdr *hdr, const u_char *data,
-        mw_raw_packet_t *out)
+static void fill_raw_of(int dlt, int nano, uint32_t file_index, const struct pcap_pkthdr *hdr,
+        const u_char *data, mw_raw_packet_t *out)
 {
-    out->ts_us = ts_of(hdr, cap->nano);
-    out->ts_ns = ts_ns_of(hdr, cap->nano);
+    out->ts_us = ts_of(hdr, nano);
+    out->ts_ns = ts_ns_of(hdr, nano);
     out->caplen = hdr->caplen;
     out->wirelen = hdr->len;
-    out->dlt = cap->dlt;
-    out->file_index = (uint32_t)cap->cur_file;
+    out->dlt = dlt;
+    out->file_index = file_index;
     out->data = data;
     out->prepared = NULL;
     out->held = 0;
 }
 
+static void fill_raw(const mw_capture_t *cap, const struct pcap_pkthdr *hdr, const u_char *data,
+        mw_raw_packet_t *out)
+{
+    fill_raw_of(cap->dlt, cap->nano, (uint32_t)cap->cur_file, hdr, data, out);
+}
+
 /* The range readers' threads: the user's prepare on the packet as mw_capture_next() hands
- * it over (nano, dlt and cur_file do not change while a file is read). */
+ * it over, from the split's own copy of its file's fields (ctx: a split_file_t). */
 static void prepare_record(void *ctx, const struct pcap_pkthdr *hdr, const uint8_t *data, void *out)
 {
-    const mw_capture_t *cap = ctx;
+    const split_file_t *sf = ctx;
     mw_raw_packet_t raw;
 
-    fill_raw(cap, hdr, data, &raw);
-    cap->params.prepare(cap->params.prepare_ctx, &raw, out);
+    fill_raw_of(sf->dlt, sf->nano, sf->file_index, hdr, data, &raw);
+    sf->params->prepare(sf->params->prepare_ctx, &raw, out);
 }
 
 /* Opens files[next_file]: with --readers N (default 1) a plain pcap file is read by N
@@ -200,19 +219,27 @@ static int open_next_file(mw_capture_t *cap, char *errbuf, size_t errlen)
     cap->nano = cap->params.nano;
     /* only a regular file: opening a FIFO to look at it would take its writer's one open */
     if (cap->params.read_threads > 0 && regular) {
+        split_file_t *sf = &cap->split_files[cap->split_turn];
         const mw_split_params_t sp = { .nthreads = cap->params.read_threads,
             .range_bytes = cap->params.read_range_bytes,
             .nano = cap->nano,
             .filter = cap->params.filter,
             .prepare = cap->params.prepare != NULL ? prepare_record : NULL,
-            .prepare_ctx = cap,
+            .prepare_ctx = sf,
             .holders = cap->params.holders,
             .range_done = cap->params.range_done,
             .range_done_ctx = cap->params.range_done_ctx,
             .prepared_size = cap->params.prepared_size };
-        cap->split = mw__split_open(name, &sp, &cap->dlt);
-        if (cap->split != NULL)
+        *sf = (split_file_t){ .params = &cap->params,
+            .dlt = -1,
+            .nano = cap->nano,
+            .file_index = (uint32_t)cap->cur_file };
+        cap->split = mw__split_open(name, &sp, &sf->dlt); /* sets dlt before its threads */
+        if (cap->split != NULL) {
+            cap->dlt = sf->dlt;
+            cap->split_turn ^= 1u;
             return 0;
+        }
     }
     return open_with_libpcap(cap, errbuf, errlen);
 }

@@ -52,9 +52,12 @@
 #include "flow/frag_table.h"
 #include "output/flow_sink.h"
 
-volatile sig_atomic_t mw_engine_stop_signal;
-volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
-volatile sig_atomic_t mw_engine_reload_requests;
+/* a handler may touch only lock-free atomics (C11 7.14.1.1) */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2 && ATOMIC_POINTER_LOCK_FREE == 2,
+        "signal flags need lock-free atomics");
+atomic_int mw_engine_stop_signal;
+atomic_int mw_engine_reopen_requests, mw_engine_status_requests;
+atomic_int mw_engine_reload_requests;
 
 void mw_engine_request_reload(void)
 {
@@ -71,8 +74,8 @@ void mw_engine_request_status(void)
     mw_engine_status_requests++;
 }
 
-/* The capture a signal handler may wake; set only while a run reads. */
-static mw_capture_t *volatile live_capture;
+/* The capture a signal handler may wake (on any thread); set only while a run reads. */
+static _Atomic(mw_capture_t *) live_capture;
 
 void mw_engine_request_stop(int sig)
 {
@@ -116,7 +119,7 @@ typedef struct engine {
     const mw_inventory_t *_Atomic inventory_live;
     mw_inventory_t **retired; /* replaced inventories: records in flight may still use them */
     size_t nretired;
-    sig_atomic_t reload_served;   /* the SIGUSR2 request last served (writer thread) */
+    int reload_served;            /* the SIGUSR2 request last served (writer thread) */
     uint64_t anomalies_before[4]; /* of detection runs a reload ended, by severity */
     /* live drops: the reader adds each minute's, the writer thread judges them */
     _Atomic uint64_t drops_kernel, drops_if, drops_passed;
@@ -141,7 +144,7 @@ typedef struct engine {
     int64_t start_ms, last_tick_ms, last_checkpoint_ms;
     int64_t last_status_ms;       /* 0: none yet */
     uint64_t last_status_packets; /* for packets/s */
-    sig_atomic_t status_served;   /* the SIGUSR1 request last answered */
+    int status_served;            /* the SIGUSR1 request last answered */
     int prometheus_warned;
     int64_t last_watchdog_ms;
     /* -G: the file being written now (the writer thread's, read after it ends) */

@@ -6,6 +6,7 @@
 #define MW_ENGINE_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/config.h"
@@ -59,17 +60,20 @@ typedef struct mw_run_summary {
     mw_shed_t shed;           /* what the memory parts shed (flows: flows_evicted) */
 } mw_run_summary_t;
 
-/* Set by mw_engine_request_stop(); the engine stops reading and writes everything. */
-extern volatile sig_atomic_t mw_engine_stop_signal;
+/* Set by mw_engine_request_stop(); the engine stops reading and writes everything.
+ * These are lock-free atomics, not volatile sig_atomic_t: a signal may be handled on any
+ * of the run's threads, and the writer thread reads the reload and reopen counters (C11
+ * makes lock-free atomics safe in a handler, and only they between threads). */
+extern atomic_int mw_engine_stop_signal;
 
 /* Async-signal-safe: asks a running engine to stop (SIGINT/SIGTERM handlers). */
 void mw_engine_request_stop(int sig);
 
 /* Counters the SIGHUP and SIGUSR1 handlers bump: the writer thread reopens the
  * --anomalies feed, the reader prints a status line, when they change. */
-extern volatile sig_atomic_t mw_engine_reopen_requests, mw_engine_status_requests;
+extern atomic_int mw_engine_reopen_requests, mw_engine_status_requests;
 /* SIGUSR2: the writer thread reloads the inventory, the model and the suppressions. */
-extern volatile sig_atomic_t mw_engine_reload_requests;
+extern atomic_int mw_engine_reload_requests;
 void mw_engine_request_reload(void); /* async-signal-safe */
 void mw_engine_request_reopen(void); /* async-signal-safe */
 void mw_engine_request_status(void); /* async-signal-safe */

@@ -419,7 +419,7 @@ void mw_reader_range_done(void *ctx, void (*release)(void *arg), void *arg)
 
 static int stopping(const mw_reader_t *rd)
 {
-    return atomic_load(&rd->sh->stop) || *rd->sh->stop_signal;
+    return atomic_load(&rd->sh->stop) || atomic_load(rd->sh->stop_signal);
 }
 
 /* A helper's second: ticks for its tunnels and workers, its counters for reader 0. */

@@ -40,8 +40,8 @@ typedef struct mw_reader_shared {
     /* offline: the frame number of each input's first packet (0 = not reached yet); reader
      * 0 writes, the writer thread reads to name an anomaly's source file */
     _Atomic uint64_t *input_first_frame;
-    const volatile sig_atomic_t *stop_signal; /* the run's stop request (a signal) */
-    _Atomic int stop;                         /* helpers: end the read loop */
+    atomic_int *stop_signal; /* the run's stop request (a signal) */
+    _Atomic int stop;        /* helpers: end the read loop */
 } mw_reader_shared_t;
 
 typedef struct mw_reader {

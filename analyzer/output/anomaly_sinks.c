@@ -13,8 +13,8 @@ struct mw_anomaly_sinks {
     mw_anomaly_sinks_params_t p;
     mw_h5_writer_t *w;
     FILE *json;
-    sig_atomic_t reopened; /* the reopen request last served */
-    int failed;            /* MW_SINK_FAILED_* bits */
+    int reopened; /* the reopen request last served */
+    int failed;   /* MW_SINK_FAILED_* bits */
     _Atomic uint64_t count;
 };
 
@@ -27,7 +27,7 @@ mw_anomaly_sinks_t *mw_anomaly_sinks_create(const mw_anomaly_sinks_params_t *p)
     s->p = *p;
     s->json = p->json;
     if (p->reopen_requests != NULL)
-        s->reopened = *p->reopen_requests;
+        s->reopened = atomic_load(p->reopen_requests);
     if (p->syslog)
         mw_anomaly_syslog_open();
     return s;
@@ -66,12 +66,12 @@ uint64_t mw_anomaly_sinks_count(const mw_anomaly_sinks_t *s)
 
 void mw_anomaly_sinks_check_reopen(mw_anomaly_sinks_t *s)
 {
-    sig_atomic_t asked;
+    int asked;
     FILE *f;
 
     if (s->p.reopen_requests == NULL || s->p.json_path == NULL || s->json == NULL)
         return;
-    asked = *s->p.reopen_requests;
+    asked = atomic_load(s->p.reopen_requests);
     if (asked == s->reopened)
         return;
     s->reopened = asked;

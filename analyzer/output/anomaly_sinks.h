@@ -10,6 +10,7 @@
 #define MW_ANOMALY_SINKS_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -21,7 +22,7 @@ typedef struct mw_anomaly_sinks_params {
     FILE *json; /* JSON lines, NULL for none; closed by the sinks unless stdout */
     /* reopened for appending when *reopen_requests changes (SIGHUP after logrotate) */
     const char *json_path;
-    const volatile sig_atomic_t *reopen_requests;
+    atomic_int *reopen_requests;
     int syslog; /* also log each anomaly with syslog(3) */
     const mw_inventory_t *inv;
     /* offline: the input file holding a frame and its number there (NULL: live) */
