@@ -5,7 +5,6 @@
 #ifndef MW_ENGINE_H
 #define MW_ENGINE_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 

@@ -14,7 +14,6 @@
 #define MW_READER_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 

@@ -9,7 +9,6 @@
 #ifndef MW_ANOMALY_SINKS_H
 #define MW_ANOMALY_SINKS_H
 
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
