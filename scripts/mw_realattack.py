@@ -2,7 +2,8 @@
 """Puts real third-party attack captures onto a base station of a generated site.
 
 Takes a capture from ../shared/captures (nDPI's and Zeek's test traces: iodine, ICMP
-tunnel, Telnet/FTP logins, scans, SSH guessing, SSH bulk transfer, log4shell), keeps the
+tunnel, Telnet/FTP logins, scans, SSH guessing, SSH bulk transfer, log4shell, SQL
+injection, VPNs, a malware contact, Teredo), keeps the
 IPv4 packets of the attack's endpoints, maps the inside host onto a base station's
 address and every other endpoint onto a never-seen documentation address (198.51.100.x,
 203.0.113.x, random per seed), fixes the IPv4/TCP/UDP/ICMP checksums, writes Ethernet
@@ -109,12 +110,47 @@ REAL_BEHAVIOURS = [
                     "UI on 8080, then the station fetches LDAP (1389) and Exploit.class (HTTP) "
                     "from the attacker's server and opens a reverse shell to 9001 - three "
                     "outside peers"},
+    {"name": "web_attack:sqlinj", "file": "ndpi/WebattackSQLinj.pcap",
+     "inside": "192.168.10.50", "peers": ["172.16.0.1"], "port": 80, "proto": "http",
+     "expected": ["new_peer", "cleartext"],
+     "description": "SQL injection against the station's web UI: an outside host sends "
+                    "requests with injected SQL to port 80 for two minutes (9 HTTP sessions; "
+                    "the station answers 22 kB)"},
+    {"name": "vpn_tunnel:opera", "file": "ndpi/opera-vpn.pcapng",
+     "inside": "192.168.1.29", "peers": ["77.111.247.69"], "port": 443, "proto": "tls",
+     "expected": ["direction", "new_peer"],
+     "description": "Opera VPN (pcapng): the station opens 62 TLS connections to one outside "
+                    "VPN server in 8 s, 309 kB up and 1.1 MB down"},
+    {"name": "vpn_tunnel:psiphon", "file": "ndpi/psiphon3.pcap",
+     "inside": "192.168.0.103", "peers": ["104.18.151.190"], "port": 443, "proto": "tls",
+     "expected": ["direction", "new_peer"],
+     "description": "Psiphon 3 circumvention: one TLS session from the station to a "
+                    "Cloudflare-fronted address (nDPI 4.2 names it Cloudflare, newer nDPI "
+                    "Psiphon; its certificate has expired)"},
+    {"name": "malware_c2", "file": "ndpi/malware.pcap",
+     "inside": "192.168.7.7", "peers": ["1.1.1.1", "144.139.247.220", "67.215.92.210"],
+     "port": 443, "proto": "tls",
+     "expected": ["new_peer", "direction"],
+     "description": "malware contact: the station resolves www.internetbadguys.com (OpenDNS's "
+                    "test name for a malicious domain) through an outside resolver, pings and "
+                    "probes another address, and 2.2 hours later fetches HTTP and opens TLS to "
+                    "the address it was given (the capture's later, unrelated host is left "
+                    "out)"},
+    {"name": "ipv6_tunnel:teredo", "file": "ndpi/teredo.pcap",
+     "inside": "10.112.16.67", "peers": ["194.136.28.76"], "port": 3544, "proto": "udp",
+     "expected": ["new_peer"],
+     "description": "Teredo: the station tunnels IPv6 over UDP to an outside Teredo server "
+                    "on 3544 (qualification and bubbles, 14 datagrams in 17 s)"},
 ]
 BY_NAME = {b["name"]: b for b in REAL_BEHAVIOURS}
 
 
 class Error(Exception):
     pass
+
+
+class NoRoom(Error):
+    """The capture is longer than every stretch of the day it was asked to go in."""
 
 
 # ---------------------------------------------------------------------------
@@ -542,8 +578,11 @@ def inject(name, day, inv_path, out, truth_path, bs=None, seed=1, window="any",
     if want == "any":
         want = "in" if wins and rng.random() < p_inside else "out"
     t0 = place(rng, lo, hi, dur, wins, want)
+    if t0 is None and window == "any":  # longer than a window: outside it (or the reverse)
+        want = "out" if want == "in" else "in"
+        t0 = place(rng, lo, hi, dur, wins, want)
     if t0 is None:
-        raise Error(f"no room for {dur:.0f} s {'inside' if want == 'in' else 'outside'} the "
+        raise NoRoom(f"no room for {dur:.0f} s {'inside' if want == 'in' else 'outside'} the "
                     f"maintenance windows of {iso(lo)}..{iso(hi)}")
     shift = int(t0 * 1e9) - frames[0][0]
     frames = [(ts + shift, d, o) for ts, d, o in frames]

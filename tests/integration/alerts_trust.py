@@ -27,7 +27,12 @@
   sends from port 514 to a collector's high port is not said to come from the collector;
   that RTMP session between two base stations is lateral movement (new_service, high); a
   550 kB SSH upload the EMS opened is one volume finding described by its flow (opener, port,
-  protocol, start), not by the 5-minute window it fell in.
+  protocol, start), not by the 5-minute window it fell in;
+- the real attacks the evaluation added on 2026-12-02 (SQL injection against the station's
+  web UI, Opera VPN, Psiphon, a malware contact with three outside peers, Teredo) put alone
+  onto gnb-002, whole, from a quarter, half and three quarters of their frames on, and each
+  direction alone: every anomaly names gnb-002 and an attack peer, never the opener the
+  other way round, and the whole capture raises the detectors the catalogue expects.
 
 usage: alerts_trust.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -337,10 +342,13 @@ def check_real(mw, root, tmp, fails, shared):
             fails.check(hits[0]["n_ports"] > 100, f"scan: n_ports {hits[0]['n_ports']}")
 
 
-def readdress(ra, src, out, amap, port=None, skip=0, offset_s=0):
-    """src's IPv4 packets (of TCP/UDP port `port` when given; PPPoE unwrapped) with the
-    addresses of amap replaced, as Ethernet frames from 2026-11-10 10:00 UTC + offset_s,
-    the first `skip` left out (a capture that begins later)."""
+def readdress(ra, src, out, amap, port=None, skip=0, offset_s=0, mapped_only=False,
+              sender=None):
+    """src's IPv4 packets (of TCP/UDP port `port` when given; PPPoE unwrapped; between two
+    addresses of amap with mapped_only) with the addresses of amap replaced, as Ethernet
+    frames from 2026-11-10 10:00 UTC + offset_s, the first `skip` left out (a capture that
+    begins later); with sender (a new address) only the packets it sends or, as "!ADDR",
+    only those it receives (one direction of a SPAN port). Returns the frames written."""
     lt, pkts = ra.read_capture(src)
     amap = {ipaddress.IPv4Address(o).packed: ipaddress.IPv4Address(n).packed
             for o, n in amap.items()}
@@ -360,11 +368,59 @@ def readdress(ra, src, out, amap, port=None, skip=0, offset_s=0):
             l4 = ip[(ip[0] & 15) * 4:]
             if len(l4) < 4 or port not in struct.unpack(">HH", l4[:4]):
                 continue
+        if mapped_only and not (ip[12:16] in amap and ip[16:20] in amap):
+            continue
         ip = ra.rewrite_ipv4(ip, amap)
         eth = b"\x02\x00" + ip[16:20] + b"\x02\x00" + ip[12:16] + b"\x08\x00"
         out_frames.append((ts, eth + ip, orig - off + 14))
     first = out_frames[0][0]  # the first packet kept is at t0
-    ra.write_pcap(out, [(ts - first + t0, f, n) for ts, f, n in out_frames[skip:]])
+    kept = out_frames[skip:]
+    if sender is not None:
+        addr = ipaddress.IPv4Address(sender.lstrip("!")).packed
+        kept = [x for x in kept if (x[1][26:30] == addr) != sender.startswith("!")]
+    ra.write_pcap(out, [(ts - first + t0, f, n) for ts, f, n in kept])
+    return len(kept)
+
+
+def check_real_attacks_cut(mw, root, tmp, fails, caps):
+    """Real attack captures of the evaluation (mw_realattack's catalogue) put alone onto
+    gnb-002 (10.10.1.12) of the demo site, whole, from a quarter, half and three quarters of
+    their frames on (a capture that begins mid-attack) and each direction alone: every
+    anomaly names gnb-002 and one of the attack's peers, none names the opener the other
+    way round, and the whole capture raises the detectors the catalogue expects."""
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    import mw_realattack as ra
+
+    station = "10.10.1.12"
+    cases = (("web_attack:sqlinj", "peer"), ("vpn_tunnel:opera", "base_station"),
+             ("vpn_tunnel:psiphon", "base_station"), ("malware_c2", "base_station"),
+             ("ipv6_tunnel:teredo", "base_station"))
+    for name, opener in cases:
+        beh = ra.BY_NAME[name]
+        peers = [f"198.51.100.{200 + i}" for i in range(len(beh["peers"]))]
+        amap = dict(zip([beh["inside"]] + beh["peers"], [station] + peers))
+        src = os.path.join(caps, beh["file"])
+        base = os.path.join(tmp, name.replace(":", "_"))
+        n = readdress(ra, src, base + ".pcap", amap, mapped_only=True)
+        variants = [("whole", {})] + [(f"from frame {n * q // 4 + 1}", {"skip": n * q // 4})
+                                      for q in (1, 2, 3)]
+        variants += [("its sent half", {"sender": station}),
+                     ("its received half", {"sender": "!" + station})]
+        for i, (label, kw) in enumerate(variants):
+            pcap = f"{base}-{i}.pcap"
+            readdress(ra, src, pcap, amap, mapped_only=True, **kw)
+            got, _ = analyze(mw, root, pcap, pcap + ".h5")
+            wrong = [(a["detector"], a["bs"], a["peer"]) for a in got
+                     if a["bs"] != "gnb-002" or a["peer"] not in peers]
+            fails.check(not wrong, f"{name}, {label}: anomalies naming another host: {wrong}")
+            flipped = [(a["detector"], a["opened_by"]) for a in got
+                       if a["opened_by"] not in (opener, "unknown")]
+            fails.check(not flipped, f"{name}, {label}: opener named the other way round "
+                        f"(want {opener}): {flipped}")
+            if label == "whole":
+                missing = set(beh["expected"]) - {a["detector"] for a in got}
+                fails.check(not missing, f"{name}: no {sorted(missing)} anomaly "
+                            f"({[a['detector'] for a in got]})")
 
 
 def check_real_openers(mw, root, tmp, fails, caps):
@@ -489,6 +545,7 @@ def main():
         check_real(mw, root, tmp, fails, shared)
         if os.path.isdir(os.path.join(shared, "captures")):
             check_real_openers(mw, root, tmp, fails, os.path.join(shared, "captures"))
+            check_real_attacks_cut(mw, root, tmp, fails, os.path.join(shared, "captures"))
     return fails.finish(f"{len(anoms)} anomalies on the incident day; {RANDOM_CUTS} cuts and two "
                         "one-way copies add none; sides, numbers, threads, coverage and real "
                         "captures right")
