@@ -136,6 +136,16 @@ REAL_BEHAVIOURS = [
                     "probes another address, and 2.2 hours later fetches HTTP and opens TLS to "
                     "the address it was given (the capture's later, unrelated host is left "
                     "out)"},
+    {"name": "ipsec_tunnel", "file": "ndpi/ipsec_isakmp_esp.pcap",
+     "inside": "192.168.2.100",
+     "peers": ["109.237.187.193", "109.237.187.227", "109.237.187.195", "109.237.187.130",
+               "109.237.187.225", "109.237.187.194", "109.237.187.131", "109.237.187.129",
+               "109.237.187.226"],
+     "port": 500, "proto": "ike",
+     "expected": ["new_peer"],
+     "description": "an IPsec VPN client: the station runs IKE (500, NAT-T 4500) and ESP "
+                    "with nine outside gateways over 19 hours, 10-86 kB each (the capture's "
+                    "segments are out of time order)"},
     {"name": "ipv6_tunnel:teredo", "file": "ndpi/teredo.pcap",
      "inside": "10.112.16.67", "peers": ["194.136.28.76"], "port": 3544, "proto": "udp",
      "expected": ["new_peer"],

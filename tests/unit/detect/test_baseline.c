@@ -1502,12 +1502,63 @@ static void test_refused_probes_and_served_time(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* IKE with a peer the inventory does not list is news at once, however few bytes it
+ * moved (a tunnel's other traffic off the management plane counts from 64 kB): the
+ * station opening it or answering the peer's, not an outsider's probe of port 500 that
+ * the station never answered or refused. */
+static void test_ipsec_key_exchange_with_unlisted_peer(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    const uint64_t gateway = v4(203, 0, 113, 50);
+    mw_flow_record_t rec;
+    char *json;
+    (void)state;
+
+    /* the station opens an IKE exchange: 3 kB, then ESP of 20 kB */
+    rec = flow(T0 + 10 * MIN, gateway, 500, P_UNKNOWN, MW_SVC_IKE, MW_PLANE_TRANSPORT,
+            MW_ROLE_UNKNOWN, 0, 1800, 1200);
+    rec.l4_proto = 17;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count_with(json, "new_peer", "\"peer\":\"203.0.113.50\""), 1);
+    assert_non_null(strstr(json, "an IPsec key exchange with a peer"));
+    assert_non_null(strstr(json, "\"kind\":2"));
+    free(json);
+    /* the peer opened it and the station answered: the same */
+    rec = flow(T0 + 10 * MIN, gateway, 500, P_UNKNOWN, MW_SVC_IKE, MW_PLANE_TRANSPORT,
+            MW_ROLE_UNKNOWN, 1, 1200, 1800);
+    rec.l4_proto = 17;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count_with(json, "new_peer", "\"kind\":2"), 1);
+    free(json);
+    /* an outsider's probe the station did not answer, then one it refused: 64 kB or nothing */
+    rec.s2c.bytes = 0;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count(json, "new_peer"), 0);
+    free(json);
+    rec.s2c.bytes = 70;
+    rec.refused_by = MW_SIDE_DST;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count(json, "new_peer"), 0);
+    free(json);
+    /* the inventory's security gateway: no news */
+    rec = flow(T0 + 10 * MIN, gateway, 500, P_UNKNOWN, MW_SVC_IKE, MW_PLANE_TRANSPORT, MW_ROLE_SEGW,
+            0, 1800, 1200);
+    rec.l4_proto = 17;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count(json, "new_peer"), 0);
+    free(json);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clean_day_is_quiet),
         cmocka_unit_test(test_capture_health),
         cmocka_unit_test(test_novelty_detectors),
+        cmocka_unit_test(test_ipsec_key_exchange_with_unlisted_peer),
         cmocka_unit_test(test_guessed_opener_matches_training),
         cmocka_unit_test(test_volume_needs_learning_and_constant_series),
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
