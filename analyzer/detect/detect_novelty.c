@@ -20,7 +20,7 @@
 #define NEW_PEER_HIGH_UP  1000000 /* bytes up to a new peer that make it high */
 #define OTHER_PLANE_BYTES 65536   /* a new peer off the management plane: this much either way */
 
-enum { NEW_PEER_OAM = 0, NEW_PEER_OTHER_PLANE = 1, NEW_PEER_KEY_EXCHANGE = 2 };
+enum { NEW_PEER_OAM = 0, NEW_PEER_OTHER_PLANE = 1, NEW_PEER_IPSEC = 2 };
 
 static int time_port(unsigned service, uint16_t port)
 {
@@ -58,13 +58,15 @@ static int watched_elsewhere(const mw_flow_view_t *v)
 
 /* ---- A1 new peer ---- */
 
-/* IKE (UDP 500, 4500) the station itself sent - as the initiator or answering the peer:
- * it took part in setting up a security association, where a scan's probe of its port
- * (unanswered, or refused) did not. */
-static int key_exchange(const mw_flow_record_t *r, const mw_flow_view_t *v)
+/* IPsec the station itself sent: IKE (UDP 500, 4500) as the initiator or answering the
+ * peer, or ESP/AH - it holds a security association with the peer (or is setting one up),
+ * where a scan's probe of its port (unanswered, or refused) shows none. */
+static int ipsec_association(const mw_flow_record_t *r, const mw_flow_view_t *v)
 {
-    return r->l4_proto == 17 && r->service == MW_SVC_IKE && r->refused_by == MW_SIDE_NONE &&
-           v->up > 0;
+    int ike = r->l4_proto == 17 && r->service == MW_SVC_IKE;
+    int esp_ah = r->l4_proto == 50 || r->l4_proto == 51;
+
+    return (ike || esp_ah) && r->refused_by == MW_SIDE_NONE && v->up > 0;
 }
 
 static void new_peer_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
@@ -89,15 +91,14 @@ static void new_peer_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_
         return;
     mw_evidence_from_flow(
             &ev, MW_DET_NEW_PEER, v->up > NEW_PEER_HIGH_UP ? MW_SEV_HIGH : MW_SEV_MEDIUM, st, v);
-    ev.kind = oam_plane            ? NEW_PEER_OAM
-              : key_exchange(r, v) ? NEW_PEER_KEY_EXCHANGE
-                                   : NEW_PEER_OTHER_PLANE;
+    ev.kind = oam_plane                 ? NEW_PEER_OAM
+              : ipsec_association(r, v) ? NEW_PEER_IPSEC
+                                        : NEW_PEER_OTHER_PLANE;
     ev.group = ev.kind;
     /* off the management plane a new peer counts once it moved real volume (a tunnel) - but
-     * an IPsec key exchange sets up a tunnel whatever it then carries, and a station's IPsec
-     * peers are its security gateways, which the inventory lists: a few kB of IKE a day
-     * with anyone else was a tunnel nobody saw (a real VPN client's: 70-86 kB per gateway
-     * over 15 hours, never 64 kB in one incident) */
+     * a station's IPsec peers are its security gateways, which the inventory lists: a few
+     * kB of IKE or ESP a day with anyone else is a tunnel nobody set up for it (a real VPN
+     * client's: 10-86 kB per gateway over 19 hours, never 64 kB in one incident) */
     ev.min_bytes = ev.kind == NEW_PEER_OTHER_PLANE ? OTHER_PLANE_BYTES : 0;
     ev.value = (double)v->up;
     mw_detect_report(ctx, &ev);
@@ -115,10 +116,10 @@ static void new_peer_explain(
             "new peer outside the inventory's OAM peers, never seen in %.1f days of training%s: "
             "%s %s (%s); %u flows, %s up, %s down",
             mw_detect_training_days(ctx),
-            a->kind == NEW_PEER_OTHER_PLANE    ? ", off the management plane"
-            : a->kind == NEW_PEER_KEY_EXCHANGE ? ", an IPsec key exchange with a peer that is "
-                                                 "none of the inventory's security gateways"
-                                               : "",
+            a->kind == NEW_PEER_OTHER_PLANE ? ", off the management plane"
+            : a->kind == NEW_PEER_IPSEC     ? ", IPsec with a peer that is none of the "
+                                              "inventory's security gateways"
+                                            : "",
             session, a->app, mw_plane_name(a->plane), a->n_flows, up, down);
 }
 

@@ -423,7 +423,7 @@ def check_real_attacks_cut(mw, root, tmp, fails, caps):
                 fails.check(not missing, f"{name}: no {sorted(missing)} anomaly "
                             f"({[a['detector'] for a in got]})")
             if label == "whole" and name == "ipsec_tunnel":
-                # each gateway's IKE is news at once, not only once an incident moved 64 kB
+                # each gateway's IPsec is news at once, not only once an incident moved 64 kB
                 # (that found 1 of the 9: the others' 10-86 kB are spread over 19 hours)
                 named = {a["peer"] for a in got if a["detector"] == "new_peer"}
                 fails.check(named == set(peers), f"{name}: new_peer for {len(named)} of the "

@@ -1502,10 +1502,10 @@ static void test_refused_probes_and_served_time(void **state)
     mw_inventory_destroy(inv);
 }
 
-/* IKE with a peer the inventory does not list is news at once, however few bytes it
- * moved (a tunnel's other traffic off the management plane counts from 64 kB): the
- * station opening it or answering the peer's, not an outsider's probe of port 500 that
- * the station never answered or refused. */
+/* IPsec with a peer the inventory does not list is news at once, however few bytes it
+ * moved (other traffic off the management plane counts from 64 kB): IKE the station opened
+ * or answered, ESP it sent - not an outsider's probe of port 500 that the station never
+ * answered or refused, nor ESP only the peer sent. */
 static void test_ipsec_key_exchange_with_unlisted_peer(void **state)
 {
     mw_inventory_t *inv = site();
@@ -1521,7 +1521,7 @@ static void test_ipsec_key_exchange_with_unlisted_peer(void **state)
     rec.l4_proto = 17;
     json = detect(m, inv, &rec, 1);
     assert_int_equal(count_with(json, "new_peer", "\"peer\":\"203.0.113.50\""), 1);
-    assert_non_null(strstr(json, "an IPsec key exchange with a peer"));
+    assert_non_null(strstr(json, "IPsec with a peer that is none of"));
     assert_non_null(strstr(json, "\"kind\":2"));
     free(json);
     /* the peer opened it and the station answered: the same */
@@ -1538,6 +1538,20 @@ static void test_ipsec_key_exchange_with_unlisted_peer(void **state)
     free(json);
     rec.s2c.bytes = 70;
     rec.refused_by = MW_SIDE_DST;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count(json, "new_peer"), 0);
+    free(json);
+    /* ESP the station sends, its key exchange before the capture began: the same */
+    rec = flow(T0 + 10 * MIN, gateway, 0, P_UNKNOWN, MW_SVC_ESP, MW_PLANE_TRANSPORT,
+            MW_ROLE_UNKNOWN, 0, 900, 950);
+    rec.l4_proto = 50;
+    rec.orient = MW_ORIENT_FIRST_PACKET;
+    rec.src_port = rec.dst_port = 0;
+    json = detect(m, inv, &rec, 1);
+    assert_int_equal(count_with(json, "new_peer", "\"kind\":2"), 1);
+    free(json);
+    /* ESP only from the peer (the station holds no association): 64 kB or nothing */
+    rec.c2s.bytes = 0;
     json = detect(m, inv, &rec, 1);
     assert_int_equal(count(json, "new_peer"), 0);
     free(json);
