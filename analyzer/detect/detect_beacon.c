@@ -24,6 +24,10 @@
 #define BEACON_MAX_REL_MAD 0.2 /* MAD / median gap */
 #define BEACON_MIN_GAP_US  10000000LL
 #define BEACON_KEEP        256 /* starts kept per series (the most recent) */
+/* in one flow (a datagram flow the idle timeout never ends): sd / mean of the gaps */
+#define BEACON_MAX_REL_SD 0.2
+
+enum { BEACON_STARTS = 0, BEACON_IN_FLOW = 1 };
 
 typedef struct start {
     int64_t t, end;
@@ -41,6 +45,16 @@ typedef struct series {
     start_t first;
     start_t others;     /* sums of up, down, pkts_up, pkts_down */
     mw_evidence_t last; /* the latest flow's evidence fields */
+    /* datagrams the station sent within the series' UDP records: the gaps between them as
+     * integers (µs, ms²: the same sums in any order, so any thread count), the earliest
+     * record's evidence and the totals */
+    struct {
+        uint64_t gaps, sum_us, sum_sq_ms2, datagrams, records;
+        uint64_t up, down, pkts_up, pkts_down;
+        int64_t end_us;
+        mw_evidence_t first;
+        int reported; /* live: said once */
+    } in_flow;
 } series_t;
 
 typedef struct beacon_state {
@@ -202,6 +216,97 @@ static void report_start(mw_detect_ctx_t *ctx, const series_t *s, const start_t 
     mw_detect_report(ctx, &ev);
 }
 
+/* Mean and sd (µs) of the in-flow gaps; 1 when they make a beacon: at least
+ * BEACON_MIN_STARTS datagrams sent, BEACON_MIN_GAP_US apart on average, sd within
+ * BEACON_MAX_REL_SD of the mean. */
+static int regular_in_flow(const series_t *s, double *mean_us, double *sd_us)
+{
+    double mean_ms, var_ms2;
+
+    if (s->in_flow.gaps + 1 < BEACON_MIN_STARTS)
+        return 0;
+    mean_ms = (double)s->in_flow.sum_us / 1000.0 / (double)s->in_flow.gaps;
+    var_ms2 = (double)s->in_flow.sum_sq_ms2 / (double)s->in_flow.gaps - mean_ms * mean_ms;
+    *mean_us = mean_ms * 1000.0;
+    *sd_us = var_ms2 > 0.0 ? sqrt(var_ms2) * 1000.0 : 0.0;
+    return *mean_us >= BEACON_MIN_GAP_US && *sd_us <= BEACON_MAX_REL_SD * *mean_us;
+}
+
+static void report_in_flow(mw_detect_ctx_t *ctx, const series_t *s, double mean_us, double sd_us)
+{
+    mw_evidence_t ev = s->in_flow.first;
+
+    ev.kind = BEACON_IN_FLOW;
+    ev.group = BEACON_IN_FLOW;
+    ev.end_us = s->in_flow.end_us;
+    ev.up = s->in_flow.up;
+    ev.down = s->in_flow.down;
+    ev.pkts_up = s->in_flow.pkts_up;
+    ev.pkts_down = s->in_flow.pkts_down;
+    ev.flows = (uint32_t)MW_MIN(s->in_flow.records, (uint64_t)UINT32_MAX);
+    ev.sessions = (uint32_t)MW_MIN(s->in_flow.datagrams, (uint64_t)UINT32_MAX);
+    ev.value = mean_us / 1e6;
+    ev.limit = sd_us / 1e6; /* how irregular it is, as an sd (seconds) */
+    mw_detect_report(ctx, &ev);
+}
+
+/*
+ * A UDP session that repeats faster than the idle timeout (120 s) is one flow, not a
+ * series of starts: its beacon is in the gaps between the datagrams the station sent,
+ * which each record keeps as a mean and sd (gaps across a record's cut are left out).
+ * Management and unclassified traffic only: keepalives are periodic by design (GTP-C
+ * echo, NTP polls, IKE's NAT keepalives) and the control, sync and transport planes'
+ * detectors judge those sessions' peers.
+ */
+static void add_in_flow(
+        mw_detect_ctx_t *ctx, beacon_state_t *b, const mw_flow_view_t *v, uint32_t st)
+{
+    const mw_flow_record_t *r = v->rec;
+    const mw_dir_stats_t *sent = v->local_is_dst ? &r->s2c : &r->c2s;
+    series_t *s;
+    double n, mean_us, sd_us;
+
+    if (r->l4_proto != 17 || sent->packets == 0 ||
+            (r->plane != MW_PLANE_MANAGEMENT && r->plane != MW_PLANE_UNKNOWN))
+        return;
+    s = find_series(b, r->bs_index, v->peer, v->service_port);
+    if (s == NULL) {
+        b->untracked++;
+        return;
+    }
+    n = (double)(sent->packets - 1);
+    s->in_flow.gaps += sent->packets - 1;
+    s->in_flow.sum_us += (uint64_t)llround(n * (double)sent->iat_mean * 1000.0);
+    s->in_flow.sum_sq_ms2 += (uint64_t)llround(
+            n * ((double)sent->iat_std * sent->iat_std + (double)sent->iat_mean * sent->iat_mean));
+    s->in_flow.datagrams += sent->packets;
+    s->in_flow.records++;
+    s->in_flow.up += v->up;
+    s->in_flow.down += v->down;
+    s->in_flow.pkts_up += v->pkts_up;
+    s->in_flow.pkts_down += v->pkts_down;
+    if (r->last_us > s->in_flow.end_us)
+        s->in_flow.end_us = r->last_us;
+    if (s->in_flow.records == 1 || r->first_us < s->in_flow.first.start_us ||
+            (r->first_us == s->in_flow.first.start_us && r->flow_id < s->in_flow.first.flow_id))
+        mw_evidence_from_flow(&s->in_flow.first, MW_DET_BEACON, MW_SEV_HIGH, st, v);
+    /* live: once, as soon as it is regular (later records join its incident) */
+    if (mw_detect_is_live(ctx) && !s->in_flow.reported && regular_in_flow(s, &mean_us, &sd_us)) {
+        report_in_flow(ctx, s, mean_us, sd_us);
+        s->in_flow.reported = 1;
+    } else if (mw_detect_is_live(ctx) && s->in_flow.reported) {
+        mw_evidence_t ev;
+        mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, st, v);
+        ev.kind = ev.group = BEACON_IN_FLOW;
+        ev.sessions = (uint32_t)MW_MIN(sent->packets, (uint64_t)UINT32_MAX);
+        if (regular_in_flow(s, &mean_us, &sd_us)) {
+            ev.value = mean_us / 1e6;
+            ev.limit = sd_us / 1e6;
+        }
+        mw_detect_report(ctx, &ev);
+    }
+}
+
 static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,
         const mw_tuple_key_t *key, const mw_tuple_stats_t *tuple)
 {
@@ -211,8 +316,10 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
     double median, mad;
 
     (void)key;
-    if (tuple != NULL || !v->real_start || !v->bs_opened || !v->opener_known ||
-            v->rec->kind == MW_FLOW_INNER || v->rec->plane == MW_PLANE_USER)
+    if (tuple != NULL || v->rec->kind == MW_FLOW_INNER || v->rec->plane == MW_PLANE_USER)
+        return;
+    add_in_flow(ctx, b, v, st);
+    if (!v->real_start || !v->bs_opened || !v->opener_known)
         return;
     s = find_series(b, v->rec->bs_index, v->peer, v->service_port);
     if (s == NULL) {
@@ -247,9 +354,12 @@ static void beacon_finish(mw_detect_ctx_t *ctx)
             for (j = 0; j < s->n; j++)
                 report_start(ctx, s, &s->starts[j], 1, median, mad);
         }
+        if (!mw_detect_is_live(ctx) && regular_in_flow(s, &median, &mad))
+            report_in_flow(ctx, s, median, mad);
         s->n = 0;
         s->dropped = 0;
         memset(&s->others, 0, sizeof(s->others));
+        memset(&s->in_flow, 0, sizeof(s->in_flow));
     }
 }
 
@@ -264,11 +374,19 @@ static void beacon_explain(
     char session[256];
 
     mw_fmt_session(ctx, session, sizeof(session), a);
-    snprintf(out, len,
-            "beaconing: %u sessions of %s (%s) started every %.0f s (median gap; MAD %.0f s): %s; "
-            "a session never seen in %.1f days of training",
-            a->n_sessions, a->app, mw_service_name(a->service), a->value, a->limit, session,
-            mw_detect_training_days(ctx));
+    if (a->kind == BEACON_IN_FLOW)
+        snprintf(out, len,
+                "beaconing in one flow: the base station sent %u datagrams of %s (%s) every "
+                "%.0f s (mean gap; sd %.1f s) in %u records: %s; a session never seen in %.1f "
+                "days of training",
+                a->n_sessions, a->app, mw_service_name(a->service), a->value, a->limit, a->n_flows,
+                session, mw_detect_training_days(ctx));
+    else
+        snprintf(out, len,
+                "beaconing: %u sessions of %s (%s) started every %.0f s (median gap; MAD %.0f "
+                "s): %s; a session never seen in %.1f days of training",
+                a->n_sessions, a->app, mw_service_name(a->service), a->value, a->limit, session,
+                mw_detect_training_days(ctx));
 }
 
 const mw_detector_ops_t mw_det_beacon = { .name = "beacon",

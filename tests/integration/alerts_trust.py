@@ -33,7 +33,10 @@
   VPN client with nine gateways - each of which must be a new_peer) put alone
   onto gnb-002, whole, from a quarter, half and three quarters of their frames on, and each
   direction alone: every anomaly names gnb-002 and an attack peer, never the opener the
-  other way round, and the whole capture raises the detectors the catalogue expects.
+  other way round, and the whole capture raises the detectors the catalogue expects;
+- real syslog datagrams a station sends from one port to a collector training never saw,
+  re-timed one a minute (one flow: the UDP idle timeout is 120 s), are a beacon in one flow;
+  at irregular gaps they are none.
 
 usage: alerts_trust.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -430,6 +433,42 @@ def check_real_attacks_cut(mw, root, tmp, fails, caps):
                             f"{len(peers)} IPsec gateways: {sorted(set(peers) - named)} missing")
 
 
+def check_udp_beacon_in_one_flow(mw, root, tmp, fails, caps):
+    """Real syslog datagrams (one source port, 514 -> 514) a station sends to a collector
+    training never saw, re-timed one a minute: one flow, since the UDP idle timeout is 120 s,
+    and still a beacon (in one flow); the same datagrams at irregular gaps are none."""
+    sys.path.insert(0, os.path.join(root, "scripts"))
+    import mw_realattack as ra
+
+    peer = "198.51.100.45"
+    src = os.path.join(tmp, "syslog-src.pcap")
+    readdress(ra, os.path.join(caps, "ndpi", "syslog.pcap"), src,
+              {"172.26.229.190": "10.10.1.13", "172.23.80.196": peer}, port=514,
+              mapped_only=True)
+    _, pkts = ra.read_capture(src)
+    rng = random.Random(7)
+    t0 = pkts[0][0]
+    for name, gaps in (("every minute", [60 + rng.uniform(-2, 2) for _ in pkts]),
+                       ("irregular", [rng.uniform(10, 110) for _ in pkts])):
+        pcap = os.path.join(tmp, f"syslog-{len(name)}.pcap")
+        t, frames = t0, []
+        for (_, data, orig), gap in zip(pkts, gaps):
+            frames.append((t, data, orig))
+            t += int(gap * 1e9)
+        ra.write_pcap(pcap, frames)
+        got, _ = analyze(mw, root, pcap, pcap + ".h5")
+        beacon = [a for a in got if a["detector"] == "beacon"]
+        if name == "every minute":
+            fails.check(len(beacon) == 1 and beacon[0]["kind"] == 1
+                        and beacon[0]["bs"] == "enb-003" and beacon[0]["peer"] == peer
+                        and beacon[0]["n_sessions"] == len(pkts)
+                        and 58 <= beacon[0]["value"] <= 62
+                        and "beaconing in one flow" in beacon[0]["explanation"],
+                        f"syslog every minute from one port: {[(a['kind'], a['value'], a['explanation'][:160]) for a in beacon]}")
+        else:
+            fails.check(not beacon, f"syslog at irregular gaps: {[a['explanation'][:160] for a in beacon]}")
+
+
 def check_real_openers(mw, root, tmp, fails, caps):
     """Real sessions put onto the site: claims about who opened what, and what a scan is."""
     sys.path.insert(0, os.path.join(root, "scripts"))
@@ -553,6 +592,7 @@ def main():
         if os.path.isdir(os.path.join(shared, "captures")):
             check_real_openers(mw, root, tmp, fails, os.path.join(shared, "captures"))
             check_real_attacks_cut(mw, root, tmp, fails, os.path.join(shared, "captures"))
+            check_udp_beacon_in_one_flow(mw, root, tmp, fails, os.path.join(shared, "captures"))
     return fails.finish(f"{len(anoms)} anomalies on the incident day; {RANDOM_CUTS} cuts and two "
                         "one-way copies add none; sides, numbers, threads, coverage and real "
                         "captures right")

@@ -738,6 +738,80 @@ static void test_beacon_all_day(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A UDP session that repeats every 60 s from one port is one flow (cut into 5-minute
+ * records): its beacon is in the gaps between the station's datagrams. Irregular gaps, a
+ * known tuple, gaps under 10 s, the peer's datagrams and the sync plane are none; the
+ * records in any order give the same finding. */
+static void test_beacon_in_one_flow(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    mw_flow_record_t recs[6], reversed[6];
+    char *a, *b;
+    int i;
+    (void)state;
+
+    for (i = 0; i < 6; i++) {
+        recs[i] = flow(T0 + i * 5 * MIN, v4(203, 0, 113, 60), 514, P_UNKNOWN, MW_SVC_SYSLOG,
+                MW_PLANE_MANAGEMENT, MW_ROLE_UNKNOWN, 0, 500, 0);
+        recs[i].l4_proto = 17;
+        recs[i].src_port = 514;
+        recs[i].continued = i > 0;
+        recs[i].start_seen = i == 0;
+        recs[i].last_us = recs[i].first_us + 4 * MIN;
+        recs[i].c2s.packets = 5;
+        recs[i].c2s.iat_mean = 60000.0f;
+        recs[i].c2s.iat_std = 900.0f;
+    }
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 1);
+    assert_int_equal(count_with(a, "beacon", "\"kind\":1"), 1);
+    assert_non_null(strstr(a, "sent 30 datagrams of"));
+    assert_non_null(strstr(a, "every 60 s (mean gap; sd 0.9 s) in 6 records"));
+    for (i = 0; i < 6; i++)
+        reversed[i] = recs[5 - i];
+    b = detect(m, inv, reversed, 6);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    /* irregular: sd 20 s of 60 */
+    for (i = 0; i < 6; i++)
+        recs[i].c2s.iat_std = 20000.0f;
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    /* every 5 s: no beacon period */
+    for (i = 0; i < 6; i++) {
+        recs[i].c2s.iat_mean = 5000.0f;
+        recs[i].c2s.iat_std = 100.0f;
+    }
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    /* the same gaps in what the peer sent, the station silent */
+    for (i = 0; i < 6; i++) {
+        recs[i].s2c = recs[i].c2s;
+        recs[i].s2c.iat_mean = 60000.0f;
+        memset(&recs[i].c2s, 0, sizeof(recs[i].c2s));
+    }
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    /* NTP polls every 64 s (sync plane): periodic by design */
+    for (i = 0; i < 6; i++) {
+        recs[i].c2s = recs[i].s2c;
+        recs[i].c2s.iat_mean = 64000.0f;
+        recs[i].c2s.iat_std = 10.0f;
+        recs[i].plane = MW_PLANE_SYNC;
+        recs[i].service = MW_SVC_NTP;
+    }
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 static void test_gap_and_off_hours(void **state)
 {
     mw_inventory_t *inv = site();
@@ -1577,6 +1651,7 @@ int main(void)
         cmocka_unit_test(test_volume_needs_learning_and_constant_series),
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
         cmocka_unit_test(test_beacon_all_day),
+        cmocka_unit_test(test_beacon_in_one_flow),
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
