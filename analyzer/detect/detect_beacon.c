@@ -266,7 +266,12 @@ static void add_in_flow(
     series_t *s;
     double n, mean_us, sd_us;
 
-    if (r->l4_proto != 17 || sent->packets == 0 ||
+    /* a record counts only with gaps of its own that could be a beacon's, so a scan or a
+     * flood (one datagram a port, or thousands a second) starts no series - judged on the
+     * record alone, so the same records count in any order - and not when the station
+     * only refused (port unreachables are not datagrams it sent) */
+    if (r->l4_proto != 17 || sent->packets < 2 || sent->iat_mean * 1000.0 < BEACON_MIN_GAP_US / 2 ||
+            r->refused_by != MW_SIDE_NONE ||
             (r->plane != MW_PLANE_MANAGEMENT && r->plane != MW_PLANE_UNKNOWN))
         return;
     s = find_series(b, r->bs_index, v->peer, v->service_port);

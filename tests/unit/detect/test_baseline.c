@@ -774,6 +774,14 @@ static void test_beacon_in_one_flow(void **state)
     assert_string_equal(a, b);
     free(a);
     free(b);
+    /* the station's datagrams were refusals (port unreachables to the peer's probes) */
+    for (i = 0; i < 6; i++)
+        recs[i].refused_by = MW_SIDE_SRC;
+    a = detect(m, inv, recs, 6);
+    assert_int_equal(count(a, "beacon"), 0);
+    free(a);
+    for (i = 0; i < 6; i++)
+        recs[i].refused_by = MW_SIDE_NONE;
     /* irregular: sd 20 s of 60 */
     for (i = 0; i < 6; i++)
         recs[i].c2s.iat_std = 20000.0f;
