@@ -545,22 +545,16 @@ def run_evaluation(tools, workdir, seed_base=DEFAULT_SEED_BASE, repeat=1, clean_
                 if post and post[0] == "real":
                     day, pcap = pcap, os.path.join(d, tag + ".merged.pcap")
                     t0 = time.monotonic()
-                    try:
-                        e = mw_realattack.inject(beh, day, inv, pcap, truth_f, bs=bs,
-                                                 seed=seed, window=post[3], caps=captures)
-                    except mw_realattack.NoRoom:
-                        if post[3] != "in":
-                            raise
-                        # longer than a maintenance window (malware_c2: 2.2 h): outside
-                        post = post[:3] + ("out",)
-                        e = mw_realattack.inject(beh, day, inv, pcap, truth_f, bs=bs,
-                                                 seed=seed, window="out", caps=captures)
+                    # longer than a maintenance window (malware_c2: 2.2 h): outside
+                    e = mw_realattack.inject(beh, day, inv, pcap, truth_f, bs=bs, seed=seed,
+                                             window=post[3], caps=captures, fallback=True)
                     tools.seconds["inject"] = tools.seconds.get("inject", 0.0) + \
                         time.monotonic() - t0
                     sc["start"] = e["start_iso"]
                     sc["inject"] = [f"{beh} from {e['source']} on {bs} with "
                                     f"{', '.join(e['peers'])} at {e['start_iso']}"
-                                    + (" (maintenance window)" if post[3] == "in" else "")]
+                                    + (" (maintenance window)" if e["in_maintenance_window"]
+                                       else "")]
                 elif post and post[0] == "cut":
                     src, pcap = pcap, os.path.join(d, tag + ".cut.pcap")
                     n = mw_realattack.cut(src, pcap, seed)

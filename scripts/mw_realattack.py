@@ -159,10 +159,6 @@ class Error(Exception):
     pass
 
 
-class NoRoom(Error):
-    """The capture is longer than every stretch of the day it was asked to go in."""
-
-
 # ---------------------------------------------------------------------------
 # pcap / pcapng
 
@@ -561,9 +557,11 @@ def mergecap(out, inputs):
 
 
 def inject(name, day, inv_path, out, truth_path, bs=None, seed=1, window="any",
-           p_inside=0.3, caps=None, inj_id=1, keep_alone=None):
+           p_inside=0.3, caps=None, inj_id=1, keep_alone=None, fallback=None):
     """Injects real behaviour `name` into the clean day capture `day`; writes out
-    (merged pcap) and truth_path. Returns the truth entry."""
+    (merged pcap) and truth_path. Returns the truth entry (its in_maintenance_window says
+    where it went). fallback (default: window "any"): a capture that does not fit where
+    window asked (longer than a maintenance window) goes to the other side instead."""
     if name not in BY_NAME:
         raise Error(f"unknown behaviour {name}; known: {', '.join(BY_NAME)}")
     beh = BY_NAME[name]
@@ -588,11 +586,11 @@ def inject(name, day, inv_path, out, truth_path, bs=None, seed=1, window="any",
     if want == "any":
         want = "in" if wins and rng.random() < p_inside else "out"
     t0 = place(rng, lo, hi, dur, wins, want)
-    if t0 is None and window == "any":  # longer than a window: outside it (or the reverse)
+    if t0 is None and (window == "any" if fallback is None else fallback):
         want = "out" if want == "in" else "in"
         t0 = place(rng, lo, hi, dur, wins, want)
     if t0 is None:
-        raise NoRoom(f"no room for {dur:.0f} s {'inside' if want == 'in' else 'outside'} the "
+        raise Error(f"no room for {dur:.0f} s {'inside' if want == 'in' else 'outside'} the "
                     f"maintenance windows of {iso(lo)}..{iso(hi)}")
     shift = int(t0 * 1e9) - frames[0][0]
     frames = [(ts + shift, d, o) for ts, d, o in frames]

@@ -264,7 +264,9 @@ static void add_in_flow(
     const mw_flow_record_t *r = v->rec;
     const mw_dir_stats_t *sent = v->local_is_dst ? &r->s2c : &r->c2s;
     series_t *s;
+    mw_evidence_t ev;
     double n, mean_us, sd_us;
+    int regular;
 
     /* a record counts only with gaps of its own that could be a beacon's, so a scan or a
      * flood (one datagram a port, or thousands a second) starts no series - judged on the
@@ -295,21 +297,25 @@ static void add_in_flow(
     if (s->in_flow.records == 1 || r->first_us < s->in_flow.first.start_us ||
             (r->first_us == s->in_flow.first.start_us && r->flow_id < s->in_flow.first.flow_id))
         mw_evidence_from_flow(&s->in_flow.first, MW_DET_BEACON, MW_SEV_HIGH, st, v);
-    /* live: once, as soon as it is regular (later records join its incident) */
-    if (mw_detect_is_live(ctx) && !s->in_flow.reported && regular_in_flow(s, &mean_us, &sd_us)) {
-        report_in_flow(ctx, s, mean_us, sd_us);
-        s->in_flow.reported = 1;
-    } else if (mw_detect_is_live(ctx) && s->in_flow.reported) {
-        mw_evidence_t ev;
-        mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, st, v);
-        ev.kind = ev.group = BEACON_IN_FLOW;
-        ev.sessions = (uint32_t)MW_MIN(sent->packets, (uint64_t)UINT32_MAX);
-        if (regular_in_flow(s, &mean_us, &sd_us)) {
-            ev.value = mean_us / 1e6;
-            ev.limit = sd_us / 1e6;
-        }
-        mw_detect_report(ctx, &ev);
+    /* offline: judged once, at the end; live: said as soon as it is regular, and every
+     * later record joins its incident */
+    if (!mw_detect_is_live(ctx))
+        return;
+    regular = regular_in_flow(s, &mean_us, &sd_us);
+    if (!s->in_flow.reported) {
+        if (regular)
+            report_in_flow(ctx, s, mean_us, sd_us);
+        s->in_flow.reported = regular;
+        return;
     }
+    mw_evidence_from_flow(&ev, MW_DET_BEACON, MW_SEV_HIGH, st, v);
+    ev.kind = ev.group = BEACON_IN_FLOW;
+    ev.sessions = (uint32_t)MW_MIN(sent->packets, (uint64_t)UINT32_MAX);
+    if (regular) {
+        ev.value = mean_us / 1e6;
+        ev.limit = sd_us / 1e6;
+    }
+    mw_detect_report(ctx, &ev);
 }
 
 static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t st,

@@ -405,14 +405,15 @@ def check_real_attacks_cut(mw, root, tmp, fails, caps):
         amap = dict(zip([beh["inside"]] + beh["peers"], [station] + peers))
         src = os.path.join(caps, beh["file"])
         base = os.path.join(tmp, name.replace(":", "_"))
-        n = readdress(ra, src, base + ".pcap", amap, mapped_only=True)
-        variants = [("whole", {})] + [(f"from frame {n * q // 4 + 1}", {"skip": n * q // 4})
-                                      for q in (1, 2, 3)]
+        n = readdress(ra, src, base + "-0.pcap", amap, mapped_only=True)
+        variants = [("whole", None)] + [(f"from frame {n * q // 4 + 1}", {"skip": n * q // 4})
+                                        for q in (1, 2, 3)]
         variants += [("its sent half", {"sender": station}),
                      ("its received half", {"sender": "!" + station})]
         for i, (label, kw) in enumerate(variants):
             pcap = f"{base}-{i}.pcap"
-            readdress(ra, src, pcap, amap, mapped_only=True, **kw)
+            if kw is not None:  # the whole capture is written above
+                readdress(ra, src, pcap, amap, mapped_only=True, **kw)
             got, _ = analyze(mw, root, pcap, pcap + ".h5")
             wrong = [(a["detector"], a["bs"], a["peer"]) for a in got
                      if a["bs"] != "gnb-002" or a["peer"] not in peers]
