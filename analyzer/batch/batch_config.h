@@ -11,8 +11,9 @@ typedef struct mw_batch_site {
     char *name;   /* [A-Za-z0-9._-]+, a directory name in the output tree */
     char **match; /* fnmatch(3) patterns on the capture's absolute path */
     size_t nmatch;
-    char *inventory; /* absolute path */
-    char *model;     /* absolute path, NULL = flows only */
+    char *inventory;      /* absolute path */
+    char *model;          /* absolute path, NULL = flows only */
+    int no_vlan_tracking; /* vlan_tracking: false - analyze --no-vlan-tracking */
 } mw_batch_site_t;
 
 typedef struct mw_batch_config mw_batch_config_t;

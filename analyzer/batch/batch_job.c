@@ -56,6 +56,8 @@ int mw__batch_job_prepare(mw_batch_job_t *j, char *const **argv, int *log_fd)
         j->argv[k++] = (char *)"--anomalies";
         j->argv[k++] = j->anom_tmp;
     }
+    if (j->no_vlan_tracking)
+        j->argv[k++] = (char *)"--no-vlan-tracking";
     j->argv[k++] = (char *)"-o";
     j->argv[k++] = j->results;
     j->argv[k++] = (char *)"--";

@@ -38,7 +38,8 @@ static const char batch_usage[] =
         "yet, each in its own process, into OUTDIR/NIGHT/captures/SITE/NAME.h5, then rebuilds\n"
         "OUTDIR/NIGHT/index.h5 (the night as one table), anomalies.jsonl and night.json.\n"
         "Captures may be pcap or pcapng, plain, gzip or zstd. See docs/BATCH.md.\n\n"
-        "  -c, --config FILE        sites: name, match patterns, inventory, model (YAML)\n"
+        "  -c, --config FILE        sites: name, match patterns, inventory, model,\n"
+        "                           vlan_tracking (YAML)\n"
         "  -o, --output OUTDIR      output tree (state in OUTDIR/state, locked while running)\n"
         "  -j, --jobs N             captures analyzed at once (default: online CPUs)\n"
         "      --night YYYY-MM-DD   the night to file results under (default: today, local)\n"
@@ -286,6 +287,7 @@ static int plan(run_t *r, char *errbuf, size_t errlen)
             j->site = st->name;
             j->inventory = st->inventory;
             j->model = st->model;
+            j->no_vlan_tracking = st->no_vlan_tracking;
         }
         if (name_job(r, r->njobs) != 0) {
             r->njobs++;

@@ -28,6 +28,7 @@ enum {
     OPT_INVENTORY,
     OPT_NO_PROGRESS,
     OPT_NO_EXTRA_DISSECTION,
+    OPT_NO_VLAN_TRACKING,
     OPT_DEFLATE_THREADS,
     OPT_NO_PROMISC,
     OPT_MODEL,
@@ -90,6 +91,8 @@ static const char usage_common[] =
         "      --no-extra-dissection  stop nDPI at a flow's application: faster, but the risks\n"
         "                           nDPI finds later (TLS certificate and cipher, SSH server,\n"
         "                           DNS answers) are not found (README, Performance)\n"
+        "      --no-vlan-tracking   a flow is its addresses and ports in any VLAN: for a\n"
+        "                           SPAN port that tags each direction with its own VLAN\n"
         "      --model MODEL.h5     score traffic against a learned baseline (needs --inventory)\n"
         "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
         "      --syslog             also send each anomaly to syslog\n"
@@ -294,6 +297,7 @@ static void set_defaults(mw_config_t *cfg)
     cfg->threads = 1;
     cfg->readers = 1;
     cfg->extra_dissection = 1;
+    cfg->vlan_tracking = 1;
     cfg->max_flows = 1000000;
     cfg->memcap = MW_MEMCAP_DEFAULT;
     cfg->idle_timeout_us = 120LL * 1000000;
@@ -345,6 +349,7 @@ static const struct option longopts[] = {
     { "inventory", required_argument, NULL, OPT_INVENTORY },
     { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
     { "no-extra-dissection", no_argument, NULL, OPT_NO_EXTRA_DISSECTION },
+    { "no-vlan-tracking", no_argument, NULL, OPT_NO_VLAN_TRACKING },
     { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
     { "model", required_argument, NULL, OPT_MODEL },
     { "anomalies", required_argument, NULL, OPT_ANOMALIES },
@@ -404,6 +409,9 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 break;
             case OPT_NO_EXTRA_DISSECTION:
                 cfg->extra_dissection = 0;
+                break;
+            case OPT_NO_VLAN_TRACKING:
+                cfg->vlan_tracking = 0;
                 break;
             case OPT_NO_PROGRESS:
                 cfg->progress = 0;

@@ -59,6 +59,7 @@ typedef struct mw_packet {
     uint32_t caplen, wirelen;
     uint16_t vlan[MW_MAX_VLAN];
     uint8_t vlan_count;
+    uint8_t vlan_untracked; /* set by the reader: the flow key leaves the VLAN id out */
     uint8_t mpls_count;
     uint32_t mpls_label; /* top (first) label */
     uint8_t has_ip;      /* outer is valid */

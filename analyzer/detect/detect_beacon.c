@@ -24,6 +24,9 @@
 #define BEACON_MAX_REL_MAD 0.2 /* MAD / median gap */
 #define BEACON_MIN_GAP_US  10000000LL
 #define BEACON_KEEP        256 /* starts kept per series (the most recent) */
+/* two records of one session: its ports, starts this close (a capture point that sees each
+ * packet twice in two VLANs, or each direction in a VLAN of its own) */
+#define BEACON_TWIN_US 1000000LL
 /* in one flow (a datagram flow the idle timeout never ends): sd / mean of the gaps */
 #define BEACON_MAX_REL_SD 0.2
 
@@ -144,11 +147,44 @@ static void drop_start(series_t *s, const start_t *x)
     }
 }
 
+/* Another record of kept start k's session: the same ports, started within BEACON_TWIN_US. */
+static int is_twin(const start_t *k, const start_t *x)
+{
+    return k->local_port == x->local_port && k->peer_port == x->peer_port &&
+           (k->t > x->t ? k->t - x->t : x->t - k->t) <= BEACON_TWIN_US;
+}
+
+/* One start for the session's two records: the earlier (then lower flow id) names it, and
+ * each count is the larger - a direction's halves add up, a duplicate does not double -
+ * so the result is the same in any arrival order. */
+static void merge_twin(start_t *k, const start_t *x)
+{
+    start_t m = (x->t < k->t || (x->t == k->t && x->flow_id < k->flow_id)) ? *x : *k;
+
+    m.end = MW_MAX(k->end, x->end);
+    m.up = MW_MAX(k->up, x->up);
+    m.down = MW_MAX(k->down, x->down);
+    m.pkts_up = MW_MAX(k->pkts_up, x->pkts_up);
+    m.pkts_down = MW_MAX(k->pkts_down, x->pkts_down);
+    *k = m;
+}
+
 /* Keeps the latest starts sorted, so the verdict does not depend on arrival order. */
 static void add_start(series_t *s, const start_t *x)
 {
     uint32_t i;
 
+    for (i = s->n; i > 0 && s->starts[i - 1].t >= x->t - BEACON_TWIN_US; i--) {
+        if (is_twin(&s->starts[i - 1], x)) {
+            merge_twin(&s->starts[i - 1], x);
+            for (i--; i > 0 && s->starts[i - 1].t > s->starts[i].t; i--) { /* stay sorted */
+                start_t t = s->starts[i - 1];
+                s->starts[i - 1] = s->starts[i];
+                s->starts[i] = t;
+            }
+            return;
+        }
+    }
     if (s->n == BEACON_KEEP) {
         if (x->t <= s->starts[0].t) {
             drop_start(s, x);

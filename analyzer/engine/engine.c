@@ -51,6 +51,7 @@
 #include "output/h5_model.h"
 #include "flow/flow_table.h"
 #include "flow/frag_table.h"
+#include "flow/vlan_split.h"
 #include "output/flow_sink.h"
 
 /* a handler may touch only lock-free atomics (C11 7.14.1.1) */
@@ -159,6 +160,8 @@ typedef struct engine {
     mw_detect_run_t *detect;
     mw_anomaly_sinks_t *sinks;
     FILE *json;
+    mw_vlan_split_t *vlan_split; /* writer thread: sessions split over two VLANs */
+    int vlan_split_warned;
 } engine_t;
 
 /*
@@ -198,12 +201,48 @@ static int64_t watermark_of(void *ctx)
     return producers_progress(ctx);
 }
 
+static void warn_vlan_splits(const mw_vlan_split_stats_t *st, const char *when)
+{
+    mw_log_warn("%llu session%s seen one way in VLAN %u and the other way in VLAN %u%s: the "
+                "capture tags each direction with its own VLAN, so each is two one-way flows; "
+                "run with --no-vlan-tracking",
+            (unsigned long long)st->pairs, st->pairs == 1 ? "" : "s", st->first_vlan[0],
+            st->first_vlan[1], when);
+}
+
+/* Writer thread: sessions whose directions come in two VLANs. Live, the first one found is
+ * said at once (the run may last weeks); offline the run says how many at its end. */
+static void note_vlan_splits(engine_t *e, const mw_flow_record_t *recs, size_t n)
+{
+    mw_vlan_split_stats_t st;
+    size_t i;
+
+    if (e->vlan_split == NULL)
+        return;
+    for (i = 0; i < n; i++)
+        mw_vlan_split_record(e->vlan_split, &recs[i]);
+    st = mw_vlan_split_stats(e->vlan_split);
+    if (e->cfg->command != MW_CMD_CAPTURE || e->vlan_split_warned || st.pairs == 0)
+        return;
+    e->vlan_split_warned = 1;
+    warn_vlan_splits(&st, " (so far)");
+}
+
+static void observe_plain(
+        void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
+{
+    (void)w;
+    (void)watermark;
+    note_vlan_splits(ctx, recs, n);
+}
+
 static void observe_train(
         void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
 {
     engine_t *e = ctx;
     size_t i;
     (void)w;
+    note_vlan_splits(e, recs, n);
     for (i = 0; i < n; i++)
         mw_trainer_record(e->trainer, &recs[i]);
     mw_trainer_advance(e->trainer, watermark);
@@ -220,6 +259,7 @@ static void observe_detect(
         void *ctx, const mw_flow_record_t *recs, size_t n, mw_h5_writer_t *w, int64_t watermark)
 {
     engine_t *e = ctx;
+    note_vlan_splits(e, recs, n);
     mw_anomaly_sinks_set_writer(e->sinks, w);
     mw_detect_run_records(e->detect, recs, n, watermark);
     mw_anomaly_sinks_set_writer(e->sinks, NULL);
@@ -803,6 +843,8 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     if (e->sink != NULL) {
         e->sum->flows_written = mw_flow_sink_count(e->sink);
         w = mw_flow_sink_finish(e->sink, &failed, &e->sum->cpu_writer_s, errbuf, errlen);
+        if (e->vlan_split != NULL)
+            e->sum->vlan_split_sessions = mw_vlan_split_stats(e->vlan_split).pairs;
         e->sum->cpu_deflate_s += mw_h5_writer_deflate_cpu_s(w);
         e->sink = NULL;
         if (failed)
@@ -843,6 +885,7 @@ static void destroy(engine_t *e)
         mw_inventory_destroy(e->retired[k]);
     free(e->retired);
     free((void *)e->rs.input_first_frame);
+    mw_vlan_split_destroy(e->vlan_split);
 }
 
 /* The input file holding a frame, and the frame's number in it (offline runs). */
@@ -1246,6 +1289,15 @@ static int open_output(engine_t *e, char *errbuf, size_t errlen)
 {
     mw_flow_sink_params_t sp = { 0 };
 
+    /* with the VLAN id in the flow key (the default), a capture that tags each direction
+     * differently splits sessions: the run says so */
+    if (e->cfg->vlan_tracking) {
+        e->vlan_split = mw_vlan_split_create();
+        if (e->vlan_split == NULL) {
+            mw_fmt_err(errbuf, errlen, "out of memory");
+            return MW_ENOMEM;
+        }
+    }
     if (e->trainer != NULL) {
         sp.observer = (mw_flow_observer_t){
             .observe = observe_train, .watermark = watermark_of, .finish = finish_train, .ctx = e
@@ -1261,7 +1313,8 @@ static int open_output(engine_t *e, char *errbuf, size_t errlen)
             .maintain = maintain,
             .ctx = e };
     } else {
-        sp.observer = (mw_flow_observer_t){ .maintain = maintain, .ctx = e };
+        sp.observer =
+                (mw_flow_observer_t){ .observe = observe_plain, .maintain = maintain, .ctx = e };
     }
     if (e->cfg->rotate_s && e->cfg->output != NULL)
         sp.rotation = (mw_flow_rotation_t){
@@ -1289,6 +1342,7 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
         .promisc = cfg->promisc,
         .read_threads = file_read_threads(cfg),
         .prepare = mw_reader_prepare,
+        .prepare_ctx = (void *)cfg_in, /* read only */
         .prepared_size = sizeof(mw_prepared_packet_t),
         /* workers on threads read packets where the capture holds them */
         .holders = cfg->threads > 1 ? cfg->threads : 0,
@@ -1411,6 +1465,10 @@ int mw_engine_run(const mw_config_t *cfg_in, mw_run_summary_t *sum, char *errbuf
 
     writer = drain(&e, (sum->stop_signal || limits_reached(&e)) ? MW_END_SHUTDOWN : MW_END_EOF,
             err2, sizeof(err2));
+    if (e.vlan_split != NULL && cfg->command != MW_CMD_CAPTURE && sum->vlan_split_sessions > 0) {
+        mw_vlan_split_stats_t st = mw_vlan_split_stats(e.vlan_split);
+        warn_vlan_splits(&st, "");
+    }
     sum->elapsed_s = (double)(mw_monotonic_ms() - e.start_ms) / 1000.0;
     if (sum->output_failed) {
         if (err2[0])

@@ -20,15 +20,16 @@ typedef struct mw_run_summary {
     uint64_t flows_written;
     uint64_t flows_evicted, alloc_failures;
     uint64_t tunnel_packets;
-    uint64_t fragments_joined;  /* later IP fragments accounted to their first fragment's flow */
-    uint64_t fragments_orphan;  /* later fragments without a first fragment: ports-0 flow */
-    uint64_t fragments_expired; /* of the orphans: first fragment older than the timeout */
-    uint64_t frag_table_full;   /* first fragments that pushed out a live one (table full) */
-    uint64_t ftp_announced;     /* FTP data endpoints announced on control sessions */
-    uint64_t ftp_not_kept;      /* ... that the table, full of live ones, could not keep */
-    uint64_t ftp_refused;       /* ... on a port under 1024 or of a known service: ignored */
-    uint64_t clock_back;        /* packets more than a second older than the one before */
-    uint64_t clock_ahead;       /* packets more than a day newer than the one before */
+    uint64_t fragments_joined;    /* later IP fragments accounted to their first fragment's flow */
+    uint64_t fragments_orphan;    /* later fragments without a first fragment: ports-0 flow */
+    uint64_t fragments_expired;   /* of the orphans: first fragment older than the timeout */
+    uint64_t frag_table_full;     /* first fragments that pushed out a live one (table full) */
+    uint64_t ftp_announced;       /* FTP data endpoints announced on control sessions */
+    uint64_t ftp_not_kept;        /* ... that the table, full of live ones, could not keep */
+    uint64_t ftp_refused;         /* ... on a port under 1024 or of a known service: ignored */
+    uint64_t clock_back;          /* packets more than a second older than the one before */
+    uint64_t clock_ahead;         /* packets more than a day newer than the one before */
+    uint64_t vlan_split_sessions; /* seen one way in one VLAN, the other way in another */
     uint32_t peak_flows;
     unsigned readers;           /* capture --readers (1 otherwise) */
     unsigned read_threads;      /* analyze --readers: threads reading a file at once (0: none) */

@@ -121,11 +121,11 @@ void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
     mw_packet_t *p = &pp->p;
     uint64_t tunnel_ctx = 0;
 
-    (void)ctx;
     p->ts_us = raw->ts_us;
     p->frame = 0; /* the reader numbers packets */
     p->wirelen = raw->wirelen;
     pp->rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
+    p->vlan_untracked = (uint8_t)(ctx != NULL && !((const mw_config_t *)ctx)->vlan_tracking);
     pp->tunnel_ctx = 0;
     pp->have_tunnel = pp->have_flow = 0;
     /* a later fragment's ports come from the fragment table: the reader makes its keys */
@@ -352,7 +352,12 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
      * in its own residue class, so ids stay unique (one reader: the packet's number) */
     p->frame = (sum->packets - 1) * sh->nreaders + rd->index + 1;
     p->wirelen = raw->wirelen;
-    rc = pp != NULL ? pp->rc : mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
+    if (pp != NULL) {
+        rc = pp->rc;
+    } else {
+        rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
+        p->vlan_untracked = (uint8_t)!sh->cfg->vlan_tracking;
+    }
     if (rc == MW_DEC_IP_FRAGMENT_LATER) {
         later_fragment(rd, p, raw->data, held);
         return;

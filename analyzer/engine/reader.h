@@ -81,8 +81,9 @@ typedef struct mw_prepared_packet {
     mw_flow_ref_t flow;
 } mw_prepared_packet_t;
 
-/* An mw_capture_prepare_fn (ctx unused): fills an mw_prepared_packet_t. The reader then
- * works on it in place (numbers the packet, joins fragments). */
+/* An mw_capture_prepare_fn (ctx: the run's const mw_config_t, or NULL for its defaults):
+ * fills an mw_prepared_packet_t. The reader then works on it in place (numbers the
+ * packet, joins fragments). */
 void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out);
 
 /* The capture's range_done (mw_capture_params_t) for reader rd (ctx): a fence to every

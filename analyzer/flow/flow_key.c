@@ -66,7 +66,7 @@ void mw_flow_key_make(mw_flow_key_t *key, const mw_packet_t *p, const mw_l3_t *l
     /* every byte is written (the key has no padding: flow_key.h), the last eight in one
      * store: the hash's 8-byte loads then come from the store buffer, where four narrow
      * stores made each one wait */
-    uint16_t vlan = p->vlan_count ? p->vlan[0] : 0;
+    uint16_t vlan = p->vlan_count && !p->vlan_untracked ? p->vlan[0] : 0;
     uint64_t tail;
 
     if (endpoint_cmp(l3->src, l3->sport, l3->dst, l3->dport) <= 0) {

@@ -51,6 +51,11 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
                     (unsigned long long)s->ftp_refused);
         fputc('\n', out);
     }
+    if (s->vlan_split_sessions > 0)
+        fprintf(out,
+                "vlan         %llu sessions seen one way in one VLAN and the other way in another "
+                "(--no-vlan-tracking makes each one flow)\n",
+                (unsigned long long)s->vlan_split_sessions);
     if (s->readers > 1) {
         fprintf(out, "readers      %u (one PACKET_FANOUT group), packets each:", s->readers);
         for (i = 0; i < s->readers && i < MW_ARRAY_LEN(s->reader_packets); i++)

@@ -18,6 +18,7 @@ Moments (when to kill) never decide pass/fail.
 usage: batch.py MASTWATCH MW-SCENGEN SOURCE_DIR
 """
 import gzip
+import ipaddress
 import json
 import re
 import os
@@ -33,6 +34,9 @@ import numpy as np
 import pandas as pd
 
 from mwtest import Failures, file_sha256, fill_disk, run, small_disk
+from vlan_frames import vlan_capture
+
+import mw_realattack as ra  # noqa: E402 (scripts/ is on the path via mwtest)
 
 NIGHT = "2026-11-30"
 
@@ -107,6 +111,39 @@ def same_tables(x, y):
             return False
     return True
 
+
+
+def vlan_checks(mw, src, tmp, fails, untagged):
+    """vlan_tracking: false makes the site's analyze runs join the two VLANs' halves (the
+    untagged day's records); by default the capture's log says so."""
+    spool = os.path.join(tmp, "spool-vlan", "south")
+    os.makedirs(spool)
+    inv = ra.inventory(os.path.join(src, "captures", "site.yaml"))
+    stations = {ipaddress.ip_address(a) for addrs in inv["stations"].values() for a in addrs}
+    day = os.path.join(spool, "incident-vlan.pcap")
+    vlan_capture(os.path.join(src, "captures", "incident-day.pcap"), day,
+                 lambda s, d: (101,) if s in stations else (102,))
+    old = time.time() - 3600
+    os.utime(day, (old, old))
+    for tracking, want_warning in (("false", False), ("true", True)):
+        c = os.path.join(tmp, f"vlan-{tracking}")
+        os.makedirs(c)
+        cfg = write_config(c, src, "sites:\n  - name: south\n    match: '*/south/*'\n"
+                           f"    inventory: {src}/captures/site.yaml\n"
+                           f"    model: {src}/models/demo-site.h5\n"
+                           f"    vlan_tracking: {tracking}\n")
+        out = os.path.join(c, "out")
+        r = batch(mw, cfg, out, os.path.dirname(spool))
+        fails.check(r.returncode == 1, f"vlan_tracking {tracking}: exit {r.returncode} (want 1: "
+                    f"anomalies found) {r.stderr}")
+        base = os.path.join(out, NIGHT, "captures", "south", "incident-vlan")
+        with h5py.File(base + ".h5", "r") as f:
+            rows, attr = len(f["flows"]), int(f.attrs["vlan_tracking"])
+        log = open(base + ".log").read()
+        fails.check(attr == (tracking == "true") and ("--no-vlan-tracking" in log) == want_warning,
+                    f"vlan_tracking {tracking}: /meta {attr}, log {log!r}")
+        fails.check((rows == len(untagged)) == (tracking == "false"),
+                    f"vlan_tracking {tracking}: {rows} records, the untagged day {len(untagged)}")
 
 
 def train_checks(mw, src, tmp, fails):
@@ -312,6 +349,9 @@ def main():
             "sitez: []\n": ":1: unknown key",
             ("sites:\n  - name: x\n    match: '*'\n"
              f"    inventory: {src}/captures/site.yaml\n    colour: red\n"): ":5: unknown key",
+            ("sites:\n  - name: x\n    match: '*'\n"
+             f"    inventory: {src}/captures/site.yaml\n    vlan_tracking: no\n"):
+            ":5: vlan_tracking: wants true or false",
         }
         for text, want in bad.items():
             c = write_config(tmp, src, text)
@@ -322,7 +362,10 @@ def main():
         r = run([mw, "batch", "-o", tmp, spool])
         fails.check(r.returncode == 2, "no --config: exit 2")
 
-        # 8. --train folds a clean night into the model once, and leaves it after an incident
+        # 8. a site whose capture point tags each direction with its own VLAN
+        vlan_checks(mw, src, tmp, fails, per1[os.path.join(spool, "north/incident-day.pcap")][1])
+
+        # 9. --train folds a clean night into the model once, and leaves it after an incident
         train_checks(mw, src, tmp, fails)
     return fails.finish("batch: night, rerun, resume after SIGKILL, jobs, late file, lock, config")
 

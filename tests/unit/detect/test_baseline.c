@@ -738,6 +738,48 @@ static void test_beacon_all_day(void **state)
     mw_inventory_destroy(inv);
 }
 
+/* A capture point that sees each session twice - each direction in a VLAN of its own (two
+ * one-way halves), or every packet in two VLANs (duplicates) - gives two records a start:
+ * still one beacon of 40 sessions, its bytes not doubled, in any record order. Each start
+ * counted twice made every other gap ~0 s and hid the beacon. */
+static void test_beacon_twin_records(void **state)
+{
+    mw_inventory_t *inv = site();
+    mw_model_t *m = train(inv, 7, T0 - 7 * DAY);
+    static mw_flow_record_t recs[120], reversed[120];
+    size_t n = 0, i;
+    char *a, *b;
+    (void)state;
+
+    for (int k = 0; k < 40; k++) {
+        mw_flow_record_t up = flow(T0 + k * 5 * MIN, v4(203, 0, 113, 50), 443, P_TLS, MW_SVC_HTTPS,
+                MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
+        mw_flow_record_t down = up;
+        up.s2c = (mw_dir_stats_t){ 0 }; /* the uplink half: the station's packets only */
+        down.c2s = (mw_dir_stats_t){ 0 };
+        down.flow_id = up.flow_id + 1;
+        down.first_us += 300000; /* the SYN-ACK's record starts a little later */
+        recs[n++] = up;
+        recs[n++] = down;
+        recs[n] = up; /* and the uplink half again, from another VLAN */
+        recs[n++].flow_id = up.flow_id + 100001;
+    }
+    a = detect(m, inv, recs, n);
+    assert_int_equal(count(a, "beacon"), 1);
+    assert_int_equal(count_with(a, "beacon", "40 sessions"), 1);
+    assert_int_equal(count_with(a, "beacon", "\"n_flows\":40"), 1);
+    assert_int_equal(count_with(a, "beacon", "\"bytes_up\":44000,"), 1);
+    assert_int_equal(count_with(a, "beacon", "\"bytes_down\":108000,"), 1);
+    for (i = 0; i < n; i++)
+        reversed[i] = recs[n - 1 - i];
+    b = detect(m, inv, reversed, n);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    mw_model_destroy(m);
+    mw_inventory_destroy(inv);
+}
+
 /* A UDP session that repeats every 60 s from one port is one flow (cut into 5-minute
  * records): its beacon is in the gaps between the station's datagrams. Irregular gaps, a
  * known tuple, gaps under 10 s, the peer's datagrams and the sync plane are none; the
@@ -1660,6 +1702,7 @@ int main(void)
         cmocka_unit_test(test_beacon_regular_vs_jittery_and_order),
         cmocka_unit_test(test_beacon_all_day),
         cmocka_unit_test(test_beacon_in_one_flow),
+        cmocka_unit_test(test_beacon_twin_records),
         cmocka_unit_test(test_gap_and_off_hours),
         cmocka_unit_test(test_merge_equals_joint),
         cmocka_unit_test(test_new_station_uses_group),
