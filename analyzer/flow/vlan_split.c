@@ -10,9 +10,9 @@
 #include <string.h>
 #include <xxhash.h>
 
-#define SLOT_BITS    13
-#define SLOTS        (1u << SLOT_BITS)
-#define OVERLAP_US   (2LL * 1000000) /* halves of one session: their spans meet, give or take */
+#define SLOT_BITS  13
+#define SLOTS      (1u << SLOT_BITS)
+#define OVERLAP_US (2LL * 1000000) /* halves of one session: their spans meet, give or take */
 
 typedef struct slot {
     uint64_t tuple; /* 0: empty */
@@ -83,7 +83,8 @@ int mw_vlan_split_record(mw_vlan_split_t *s, const mw_flow_record_t *r)
     sender_is_a = r->c2s.packets > 0 ? src_is_a : !src_is_a;
     slot = &s->slots[tuple >> (64 - SLOT_BITS)];
     if (slot->tuple == tuple && slot->vlan != r->vlan_outer && slot->sender_is_a != sender_is_a &&
-            slot->first_us <= r->last_us + OVERLAP_US && r->first_us <= slot->last_us + OVERLAP_US) {
+            slot->first_us <= r->last_us + OVERLAP_US &&
+            r->first_us <= slot->last_us + OVERLAP_US) {
         if (s->stats.pairs == 0) {
             s->stats.first_vlan[0] = slot->vlan;
             s->stats.first_vlan[1] = r->vlan_outer;

@@ -20,11 +20,11 @@
 typedef struct mw_vlan_split mw_vlan_split_t;
 
 typedef struct mw_vlan_split_stats {
-    uint64_t pairs;                 /* sessions found split over two VLANs */
-    uint16_t first_vlan[2];         /* the VLAN ids of the first one found (sender's first) */
+    uint64_t pairs;         /* sessions found split over two VLANs */
+    uint16_t first_vlan[2]; /* the VLAN ids of the first one found (sender's first) */
 } mw_vlan_split_stats_t;
 
-mw_vlan_split_t *mw_vlan_split_create(void); /* NULL: out of memory */
+mw_vlan_split_t *mw_vlan_split_create(void);    /* NULL: out of memory */
 void mw_vlan_split_destroy(mw_vlan_split_t *s); /* NULL-safe */
 
 /* Looks at a finished record; returns 1 when it completed a split session. */

@@ -11,6 +11,12 @@ and every flow of those copies that belongs to a truth session must name the sam
 (src), whatever told it (the SYN-ACK, the listening port, the port ranges). The copies'
 records must not claim a start they did not see (start_seen only with a handshake).
 
+IKE (nDPI's IPsec captures: IKEv2 on 500 <-> 500, and on 4500 behind NAT): tshark's reading
+of each IKE_SA_INIT / IKE_AUTH header (flags Initiator and Response) gives the initiator of
+each UDP conversation; the full capture, its cuts and the responders' packets alone must
+name that side as opener wherever they name one from the packets (orient 1), and the
+500 <-> 500 exchange, which no port can orient, is named from the packets.
+
 usage: orientation_real.py MASTWATCH SHARED_DIR
 """
 import os
@@ -30,10 +36,14 @@ MID_ASSOCIATION = ["open5gs/testattach.pcapng", "open5gs/testregistration.pcapng
 CUTS = 5
 
 
-def flows(mw, pcap, out):
+def flows_file(mw, pcap, out):
     r = run([mw, "analyze", "-q", "-o", out, pcap], timeout=300)
     assert r.returncode == 0, f"{pcap}: {r.stderr}"
-    df = mw_flows.load(out)
+    return out
+
+
+def flows(mw, pcap, out):
+    df = mw_flows.load(flows_file(mw, pcap, out))
     return df[df.l4_proto.isin([6, 132])]
 
 
@@ -57,6 +67,38 @@ def responders_only(src, dst, truth):
     flt = " || ".join(clauses[:400])  # a display filter has no practical size limit below that
     subprocess.run(["tshark", "-r", src, "-Y", flt, "-w", dst, "-F", "pcap"], check=True,
                    capture_output=True)
+
+
+IKE_CAPTURES = ["ndpi/esp.pcapng", "ndpi/ipsec_isakmp_esp.pcap"]
+
+
+def ike_truth(path):
+    """{(frozenset of the two endpoints): initiator endpoint} from tshark's IKE headers."""
+    out = subprocess.run(["tshark", "-r", path, "-Y", "isakmp.exchangetype == 34 || isakmp.exchangetype == 35", "-T",
+                          "fields", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst", "-e",
+                          "udp.dstport", "-e", "isakmp.flag_i", "-e", "isakmp.flag_r"],
+                         capture_output=True, text=True, check=True).stdout
+    truth = {}
+    for line in out.splitlines():
+        src, sport, dst, dport, i, r = line.split("\t")[:6]
+        a, b = (src, int(sport)), (dst, int(dport))
+        truth[frozenset([a, b])] = a if (i, r) == ("1", "0") else b
+    return truth
+
+
+def check_ike(fails, name, df, truth):
+    """Records of IKE conversations that name an opener (from the packets or a listening
+    port) name the right one; returns how many did from the packets."""
+    checked = 0
+    for r in df[df.l4_proto == 17].itertuples():
+        k = frozenset([(r.src, r.src_port), (r.dst, r.dst_port)])
+        if k not in truth or r.orient == 0:
+            continue
+        checked += r.orient == 1
+        fails.check((r.src, r.src_port) == truth[k],
+                    f"{name}: IKE {r.src}:{r.src_port} -> {r.dst}:{r.dst_port} named as "
+                    f"opener; the IKE headers say {truth[k]}")
+    return checked
 
 
 def frames(pcap):
@@ -123,9 +165,39 @@ def main():
                             f"{rel}: S1AP/NGAP {r.src}:{r.src_port} -> {r.dst}:{r.dst_port} "
                             f"(orient {r.orient}, start_seen {r.start_seen})")
         fails.check(assoc > 0, "no S1AP/NGAP association in the mid-association captures")
+        ike = 0
+        for rel in IKE_CAPTURES:
+            path = os.path.join(caps, rel)
+            truth = ike_truth(path)
+            full = mw_flows.load(flows_file(mw, path, os.path.join(tmp, "ike.h5")))
+            n_full = check_ike(fails, rel, full, truth)
+            fails.check(n_full > 0, f"{rel}: no IKE record named from its headers")
+            both_500 = full[(full.src_port == 500) & (full.dst_port == 500)]
+            fails.check(all(both_500.orient == 1),
+                        f"{rel}: 500 <-> 500 not named from the headers: {list(both_500.orient)}")
+            ike += n_full
+            n = frames(path)
+            for i in range(CUTS):
+                first = rnd.randrange(2, max(3, n))
+                cut = os.path.join(tmp, f"ike{i}.pcap")
+                subprocess.run(["editcap", "-F", "pcap", "-r", path, cut, f"{first}-{n}"],
+                               check=True, capture_output=True)
+                ike += check_ike(fails, f"{rel} cut at {first}", mw_flows.load(
+                    flows_file(mw, cut, os.path.join(tmp, "ike-c.h5"))), truth)
+            one = os.path.join(tmp, "ike-oneway.pcap")
+            flt = " || ".join(f"(ip.src=={b[0]} && udp.srcport=={b[1]})"
+                              for k, a in truth.items() for b in k if b != a)
+            subprocess.run(["tshark", "-r", path, "-Y", flt, "-w", one, "-F", "pcap"],
+                           check=True, capture_output=True)
+            m = check_ike(fails, f"{rel} responders only",
+                          mw_flows.load(flows_file(mw, one, os.path.join(tmp, "ike-o.h5"))), truth)
+            fails.check(m > 0, f"{rel} responders only: no IKE record named from its headers")
+            ike += m
     return fails.finish(f"{total} records of cut and one-way copies of {len(CAPTURES)} real "
                         f"captures name the opener the handshake names; {assoc} S1AP/NGAP "
-                        "records picked up mid-association name the eNB/gNB as opener")
+                        "records picked up mid-association name the eNB/gNB as opener; "
+                        f"{ike} IKE records (full, cut, responders only) name the initiator "
+                        "the IKE headers name")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,9 @@ another) - and checks:
   beacon, as when each direction is in a VLAN of its own and the VLAN id is in the key (two
   records of one session are one start); one direction tagged and the other not is a split
   too.
+- as captured, nDPI's syslog.pcap holds a TCP syslog session whose SYN went out in VLAN 1506
+  and whose SYN-ACK came back in VLAN 1906: by default two records, one warning and a count
+  of 1; with --no-vlan-tracking one record seen both ways, opened by the SYN's sender.
 
 usage: vlan_split.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -189,6 +192,21 @@ def main():
                         "open5gs/testattach.pcapng"):
                 check(fails, mw, tmp, os.path.basename(rel), frames_of(os.path.join(caps, rel)),
                       by_order)
+            # as captured: nDPI's syslog.pcap has a TCP syslog session whose SYN went out
+            # in VLAN 1506 and whose SYN-ACK came back in VLAN 1906
+            syslog = os.path.join(caps, "ndpi", "syslog.pcap")
+            for extra, want in (((), 2), (("--no-vlan-tracking",), 1)):
+                flows, counters, _, _, err = analyze(mw, syslog, os.path.join(tmp, "s.h5"), extra)
+                sess = flows[(flows["src_port"] == 49948) | (flows["dst_port"] == 49948)]
+                both = [int(r["c2s_packets"] > 0) + int(r["s2c_packets"] > 0) for r in sess]
+                fails.check(len(sess) == want and (want == 2 or (both == [2] and
+                            sess[0]["src_port"] == 49948 and sess[0]["orient"] == 1)),
+                            f"syslog.pcap {extra}: the VLAN 1506/1906 session is {len(sess)} "
+                            f"records (want {want}), ways {both}")
+                fails.check((len(warnings_of(err)) == 1) == (want == 2) and
+                            counters["vlan_split_sessions"] == (1 if want == 2 else 0),
+                            f"syslog.pcap {extra}: warnings {warnings_of(err)}, counter "
+                            f"{counters['vlan_split_sessions']}")
     return fails.finish("a capture that tags each direction with its own VLAN: the run says "
                         "so, and --no-vlan-tracking makes each session one flow")
 

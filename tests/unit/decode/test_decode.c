@@ -153,6 +153,60 @@ static void test_udp_request_answer(void **state)
     assert_int_equal(udp_exchange(53, 40000, dns, 12), MW_HS_NONE);
 }
 
+/* IKE's header names the SA's initiator: IKEv2 IKE_SA_INIT and IKE_AUTH requests and
+ * responses (flags I and R), IKEv1's first message (no responder cookie), behind the
+ * non-ESP marker on port 4500; ESP on 4500, later exchanges and lies say nothing. */
+static void test_ike_initiator(void **state)
+{
+    uint8_t ike[32] = { 0 }, natt[36] = { 0 };
+    (void)state;
+
+    memset(ike, 0x11, 8); /* the initiator's SPI */
+    ike[16] = 33;         /* next payload: SA */
+    ike[17] = 0x20;       /* version 2.0 */
+    ike[18] = 34;         /* IKE_SA_INIT */
+    ike[19] = 0x08;       /* Initiator, a request */
+    ike[27] = 32;         /* length */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_OPEN);
+    assert_int_equal(udp_exchange(40000, 500, ike, 32), MW_HS_OPEN);
+    assert_int_equal(udp_exchange(500, 40000, ike, 32), MW_HS_NONE); /* a request from 500 */
+    assert_int_equal(udp_exchange(500, 500, ike, 27), MW_HS_NONE);   /* cut short */
+    ike[8] = 1; /* a request with the responder's SPI: not the first message */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
+    ike[19] = 0x20; /* the response (responder's SPI set) */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_ACCEPT);
+    assert_int_equal(udp_exchange(40000, 500, ike, 32), MW_HS_NONE);
+    ike[19] = 0x28; /* I and R together: no IKE_SA_INIT carries that */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
+    ike[18] = 35; /* IKE_AUTH request, message 1 */
+    ike[19] = 0x08;
+    ike[23] = 1;
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_OPEN);
+    ike[18] = 37; /* INFORMATIONAL: after a rekey the initiator may be the other end */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
+    ike[18] = 35;
+    ike[27] = 20; /* a length under the header's */
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
+    ike[27] = 32;
+    /* on 4500 behind the non-ESP marker; ESP (an SPI in its place) says nothing */
+    memcpy(natt + 4, ike, 32);
+    assert_int_equal(udp_exchange(14500, 4500, natt, 36), MW_HS_OPEN);
+    natt[4 + 19] = 0x20;
+    assert_int_equal(udp_exchange(4500, 14500, natt, 36), MW_HS_ACCEPT);
+    natt[3] = 7;
+    assert_int_equal(udp_exchange(4500, 14500, natt, 36), MW_HS_NONE);
+    assert_int_equal(udp_exchange(4500, 14500, natt, 1), MW_HS_NONE); /* NAT keepalive */
+    /* IKEv1 main mode: the first message has no responder cookie; the rest say nothing */
+    memset(ike + 8, 0, 8);
+    ike[17] = 0x10;
+    ike[18] = 2;
+    ike[19] = 0;
+    ike[23] = 0;
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_OPEN);
+    ike[8] = 0x22;
+    assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
+}
+
 static void test_ipv4_options_and_lies(void **state)
 {
     frame_t f = { .n = 0 };
@@ -863,6 +917,7 @@ int main(void)
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_udp_request_answer),
+        cmocka_unit_test(test_ike_initiator),
         cmocka_unit_test(test_icmp_unreachable_joins_the_quoted_flow),
         cmocka_unit_test(test_reset_and_abort_refuse),
     };
