@@ -169,6 +169,20 @@ static void merge_twin(start_t *k, const start_t *x)
     *k = m;
 }
 
+/* Whether x's record is to describe the series instead of last's: a later session, or the
+ * earlier record of last's own session (the one that names it: the uplink half, with the
+ * host name) - the same choice in any arrival order. */
+static int names_latest(const mw_evidence_t *last, const start_t *x)
+{
+    start_t l = {
+        .t = last->start_us, .local_port = last->local_port, .peer_port = last->peer_port
+    };
+
+    if (is_twin(&l, x))
+        return x->t < last->start_us || (x->t == last->start_us && x->flow_id < last->flow_id);
+    return x->t >= last->start_us;
+}
+
 /* Keeps the latest starts sorted, so the verdict does not depend on arrival order. */
 static void add_start(series_t *s, const start_t *x)
 {
@@ -376,7 +390,7 @@ static void beacon_flow(mw_detect_ctx_t *ctx, const mw_flow_view_t *v, uint32_t 
     x = (start_t){ v->rec->first_us, v->rec->last_us, v->rec->flow_id, v->up, v->down, v->pkts_up,
         v->pkts_down, v->rec->src_port, v->rec->dst_port, v->local_port, v->peer_port };
     add_start(s, &x);
-    if (s->n == 1 || v->rec->first_us >= s->last.start_us)
+    if (s->n == 1 || names_latest(&s->last, &x))
         mw_evidence_from_flow(&s->last, MW_DET_BEACON, MW_SEV_HIGH, st, v);
     /* live: say it as soon as it is regular; offline: judge the whole series at the end */
     if (mw_detect_is_live(ctx) && regular(b, s, &median, &mad))

@@ -128,6 +128,12 @@ def check(fails, mw, tmp, name, frames, vlan_of, model=None):
               f"untagged {len(want_anoms)}; missing: {lost}")
         fails.check(not [k for k in lost if k[0] == "beacon"],
                     f"{name}: by default the split capture loses its beacon: {lost}")
+        def beacons(anoms):
+            return sorted((a["bs"], a["peer"], a["host"], a["n_flows"]) for a in anoms
+                          if a["detector"] == "beacon")
+        fails.check(beacons(halves) == beacons(want_anoms),
+                    f"{name}: by default the split capture's beacons {beacons(halves)}, the "
+                    f"untagged capture's {beacons(want_anoms)}")
     for threads in ("1", "2"):
         joined, counters, tracking, anoms, err = analyze(
             mw, split, split + f"-nv{threads}.h5", ["--no-vlan-tracking", "-t", threads],

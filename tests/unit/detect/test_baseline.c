@@ -740,8 +740,9 @@ static void test_beacon_all_day(void **state)
 
 /* A capture point that sees each session twice - each direction in a VLAN of its own (two
  * one-way halves), or every packet in two VLANs (duplicates) - gives two records a start:
- * still one beacon of 40 sessions, its bytes not doubled, in any record order. Each start
- * counted twice made every other gap ~0 s and hid the beacon. */
+ * still one beacon of 40 sessions, its bytes not doubled, described by the half that
+ * starts first (with the host name), in any record order. Each start counted twice made
+ * every other gap ~0 s and hid the beacon. */
 static void test_beacon_twin_records(void **state)
 {
     mw_inventory_t *inv = site();
@@ -754,7 +755,10 @@ static void test_beacon_twin_records(void **state)
     for (int k = 0; k < 40; k++) {
         mw_flow_record_t up = flow(T0 + k * 5 * MIN, v4(203, 0, 113, 50), 443, P_TLS, MW_SVC_HTTPS,
                 MW_PLANE_UNKNOWN, MW_ROLE_UNKNOWN, 0, 1100, 2700);
-        mw_flow_record_t down = up;
+        mw_flow_record_t down;
+        snprintf(up.host, sizeof(up.host), "c2.example"); /* the client hello's SNI */
+        down = up;
+        memset(down.host, 0, sizeof(down.host));
         up.s2c = (mw_dir_stats_t){ 0 }; /* the uplink half: the station's packets only */
         down.c2s = (mw_dir_stats_t){ 0 };
         down.flow_id = up.flow_id + 1;
@@ -770,6 +774,7 @@ static void test_beacon_twin_records(void **state)
     assert_int_equal(count_with(a, "beacon", "\"n_flows\":40"), 1);
     assert_int_equal(count_with(a, "beacon", "\"bytes_up\":44000,"), 1);
     assert_int_equal(count_with(a, "beacon", "\"bytes_down\":108000,"), 1);
+    assert_int_equal(count_with(a, "beacon", "\"host\":\"c2.example\""), 1); /* the named half */
     for (i = 0; i < n; i++)
         reversed[i] = recs[n - 1 - i];
     b = detect(m, inv, reversed, n);
