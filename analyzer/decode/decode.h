@@ -92,6 +92,13 @@ int mw__decode_gtp(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len);
  * ports and l4_cut set, 0 when not even the ports are there (decode_l4.c). */
 int mw__decode_cut_ports(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 
+/* Whether the IP header claims need bytes from off on where fewer were captured: the
+ * snaplen cut a transport header (a header-only capture), not a lie of the packet. */
+static inline int mw__cut_by_snaplen(const mw_l3_t *l3, uint32_t off, uint32_t need)
+{
+    return (uint64_t)l3->l3_off + l3->ip_len >= (uint64_t)off + need;
+}
+
 /* Big-endian reads; callers check bounds first. */
 static inline uint16_t mw_get_be16(const uint8_t *b)
 {

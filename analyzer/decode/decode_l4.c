@@ -50,16 +50,25 @@ int mw__decode_cut_ports(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t le
     return 1;
 }
 
+/* A transport header the snaplen cut after its ports (a header-only capture: -s 64 with
+ * IPv6, -s 96 with GTP-U): the packet still counts in its flow, as a soft event. */
+static int snaplen_cut(mw_packet_t *p, const mw_l3_t *l3, int rc, int event)
+{
+    if (rc == MW_DEC_OK && l3->l4_cut && l3->frag != MW_FRAG_FIRST && p->soft_event == 0)
+        p->soft_event = (uint8_t)event;
+    return rc;
+}
+
 int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
     int rc;
 
     switch (l3->l4_proto) {
         case 6:
-            return mw__decode_tcp(d, l3, off, len);
+            return snaplen_cut(p, l3, mw__decode_tcp(d, l3, off, len), MW_DEC_TCP_TRUNCATED);
         case 17:
-            rc = mw__decode_udp(d, l3, off, len);
-            if (rc == MW_DEC_OK && l3 == &p->outer &&
+            rc = snaplen_cut(p, l3, mw__decode_udp(d, l3, off, len), MW_DEC_UDP_TRUNCATED);
+            if (rc == MW_DEC_OK && l3 == &p->outer && !l3->l4_cut &&
                     (l3->sport == 2152 || l3->dport == 2152 || l3->sport == 2123 ||
                             l3->dport == 2123))
                 return mw__decode_gtp(d, p, l3->payload_off, l3->payload_len);
@@ -74,7 +83,7 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
             }
             break;
         case 132:
-            return mw__decode_sctp(d, l3, off, len);
+            return snaplen_cut(p, l3, mw__decode_sctp(d, l3, off, len), MW_DEC_SCTP_TRUNCATED);
         case 1:
         case 58:
             return mw__decode_icmp(d, l3, off, len);

@@ -24,7 +24,8 @@ int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
     uint32_t pos, end, clen;
     unsigned n;
 
-    if (l3->frag == MW_FRAG_FIRST && len < SCTP_COMMON_HLEN)
+    if ((l3->frag == MW_FRAG_FIRST && len < SCTP_COMMON_HLEN) ||
+            (len < SCTP_COMMON_HLEN && mw__cut_by_snaplen(l3, off, SCTP_COMMON_HLEN)))
         return mw__decode_cut_ports(d, l3, off, len) ? MW_DEC_OK : MW_DEC_SCTP_TRUNCATED;
     if (len < SCTP_COMMON_HLEN || !MW_NEED(off, SCTP_COMMON_HLEN, d->caplen))
         return MW_DEC_SCTP_TRUNCATED;

@@ -12,7 +12,9 @@ int mw__decode_tcp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
     const uint8_t *h = d->frame + off;
     uint32_t hlen;
 
-    if (l3->frag == MW_FRAG_FIRST && len < TCP_MIN_HLEN)
+    /* a tiny first fragment, or a header-only capture: the ports still name the flow */
+    if ((l3->frag == MW_FRAG_FIRST && len < TCP_MIN_HLEN) ||
+            (len < TCP_MIN_HLEN && mw__cut_by_snaplen(l3, off, TCP_MIN_HLEN)))
         return mw__decode_cut_ports(d, l3, off, len) ? MW_DEC_OK : MW_DEC_TCP_TRUNCATED;
     if (len < TCP_MIN_HLEN || !MW_NEED(off, TCP_MIN_HLEN, d->caplen))
         return MW_DEC_TCP_TRUNCATED;

@@ -111,6 +111,8 @@ int mw__decode_udp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len)
     const uint8_t *h = d->frame + off;
     uint32_t ulen;
 
+    if (len < UDP_HLEN && mw__cut_by_snaplen(l3, off, UDP_HLEN)) /* header-only capture */
+        return mw__decode_cut_ports(d, l3, off, len) ? MW_DEC_OK : MW_DEC_UDP_TRUNCATED;
     if (len < UDP_HLEN || !MW_NEED(off, UDP_HLEN, d->caplen))
         return MW_DEC_UDP_TRUNCATED;
     ulen = mw_get_be16(h + 4);

@@ -207,6 +207,45 @@ static void test_ike_initiator(void **state)
     assert_int_equal(udp_exchange(500, 500, ike, 32), MW_HS_NONE);
 }
 
+/* A header-only capture (the snaplen cut the transport header after its ports): the ports
+ * name the flow, no flags, nothing for nDPI, a soft event; an IP length that leaves no
+ * room for the header is still a truncated packet, and so is one without its ports. */
+static void test_snaplen_cut_transport_header(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+
+    eth(&f, 0x86dd);
+    ipv6(&f, 6, 20 + 100);
+    tcp(&f, 40000, 830, 5, 0x18);
+    f.n = 14 + 40 + 10; /* -s 64 */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.sport, 40000);
+    assert_int_equal(p.outer.dport, 830);
+    assert_int_equal(p.outer.l4_cut, 1);
+    assert_int_equal(p.outer.tcp_flags, 0);
+    assert_int_equal(p.outer.payload_len, 0);
+    assert_int_equal(p.soft_event, MW_DEC_TCP_TRUNCATED);
+    f.n = 14 + 40 + 3; /* not even the ports */
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TCP_TRUNCATED);
+    f.n = 0; /* the IP header says 10 bytes: no room for a TCP header, a lie */
+    eth(&f, 0x86dd);
+    ipv6(&f, 6, 10);
+    tcp(&f, 40000, 830, 5, 0x18);
+    f.n = 14 + 40 + 10;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_TCP_TRUNCATED);
+    f.n = 0; /* UDP cut after its ports */
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 40, 5, 0);
+    udp(&f, 40000, 161, 8 + 40);
+    f.n = 14 + 20 + 6;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.outer.dport, 161);
+    assert_int_equal(p.outer.l4_cut, 1);
+    assert_int_equal(p.soft_event, MW_DEC_UDP_TRUNCATED);
+}
+
 static void test_ipv4_options_and_lies(void **state)
 {
     frame_t f = { .n = 0 };
@@ -918,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_udp_request_answer),
         cmocka_unit_test(test_ike_initiator),
+        cmocka_unit_test(test_snaplen_cut_transport_header),
         cmocka_unit_test(test_icmp_unreachable_joins_the_quoted_flow),
         cmocka_unit_test(test_reset_and_abort_refuse),
     };
