@@ -29,6 +29,7 @@ enum {
     OPT_NO_PROGRESS,
     OPT_NO_EXTRA_DISSECTION,
     OPT_NO_VLAN_TRACKING,
+    OPT_DEDUP,
     OPT_DEFLATE_THREADS,
     OPT_NO_PROMISC,
     OPT_MODEL,
@@ -93,6 +94,8 @@ static const char usage_common[] =
         "                           DNS answers) are not found (README, Performance)\n"
         "      --no-vlan-tracking   a flow is its addresses and ports in any VLAN: for a\n"
         "                           SPAN port that tags each direction with its own VLAN\n"
+        "      --dedup              drop a copy of an IP packet seen within 2 ms (a SPAN port\n"
+        "                           mirroring both sides of a link); copies are counted anyway\n"
         "      --model MODEL.h5     score traffic against a learned baseline (needs --inventory)\n"
         "      --anomalies FILE     also write anomalies as JSON lines (- = stdout)\n"
         "      --syslog             also send each anomaly to syslog\n"
@@ -170,7 +173,7 @@ static const char usage_extract[] =
 
 const char *mw_config_usage(enum mw_command command)
 {
-    static char buf[4096];
+    static char buf[8192];
 
     switch (command) {
         case MW_CMD_ANALYZE:
@@ -350,6 +353,7 @@ static const struct option longopts[] = {
     { "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
     { "no-extra-dissection", no_argument, NULL, OPT_NO_EXTRA_DISSECTION },
     { "no-vlan-tracking", no_argument, NULL, OPT_NO_VLAN_TRACKING },
+    { "dedup", no_argument, NULL, OPT_DEDUP },
     { "no-promisc", no_argument, NULL, OPT_NO_PROMISC },
     { "model", required_argument, NULL, OPT_MODEL },
     { "anomalies", required_argument, NULL, OPT_ANOMALIES },
@@ -412,6 +416,9 @@ static int parse_options(mw_config_t *cfg, int argc, char **argv, char *errbuf, 
                 break;
             case OPT_NO_VLAN_TRACKING:
                 cfg->vlan_tracking = 0;
+                break;
+            case OPT_DEDUP:
+                cfg->dedup = 1;
                 break;
             case OPT_NO_PROGRESS:
                 cfg->progress = 0;

@@ -48,6 +48,7 @@ typedef struct mw_config {
     unsigned deflate_threads; /* --deflate-threads (0: 1 + 1 per 8 usable cores, at most 4) */
     int extra_dissection;     /* 0: nDPI stops at a flow's application (--no-extra-dissection) */
     int vlan_tracking;        /* 0: the VLAN id is no part of a flow's key (--no-vlan-tracking) */
+    int dedup;                /* --dedup: copies of a packet seen just before are dropped */
     unsigned readers;  /* capture: reader threads in one PACKET_FANOUT group; analyze: threads
                         * reading each plain pcap file ahead (0: libpcap, inline) */
     int readers_given; /* --readers was given (analyze's default depends on the usable CPUs) */

@@ -754,6 +754,7 @@ static void add_reader_counts(mw_run_summary_t *sum, const mw_run_summary_t *r)
     sum->alloc_failures += r->alloc_failures;
     sum->clock_back += r->clock_back;
     sum->clock_ahead += r->clock_ahead;
+    sum->duplicates += r->duplicates;
     if (r->first_us != 0 && (sum->first_us == 0 || r->first_us < sum->first_us))
         sum->first_us = r->first_us;
     if (r->last_us > sum->last_us)

@@ -30,6 +30,7 @@ typedef struct mw_run_summary {
     uint64_t clock_back;          /* packets more than a second older than the one before */
     uint64_t clock_ahead;         /* packets more than a day newer than the one before */
     uint64_t vlan_split_sessions; /* seen one way in one VLAN, the other way in another */
+    uint64_t duplicates;          /* IP packets that were copies of one seen just before */
     uint32_t peak_flows;
     unsigned readers;           /* capture --readers (1 otherwise) */
     unsigned read_threads;      /* analyze --readers: threads reading a file at once (0: none) */

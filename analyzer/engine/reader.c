@@ -89,6 +89,11 @@ int mw_reader_open_tables(
         mw_fmt_err(errbuf, errlen, "out of memory for the FTP data table");
         return MW_ENOMEM;
     }
+    rd->dups = mw_dup_table_create(MW_DUP_WINDOW_US);
+    if (rd->dups == NULL) {
+        mw_fmt_err(errbuf, errlen, "out of memory for the duplicate table");
+        return MW_ENOMEM;
+    }
     return 0;
 }
 
@@ -97,6 +102,8 @@ void mw_reader_close_tables(mw_reader_t *rd)
     mw_flow_table_destroy(rd->tunnels);
     mw_frag_table_destroy(rd->frags);
     mw_ftp_expect_destroy(rd->ftp);
+    mw_dup_table_destroy(rd->dups);
+    rd->dups = NULL;
     rd->tunnels = NULL;
     rd->frags = NULL;
     rd->ftp = NULL;
@@ -128,6 +135,9 @@ void mw_reader_prepare(void *ctx, const mw_raw_packet_t *raw, void *out)
     p->vlan_untracked = (uint8_t)(ctx != NULL && !((const mw_config_t *)ctx)->vlan_tracking);
     pp->tunnel_ctx = 0;
     pp->have_tunnel = pp->have_flow = 0;
+    pp->copy_hash = pp->rc == MW_DEC_OK || pp->rc == MW_DEC_IP_FRAGMENT_LATER
+                            ? mw_dup_hash(raw->data, &p->outer)
+                            : 0;
     /* a later fragment's ports come from the fragment table: the reader makes its keys */
     if (pp->rc != MW_DEC_OK)
         return;
@@ -313,6 +323,33 @@ static void note_clock(mw_reader_t *rd, const mw_raw_packet_t *raw)
     rd->prev_file = raw->file_index;
 }
 
+#define DUP_WARN_PACKETS 1000 /* packets read before a share of copies means something */
+#define DUP_WARN_PERCENT 5    /* a mirror that shows a link twice: far more; a few: chance */
+
+/* Whether p is a copy of a packet just before (counted); says so once when they are 5 % or
+ * more of what was read and --dedup is not dropping them. */
+static int is_copy(
+        mw_reader_t *rd, const mw_prepared_packet_t *pp, const mw_packet_t *p, const uint8_t *frame)
+{
+    mw_run_summary_t *sum = rd->sum;
+    uint64_t hash = pp != NULL ? pp->copy_hash : mw_dup_hash(frame, &p->outer);
+
+    if (!mw_dup_table_seen(rd->dups, hash, p->ts_us))
+        return 0;
+    sum->duplicates++;
+    if (!rd->dups_warned && !rd->sh->cfg->dedup && rd->index == 0 &&
+            sum->packets >= DUP_WARN_PACKETS &&
+            sum->duplicates * 100 >= sum->packets * DUP_WARN_PERCENT) {
+        rd->dups_warned = 1;
+        mw_log_warn("%llu of the first %llu packets were copies of one seen within %d ms (a "
+                    "SPAN port mirroring both sides of a link?): flows count them twice; "
+                    "--dedup drops the copies",
+                (unsigned long long)sum->duplicates, (unsigned long long)sum->packets,
+                MW_DUP_WINDOW_US / 1000);
+    }
+    return 1;
+}
+
 void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
 {
     const mw_reader_shared_t *sh = rd->sh;
@@ -358,6 +395,9 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
         p->vlan_untracked = (uint8_t)!sh->cfg->vlan_tracking;
     }
+    if ((rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) && is_copy(rd, pp, p, raw->data) &&
+            sh->cfg->dedup)
+        return;
     if (rc == MW_DEC_IP_FRAGMENT_LATER) {
         later_fragment(rd, p, raw->data, held);
         return;

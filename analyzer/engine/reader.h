@@ -22,6 +22,7 @@
 #include "engine/engine.h"
 #include "engine/worker.h"
 #include "flow/flow_table.h"
+#include "flow/dup_table.h"
 #include "flow/frag_table.h"
 
 struct mw_inventory;
@@ -57,6 +58,8 @@ typedef struct mw_reader {
     int64_t prev_ts_us; /* the packet before: clock jumps are counted */
     uint32_t prev_file;
     int order_warned;
+    mw_dup_table_t *dups; /* copies of packets (a SPAN port mirroring both sides) */
+    int dups_warned;
     _Atomic int64_t progress_us; /* tunnel records come from the reader */
     /* helpers: their thread, and what reader 0 reads of them while they run */
     pthread_t thread;
@@ -77,6 +80,7 @@ typedef struct mw_prepared_packet {
     uint8_t have_flow;   /* flow is set: the flow it is dispatched to */
     uint8_t pad_[2];
     uint64_t tunnel_ctx; /* with flow: the inner flow's tunnel part of its key */
+    uint64_t copy_hash;  /* mw_dup_hash() of an IP packet, else 0 */
     mw_flow_ref_t tunnel;
     mw_flow_ref_t flow;
 } mw_prepared_packet_t;

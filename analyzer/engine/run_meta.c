@@ -56,6 +56,7 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("clock_jumps_back", s->clock_back);
     ADD("clock_jumps_ahead", s->clock_ahead);
     ADD("vlan_split_sessions", s->vlan_split_sessions);
+    ADD("duplicate_packets", s->duplicates);
     ADD("flows_written", s->flows_written);
     ADD("flows_evicted", s->flows_evicted);
     ADD("flow_alloc_failures", s->alloc_failures);
@@ -166,6 +167,7 @@ static int write_attrs(mw_h5_writer_t *w, const mw_config_t *cfg)
     rc |= mw_h5_writer_attr_int64(w, "max_flows", cfg->max_flows);
     rc |= mw_h5_writer_attr_int64(w, "extra_dissection", cfg->extra_dissection);
     rc |= mw_h5_writer_attr_int64(w, "vlan_tracking", cfg->vlan_tracking);
+    rc |= mw_h5_writer_attr_int64(w, "dedup", cfg->dedup);
     rc |= mw_h5_writer_attr_int64(w, "complete", 0);
     rc |= mw_h5_writer_attr_int64(w, "stop_signal", 0);
     if (cfg->model != NULL)

@@ -62,6 +62,10 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
                     (unsigned long long)s->ftp_refused);
         fputc('\n', out);
     }
+    if (s->duplicates > 0)
+        fprintf(out, "duplicates   %llu packets were copies of one seen within 2 ms (%s)\n",
+                (unsigned long long)s->duplicates,
+                cfg->dedup ? "dropped: --dedup" : "counted twice; --dedup drops them");
     if (s->vlan_split_sessions > 0)
         fprintf(out,
                 "vlan         %llu sessions seen one way in one VLAN and the other way in another "
