@@ -122,7 +122,7 @@ static int parse_site(parse_ctx_t *p, const yaml_node_t *n, mw_batch_site_t *s)
 
     if (n->type != YAML_MAPPING_NODE)
         return fail_at(p, n, "%s",
-                "each site is a mapping (name, match, inventory, model, vlan_tracking)");
+                "each site is a mapping (name, match, inventory, model, vlan_tracking, dedup)");
     for (pair = n->data.mapping.pairs.start; pair < n->data.mapping.pairs.top; pair++) {
         const yaml_node_t *k = yaml_document_get_node(p->doc, pair->key);
         const yaml_node_t *v = yaml_document_get_node(p->doc, pair->value);
@@ -136,16 +136,19 @@ static int parse_site(parse_ctx_t *p, const yaml_node_t *n, mw_batch_site_t *s)
                 return MW_EINVAL;
             continue;
         }
-        if (strcmp(key, "vlan_tracking") == 0) {
+        if (strcmp(key, "vlan_tracking") == 0 || strcmp(key, "dedup") == 0) {
             const char *b = scalar(v);
             if (b == NULL || (strcmp(b, "true") != 0 && strcmp(b, "false") != 0))
-                return fail_at(p, v, "%s", "vlan_tracking: wants true or false");
-            s->no_vlan_tracking = strcmp(b, "false") == 0;
+                return fail_at(p, v, "%s: wants true or false", key);
+            if (strcmp(key, "dedup") == 0)
+                s->dedup = strcmp(b, "true") == 0;
+            else
+                s->no_vlan_tracking = strcmp(b, "false") == 0;
             continue;
         }
         if (strcmp(key, "name") != 0 && strcmp(key, "inventory") != 0 && strcmp(key, "model") != 0)
-            return fail_at(
-                    p, k, "unknown key '%s' (name, match, inventory, model, vlan_tracking)", key);
+            return fail_at(p, k,
+                    "unknown key '%s' (name, match, inventory, model, vlan_tracking, dedup)", key);
         if (scalar(v) == NULL || scalar(v)[0] == '\0')
             return fail_at(p, v, "%s: wants a non-empty string", key);
         if (strcmp(key, "name") == 0) {

@@ -14,6 +14,7 @@ typedef struct mw_batch_site {
     char *inventory;      /* absolute path */
     char *model;          /* absolute path, NULL = flows only */
     int no_vlan_tracking; /* vlan_tracking: false - analyze --no-vlan-tracking */
+    int dedup;            /* dedup: true - analyze --dedup */
 } mw_batch_site_t;
 
 typedef struct mw_batch_config mw_batch_config_t;

@@ -58,6 +58,8 @@ int mw__batch_job_prepare(mw_batch_job_t *j, char *const **argv, int *log_fd)
     }
     if (j->no_vlan_tracking)
         j->argv[k++] = (char *)"--no-vlan-tracking";
+    if (j->dedup)
+        j->argv[k++] = (char *)"--dedup";
     j->argv[k++] = (char *)"-o";
     j->argv[k++] = j->results;
     j->argv[k++] = (char *)"--";

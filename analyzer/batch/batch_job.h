@@ -22,6 +22,7 @@ typedef struct mw_batch_job {
     int64_t mtime_ns;
     const char *site, *inventory, *model; /* model NULL: none */
     int no_vlan_tracking;                 /* the site's captures tag each direction apart */
+    int dedup;                            /* ... show packets twice: drop the copies */
     /* owned (mw__batch_job_free) */
     char *base;     /* captures/SITE/NAME, relative to the night directory */
     char *results;  /* absolute paths */

@@ -39,7 +39,7 @@ static const char batch_usage[] =
         "OUTDIR/NIGHT/index.h5 (the night as one table), anomalies.jsonl and night.json.\n"
         "Captures may be pcap or pcapng, plain, gzip or zstd. See docs/BATCH.md.\n\n"
         "  -c, --config FILE        sites: name, match patterns, inventory, model,\n"
-        "                           vlan_tracking (YAML)\n"
+        "                           vlan_tracking, dedup (YAML)\n"
         "  -o, --output OUTDIR      output tree (state in OUTDIR/state, locked while running)\n"
         "  -j, --jobs N             captures analyzed at once (default: online CPUs)\n"
         "      --night YYYY-MM-DD   the night to file results under (default: today, local)\n"
@@ -288,6 +288,7 @@ static int plan(run_t *r, char *errbuf, size_t errlen)
             j->inventory = st->inventory;
             j->model = st->model;
             j->no_vlan_tracking = st->no_vlan_tracking;
+            j->dedup = st->dedup;
         }
         if (name_job(r, r->njobs) != 0) {
             r->njobs++;

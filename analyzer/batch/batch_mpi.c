@@ -87,6 +87,7 @@ static int send_job(mw_batch_mpi_t *m, size_t i, int rank, char *err, size_t err
     mw__batch_msg_str(&msg, j->inventory);
     mw__batch_msg_str(&msg, j->model);
     mw__batch_msg_u64(&msg, (uint64_t)j->no_vlan_tracking);
+    mw__batch_msg_u64(&msg, (uint64_t)j->dedup);
     mw__batch_msg_str(&msg, j->base);
     rc = mw__batch_msg_send(&msg, rank, MW_TAG_ASSIGN, err, errlen);
     mw__batch_msg_free(&msg);

@@ -69,6 +69,7 @@ static int take_assign(worker_t *w, mw_batch_msg_t *msg)
     j->inventory = mw__batch_msg_get_str(msg);
     j->model = mw__batch_msg_get_str(msg);
     j->j.no_vlan_tracking = mw__batch_msg_get_u64(msg) != 0;
+    j->j.dedup = mw__batch_msg_get_u64(msg) != 0;
     base = mw__batch_msg_get_str(msg);
     j->j.path = j->path;
     j->j.site = j->site;

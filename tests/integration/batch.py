@@ -115,7 +115,8 @@ def same_tables(x, y):
 
 def vlan_checks(mw, src, tmp, fails, untagged):
     """vlan_tracking: false makes the site's analyze runs join the two VLANs' halves (the
-    untagged day's records); by default the capture's log says so."""
+    untagged day's records); by default the capture's log says so. dedup: true (given with
+    it here) reaches the runs too."""
     spool = os.path.join(tmp, "spool-vlan", "south")
     os.makedirs(spool)
     inv = ra.inventory(os.path.join(src, "captures", "site.yaml"))
@@ -131,7 +132,8 @@ def vlan_checks(mw, src, tmp, fails, untagged):
         cfg = write_config(c, src, "sites:\n  - name: south\n    match: '*/south/*'\n"
                            f"    inventory: {src}/captures/site.yaml\n"
                            f"    model: {src}/models/demo-site.h5\n"
-                           f"    vlan_tracking: {tracking}\n")
+                           f"    vlan_tracking: {tracking}\n"
+                           f"    dedup: {'true' if tracking == 'false' else 'false'}\n")
         out = os.path.join(c, "out")
         r = batch(mw, cfg, out, os.path.dirname(spool))
         fails.check(r.returncode == 1, f"vlan_tracking {tracking}: exit {r.returncode} (want 1: "
@@ -139,6 +141,8 @@ def vlan_checks(mw, src, tmp, fails, untagged):
         base = os.path.join(out, NIGHT, "captures", "south", "incident-vlan")
         with h5py.File(base + ".h5", "r") as f:
             rows, attr = len(f["flows"]), int(f.attrs["vlan_tracking"])
+            dedup = int(f.attrs["dedup"])
+        fails.check(dedup == (tracking == "false"), f"vlan_tracking {tracking}: dedup {dedup}")
         log = open(base + ".log").read()
         fails.check(attr == (tracking == "true") and ("--no-vlan-tracking" in log) == want_warning,
                     f"vlan_tracking {tracking}: /meta {attr}, log {log!r}")
@@ -352,6 +356,9 @@ def main():
             ("sites:\n  - name: x\n    match: '*'\n"
              f"    inventory: {src}/captures/site.yaml\n    vlan_tracking: no\n"):
             ":5: vlan_tracking: wants true or false",
+            ("sites:\n  - name: x\n    match: '*'\n"
+             f"    inventory: {src}/captures/site.yaml\n    dedup: 1\n"):
+            ":5: dedup: wants true or false",
         }
         for text, want in bad.items():
             c = write_config(tmp, src, text)

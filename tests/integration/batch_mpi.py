@@ -59,14 +59,14 @@ def index(out):
     return t, attrs, open(os.path.join(d, "anomalies.jsonl")).read()
 
 
-def vlan_tracking_of(out):
-    """/meta vlan_tracking of every capture's results file of the night."""
+def meta_of(out, name):
+    """Root attribute name of every capture's results file of the night."""
     vals = []
     for root, _, files in os.walk(os.path.join(out, NIGHT, "captures")):
         for n in files:
             if n.endswith(".h5"):
                 with h5py.File(os.path.join(root, n), "r") as f:
-                    vals.append(int(f.attrs["vlan_tracking"]))
+                    vals.append(int(f.attrs[name]))
     return vals
 
 
@@ -154,11 +154,12 @@ def main():
     fails = Failures()
     with tempfile.TemporaryDirectory(prefix="mw-batch-mpi-") as tmp:
         spool = make_spool(tmp, scengen, src)
-        # vlan_tracking: false travels to the ranks with each capture
+        # vlan_tracking: false and dedup: true travel to the ranks with each capture
         cfg = write_config(tmp, src, "sites:\n  - name: north\n"
                            "    match: [\"*/north/*\", \"*/north2/*\"]\n"
                            f"    inventory: {src}/captures/site.yaml\n"
-                           f"    model: {src}/models/demo-site.h5\n    vlan_tracking: false\n")
+                           f"    model: {src}/models/demo-site.h5\n    vlan_tracking: false\n"
+                           "    dedup: true\n")
         ncaps = sum(len(fs) for _, _, fs in os.walk(spool))
 
         # 1. the same index whatever ran it
@@ -173,9 +174,12 @@ def main():
             fails.check(r.returncode == 3, f"-np {n}: exit {r.returncode}: {r.stderr[-2000:]}")
             d = same_index(ref, index(out))
             fails.check(not d, f"-np {n}: index differs from --jobs 1: {d}")
-            tracking = vlan_tracking_of(out)
+            tracking = meta_of(out, "vlan_tracking")
             fails.check(tracking and set(tracking) == {0},
                         f"-np {n}: vlan_tracking of the results files {tracking}, want 0")
+            dedup = meta_of(out, "dedup")
+            fails.check(dedup and set(dedup) == {1},
+                        f"-np {n}: dedup of the results files {dedup}, want 1")
             lines = state_lines(out)
             fails.check(len(lines) == ncaps - 1 and
                         len({ln.split("\t")[-1] for ln in lines}) == ncaps - 1,
