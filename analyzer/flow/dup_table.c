@@ -1,5 +1,5 @@
 /*
- * dup_table.c - see dup_table.h. One hash a packet (XXH3 over at most 128
+ * dup_table.c - see dup_table.h. One hash a packet (XXH3 over at most 64
  * bytes, on the reader's thread); a slot holds the hash and when it was seen.
  */
 #include "flow/dup_table.h"
@@ -8,13 +8,18 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "decode/decode.h"
+
 #define SLOT_BITS  12
 #define SLOTS      (1u << SLOT_BITS)
-#define HASH_BYTES 128
+#define HASH_BYTES 64
 
+/* 8 bytes a slot, so the table (32 kB) stays in the cache of a core that reads packets: the
+ * hash's low half and the time in microseconds, wrapping every 71 minutes - a copy comes
+ * within 2 ms, and a stale slot must also hold the same packet to pass for one. */
 typedef struct slot {
-    uint64_t hash; /* 0: empty */
-    int64_t ts_us;
+    uint32_t tag; /* 0: empty */
+    uint32_t ts_us;
 } slot_t;
 
 struct mw_dup_table {
@@ -42,31 +47,35 @@ size_t mw_dup_table_bytes(void)
 }
 
 /* The packet's bytes as a copy of it would carry them: no TTL or hop limit, no IPv4
- * header checksum (a router forwarding it changed both). */
+ * header checksum (a router forwarding it changed both). What comes before them is the
+ * seed, what comes after is hashed where it lies: nothing is copied. */
 uint64_t mw_dup_hash(const uint8_t *frame, const mw_l3_t *l3)
 {
-    uint8_t b[HASH_BYTES];
+    const uint8_t *b = frame + l3->l3_off;
     uint32_t n = l3->l3_len < HASH_BYTES ? l3->l3_len : HASH_BYTES;
-    uint64_t h;
+    int v4 = l3->ip_version == 4;
+    uint32_t skip = v4 ? 12 : 8; /* IPv4: up to TTL, protocol, checksum; IPv6: the hop limit */
+    uint64_t head, h;
 
-    memcpy(b, frame + l3->l3_off, n);
-    if (l3->ip_version == 4 && n >= 12) {
-        b[8] = 0;
-        b[10] = b[11] = 0;
-    } else if (l3->ip_version == 6 && n >= 8) {
-        b[7] = 0;
+    if (n < skip) {
+        h = XXH3_64bits_withSeed(b, n, l3->ip_len);
+    } else {
+        /* IPv4 bytes 0-7 (version to fragment offset) and the protocol; IPv6 bytes 0-6 */
+        head = (uint64_t)mw_get_be32(b) << 32 | mw_get_be32(b + 4);
+        head = v4 ? head ^ (uint64_t)b[9] << 8 : head & ~(uint64_t)0xff;
+        h = XXH3_64bits_withSeed(b + skip, n - skip, head);
     }
-    h = XXH3_64bits_withSeed(b, n, l3->ip_len);
     return h != 0 ? h : 1;
 }
 
 int mw_dup_table_seen(mw_dup_table_t *t, uint64_t h, int64_t ts_us)
 {
     slot_t *s = &t->slots[h >> (64 - SLOT_BITS)];
+    uint32_t tag = (uint32_t)h | 1u, now = (uint32_t)ts_us;
 
-    if (s->hash == h && ts_us >= s->ts_us && ts_us - s->ts_us <= t->window_us)
+    if (s->tag == tag && now - s->ts_us <= (uint32_t)t->window_us)
         return 1;
-    s->hash = h;
-    s->ts_us = ts_us;
+    s->tag = tag;
+    s->ts_us = now;
     return 0;
 }

@@ -2,10 +2,10 @@
  * dup_table.h - finds copies of an IP packet seen moments before: a SPAN
  * port that mirrors both sides of a link (or a port's ingress and egress)
  * shows each packet twice, and every flow then counts twice its packets and
- * bytes. A copy is the same IP packet - its first 128 bytes and its length,
+ * bytes. A copy is the same IP packet - its first 64 bytes and its length,
  * the TTL / hop limit and the IPv4 header checksum left out (a routed copy
  * differs in those alone) - within window_us of packet time. The table is
- * direct-mapped and fixed in size: a packet pushed out before its copy came
+ * direct-mapped and fixed in size (32 kB): a packet pushed out before its copy came
  * leaves the copy uncounted. One table per reader thread; nothing is locked.
  */
 #ifndef MW_DUP_TABLE_H
