@@ -2,7 +2,8 @@
  * fuzz_decode.c - libFuzzer target for the decoders and the flow table: the
  * first byte picks a link type, the rest is a frame. Decoding must never read
  * out of bounds (ASan), and whatever decodes is accounted to a flow table so
- * key building and statistics see hostile values too.
+ * key building and statistics see hostile values too, and hashed as the reader
+ * hashes packets to find copies.
  * Built twice: with libFuzzer (-DMW_FUZZ=ON, clang) and with replay_main.c,
  * which ctest runs over the corpus.
  */
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "decode/decode.h"
+#include "flow/dup_table.h"
 #include "flow/flow_table.h"
 
 static const int link_types[] = { 1, 113, 276, 12, 101, 228, 229, 0, 108, 9, 50, 104 };
@@ -43,6 +45,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.wirelen = (uint32_t)size - 1;
     rc = mw_decode_frame(link_types[data[0] % (sizeof(link_types) / sizeof(link_types[0]))],
             data + 1, (uint32_t)size - 1, &p);
+    if (rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER)
+        (void)mw_dup_hash(data + 1, &p.outer);
     if (rc == MW_DEC_OK && table != NULL)
         mw_flow_table_account(table, &p, mw_packet_flow_l3(&p), mw_flow_kind_of(&p), 0, 0, &dir);
     return 0;
