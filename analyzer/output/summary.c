@@ -6,11 +6,27 @@
 
 #include "decode/decode.h"
 
+/* One line of the decode events with a count, "label name n, name n...tail"; none: nothing. */
+static void print_events(FILE *out, const char *label, const uint64_t *counts, const char *tail)
+{
+    unsigned i;
+    int any = 0;
+
+    for (i = 1; i < MW_DEC_COUNT; i++) {
+        if (counts[i] == 0)
+            continue;
+        fprintf(out, "%s %s %llu", any ? "," : label, mw_decode_event_name(i),
+                (unsigned long long)counts[i]);
+        any = 1;
+    }
+    if (any)
+        fputs(tail, out);
+}
+
 void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t *s)
 {
     double rate = s->elapsed_s > 0 ? (double)s->packets / s->elapsed_s : 0.0;
     unsigned i;
-    int any = 0;
 
     fprintf(out, "packets      %llu (%.1f MB) in %.2f s, %.0f packets/s\n",
             (unsigned long long)s->packets, (double)s->bytes / 1e6, s->elapsed_s, rate);
@@ -32,26 +48,11 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
             (unsigned long long)s->flows_evicted);
     fprintf(out, "tracked      %llu packets, %llu in GTP-U tunnels\n",
             (unsigned long long)s->tracked_packets, (unsigned long long)s->tunnel_packets);
-    for (i = 1; i < MW_DEC_COUNT; i++) {
-        if (s->decode_events[i] == 0)
-            continue;
-        fprintf(out, "%s %s %llu", any ? "," : "skipped     ", mw_decode_event_name(i),
-                (unsigned long long)s->decode_events[i]);
-        any = 1;
-    }
-    if (any)
-        fputc('\n', out);
+    print_events(out, "skipped     ", s->decode_events, "\n");
     /* still counted: a transport header the snaplen cut after its ports, a bad tunnel
      * inside a good packet (its tunnel flow has it) */
-    for (any = 0, i = 1; i < MW_DEC_COUNT; i++) {
-        if (s->soft_events[i] == 0)
-            continue;
-        fprintf(out, "%s %s %llu", any ? "," : "counted     ", mw_decode_event_name(i),
-                (unsigned long long)s->soft_events[i]);
-        any = 1;
-    }
-    if (any)
-        fputs(" (cut short or broken inside: counted by what could be read)\n", out);
+    print_events(out, "counted     ", s->soft_events,
+            " (cut short or broken inside: counted by what could be read)\n");
     if (s->ftp_announced > 0) {
         fprintf(out, "ftp          %llu data connections announced on control sessions",
                 (unsigned long long)s->ftp_announced);

@@ -106,6 +106,17 @@ def frames(pcap):
     return int(out.split("Number of packets:")[1].split()[0])
 
 
+def random_cuts(path, tmp, rnd):
+    """CUTS copies of path that begin at a random frame: (that frame, the copy's path)."""
+    n = frames(path)
+    for i in range(CUTS):
+        first = rnd.randrange(2, max(3, n))
+        cut = os.path.join(tmp, f"cut{i}.pcap")
+        subprocess.run(["editcap", "-F", "pcap", "-r", path, cut, f"{first}-{n}"],
+                       check=True, capture_output=True)
+        yield first, cut
+
+
 def check_copy(fails, name, df, truth):
     matched = wrong = claimed = 0
     for r in df.itertuples():
@@ -136,12 +147,7 @@ def main():
             full = flows(mw, path, os.path.join(tmp, "full.h5"))
             truth = truth_of(full)
             fails.check(truth, f"{rel}: no handshake seen in the full capture")
-            n = frames(path)
-            for i in range(CUTS):
-                first = rnd.randrange(2, max(3, n))
-                cut = os.path.join(tmp, f"cut{i}.pcap")
-                subprocess.run(["editcap", "-F", "pcap", "-r", path, cut, f"{first}-{n}"],
-                               check=True, capture_output=True)
+            for first, cut in random_cuts(path, tmp, rnd):
                 m, _ = check_copy(fails, f"{rel} cut at {first}", flows(mw, cut,
                                   os.path.join(tmp, "c.h5")), truth)
                 total += m
@@ -176,12 +182,7 @@ def main():
             fails.check(all(both_500.orient == 1),
                         f"{rel}: 500 <-> 500 not named from the headers: {list(both_500.orient)}")
             ike += n_full
-            n = frames(path)
-            for i in range(CUTS):
-                first = rnd.randrange(2, max(3, n))
-                cut = os.path.join(tmp, f"ike{i}.pcap")
-                subprocess.run(["editcap", "-F", "pcap", "-r", path, cut, f"{first}-{n}"],
-                               check=True, capture_output=True)
+            for first, cut in random_cuts(path, tmp, rnd):
                 ike += check_ike(fails, f"{rel} cut at {first}", mw_flows.load(
                     flows_file(mw, cut, os.path.join(tmp, "ike-c.h5"))), truth)
             one = os.path.join(tmp, "ike-oneway.pcap")
