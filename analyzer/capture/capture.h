@@ -86,6 +86,10 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
 /* Async-signal-safe: makes a blocked read return soon. */
 void mw_capture_break(mw_capture_t *cap);
 
+/* Live: reads return 0 at once when nothing waits from now on (a stop drains the ring
+ * without waiting for more). 0, or -1 when it cannot be set. */
+int mw_capture_set_nonblock(mw_capture_t *cap);
+
 /* Live, nonblock: waits up to ms for packets to read. 1 when there may be some, 0 not. */
 int mw_capture_wait(mw_capture_t *cap, int ms);
 

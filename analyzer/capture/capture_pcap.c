@@ -533,6 +533,15 @@ void mw_capture_break(mw_capture_t *cap)
         pcap_breakloop(cap->pcap);
 }
 
+int mw_capture_set_nonblock(mw_capture_t *cap)
+{
+    char perr[PCAP_ERRBUF_SIZE];
+
+    if (cap == NULL || cap->pcap == NULL || !cap->live)
+        return -1;
+    return pcap_setnonblock(cap->pcap, 1, perr) == 0 ? 0 : -1;
+}
+
 int mw_capture_wait(mw_capture_t *cap, int ms)
 {
     struct pollfd pfd = { .events = POLLIN };

@@ -632,6 +632,8 @@ static int read_loop(engine_t *e, char *errbuf, size_t errlen)
                     mw_capture_total_bytes(e->cap), live);
         }
     }
+    if (live && mw_engine_stop_signal && result == 0)
+        mw_reader_drain(&e->readers[0], e->ring); /* what was captured before the stop */
     mw_reader_publish(&e->readers[0]);
     if (e->cfg->prometheus != NULL)
         emit_status(e); /* the textfile ends with the run's last numbers */

@@ -23,6 +23,7 @@
 #define HELPER_TICK_MS   1000 /* a helper's wall-clock tick on a quiet link */
 #define HELPER_REOPEN_MS 2000 /* a helper's interface is opened again this often, as reader 0's */
 #define HELPER_POLL_MS   100  /* a quiet helper looks at its stop flag this often */
+#define STOP_DRAIN_MS    1000 /* a stop reads what the kernel already holds, this long at most */
 #define HELPER_POST      1024 /* packets between a helper's posted counters */
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
@@ -517,6 +518,27 @@ static int helper_reopen(mw_reader_t *rd)
     return -1;
 }
 
+int mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
+{
+    int64_t until = mw_monotonic_ms() + STOP_DRAIN_MS;
+    int n = 0;
+
+    if (mw_capture_set_nonblock(rd->cap) != 0)
+        return 0;
+    while (mw_monotonic_ms() < until) {
+        mw_raw_packet_t raw;
+        char err[MW_ERRBUF_SIZE] = "";
+
+        if (mw_capture_next(rd->cap, &raw, err, sizeof(err)) != 1)
+            break;
+        if (ring != NULL)
+            mw_pcap_ring_write(ring, &raw);
+        mw_reader_packet(rd, &raw);
+        n++;
+    }
+    return n;
+}
+
 /* The loop of readers 1..N-1: read, decode, track tunnels, dispatch; never blocks long
  * (nonblocking handle, polled) so a stop or a tick is never late. */
 static void *reader_main(void *arg)
@@ -547,6 +569,8 @@ static void *reader_main(void *arg)
             break;
         }
     }
+    if (atomic_load(rd->sh->stop_signal))
+        mw_reader_drain(rd, NULL);
     helper_tick(rd);
     mw_reader_publish(rd);
     rd->cpu_s = mw_thread_cpu_s();
