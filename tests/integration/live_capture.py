@@ -2,7 +2,9 @@
 """Live capture for real: `mastwatch capture -i lo` while tcpreplay sends a
 known capture onto the loopback interface. Checks the flows written, that
 -Z dropped root (process uid and file owner), that SIGTERM leaves a complete
-HDF5 file with exit 0, and that -c stops the capture by itself.
+HDF5 file with exit 0 - also with 100 packets still waiting in the kernel ring (the
+process stopped with SIGSTOP while they were sent: they are read before the run ends) -
+and that -c stops the capture by itself.
 Needs root and tcpreplay; exits 77 (skip) otherwise.
 
 usage: live_capture.py MASTWATCH
@@ -107,6 +109,22 @@ def main():
         fails.check(mw_flows.counters(out2)["packets"] == 30, "-c 30 did not stop at 30 packets")
     else:
         fails.check(False, "-c 30: no output")
+    # a stop while packets wait in the kernel ring (the run stopped behind them): read first
+    out4 = os.path.join(tmp, "drain.h5")
+    proc = subprocess.Popen([mw, "capture", "-q", "-i", "lo", "-f", flt, "-o", out4],
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)
+    os.kill(proc.pid, signal.SIGSTOP)
+    run(["tcpreplay", "-i", "lo", "--pps", "500", pcap])
+    time.sleep(1.5)  # the kernel retires the ring's blocks
+    os.kill(proc.pid, signal.SIGTERM)
+    os.kill(proc.pid, signal.SIGCONT)
+    err = finish(proc)
+    fails.check(proc.returncode == 0 and os.path.exists(out4) and
+                mw_flows.counters(out4)["packets"] == 100,
+                f"SIGTERM with 100 packets waiting in the ring: exit {proc.returncode}, "
+                f"{mw_flows.counters(out4)['packets'] if os.path.exists(out4) else 'no file'} "
+                f"read: {err[-300:]}")
     # --model: an anomaly is reported while the capture runs, within a window of its evidence
     root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
     model = os.path.join(root, "models", "demo-site.h5")
