@@ -521,15 +521,21 @@ static int helper_reopen(mw_reader_t *rd)
 int mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
 {
     int64_t until = mw_monotonic_ms() + STOP_DRAIN_MS;
-    int n = 0;
+    int n = 0, woken = 0;
 
     if (mw_capture_set_nonblock(rd->cap) != 0)
         return 0;
     while (mw_monotonic_ms() < until) {
         mw_raw_packet_t raw;
         char err[MW_ERRBUF_SIZE] = "";
+        int rc = mw_capture_next(rd->cap, &raw, err, sizeof(err));
 
-        if (mw_capture_next(rd->cap, &raw, err, sizeof(err)) != 1)
+        /* the stop's pcap_breakloop() makes one read return 0 whatever waits: read again */
+        if (rc == 0 && !woken) {
+            woken = 1;
+            continue;
+        }
+        if (rc != 1)
             break;
         if (ring != NULL)
             mw_pcap_ring_write(ring, &raw);
