@@ -518,13 +518,13 @@ static int helper_reopen(mw_reader_t *rd)
     return -1;
 }
 
-int mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
+void mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
 {
     int64_t until = mw_monotonic_ms() + STOP_DRAIN_MS;
-    int n = 0, woken = 0;
+    int woken = 0;
 
     if (mw_capture_set_nonblock(rd->cap) != 0)
-        return 0;
+        return;
     while (mw_monotonic_ms() < until) {
         mw_raw_packet_t raw;
         char err[MW_ERRBUF_SIZE] = "";
@@ -540,9 +540,7 @@ int mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
         if (ring != NULL)
             mw_pcap_ring_write(ring, &raw);
         mw_reader_packet(rd, &raw);
-        n++;
     }
-    return n;
 }
 
 /* The loop of readers 1..N-1: read, decode, track tunnels, dispatch; never blocks long

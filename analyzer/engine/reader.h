@@ -87,8 +87,8 @@ typedef struct mw_prepared_packet {
 } mw_prepared_packet_t;
 
 /* Live, on a stop signal: reads what the kernel ring already holds (no waiting for more,
- * at most STOP_DRAIN_MS), each packet also to ring when not NULL. Returns the packets read. */
-int mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring);
+ * at most STOP_DRAIN_MS), each packet also to ring when not NULL. */
+void mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring);
 
 /* An mw_capture_prepare_fn (ctx: the run's const mw_config_t, or NULL for its defaults):
  * fills an mw_prepared_packet_t. The reader then works on it in place (numbers the

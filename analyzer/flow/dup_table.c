@@ -41,11 +41,6 @@ void mw_dup_table_destroy(mw_dup_table_t *t)
     free(t);
 }
 
-size_t mw_dup_table_bytes(void)
-{
-    return sizeof(mw_dup_table_t);
-}
-
 /* The packet's bytes as a copy of it would carry them: no TTL or hop limit, no IPv4
  * header checksum (a router forwarding it changed both). What comes before them is the
  * seed, what comes after is hashed where it lies: nothing is copied. */

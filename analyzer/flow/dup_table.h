@@ -11,7 +11,6 @@
 #ifndef MW_DUP_TABLE_H
 #define MW_DUP_TABLE_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "decode/packet.h"
@@ -30,8 +29,5 @@ uint64_t mw_dup_hash(const uint8_t *frame, const mw_l3_t *l3);
 /* 1 when the packet of that hash is a copy of one seen within the window before ts_us;
  * else remembers it and returns 0. */
 int mw_dup_table_seen(mw_dup_table_t *t, uint64_t hash, int64_t ts_us);
-
-/* The table's size in bytes (fixed). */
-size_t mw_dup_table_bytes(void);
 
 #endif

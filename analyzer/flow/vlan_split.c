@@ -64,11 +64,6 @@ void mw_vlan_split_destroy(mw_vlan_split_t *s)
     free(s);
 }
 
-size_t mw_vlan_split_bytes(void)
-{
-    return sizeof(mw_vlan_split_t);
-}
-
 int mw_vlan_split_record(mw_vlan_split_t *s, const mw_flow_record_t *r)
 {
     int src_is_a, sender_is_a;

@@ -12,7 +12,6 @@
 #ifndef MW_VLAN_SPLIT_H
 #define MW_VLAN_SPLIT_H
 
-#include <stddef.h>
 #include <stdint.h>
 
 #include "flow/flow_record.h"
@@ -31,8 +30,5 @@ void mw_vlan_split_destroy(mw_vlan_split_t *s); /* NULL-safe */
 int mw_vlan_split_record(mw_vlan_split_t *s, const mw_flow_record_t *r);
 
 mw_vlan_split_stats_t mw_vlan_split_stats(const mw_vlan_split_t *s);
-
-/* The table's size in bytes (fixed: it never grows). */
-size_t mw_vlan_split_bytes(void);
 
 #endif

@@ -16,16 +16,14 @@ egress) shows each packet twice, and every flow counts it twice.
 usage: duplicates.py MASTWATCH REPO_ROOT SHARED_DIR
 """
 import hashlib
-import json
 import os
 import struct
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
-from mwtest import Failures, run
+from mwtest import Failures, analyze_file
 from vlan_frames import frames_of
 
 import mw_realattack as ra  # noqa: E402 (scripts/ is on the path via mwtest)
@@ -85,17 +83,9 @@ def copies(frames):
 
 
 def analyze(mw, pcap, out, extra=(), model=None):
-    args = [mw, "analyze", "-q", "-o", out, *extra]
-    if model:
-        args += ["--inventory", model[0], "--model", model[1], "--anomalies", out + ".jsonl"]
-    r = run(args + [pcap], timeout=600)
-    assert r.returncode == 0, f"{pcap}: {r.stderr}"
-    with h5py.File(out, "r") as f:
-        flows = np.sort(f["flows"][:], order=list(ORDER))
-        counters = {n.decode(): int(v) for n, v in f["stats/counters"][:]}
-        dedup = int(f.attrs["dedup"])
-    anoms = [json.loads(ln) for ln in open(out + ".jsonl")] if model else []
-    return flows, counters, dedup, anoms, r.stderr
+    r = analyze_file(mw, pcap, out, extra, model)
+    return (np.sort(r.flows, order=list(ORDER)), r.counters, int(r.attrs["dedup"]), r.anomalies,
+            r.stderr)
 
 
 def warnings_of(stderr):

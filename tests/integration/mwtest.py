@@ -1,6 +1,8 @@
 """Shared helpers for mastwatch's integration tests (run with /usr/bin/python3)."""
+import collections
 import contextlib
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -74,6 +76,29 @@ def finish(proc, sig=None, timeout=20):
         proc.communicate()
         err = "hang"
     return err or ""
+
+
+Analysis = collections.namedtuple("Analysis", "flows counters attrs anomalies stderr")
+
+
+def analyze_file(mw, pcap, out, extra=(), model=None, timeout=600):
+    """`mastwatch analyze -q -o out [extra] pcap`, asserted to exit 0; with model
+    (inventory, model) also scored into out.jsonl. Its /flows, /stats/counters by name,
+    root attributes, anomalies (JSON lines, [] without a model) and stderr."""
+    args = [mw, "analyze", "-q", "-o", out, *extra]
+    if model:
+        args += ["--inventory", model[0], "--model", model[1], "--anomalies", out + ".jsonl"]
+    r = run(args + [pcap], timeout=timeout)
+    assert r.returncode == 0, f"{pcap}: {r.stderr}"
+    with h5py.File(out, "r") as f:
+        flows = f["flows"][:]
+        counters = {n.decode(): int(v) for n, v in f["stats/counters"][:]}
+        attrs = dict(f.attrs)
+    anomalies = []
+    if model:
+        with open(out + ".jsonl") as f:
+            anomalies = [json.loads(line) for line in f]
+    return Analysis(flows, counters, attrs, anomalies, r.stderr)
 
 
 def check_h5(path):

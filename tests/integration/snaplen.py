@@ -17,15 +17,13 @@ TCP at 64 bytes, TCP inside GTP-U at 96) must still be counted:
 
 usage: snaplen.py MASTWATCH REPO_ROOT SHARED_DIR
 """
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-import h5py
 
-from mwtest import Failures, run
+from mwtest import Failures, analyze_file
 
 REAL = ["ndpi/http_ipv6.pcap", "ndpi/443-curl.pcap", "open5gs/testattach.pcapng",
         "open5gs/5g-roaming-lbo.pcapng"]
@@ -35,16 +33,8 @@ COUNTS = ("c2s_packets", "s2c_packets", "c2s_bytes", "s2c_bytes")
 
 
 def analyze(mw, pcap, out, model=None):
-    args = [mw, "analyze", "-q", "-o", out]
-    if model:
-        args += ["--inventory", model[0], "--model", model[1], "--anomalies", out + ".jsonl"]
-    r = run(args + [pcap], timeout=300)
-    assert r.returncode == 0, f"{pcap}: {r.stderr}"
-    with h5py.File(out, "r") as f:
-        flows = f["flows"][:]
-        counters = {n.decode(): int(v) for n, v in f["stats/counters"][:]}
-    anoms = [json.loads(ln) for ln in open(out + ".jsonl")] if model else []
-    return flows, counters, anoms
+    r = analyze_file(mw, pcap, out, model=model)
+    return r.flows, r.counters, r.anomalies
 
 
 def icmp_quoted_ports(pcap):

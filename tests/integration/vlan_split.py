@@ -27,15 +27,13 @@ another) - and checks:
 usage: vlan_split.py MASTWATCH REPO_ROOT SHARED_DIR
 """
 import ipaddress
-import json
 import os
 import sys
 import tempfile
 
-import h5py
 import numpy as np
 
-from mwtest import Failures, run
+from mwtest import Failures, analyze_file
 from vlan_frames import ether, frames_of, tagged, write
 
 import mw_realattack as ra  # noqa: E402 (scripts/ is on the path via mwtest)
@@ -44,20 +42,8 @@ BYTE_COLUMNS = ("bytes", "len_min", "len_mean", "len_max", "len_std")
 
 
 def analyze(mw, pcap, out, extra=(), model=None):
-    args = [mw, "analyze", "-q", "-o", out]
-    if model:
-        args += ["--inventory", model[0], "--model", model[1], "--anomalies", out + ".jsonl"]
-    r = run(args + list(extra) + [pcap], timeout=600)
-    assert r.returncode == 0, r.stderr
-    with h5py.File(out, "r") as f:
-        flows = f["flows"][:]
-        counters = {n.decode(): int(v) for n, v in f["stats/counters"][:]}
-        tracking = int(f.attrs["vlan_tracking"])
-    anoms = []
-    if model:
-        with open(out + ".jsonl") as f:
-            anoms = [json.loads(line) for line in f]
-    return flows, counters, tracking, anoms, r.stderr
+    r = analyze_file(mw, pcap, out, extra, model)
+    return r.flows, r.counters, int(r.attrs["vlan_tracking"]), r.anomalies, r.stderr
 
 
 def warnings_of(stderr):
