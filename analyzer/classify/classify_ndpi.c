@@ -437,3 +437,8 @@ uint16_t mw_classifier_ip_in_ip_id(void)
 {
     return NDPI_PROTOCOL_IP_IP_IN_IP;
 }
+
+uint16_t mw_classifier_gre_id(void)
+{
+    return NDPI_PROTOCOL_IP_GRE;
+}

@@ -107,5 +107,6 @@ unsigned mw_classifier_confidence_port(void);
 uint16_t mw_classifier_gtp_id(void);
 uint16_t mw_classifier_gtp_u_id(void);
 uint16_t mw_classifier_ip_in_ip_id(void); /* nDPI 4.2 has one id for 4in4/6in4/4in6/6in6 */
+uint16_t mw_classifier_gre_id(void);
 
 #endif

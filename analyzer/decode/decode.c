@@ -35,6 +35,14 @@ const char *mw_decode_event_name(unsigned event)
     return event < MW_DEC_COUNT ? event_names[event] : "invalid";
 }
 
+const char *mw_encap_name(unsigned encap)
+{
+    static const char *const names[MW_ENCAP_COUNT] = { "", "ERSPAN", "Ethernet in GRE", "VXLAN",
+        "Geneve" };
+
+    return encap < MW_ENCAP_COUNT ? names[encap] : "";
+}
+
 /* Linux cooked v1: 16-byte header, protocol type in the last two bytes. */
 static int decode_sll(mw_decoder_t *d, mw_packet_t *p)
 {
@@ -107,7 +115,15 @@ static int decode_chdlc(mw_decoder_t *d, mw_packet_t *p)
 
 int mw_decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, mw_packet_t *p)
 {
-    mw_decoder_t d = { .frame = frame, .caplen = caplen, .layers = 0, .ip_depth = 0 };
+    return mw_decode_frame_flags(dlt, frame, caplen, 0, p);
+}
+
+int mw_decode_frame_flags(
+        int dlt, const uint8_t *frame, uint32_t caplen, unsigned flags, mw_packet_t *p)
+{
+    mw_decoder_t d = {
+        .frame = frame, .caplen = caplen, .layers = 0, .ip_depth = 0, .flags = flags
+    };
     int64_t ts = p->ts_us;
     uint64_t frame_no = p->frame;
     uint32_t wirelen = p->wirelen;

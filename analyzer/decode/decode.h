@@ -40,7 +40,10 @@
     X(ICMP_TRUNCATED, "icmp_truncated")                                                            \
     X(GTP_TRUNCATED, "gtp_truncated")                                                              \
     X(GTP_BAD_HEADER, "gtp_bad_header")                                                            \
-    X(GTP_INNER_NOT_IP, "gtp_inner_not_ip")
+    X(GTP_INNER_NOT_IP, "gtp_inner_not_ip")                                                        \
+    X(GRE_TRUNCATED, "gre_truncated")                                                              \
+    X(GRE_UNSUPPORTED, "gre_unsupported_header")                                                   \
+    X(ENCAP_TRUNCATED, "encap_truncated")
 
 enum mw_decode_event {
 #define MW_DEC_ENUM(id, name) MW_DEC_##id,
@@ -63,9 +66,16 @@ typedef struct mw_decoder {
     uint32_t caplen;
     unsigned layers;   /* layers walked so far, capped by MW_MAX_LAYERS */
     unsigned ip_depth; /* IP headers seen (outer = 1, inner = 2) */
+    unsigned flags;    /* MW_DECODE_* */
 } mw_decoder_t;
 
+/* Leave L2 encapsulations (ERSPAN, GRE-TEB, VXLAN, Geneve) on: the frame's own outer
+ * headers are the packet (the reader's view of an encap record). */
+#define MW_DECODE_KEEP_ENCAP 1u
+
 const char *mw_decode_event_name(unsigned event);
+/* "ERSPAN", "VXLAN", ... for enum mw_encap; "" for none. */
+const char *mw_encap_name(unsigned encap);
 
 /*
  * Decodes one frame of the given DLT. Fills *p (which the caller zeroes or
@@ -73,6 +83,9 @@ const char *mw_decode_event_name(unsigned event);
  * an IP flow worth tracking, else the event that stopped it.
  */
 int mw_decode_frame(int dlt, const uint8_t *frame, uint32_t caplen, mw_packet_t *p);
+/* The same with MW_DECODE_* flags. */
+int mw_decode_frame_flags(
+        int dlt, const uint8_t *frame, uint32_t caplen, unsigned flags, mw_packet_t *p);
 
 /* Layer decoders, one per file, all with the same signature. */
 int mw__decode_ether(mw_decoder_t *d, mw_packet_t *p, uint32_t off);
@@ -88,6 +101,18 @@ int mw__decode_udp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_sctp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_icmp(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);
 int mw__decode_gtp(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len);
+int mw__decode_gre(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len);
+/* An IP packet inside an outer one's tunnel (IP-in-IP, GRE) into p->inner (decode_l4.c). */
+int mw__decode_tunneled_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len);
+/* ERSPAN's own header at off (GRE protocol gre_proto, GRE sequence bit seq), then the
+ * frame it carries (decode_encap.c). */
+int mw__decode_erspan(
+        mw_decoder_t *d, mw_packet_t *p, uint16_t gre_proto, int seq, uint32_t off, uint32_t len);
+/* An Ethernet frame carried from off (GRE-TEB) as if captured (decode_encap.c). */
+int mw__decode_carried_ether(mw_decoder_t *d, mw_packet_t *p, uint8_t encap, uint32_t off);
+/* VXLAN or Geneve on an outer UDP flow's payload: MW_DEC_OK with p untouched when the
+ * payload is not one (decode_encap.c). */
+int mw__decode_udp_encap(mw_decoder_t *d, mw_packet_t *p, const mw_l3_t *udp);
 /* A first fragment holding a transport header's ports but not the rest of it: 1 with the
  * ports and l4_cut set, 0 when not even the ports are there (decode_l4.c). */
 int mw__decode_cut_ports(mw_decoder_t *d, mw_l3_t *l3, uint32_t off, uint32_t len);

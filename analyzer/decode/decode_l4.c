@@ -1,22 +1,20 @@
 /*
  * decode_l4.c - dispatches the payload of an IP header to its transport
- * decoder. Protocols without a decoder here (ESP, GRE, OSPF, ...) still
+ * decoder. Protocols without a decoder here (ESP, OSPF, ...) still
  * form flows on addresses and protocol number, with ports 0.
  *
- * IP-in-IP (4, 6in4 = 41) is handled like GTP-U: the outer header stays
- * the tunnel (who tunnels to whom is what a backhaul watcher must see, and
- * dropping it hid the tunnel endpoints), the inner header goes to p->inner
- * and stands for the inner flow. A broken inner packet keeps the tunnel and
- * is a soft event. The inner IP packet is the second and last IP level, so
- * GTP-U inside IP-in-IP is an inner UDP flow, not unpacked again.
- * specification: RFC 2003 (IPIP), RFC 4213 (6in4)
+ * IP-in-IP (4, 6in4 = 41) and GRE carrying IP (47, decode_gre.c) are handled like GTP-U: the outer
+ * header stays the tunnel (who tunnels to whom is what a backhaul watcher must see, and dropping it
+ * hid the tunnel endpoints), the inner header goes to p->inner and stands for the inner flow. A
+ * broken inner packet keeps the tunnel and is a soft event. The inner IP packet is the second and
+ * last IP level, so GTP-U inside IP-in-IP is an inner UDP flow, not unpacked again. specification:
+ * RFC 2003 (IPIP), RFC 4213 (6in4)
  */
 #include "decode/decode.h"
 
 #include <string.h>
 
-/* Decodes the inner header of an IP-in-IP packet into p->inner. */
-static int decode_ip_in_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len)
+int mw__decode_tunneled_ip(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len)
 {
     int rc;
 
@@ -72,6 +70,8 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
                     (l3->sport == 2152 || l3->dport == 2152 || l3->sport == 2123 ||
                             l3->dport == 2123))
                 return mw__decode_gtp(d, p, l3->payload_off, l3->payload_len);
+            if (rc == MW_DEC_OK && (l3->dport == 4789 || l3->dport == 6081))
+                return mw__decode_udp_encap(d, p, l3);
             return rc;
         case 4:
         case 41:
@@ -79,9 +79,16 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
                 l3->l4_off = 0;
                 l3->payload_off = off;
                 l3->payload_len = len;
-                return decode_ip_in_ip(d, p, off, len);
+                return mw__decode_tunneled_ip(d, p, off, len);
             }
             break;
+        case 47:
+            l3->l4_off = 0;
+            l3->payload_off = off;
+            l3->payload_len = len;
+            if (l3 == &p->outer && l3->frag == MW_FRAG_NONE)
+                return mw__decode_gre(d, p, off, len);
+            return MW_DEC_OK;
         case 132:
             return snaplen_cut(p, l3, mw__decode_sctp(d, l3, off, len), MW_DEC_SCTP_TRUNCATED);
         case 1:

@@ -53,6 +53,20 @@ enum { MW_HS_NONE = 0, MW_HS_OPEN = 1, MW_HS_ACCEPT = 2 };
  * control session's announcement of a data connection). */
 enum { MW_LISTENER_NONE = 0, MW_LISTENER_DST = 1, MW_LISTENER_SRC = 2 };
 
+/*
+ * An encapsulation that delivers whole frames captured elsewhere (a remote SPAN session,
+ * an overlay): the decoder strips it and decodes the frame it carries as if captured
+ * there; its outer headers become the run's encap record (decode_encap.c).
+ */
+enum mw_encap {
+    MW_ENCAP_NONE = 0,
+    MW_ENCAP_ERSPAN = 1,  /* GRE 0x88BE (type I and II) or 0x22EB (type III) */
+    MW_ENCAP_GRE_TEB = 2, /* GRE 0x6558, transparent Ethernet bridging */
+    MW_ENCAP_VXLAN = 3,   /* UDP 4789 */
+    MW_ENCAP_GENEVE = 4,  /* UDP 6081 */
+    MW_ENCAP_COUNT
+};
+
 typedef struct mw_packet {
     int64_t ts_us;
     uint64_t frame; /* 1-based frame number across all inputs */
@@ -61,10 +75,11 @@ typedef struct mw_packet {
     uint8_t vlan_count;
     uint8_t vlan_untracked; /* set by the reader: the flow key leaves the VLAN id out */
     uint8_t mpls_count;
+    uint8_t encap;       /* enum mw_encap: the L2 encapsulation stripped off the frame */
     uint32_t mpls_label; /* top (first) label */
     uint8_t has_ip;      /* outer is valid */
     uint8_t has_gtp;     /* GTP-U G-PDU with a decoded inner IP packet */
-    uint8_t has_ipip;    /* IP-in-IP (protocol 4 or 41) with a decoded inner IP packet */
+    uint8_t has_ipip;    /* IP-in-IP (protocol 4 or 41) or GRE with a decoded inner IP packet */
     uint8_t gtp_type;    /* GTP message type (255 = G-PDU), 0 when not GTP */
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
     uint32_t teid;

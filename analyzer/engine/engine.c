@@ -712,6 +712,7 @@ static int create_reader_tables(engine_t *e, char *errbuf, size_t errlen)
     e->rs.gtp_id = mw_classifier_gtp_id();
     e->rs.gtp_u_id = mw_classifier_gtp_u_id();
     e->rs.ip_in_ip_id = mw_classifier_ip_in_ip_id();
+    e->rs.gre_id = mw_classifier_gre_id();
     for (i = 0; i < e->rs.nreaders; i++)
         if (mw_reader_open_tables(&e->readers[i], e->sink, cap, errbuf, errlen) != 0)
             return MW_ENOMEM;
@@ -751,6 +752,8 @@ static void add_reader_counts(mw_run_summary_t *sum, const mw_run_summary_t *r)
         sum->decode_events[k] += r->decode_events[k];
         sum->soft_events[k] += r->soft_events[k];
     }
+    for (k = 0; k < MW_ENCAP_COUNT; k++)
+        sum->encap_packets[k] += r->encap_packets[k];
     sum->tracked_packets += r->tracked_packets;
     sum->tunnel_packets += r->tunnel_packets;
     sum->alloc_failures += r->alloc_failures;

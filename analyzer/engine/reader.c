@@ -4,6 +4,7 @@
  */
 #include "engine/reader.h"
 
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,13 +12,14 @@
 #include "classify/classify_ndpi.h"
 #include "classify/ftp_expect.h"
 #include "classify/plane.h"
+#include "core/addr.h"
 #include "core/log.h"
 #include "core/mw.h"
 
 #define GTPU_PORT        2152
 #define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
 #define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
-#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U or IP-in-IP tunnel packet */
+#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U, IP-in-IP or GRE tunnel packet */
 #define CLOCK_AHEAD_US   (86400LL * 1000000)
 #define PACKET_TICK_US   1000000
 #define HELPER_TICK_MS   1000 /* a helper's wall-clock tick on a quiet link */
@@ -40,16 +42,17 @@ static int is_gtp_u_tunnel(const mw_packet_t *p)
            (p->outer.sport == GTPU_PORT || p->outer.dport == GTPU_PORT);
 }
 
-/* IP-in-IP whose outer header was decoded (the inner may have been broken). */
-static int is_ip_in_ip_tunnel(const mw_packet_t *p)
+/* IP-in-IP or GRE whose outer header was decoded (the inner may have been broken, or
+ * GRE carried no IP packet). */
+static int is_ip_tunnel(const mw_packet_t *p)
 {
-    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41;
+    return p->outer.l4_proto == 4 || p->outer.l4_proto == 41 || p->outer.l4_proto == 47;
 }
 
 /* A packet of a tunnel the reader tracks (its outer flow is a tunnel record). */
 static int is_tunnel(const mw_packet_t *p)
 {
-    return is_gtp_u_tunnel(p) || is_ip_in_ip_tunnel(p);
+    return is_gtp_u_tunnel(p) || is_ip_tunnel(p);
 }
 
 static const struct mw_inventory *inventory_of(const mw_reader_shared_t *sh)
@@ -177,8 +180,10 @@ static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, const mw_flow_re
         return;
     }
     if (f->rec.app_proto == 0) {
-        /* nDPI never sees tunnels: the decoder already proved GTP-U or IP-in-IP. */
-        if (is_ip_in_ip_tunnel(p)) {
+        /* nDPI never sees tunnels: the decoder already proved GTP-U, IP-in-IP or GRE. */
+        if (p->outer.l4_proto == 47) {
+            f->rec.app_proto = sh->gre_id;
+        } else if (is_ip_tunnel(p)) {
             f->rec.app_proto = sh->ip_in_ip_id;
         } else {
             f->rec.master_proto = sh->gtp_id;
@@ -351,6 +356,39 @@ static int is_copy(
     return 1;
 }
 
+static void format_addr(const uint8_t a[16], char *buf, socklen_t len)
+{
+    if (mw_addr_is_v4mapped(a))
+        inet_ntop(AF_INET, a + 12, buf, len);
+    else
+        inet_ntop(AF_INET6, a, buf, len);
+}
+
+/* Counts a frame delivered in an encapsulation the decoder stripped; says once which
+ * encapsulation and which ends deliver them (its outer headers are not kept). */
+static void note_encap(mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_packet_t *p)
+{
+    uint8_t encap = p->encap;
+    char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
+    mw_packet_t outer;
+
+    rd->sum->encap_packets[encap]++;
+    if (rd->encap_noted & (1u << encap))
+        return;
+    rd->encap_noted |= 1u << encap;
+    outer.ts_us = raw->ts_us;
+    outer.frame = 0;
+    outer.wirelen = raw->wirelen;
+    (void)mw_decode_frame_flags(raw->dlt, raw->data, raw->caplen, MW_DECODE_KEEP_ENCAP, &outer);
+    if (outer.has_ip) {
+        format_addr(outer.outer.src, src, sizeof(src));
+        format_addr(outer.outer.dst, dst, sizeof(dst));
+    }
+    mw_log_note("frames arrive in %s from %s to %s (first at frame %llu): each is analyzed "
+                "as the frame it carries, as if captured where it was mirrored",
+            mw_encap_name(encap), src, dst, (unsigned long long)p->frame);
+}
+
 void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
 {
     const mw_reader_shared_t *sh = rd->sh;
@@ -389,13 +427,15 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     /* flow ids are 2 x the frame number: with several readers each numbers its own packets
      * in its own residue class, so ids stay unique (one reader: the packet's number) */
     p->frame = (sum->packets - 1) * sh->nreaders + rd->index + 1;
-    p->wirelen = raw->wirelen;
     if (pp != NULL) {
-        rc = pp->rc;
+        rc = pp->rc; /* its wirelen too: the carried frame's, when an encapsulation was cut */
     } else {
+        p->wirelen = raw->wirelen;
         rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
         p->vlan_untracked = (uint8_t)!sh->cfg->vlan_tracking;
     }
+    if (p->encap != MW_ENCAP_NONE && p->encap < MW_ENCAP_COUNT)
+        note_encap(rd, raw, p);
     if ((rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) && is_copy(rd, pp, p, raw->data) &&
             sh->cfg->dedup)
         return;

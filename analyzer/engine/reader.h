@@ -37,7 +37,7 @@ typedef struct mw_reader_shared {
     int threaded; /* workers have threads and rings (else one worker, inline) */
     /* the inventory in force (a reload swaps it) */
     const struct mw_inventory *_Atomic const *inventory;
-    uint16_t gtp_id, gtp_u_id, ip_in_ip_id; /* nDPI ids the tunnel records carry */
+    uint16_t gtp_id, gtp_u_id, ip_in_ip_id, gre_id; /* nDPI ids the tunnel records carry */
     /* offline: the frame number of each input's first packet (0 = not reached yet); reader
      * 0 writes, the writer thread reads to name an anomaly's source file */
     _Atomic uint64_t *input_first_frame;
@@ -61,6 +61,7 @@ typedef struct mw_reader {
     int order_warned;
     mw_dup_table_t *dups; /* copies of packets (a SPAN port mirroring both sides) */
     int dups_warned;
+    unsigned encap_noted;        /* bit per enum mw_encap: said which ends deliver its frames */
     _Atomic int64_t progress_us; /* tunnel records come from the reader */
     /* helpers: their thread, and what reader 0 reads of them while they run */
     pthread_t thread;

@@ -40,6 +40,10 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("bytes", s->bytes);
     ADD("tracked_packets", s->tracked_packets);
     ADD("tunnel_packets", s->tunnel_packets);
+    ADD("encap.erspan", s->encap_packets[MW_ENCAP_ERSPAN]);
+    ADD("encap.gre_teb", s->encap_packets[MW_ENCAP_GRE_TEB]);
+    ADD("encap.vxlan", s->encap_packets[MW_ENCAP_VXLAN]);
+    ADD("encap.geneve", s->encap_packets[MW_ENCAP_GENEVE]);
     ADD("fragments_joined", s->fragments_joined);
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);

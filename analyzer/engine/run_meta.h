@@ -26,7 +26,7 @@ typedef struct mw_run_counter_names {
     char event[2][MW_DEC_COUNT][48];
 } mw_run_counter_names_t;
 
-#define MW_RUN_MAX_COUNTERS 96
+#define MW_RUN_MAX_COUNTERS 128
 
 /* Counter names and values of a summary, as written to /stats/counters;
  * some names point into store, which must outlive them. */

@@ -7,6 +7,23 @@
 #include "decode/decode.h"
 
 /* One line of the decode events with a count, "label name n, name n...tail"; none: nothing. */
+/* Frames that came in an encapsulation the decoder stripped (ERSPAN, VXLAN, ...). */
+static void print_encap(FILE *out, const mw_run_summary_t *s)
+{
+    const char *sep = "encap        ";
+    unsigned i;
+
+    for (i = 1; i < MW_ENCAP_COUNT; i++) {
+        if (s->encap_packets[i] == 0)
+            continue;
+        fprintf(out, "%s%llu frames in %s", sep, (unsigned long long)s->encap_packets[i],
+                mw_encap_name(i));
+        sep = ", ";
+    }
+    if (sep[0] == ',')
+        fprintf(out, " (stripped: analyzed as the frames they carry)\n");
+}
+
 static void print_events(FILE *out, const char *label, const uint64_t *counts, const char *tail)
 {
     unsigned i;
@@ -46,8 +63,9 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     fprintf(out, "flows        %llu records, peak %u in memory, %llu evicted\n",
             (unsigned long long)s->flows_written, s->peak_flows,
             (unsigned long long)s->flows_evicted);
-    fprintf(out, "tracked      %llu packets, %llu in GTP-U tunnels\n",
+    fprintf(out, "tracked      %llu packets, %llu in tunnels (GTP-U, IP-in-IP, GRE)\n",
             (unsigned long long)s->tracked_packets, (unsigned long long)s->tunnel_packets);
+    print_encap(out, s);
     print_events(out, "skipped     ", s->decode_events, "\n");
     /* still counted: a transport header the snaplen cut after its ports, a bad tunnel
      * inside a good packet (its tunnel flow has it) */

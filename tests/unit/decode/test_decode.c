@@ -905,6 +905,219 @@ static void test_link_types(void **state)
     assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_NON_IP);
 }
 
+/* GRE carrying IP is a tunnel like IP-in-IP; what it cannot read keeps the tunnel. */
+static void test_gre(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* key and sequence present: 12 bytes of GRE, then IPv4/UDP 5000 -> 53 */
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 12 + 28, 5, 0);
+    put16(&f, 0x3000);
+    put16(&f, 0x0800);
+    put32(&f, 42);
+    put32(&f, 1);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 5000, 53, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_ipip);
+    assert_int_equal(p.outer.l4_proto, 47);
+    assert_int_equal(p.inner.dport, 53);
+    assert_int_equal(p.encap, MW_ENCAP_NONE);
+
+    /* enhanced GRE (PPTP): key, sequence, ack; PPP with address/control, protocol 0x0021 */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 16 + 4 + 28, 5, 0);
+    put16(&f, 0x3081);
+    put16(&f, 0x880b);
+    put32(&f, 0x00200001);
+    put32(&f, 7);
+    put32(&f, 6);
+    put32(&f, 0xff030021);
+    ipv4(&f, 17, 28, 5, 0);
+    udp(&f, 1, 2, 8);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_true(p.has_ipip);
+    assert_int_equal(p.inner.dport, 2);
+
+    /* ... PPP control (LCP) is the tunnel's alone; version 1 without its key is not read */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 8 + 8, 5, 0);
+    put16(&f, 0x2001);
+    put16(&f, 0x880b);
+    put32(&f, 0x00040001);
+    put32(&f, 0xff03c021);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_false(p.has_ipip);
+    assert_int_equal(p.soft_event, 0);
+    f.b[14 + 20 + 1] = 0x01; /* flags 0x0001: version 1, no key */
+    f.b[14 + 20] = 0;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_false(p.has_ipip);
+    assert_int_equal(p.soft_event, MW_DEC_GRE_UNSUPPORTED);
+
+    /* source routing (RFC 1701) is not walked; a header cut short is counted */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 8, 5, 0);
+    put16(&f, 0x4000);
+    put16(&f, 0x0800);
+    put32(&f, 0);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.soft_event, MW_DEC_GRE_UNSUPPORTED);
+    f.n = 14 + 20 + 2;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.soft_event, MW_DEC_GRE_TRUNCATED);
+    assert_int_equal(p.outer.l4_proto, 47);
+}
+
+/* The carried frame: VLAN 7, IPv4 10.0.0.1 -> 10.0.0.2, TCP 40000 -> 830. */
+static void carried(frame_t *f)
+{
+    eth(f, 0x8100);
+    put16(f, 7);
+    put16(f, 0x0800);
+    ipv4(f, 6, 40, 5, 0);
+    tcp(f, 40000, 830, 5, 0x02);
+}
+#define CARRIED_LEN (14 + 4 + 40)
+
+static void assert_carried(const mw_packet_t *p, uint8_t encap, uint32_t wirelen)
+{
+    assert_int_equal(p->encap, encap);
+    assert_int_equal(p->outer.l4_proto, 6);
+    assert_int_equal(p->outer.dport, 830);
+    assert_int_equal(p->vlan_count, 1); /* the carried frame's tag, not the delivery's */
+    assert_int_equal(p->vlan[0], 7);
+    assert_false(mw_packet_has_inner(p));
+    assert_int_equal(p->wirelen, wirelen); /* what it was where it was mirrored */
+}
+
+/* ERSPAN, Ethernet in GRE, VXLAN and Geneve are stripped: the carried frame is the packet. */
+static void test_encapsulations(void **state)
+{
+    frame_t f = { .n = 0 };
+    mw_packet_t p;
+    (void)state;
+    /* ERSPAN type II in a delivery VLAN: GRE with a sequence number, 8-byte header */
+    eth(&f, 0x8100);
+    put16(&f, 300);
+    put16(&f, 0x0800);
+    ipv4(&f, 47, 20 + 8 + 8 + CARRIED_LEN, 5, 0);
+    put16(&f, 0x1000);
+    put16(&f, 0x88be);
+    put32(&f, 1);
+    put32(&f, 0x10010865);
+    put32(&f, 0);
+    carried(&f);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_carried(&p, MW_ENCAP_ERSPAN, CARRIED_LEN);
+    /* ... and left on when asked (the reader's view of the delivery) */
+    memset(&p, 0, sizeof(p));
+    assert_int_equal(
+            mw_decode_frame_flags(DLT_EN10MB, f.b, f.n, MW_DECODE_KEEP_ENCAP, &p), MW_DEC_OK);
+    assert_int_equal(p.encap, MW_ENCAP_NONE);
+    assert_int_equal(p.outer.l4_proto, 47);
+    assert_int_equal(p.vlan[0], 300);
+    /* ... an unknown ERSPAN version is counted, still as ERSPAN */
+    f.b[18 + 20 + 8] = 0x70;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_GRE_UNSUPPORTED);
+    assert_int_equal(p.encap, MW_ENCAP_ERSPAN);
+    /* ... cut inside its header */
+    f.n = 18 + 20 + 8 + 4;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_ENCAP_TRUNCATED);
+    assert_int_equal(p.encap, MW_ENCAP_ERSPAN);
+
+    /* ERSPAN type III with its platform subheader (O bit) */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 8 + 12 + 8 + CARRIED_LEN, 5, 0);
+    put16(&f, 0x1000);
+    put16(&f, 0x22eb);
+    put32(&f, 1);
+    put32(&f, 0x20010065);
+    put32(&f, 12345);
+    put32(&f, 0x00000001);
+    put32(&f, 0);
+    put32(&f, 0);
+    carried(&f);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_carried(&p, MW_ENCAP_ERSPAN, CARRIED_LEN);
+
+    /* ERSPAN type I (no sequence number, no header) and Ethernet in GRE */
+    for (uint16_t proto = 0x88be; proto != 0; proto = proto == 0x88be ? 0x6558 : 0) {
+        f.n = 0;
+        eth(&f, 0x0800);
+        ipv4(&f, 47, 20 + 4 + CARRIED_LEN, 5, 0);
+        put16(&f, 0);
+        put16(&f, proto);
+        carried(&f);
+        assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+        assert_carried(&p, proto == 0x88be ? MW_ENCAP_ERSPAN : MW_ENCAP_GRE_TEB, CARRIED_LEN);
+    }
+
+    /* VXLAN over IPv6; without its I flag it is a UDP flow to 4789 */
+    f.n = 0;
+    eth(&f, 0x86dd);
+    ipv6(&f, 17, 8 + 8 + CARRIED_LEN);
+    udp(&f, 40001, 4789, 8 + 8 + CARRIED_LEN);
+    put32(&f, 0x08000000);
+    put32(&f, 0x00100000);
+    carried(&f);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_carried(&p, MW_ENCAP_VXLAN, CARRIED_LEN);
+    f.b[14 + 40 + 8] = 0;
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.encap, MW_ENCAP_NONE);
+    assert_int_equal(p.outer.dport, 4789);
+
+    /* Geneve with 4 bytes of options carrying Ethernet; then a bare IPv4 packet */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 12 + CARRIED_LEN, 5, 0);
+    udp(&f, 40002, 6081, 8 + 12 + CARRIED_LEN);
+    put32(&f, 0x01006558);
+    put32(&f, 0x00002a00);
+    put32(&f, 0x01030100);
+    carried(&f);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_carried(&p, MW_ENCAP_GENEVE, CARRIED_LEN);
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + 40, 5, 0);
+    udp(&f, 40002, 6081, 8 + 8 + 40);
+    put32(&f, 0x00000800);
+    put32(&f, 0x00002a00);
+    ipv4(&f, 6, 40, 5, 0);
+    tcp(&f, 40000, 830, 5, 0x02);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.encap, MW_ENCAP_GENEVE);
+    assert_int_equal(p.outer.dport, 830);
+    assert_int_equal(p.vlan_count, 0);
+    assert_int_equal(p.wirelen, 40);
+
+    /* one encapsulation is stripped, not two: VXLAN inside ERSPAN stays a UDP flow */
+    f.n = 0;
+    eth(&f, 0x0800);
+    ipv4(&f, 47, 20 + 4 + 14 + 20 + 8 + 8 + CARRIED_LEN, 5, 0);
+    put16(&f, 0);
+    put16(&f, 0x88be);
+    eth(&f, 0x0800);
+    ipv4(&f, 17, 20 + 8 + 8 + CARRIED_LEN, 5, 0);
+    udp(&f, 40001, 4789, 8 + 8 + CARRIED_LEN);
+    put32(&f, 0x08000000);
+    put32(&f, 0x00100000);
+    carried(&f);
+    assert_int_equal(decode(DLT_EN10MB, &f, &p), MW_DEC_OK);
+    assert_int_equal(p.encap, MW_ENCAP_ERSPAN);
+    assert_int_equal(p.outer.l4_proto, 17);
+    assert_int_equal(p.outer.dport, 4789);
+}
+
 /* Every prefix of a valid GTP-U frame must decode without reading past it. */
 static void test_every_truncation(void **state)
 {
@@ -953,6 +1166,8 @@ int main(void)
         cmocka_unit_test(test_gtpu_lies_and_gtpc),
         cmocka_unit_test(test_gtpu_inner_fragment),
         cmocka_unit_test(test_ip_in_ip),
+        cmocka_unit_test(test_gre),
+        cmocka_unit_test(test_encapsulations),
         cmocka_unit_test(test_link_types),
         cmocka_unit_test(test_every_truncation),
         cmocka_unit_test(test_udp_request_answer),
