@@ -44,6 +44,7 @@ static int decode_carried(mw_decoder_t *d, mw_packet_t *p, uint8_t encap, uint32
     int64_t ts = p->ts_us;
     uint64_t frame_no = p->frame;
     uint32_t caplen = p->caplen, wirelen = p->wirelen > off ? p->wirelen - off : 0;
+    uint32_t delivery_off = p->outer.l3_off;
 
     memset(p, 0, sizeof(*p));
     p->ts_us = ts;
@@ -51,6 +52,7 @@ static int decode_carried(mw_decoder_t *d, mw_packet_t *p, uint8_t encap, uint32
     p->caplen = caplen;
     p->wirelen = wirelen;
     p->encap = encap;
+    p->encap_l3_off = (uint16_t)MW_MIN(delivery_off, UINT16_MAX);
     d->ip_depth = 0;
     if (ip)
         return mw__decode_ip(d, p, off, d->caplen > off ? d->caplen - off : 0);
@@ -69,11 +71,12 @@ int mw__decode_carried_ether(mw_decoder_t *d, mw_packet_t *p, uint8_t encap, uin
 static int encap_failed(mw_packet_t *p, uint8_t encap, int event)
 {
     p->encap = encap;
+    p->encap_l3_off = (uint16_t)MW_MIN(p->outer.l3_off, UINT16_MAX);
     return event;
 }
 
-int mw__decode_erspan(mw_decoder_t *d, mw_packet_t *p, uint16_t gre_proto, int seq,
-        uint32_t off, uint32_t len)
+int mw__decode_erspan(
+        mw_decoder_t *d, mw_packet_t *p, uint16_t gre_proto, int seq, uint32_t off, uint32_t len)
 {
     const uint8_t *h = d->frame + off;
     uint32_t end = off + len;

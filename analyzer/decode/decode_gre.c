@@ -23,10 +23,10 @@
 #define GRE_VERSION   0x0007
 #define GRE_PROTO_PPP 0x880b
 
-#define ETHERTYPE_IPV4   0x0800
-#define ETHERTYPE_IPV6   0x86dd
-#define ETHERTYPE_TEB    0x6558
-#define ETHERTYPE_ERSPAN 0x88be
+#define ETHERTYPE_IPV4    0x0800
+#define ETHERTYPE_IPV6    0x86dd
+#define ETHERTYPE_TEB     0x6558
+#define ETHERTYPE_ERSPAN  0x88be
 #define ETHERTYPE_ERSPAN3 0x22eb
 #define ETHERTYPE_CMD     0x8909 /* Cisco MetaData (TrustSec group tags) */
 #define CMD_HLEN          4
@@ -113,8 +113,7 @@ int mw__decode_gre(mw_decoder_t *d, mw_packet_t *p, uint32_t off, uint32_t len)
         case ETHERTYPE_IPV6:
             return pos < end ? mw__decode_tunneled_ip(d, p, pos, end - pos) : MW_DEC_OK;
         case GRE_PROTO_PPP:
-            return (flags & GRE_VERSION) == 1 && pos < end ? decode_ppp(d, p, pos, end)
-                                                          : MW_DEC_OK;
+            return (flags & GRE_VERSION) == 1 && pos < end ? decode_ppp(d, p, pos, end) : MW_DEC_OK;
         case ETHERTYPE_ERSPAN:
         case ETHERTYPE_ERSPAN3:
             return mw__decode_erspan(d, p, proto, (flags & GRE_SEQ) != 0, pos, end - pos);

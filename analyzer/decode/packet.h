@@ -85,8 +85,9 @@ typedef struct mw_packet {
     uint32_t teid;
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
     uint8_t ftp_data;   /* set by the reader: MW_LISTENER_* of an announced FTP data connection */
-    mw_l3_t outer;      /* the first IP layer */
-    mw_l3_t inner;      /* the IP packet inside GTP-U or IP-in-IP, when has_gtp/has_ipip */
+    uint16_t encap_l3_off; /* encap: offset of the delivery's IP header (its two ends) */
+    mw_l3_t outer;         /* the first IP layer */
+    mw_l3_t inner;         /* the IP packet inside GTP-U or IP-in-IP, when has_gtp/has_ipip */
 } mw_packet_t;
 
 /* Does the packet carry a decoded inner IP packet (its flow is an inner flow)? */

@@ -754,6 +754,7 @@ static void add_reader_counts(mw_run_summary_t *sum, const mw_run_summary_t *r)
     }
     for (k = 0; k < MW_ENCAP_COUNT; k++)
         sum->encap_packets[k] += r->encap_packets[k];
+    sum->encap_kept += r->encap_kept;
     sum->tracked_packets += r->tracked_packets;
     sum->tunnel_packets += r->tunnel_packets;
     sum->alloc_failures += r->alloc_failures;

@@ -21,6 +21,7 @@ typedef struct mw_run_summary {
     uint64_t flows_evicted, alloc_failures;
     uint64_t tunnel_packets;
     uint64_t encap_packets[MW_ENCAP_COUNT]; /* frames delivered in each encapsulation */
+    uint64_t encap_kept;          /* ... whose delivery had a base station at one end: kept whole */
     uint64_t fragments_joined;    /* later IP fragments accounted to their first fragment's flow */
     uint64_t fragments_orphan;    /* later fragments without a first fragment: ports-0 flow */
     uint64_t fragments_expired;   /* of the orphans: first fragment older than the timeout */

@@ -356,6 +356,79 @@ static int is_copy(
     return 1;
 }
 
+static void format_addr(const uint8_t a[16], char *buf, socklen_t len);
+
+/* The two ends of the delivery whose IP header the decoder left at off; 0 when unreadable. */
+static int delivery_ends(const mw_raw_packet_t *raw, uint32_t off, uint8_t src[16], uint8_t dst[16])
+{
+    const uint8_t *h = raw->data + off;
+
+    if (MW_NEED(off, 20, raw->caplen) && (h[0] >> 4) == 4) {
+        mw_addr_map_v4(src, h + 12);
+        mw_addr_map_v4(dst, h + 16);
+        return 1;
+    }
+    if (MW_NEED(off, 40, raw->caplen) && (h[0] >> 4) == 6) {
+        memcpy(src, h + 8, 16);
+        memcpy(dst, h + 24, 16);
+        return 1;
+    }
+    return 0;
+}
+
+/* Whether a base station is one end of the delivery of an encapsulated frame: then the
+ * encapsulation is the station's own traffic (a backdoor tunnelling in VXLAN), not a
+ * mirror's, and is analyzed as sent. The last pair's answer is kept. */
+static int station_delivers(mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_packet_t *p)
+{
+    const struct mw_inventory *inv = inventory_of(rd->sh);
+    mw_inventory_match_t a, b;
+    uint8_t src[16], dst[16];
+
+    if (inv == NULL || !delivery_ends(raw, p->encap_l3_off, src, dst))
+        return 0;
+    if (inv == rd->delivery.inventory && memcmp(src, rd->delivery.src, 16) == 0 &&
+            memcmp(dst, rd->delivery.dst, 16) == 0)
+        return rd->delivery.station;
+    mw_inventory_lookup(inv, src, &a);
+    mw_inventory_lookup(inv, dst, &b);
+    rd->delivery.inventory = inv;
+    memcpy(rd->delivery.src, src, 16);
+    memcpy(rd->delivery.dst, dst, 16);
+    rd->delivery.station = a.role == MW_ROLE_BASE_STATION || b.role == MW_ROLE_BASE_STATION;
+    return rd->delivery.station;
+}
+
+/* Decodes the packet again with its encapsulation on (a station's own delivery). */
+static int decode_as_sent(
+        mw_reader_t *rd, const mw_raw_packet_t *raw, mw_packet_t *p, mw_prepared_packet_t *pp)
+{
+    char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+    uint8_t encap = p->encap;
+    int rc;
+
+    p->wirelen = raw->wirelen;
+    rc = mw_decode_frame_flags(raw->dlt, raw->data, raw->caplen, MW_DECODE_KEEP_ENCAP, p);
+    p->vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
+    if (pp != NULL) { /* the keys the file reader made were the carried frame's */
+        pp->rc = rc;
+        pp->have_tunnel = pp->have_flow = 0;
+        pp->copy_hash = rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER
+                                ? mw_dup_hash(raw->data, &p->outer)
+                                : 0;
+    }
+    rd->sum->encap_kept++;
+    if (!(rd->encap_noted & (1u << MW_ENCAP_COUNT))) {
+        rd->encap_noted |= 1u << MW_ENCAP_COUNT;
+        format_addr(rd->delivery.src, src, sizeof(src));
+        format_addr(rd->delivery.dst, dst, sizeof(dst));
+        mw_log_warn("%s from %s to %s has a base station at one end: analyzed as sent (a "
+                    "station's own tunnel), not as the frames it carries",
+                mw_encap_name(encap), src, dst);
+    }
+    return rc;
+}
+
 static void format_addr(const uint8_t a[16], char *buf, socklen_t len)
 {
     if (mw_addr_is_v4mapped(a))
@@ -434,6 +507,8 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
         p->vlan_untracked = (uint8_t)!sh->cfg->vlan_tracking;
     }
+    if (p->encap != MW_ENCAP_NONE && station_delivers(rd, raw, p))
+        rc = decode_as_sent(rd, raw, p, pp);
     if (p->encap != MW_ENCAP_NONE && p->encap < MW_ENCAP_COUNT)
         note_encap(rd, raw, p);
     if ((rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) && is_copy(rd, pp, p, raw->data) &&

@@ -61,7 +61,12 @@ typedef struct mw_reader {
     int order_warned;
     mw_dup_table_t *dups; /* copies of packets (a SPAN port mirroring both sides) */
     int dups_warned;
-    unsigned encap_noted;        /* bit per enum mw_encap: said which ends deliver its frames */
+    unsigned encap_noted; /* bit per enum mw_encap: said which ends deliver its frames */
+    struct {              /* the last delivery looked up: is a base station one end? */
+        const struct mw_inventory *inventory;
+        uint8_t src[16], dst[16];
+        int station;
+    } delivery;
     _Atomic int64_t progress_us; /* tunnel records come from the reader */
     /* helpers: their thread, and what reader 0 reads of them while they run */
     pthread_t thread;

@@ -44,6 +44,7 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("encap.gre_teb", s->encap_packets[MW_ENCAP_GRE_TEB]);
     ADD("encap.vxlan", s->encap_packets[MW_ENCAP_VXLAN]);
     ADD("encap.geneve", s->encap_packets[MW_ENCAP_GENEVE]);
+    ADD("encap.kept_station", s->encap_kept);
     ADD("fragments_joined", s->fragments_joined);
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);

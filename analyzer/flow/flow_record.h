@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 5
+#define MW_SCHEMA_VERSION 6
 #define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 /* A refusal or a bare probe on the wire, at most: Ethernet with a VLAN tag, IPv6 and an
  * ICMPv6 error quoting an IPv6 header and 8 bytes is 118. What a refusing side sends
@@ -27,10 +27,10 @@
  * one carrying it). */
 #define MW_BARE_PACKET_BYTES 128
 
-/* What kind of flow a record is (GTP-U and IP-in-IP yield two linked records). */
+/* What kind of flow a record is (GTP-U, IP-in-IP and GRE yield two linked records). */
 enum mw_flow_kind {
-    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow (inside IP-in-IP: tunnel_flow_id set) */
-    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel (eNB/gNB - SGW/UPF) or IP-in-IP tunnel */
+    MW_FLOW_PLAIN = 0,  /* an ordinary IP flow (inside IP-in-IP or GRE: tunnel_flow_id set) */
+    MW_FLOW_TUNNEL = 1, /* the outer GTP-U tunnel (eNB/gNB - SGW/UPF), IP-in-IP or GRE tunnel */
     MW_FLOW_INNER = 2,  /* a subscriber flow carried inside a GTP-U tunnel */
 };
 

@@ -21,7 +21,14 @@ static void print_encap(FILE *out, const mw_run_summary_t *s)
         sep = ", ";
     }
     if (sep[0] == ',')
-        fprintf(out, " (stripped: analyzed as the frames they carry)\n");
+        fprintf(out, " (stripped: analyzed as the frames they carry)");
+    if (s->encap_kept > 0)
+        fprintf(out,
+                "%s%llu frames of deliveries with a base station at one end (analyzed as "
+                "sent)",
+                sep[0] == ',' ? "; " : sep, (unsigned long long)s->encap_kept);
+    if (sep[0] == ',' || s->encap_kept > 0)
+        fputc('\n', out);
 }
 
 static void print_events(FILE *out, const char *label, const uint64_t *counts, const char *tail)

@@ -17,7 +17,10 @@ one of the frames as captured where they were mirrored:
   packets framed without VLAN tags;
 - ERSPAN frames cut by the snaplen inside the ERSPAN header are counted
   (skipped.encap_truncated and encap.erspan), not guessed at;
-- the run says once, without -q, which encapsulation and which two ends deliver the frames.
+- the run says once, without -q, which encapsulation and which two ends deliver the frames;
+- a delivery with a base station of the inventory at one end (a station tunnelling its own
+  traffic in VXLAN to an outside host) is not stripped: it is the station's flow, with a
+  warning, encap.kept_station, and an anomaly naming the station and that host.
 
 usage: encap.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -72,16 +75,18 @@ def geneve(proto):
     return struct.pack("!BBHI", 2, 0, proto, 77 << 8) + struct.pack("!HBBI", 0x0103, 1, 1, 0)
 
 
-def outer_ip(v6, proto, payload_len):
+def outer_ip(v6, proto, payload_len, ends=None):
     if v6:
         return (struct.pack("!IHBB", 0x60000000, payload_len, proto, 64) + OUTER6[0] +
                 OUTER6[1], 0x86DD)
+    src, dst = ends or OUTER4
     h = struct.pack("!BBHHHBBH", 0x45, 0, 20 + payload_len, 0, 0x4000, 64, proto, 0)
-    return h + OUTER4[0] + OUTER4[1], 0x0800
+    return h + src + dst, 0x0800
 
 
-def wrap(frames, how, v6=False, vlan=None):
-    """frames [(ts_ns, data, orig_len)] -> the same frames delivered as `how` says."""
+def wrap(frames, how, v6=False, vlan=None, ends=None):
+    """frames [(ts_ns, data, orig_len)] -> the same frames delivered as `how` says (from
+    and to the IPv4 addresses ends, when given)."""
     out = []
     for i, (ts, data, orig) in enumerate(frames):
         if how == "erspan1":
@@ -101,7 +106,7 @@ def wrap(frames, how, v6=False, vlan=None):
             raise ValueError(how)
         if proto == 17:
             head = udp(4789 if how == "vxlan" else 6081, len(head) + orig) + head
-        ip, et = outer_ip(v6, proto, len(head) + orig)
+        ip, et = outer_ip(v6, proto, len(head) + orig, ends)
         tags = struct.pack("!HH", 0x8100, vlan) if vlan else b""
         l2 = OUTER_MACS + tags + struct.pack("!H", et)
         pre = l2 + ip + head
@@ -202,6 +207,30 @@ def main():
                     and got.counters.get("encap.erspan") == 200,
                     f"ERSPAN cut in its header: {len(got.flows)} flows, counters "
                     f"{ {k: v for k, v in got.counters.items() if 'encap' in k and v} }")
+
+        # a base station's own VXLAN to an outside host: analyzed as sent, and found
+        station, outside = "10.10.1.11", "203.0.113.99"  # enb-001 in captures/site.yaml
+        ends = (ipaddress.ip_address(station).packed, ipaddress.ip_address(outside).packed)
+        path = os.path.join(tmp, "station-vxlan.pcap")
+        write_frames(path, wrap(day[:300], "vxlan", ends=ends))
+        got = analyze_file(mw, path, path + ".h5", model=model)
+        own = [f for f in got.flows if f["dst_port"] == 4789 and f["l4_proto"] == 17]
+        # one session, cut at the model's windows
+        fails.check(got.counters.get("encap.kept_station") == 300 and
+                    got.counters.get("encap.vxlan") == 0 and len(own) >= 1 and
+                    len(own) == len(got.flows) and
+                    sum(int(f["c2s_packets"] + f["s2c_packets"]) for f in own) == 300,
+                    f"a station's own VXLAN: {len(got.flows)} flows, {len(own)} to 4789, counters "
+                    f"{ {k: v for k, v in got.counters.items() if 'encap' in k and v} }")
+        fails.check(any(a.get("peer") == outside and a.get("bs") == "enb-001"
+                        for a in got.anomalies),
+                    f"a station's own VXLAN: no anomaly names enb-001 and {outside}: "
+                    f"{incidents(got.anomalies)}")
+        fails.check(any("has a base station at one end" in ln for ln in got.stderr.splitlines()),
+                    f"a station's own VXLAN: no warning: {got.stderr}")
+        got = analyze_file(mw, path, path + "-noinv.h5")  # no inventory: nothing says so
+        fails.check(got.counters.get("encap.vxlan") == 300,
+                    f"without an inventory the delivery is stripped: {got.counters}")
 
         caps = os.path.join(shared, "captures")
         if os.path.isdir(caps):
