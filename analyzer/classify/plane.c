@@ -385,7 +385,10 @@ void mw_plane_assign(const mw_inventory_t *inv, mw_flow_record_t *rec, const mw_
     }
     rec->service = (uint16_t)svc;
 
-    if (rec->kind == MW_FLOW_TUNNEL || rec->kind == MW_FLOW_INNER) {
+    /* GTP-U and what it carries are subscribers'; an IP-in-IP or GRE tunnel is the
+     * station's own and is judged like any other of its flows (one to an outside host is
+     * on no plane) */
+    if (rec->kind == MW_FLOW_INNER || (rec->kind == MW_FLOW_TUNNEL && rec->l4_proto == 17)) {
         rec->plane = MW_PLANE_USER;
         return;
     }

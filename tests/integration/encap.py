@@ -20,7 +20,9 @@ one of the frames as captured where they were mirrored:
 - the run says once, without -q, which encapsulation and which two ends deliver the frames;
 - a delivery with a base station of the inventory at one end (a station tunnelling its own
   traffic in VXLAN to an outside host) is not stripped: it is the station's flow, with a
-  warning, encap.kept_station, and an anomaly naming the station and that host.
+  warning, encap.kept_station, and an anomaly naming the station and that host; a
+  station's own GRE tunnel to an outside host (Zeek's GRE sample re-addressed) is a
+  new_peer too.
 
 usage: encap.py MASTWATCH REPO_ROOT SHARED_DIR
 """
@@ -239,6 +241,29 @@ def main():
                 path = os.path.join(caps, rel)
                 if os.path.exists(path):
                     check(fails, mw, tmp, os.path.basename(rel), ethernet_frames(path), every)
+            # a station's own GRE tunnel (Zeek's GRE sample, its outer end 172.27.1.66 made
+            # enb-001, moved to the incident day): a tunnel record judged like any flow of
+            # the station, so an outside end is a new peer (it was the user plane: nothing)
+            path = os.path.join(caps, "zeek/tunnels/gre-sample.pcap")
+            if os.path.exists(path):
+                _lt, pkts = ra.read_capture(path)
+                ours = ipaddress.ip_address(station).packed
+                moved = []
+                for ts, d, orig in pkts:
+                    d = bytearray(d)
+                    for at in (26, 30):  # the outer IPv4 source and destination
+                        if d[at:at + 4] == bytes([172, 27, 1, 66]):
+                            d[at:at + 4] = ours
+                    moved.append((ts - pkts[0][0] + day[0][0] + 3600 * 10**9, bytes(d), orig))
+                path = os.path.join(tmp, "station-gre.pcap")
+                write_frames(path, moved)
+                got = analyze_file(mw, path, path + ".h5", model=model)
+                tun = [f for f in got.flows if f["kind"] == 1 and f["l4_proto"] == 47]
+                fails.check(len(tun) == 1 and any(
+                    a["detector"] == "new_peer" and a.get("bs") == "enb-001" and
+                    a.get("peer") == "66.59.109.137" for a in got.anomalies),
+                    f"a station's own GRE tunnel: {len(tun)} tunnel records, anomalies "
+                    f"{incidents(got.anomalies)}")
             # bare IP packets in Geneve: the flows of the same packets framed untagged
             path = os.path.join(caps, "ndpi/443-curl.pcap")
             if os.path.exists(path):
