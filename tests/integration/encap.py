@@ -35,7 +35,7 @@ import tempfile
 import numpy as np
 
 from mwtest import Failures, analyze_file, run
-from vlan_frames import ether, frames_of, write
+from vlan_frames import ether, frames_of
 
 import mw_realattack as ra  # noqa: E402 (scripts/ is on the path via mwtest)
 

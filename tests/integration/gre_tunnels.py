@@ -8,12 +8,11 @@ count of the second IP header.
 
 usage: gre_tunnels.py MASTWATCH SHARED_DIR
 """
-import os
 import sys
 import tempfile
 from collections import Counter
 
-from mwtest import Failures, mw_flows, run, shared_captures
+from mwtest import Failures, present, run, shared_captures, whole_flows
 
 CAPTURES = ["zeek/tunnels/gre-sample.pcap", "zeek/tunnels/gre-within-gre.pcap",
             "pcapplusplus/GrePackets.cap", "tcpdump/various_gre.pcap", "ndpi/gre.pcapng"]
@@ -47,15 +46,9 @@ def main():
     fails = Failures()
     checked = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for rel in CAPTURES:
-            path = os.path.join(caps, rel)
-            if not os.path.exists(path):
-                continue
-            out = os.path.join(tmp, "o.h5")
-            r = run([mastwatch, "analyze", "-q", "--idle-timeout", "86400", "--active-timeout",
-                     "604800", "-o", out, path])
+        for rel, path in present(caps, CAPTURES):
+            df, r = whole_flows(mastwatch, path, tmp)
             fails.check(r.returncode == 0, f"{rel}: exit {r.returncode} {r.stderr}")
-            df = mw_flows.load(out)
             want_outer, want_inner = tshark(path)
             tun = df[(df.kind == 1) & (df.l4_proto == 47)]
             fails.check(len(tun) == len({frozenset(k) for k in want_outer}),

@@ -6,11 +6,10 @@ inner IP bytes, inner addresses).
 
 usage: ip_in_ip.py MASTWATCH SHARED_DIR
 """
-import os
 import sys
 import tempfile
 
-from mwtest import Failures, mw_flows, run, shared_captures
+from mwtest import Failures, present, run, shared_captures, whole_flows
 
 CAPTURES = ["ndpi/6in4tunnel.pcap", "zeek/tunnels/6in4.pcap"]
 
@@ -35,15 +34,9 @@ def main():
     fails = Failures()
     checked = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for rel in CAPTURES:
-            path = os.path.join(caps, rel)
-            if not os.path.exists(path):
-                continue
-            out = os.path.join(tmp, "o.h5")
-            r = run([mastwatch, "analyze", "-q", "--idle-timeout", "86400", "--active-timeout",
-                     "604800", "-o", out, path])
+        for rel, path in present(caps, CAPTURES):
+            df, r = whole_flows(mastwatch, path, tmp)
             fails.check(r.returncode == 0, f"{rel}: exit {r.returncode} {r.stderr}")
-            df = mw_flows.load(out)
             want = tshark_outer(path)
             tun = df[df.kind == 1]
             fails.check(len(tun) == 1, f"{rel}: {len(tun)} tunnel records, want 1")

@@ -81,6 +81,26 @@ def finish(proc, sig=None, timeout=20):
 Analysis = collections.namedtuple("Analysis", "flows counters attrs anomalies stderr")
 
 
+def whole_flows(mw, pcap, tmp):
+    """`mastwatch analyze` with no record cut on time (as ndpiReader and tshark count a
+    conversation): (its /flows as mw_flows.load gives them, the run). The run's exit status
+    is the caller's to check; no flows (an empty frame) when it wrote no file."""
+    out = os.path.join(tmp, "whole.h5")
+    if os.path.exists(out):
+        os.unlink(out)
+    r = run([mw, "analyze", "-q", "--idle-timeout", "86400", "--active-timeout", "604800",
+             "-o", out, pcap])
+    return (mw_flows.load(out) if os.path.exists(out) else None), r
+
+
+def present(caps, rels):
+    """(rel, path) of the captures of rels that are there."""
+    for rel in rels:
+        path = os.path.join(caps, rel)
+        if os.path.exists(path):
+            yield rel, path
+
+
 def analyze_file(mw, pcap, out, extra=(), model=None, timeout=600):
     """`mastwatch analyze -q -o out [extra] pcap`, asserted to exit 0; with model
     (inventory, model) also scored into out.jsonl. Its /flows, /stats/counters by name,

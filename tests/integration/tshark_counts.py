@@ -10,7 +10,7 @@ import sys
 import tempfile
 from collections import defaultdict
 
-from mwtest import Failures, mw_flows, run, shared_captures
+from mwtest import Failures, run, shared_captures, whole_flows
 
 SAMPLE = ["ndpi/ssh.pcap", "ndpi/snmp.pcap", "ndpi/diameter.pcap", "ndpi/http_ipv6.pcap",
           "ndpi/ftp.pcap", "ndpi/telnet.pcap", "ndpi/dns_long_domainname.pcap",
@@ -52,11 +52,8 @@ def tshark_convs(path):
 
 
 def our_convs(mastwatch, path, tmp):
-    out = os.path.join(tmp, "o.h5")
-    r = run([mastwatch, "analyze", "-q", "--idle-timeout", "86400", "--active-timeout",
-             "604800", "-o", out, path])
+    df, r = whole_flows(mastwatch, path, tmp)
     assert r.returncode == 0, r.stderr
-    df = mw_flows.load(out)
     df = df[(df.kind == 0) & df.l4_proto.isin([6, 17])]
     convs = defaultdict(lambda: defaultdict(lambda: [0, 0]))
     for x in df.itertuples():

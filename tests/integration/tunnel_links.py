@@ -7,12 +7,11 @@ outer ports (zeek gtp2, open5gs testepc) and one IPv6 flow on two 6in4 legs (nDP
 
 usage: tunnel_links.py MASTWATCH SHARED_DIR
 """
-import os
 import sys
 import tempfile
 from collections import defaultdict
 
-from mwtest import Failures, mw_flows, run, shared_captures
+from mwtest import Failures, present, run, shared_captures, whole_flows
 
 CAPTURES = ["zeek/tunnels/gtp/gtp2_different_udp_port.pcap", "open5gs/testepc.pcapng",
             "ndpi/syslog.pcap"]
@@ -55,15 +54,9 @@ def main():
     fails = Failures()
     crossing = checked = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for rel in CAPTURES:
-            path = os.path.join(caps, rel)
-            if not os.path.exists(path):
-                continue
-            out = os.path.join(tmp, "o.h5")
-            r = run([mastwatch, "analyze", "-q", "--idle-timeout", "86400", "--active-timeout",
-                     "604800", "-o", out, path])
+        for rel, path in present(caps, CAPTURES):
+            df, r = whole_flows(mastwatch, path, tmp)
             fails.check(r.returncode == 0, f"{rel}: exit {r.returncode} {r.stderr}")
-            df = mw_flows.load(out)
             tunnels = {int(t.flow_id): (int(t.l4_proto), frozenset(
                 [(t.src, str(int(t.src_port))), (t.dst, str(int(t.dst_port)))]))
                 for t in df[df.kind == 1].itertuples()}
