@@ -6,7 +6,9 @@ base stations) and, when ../shared is there, nDPI's GTP and fragment
 captures, the same way to `capture --readers 1` and to `--readers 3`.
 Every packet sent is received once (no duplicates across readers, no
 drops; a packet the veth pair itself dropped under load - its tx_dropped, before any socket
-- is left out, and so are the flows it belonged to); each of the three readers read some; and the records are the same:
+- is left out, and so are the flows it belonged to, as are up to five packets sent that no
+socket was ever handed (the sockets' own count, pcap_stats); every packet the sockets
+received is read once); each of the three readers read some; and the records are the same:
 for every flow (kind, protocol, VLAN, endpoints) the same number of records
 with the same packets, bytes, TCP flags, nDPI labels, host name, plane,
 base station, roles, TEIDs, subscriber side and tunnel count (FTP data
@@ -93,6 +95,10 @@ def capture(mastwatch, readers, pcap, out):
     time.sleep(2)  # the sockets are open and in their group
     r = run(["tcpreplay", "-i", A, "--pps", "20000", pcap])
     sent = re.search(r"Actual: (\d+) packets", r.stdout)
+    trouble = [ln.strip() for ln in r.stdout.splitlines()
+               if re.search(r"(Failed|Retried) packets.*: [1-9]", ln)]
+    if trouble:
+        print(f"note: --readers {readers}: tcpreplay: {trouble}")
     time.sleep(2)  # the last ring blocks are retired and read
     err = finish(proc, signal.SIGTERM, timeout=30)
     lost = veth_dropped() - dropped
@@ -136,11 +142,22 @@ def main():
                 fails.check(rc == 0, f"--readers {n}: exit {rc}: {err[-400:]}")
                 fails.check(sent > 50000, f"--readers {n}: tcpreplay sent {sent} packets")
                 got = summary_number(err, "packets")
+                drops = re.search(r"^kernel\s+(\d+) received, (\d+) dropped", err, re.M)
+                # what the sockets were handed (pcap_stats, read after the stop): a packet
+                # sent that no socket ever saw was lost on the way (seen twice under ASan in
+                # CI, one of 62,084, with no veth drop), not by the capture
+                received = int(drops.group(1)) if drops else -1
+                unseen = sent - lost - received
+                if drops and 0 < unseen <= 5:
+                    print(f"note: --readers {n}: {unseen} packets sent never reached a socket "
+                          f"(kernel received {received})")
+                    lost += unseen
+                fails.check(got == received, f"--readers {n}: {got} packets read, the sockets "
+                            f"received {received} (each once: none lost, none twice)")
                 fails.check(got == sent - lost, f"--readers {n}: {got} packets read, {sent} sent "
-                            f"and {lost} dropped by the veth pair (each once: none lost, none "
+                            f"and {lost} lost before any socket (each once: none lost, none "
                             "twice)")
                 vlost[n] = lost
-                drops = re.search(r"^kernel\s+(\d+) received, (\d+) dropped", err, re.M)
                 fails.check(drops is not None and drops.group(2) == "0",
                             f"--readers {n}: kernel drops: {drops.group(0) if drops else err}")
                 if n > 1:
