@@ -60,6 +60,7 @@ struct mw_capture {
     mw_capture_stats_t closed;
     int perm_denied;       /* the last activation failed for lack of privileges */
     int64_t failing_ms;    /* live: when reads began to fail (0: they do not) */
+    int break_pending;     /* live: a break came with a packet; the next read reports it */
     char *iobuf;           /* offline: the stdio buffer of the file being read */
     int fanout_joined;     /* live, fanout: the group below is joined */
     unsigned fanout_group; /* its id (0 is an id too) */
@@ -460,6 +461,10 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
     const u_char *data;
     int rc;
 
+    if (cap->break_pending) {
+        cap->break_pending = 0;
+        return 0; /* woken by mw_capture_break(): the caller checks why */
+    }
     for (;;) {
         if (cap->split != NULL) {
             struct pcap_pkthdr split_hdr;
@@ -491,7 +496,15 @@ int mw_capture_next(mw_capture_t *cap, mw_raw_packet_t *out, char *errbuf, size_
                 return rc;
             continue;
         }
+        data = NULL;
         rc = pcap_next_ex(cap->pcap, &hdr, &data);
+        /* libpcap 1.10's TPACKET_V3 reader reports a break that came while it handed over a
+         * packet (already copied to its one-shot buffer) as the break alone: that packet
+         * would be lost mid-stream. It is returned, and the break on the next call. */
+        if (rc == PCAP_ERROR_BREAK && data != NULL && cap->live) {
+            cap->break_pending = 1;
+            rc = 1;
+        }
         if (rc == 1) {
             cap->failing_ms = 0;
             fill_raw(cap, hdr, data, out);
