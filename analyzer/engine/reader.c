@@ -16,17 +16,18 @@
 #include "core/log.h"
 #include "core/mw.h"
 
-#define GTPU_PORT        2152
-#define FRAG_TABLE_BYTES (1u << 20) /* 16k datagrams in flight */
-#define FRAG_TIMEOUT_US  5000000    /* fragments of a datagram come within milliseconds */
-#define FRAG_TAG_TUNNEL  1          /* the datagram was a GTP-U, IP-in-IP or GRE tunnel packet */
-#define CLOCK_AHEAD_US   (86400LL * 1000000)
-#define PACKET_TICK_US   1000000
-#define HELPER_TICK_MS   1000 /* a helper's wall-clock tick on a quiet link */
-#define HELPER_REOPEN_MS 2000 /* a helper's interface is opened again this often, as reader 0's */
-#define HELPER_POLL_MS   100  /* a quiet helper looks at its stop flag this often */
-#define STOP_DRAIN_MS    1000 /* a stop reads what the kernel already holds, this long at most */
-#define HELPER_POST      1024 /* packets between a helper's posted counters */
+#define GTPU_PORT         2152
+#define FRAG_TABLE_BYTES  (1u << 20) /* 16k datagrams in flight */
+#define FRAG_TIMEOUT_US   5000000    /* fragments of a datagram come within milliseconds */
+#define FRAG_TAG_TUNNEL   1          /* the datagram was a GTP-U, IP-in-IP or GRE tunnel packet */
+#define CLOCK_AHEAD_US    (86400LL * 1000000)
+#define PACKET_TICK_US    1000000
+#define HELPER_TICK_MS    1000 /* a helper's wall-clock tick on a quiet link */
+#define HELPER_REOPEN_MS  2000 /* a helper's interface is opened again this often, as reader 0's */
+#define HELPER_POLL_MS    100  /* a quiet helper looks at its stop flag this often */
+#define STOP_DRAIN_MS     1000 /* a stop reads what the kernel already holds, this long at most */
+#define DRAIN_EMPTY_READS 3    /* ... until this many reads in a row find nothing */
+#define HELPER_POST       1024 /* packets between a helper's posted counters */
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 {
@@ -636,7 +637,7 @@ static int helper_reopen(mw_reader_t *rd)
 void mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
 {
     int64_t until = mw_monotonic_ms() + STOP_DRAIN_MS;
-    int woken = 0;
+    int empty = 0;
 
     if (mw_capture_set_nonblock(rd->cap) != 0)
         return;
@@ -645,13 +646,14 @@ void mw_reader_drain(mw_reader_t *rd, mw_pcap_ring_t *ring)
         char err[MW_ERRBUF_SIZE] = "";
         int rc = mw_capture_next(rd->cap, &raw, err, sizeof(err));
 
-        /* the stop's pcap_breakloop() makes one read return 0 whatever waits: read again */
-        if (rc == 0 && !woken) {
-            woken = 1;
+        /* a break (the stop's pcap_breakloop(), a tick's, one reported after the packet it
+         * came with) makes a read return 0 whatever waits: the ring is empty only when
+         * reads in a row say so (nonblocking: they return at once) */
+        if (rc == 0 && ++empty < DRAIN_EMPTY_READS)
             continue;
-        }
         if (rc != 1)
             break;
+        empty = 0;
         if (ring != NULL)
             mw_pcap_ring_write(ring, &raw);
         mw_reader_packet(rd, &raw);

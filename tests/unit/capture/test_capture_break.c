@@ -54,8 +54,8 @@ static void *breaker(void *arg)
 static void *sender(void *arg)
 {
     struct sockaddr_ll to = { .sll_family = AF_PACKET, .sll_halen = 6 };
-    uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 46, 0, 0,
-        0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0, 53, 0, 26 };
+    uint8_t frame[64] = { 0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00, 0x45, 0, 0, 46, 0,
+        0, 0x40, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x9c, 0x40, 0, 53, 0, 26 };
     const struct timespec pause = { 0, 20000 };
     int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_ALL));
     unsigned i;
