@@ -358,6 +358,10 @@ def _new_things(cards):
     return sorted(peers.values(), key=key)[:10], sorted(services.values(), key=key)[:10]
 
 
+DELIVERY_NAMES = {"erspan": "ERSPAN", "gre_teb": "Ethernet in GRE", "vxlan": "VXLAN",
+                  "geneve": "Geneve", "kept_station": "a base station's own tunnel"}
+
+
 def _health(caps, zones):
     out = []
     for c in caps:
@@ -374,6 +378,9 @@ def _health(caps, zones):
                 interface_dropped=cnt.get("interface_dropped", 0),
                 input_errors=cnt.get("input_errors", 0),
                 malformed={k[8:]: v for k, v in cnt.items() if k.startswith("skipped.") and v},
+                # frames that came in ERSPAN, VXLAN, ... (analyzed as the frames they carry)
+                delivered={DELIVERY_NAMES.get(k[6:], k[6:]): v for k, v in cnt.items()
+                           if k.startswith("encap.") and v},
                 one_way=int(cov.one_way.sum()) if not cov.empty else 0,
                 mid_session=int(cov.mid_session.sum()) if not cov.empty else 0,
                 silent_hours={r.bs: int(r.silent_hours) for r in cov.itertuples()

@@ -57,6 +57,10 @@ def print_coverage(f, names):
     print(f"  capture: {c.get('kernel_dropped', 0)} packets dropped by the kernel, "
           f"{c.get('interface_dropped', 0)} by the interface, {malformed} not decodable, "
           f"{'complete' if f.attrs.get('complete', 1) else 'INCOMPLETE (a file was cut or the run stopped)'}")
+    delivered = {k[6:]: v for k, v in c.items() if k.startswith("encap.") and v}
+    if delivered:
+        print("  delivered in: " + ", ".join(f"{k} {v}" for k, v in delivered.items()) +
+              " (analyzed as the frames they carry; kept_station: a base station's own tunnel)")
     shed = {k[5:]: v for k, v in c.items() if k.startswith("shed.") and v}
     if c.get("flows_evicted") or shed:
         print(f"  memory cap {c.get('memcap_bytes', 0) >> 20} MB shed: "
