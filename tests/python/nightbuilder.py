@@ -22,6 +22,28 @@ def _now():
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def vxlan_wrapped(src, dst):
+    """src's frames (an Ethernet pcap) each delivered in VXLAN from 192.0.2.10 to 192.0.2.20,
+    as a cloud mirror session sends them."""
+    import struct
+    with open(src, "rb") as f:
+        buf = f.read()
+    out = [buf[:24]]
+    off = 24
+    while off + 16 <= len(buf):
+        sec, usec, incl, orig = struct.unpack("<IIII", buf[off:off + 16])
+        frame = buf[off + 16:off + 16 + incl]
+        off += 16 + incl
+        head = struct.pack("!II", 0x08000000, 7 << 8)
+        udp = struct.pack("!HHHH", 40000, 4789, 8 + len(head) + orig, 0)
+        ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(udp) + len(head) + orig, 0, 0x4000, 64,
+                         17, 0) + bytes([192, 0, 2, 10, 192, 0, 2, 20])
+        pre = bytes.fromhex("0200000000aa0200000000bb0800") + ip + udp + head
+        out.append(struct.pack("<IIII", sec, usec, len(pre) + incl, len(pre) + orig) + pre + frame)
+    with open(dst, "wb") as f:
+        f.write(b"".join(out))
+
+
 def _analyze(night, site, pcap, inventory, fails=False, tag=""):
     name = os.path.splitext(os.path.basename(pcap))[0] + tag
     rel = os.path.join("captures", site, name + ".h5")
@@ -98,6 +120,10 @@ def build_night(night, kind, work):
         caps.append(_analyze(night, "north", pcap, INVENTORY, tag="-1"))
         shutil.copy(os.path.join(SRC, "captures", "incident-day.pcap"), pcap)
         caps.append(_analyze(night, "north", pcap, INVENTORY, tag="-2"))
+    elif kind == "delivered":  # north: the incident day as a VXLAN mirror session delivers it
+        pcap = os.path.join(work, "incident-vxlan.pcap")
+        vxlan_wrapped(os.path.join(SRC, "captures", "incident-day.pcap"), pcap)
+        caps.append(_analyze(night, "north", pcap, INVENTORY))
     elif kind == "failed":
         status, error = "failed", "capture directory /srv/captures/2026-11-30 is not mounted"
     feed = os.path.join(night, "anomalies.jsonl")

@@ -34,7 +34,7 @@ def setUpModule():
     if not nb.have_binary():
         raise unittest.SkipTest(f"no mastwatch binary at {nb.MW} (build it: scripts/build)")
     TMP = tempfile.TemporaryDirectory(prefix="mw-morning-")
-    for kind in ("clean", "incident", "failed", "split", "regrown"):
+    for kind in ("clean", "incident", "failed", "split", "regrown", "delivered"):
         d = os.path.join(TMP.name, kind)
         nb.build_night(d, kind, TMP.name)
         r = morning_cli(d)
@@ -188,6 +188,21 @@ class IncidentNight(unittest.TestCase):
                           "not_matched": 0, "skipped_young": 0, "superseded": 0})
         self.assertIn("INCOMPLETE", out["html"])
         self.assertIn("unknown file format", out["html"])
+
+    def test_delivered_frames_are_said_and_judged(self):
+        """The incident day delivered in VXLAN: its health says so, and its cards are the
+        plain day's (the frames are analyzed as carried)."""
+        _, out, js = RUNS["delivered"]
+        h = js["health"][0]
+        self.assertEqual(h["delivered"], {"VXLAN": h["packets"]})
+        self.assertGreater(h["packets"], 10000)
+        self.assertIn(f"{h['packets']} in VXLAN", out["md"])
+        self.assertIn(f"{h['packets']} in VXLAN", out["html"])
+        north = [c for c in RUNS["incident"][2]["incidents"] if c["site"] == "north"]
+        cards = [(c["detectors"], c["station"], c["peer"], c["severity"]) for c in js["incidents"]]
+        self.assertGreater(len(cards), 10)
+        self.assertEqual(sorted(map(str, cards)), sorted(
+            str((c["detectors"], c["station"], c["peer"], c["severity"])) for c in north))
 
     def test_html_is_self_contained(self):
         html = RUNS["incident"][1]["html"]
