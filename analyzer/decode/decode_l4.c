@@ -3,12 +3,13 @@
  * decoder. Protocols without a decoder here (ESP, OSPF, ...) still
  * form flows on addresses and protocol number, with ports 0.
  *
- * IP-in-IP (4, 6in4 = 41) and GRE carrying IP (47, decode_gre.c) are handled like GTP-U: the outer
- * header stays the tunnel (who tunnels to whom is what a backhaul watcher must see, and dropping it
- * hid the tunnel endpoints), the inner header goes to p->inner and stands for the inner flow. A
- * broken inner packet keeps the tunnel and is a soft event. The inner IP packet is the second and
- * last IP level, so GTP-U inside IP-in-IP is an inner UDP flow, not unpacked again. specification:
- * RFC 2003 (IPIP), RFC 4213 (6in4)
+ * IP-in-IP (4, 6in4 = 41) and GRE carrying IP (47, decode_gre.c) are handled like
+ * GTP-U: the outer header stays the tunnel (who tunnels to whom is what a backhaul
+ * watcher must see, and dropping it hid the tunnel endpoints), the inner header goes to
+ * p->inner and stands for the inner flow. A broken inner packet keeps the tunnel and is a
+ * soft event. The inner IP packet is the second and last IP level, so GTP-U inside
+ * IP-in-IP is an inner UDP flow, not unpacked again.
+ * specification: RFC 2003 (IPIP), RFC 4213 (6in4)
  */
 #include "decode/decode.h"
 
@@ -57,6 +58,14 @@ static int snaplen_cut(mw_packet_t *p, const mw_l3_t *l3, int rc, int event)
     return rc;
 }
 
+/* A protocol with no transport header here: its payload starts right after the IP header. */
+static void no_transport_header(mw_l3_t *l3, uint32_t off, uint32_t len)
+{
+    l3->l4_off = 0;
+    l3->payload_off = off;
+    l3->payload_len = len;
+}
+
 int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, uint32_t len)
 {
     int rc;
@@ -76,19 +85,16 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
         case 4:
         case 41:
             if (l3 == &p->outer) {
-                l3->l4_off = 0;
-                l3->payload_off = off;
-                l3->payload_len = len;
+                no_transport_header(l3, off, len);
                 return mw__decode_tunneled_ip(d, p, off, len);
             }
             break;
         case 47:
-            l3->l4_off = 0;
-            l3->payload_off = off;
-            l3->payload_len = len;
-            if (l3 == &p->outer && l3->frag == MW_FRAG_NONE)
+            if (l3 == &p->outer && l3->frag == MW_FRAG_NONE) {
+                no_transport_header(l3, off, len);
                 return mw__decode_gre(d, p, off, len);
-            return MW_DEC_OK;
+            }
+            break;
         case 132:
             return snaplen_cut(p, l3, mw__decode_sctp(d, l3, off, len), MW_DEC_SCTP_TRUNCATED);
         case 1:
@@ -97,8 +103,6 @@ int mw__decode_l4(mw_decoder_t *d, mw_packet_t *p, mw_l3_t *l3, uint32_t off, ui
         default:
             break;
     }
-    l3->l4_off = 0;
-    l3->payload_off = off;
-    l3->payload_len = len;
+    no_transport_header(l3, off, len);
     return MW_DEC_OK;
 }

@@ -357,7 +357,13 @@ static int is_copy(
     return 1;
 }
 
-static void format_addr(const uint8_t a[16], char *buf, socklen_t len);
+static void format_addr(const uint8_t a[16], char *buf, socklen_t len)
+{
+    if (mw_addr_is_v4mapped(a))
+        inet_ntop(AF_INET, a + 12, buf, len);
+    else
+        inet_ntop(AF_INET6, a, buf, len);
+}
 
 /* The two ends of the delivery whose IP header the decoder left at off; 0 when unreadable. */
 static int delivery_ends(const mw_raw_packet_t *raw, uint32_t off, uint8_t src[16], uint8_t dst[16])
@@ -419,8 +425,8 @@ static int decode_as_sent(
                                 : 0;
     }
     rd->sum->encap_kept++;
-    if (!(rd->encap_noted & (1u << MW_ENCAP_COUNT))) {
-        rd->encap_noted |= 1u << MW_ENCAP_COUNT;
+    if (!rd->kept_warned) {
+        rd->kept_warned = 1;
         format_addr(rd->delivery.src, src, sizeof(src));
         format_addr(rd->delivery.dst, dst, sizeof(dst));
         mw_log_warn("%s from %s to %s has a base station at one end: analyzed as sent (a "
@@ -430,33 +436,21 @@ static int decode_as_sent(
     return rc;
 }
 
-static void format_addr(const uint8_t a[16], char *buf, socklen_t len)
-{
-    if (mw_addr_is_v4mapped(a))
-        inet_ntop(AF_INET, a + 12, buf, len);
-    else
-        inet_ntop(AF_INET6, a, buf, len);
-}
-
 /* Counts a frame delivered in an encapsulation the decoder stripped; says once which
  * encapsulation and which ends deliver them (its outer headers are not kept). */
 static void note_encap(mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_packet_t *p)
 {
     uint8_t encap = p->encap;
     char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
-    mw_packet_t outer;
+    uint8_t src_addr[16], dst_addr[16];
 
     rd->sum->encap_packets[encap]++;
     if (rd->encap_noted & (1u << encap))
         return;
     rd->encap_noted |= 1u << encap;
-    outer.ts_us = raw->ts_us;
-    outer.frame = 0;
-    outer.wirelen = raw->wirelen;
-    (void)mw_decode_frame_flags(raw->dlt, raw->data, raw->caplen, MW_DECODE_KEEP_ENCAP, &outer);
-    if (outer.has_ip) {
-        format_addr(outer.outer.src, src, sizeof(src));
-        format_addr(outer.outer.dst, dst, sizeof(dst));
+    if (delivery_ends(raw, p->encap_l3_off, src_addr, dst_addr)) {
+        format_addr(src_addr, src, sizeof(src));
+        format_addr(dst_addr, dst, sizeof(dst));
     }
     mw_log_note("frames arrive in %s from %s to %s (first at frame %llu): each is analyzed "
                 "as the frame it carries, as if captured where it was mirrored",

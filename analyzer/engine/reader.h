@@ -62,6 +62,7 @@ typedef struct mw_reader {
     mw_dup_table_t *dups; /* copies of packets (a SPAN port mirroring both sides) */
     int dups_warned;
     unsigned encap_noted; /* bit per enum mw_encap: said which ends deliver its frames */
+    int kept_warned;      /* said that a base station's own delivery is analyzed as sent */
     struct {              /* the last delivery looked up: is a base station one end? */
         const struct mw_inventory *inventory;
         uint8_t src[16], dst[16];

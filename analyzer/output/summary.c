@@ -6,7 +6,6 @@
 
 #include "decode/decode.h"
 
-/* One line of the decode events with a count, "label name n, name n...tail"; none: nothing. */
 /* Frames that came in an encapsulation the decoder stripped (ERSPAN, VXLAN, ...). */
 static void print_encap(FILE *out, const mw_run_summary_t *s)
 {
@@ -31,6 +30,7 @@ static void print_encap(FILE *out, const mw_run_summary_t *s)
         fputc('\n', out);
 }
 
+/* One line of the decode events with a count, "label name n, name n...tail"; none: nothing. */
 static void print_events(FILE *out, const char *label, const uint64_t *counts, const char *tail)
 {
     unsigned i;

@@ -23,25 +23,12 @@ def _now():
 
 
 def vxlan_wrapped(src, dst):
-    """src's frames (an Ethernet pcap) each delivered in VXLAN from 192.0.2.10 to 192.0.2.20,
-    as a cloud mirror session sends them."""
-    import struct
-    with open(src, "rb") as f:
-        buf = f.read()
-    out = [buf[:24]]
-    off = 24
-    while off + 16 <= len(buf):
-        sec, usec, incl, orig = struct.unpack("<IIII", buf[off:off + 16])
-        frame = buf[off + 16:off + 16 + incl]
-        off += 16 + incl
-        head = struct.pack("!II", 0x08000000, 7 << 8)
-        udp = struct.pack("!HHHH", 40000, 4789, 8 + len(head) + orig, 0)
-        ip = struct.pack("!BBHHHBBH", 0x45, 0, 20 + len(udp) + len(head) + orig, 0, 0x4000, 64,
-                         17, 0) + bytes([192, 0, 2, 10, 192, 0, 2, 20])
-        pre = bytes.fromhex("0200000000aa0200000000bb0800") + ip + udp + head
-        out.append(struct.pack("<IIII", sec, usec, len(pre) + incl, len(pre) + orig) + pre + frame)
-    with open(dst, "wb") as f:
-        f.write(b"".join(out))
+    """src's frames each delivered in VXLAN from 192.0.2.10 to 192.0.2.20, as a cloud mirror
+    session sends them (integration.encap's wrapping)."""
+    import sys
+    sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+    import encap
+    encap.write_frames(dst, encap.wrap(encap.ethernet_frames(src), "vxlan"))
 
 
 def _analyze(night, site, pcap, inventory, fails=False, tag=""):
