@@ -70,7 +70,7 @@ typedef struct mw_decoder {
 } mw_decoder_t;
 
 /* Leave L2 encapsulations (ERSPAN, GRE-TEB, VXLAN, Geneve) on: the frame's own outer
- * headers are the packet (the reader's view of an encap record). */
+ * headers are the packet (the reader's view of a base station's own delivery). */
 #define MW_DECODE_KEEP_ENCAP 1u
 
 const char *mw_decode_event_name(unsigned event);

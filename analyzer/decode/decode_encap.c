@@ -4,8 +4,8 @@
  * and the mirror sessions of cloud networks). What matters at a capture point fed so is
  * the traffic the frames carry, with its own VLANs, MPLS and GTP-U: the encapsulation is
  * stripped, the carried frame decoded as if captured where it was mirrored, and
- * p->encap says what was stripped (the reader keeps the outer headers as an encap
- * record, so a base station sending such traffic itself is still seen). Only the first
+ * p->encap says what was stripped (p->encap_l3_off where the delivery's IP header was:
+ * the reader decodes a base station's own delivery again, as sent). Only the first
  * encapsulation is stripped; one inside a carried frame stays a flow (or GRE tunnel) of
  * its own. Nothing is stripped under MW_DECODE_KEEP_ENCAP.
  * specification: draft-foschiano-erspan-03 (ERSPAN types I, II, III), RFC 1701
@@ -66,8 +66,8 @@ int mw__decode_carried_ether(mw_decoder_t *d, mw_packet_t *p, uint8_t encap, uin
     return decode_carried(d, p, encap, off, 0);
 }
 
-/* An encapsulation header cut short or of an unknown version: the packet still belongs
- * to its encap record, and is counted by reason. */
+/* An encapsulation header cut short or of an unknown version: the packet still counts as
+ * delivered (encap.*), and is counted by reason. */
 static int encap_failed(mw_packet_t *p, uint8_t encap, int event)
 {
     p->encap = encap;

@@ -56,7 +56,7 @@ enum { MW_LISTENER_NONE = 0, MW_LISTENER_DST = 1, MW_LISTENER_SRC = 2 };
 /*
  * An encapsulation that delivers whole frames captured elsewhere (a remote SPAN session,
  * an overlay): the decoder strips it and decodes the frame it carries as if captured
- * there; its outer headers become the run's encap record (decode_encap.c).
+ * there; encap_l3_off keeps where its outer IP header was (decode_encap.c).
  */
 enum mw_encap {
     MW_ENCAP_NONE = 0,
