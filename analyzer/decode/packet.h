@@ -82,6 +82,8 @@ typedef struct mw_packet {
     uint8_t has_ipip;    /* IP-in-IP (protocol 4 or 41) or GRE with a decoded inner IP packet */
     uint8_t gtp_type;    /* GTP message type (255 = G-PDU), 0 when not GTP */
     uint8_t gtp_version; /* 1 (GTPv1-U/C) or 2 (GTPv2-C) */
+    uint16_t frames;     /* set by the reader: the fragment frames of a datagram it put
+                          * back together; 0 for a packet read as one frame */
     uint32_t teid;
     uint8_t soft_event; /* a counted, non-fatal event (bad GTP inside good UDP), else 0 */
     uint8_t ftp_data;   /* set by the reader: MW_LISTENER_* of an announced FTP data connection */
@@ -94,6 +96,12 @@ typedef struct mw_packet {
 static inline int mw_packet_has_inner(const mw_packet_t *p)
 {
     return p->has_gtp || p->has_ipip;
+}
+
+/* Frames on the wire the packet stands for: a reassembled datagram is all its fragments. */
+static inline uint32_t mw_packet_frames(const mw_packet_t *p)
+{
+    return p->frames ? p->frames : 1u;
 }
 
 /* The IP layer that flows and nDPI look at: the inner one in a tunnel. */

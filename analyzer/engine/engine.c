@@ -796,6 +796,14 @@ static void collect_stats(engine_t *e)
             e->sum->flows_evicted += ts.evicted;
             e->sum->peak_flows += ts.peak;
         }
+        if (rd->defrag) {
+            mw_defrag_stats_t ds;
+            mw_defrag_get_stats(rd->defrag, &ds);
+            e->sum->datagrams_reassembled += ds.datagrams;
+            e->sum->fragments_reassembled += ds.fragments;
+            e->sum->fragments_released += ds.released;
+            e->sum->fragment_conflicts += ds.conflicts;
+        }
         if (rd->frags) {
             mw_frag_table_stats_t fs;
             mw_frag_table_get_stats(rd->frags, &fs);
@@ -838,6 +846,9 @@ static mw_h5_writer_t *drain(engine_t *e, enum mw_end_reason reason, char *errbu
     unsigned i;
 
     stop_readers(e);
+    /* fragments still waiting for the rest of their datagram go to the workers first */
+    for (i = 0; e->readers != NULL && i < e->rs.nreaders; i++)
+        mw_reader_release_fragments(&e->readers[i]);
     for (i = 0; i < e->rs.nworkers; i++)
         if (e->rs.workers[i] != NULL)
             mw_worker_finish(e->rs.workers[i], reason);

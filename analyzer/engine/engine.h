@@ -21,7 +21,11 @@ typedef struct mw_run_summary {
     uint64_t flows_evicted, alloc_failures;
     uint64_t tunnel_packets;
     uint64_t encap_packets[MW_ENCAP_COUNT]; /* frames delivered in each encapsulation */
-    uint64_t encap_kept;          /* ... whose delivery had a base station at one end: kept whole */
+    uint64_t encap_kept; /* ... whose delivery had a base station at one end: kept whole */
+    uint64_t datagrams_reassembled; /* IP datagrams put back together from their fragments */
+    uint64_t fragments_reassembled; /* ... the fragment frames they were */
+    uint64_t fragments_released;    /* fragment frames analyzed one by one (not put together) */
+    uint64_t fragment_conflicts;    /* datagrams whose fragments overlapped with other bytes */
     uint64_t fragments_joined;    /* later IP fragments accounted to their first fragment's flow */
     uint64_t fragments_orphan;    /* later fragments without a first fragment: ports-0 flow */
     uint64_t fragments_expired;   /* of the orphans: first fragment older than the timeout */

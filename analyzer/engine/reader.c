@@ -20,6 +20,8 @@
 #define FRAG_TABLE_BYTES  (1u << 20) /* 16k datagrams in flight */
 #define FRAG_TIMEOUT_US   5000000    /* fragments of a datagram come within milliseconds */
 #define FRAG_TAG_TUNNEL   1          /* the datagram was a GTP-U, IP-in-IP or GRE tunnel packet */
+#define DEFRAG_BYTES      (4u << 20) /* fragment frames held for reassembly, a reader */
+#define DEFRAG_FRAGMENTS  1024       /* of one datagram: 8 kB in 8-byte pieces */
 #define CLOCK_AHEAD_US    (86400LL * 1000000)
 #define PACKET_TICK_US    1000000
 #define HELPER_TICK_MS    1000 /* a helper's wall-clock tick on a quiet link */
@@ -28,6 +30,8 @@
 #define STOP_DRAIN_MS     1000 /* a stop reads what the kernel already holds, this long at most */
 #define DRAIN_EMPTY_READS 3    /* ... until this many reads in a row find nothing */
 #define HELPER_POST       1024 /* packets between a helper's posted counters */
+
+static void analyze_released(void *ctx, const mw_defrag_frame_t *fr);
 
 static void on_tunnel_emit(void *ctx, mw_flow_t *f, enum mw_end_reason reason)
 {
@@ -89,6 +93,12 @@ int mw_reader_open_tables(
             errbuf, errlen);
     if (rd->frags == NULL)
         return MW_ENOMEM;
+    rd->defrag = mw_defrag_create(&(mw_defrag_params_t){ .max_bytes = DEFRAG_BYTES,
+                                          .timeout_us = FRAG_TIMEOUT_US,
+                                          .max_fragments = DEFRAG_FRAGMENTS },
+            analyze_released, rd, errbuf, errlen);
+    if (rd->defrag == NULL)
+        return MW_ENOMEM;
     rd->ftp = mw_ftp_expect_create();
     if (rd->ftp == NULL) {
         mw_fmt_err(errbuf, errlen, "out of memory for the FTP data table");
@@ -106,6 +116,8 @@ void mw_reader_close_tables(mw_reader_t *rd)
 {
     mw_flow_table_destroy(rd->tunnels);
     mw_frag_table_destroy(rd->frags);
+    mw_defrag_destroy(rd->defrag);
+    rd->defrag = NULL;
     mw_ftp_expect_destroy(rd->ftp);
     mw_dup_table_destroy(rd->dups);
     rd->dups = NULL;
@@ -201,7 +213,7 @@ static void track_tunnel(mw_reader_t *rd, const mw_packet_t *p, const mw_flow_re
         ref->uplink = dir == 0 ? 1 : 2; /* the base station is the tunnel record's src */
     else if (f->rec.initiator == MW_INIT_PEER)
         ref->uplink = dir == 1 ? 1 : 2;
-    rd->sum->tunnel_packets++;
+    rd->sum->tunnel_packets += mw_packet_frames(p);
 }
 
 /* pre: the flow's key, NULL to compute it. held: p and frame stay in the capture's
@@ -216,7 +228,7 @@ static void dispatch(mw_reader_t *rd, const mw_packet_t *p, const uint8_t *frame
     uint32_t copy_len;
     mw_ring_t *ring;
 
-    rd->sum->tracked_packets++;
+    rd->sum->tracked_packets += mw_packet_frames(p);
     if (sh->nworkers == 1 && !sh->threaded) {
         mw_worker_packet(sh->workers[0], p, frame, tunnel, pre);
         return;
@@ -253,6 +265,9 @@ void mw_reader_tick(mw_reader_t *rd, int64_t now_us)
 {
     const mw_reader_shared_t *sh = rd->sh;
     unsigned i;
+
+    if (rd->defrag != NULL)
+        mw_defrag_expire(rd->defrag, now_us); /* what is not whole by now goes on in pieces */
 
     for (i = 0; i < sh->nworkers; i++) {
         if (sh->threaded) {
@@ -366,16 +381,17 @@ static void format_addr(const uint8_t a[16], char *buf, socklen_t len)
 }
 
 /* The two ends of the delivery whose IP header the decoder left at off; 0 when unreadable. */
-static int delivery_ends(const mw_raw_packet_t *raw, uint32_t off, uint8_t src[16], uint8_t dst[16])
+static int delivery_ends(
+        const uint8_t *frame, uint32_t caplen, uint32_t off, uint8_t src[16], uint8_t dst[16])
 {
-    const uint8_t *h = raw->data + off;
+    const uint8_t *h = frame + off;
 
-    if (MW_NEED(off, 20, raw->caplen) && (h[0] >> 4) == 4) {
+    if (MW_NEED(off, 20, caplen) && (h[0] >> 4) == 4) {
         mw_addr_map_v4(src, h + 12);
         mw_addr_map_v4(dst, h + 16);
         return 1;
     }
-    if (MW_NEED(off, 40, raw->caplen) && (h[0] >> 4) == 6) {
+    if (MW_NEED(off, 40, caplen) && (h[0] >> 4) == 6) {
         memcpy(src, h + 8, 16);
         memcpy(dst, h + 24, 16);
         return 1;
@@ -392,7 +408,7 @@ static int station_delivers(mw_reader_t *rd, const mw_raw_packet_t *raw, const m
     mw_inventory_match_t a, b;
     uint8_t src[16], dst[16];
 
-    if (inv == NULL || !delivery_ends(raw, p->encap_l3_off, src, dst))
+    if (inv == NULL || !delivery_ends(raw->data, raw->caplen, p->encap_l3_off, src, dst))
         return 0;
     if (inv == rd->delivery.inventory && memcmp(src, rd->delivery.src, 16) == 0 &&
             memcmp(dst, rd->delivery.dst, 16) == 0)
@@ -438,7 +454,7 @@ static int decode_as_sent(
 
 /* Counts a frame delivered in an encapsulation the decoder stripped; says once which
  * encapsulation and which ends deliver them (its outer headers are not kept). */
-static void note_encap(mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_packet_t *p)
+static void note_encap(mw_reader_t *rd, const uint8_t *frame, const mw_packet_t *p)
 {
     uint8_t encap = p->encap;
     char src[INET6_ADDRSTRLEN] = "?", dst[INET6_ADDRSTRLEN] = "?";
@@ -448,13 +464,147 @@ static void note_encap(mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_pac
     if (rd->encap_noted & (1u << encap))
         return;
     rd->encap_noted |= 1u << encap;
-    if (delivery_ends(raw, p->encap_l3_off, src_addr, dst_addr)) {
+    if (delivery_ends(frame, p->caplen, p->encap_l3_off, src_addr, dst_addr)) {
         format_addr(src_addr, src, sizeof(src));
         format_addr(dst_addr, dst, sizeof(dst));
     }
     mw_log_note("frames arrive in %s from %s to %s (first at frame %llu): each is analyzed "
                 "as the frame it carries, as if captured where it was mirrored",
             mw_encap_name(encap), src, dst, (unsigned long long)p->frame);
+}
+
+/* The packet path after reading: fragments, tunnels, FTP data, the worker of its flow. p
+ * was decoded from frame (rc); pp: what a file reader prepared of it, or NULL. */
+static void analyze_decoded(mw_reader_t *rd, mw_packet_t *p, const uint8_t *frame, int rc,
+        const mw_prepared_packet_t *pp, int held)
+{
+    mw_run_summary_t *sum = rd->sum;
+    mw_tunnel_ref_t tunnel = { 0 };
+    int tunneled;
+
+    /* here, not when read: a delivery in pieces is one carried frame, counted when whole */
+    if (p->encap != MW_ENCAP_NONE && p->encap < MW_ENCAP_COUNT)
+        note_encap(rd, frame, p);
+    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
+        later_fragment(rd, p, frame, held);
+        return;
+    }
+    if (rc != MW_DEC_OK) {
+        sum->decode_events[rc]++;
+        return;
+    }
+    if (p->soft_event)
+        sum->soft_events[p->soft_event]++;
+    if (!is_gtp_u_tunnel(p))
+        p->has_gtp = 0;
+    tunneled = is_tunnel(p);
+    if (p->outer.frag == MW_FRAG_FIRST)
+        mw_frag_table_remember(rd->frags, &p->outer, 0, tunneled ? FRAG_TAG_TUNNEL : 0, p->ts_us);
+    if (tunneled) {
+        track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &tunnel);
+        if (!mw_packet_has_inner(p))
+            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
+        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
+         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
+         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
+        if (pp != NULL && pp->have_flow)
+            tunnel.ctx = pp->tunnel_ctx;
+        else
+            tunnel.ctx = p->has_gtp ? mw_flow_tunnel_ctx(p) : 0;
+        /* fragments inside a tunnel: the datagram is known per tunnel flow */
+        if (p->inner.frag == MW_FRAG_FIRST)
+            mw_frag_table_remember(rd->frags, &p->inner, tunnel.key, 0, p->ts_us);
+        else if (p->inner.frag == MW_FRAG_LATER)
+            mw_frag_table_join(rd->frags, &p->inner, tunnel.key, p->ts_us, &(uint8_t){ 0 });
+    }
+    /* in packet order, here: a data connection's packets may go to any worker; subscribers'
+     * FTP inside GTP-U is theirs */
+    if (!p->has_gtp)
+        p->ftp_data = (uint8_t)mw_ftp_expect_packet(rd->ftp, mw_packet_flow_l3(p), frame, p->ts_us);
+    dispatch(rd, p, frame, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
+}
+
+/* A fragment left out of reassembly (its datagram not whole in time, or too large to
+ * hold), analyzed on its own as before reassembly: the fragment table joins it. */
+static void analyze_released(void *ctx, const mw_defrag_frame_t *fr)
+{
+    mw_reader_t *rd = ctx;
+    mw_packet_t q;
+    int rc;
+
+    q.ts_us = fr->ts_us;
+    q.frame = fr->frame;
+    q.wirelen = fr->wirelen;
+    rc = mw_decode_frame_flags(fr->dlt, fr->data, fr->caplen, fr->decode_flags, &q);
+    q.vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
+    analyze_decoded(rd, &q, fr->data, rc, NULL, 0);
+}
+
+/* A datagram put back together, analyzed as one packet at its last fragment's time. */
+static void analyze_datagram(
+        mw_reader_t *rd, const mw_packet_t *last, const mw_defrag_datagram_t *dg)
+{
+    mw_packet_t q;
+    int rc;
+
+    q.ts_us = last->ts_us;
+    q.frame = last->frame;
+    q.wirelen = dg->len;
+    rc = mw_decode_frame_flags(dg->dlt, dg->frame, dg->len, dg->decode_flags, &q);
+    q.vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
+    if (rc != MW_DEC_OK) {
+        /* garbage put together (a bad transport header): its fragments count one by one,
+         * as each would without reassembly */
+        mw_defrag_settle(rd->defrag, 0);
+        return;
+    }
+    mw_defrag_settle(rd->defrag, 1);
+    /* a delivery in pieces is one carried frame, of its own length (the decoder's) */
+    if (q.encap == MW_ENCAP_NONE || q.encap_l3_off != dg->ip_off) {
+        q.wirelen = (uint32_t)MW_MIN(dg->count_len, UINT32_MAX);
+        q.frames = (uint16_t)MW_MIN(dg->fragments, UINT16_MAX);
+        /* a copy of a fragment after the datagram was whole joins its flow */
+        q.outer.frag = MW_FRAG_FIRST;
+        q.outer.frag_id = dg->id;
+    }
+    if (dg->conflict && !rd->overlap_warned) {
+        rd->overlap_warned = 1;
+        mw_log_warn("fragments of an IP datagram overlap with different bytes (frame %llu: an "
+                    "attempt to slip past inspection?): the bytes that came first were kept",
+                (unsigned long long)last->frame);
+    }
+    analyze_decoded(rd, &q, dg->frame, rc, NULL, 0);
+}
+
+/* A fragment goes to the reassembly table: 1 when it was taken (held, or its datagram
+ * analyzed whole), 0 when it is analyzed as it is. A delivery's own IP header first: its
+ * fragments hold the carried frame in pieces. */
+static int offer_fragment(
+        mw_reader_t *rd, const mw_raw_packet_t *raw, const mw_packet_t *p, unsigned decode_flags)
+{
+    const mw_defrag_frame_t fr = { .data = raw->data,
+        .caplen = raw->caplen,
+        .wirelen = raw->wirelen,
+        .ts_us = p->ts_us,
+        .frame = p->frame,
+        .dlt = raw->dlt,
+        .decode_flags = decode_flags };
+    mw_defrag_datagram_t dg;
+    int r = MW_DEFRAG_NOT_FRAGMENT;
+
+    if (p->encap != MW_ENCAP_NONE)
+        r = mw_defrag_add(rd->defrag, &fr, p->encap_l3_off, p->wirelen, &dg);
+    if (r == MW_DEFRAG_NOT_FRAGMENT && p->has_ip && p->outer.frag != MW_FRAG_NONE)
+        r = mw_defrag_add(rd->defrag, &fr, p->outer.l3_off, p->wirelen, &dg);
+    if (r == MW_DEFRAG_COMPLETE)
+        analyze_datagram(rd, p, &dg);
+    return r == MW_DEFRAG_HELD || r == MW_DEFRAG_COMPLETE;
+}
+
+void mw_reader_release_fragments(mw_reader_t *rd)
+{
+    if (rd->defrag != NULL)
+        mw_defrag_flush(rd->defrag);
 }
 
 void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
@@ -465,8 +615,8 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
     mw_packet_t own; /* decoded here when not prepared: mw_decode_frame() fills it */
     /* cppcheck-suppress uninitvar ; only own's address is taken here */
     mw_packet_t *p = pp != NULL ? &pp->p : &own; /* prepared: worked on in place */
-    mw_tunnel_ref_t tunnel = { 0 };
-    int held = raw->held && pp != NULL, tunneled, rc;
+    int held = raw->held && pp != NULL, rc;
+    unsigned decode_flags = 0;
 
     sum->packets++;
     sum->bytes += raw->wirelen;
@@ -502,51 +652,16 @@ void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)
         rc = mw_decode_frame(raw->dlt, raw->data, raw->caplen, p);
         p->vlan_untracked = (uint8_t)!sh->cfg->vlan_tracking;
     }
-    if (p->encap != MW_ENCAP_NONE && station_delivers(rd, raw, p))
+    if (p->encap != MW_ENCAP_NONE && station_delivers(rd, raw, p)) {
         rc = decode_as_sent(rd, raw, p, pp);
-    if (p->encap != MW_ENCAP_NONE && p->encap < MW_ENCAP_COUNT)
-        note_encap(rd, raw, p);
+        decode_flags = MW_DECODE_KEEP_ENCAP;
+    }
     if ((rc == MW_DEC_OK || rc == MW_DEC_IP_FRAGMENT_LATER) && is_copy(rd, pp, p, raw->data) &&
             sh->cfg->dedup)
         return;
-    if (rc == MW_DEC_IP_FRAGMENT_LATER) {
-        later_fragment(rd, p, raw->data, held);
+    if (rd->defrag != NULL && offer_fragment(rd, raw, p, decode_flags))
         return;
-    }
-    if (rc != MW_DEC_OK) {
-        sum->decode_events[rc]++;
-        return;
-    }
-    if (p->soft_event)
-        sum->soft_events[p->soft_event]++;
-    if (!is_gtp_u_tunnel(p))
-        p->has_gtp = 0;
-    tunneled = is_tunnel(p);
-    if (p->outer.frag == MW_FRAG_FIRST)
-        mw_frag_table_remember(rd->frags, &p->outer, 0, tunneled ? FRAG_TAG_TUNNEL : 0, p->ts_us);
-    if (tunneled) {
-        track_tunnel(rd, p, pp != NULL && pp->have_tunnel ? &pp->tunnel : NULL, &tunnel);
-        if (!mw_packet_has_inner(p))
-            return; /* echo, end marker, bad inner packet: the tunnel flow has it */
-        /* Subscriber addresses repeat across cores (private pools), so GTP-U inner
-         * flows are keyed with their tunnel endpoints. A flow in IP-in-IP is the
-         * hosts' own traffic: the same flow on two tunnel legs is one flow. */
-        if (pp != NULL && pp->have_flow)
-            tunnel.ctx = pp->tunnel_ctx;
-        else
-            tunnel.ctx = p->has_gtp ? mw_flow_tunnel_ctx(p) : 0;
-        /* fragments inside a tunnel: the datagram is known per tunnel flow */
-        if (p->inner.frag == MW_FRAG_FIRST)
-            mw_frag_table_remember(rd->frags, &p->inner, tunnel.key, 0, p->ts_us);
-        else if (p->inner.frag == MW_FRAG_LATER)
-            mw_frag_table_join(rd->frags, &p->inner, tunnel.key, p->ts_us, &(uint8_t){ 0 });
-    }
-    /* in packet order, here: a data connection's packets may go to any worker; subscribers'
-     * FTP inside GTP-U is theirs */
-    if (!p->has_gtp)
-        p->ftp_data =
-                (uint8_t)mw_ftp_expect_packet(rd->ftp, mw_packet_flow_l3(p), raw->data, p->ts_us);
-    dispatch(rd, p, raw->data, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
+    analyze_decoded(rd, p, raw->data, rc, pp, held);
 }
 
 void mw_reader_range_done(void *ctx, void (*release)(void *arg), void *arg)

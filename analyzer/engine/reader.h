@@ -23,6 +23,7 @@
 #include "engine/engine.h"
 #include "engine/worker.h"
 #include "flow/flow_table.h"
+#include "flow/defrag.h"
 #include "flow/dup_table.h"
 #include "flow/frag_table.h"
 
@@ -53,6 +54,8 @@ typedef struct mw_reader {
     mw_run_summary_t own_sum;
     mw_flow_table_t *tunnels;
     mw_frag_table_t *frags;
+    mw_defrag_t *defrag;       /* fragmented datagrams put back together */
+    int overlap_warned;        /* said that fragments overlapped with different bytes */
     struct mw_ftp_expect *ftp; /* FTP data endpoints announced on control sessions */
     mw_record_batch_t tunnel_batch;
     int64_t last_packet_tick_us;
@@ -92,6 +95,10 @@ typedef struct mw_prepared_packet {
     mw_flow_ref_t tunnel;
     mw_flow_ref_t flow;
 } mw_prepared_packet_t;
+
+/* The end of the input: the fragments still waiting for the rest of their datagram are
+ * analyzed one by one (before the workers finish). */
+void mw_reader_release_fragments(mw_reader_t *rd);
 
 /* Live, on a stop signal: reads what the kernel ring already holds (no waiting for more,
  * at most STOP_DRAIN_MS), each packet also to ring when not NULL. */

@@ -45,6 +45,10 @@ size_t mw_run_counters(const mw_run_summary_t *s, mw_run_counter_names_t *store,
     ADD("encap.vxlan", s->encap_packets[MW_ENCAP_VXLAN]);
     ADD("encap.geneve", s->encap_packets[MW_ENCAP_GENEVE]);
     ADD("encap.kept_station", s->encap_kept);
+    ADD("datagrams_reassembled", s->datagrams_reassembled);
+    ADD("fragments_reassembled", s->fragments_reassembled);
+    ADD("fragments_not_reassembled", s->fragments_released);
+    ADD("fragment_overlap_conflicts", s->fragment_conflicts);
     ADD("fragments_joined", s->fragments_joined);
     ADD("fragments_orphan", s->fragments_orphan);
     ADD("fragments_expired", s->fragments_expired);

@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#define MW_SCHEMA_VERSION 6
+#define MW_SCHEMA_VERSION 7
 #define MW_HOST_LEN       256 /* a DNS name has at most 253 characters */
 /* A refusal or a bare probe on the wire, at most: Ethernet with a VLAN tag, IPv6 and an
  * ICMPv6 error quoting an IPv6 header and 8 bytes is 118. What a refusing side sends

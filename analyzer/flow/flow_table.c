@@ -305,7 +305,8 @@ static void account(mw_flow_t *f, const mw_packet_t *p, const mw_l3_t *l3, int d
     /* Carried flows count their IP bytes; others the frame on the wire. */
     uint32_t len = is_carried(f->rec.kind, f->rec.tunnel_flow_id) ? l3->ip_len : p->wirelen;
 
-    ds->packets++;
+    /* a datagram put back together counts its fragments; a flow it carries, the one packet */
+    ds->packets += is_carried(f->rec.kind, f->rec.tunnel_flow_id) ? 1u : mw_packet_frames(p);
     ds->bytes += len;
     ds->tcp_flags |= l3->tcp_flags;
     mw_running_stats_add(&f->len[dir], (double)len);

@@ -73,6 +73,18 @@ void mw_summary_print(FILE *out, const mw_config_t *cfg, const mw_run_summary_t 
     fprintf(out, "tracked      %llu packets, %llu in tunnels (GTP-U, IP-in-IP, GRE)\n",
             (unsigned long long)s->tracked_packets, (unsigned long long)s->tunnel_packets);
     print_encap(out, s);
+    if (s->datagrams_reassembled + s->fragments_released > 0) {
+        fprintf(out, "fragments    %llu IP datagrams put back together from %llu fragments",
+                (unsigned long long)s->datagrams_reassembled,
+                (unsigned long long)s->fragments_reassembled);
+        if (s->fragments_released > 0) /* their payload went to nDPI in pieces: say so */
+            fprintf(out, ", %llu fragments analyzed one by one (datagram not whole)",
+                    (unsigned long long)s->fragments_released);
+        if (s->fragment_conflicts > 0)
+            fprintf(out, ", %llu with overlaps of different bytes (first kept)",
+                    (unsigned long long)s->fragment_conflicts);
+        fputc('\n', out);
+    }
     print_events(out, "skipped     ", s->decode_events, "\n");
     /* still counted: a transport header the snaplen cut after its ports, a bad tunnel
      * inside a good packet (its tunnel flow has it) */

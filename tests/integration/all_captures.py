@@ -5,7 +5,8 @@ corrupt/unreadable file; never a crash or sanitizer report; and the HDF5 file
 is always complete and readable, including for broken inputs. With -q the only
 output is the warning of the one capture whose two directions of a session carry
 different VLAN ids (a TCP syslog session of nDPI's syslog.pcap: the SYN in VLAN 1506,
-the SYN-ACK in VLAN 1906), on that capture only.
+the SYN-ACK in VLAN 1906) and that of the one whose IP fragments overlap with different
+bytes (Zeek's fragmented-4.pcap), each on that capture only.
 
 usage: all_captures.py MASTWATCH SHARED_DIR
 """
@@ -17,7 +18,9 @@ import tempfile
 from mwtest import Failures, check_h5, run, shared_captures
 
 WARNINGS = {"ndpi/syslog.pcap": "warning: 1 session seen one way in VLAN 1506 and the other "
-                                "way in VLAN 1906"}
+                                "way in VLAN 1906",
+            "zeek/ipv4/fragmented-4.pcap": "warning: fragments of an IP datagram overlap with "
+                                           "different bytes"}
 
 
 def main():

@@ -92,7 +92,7 @@ def check_partial(mw, partial, ref, seen, fails, what):
     # complete=1 only after the file was closed and before its rename (the fsync between
     # them is the window): then it holds every row of the full run
     closed = attrs.get("complete") == 1 and ref is not None and n == len(ref)
-    fails.check(attrs.get("schema_version") == 6 and (attrs.get("complete") == 0 or closed) and
+    fails.check(attrs.get("schema_version") == 7 and (attrs.get("complete") == 0 or closed) and
                 "command_line" in attrs,
                 f"{what}: partial attributes {sorted(attrs)}, complete={attrs.get('complete')}, "
                 f"{n} rows")

@@ -1,10 +1,21 @@
 #!/usr/bin/python3
-"""Later IP fragments count toward their flow. The test writes a pcap with uploads whose IP
-packets are fragmented - UDP and TCP over IPv4, UDP over IPv6 (fragment header), UDP inside
-GTP-U, TCP in 8-byte fragments whose first holds only the ports (RFC 1858) - plus a datagram whose first fragment is missing, then checks that every flow's
-packets and bytes per direction equal tshark's, where tshark's IP reassembly says which
-frames form each datagram. The orphan fragments must be counted (fragments_orphan) and
-their bytes kept in a ports-0 flow of the same hosts.
+"""IP fragments: every one counts toward its flow, and nDPI sees whole datagrams.
+
+The first pcap holds uploads whose IP packets are fragmented - UDP and TCP over IPv4, UDP
+over IPv6 (fragment header), UDP inside GTP-U, TCP in 8-byte fragments whose first holds
+only the ports (RFC 1858) - plus a datagram whose first fragment is missing: every flow's
+packets and bytes per direction must equal tshark's, where tshark's IP reassembly says
+which frames form each datagram; the datagrams are put back together (datagrams_reassembled),
+the orphan fragments counted (fragments_orphan, fragments_not_reassembled) and their bytes
+kept in a ports-0 flow of the same hosts.
+
+The second holds TLS sessions whose ClientHello is one IP packet in two fragments with the
+server name in the second: sent last fragment first, with a third fragment overlapping the
+first with other bytes (counted, warned, the first bytes kept), inside GTP-U whose outer
+packet is fragmented, and carried by a VXLAN delivery whose own packet is fragmented. nDPI
+must name each session's server (it reads the name only from the whole ClientHello), and the
+records count what each layer sent: the tunnel its fragments, the flow inside it one packet,
+the carried flow the carried frame.
 
 usage: fragments.py MASTWATCH
 """
@@ -70,6 +81,107 @@ def frag6(src, dst, nxt, ident, l4, mtu=1280):
 
 def gtpu(teid, inner):
     return struct.pack("!BBHI", 0x30, 255, len(inner), teid) + inner
+
+
+def client_hello(sni, pad):
+    """A TLS 1.2 ClientHello whose server_name extension comes after pad bytes of padding."""
+    name = sni.encode()
+    ext = struct.pack("!HH", 0x15, pad) + bytes(pad)
+    ext += struct.pack("!HHHBH", 0, len(name) + 5, len(name) + 3, 0, len(name)) + name
+    body = b"\x03\x03" + bytes(range(32)) + b"\x00" + struct.pack("!H", 4) + \
+        b"\x13\x01\xc0\x2f" + b"\x01\x00" + struct.pack("!H", len(ext)) + ext
+    hs = b"\x01" + struct.pack("!I", len(body))[1:] + body
+    return b"\x16\x03\x01" + struct.pack("!H", len(hs)) + hs
+
+
+def tls_session(c, s, ident, hello):
+    """IP packets: handshake, then the ClientHello as one TCP segment (not yet cut)."""
+    return [ip4(c[0], s[0], 6, ident, 0, tcp(c[1], s[1], 1, 0, 0x02)),
+            ip4(s[0], c[0], 6, ident + 1, 0, tcp(s[1], c[1], 1, 2, 0x12)),
+            ip4(c[0], s[0], 6, ident + 2, 0, tcp(c[1], s[1], 2, 2, 0x10))], \
+        tcp(c[1], s[1], 2, 2, 0x18, hello)
+
+
+def vxlan_frame(inner_eth):
+    """An Ethernet frame delivered in VXLAN from 192.0.2.1 to 192.0.2.2 (a mirror's)."""
+    return udp(40123, 4789, struct.pack("!BBHI", 0x08, 0, 0, 7 << 8) + inner_eth)
+
+
+def build_whole(path):
+    ips = []  # (IP packet, Ethernet frame or None)
+    # 1. a plain session, the ClientHello's fragments last first, and between them one that
+    # overlaps both, its bytes over the last one's (the server name) other ones
+    c, s = ("10.1.0.5", 43000), ("198.51.100.20", 443)
+    hs, seg = tls_session(c, s, 1000, client_hello("oam-a.example.net", 1500))
+    ips += hs
+    parts = frag4(c[0], s[0], 6, 1003, seg)
+    forged = seg[800:1480] + bytes(120)
+    ips += [parts[1], ip4(c[0], s[0], 6, 1003, 0x2000 | 800 // 8, forged), parts[0]]
+    # 2. GTP-U whose outer packet is fragmented: the subscriber's ClientHello is whole inside
+    c2, s2 = ("10.46.0.2", 44000), ("203.0.113.30", 443)
+    hs, seg = tls_session(c2, s2, 2000, client_hello("oam-b.example.net", 1400))
+    inner = hs + [ip4(c2[0], s2[0], 6, 2003, 0, seg)]
+    tunnel_frames = 0
+    for i, pkt in enumerate(inner):
+        outer = frag4("192.168.1.10", "192.168.1.20", 17, 3000 + i,
+                      udp(2152, 2152, gtpu(0x4321, pkt)))
+        ips += outer
+        tunnel_frames += len(outer)
+    # 3. a VXLAN delivery whose own packet is fragmented: the carried frame is whole
+    c3, s3 = ("10.1.0.7", 45000), ("198.51.100.40", 443)
+    hs, seg = tls_session(c3, s3, 4000, client_hello("oam-c.example.net", 1350))
+    carried = hs + [ip4(c3[0], s3[0], 6, 4003, 0, seg)]
+    for i, pkt in enumerate(carried):
+        eth = MAC + struct.pack("!H", 0x0800) + pkt
+        ips += frag4("192.0.2.1", "192.0.2.2", 17, 5000 + i, vxlan_frame(eth))
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, ip in enumerate(ips):
+            eth = MAC + struct.pack("!H", 0x0800) + ip
+            f.write(struct.pack("<IIII", 1700000000, i * 1000, len(eth), len(eth)) + eth)
+    return len(carried[-1]) + 14, tunnel_frames  # the carried ClientHello frame's length
+
+
+def check_whole(mastwatch, tmp, fails):
+    import h5py
+    pcap, out = os.path.join(tmp, "whole.pcap"), os.path.join(tmp, "w.h5")
+    hello_frame, tunnel_frames = build_whole(pcap)
+    r = run([mastwatch, "analyze", "-q", "-o", out, pcap])
+    fails.check(r.returncode == 0, f"whole: exit {r.returncode} {r.stderr}")
+    fails.check("overlap with different bytes" in r.stderr,
+                f"no warning on the overlapping fragment: {r.stderr!r}")
+    df = mw_flows.load(out)
+    with h5py.File(out) as f:
+        counters = {n.decode(): int(v) for n, v in f["stats/counters"][:]}
+    hosts = {}
+    for x in df[df.kind != 1].itertuples():
+        hosts[(x.src, int(x.dst_port))] = x
+    for src, name in (("10.1.0.5", "oam-a"), ("10.46.0.2", "oam-b"), ("10.1.0.7", "oam-c")):
+        x = hosts.get((src, 443))
+        fails.check(x is not None and x.host == f"{name}.example.net" and "TLS" in x.app,
+                    f"{src}: {None if x is None else (x.host, x.app)}, want {name}.example.net "
+                    f"and TLS (nDPI saw the whole ClientHello)")
+    plain = hosts.get(("10.1.0.5", 443))
+    if plain is not None:  # SYN, ACK, the two fragments and the overlapping one
+        fails.check(int(plain.c2s_packets) == 5, f"plain session: {plain.c2s_packets} packets")
+    sub = hosts.get(("10.46.0.2", 443))
+    if sub is not None:  # inside the tunnel: SYN, ACK, the ClientHello, one packet each
+        fails.check(int(sub.c2s_packets) == 3, f"GTP-U subscriber: {sub.c2s_packets} packets")
+    tun = df[df.kind == 1]
+    fails.check(len(tun) == 1 and tunnel_frames > 4 and
+                int(tun.c2s_packets.sum() + tun.s2c_packets.sum()) == tunnel_frames,
+                f"GTP-U tunnel: {tun[['c2s_packets', 's2c_packets']].values.tolist()}, want "
+                f"{tunnel_frames} frames (its fragments)")
+    carried = hosts.get(("10.1.0.7", 443))
+    if carried is not None:  # the carried frames, as captured where they were mirrored
+        fails.check(int(carried.c2s_packets) == 3 and
+                    int(carried.c2s_bytes) == 2 * 54 + hello_frame,
+                    f"carried: {carried.c2s_packets} packets, {carried.c2s_bytes} B, want 3 "
+                    f"and {2 * 54 + hello_frame}")
+    fails.check(counters.get("fragment_overlap_conflicts") == 1 and
+                counters.get("fragments_not_reassembled") == 0 and
+                counters.get("encap.vxlan") == 4,  # carried frames, each once
+                f"whole: counters {({k: v for k, v in counters.items() if 'frag' in k or 'encap' in k or 'datagram' in k})}")
 
 
 def build(path):
@@ -178,13 +290,18 @@ def main():
         fails.check(tiny[0] == 3 + 8, f"tiny fragments: {tiny} in the Telnet flow, want 11")
         up = ours.get((17, ("10.1.0.2", 40000), ("198.51.100.7", 9000)), [0, 0])
         fails.check(up[0] == 9, f"UDP upload: {up[0]} packets, want 9 (3 datagrams x 3)")
-        fails.check(counters.get("fragments_orphan") == n_orphans and
-                    counters.get("fragments_joined", 0) >= 12,
-                    f"counters: {({k: v for k, v in counters.items() if 'frag' in k})}")
+        # put together: 3 (IPv4 UDP), 2 (IPv4 TCP), 2 (IPv6), 2 (Telnet); the
+        # fragments inside GTP-U are joined (2 later ones); the orphans are left
+        fails.check(counters.get("datagrams_reassembled") == 9 and
+                    counters.get("fragments_not_reassembled") == n_orphans and
+                    counters.get("fragments_orphan") == n_orphans and
+                    counters.get("fragments_joined") == 2,
+                    f"counters: {({k: v for k, v in counters.items() if 'frag' in k or 'datag' in k})}")
         orphan = ours.get((17, ("10.1.0.2", 0), ("198.51.100.9", 0)), [0, 0])
         fails.check(orphan[0] == n_orphans, f"orphan fragments: {orphan} in the ports-0 flow")
         fails.check(counters.get("skipped.ip_fragment_not_first", 0) == 0,
                     "later fragments still skipped")
+        check_whole(mastwatch, tmp, fails)
     return fails.finish(f"{checked} fragmented flow directions: packets and bytes equal tshark's")
 
 
