@@ -541,8 +541,7 @@ static void analyze_released(void *ctx, const mw_defrag_frame_t *fr)
 }
 
 /* A datagram put back together, analyzed as one packet at its last fragment's time. */
-static void analyze_datagram(
-        mw_reader_t *rd, const mw_packet_t *last, const mw_defrag_datagram_t *dg)
+static void analyze_datagram(mw_reader_t *rd, const mw_packet_t *last, mw_defrag_datagram_t *dg)
 {
     mw_packet_t q;
     int rc;
@@ -566,6 +565,8 @@ static void analyze_datagram(
         /* a copy of a fragment after the datagram was whole joins its flow */
         q.outer.frag = MW_FRAG_FIRST;
         q.outer.frag_id = dg->id;
+        if (mw_packet_flow_l3(&q)->l3_off == dg->ip_off)
+            mw_defrag_mark_fragmented(dg); /* what nDPI reads says it came in pieces */
     }
     if (dg->conflict && !rd->overlap_warned) {
         rd->overlap_warned = 1;
@@ -603,8 +604,10 @@ static int offer_fragment(
 
 void mw_reader_release_fragments(mw_reader_t *rd)
 {
-    if (rd->defrag != NULL)
-        mw_defrag_flush(rd->defrag);
+    if (rd->defrag == NULL)
+        return;
+    mw_defrag_flush(rd->defrag);
+    mw_reader_publish(rd); /* a helper's rings: its thread, which flushed them, has ended */
 }
 
 void mw_reader_packet(mw_reader_t *rd, const mw_raw_packet_t *raw)

@@ -38,9 +38,9 @@ typedef struct frag_info {
     uint32_t off;      /* its data's place in the datagram's payload */
     uint32_t data_pos; /* where its data starts */
     uint32_t data_len;
+    uint32_t nh_pos;  /* IPv6: the next-header byte that names the fragment header */
     uint32_t hdr_len; /* IPv4 header; IPv6 header and the extension headers before the
                        * fragment header (the unfragmentable part) */
-    uint32_t nh_pos;  /* IPv6: the next-header byte that names the fragment header */
     uint8_t more;
 } frag_info_t;
 
@@ -155,7 +155,6 @@ static int parse_ipv4(const uint8_t *h, uint32_t avail, frag_info_t *fi)
     fi->hdr_len = hlen;
     fi->data_pos = hlen;
     fi->data_len = total - hlen;
-    fi->nh_pos = 0;
     return 1;
 }
 
@@ -195,8 +194,8 @@ static int parse_ipv6(const uint8_t *h, uint32_t avail, frag_info_t *fi)
     fi->more = (uint8_t)(frag & 1);
     fi->hdr_len = pos;
     fi->data_pos = pos + 8;
-    fi->data_len = total - (pos + 8);
     fi->nh_pos = nh_pos;
+    fi->data_len = total - (pos + 8);
     return 1;
 }
 
@@ -213,7 +212,7 @@ static int parse(const uint8_t *ip, uint32_t avail, frag_info_t *fi)
     if (rc != 1)
         return rc;
     /* every fragment but the last holds a multiple of 8 bytes; the whole fits in IP */
-    if ((fi->more && fi->data_len % 8 != 0) || (uint64_t)fi->hdr_len + fi->off + fi->data_len >
+    if ((fi->more && fi->data_len % 8 != 0) || (uint64_t)fi->data_pos + fi->off + fi->data_len >
                                                        IP_MAX + (fi->key.version == 6 ? 40u : 0u))
         return -1;
     return 1;
@@ -333,6 +332,19 @@ static int whole(const datagram_t *d)
     return covered >= d->end;
 }
 
+static void set_ipv4_checksum(uint8_t *ip, uint32_t hlen)
+{
+    uint32_t sum = 0, k;
+
+    ip[10] = ip[11] = 0;
+    for (k = 0; k + 1 < hlen; k += 2)
+        sum += (uint32_t)mw_get_be16(ip + k);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    ip[10] = (uint8_t)(~sum >> 8);
+    ip[11] = (uint8_t)~sum;
+}
+
 /* Puts the datagram together in t->buf (the first fragment's frame up to its IP header,
  * then the datagram); 0, or -1 out of memory or longer than IP allows. The bytes that came first
  * win an overlap: fragments are copied in the reverse of their arrival. */
@@ -357,19 +369,12 @@ static int assemble(mw_defrag_t *t, datagram_t *d, mw_defrag_datagram_t *out)
     memcpy(t->buf, first->bytes, head);
     ip = t->buf + first->ip_off;
     if (fi->key.version == 4) {
-        uint16_t flags = mw_get_be16(ip + 6) & 0x4000; /* DF stays, MF and offset go */
-        uint32_t sum = 0, k;
-        ip[2] = (uint8_t)((head - first->ip_off + d->end) >> 8);
-        ip[3] = (uint8_t)(head - first->ip_off + d->end);
-        ip[6] = (uint8_t)(flags >> 8);
+        uint16_t df = mw_get_be16(ip + 6) & 0x4000; /* MF and the offset go */
+        ip[2] = (uint8_t)((fi->hdr_len + d->end) >> 8);
+        ip[3] = (uint8_t)(fi->hdr_len + d->end);
+        ip[6] = (uint8_t)(df >> 8);
         ip[7] = 0;
-        ip[10] = ip[11] = 0;
-        for (k = 0; k < fi->hdr_len; k += 2)
-            sum += (uint32_t)mw_get_be16(ip + k);
-        while (sum >> 16)
-            sum = (sum & 0xffff) + (sum >> 16);
-        ip[10] = (uint8_t)(~sum >> 8);
-        ip[11] = (uint8_t)~sum;
+        set_ipv4_checksum(ip, fi->hdr_len);
     } else {
         uint32_t plen = fi->hdr_len - IPV6_HLEN + d->end;
         ip[4] = (uint8_t)(plen >> 8);
@@ -523,4 +528,14 @@ void mw_defrag_flush(mw_defrag_t *t)
 void mw_defrag_get_stats(const mw_defrag_t *t, mw_defrag_stats_t *out)
 {
     *out = t->stats;
+}
+
+void mw_defrag_mark_fragmented(mw_defrag_datagram_t *dg)
+{
+    uint8_t *ip = dg->frame + dg->ip_off;
+
+    if ((ip[0] >> 4) != 4)
+        return;
+    ip[6] |= 0x20;
+    set_ipv4_checksum(ip, (uint32_t)(ip[0] & 0x0f) * 4);
 }

@@ -48,10 +48,10 @@ typedef struct mw_defrag_frame {
 } mw_defrag_frame_t;
 
 /* A datagram put back together: frame is the first fragment's frame up to its IP header
- * followed by the whole datagram (decode it as that frame); its fragments' count and
- * counted lengths are what its flow accounts. */
+ * followed by the whole datagram, no longer a fragment (decode it as that frame); its
+ * fragments' count and counted lengths are what its flow accounts. */
 typedef struct mw_defrag_datagram {
-    const uint8_t *frame;
+    uint8_t *frame; /* the table's: the caller may mark it (mw_defrag_mark_fragmented) */
     uint32_t len;
     int dlt;
     unsigned decode_flags;
@@ -97,6 +97,12 @@ void mw_defrag_expire(mw_defrag_t *t, int64_t now_us);
 
 /* Releases everything held (the end of the input). */
 void mw_defrag_flush(mw_defrag_t *t);
+
+/* Sets an IPv4 datagram's MF bit again (offset 0: a first fragment holding everything),
+ * once decoded: nDPI then still knows it came in pieces ("Fragmented DNS Message"), where
+ * the decoder would not strip a delivery from a fragment. IPv6's fragment header is left
+ * out (nDPI 4.2 judges IPv4's flags only). */
+void mw_defrag_mark_fragmented(mw_defrag_datagram_t *dg);
 
 void mw_defrag_get_stats(const mw_defrag_t *t, mw_defrag_stats_t *out /* OUT */);
 

@@ -143,19 +143,24 @@ static uint16_t be16(const uint8_t *b)
     return (uint16_t)(b[0] << 8 | b[1]);
 }
 
-static void assert_ipv4_whole(const mw_defrag_datagram_t *dg, const uint8_t *l4, uint32_t l4_len)
+static uint32_t csum_of(const uint8_t *ip)
 {
-    const uint8_t *ip = dg->frame + ETH_LEN;
     uint32_t sum = 0, k;
-    assert_int_equal(dg->ip_off, ETH_LEN);
-    assert_int_equal(dg->len, ETH_LEN + 20 + l4_len);
-    assert_int_equal(be16(ip + 2), 20 + l4_len);
-    assert_int_equal(be16(ip + 6) & 0x3fff, 0); /* no MF, no offset */
     for (k = 0; k < 20; k += 2)
         sum += be16(ip + k);
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
-    assert_int_equal(sum, 0xffff); /* the header checksum holds */
+    return sum;
+}
+
+static void assert_ipv4_whole(const mw_defrag_datagram_t *dg, const uint8_t *l4, uint32_t l4_len)
+{
+    const uint8_t *ip = dg->frame + ETH_LEN;
+    assert_int_equal(dg->ip_off, ETH_LEN);
+    assert_int_equal(dg->len, ETH_LEN + 20 + l4_len);
+    assert_int_equal(be16(ip + 2), 20 + l4_len);
+    assert_int_equal(be16(ip + 6) & 0x3fff, 0); /* no MF, no offset */
+    assert_int_equal(csum_of(ip), 0xffff);      /* the header checksum holds */
     assert_memory_equal(ip + 20, l4, l4_len);
 }
 
@@ -188,6 +193,9 @@ static void test_ipv4_in_order_and_reversed(void **state)
     assert_int_equal(add(t, &f[1], 5, 500, &dg), MW_DEFRAG_HELD);
     assert_int_equal(add(t, &f[0], 6, 600, &dg), MW_DEFRAG_COMPLETE);
     assert_ipv4_whole(&dg, l4, n);
+    mw_defrag_mark_fragmented(&dg); /* MF again, the checksum still right */
+    assert_int_equal(be16(dg.frame + ETH_LEN + 6) & 0x3fff, 0x2000);
+    assert_int_equal(csum_of(dg.frame + ETH_LEN), 0xffff);
     mw_defrag_get_stats(t, &st);
     assert_int_equal(st.datagrams, 2);
     assert_int_equal(st.fragments, 6);
