@@ -525,33 +525,41 @@ static inline void analyze_decoded(mw_reader_t *rd, mw_packet_t *p, const uint8_
     dispatch(rd, p, frame, &tunnel, pp != NULL && pp->have_flow ? &pp->flow : NULL, held);
 }
 
+/* Decodes bytes the reassembly table kept (a fragment frame, a datagram put together) into
+ * q, as a frame read with that time, number and length. */
+static int decode_kept(const mw_reader_t *rd, mw_packet_t *q, const mw_packet_t *when,
+        const uint8_t *data, uint32_t len, int dlt, unsigned flags)
+{
+    int rc;
+
+    q->ts_us = when->ts_us;
+    q->frame = when->frame;
+    q->wirelen = when->wirelen;
+    rc = mw_decode_frame_flags(dlt, data, len, flags, q);
+    q->vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
+    return rc;
+}
+
 /* A fragment left out of reassembly (its datagram not whole in time, or too large to
  * hold), analyzed on its own as before reassembly: the fragment table joins it. */
 static void analyze_released(void *ctx, const mw_defrag_frame_t *fr)
 {
     mw_reader_t *rd = ctx;
+    const mw_packet_t when = { .ts_us = fr->ts_us, .frame = fr->frame, .wirelen = fr->wirelen };
     mw_packet_t q;
-    int rc;
+    int rc = decode_kept(rd, &q, &when, fr->data, fr->caplen, fr->dlt, fr->decode_flags);
 
-    q.ts_us = fr->ts_us;
-    q.frame = fr->frame;
-    q.wirelen = fr->wirelen;
-    rc = mw_decode_frame_flags(fr->dlt, fr->data, fr->caplen, fr->decode_flags, &q);
-    q.vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
     analyze_decoded(rd, &q, fr->data, rc, NULL, 0);
 }
 
 /* A datagram put back together, analyzed as one packet at its last fragment's time. */
 static void analyze_datagram(mw_reader_t *rd, const mw_packet_t *last, mw_defrag_datagram_t *dg)
 {
+    /* its length as read is the whole frame's: a delivery's carried frame is cut from it */
+    const mw_packet_t when = { .ts_us = last->ts_us, .frame = last->frame, .wirelen = dg->len };
     mw_packet_t q;
-    int rc;
+    int rc = decode_kept(rd, &q, &when, dg->frame, dg->len, dg->dlt, dg->decode_flags);
 
-    q.ts_us = last->ts_us;
-    q.frame = last->frame;
-    q.wirelen = dg->len;
-    rc = mw_decode_frame_flags(dg->dlt, dg->frame, dg->len, dg->decode_flags, &q);
-    q.vlan_untracked = (uint8_t)!rd->sh->cfg->vlan_tracking;
     if (rc != MW_DEC_OK) {
         /* garbage put together (a bad transport header): its fragments count one by one,
          * as each would without reassembly */
