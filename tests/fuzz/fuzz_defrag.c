@@ -54,8 +54,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         now += (ctrl & 0x0f) * 100;
         if (ctrl & 0x80)
             now -= 5000; /* packet time going back */
+        frame++;
         fr = (mw_defrag_frame_t){
-            .data = data + pos, .caplen = len, .wirelen = len, .ts_us = now, .frame = ++frame
+            .data = data + pos, .caplen = len, .wirelen = len, .ts_us = now, .frame = frame
         };
         /* the IP header after a link header of 0-3 bytes, as a frame would have one */
         if (mw_defrag_add(t, &fr, (ctrl >> 4) & 3, len, &dg) == MW_DEFRAG_COMPLETE) {
