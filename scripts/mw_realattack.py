@@ -18,6 +18,7 @@ usage:
   mw_realattack.py inject -b BEHAVIOUR --day DAY.pcap --inventory SITE.yaml -o OUT.pcap
                    --truth OUT.truth.json [--bs ID] [--seed N] [--window in|out|any]
   mw_realattack.py cut --seed N IN.pcap OUT.pcap          # starts at a random frame
+  mw_realattack.py fragment --size 8 [--reverse] IN OUT   # every IP packet in fragments
   mw_realattack.py oneway --inventory SITE.yaml --keep from-bs|to-bs IN.pcap OUT.pcap
 
 Exit status: 0 done, 1 failed, 2 usage, 77 (SKIP) when ../shared/captures is absent.
@@ -671,6 +672,70 @@ def one_way(inp, out, inv_path, keep):
     return len(kept), len(pkts)
 
 
+def _checksum(h):
+    s = sum(struct.unpack(f"!{len(h) // 2}H", h))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def _cut_ipv4(ip, size):
+    ihl = (ip[0] & 15) * 4
+    total = struct.unpack("!H", ip[2:4])[0]
+    flags = struct.unpack("!H", ip[6:8])[0]
+    if ihl < 20 or flags & 0x3FFF or total > len(ip) or total <= ihl + size:
+        return [ip[:total] if ihl <= total <= len(ip) else ip]
+    payload, out = ip[ihl:total], []
+    for off in range(0, len(payload), size):
+        piece = payload[off:off + size]
+        h = bytearray(ip[:ihl])
+        h[2:4] = struct.pack("!H", ihl + len(piece))
+        h[6:8] = struct.pack("!H", (0x2000 if off + size < len(payload) else 0) | off // 8)
+        h[10:12] = b"\0\0"
+        h[10:12] = struct.pack("!H", _checksum(bytes(h)))
+        out.append(bytes(h) + piece)
+    return out
+
+
+def _cut_ipv6(ip, size, ident):
+    plen, nxt = struct.unpack("!H", ip[4:6])[0], ip[6]
+    if nxt in (0, 43, 44, 60) or plen <= size or 40 + plen > len(ip):
+        return [ip[:40 + plen] if 40 + plen <= len(ip) else ip]
+    payload, out = ip[40:40 + plen], []
+    for off in range(0, len(payload), size):
+        piece = payload[off:off + size]
+        fh = struct.pack("!BBHI", nxt, 0, off | (1 if off + size < len(payload) else 0), ident)
+        out.append(ip[:4] + struct.pack("!H", 8 + len(piece)) + b"\x2c" + ip[7:40] + fh + piece)
+    return out
+
+
+def fragment(inp, out, size, reverse=False):
+    """Cuts every IP packet (the frame's first IP header, after any VLAN tags) whose payload
+    is longer than size bytes (a multiple of 8) into fragments of size bytes, last first
+    when reverse, as a router or an evasion tool (fragroute) would. IPv6 packets with
+    extension headers are left whole. Returns (frames written, frames in)."""
+    if size < 8 or size % 8:
+        raise Error("the fragment size is a multiple of 8 bytes")
+    lt, pkts = read_capture(inp)
+    if lt != 1:
+        raise Error(f"{inp}: link type {lt}, expected Ethernet")
+    frames = []
+    for i, (ts, data, orig) in enumerate(pkts):
+        l3 = l3_of(lt, data)
+        et, off = (l3[0], l3[1]) if l3 else (0, len(data))
+        if et == 0x0800 and len(data) >= off + 20 and orig == len(data):
+            pieces = _cut_ipv4(data[off:], size)
+        elif et == 0x86DD and len(data) >= off + 40 and orig == len(data):
+            pieces = _cut_ipv6(data[off:], size, 0x5000 + i)
+        else:
+            pieces = [data[off:]]
+        for piece in pieces[::-1] if reverse else pieces:
+            frame = data[:off] + piece
+            frames.append((ts, frame, len(frame) if len(pieces) > 1 else orig))
+    write_pcap(out, frames)
+    return len(frames), len(pkts)
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -701,6 +766,11 @@ def main(argv=None):
     w.add_argument("--keep", choices=("from-bs", "to-bs"), required=True)
     w.add_argument("input")
     w.add_argument("output")
+    fr = sub.add_parser("fragment", help="every IP packet cut into fragments (IPv4, IPv6)")
+    fr.add_argument("--size", type=int, default=8, help="bytes a fragment (multiple of 8)")
+    fr.add_argument("--reverse", action="store_true", help="each packet's last fragment first")
+    fr.add_argument("input")
+    fr.add_argument("output")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "list":
@@ -724,6 +794,11 @@ def main(argv=None):
         if args.cmd == "cut":
             n = cut(args.input, args.output, args.seed)
             print(f"from frame {n} -> {args.output}", file=sys.stderr)
+            return 0
+        if args.cmd == "fragment":
+            k, n = fragment(args.input, args.output, args.size, args.reverse)
+            print(f"{n} frames -> {k} ({args.size}-byte fragments) -> {args.output}",
+                  file=sys.stderr)
             return 0
         if args.cmd == "oneway":
             k, n = one_way(args.input, args.output, args.inventory, args.keep)

@@ -3,7 +3,8 @@
 
 Each capture (SSH, TLS, DNS, FTP, HTTP over IPv6, SNMP, DTLS from nDPI's test set; the TLS
 and some DTLS in GTP-U behind QinQ tags, so the tunnel's packets are the ones cut) is
-written again with every IP packet longer than the piece size cut into fragments - as
+written again with every IP packet longer than the piece size cut into fragments
+(`mw_realattack.py fragment`) - as
 small as 8 bytes (RFC 1858's tiny fragments, the classic way past an IDS), some captures
 sent last fragment first, IPv6 with a fragment header - and both are analyzed. Every flow
 must keep its label, nDPI's risks (a DNS message in IPv4 fragments may gain nDPI's
@@ -15,12 +16,12 @@ and most labels were lost.
 usage: fragments_real.py MASTWATCH SHARED_DIR
 """
 import os
-import struct
-import subprocess
 import sys
 import tempfile
 
 from mwtest import Failures, mw_flows, run, shared_captures
+
+import mw_realattack  # noqa: E402  (scripts/, on the path mwtest set)
 
 # (capture, piece size in bytes, fragments sent last first)
 CAPTURES = [("ndpi/ssh.pcap", 8, True), ("ndpi/tls_change_cipher.pcap", 64, False),
@@ -35,86 +36,6 @@ FRAGMENT_RISKS = {"Fragmented DNS Message"}
 
 def risks(x):
     return set(r for r in str(x.risks).split(",") if r)
-
-
-def read_pcap(path):
-    """[(ts_sec, ts_frac, frame)] and the header of a classic pcap file."""
-    with open(path, "rb") as f:
-        data = f.read()
-    endian = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
-    head, pos, out = data[:24], 24, []
-    while pos + 16 <= len(data):
-        sec, frac, incl, _orig = struct.unpack(endian + "IIII", data[pos:pos + 16])
-        out.append((sec, frac, data[pos + 16:pos + 16 + incl]))
-        pos += 16 + incl
-    return head, endian, out
-
-
-def checksum(h):
-    s = sum(struct.unpack(f"!{len(h) // 2}H", h))
-    while s >> 16:
-        s = (s & 0xffff) + (s >> 16)
-    return ~s & 0xffff
-
-
-def cut_ipv4(ip, size):
-    ihl = (ip[0] & 15) * 4
-    total = struct.unpack("!H", ip[2:4])[0]
-    flags = struct.unpack("!H", ip[6:8])[0]
-    if flags & 0x3fff or total > len(ip) or total - ihl <= size:
-        return [ip[:total] if total <= len(ip) else ip]
-    payload, out = ip[ihl:total], []
-    for off in range(0, len(payload), size):
-        piece = payload[off:off + size]
-        more = 0x2000 if off + size < len(payload) else 0
-        h = bytearray(ip[:ihl])
-        h[2:4] = struct.pack("!H", ihl + len(piece))
-        h[6:8] = struct.pack("!H", more | off // 8)
-        h[10:12] = b"\0\0"
-        h[10:12] = struct.pack("!H", checksum(bytes(h)))
-        out.append(bytes(h) + piece)
-    return out
-
-
-def cut_ipv6(ip, size, ident):
-    plen = struct.unpack("!H", ip[4:6])[0]
-    nxt = ip[6]
-    if nxt in (0, 43, 44, 60) or plen <= size or 40 + plen > len(ip):
-        return [ip[:40 + plen] if 40 + plen <= len(ip) else ip]
-    payload, out = ip[40:40 + plen], []
-    for off in range(0, len(payload), size):
-        piece = payload[off:off + size]
-        more = 1 if off + size < len(payload) else 0
-        fh = struct.pack("!BBHI", nxt, 0, off | more, ident)
-        out.append(ip[:4] + struct.pack("!H", 8 + len(piece)) + b"\x2c" + ip[7:40] + fh + piece)
-    return out
-
-
-def fragment(src, dst, size, reverse):
-    """Writes src's frames to dst with their IP packets cut; returns the frames written."""
-    head, endian, frames = read_pcap(src)
-    n = 0
-    with open(dst, "wb") as f:
-        f.write(head)
-        for i, (sec, frac, frame) in enumerate(frames):
-            l2 = 12  # past the MACs and any 802.1Q/QinQ tags
-            while len(frame) >= l2 + 6 and frame[l2:l2 + 2] in (b"\x81\x00", b"\x88\xa8"):
-                l2 += 4
-            et = struct.unpack("!H", frame[l2:l2 + 2])[0] if len(frame) >= l2 + 2 else 0
-            l2 += 2
-            if et == 0x0800 and len(frame) >= l2 + 20:
-                pieces = cut_ipv4(frame[l2:], size)
-            elif et == 0x86DD and len(frame) >= l2 + 40:
-                pieces = cut_ipv6(frame[l2:], size, 0x5000 + i)
-            else:
-                pieces = [frame[l2:]]
-            if reverse:
-                pieces = pieces[::-1]
-            for ip in pieces:
-                out = frame[:l2] + ip
-                f.write(struct.pack(endian + "IIII", sec, frac, len(out), len(out)) + out)
-                n += 1
-    return n
 
 
 def flows(mastwatch, pcap, out):
@@ -139,11 +60,9 @@ def main():
     compared = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, size, reverse in CAPTURES:
-            src = os.path.join(caps, name)
-            plain = os.path.join(tmp, "plain.pcap")
-            subprocess.run(["editcap", "-F", "pcap", src, plain], check=True)
+            plain = os.path.join(caps, name)
             cut = os.path.join(tmp, "cut.pcap")
-            frames = fragment(plain, cut, size, reverse)
+            frames, _ = mw_realattack.fragment(plain, cut, size, reverse)
             r0, whole, _ = flows(mastwatch, plain, os.path.join(tmp, "a.h5"))
             r1, parts, counters = flows(mastwatch, cut, os.path.join(tmp, "b.h5"))
             if r0.returncode != 0 or r1.returncode != 0:
