@@ -571,6 +571,10 @@ static void analyze_datagram(mw_reader_t *rd, const mw_packet_t *last, mw_defrag
     if (q.encap == MW_ENCAP_NONE || q.encap_l3_off != dg->ip_off) {
         q.wirelen = (uint32_t)MW_MIN(dg->count_len, UINT32_MAX);
         q.frames = (uint16_t)MW_MIN(dg->fragments, UINT16_MAX);
+        /* a carried frame in fragments: each fragment was a frame of its own delivery
+         * (analyze_decoded counts one) */
+        if (q.encap != MW_ENCAP_NONE && q.encap < MW_ENCAP_COUNT)
+            rd->sum->encap_packets[q.encap] += dg->fragments - 1;
         /* a copy of a fragment after the datagram was whole joins its flow */
         q.outer.frag = MW_FRAG_FIRST;
         q.outer.frag_id = dg->id;

@@ -12,7 +12,8 @@ kept in a ports-0 flow of the same hosts.
 The second holds TLS sessions whose ClientHello is one IP packet in two fragments with the
 server name in the second: sent last fragment first, with a third fragment overlapping the
 first with other bytes (counted, warned, the first bytes kept), inside GTP-U whose outer
-packet is fragmented, and carried by a VXLAN delivery whose own packet is fragmented. nDPI
+packet is fragmented, carried by a VXLAN delivery whose own packet is fragmented, and
+mirrored in VXLAN as fragments (each in a delivery of its own). nDPI
 must name each session's server (it reads the name only from the whole ClientHello), and the
 records count what each layer sent: the tunnel its fragments, the flow inside it one packet,
 the carried flow the carried frame.
@@ -134,6 +135,13 @@ def build_whole(path):
     for i, pkt in enumerate(carried):
         eth = MAC + struct.pack("!H", 0x0800) + pkt
         ips += frag4("192.0.2.1", "192.0.2.2", 17, 5000 + i, vxlan_frame(eth))
+    # 4. the carried frames are the fragments (a mirror of fragmented traffic), each in a
+    # VXLAN delivery of its own that is whole
+    c4, s4 = ("10.1.0.9", 46000), ("198.51.100.50", 443)
+    hs, seg = tls_session(c4, s4, 7000, client_hello("oam-d.example.net", 1500))
+    for i, pkt in enumerate(hs + frag4(c4[0], s4[0], 6, 7003, seg)[::-1]):
+        eth = MAC + struct.pack("!H", 0x0800) + pkt
+        ips.append(ip4("192.0.2.1", "192.0.2.2", 17, 9000 + i, 0, vxlan_frame(eth)))
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
         for i, ip in enumerate(ips):
@@ -156,7 +164,8 @@ def check_whole(mastwatch, tmp, fails):
     hosts = {}
     for x in df[df.kind != 1].itertuples():
         hosts[(x.src, int(x.dst_port))] = x
-    for src, name in (("10.1.0.5", "oam-a"), ("10.46.0.2", "oam-b"), ("10.1.0.7", "oam-c")):
+    for src, name in (("10.1.0.5", "oam-a"), ("10.46.0.2", "oam-b"), ("10.1.0.7", "oam-c"),
+                      ("10.1.0.9", "oam-d")):
         x = hosts.get((src, 443))
         fails.check(x is not None and x.host == f"{name}.example.net" and "TLS" in x.app,
                     f"{src}: {None if x is None else (x.host, x.app)}, want {name}.example.net "
@@ -180,7 +189,9 @@ def check_whole(mastwatch, tmp, fails):
                     f"and {2 * 54 + hello_frame}")
     fails.check(counters.get("fragment_overlap_conflicts") == 1 and
                 counters.get("fragments_not_reassembled") == 0 and
-                counters.get("encap.vxlan") == 4,  # carried frames, each once
+                # carried frames, each once: 4 (a delivery in fragments is one) + 5 (two of
+                # them the fragments of one datagram)
+                counters.get("encap.vxlan") == 9,
                 f"whole: counters {({k: v for k, v in counters.items() if 'frag' in k or 'encap' in k or 'datagram' in k})}")
 
 
