@@ -672,13 +672,6 @@ def one_way(inp, out, inv_path, keep):
     return len(kept), len(pkts)
 
 
-def _checksum(h):
-    s = sum(struct.unpack(f"!{len(h) // 2}H", h))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def _cut_ipv4(ip, size):
     ihl = (ip[0] & 15) * 4
     total = struct.unpack("!H", ip[2:4])[0]
@@ -692,7 +685,7 @@ def _cut_ipv4(ip, size):
         h[2:4] = struct.pack("!H", ihl + len(piece))
         h[6:8] = struct.pack("!H", (0x2000 if off + size < len(payload) else 0) | off // 8)
         h[10:12] = b"\0\0"
-        h[10:12] = struct.pack("!H", _checksum(bytes(h)))
+        h[10:12] = struct.pack("!H", _csum(bytes(h)))
         out.append(bytes(h) + piece)
     return out
 

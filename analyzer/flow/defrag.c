@@ -241,17 +241,23 @@ static void unlink_datagram(mw_defrag_t *t, datagram_t *d)
     t->held -= d->bytes;
 }
 
-/* Hands a datagram's frames back one by one, in offset order, and forgets it. */
-static void give_up(mw_defrag_t *t, datagram_t *d)
+/* Hands a datagram's frames back one by one, in offset order, and frees it. */
+static void release_frames(mw_defrag_t *t, datagram_t *d)
 {
     held_frag_t *f;
 
-    unlink_datagram(t, d);
     for (f = d->frags; f != NULL; f = f->next) {
         t->stats.released++;
         t->release(t->release_ctx, &f->frame);
     }
     free_datagram(d);
+}
+
+/* Forgets a datagram still held, handing its frames back. */
+static void give_up(mw_defrag_t *t, datagram_t *d)
+{
+    unlink_datagram(t, d);
+    release_frames(t, d);
 }
 
 static datagram_t *find(mw_defrag_t *t, const frag_key_t *k)
@@ -319,11 +325,11 @@ static int whole(const datagram_t *d)
     const held_frag_t *f;
     uint32_t covered = 0;
 
-    for (f = d->frags; f != NULL; f = f->next)
-        if (f->info.off + f->info.data_len > d->end && d->end != 0)
-            return -1;
     if (d->end == 0)
-        return 0;
+        return 0; /* no last fragment yet: nothing can be past it */
+    for (f = d->frags; f != NULL; f = f->next)
+        if (f->info.off + f->info.data_len > d->end)
+            return -1;
     for (f = d->frags; f != NULL; f = f->next) {
         if (f->info.off > covered)
             return 0;
@@ -487,21 +493,17 @@ int mw_defrag_add(mw_defrag_t *t, const mw_defrag_frame_t *frame, uint32_t ip_of
 void mw_defrag_settle(mw_defrag_t *t, int whole)
 {
     datagram_t *d = t->pending;
-    held_frag_t *f;
 
     if (d == NULL)
         return;
     t->pending = NULL;
-    if (whole) {
-        t->stats.datagrams++;
-        t->stats.fragments += d->nfrags;
-        t->stats.conflicts += d->conflict;
-    } else {
-        for (f = d->frags; f != NULL; f = f->next) {
-            t->stats.released++;
-            t->release(t->release_ctx, &f->frame);
-        }
+    if (!whole) {
+        release_frames(t, d);
+        return;
     }
+    t->stats.datagrams++;
+    t->stats.fragments += d->nfrags;
+    t->stats.conflicts += d->conflict;
     free_datagram(d);
 }
 
